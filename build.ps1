@@ -1,0 +1,194 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The front door of the MnistTools build: one named task per call.
+.DESCRIPTION
+    bootstrap  restore the build-time tools (Pester from NuGet into ./.tools, nothing global)
+    build      compile and lay out the importable module in ./out/MnistTools from an explicit file list
+    test       xunit, then Pester in a fresh pwsh against the built module; ends with "N passed, N failed"
+    demo       the main job: load MNIST, train and test a network
+    bench      benchmarks (kernels and end-to-end training)
+    clean      remove build output
+    Each task runs what it depends on, so any task works on a fresh clone.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('bootstrap', 'build', 'test', 'demo', 'bench', 'clean')]
+    [string] $Task = 'build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # test: also run the long stress tests (tagged/categorised 'Stress').
+    [switch] $Stress,
+
+    # bench: pass-through arguments for the benchmark program (e.g. '--filter', '*Gemm*').
+    [string[]] $BenchArgs = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'MnistTools'
+$ResultsDir = Join-Path $Out 'test-results'
+$ToolsDir = Join-Path $Root '.tools'
+$PesterVersion = '5.7.1'
+$PesterManifest = Join-Path $ToolsDir "packages/pester/$PesterVersion/tools/Pester.psd1"
+$Solution = Join-Path $Root 'MnistTools.sln'
+$CmdletBin = Join-Path $Root "src/MnistTools/bin/$Configuration/net8.0"
+
+# The shipped module, file by file: source -> path inside the module folder. A missing file fails the build.
+$ModuleFiles = [ordered]@{
+    "$Root/module/MnistTools.psd1"                          = 'MnistTools.psd1'
+    "$Root/module/formats/MnistTools.Data.Format.ps1xml"    = 'formats/MnistTools.Data.Format.ps1xml'
+    "$Root/module/formats/MnistTools.Network.Format.ps1xml" = 'formats/MnistTools.Network.Format.ps1xml'
+    "$Root/module/en-US/about_MnistTools.help.txt"          = 'en-US/about_MnistTools.help.txt'
+    "$CmdletBin/MnistTools.dll"                             = 'MnistTools.dll'
+    "$CmdletBin/MnistTools.Core.dll"                        = 'MnistTools.Core.dll'
+    "$CmdletBin/System.Numerics.Tensors.dll"                = 'System.Numerics.Tensors.dll'
+}
+
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = '1'
+
+function Invoke-Native {
+    # Runs an external command and fails the task on a non-zero exit code.
+    param([Parameter(Mandatory)][string] $What, [Parameter(Mandatory)][scriptblock] $Command)
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
+}
+
+function Get-FreshPwsh {
+    # A new pwsh process of the same version as this one (a loaded DLL cannot be unloaded, so tests and
+    # the demo each get their own process). Under `dotnet pwsh` the host is dotnet + pwsh.dll.
+    $dll = Join-Path $PSHOME 'pwsh.dll'
+    $exe = [Environment]::ProcessPath
+    if ((Split-Path -Leaf $exe) -match '^dotnet(\.exe)?$' -and (Test-Path $dll)) { return @($exe, $dll) }
+    return @($exe)
+}
+
+function Invoke-FreshPwsh {
+    param([Parameter(Mandatory)][string] $What, [Parameter(Mandatory)][string[]] $Arguments)
+    $pwsh = @(Get-FreshPwsh)
+    $rest = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive') + $Arguments
+    & $pwsh[0] @rest | Out-Host
+    return $LASTEXITCODE
+}
+
+function Invoke-Bootstrap {
+    if (Test-Path $PesterManifest) { return }
+    Write-Host "bootstrap: restoring Pester $PesterVersion from NuGet into $ToolsDir"
+    Invoke-Native 'Restoring build tools' {
+        dotnet restore (Join-Path $Root 'build/bootstrap.csproj') --packages (Join-Path $ToolsDir 'packages') --verbosity quiet
+    }
+    if (-not (Test-Path $PesterManifest)) { throw "Pester was restored but $PesterManifest is missing." }
+}
+
+function Invoke-Build {
+    Invoke-Bootstrap
+    Write-Host "build: dotnet build $Configuration"
+    Invoke-Native 'dotnet build' { dotnet build $Solution -c $Configuration --nologo --verbosity quiet }
+
+    if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
+    $missing = @($ModuleFiles.Keys | Where-Object { -not (Test-Path -LiteralPath $_ -PathType Leaf) })
+    if ($missing) { throw "The module layout is missing: $($missing -join ', ')" }
+    foreach ($source in $ModuleFiles.Keys) {
+        $target = Join-Path $ModuleOut $ModuleFiles[$source]
+        New-Item -ItemType Directory -Force -Path (Split-Path $target) | Out-Null
+        Copy-Item -LiteralPath $source -Destination $target
+    }
+    Write-Host "build: module laid out in $ModuleOut ($($ModuleFiles.Count) files)"
+}
+
+function Read-TrxCounts([string] $Path) {
+    [xml] $trx = Get-Content -Raw -LiteralPath $Path
+    $c = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (Test-Path $ResultsDir) { Remove-Item -Recurse -Force $ResultsDir }
+    New-Item -ItemType Directory -Force -Path $ResultsDir | Out-Null
+    if (-not $env:MNIST_DATA) { Write-Warning 'MNIST_DATA is not set: tests that need the real data set will fail. Point it at a folder holding the four MNIST .gz files.' }
+
+    $failures = @()
+    $passed = 0; $failed = 0; $skipped = 0
+
+    # 1. xunit (the core)
+    $filter = if ($Stress) { 'Category!=Never' } else { 'Category!=Stress' }
+    foreach ($project in @('tests/MnistTools.Core.Tests')) {
+        $name = Split-Path -Leaf $project
+        $trx = Join-Path $ResultsDir "$name.trx"
+        Write-Host "test: xunit $name"
+        dotnet test (Join-Path $Root $project) -c $Configuration --no-build --nologo --filter $filter `
+            --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' --results-directory $ResultsDir
+        $code = $LASTEXITCODE
+        if (Test-Path $trx) {
+            $counts = Read-TrxCounts $trx
+            $passed += $counts.Passed; $failed += $counts.Failed; $skipped += $counts.Skipped
+            if ($code -ne 0 -and $counts.Failed -eq 0) { $failures += "$name exited $code"; $failed++ }
+        }
+        else { $failures += "$name produced no results (exit $code)"; $failed++ }
+    }
+
+    # 2. Pester (the cmdlets), in a fresh pwsh against the built module
+    $pesterJson = Join-Path $ResultsDir 'pester.json'
+    Write-Host 'test: Pester'
+    $pesterArgs = @('-File', (Join-Path $Root 'tests/pester/Run-Pester.ps1'), '-PesterManifest', $PesterManifest,
+        '-ModulePath', (Join-Path $ModuleOut 'MnistTools.psd1'), '-ResultFile', $pesterJson)
+    if ($Stress) { $pesterArgs += '-Stress' }
+    $code = Invoke-FreshPwsh -What 'Pester' -Arguments $pesterArgs
+    if (Test-Path $pesterJson) {
+        $p = Get-Content -Raw $pesterJson | ConvertFrom-Json
+        $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        if ($code -ne 0 -and $p.Failed -eq 0) { $failures += "Pester exited $code"; $failed++ }
+    }
+    else { $failures += "Pester produced no results (exit $code)"; $failed++ }
+
+    foreach ($f in $failures) { Write-Host "test: $f" }
+    $ok = ($failed -eq 0 -and $passed -gt 0)
+    $line = "$passed passed, $failed failed"
+    if ($skipped) { $line += ", $skipped skipped" }
+    Write-Host $line
+    if (-not $ok) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $code = Invoke-FreshPwsh -What 'demo' -Arguments @('-File', (Join-Path $Root 'build/demo.ps1'), '-ModulePath', (Join-Path $ModuleOut 'MnistTools.psd1'))
+    if ($code -ne 0) { throw "The demo failed (exit code $code)." }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $project = Join-Path $Root 'tests/MnistTools.Benchmarks'
+    if (-not (Test-Path $project)) { throw 'No benchmark project yet (tests/MnistTools.Benchmarks).' }
+    Invoke-Native 'benchmarks' { dotnet run --project $project -c Release -- @BenchArgs }
+}
+
+function Invoke-Clean {
+    foreach ($dir in @($Out) + @(Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | ForEach-Object FullName)) {
+        if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
+    }
+    Write-Host 'clean: done'
+}
+
+Push-Location $Root
+try {
+    switch ($Task) {
+        'bootstrap' { Invoke-Bootstrap }
+        'build' { Invoke-Build }
+        'test' { Invoke-Test }
+        'demo' { Invoke-Demo }
+        'bench' { Invoke-Bench }
+        'clean' { Invoke-Clean }
+    }
+}
+finally { Pop-Location }

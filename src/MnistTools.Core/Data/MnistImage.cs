@@ -1,0 +1,36 @@
+namespace MnistTools;
+
+/// <summary>One labelled image, copied out of an <see cref="MnistDataSet"/>.</summary>
+public sealed class MnistImage
+{
+    public MnistImage(int index, int? label, int rows, int columns, byte[] pixels, string? dataSet = null)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (rows < 1 || columns < 1 || pixels.Length != rows * columns)
+            throw new ArgumentException($"pixels has {pixels.Length} bytes; expected rows x columns = {rows} x {columns}.", nameof(pixels));
+        Index = index;
+        Label = label;
+        Rows = rows;
+        Columns = columns;
+        Pixels = pixels;
+        DataSet = dataSet;
+    }
+
+    /// <summary>Position in the data set it came from (0-based).</summary>
+    public int Index { get; }
+
+    /// <summary>The true class, or null when unknown (an image that did not come from a labelled set).</summary>
+    public int? Label { get; }
+
+    public int Rows { get; }
+
+    public int Columns { get; }
+
+    /// <summary>Row-major grey levels, 0 = background, 255 = ink. Shape [Rows x Columns].</summary>
+    public byte[] Pixels { get; }
+
+    /// <summary>Name of the data set it came from, if any.</summary>
+    public string? DataSet { get; }
+
+    public override string ToString() => $"#{Index} label {(Label?.ToString() ?? "?")} ({Rows}x{Columns})";
+}

@@ -1,0 +1,52 @@
+using System.Management.Automation;
+
+namespace MnistTools.Commands;
+
+/// <summary>Resolves -Path (wildcards) and -LiteralPath through the PowerShell provider to file-system paths.</summary>
+internal static class PathResolver
+{
+    /// <summary>
+    /// Resolves an existing item. Throws <see cref="MnistToolsException"/> (NotFound, id <c>PathNotFound</c>)
+    /// when nothing matches, or (InvalidArgument, id <c>PathNotFileSystem</c>) for a non-file-system provider.
+    /// </summary>
+    public static IReadOnlyList<string> ResolveExisting(PSCmdlet cmdlet, string path, bool literal)
+    {
+        try
+        {
+            if (literal)
+            {
+                string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+                EnsureFileSystem(provider, path);
+                if (!File.Exists(resolved) && !Directory.Exists(resolved))
+                    throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find path '{resolved}' because it does not exist.", resolved);
+                return new[] { resolved };
+            }
+            var paths = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out ProviderInfo p);
+            EnsureFileSystem(p, path);
+            return paths;
+        }
+        catch (ItemNotFoundException e)
+        {
+            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, path, e);
+        }
+        catch (System.Management.Automation.DriveNotFoundException e)
+        {
+            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, path, e);
+        }
+    }
+
+    /// <summary>Resolves a path that may not exist yet (an output file or folder).</summary>
+    public static string ResolveForWrite(PSCmdlet cmdlet, string path)
+    {
+        string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+        EnsureFileSystem(provider, path);
+        return resolved;
+    }
+
+    private static void EnsureFileSystem(ProviderInfo provider, string path)
+    {
+        if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+            throw new MnistToolsException("PathNotFileSystem", FailureKind.InvalidArgument,
+                $"The path '{path}' is on the {provider.Name} provider; only file-system paths are supported.", path);
+    }
+}
