@@ -47,7 +47,7 @@ public static class Gemm
             bool splitColumns = n >= m;
             int extent = splitColumns ? n : m, unit = splitColumns ? 48 : 24;
             int chunks = Math.Clamp(extent / 192, 2, 4);
-            int chunkSize = (extent / chunks + unit - 1) / unit * unit;
+            int chunkSize = Math.Max(unit, (extent / chunks + unit - 1) / unit * unit);
             chunks = (extent + chunkSize - 1) / chunkSize;
             if (wantTwo && chunks >= 2 && GemmWorker.TryAcquire(wait: forced == 2))
             {
