@@ -43,13 +43,13 @@ public static class Gemm
             bool wantTwo = forced is null
                 ? (long)m * n * k >= ParallelThreshold && Environment.ProcessorCount > 1
                 : forced == 2;
-            // Cut C along its longer side into 2-4 chunks of whole kernel tiles (multiples of 48 columns or 24 rows).
+            // Cut C along its longer side into 2-4 chunks of whole vectors (16 columns) or A panels (24 rows).
             bool splitColumns = n >= m;
-            int extent = splitColumns ? n : m, unit = splitColumns ? 48 : 24;
+            int extent = splitColumns ? n : m, unit = splitColumns ? 16 : 24;
             int chunks = Math.Clamp(extent / 192, 2, 4);
             int chunkSize = Math.Max(unit, (extent / chunks + unit - 1) / unit * unit);
             chunks = (extent + chunkSize - 1) / chunkSize;
-            if (wantTwo && chunks >= 2 && GemmWorker.TryAcquire(wait: forced == 2))
+            if (wantTwo && chunks >= 2 && (forced == 2 || GemmWorker.IsWorthTrying()) && GemmWorker.TryAcquire(wait: forced == 2))
             {
                 try
                 {

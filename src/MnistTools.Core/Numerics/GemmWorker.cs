@@ -9,6 +9,8 @@ namespace MnistTools.Numerics;
 /// computed entirely inside one chunk, so the bits are the same for any interleaving.
 /// The worker spins briefly after each job (training posts GEMMs back to back), then sleeps on a semaphore.
 /// One caller at a time owns it (<see cref="TryAcquire"/>). Posting and running allocate nothing.
+/// If the caller has to wait for the worker longer than its own chunks took (the other core is busy with another
+/// process), unforced calls skip the worker for the next <see cref="BackoffCalls"/> calls.
 /// </summary>
 internal static unsafe class GemmWorker
 {
@@ -23,6 +25,19 @@ internal static unsafe class GemmWorker
     private static long s_claim;
     private static Job s_job;
     private static Exception? s_failure;
+    /// <summary>Calls left to run single-threaded after the worker came late (busy machine); see <see cref="Run"/>.</summary>
+    private static int s_backoff;
+
+    /// <summary>Calls that skip the worker after it was late: retried every this many calls.</summary>
+    private const int BackoffCalls = 64;
+
+    /// <summary>False while backing off from a worker that recently came late (the second core is busy elsewhere).</summary>
+    internal static bool IsWorthTrying()
+    {
+        if (Volatile.Read(ref s_backoff) <= 0) return true;
+        Interlocked.Decrement(ref s_backoff);
+        return false;
+    }
 
     /// <summary>C[m x n] (+)= op(A) . op(B), cut along columns (or rows) into <see cref="Chunks"/> pieces of <see cref="ChunkSize"/>.</summary>
     internal struct Job
@@ -57,9 +72,14 @@ internal static unsafe class GemmWorker
         Interlocked.Exchange(ref s_claim, (long)number << 32); // full fence: job visible before it can be claimed
         if (Volatile.Read(ref s_sleeping) != 0) s_wake.Release();
 
+        long started = Stopwatch.GetTimestamp();
         Work(number);
+        long worked = Stopwatch.GetTimestamp();
         var spinner = new SpinWait();
         while (Volatile.Read(ref s_completed) != job.Chunks) spinner.SpinOnce(sleep1Threshold: -1);
+        // Waiting longer than our own share took means the worker was descheduled: the other core is busy, so run
+        // the next calls alone (same bits either way) and try again later.
+        if (Stopwatch.GetTimestamp() - worked > worked - started) Volatile.Write(ref s_backoff, BackoffCalls);
         if (s_failure is { } failure) { s_failure = null; throw new InvalidOperationException("A GEMM chunk failed.", failure); }
     }
 
