@@ -11,34 +11,39 @@ public static class QuickGemm
 {
     public static void Run(string? filter = null, GemmPath? onlyPath = null, int? onlyThreads = null, double secondsPerCell = 0.3)
     {
-        Console.WriteLine("| shape | path | threads | GFLOP/s (median) |");
-        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine("| shape | path | threads | GFLOP/s (median, wall) | GFLOP per CPU-second (1 thread) |");
+        Console.WriteLine("|---|---|---|---|---|");
         foreach (GemmShape shape in GemmShapes().Where(s => filter is null || s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
             foreach (GemmPath path in Enum.GetValues<GemmPath>().Reverse().Where(p => GemmSettings.IsSupported(p) && (onlyPath is null || p == onlyPath)))
                 foreach (int threads in new[] { 1, 2 }.Where(t => onlyThreads is null || t == onlyThreads))
-                    Console.WriteLine($"| {shape.Name} | {path} | {threads} | {Measure(shape, path, threads, secondsPerCell):F1} |");
+                {
+                    (double wall, double? cpu) = Measure(shape, path, threads, secondsPerCell);
+                    Console.WriteLine($"| {shape.Name} | {path} | {threads} | {wall:F1} | {(threads == 1 && cpu is { } c ? c.ToString("F1") : "-")} |");
+                }
     }
 
     private static IEnumerable<GemmShape> GemmShapes() => GemmShape.All;
 
-    /// <summary>Median GFLOP/s of repeated multiplies.</summary>
-    public static double Measure(GemmShape shape, GemmPath path, int threads, double seconds)
+    /// <summary>Median GFLOP/s of repeated multiplies, by wall time and by the calling thread's CPU time.</summary>
+    public static (double Wall, double? Cpu) Measure(GemmShape shape, GemmPath path, int threads, double seconds)
     {
         var data = new GemmData(shape);
         using var scope = GemmSettings.Override(path, threads);
         data.Run();
         int reps = Math.Max(1, (int)(2e7 / shape.Flops));
         var samples = new List<double>();
+        var cpuSamples = new List<double>();
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds || samples.Count < 5)
         {
+            double? cpuStart = ThreadClock.Seconds();
             long start = Stopwatch.GetTimestamp();
             for (int r = 0; r < reps; r++) data.Run();
             double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (cpuStart is { } c0 && ThreadClock.Seconds() is { } c1 && c1 > c0) cpuSamples.Add(shape.Flops * reps / (c1 - c0) / 1e9);
             samples.Add(shape.Flops * reps / elapsed / 1e9);
         }
-        samples.Sort();
-        return samples[samples.Count / 2];
+        return (EndToEnd.Median(samples), cpuSamples.Count > 0 ? EndToEnd.Median(cpuSamples) : null);
     }
 }
 

@@ -15,8 +15,8 @@ namespace MnistTools.Numerics;
 /// </summary>
 internal static unsafe class GemmBlocked
 {
-    /// <summary>Depth of a k slice: a 48-wide B panel (48 KiB) streams through L1, an 8-row A panel is 8 KiB.</summary>
-    internal const int KC = 256;
+    /// <summary>Depth of a k slice: a 48-wide B panel (24 KiB) stays in L1 (48 KiB) next to an 8-row A panel (4 KiB).</summary>
+    internal const int KC = 128;
     /// <summary>Rows of A packed at once (a multiple of every MR: 8, 6, 4); 192 KiB, resident in L2.</summary>
     internal const int MC = 192;
     /// <summary>Columns of B packed at once (a multiple of every panel width).</summary>

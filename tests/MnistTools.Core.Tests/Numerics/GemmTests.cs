@@ -51,7 +51,8 @@ public class GemmTests
     [MemberData(nameof(PathsAndTransposes))]
     public void MatchesTheReferenceAcrossCacheBlocksAndOnTwoThreads(GemmPath path, bool transposeA, bool transposeB)
     {
-        // KC = 256 (k slices), MC = 192 (row blocks), NC = 1536 (column blocks): cross each, with tails.
+        // KC = 128 (k slices), MC = 192 (row blocks), NC = 1536 (column blocks): cross each, with tails.
+        Assert.Equal((128, 192, 1536), (GemmBlocked.KC, GemmBlocked.MC, GemmBlocked.NC));
         foreach (int threads in new[] { 1, 2 })
         {
             using var scope = GemmSettings.Override(path, threads);
@@ -93,7 +94,7 @@ public class GemmTests
     [Fact]
     public void TheFusedMultiplyAddPathsGiveTheSameBits()
     {
-        // AVX-512 and AVX2 both sum each element as one FMA chain in k order per 256-deep slice, so their tiles differ
+        // AVX-512 and AVX2 both sum each element as one FMA chain in k order per KC-deep slice, so their tiles differ
         // but their bits must not. (Where the CPU lacks AVX-512 the forced path falls back and this compares AVX2 with itself.)
         var random = new Random(8);
         foreach ((int m, int n, int k, bool tA, bool tB) in new[] { (64, 128, 784, false, true), (37, 91, 300, true, false), (70, 70, 70, true, true) })
