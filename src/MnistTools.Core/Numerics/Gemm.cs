@@ -36,6 +36,7 @@ public static class Gemm
         }
 
         GemmPath path = GemmSettings.Path;
+        bool direct = GemmDirect.Applies(path, n, k, transposeA, transposeB);
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
         fixed (float* pa = a, pb = b, pc = c)
         {
@@ -57,14 +58,15 @@ public static class Gemm
                     {
                         Path = path, A = pa, B = pb, C = pc, Lda = lda, Ldb = ldb, M = m, N = n, K = k,
                         TransposeA = transposeA, TransposeB = transposeB, Accumulate = accumulate,
-                        SplitColumns = splitColumns, ChunkSize = chunkSize, Chunks = chunks,
+                        SplitColumns = splitColumns, ChunkSize = chunkSize, Chunks = chunks, Direct = direct,
                     });
                     LastThreadCount = 2;
                 }
                 finally { GemmWorker.Release(); }
                 return;
             }
-            GemmBlocked.Run(path, pa, lda, transposeA, pb, ldb, transposeB, pc, n, m, n, k, accumulate);
+            if (direct) GemmDirect.Run(pa, pb, pc, n, m, n, k, accumulate);
+            else GemmBlocked.Run(path, pa, lda, transposeA, pb, ldb, transposeB, pc, n, m, n, k, accumulate);
         }
     }
 

@@ -93,13 +93,24 @@ internal static unsafe class GemmPacking
         Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
-    /// <summary>Writes the valid rows x cols corner of a spilled tile[r*width + j] to C (edge tiles).</summary>
+    /// <summary>Writes the valid rows x cols corner of a spilled tile[r*width + j] to C (edge tiles); whole 8-float
+    /// pieces with vectors, the rest one by one.</summary>
     internal static void WriteTile(float* tile, int width, float* c, int ldc, int rows, int cols, bool overwrite)
     {
+        int vectorCols = Vector256.IsHardwareAccelerated ? cols & ~7 : 0;
         for (int r = 0; r < rows; r++, tile += width, c += ldc)
         {
-            if (overwrite) for (int j = 0; j < cols; j++) c[j] = tile[j];
-            else for (int j = 0; j < cols; j++) c[j] += tile[j];
+            int j = 0;
+            if (overwrite)
+            {
+                for (; j < vectorCols; j += 8) Vector256.Store(Vector256.Load(tile + j), c + j);
+                for (; j < cols; j++) c[j] = tile[j];
+            }
+            else
+            {
+                for (; j < vectorCols; j += 8) Vector256.Store(Vector256.Load(c + j) + Vector256.Load(tile + j), c + j);
+                for (; j < cols; j++) c[j] += tile[j];
+            }
         }
     }
 }

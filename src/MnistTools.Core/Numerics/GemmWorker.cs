@@ -46,6 +46,8 @@ internal static unsafe class GemmWorker
         public float* A, B, C;
         public int Lda, Ldb, M, N, K;
         public bool TransposeA, TransposeB, Accumulate, SplitColumns;
+        /// <summary>Use <see cref="GemmDirect"/> (decided for the whole product, so every chunk sums the same way).</summary>
+        public bool Direct;
         public int ChunkSize, Chunks;
     }
 
@@ -105,7 +107,12 @@ internal static unsafe class GemmWorker
     {
         int start = chunk * job.ChunkSize;
         int size = Math.Min(job.ChunkSize, (job.SplitColumns ? job.N : job.M) - start);
-        if (job.SplitColumns)
+        if (job.Direct)
+        {
+            if (job.SplitColumns) GemmDirect.Run(job.A, job.B + (long)start * job.Ldb, job.C + start, job.N, job.M, size, job.K, job.Accumulate);
+            else GemmDirect.Run(job.A + (long)start * job.Lda, job.B, job.C + (long)start * job.N, job.N, size, job.N, job.K, job.Accumulate);
+        }
+        else if (job.SplitColumns)
             GemmBlocked.Run(job.Path, job.A, job.Lda, job.TransposeA,
                 job.B + (job.TransposeB ? (long)start * job.Ldb : start), job.Ldb, job.TransposeB,
                 job.C + start, job.N, job.M, size, job.K, job.Accumulate);

@@ -63,6 +63,37 @@ public class GemmTests
         }
     }
 
+    [Fact]
+    public void TheUnpackedNarrowForwardRouteMatchesTheReference()
+    {
+        // Z = X . W^T with n <= 32 outputs and k >= 64 goes through GemmDirect on AVX-512: every n, row and k tails.
+        using var scope = GemmSettings.Override(GemmPath.Avx512, threads: 1);
+        var random = new Random(31);
+        foreach (int k in new[] { 64, 65, 79, 784 })
+            for (int n = 1; n <= 33; n++)
+                foreach (int m in new[] { 1, 3, 4, 6, 37 })
+                {
+                    Assert.Equal(GemmSettings.Path == GemmPath.Avx512 && n <= 32, GemmDirect.Applies(GemmSettings.Path, n, k, false, true));
+                    CheckAgainstReference(random, m, n, k, transposeA: false, transposeB: true, accumulate: (m + n) % 2 == 0);
+                }
+
+        // Special values through the lane sums: NaN in a row of X, +Inf in a row of W, stale NaN output overwritten.
+        const int rows = 8, outputs = 20, depth = 100;
+        float[] x = Enumerable.Repeat(0.5f, rows * depth).ToArray(), w = Enumerable.Repeat(0.25f, outputs * depth).ToArray();
+        x[2 * depth + 70] = float.NaN;
+        w[5 * depth + 99] = float.PositiveInfinity; // in the k % 16 tail
+        float[] z = Enumerable.Repeat(float.NaN, rows * outputs).ToArray();
+        Gemm.Multiply(x, w, z, rows, outputs, depth, false, true, accumulate: false);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < outputs; j++)
+            {
+                float value = z[i * outputs + j];
+                if (i == 2) Assert.True(float.IsNaN(value));
+                else if (j == 5) Assert.True(float.IsPositiveInfinity(value));
+                else Assert.Equal(depth * 0.125f, value);
+            }
+    }
+
     [Theory]
     [InlineData(GemmPath.Portable)]
     [InlineData(GemmPath.Avx2)]
