@@ -80,29 +80,31 @@ public sealed class ImportMnistSetCommand : PSCmdlet
             return;
         }
 
-        IEnumerable<string> resolved;
-        try
+        string[] given = ParameterSetName == LiteralPathSet ? LiteralPath! : Path ?? [null!];
+        foreach (string? path in given)
         {
-            resolved = ParameterSetName == LiteralPathSet
-                ? LiteralPath!.SelectMany(p => PathResolver.ResolveExisting(this, p, literal: true)).ToList()
-                : Path is null ? new[] { DefaultFolder() } : Path.SelectMany(p => PathResolver.ResolveExisting(this, p, literal: false)).ToList();
-        }
-        catch (MnistToolsException e)
-        {
-            WriteError(ErrorRecords.From(e));
-            return;
-        }
-
-        foreach (string path in resolved)
-        {
+            IReadOnlyList<string> resolved;
             try
             {
-                (string images, string labels) = Directory.Exists(path) ? InFolder(path) : BesideImageFile(path);
-                Read(images, labels, Name ?? DefaultName(images, Directory.Exists(path) ? path : null));
+                resolved = path is null ? [DefaultFolder()] : PathResolver.ResolveExisting(this, path, literal: ParameterSetName == LiteralPathSet);
             }
             catch (MnistToolsException e)
             {
                 WriteError(ErrorRecords.From(e));
+                continue;
+            }
+            foreach (string item in resolved)
+            {
+                try
+                {
+                    bool folder = Directory.Exists(item);
+                    (string images, string labels) = folder ? InFolder(item) : BesideImageFile(item);
+                    Read(images, labels, Name ?? DefaultName(images, folder ? item : null));
+                }
+                catch (MnistToolsException e)
+                {
+                    WriteError(ErrorRecords.From(e));
+                }
             }
         }
     }
