@@ -55,6 +55,19 @@ Describe 'Import-MnistSet' {
             $sets.Count | Should -Be 1
         }
 
+        It 'formats sets and images as tables of their key properties' {
+            $rendering = $PSStyle.OutputRendering
+            $PSStyle.OutputRendering = 'PlainText'
+            $set = Import-MnistSet -Path $Data -Subset Test -First 2
+            $table = ($set | Format-Table | Out-String -Width 200) -split "`n" | Where-Object { $_.Trim() }
+            $table[0] | Should -Match '^Name\s+Count\s+Rows\s+Columns\s+ClassCount\s+Source\s*$'
+            $table[2] | Should -Match '-test\s+2\s+28\s+28\s+10\s+\S*t10k-images-idx3-ubyte\.gz\s*$'
+            $images = ($set | Get-MnistImage | Format-Table | Out-String -Width 200) -split "`n" | Where-Object { $_.Trim() }
+            $images[0] | Should -Match '^\s*Index\s+Label\s+Rows\s+Columns\s+DataSet\s*$'
+            $images[2] | Should -Match '^\s*0\s+7\s+28\s+28\s+\S+-test\s*$'
+            $PSStyle.OutputRendering = $rendering
+        }
+
         It 'tells the files, their sizes and the time taken with -Verbose' {
             $verbose = Import-MnistSet -Path $Data -Subset Test -First 10 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
             $text = $verbose.Message -join "`n"
@@ -128,6 +141,8 @@ Describe 'Import-MnistSet' {
             $e = Get-SingleError { Import-MnistSet -Path $missing }
             $e.FullyQualifiedErrorId | Should -Be "PathNotFound,$Cmd"
             $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $pattern = Join-Path $TestDrive 'no-such-*'
+            Assert-ImportError { Import-MnistSet -Path $pattern } 'PathNotFound' 'ObjectNotFound' $pattern
         }
 
         It 'a missing file in the folder' {

@@ -87,6 +87,8 @@ public sealed class ImportMnistSetCommand : PSCmdlet
             try
             {
                 resolved = path is null ? [DefaultFolder()] : PathResolver.ResolveExisting(this, path, literal: ParameterSetName == LiteralPathSet);
+                if (resolved.Count == 0) // a wildcard that matched nothing
+                    throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find any file or folder matching '{path}'.", path);
             }
             catch (MnistToolsException e)
             {
