@@ -142,6 +142,30 @@ Describe 'Save-MnistSet' {
         Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
     }
 
+    It 'stops at once when the pipeline is stopped (Ctrl+C), leaving no partial file' {
+        $folder = Join-Path $TestDrive 'stopped'
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({
+                param($Module, $Path, $Uri, $Checksum)
+                Import-Module $Module
+                Save-MnistSet -Name Mnist -Path $Path -BaseUri $Uri -Checksum $Checksum -TimeoutSec 60
+            }).AddArgument($env:MNISTTOOLS_MODULE).AddArgument($folder).AddArgument("${Base}stall/").AddArgument($Md5)
+        try {
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not (Get-ChildItem -LiteralPath $folder -Force -Filter '*.partial' -ErrorAction SilentlyContinue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Get-ChildItem -LiteralPath $folder -Force -Filter '*.partial' | Should -Not -BeNullOrEmpty -Because 'the download had started'
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $clock.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $handle.IsCompleted | Should -BeTrue
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'tells each request, size, time and verified checksum with -Verbose' {
         # (Write-Progress goes to the host, not to a stream a test can capture; the same figures are in -Verbose.)
         $folder = Join-Path $TestDrive 'verbose'

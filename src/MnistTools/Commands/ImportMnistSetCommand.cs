@@ -113,8 +113,6 @@ public sealed class ImportMnistSetCommand : PSCmdlet
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    protected override void EndProcessing() => _stop.Dispose();
-
     private void Read(string images, string labels, string name)
     {
         int? first = MyInvocation.BoundParameters.ContainsKey(nameof(First)) ? First : null;
@@ -148,9 +146,15 @@ public sealed class ImportMnistSetCommand : PSCmdlet
 
     private static string Describe(string path)
     {
-        var info = new FileInfo(path);
-        string kind = info.Exists && IdxReader.IsGzipFile(path) ? "gzip" : "raw";
-        return info.Exists ? $"{path} ({info.Length:N0} bytes, {kind})" : path;
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? $"{path} ({info.Length:N0} bytes, {(IdxReader.IsGzipFile(path) ? "gzip" : "raw")})" : path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return path; // the reader reports why it cannot be read
+        }
     }
 
     /// <summary>The standard pair in a folder, each name tried with .gz and without.</summary>
