@@ -133,6 +133,8 @@ public static class NetworkFileReader
     {
         if (headerBytes[0] != (byte)'{')
             throw Fail(BadHeader, path, $"'{path}' is not a MnistTools network file: its header does not start with a JSON object.");
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw Fail(BadHeader, path, $"The header of '{path}' is not valid JSON: it is not valid UTF-8.");
         JsonDocument document;
         try
         {
