@@ -35,7 +35,8 @@ public static class ConfusionMatrixChart
         ChartSize.Check(size, size, MinSide, MaxSide);
         GraphicsLibrary.EnsureAvailable();
 
-        // Heatmap row 0 is drawn at the top: rows = true classes, top to bottom, as the matrix is read.
+        // Heatmap row r is drawn centred on y = classes-1-r (row 0 at the top) and column c on x = c:
+        // rows = true classes top to bottom, as the matrix is read.
         var fractions = new double[classes, classes];
         for (int t = 0; t < classes; t++)
         {
@@ -49,15 +50,21 @@ public static class ConfusionMatrixChart
         plot.Title(title ?? $"Confusion matrix ({total.ToString("N0", CultureInfo.InvariantCulture)} images)");
         plot.XLabel("predicted");
         plot.YLabel("true");
-        var heatmap = plot.Add.Heatmap(fractions);
+        // ScottPlot's Blues runs from dark (0) to white (1); shade by 1 - fraction so a large share is dark.
+        var shades = new double[classes, classes];
+        for (int t = 0; t < classes; t++)
+            for (int p = 0; p < classes; p++) shades[t, p] = 1 - fractions[t, p];
+        var heatmap = plot.Add.Heatmap(shades);
         heatmap.Colormap = new ScottPlot.Colormaps.Blues();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
-        heatmap.Extent = new CoordinateRect(-0.5, classes - 0.5, -0.5, classes - 0.5);
 
         double[] positions = Enumerable.Range(0, classes).Select(i => (double)i).ToArray();
         string[] labels = positions.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, labels);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, Enumerable.Reverse(labels).ToArray());
+        float tickSize = Math.Clamp(size / 45f, 10f, 28f);
+        plot.Axes.Bottom.TickLabelStyle.FontSize = tickSize;
+        plot.Axes.Left.TickLabelStyle.FontSize = tickSize;
         plot.Axes.SetLimits(-0.5, classes - 0.5, -0.5, classes - 0.5);
         plot.Grid.IsVisible = false;
 

@@ -55,11 +55,19 @@ public static class TrainingChart
         using (var canvas = new SKCanvas(bitmap))
         {
             canvas.Clear(SKColors.White);
+            // Each plot on its own bitmap: a ScottPlot render clears the whole canvas it is given.
             int half = width / 2;
-            loss.Render(canvas, new PixelRect(0, half, height, 0));
-            accuracy.Render(canvas, new PixelRect(half, width, height, 0));
+            DrawPlot(canvas, loss, 0, half, height);
+            DrawPlot(canvas, accuracy, half, width - half, height);
         }
         return PngFile.Encode(bitmap);
+    }
+
+    private static void DrawPlot(SKCanvas target, Plot plot, int left, int width, int height)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap)) plot.Render(canvas, width, height);
+        target.DrawBitmap(bitmap, left, 0);
     }
 
     private static Plot NewPlot(string title, string yLabel)
