@@ -67,7 +67,7 @@ public static class DigitPreprocessor
 
     /// <summary>
     /// Ink in [0,1] per pixel [height x width]: the (inverted) grey level stretched so the background
-    /// (median of the border) is 0 and the darkest ink is 1, with the noise floor cut away.
+    /// (median of the border) is 0 and the strongest ink is 1; anything within the noise floor is 0.
     /// </summary>
     private static float[] InkLevels(ReadOnlySpan<byte> luminance, bool invert, int width, int height, string? source)
     {
@@ -88,13 +88,15 @@ public static class DigitPreprocessor
                 $"The picture{(source is null ? "" : $" '{source}'")} holds no digit: nothing stands out from its background " +
                 $"(background {background}, strongest ink {peak}, need a difference of at least {MinimumContrast} grey levels).", source);
 
+        // Below the floor: paper. Above it the grey level is kept (not stretched from the floor), so antialiased
+        // edges keep their shades.
         float floor = (float)(background + NoiseFloor * (peak - background));
-        float range = peak - floor;
+        float range = peak - background;
         var ink = new float[luminance.Length];
         for (int i = 0; i < ink.Length; i++)
         {
             int v = invert ? 255 - luminance[i] : luminance[i];
-            ink[i] = v <= floor ? 0f : Math.Min(1f, (v - floor) / range);
+            ink[i] = v <= floor ? 0f : Math.Min(1f, (v - background) / range);
         }
         return ink;
     }
@@ -188,9 +190,11 @@ public static class DigitPreprocessor
     }
 
     /// <summary>
-    /// Puts the [height x width] ink into the 28x28 field, shifted by whole pixels so that its centre of mass
-    /// (pixel centres at x + 0.5) lands within half a pixel of (14, 14); the shift is limited so no ink is cut off.
-    /// The strongest ink becomes 255.
+    /// Puts the [height x width] ink into the 28x28 field, shifted by whole pixels so that its centre of mass,
+    /// in pixel-index coordinates (sum of value * column / sum of value), lands within half a pixel of (14, 14);
+    /// the shift is limited so no ink is cut off. The strongest ink becomes 255.
+    /// Index coordinates match MNIST itself: its 10,000 test digits have their mass centre at (14.0, 14.0) on average
+    /// in these coordinates (measured; in pixel-centre coordinates that is 14.5).
     /// </summary>
     private static byte[] PlaceByCentreOfMass(float[] ink, int width, int height)
     {
@@ -202,8 +206,8 @@ public static class DigitPreprocessor
             {
                 float v = ink[y * width + x];
                 mass += v;
-                momentX += v * (x + 0.5);
-                momentY += v * (y + 0.5);
+                momentX += v * x;
+                momentY += v * y;
                 if (v > peak) peak = v;
             }
         }

@@ -47,7 +47,7 @@ public class DigitPreprocessorTests
         Assert.Equal(20, width);
         Assert.Equal(5, height);
         Assert.Equal(4, left);                                      // 20 wide, centred: columns 4..23
-        Assert.Equal(12, top);                                      // 5 high, mass centre 14: rows 12..16 (centre 14.5, the nearest whole shift)
+        Assert.Equal(12, top);                                      // 5 high: mass centre row 2 of 5 goes to row 14, so rows 12..16
         (double cx, double cy) = PictureHelpers.CentreOfMass(image);
         Assert.InRange(cx, 13.5, 14.5);
         Assert.InRange(cy, 13.5, 14.5);

@@ -17,7 +17,7 @@ internal static class PictureHelpers
         return pixels;
     }
 
-    /// <summary>Centre of mass of an MNIST image in pixel-centre coordinates (pixel (0,0) has centre (0.5, 0.5)).</summary>
+    /// <summary>Centre of mass of an MNIST image in pixel-index coordinates (sum of value * column / sum of value).</summary>
     public static (double X, double Y) CentreOfMass(MnistImage image)
     {
         double mass = 0, mx = 0, my = 0;
@@ -26,8 +26,8 @@ internal static class PictureHelpers
             {
                 double v = image.Pixels[y * image.Columns + x];
                 mass += v;
-                mx += v * (x + 0.5);
-                my += v * (y + 0.5);
+                mx += v * x;
+                my += v * y;
             }
         return (mx / mass, my / mass);
     }
