@@ -1,0 +1,151 @@
+using MnistTools.Training;
+
+namespace MnistTools;
+
+/// <summary>
+/// A feed-forward network of dense layers. All parameters live in one flat float buffer laid out as
+/// <see cref="ParameterLayout"/> describes (per layer W [out x in] row-major, then b [out]).
+/// Inputs are grey levels scaled to [0, 1] (pixel / 255f), one row per image.
+/// Not thread-safe for training; <see cref="Predict"/> may run on several threads while nothing trains.
+/// </summary>
+public sealed class Network
+{
+    private readonly ParameterLayout _layout;
+    private readonly float[] _parameters;
+    private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A new network with parameters drawn from <paramref name="seed"/> (see <see cref="WeightInitialization"/>).</summary>
+    /// <exception cref="MnistToolsException">InvalidArgument for fewer than two layers, a size below 1, or an undefined enum value.</exception>
+    public Network(IReadOnlyList<int> layerSizes, Activation activation = Activation.Sigmoid,
+        OutputActivation outputActivation = OutputActivation.Sigmoid, Loss loss = Loss.Quadratic,
+        Initializer initializer = Initializer.Default, int seed = 0)
+        : this(new ParameterLayout(layerSizes ?? throw new MnistToolsException("LayerSizesMissing", FailureKind.InvalidArgument,
+            "Layer sizes are required.", "LayerSizes")), activation, outputActivation, loss, initializer, seed)
+    {
+        WeightInitialization.Fill(_layout, _parameters, initializer, activation, seed);
+    }
+
+    private Network(ParameterLayout layout, Activation activation, OutputActivation outputActivation, Loss loss, Initializer initializer, int seed)
+    {
+        CheckDefined(activation, "Activation");
+        CheckDefined(outputActivation, "OutputActivation");
+        CheckDefined(loss, "Loss");
+        CheckDefined(initializer, "Initializer");
+        _layout = layout;
+        _parameters = new float[layout.ParameterCount];
+        Activation = activation;
+        OutputActivation = outputActivation;
+        Loss = loss;
+        Initializer = initializer;
+        Seed = seed;
+    }
+
+    /// <summary>
+    /// Rebuilds a network from saved state (Import-Network). <paramref name="parameters"/> must hold exactly
+    /// <see cref="ParameterCount"/> values in the <see cref="ParameterLayout"/> order; the optimizer buffers too.
+    /// </summary>
+    /// <exception cref="MnistToolsException">InvalidData when lengths or values disagree with the architecture.</exception>
+    public static Network Restore(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation, Loss loss,
+        Initializer initializer, int seed, int epochsTrained, ReadOnlySpan<float> parameters,
+        OptimizerState? optimizerState, IReadOnlyDictionary<string, string>? metadata)
+    {
+        Network network;
+        try
+        {
+            network = new Network(new ParameterLayout(layerSizes ?? Array.Empty<int>()), activation, outputActivation, loss, initializer, seed);
+        }
+        catch (MnistToolsException e)
+        {
+            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, e.Message, e.Target, e);
+        }
+        if (parameters.Length != network.ParameterCount)
+            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData,
+                $"The parameters hold {parameters.Length} values; a {string.Join('-', layerSizes!)} network has {network.ParameterCount}.", "Parameters");
+        if (epochsTrained < 0)
+            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, $"Epochs trained is negative ({epochsTrained}).", "EpochsTrained");
+        parameters.CopyTo(network._parameters);
+        if (optimizerState is not null)
+        {
+            optimizerState.Validate(network.ParameterCount);
+            network.OptimizerState = optimizerState.Clone();
+        }
+        network.EpochsTrained = epochsTrained;
+        if (metadata is not null)
+            foreach (var pair in metadata) network._metadata[pair.Key] = pair.Value;
+        return network;
+    }
+
+    /// <summary>Units per layer, input first (a copy).</summary>
+    public int[] LayerSizes => _layout.LayerSizes.ToArray();
+
+    public Activation Activation { get; }
+
+    public OutputActivation OutputActivation { get; }
+
+    public Loss Loss { get; }
+
+    /// <summary>The initializer asked for (Default resolves to Xavier or He by activation).</summary>
+    public Initializer Initializer { get; }
+
+    /// <summary>The seed the starting parameters were drawn from; also the default training seed.</summary>
+    public int Seed { get; }
+
+    public int ParameterCount => _layout.ParameterCount;
+
+    /// <summary>Complete epochs of training applied so far (all runs together).</summary>
+    public int EpochsTrained { get; internal set; }
+
+    /// <summary>Where each layer's weights and biases sit in the flat buffer.</summary>
+    public ParameterLayout Layout => _layout;
+
+    public int InputSize => _layout.InputSize;
+
+    public int OutputSize => _layout.OutputSize;
+
+    /// <summary>The optimizer's carried state; null until the network has been trained.</summary>
+    public OptimizerState? OptimizerState { get; internal set; }
+
+    /// <summary>Free-form notes kept with the network (data set name, test accuracy...); saved with it.</summary>
+    public IDictionary<string, string> Metadata => _metadata;
+
+    /// <summary>A copy of the flat parameter buffer [ParameterCount].</summary>
+    public float[] GetParameters() => (float[])_parameters.Clone();
+
+    /// <summary>The live parameter buffer [ParameterCount].</summary>
+    internal Span<float> Parameters => _parameters;
+
+    /// <summary>
+    /// Forward pass over <paramref name="count"/> inputs.
+    /// </summary>
+    /// <param name="inputs">[count x InputSize], values pixel / 255f.</param>
+    /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
+    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
+        if (inputs.Length < (long)count * InputSize)
+            throw new ArgumentException($"inputs holds {inputs.Length} values; {count} rows of {InputSize} need {(long)count * InputSize}.", nameof(inputs));
+        if (outputs.Length < (long)count * OutputSize)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
+        if (count == 0) return;
+        int chunk = Math.Min(count, Workspace.InferenceBatch);
+        var workspace = new Workspace(_layout, chunk, training: false);
+        for (int start = 0; start < count; start += chunk)
+        {
+            int rows = Math.Min(chunk, count - start);
+            Propagation.Forward(this, inputs.Slice(start * InputSize, rows * InputSize), rows, workspace);
+            workspace.Output(rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
+        }
+    }
+
+    /// <summary>Reads like <c>784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters</c>.</summary>
+    public string Description =>
+        $"{string.Join('-', _layout.LayerSizes)} {Activation}/{OutputActivation} {Loss}, {ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} parameters";
+
+    public override string ToString() => Description;
+
+    private static void CheckDefined<T>(T value, string name) where T : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{value} is not a valid {name}.", name);
+    }
+}

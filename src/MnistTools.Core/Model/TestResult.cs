@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+
+namespace MnistTools;
+
+/// <summary>One evaluation of a network on a data set.</summary>
+public sealed class TestResult
+{
+    private readonly int[,] _confusion;
+
+    public TestResult(string dataSet, double loss, int[,] confusionMatrix)
+    {
+        ArgumentNullException.ThrowIfNull(confusionMatrix);
+        if (confusionMatrix.GetLength(0) != confusionMatrix.GetLength(1))
+            throw new ArgumentException("The confusion matrix must be square.", nameof(confusionMatrix));
+        DataSet = dataSet;
+        Loss = loss;
+        _confusion = (int[,])confusionMatrix.Clone();
+        int classes = confusionMatrix.GetLength(0);
+        var perClass = new ClassMetrics[classes];
+        for (int c = 0; c < classes; c++)
+        {
+            int truePositive = _confusion[c, c], actual = 0, predicted = 0;
+            for (int o = 0; o < classes; o++)
+            {
+                actual += _confusion[c, o];
+                predicted += _confusion[o, c];
+            }
+            Total += actual;
+            Correct += truePositive;
+            double precision = predicted == 0 ? 0 : (double)truePositive / predicted;
+            double recall = actual == 0 ? 0 : (double)truePositive / actual;
+            perClass[c] = new ClassMetrics
+            {
+                Class = c,
+                Precision = precision,
+                Recall = recall,
+                F1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall),
+                Support = actual,
+            };
+        }
+        PerClass = perClass;
+    }
+
+    /// <summary>Name of the data set evaluated.</summary>
+    public string DataSet { get; }
+
+    public int Total { get; }
+
+    public int Correct { get; }
+
+    /// <summary>Correct / Total, a fraction in [0, 1] (0 for an empty set).</summary>
+    public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
+
+    /// <summary>Mean per-image loss (the network's loss function, no L2 term).</summary>
+    public double Loss { get; }
+
+    /// <summary>A copy of the confusion matrix: [true class, predicted class] = count.</summary>
+    public int[,] ConfusionMatrix => (int[,])_confusion.Clone();
+
+    /// <summary>Count of images of class <paramref name="actual"/> predicted as <paramref name="predicted"/>.</summary>
+    public int GetCount(int actual, int predicted) => _confusion[actual, predicted];
+
+    /// <summary>One row per class: Class, Precision, Recall, F1, Support.</summary>
+    public IReadOnlyList<ClassMetrics> PerClass { get; }
+
+    /// <summary>The confusion matrix as a text grid: rows are true classes, columns predicted classes.</summary>
+    public string FormatConfusionMatrix()
+    {
+        int classes = _confusion.GetLength(0);
+        int width = Math.Max(4, Total.ToString(CultureInfo.InvariantCulture).Length + 1);
+        var text = new StringBuilder();
+        text.Append("true\\pred".PadRight(10));
+        for (int c = 0; c < classes; c++) text.Append(c.ToString(CultureInfo.InvariantCulture).PadLeft(width));
+        text.AppendLine();
+        for (int r = 0; r < classes; r++)
+        {
+            text.Append(r.ToString(CultureInfo.InvariantCulture).PadRight(10));
+            for (int c = 0; c < classes; c++) text.Append(_confusion[r, c].ToString(CultureInfo.InvariantCulture).PadLeft(width));
+            if (r < classes - 1) text.AppendLine();
+        }
+        return text.ToString();
+    }
+
+    public override string ToString() => $"{DataSet}: {Correct}/{Total} correct ({Accuracy.ToString("P2", CultureInfo.InvariantCulture)}), loss {Loss.ToString("G4", CultureInfo.InvariantCulture)}";
+}

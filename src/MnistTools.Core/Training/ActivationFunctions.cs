@@ -1,0 +1,53 @@
+using System.Numerics.Tensors;
+
+namespace MnistTools.Training;
+
+/// <summary>
+/// Hidden-layer activations, element-wise over [B x n] buffers.
+///   forward   A = f(Z)
+///   backward  dZ = dA ⊙ f'(Z)     (written in place over dA; f' taken from A where cheaper)
+/// </summary>
+internal static class ActivationFunctions
+{
+    public static void ActivationForward(Activation activation, ReadOnlySpan<float> z, Span<float> a)
+    {
+        switch (activation)
+        {
+            case Activation.Sigmoid: TensorPrimitives.Sigmoid(z, a); break;
+            case Activation.Tanh: TensorPrimitives.Tanh(z, a); break;
+            case Activation.ReLU: TensorPrimitives.Max(z, 0f, a); break;
+            case Activation.LeakyReLU:
+                // max(z, slope·z) equals z for z > 0 and slope·z otherwise (0 < slope < 1).
+                TensorPrimitives.Multiply(z, ParameterLayout.LeakyReLUSlope, a);
+                TensorPrimitives.Max(z, a, a);
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+    }
+
+    /// <param name="z">Z [B x n] from the forward pass.</param>
+    /// <param name="a">A = f(Z) [B x n].</param>
+    /// <param name="gradient">dA on entry, dZ on return [B x n].</param>
+    public static void ActivationBackward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> a, Span<float> gradient)
+    {
+        switch (activation)
+        {
+            case Activation.Sigmoid:
+                // f' = a (1 - a)
+                for (int i = 0; i < gradient.Length; i++) gradient[i] *= a[i] * (1f - a[i]);
+                break;
+            case Activation.Tanh:
+                // f' = 1 - a²
+                for (int i = 0; i < gradient.Length; i++) gradient[i] *= 1f - a[i] * a[i];
+                break;
+            case Activation.ReLU:
+                // f' = 1 for z > 0, else 0 (0 at z = 0, the usual subgradient)
+                for (int i = 0; i < gradient.Length; i++) if (!(z[i] > 0f)) gradient[i] = 0f;
+                break;
+            case Activation.LeakyReLU:
+                for (int i = 0; i < gradient.Length; i++) if (!(z[i] > 0f)) gradient[i] *= ParameterLayout.LeakyReLUSlope;
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics.Tensors;
+
+namespace MnistTools.Training;
+
+/// <summary>
+/// Mini-batch training of one network, in place. Buffers (workspace, gradients, shuffle order, divergence snapshot)
+/// are allocated once per (network, batch size, data size) and reused: no allocation per step.
+/// Per batch: load images → forward → loss and backward → divergence check → optimizer step → parameter check.
+/// Divergence (NaN/∞ in the loss or in any parameter) restores the parameters and optimizer state saved at the start
+/// of the epoch and throws <see cref="MnistToolsException"/> TrainingDiverged (InvalidResult).
+/// Cancellation is checked before every batch; a cancelled epoch leaves the network with the last completed batch's
+/// parameters (valid and usable) and does not count towards <see cref="Network.EpochsTrained"/>.
+/// </summary>
+public sealed class Trainer
+{
+    public const string DivergedErrorId = "TrainingDiverged";
+
+    private readonly Network _network;
+    private readonly TrainingOptions _options;
+    private readonly Workspace _workspace;
+    private readonly float[] _snapshot;
+    private readonly float[] _snapshotBufferA;
+    private readonly float[] _snapshotBufferB;
+    private int[] _order = Array.Empty<int>();
+    private Evaluator? _evaluator;
+
+    public Trainer(Network network, TrainingOptions options)
+    {
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Validate();
+        _workspace = new Workspace(network.Layout, options.BatchSize, training: true);
+        _snapshot = new float[network.ParameterCount];
+        bool buffers = options.Optimizer != Optimizer.Sgd;
+        _snapshotBufferA = buffers ? new float[network.ParameterCount] : Array.Empty<float>();
+        _snapshotBufferB = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : Array.Empty<float>();
+    }
+
+    public Network Network => _network;
+
+    public TrainingOptions Options => _options;
+
+    /// <summary>Trains one epoch over <paramref name="data"/>, then evaluates <paramref name="validation"/> if given.</summary>
+    /// <param name="progress">Called after every batch on the calling thread.</param>
+    public TrainingEpoch TrainEpoch(MnistDataSet data, MnistDataSet? validation = null, Action<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        DataCompatibility.Check(_network, data);
+        if (validation is not null) DataCompatibility.Check(_network, validation, "ValidationSet");
+        OptimizerState state = PrepareOptimizerState();
+
+        int epoch = _network.EpochsTrained + 1;
+        int count = data.Count;
+        if (_order.Length != count) _order = new int[count];
+        ShuffleOrder.Fill(_order, _options.Seed ?? _network.Seed, epoch);
+        TakeSnapshot(state);
+
+        int batchSize = _options.BatchSize, classes = _network.OutputSize;
+        int batchCount = (count + batchSize - 1) / batchSize;
+        float learningRate = _options.EffectiveLearningRate;
+        double lossSum = 0;
+        long correct = 0;
+        var clock = Stopwatch.StartNew();
+        for (int batch = 0; batch < batchCount; batch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int start = batch * batchSize, rows = Math.Min(batchSize, count - start);
+            _workspace.LoadBatch(data, _order.AsSpan(start, rows));
+            Propagation.Forward(_network, _workspace.Input, rows, _workspace);
+            double batchLoss = Propagation.Backward(_network, _workspace.Input, rows, _workspace);
+            if (!double.IsFinite(batchLoss)) Diverged(state, epoch, batch, batchCount, "loss", learningRate);
+            Span<float> output = _workspace.Output(rows);
+            for (int r = 0; r < rows; r++)
+                if (TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes)) == _workspace.Labels[r]) correct++;
+            lossSum += batchLoss;
+
+            Optimizers.Step(state, _network.Layout, _network.Parameters, _workspace.Gradients, learningRate, _options.L2);
+            if (!FiniteCheck.AllFinite(_network.Parameters)) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
+
+            progress?.Invoke(new TrainingProgress(epoch, batch + 1, batchCount, start + rows, lossSum / (start + rows),
+                (double)correct / (start + rows), clock.Elapsed.TotalSeconds));
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        _network.EpochsTrained = epoch;
+
+        TestResult? validationResult = null;
+        if (validation is not null)
+        {
+            _evaluator ??= new Evaluator(_network);
+            validationResult = _evaluator.Evaluate(validation, cancellationToken);
+        }
+        return new TrainingEpoch
+        {
+            Epoch = epoch,
+            TrainLoss = count == 0 ? 0 : lossSum / count,
+            TrainAccuracy = count == 0 ? 0 : (double)correct / count,
+            ValidationLoss = validationResult?.Loss,
+            ValidationAccuracy = validationResult?.Accuracy,
+            LearningRate = learningRate,
+            BatchSize = batchSize,
+            Optimizer = _options.Optimizer,
+            L2 = _options.L2,
+            Samples = count,
+            Seconds = seconds,
+            SamplesPerSecond = seconds > 0 ? count / seconds : 0,
+        };
+    }
+
+    /// <summary>Keeps the network's optimizer state when it matches the chosen optimizer (resume), else starts a fresh one.</summary>
+    private OptimizerState PrepareOptimizerState()
+    {
+        OptimizerState? state = _network.OptimizerState;
+        if (state is null || state.Kind != _options.Optimizer)
+        {
+            state = OptimizerState.Create(_options.Optimizer, _network.ParameterCount);
+            _network.OptimizerState = state;
+        }
+        state.Momentum = _options.Momentum;
+        return state;
+    }
+
+    private void TakeSnapshot(OptimizerState state)
+    {
+        _network.Parameters.CopyTo(_snapshot);
+        _snapshotStep = state.Step;
+        state.Velocity?.CopyTo(_snapshotBufferA, 0);
+        state.FirstMoment?.CopyTo(_snapshotBufferA, 0);
+        state.SecondMoment?.CopyTo(_snapshotBufferB, 0);
+    }
+
+    private long _snapshotStep;
+
+    [DoesNotReturn]
+    private void Diverged(OptimizerState state, int epoch, int batch, int batchCount, string what, float learningRate)
+    {
+        _snapshot.CopyTo(_network.Parameters);
+        state.Step = _snapshotStep;
+        if (state.Velocity is not null) _snapshotBufferA.CopyTo(state.Velocity, 0);
+        if (state.FirstMoment is not null) _snapshotBufferA.CopyTo(state.FirstMoment, 0);
+        if (state.SecondMoment is not null) _snapshotBufferB.CopyTo(state.SecondMoment, 0);
+        throw new MnistToolsException(DivergedErrorId, FailureKind.InvalidResult,
+            $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN or infinite. " +
+            $"The network was restored to its weights at the start of epoch {epoch}. Try a lower learning rate than {learningRate}.",
+            "LearningRate");
+    }
+}

@@ -1,0 +1,47 @@
+namespace MnistTools.Training;
+
+/// <summary>Hyper-parameters of a training run (Invoke-Training's parameters).</summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Images per mini-batch (the last batch of an epoch may be smaller).</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>η. Null picks the optimizer's default (<see cref="DefaultLearningRate"/>).</summary>
+    public float? LearningRate { get; init; }
+
+    public Optimizer Optimizer { get; init; } = Optimizer.Sgd;
+
+    /// <summary>μ for <see cref="Optimizer.Momentum"/>.</summary>
+    public float Momentum { get; init; } = 0.9f;
+
+    /// <summary>L2 weight decay λ on weights (not biases): the loss gains ½λ‖W‖² per batch.</summary>
+    public float L2 { get; init; }
+
+    /// <summary>Seed of the per-epoch shuffles; null uses the network's <see cref="Network.Seed"/>.</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
+    public static float DefaultLearningRate(Optimizer optimizer) => optimizer switch
+    {
+        Optimizer.Sgd => 0.1f,
+        Optimizer.Momentum => 0.01f,
+        _ => 0.001f,
+    };
+
+    public float EffectiveLearningRate => LearningRate ?? DefaultLearningRate(Optimizer);
+
+    internal void Validate()
+    {
+        if (BatchSize < 1)
+            throw new MnistToolsException("BatchSizeOutOfRange", FailureKind.InvalidArgument, $"BatchSize must be at least 1; got {BatchSize}.", "BatchSize");
+        float rate = EffectiveLearningRate;
+        if (!(rate > 0) || !float.IsFinite(rate))
+            throw new MnistToolsException("LearningRateOutOfRange", FailureKind.InvalidArgument, $"LearningRate must be a positive finite number; got {rate}.", "LearningRate");
+        if (!(Momentum >= 0 && Momentum < 1))
+            throw new MnistToolsException("MomentumOutOfRange", FailureKind.InvalidArgument, $"Momentum must be in [0, 1); got {Momentum}.", "Momentum");
+        if (!(L2 >= 0) || !float.IsFinite(L2))
+            throw new MnistToolsException("L2OutOfRange", FailureKind.InvalidArgument, $"L2 must be a finite number >= 0; got {L2}.", "L2");
+        if (!Enum.IsDefined(Optimizer))
+            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Optimizer} is not a valid Optimizer.", "Optimizer");
+    }
+}

@@ -1,0 +1,112 @@
+namespace MnistTools.Tests.Training;
+
+/// <summary>
+/// The double-precision oracle: a plain per-sample forward and backward pass with the textbook definitions
+/// (no fusing, no batching tricks). Loss = mean over the batch of
+///   Quadratic ½ Σ (a − y)²,  Softmax+CrossEntropy −ln a_label,  Sigmoid+CrossEntropy −Σ [y ln a + (1 − y) ln(1 − a)].
+/// Parameters use the module's flat layout (per layer W [out x in] row-major, then b).
+/// </summary>
+internal static class ReferenceNetwork
+{
+    public static double Loss(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+        double[] parameters, double[] inputs, int[] labels) => Run(sizes, activation, output, loss, parameters, inputs, labels, null);
+
+    public static double LossAndGradient(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+        double[] parameters, double[] inputs, int[] labels, double[] gradient) => Run(sizes, activation, output, loss, parameters, inputs, labels, gradient);
+
+    private static double Run(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+        double[] parameters, double[] inputs, int[] labels, double[]? gradient)
+    {
+        var layout = new ParameterLayout(sizes);
+        int layers = layout.LayerCount, batch = labels.Length;
+        if (gradient is not null) Array.Clear(gradient);
+        double total = 0;
+        for (int s = 0; s < batch; s++)
+        {
+            // forward: z[l], a[l] for l = 0..layers-1; a[-1] = x
+            var a = new double[layers + 1][];
+            var z = new double[layers][];
+            a[0] = inputs.AsSpan(s * sizes[0], sizes[0]).ToArray();
+            for (int l = 0; l < layers; l++)
+            {
+                int nIn = sizes[l], nOut = sizes[l + 1];
+                z[l] = new double[nOut];
+                for (int o = 0; o < nOut; o++)
+                {
+                    double sum = parameters[layout.BiasOffset(l) + o];
+                    for (int i = 0; i < nIn; i++) sum += parameters[layout.WeightOffset(l) + o * nIn + i] * a[l][i];
+                    z[l][o] = sum;
+                }
+                a[l + 1] = l < layers - 1 ? z[l].Select(v => Hidden(activation, v)).ToArray() : Output(output, z[l]);
+            }
+            double[] y = new double[sizes[^1]];
+            y[labels[s]] = 1;
+            double[] outA = a[layers];
+            double sample = loss == MnistTools.Loss.Quadratic
+                ? 0.5 * outA.Select((v, k) => (v - y[k]) * (v - y[k])).Sum()
+                : output == OutputActivation.Softmax
+                    ? -Math.Log(outA[labels[s]])
+                    : -outA.Select((v, k) => y[k] * Math.Log(v) + (1 - y[k]) * Math.Log(1 - v)).Sum();
+            total += sample;
+            if (gradient is null) continue;
+
+            // backward, unfused: dL/da, then through the output activation's Jacobian, then layer by layer.
+            int K = sizes[^1];
+            double[] dA = new double[K];
+            for (int k = 0; k < K; k++)
+                dA[k] = loss == MnistTools.Loss.Quadratic ? outA[k] - y[k]
+                    : output == OutputActivation.Softmax ? (k == labels[s] ? -1 / outA[k] : 0)
+                    : -(y[k] / outA[k]) + (1 - y[k]) / (1 - outA[k]);
+            double[] dZ = new double[K];
+            for (int k = 0; k < K; k++)
+            {
+                if (output == OutputActivation.Sigmoid) dZ[k] = dA[k] * outA[k] * (1 - outA[k]);
+                else
+                    for (int j = 0; j < K; j++) dZ[k] += dA[j] * outA[j] * ((j == k ? 1 : 0) - outA[k]);
+            }
+            for (int l = layers - 1; l >= 0; l--)
+            {
+                int nIn = sizes[l], nOut = sizes[l + 1];
+                double[] dPrev = new double[nIn];
+                for (int o = 0; o < nOut; o++)
+                {
+                    gradient[layout.BiasOffset(l) + o] += dZ[o] / batch;
+                    for (int i = 0; i < nIn; i++)
+                    {
+                        gradient[layout.WeightOffset(l) + o * nIn + i] += dZ[o] * a[l][i] / batch;
+                        dPrev[i] += dZ[o] * parameters[layout.WeightOffset(l) + o * nIn + i];
+                    }
+                }
+                if (l == 0) break;
+                dZ = new double[nIn];
+                for (int i = 0; i < nIn; i++) dZ[i] = dPrev[i] * HiddenDerivative(activation, z[l - 1][i]);
+            }
+        }
+        return total / batch;
+    }
+
+    public static double Hidden(Activation activation, double z) => activation switch
+    {
+        Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
+        Activation.Tanh => Math.Tanh(z),
+        Activation.ReLU => Math.Max(0, z),
+        _ => z > 0 ? z : ParameterLayout.LeakyReLUSlope * z,
+    };
+
+    private static double HiddenDerivative(Activation activation, double z) => activation switch
+    {
+        Activation.Sigmoid => Hidden(activation, z) * (1 - Hidden(activation, z)),
+        Activation.Tanh => 1 - Math.Tanh(z) * Math.Tanh(z),
+        Activation.ReLU => z > 0 ? 1 : 0,
+        _ => z > 0 ? 1 : ParameterLayout.LeakyReLUSlope,
+    };
+
+    private static double[] Output(OutputActivation output, double[] z)
+    {
+        if (output == OutputActivation.Sigmoid) return z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
+        double max = z.Max();
+        double[] e = z.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = e.Sum();
+        return e.Select(v => v / sum).ToArray();
+    }
+}

@@ -1,0 +1,167 @@
+using MnistTools.Training;
+
+namespace MnistTools.Tests.Training;
+
+public class TrainerTests
+{
+    private static Network NewNetwork(Activation activation = Activation.ReLU, int seed = 3) =>
+        new(new[] { 16, 8, 3 }, activation, OutputActivation.Softmax, Loss.CrossEntropy, seed: seed);
+
+    [Theory]
+    [InlineData(Optimizer.Sgd, 0.5f)]
+    [InlineData(Optimizer.Momentum, 0.05f)]
+    [InlineData(Optimizer.Adam, 0.01f)]
+    public void LearnsTheSyntheticTask(Optimizer optimizer, float learningRate)
+    {
+        var data = SyntheticData.Create(600);
+        var network = NewNetwork();
+        var trainer = new Trainer(network, new TrainingOptions { Optimizer = optimizer, LearningRate = learningRate, BatchSize = 16 });
+        double before = new Evaluator(network).Evaluate(data).Loss;
+        TrainingEpoch last = null!;
+        for (int e = 0; e < 5; e++) last = trainer.TrainEpoch(data, validation: SyntheticData.Create(90, seed: 2));
+        TestResult after = new Evaluator(network).Evaluate(SyntheticData.Create(300, seed: 9));
+        Assert.True(after.Accuracy > 0.95, $"{optimizer}: accuracy {after.Accuracy}");
+        Assert.True(after.Loss < before / 4, $"{optimizer}: loss {before} -> {after.Loss}");
+        Assert.Equal(5, last.Epoch);
+        Assert.Equal(5, network.EpochsTrained);
+        Assert.Equal(600, last.Samples);
+        Assert.NotNull(last.ValidationAccuracy);
+        Assert.Equal(optimizer, network.OptimizerState!.Kind);
+        Assert.Equal(5L * 38, network.OptimizerState.Step); // ceil(600 / 16) = 38 batches per epoch
+    }
+
+    [Theory]
+    [InlineData(Optimizer.Sgd)]
+    [InlineData(Optimizer.Momentum)]
+    [InlineData(Optimizer.Adam)]
+    public void SameSeedGivesIdenticalBits(Optimizer optimizer)
+    {
+        var data = SyntheticData.Create(200);
+        float[] Run()
+        {
+            var network = NewNetwork(Activation.Tanh);
+            var trainer = new Trainer(network, new TrainingOptions { Optimizer = optimizer, LearningRate = 0.01f, BatchSize = 7, L2 = 1e-3f, Seed = 11 });
+            trainer.TrainEpoch(data);
+            trainer.TrainEpoch(data);
+            return network.GetParameters();
+        }
+        float[] first = Run(), second = Run();
+        Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), second.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void ShuffleOrderIsAPureFunctionOfSeedAndEpoch()
+    {
+        int[] a = new int[50], b = new int[50], c = new int[50], d = new int[50];
+        ShuffleOrder.Fill(a, 5, 1);
+        ShuffleOrder.Fill(b, 5, 1);
+        ShuffleOrder.Fill(c, 5, 2);
+        ShuffleOrder.Fill(d, 6, 1);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+        Assert.NotEqual(a, d);
+        Assert.Equal(Enumerable.Range(0, 50), a.OrderBy(x => x));
+    }
+
+    [Theory]
+    [InlineData(Optimizer.Momentum)]
+    [InlineData(Optimizer.Adam)]
+    public void ResumingEqualsTrainingOnInOneGo(Optimizer optimizer)
+    {
+        var data = SyntheticData.Create(150);
+        var options = new TrainingOptions { Optimizer = optimizer, LearningRate = 0.02f, BatchSize = 10, Seed = 4 };
+
+        var together = NewNetwork();
+        var trainer = new Trainer(together, options);
+        var e1 = trainer.TrainEpoch(data);
+        var e2 = trainer.TrainEpoch(data);
+
+        // One epoch, then a brand-new trainer (as a second Invoke-Training) on a restored copy for the next.
+        var split = NewNetwork();
+        new Trainer(split, options).TrainEpoch(data);
+        var restored = Network.Restore(split.LayerSizes, split.Activation, split.OutputActivation, split.Loss, split.Initializer, split.Seed,
+            split.EpochsTrained, split.GetParameters(), split.OptimizerState, null);
+        var r2 = new Trainer(restored, options).TrainEpoch(data);
+
+        Assert.Equal(together.GetParameters(), restored.GetParameters());
+        Assert.Equal(e2.TrainLoss, r2.TrainLoss);
+        Assert.Equal(2, r2.Epoch);
+        Assert.NotEqual(e1.TrainLoss, e2.TrainLoss);
+    }
+
+    [Fact]
+    public void DivergenceRestoresTheEpochStartWeightsAndNamesEpochAndBatch()
+    {
+        var data = SyntheticData.Create(200);
+        var network = new Network(new[] { 16, 8, 3 }, Activation.ReLU, OutputActivation.Sigmoid, Loss.Quadratic, seed: 2);
+        new Trainer(network, new TrainingOptions { LearningRate = 0.1f, BatchSize = 20 }).TrainEpoch(data);
+        float[] good = network.GetParameters();
+        var wild = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Sgd, LearningRate = 1e38f, BatchSize = 20 });
+        var e = Assert.Throws<MnistToolsException>(() => wild.TrainEpoch(data));
+        Assert.Equal("TrainingDiverged", e.ErrorId);
+        Assert.Equal(FailureKind.InvalidResult, e.Kind);
+        Assert.Contains("epoch 2, batch", e.Message);
+        Assert.Contains("lower learning rate", e.Message);
+        Assert.Equal(good, network.GetParameters());
+        Assert.Equal(1, network.EpochsTrained);
+        Assert.True(float.IsFinite(new Evaluator(network).Evaluate(data).Accuracy is var a ? (float)a : 0));
+    }
+
+    [Fact]
+    public void CancellationStopsBetweenBatchesAndLeavesAUsableNetwork()
+    {
+        var data = SyntheticData.Create(400);
+        var network = NewNetwork();
+        using var cancel = new CancellationTokenSource();
+        int batches = 0;
+        var trainer = new Trainer(network, new TrainingOptions { LearningRate = 0.1f, BatchSize = 10 });
+        Assert.ThrowsAny<OperationCanceledException>(() => trainer.TrainEpoch(data, null, p => { if (++batches == 3) cancel.Cancel(); }, cancel.Token));
+        Assert.Equal(3, batches);
+        Assert.Equal(0, network.EpochsTrained);
+        Assert.Equal(3, network.OptimizerState!.Step);
+        Assert.True(network.GetParameters().All(float.IsFinite));
+        Assert.Equal(400, new Evaluator(network).Evaluate(data).Total);
+    }
+
+    [Fact]
+    public void MismatchedDataIsAnInvalidArgumentBeforeAnyWork()
+    {
+        var network = new Network(new[] { 784, 10 });
+        float[] before = network.GetParameters();
+        var trainer = new Trainer(network, new TrainingOptions());
+        var e = Assert.Throws<MnistToolsException>(() => trainer.TrainEpoch(SyntheticData.Create(10)));
+        Assert.Equal("NetworkDataMismatch", e.ErrorId);
+        Assert.Equal(FailureKind.InvalidArgument, e.Kind);
+        Assert.Equal(before, network.GetParameters());
+        Assert.Null(network.OptimizerState);
+        var small = new Network(new[] { 16, 10 });
+        e = Assert.Throws<MnistToolsException>(() => new Evaluator(small).Evaluate(SyntheticData.Create(10)));
+        Assert.Contains("3 classes", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 0.1f, 0.9f, 0f, "BatchSizeOutOfRange")]
+    [InlineData(10, -1f, 0.9f, 0f, "LearningRateOutOfRange")]
+    [InlineData(10, float.NaN, 0.9f, 0f, "LearningRateOutOfRange")]
+    [InlineData(10, 0.1f, 1f, 0f, "MomentumOutOfRange")]
+    [InlineData(10, 0.1f, 0.9f, -1f, "L2OutOfRange")]
+    public void BadOptionsAreRejected(int batch, float rate, float momentum, float l2, string id)
+    {
+        var e = Assert.Throws<MnistToolsException>(() => new Trainer(NewNetwork(),
+            new TrainingOptions { BatchSize = batch, LearningRate = rate, Momentum = momentum, L2 = l2 }));
+        Assert.Equal(id, e.ErrorId);
+    }
+
+    [Fact]
+    public void TrainingDoesNotAllocatePerStep()
+    {
+        var data = SyntheticData.Create(2000);
+        var network = NewNetwork();
+        var trainer = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, BatchSize = 10 });
+        trainer.TrainEpoch(data); // warm up (JIT, first-epoch buffers)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        trainer.TrainEpoch(data);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 20_000, $"{allocated} bytes allocated over 200 steps");
+    }
+}
