@@ -52,6 +52,22 @@ $ModuleFiles = [ordered]@{
     "$CmdletBin/MnistTools.dll"                             = 'MnistTools.dll'
     "$CmdletBin/MnistTools.Core.dll"                        = 'MnistTools.Core.dll'
     "$CmdletBin/System.Numerics.Tensors.dll"                = 'System.Numerics.Tensors.dll'
+    "$CmdletBin/MnistTools.Imaging.dll"                     = 'MnistTools.Imaging.dll'
+    "$CmdletBin/SkiaSharp.dll"                              = 'SkiaSharp.dll'
+    "$CmdletBin/HarfBuzzSharp.dll"                          = 'HarfBuzzSharp.dll'
+    "$CmdletBin/SkiaSharp.HarfBuzz.dll"                     = 'SkiaSharp.HarfBuzz.dll'
+    "$CmdletBin/ScottPlot.dll"                              = 'ScottPlot.dll'
+}
+# The graphics library's native parts, as the SkiaSharp/HarfBuzzSharp packages lay them out; MnistTools.Imaging
+# loads them from runtimes/<rid>/native itself (pwsh does not probe a module's runtimes folder).
+foreach ($native in @(
+        'linux-x64/native/libSkiaSharp.so', 'linux-x64/native/libHarfBuzzSharp.so'
+        'linux-arm64/native/libSkiaSharp.so', 'linux-arm64/native/libHarfBuzzSharp.so'
+        'linux-musl-x64/native/libSkiaSharp.so', 'linux-musl-x64/native/libHarfBuzzSharp.so'
+        'win-x64/native/libSkiaSharp.dll', 'win-x64/native/libHarfBuzzSharp.dll'
+        'win-arm64/native/libSkiaSharp.dll', 'win-arm64/native/libHarfBuzzSharp.dll'
+        'osx/native/libSkiaSharp.dylib', 'osx/native/libHarfBuzzSharp.dylib')) {
+    $ModuleFiles["$CmdletBin/runtimes/$native"] = "runtimes/$native"
 }
 
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
