@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace MnistTools.Numerics;
 
 /// <summary>
@@ -8,50 +6,65 @@ namespace MnistTools.Numerics;
 ///   forward          Z[batch x out]  = X[batch x in] . W^T        (transposeB)
 ///   backward inputs  dX[batch x in]  = dZ[batch x out] . W[out x in]
 ///   backward weights dW[out x in]    = dZ^T . X                    (transposeA)
-/// Results are deterministic: the same inputs give the same bits, whatever the thread count.
+/// Packed panels, register-blocked FMA micro-kernels (AVX-512, AVX2, portable Vector&lt;T&gt;; see
+/// <see cref="GemmSettings"/>), and a second thread for large products. Results are deterministic: the same inputs
+/// give the same bits whatever the thread count (each element of C is summed by one thread in a fixed k order).
+/// No managed allocation per call once a thread's packing buffers have grown to the sizes in use.
 /// </summary>
 public static class Gemm
 {
+    /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
+    internal const long ParallelThreshold = 1L << 20;
+
+    /// <summary>Threads the last call on this thread offered work to (1 or 2); for tests.</summary>
+    [ThreadStatic] internal static int LastThreadCount;
+
     /// <summary>C[m x n] = op(A)[m x k] . op(B)[k x n] (+ C when <paramref name="accumulate"/>).</summary>
     /// <param name="a">A stored [m x k], or [k x m] when <paramref name="transposeA"/>.</param>
     /// <param name="b">B stored [k x n], or [n x k] when <paramref name="transposeB"/>.</param>
     /// <param name="c">C, [m x n].</param>
-    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
+    public static unsafe void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
         CheckShapes(a, b, c, m, n, k);
-        if (!accumulate) c[..(m * n)].Clear();
-        if (m == 0 || n == 0 || k == 0) return;
-
-        if (transposeB && !transposeA)
+        LastThreadCount = 1;
+        if (m == 0 || n == 0) return;
+        if (k == 0)
         {
-            // C[i,j] += dot(A[i,:], B[j,:])
-            for (int i = 0; i < m; i++)
-            {
-                ReadOnlySpan<float> aRow = a.Slice(i * k, k);
-                Span<float> cRow = c.Slice(i * n, n);
-                for (int j = 0; j < n; j++) cRow[j] += TensorPrimitives.Dot(aRow, b.Slice(j * k, k));
-            }
+            if (!accumulate) c[..(m * n)].Clear();
             return;
         }
 
-        // C[i,:] += op(A)[i,p] * op(B)[p,:]; for transposed B, gather one column first.
-        Span<float> column = transposeB ? new float[n] : default;
-        for (int i = 0; i < m; i++)
+        GemmPath path = GemmSettings.Path;
+        int lda = transposeA ? m : k, ldb = transposeB ? k : n;
+        fixed (float* pa = a, pb = b, pc = c)
         {
-            Span<float> cRow = c.Slice(i * n, n);
-            for (int p = 0; p < k; p++)
+            int? forced = GemmSettings.ForcedThreads;
+            bool wantTwo = forced is null
+                ? (long)m * n * k >= ParallelThreshold && Environment.ProcessorCount > 1
+                : forced == 2;
+            // Cut C along its longer side into 2-4 chunks of whole vectors (16 columns) or A panels (24 rows).
+            bool splitColumns = n >= m;
+            int extent = splitColumns ? n : m, unit = splitColumns ? 16 : 24;
+            int chunks = Math.Clamp(extent / 192, 2, 4);
+            int chunkSize = Math.Max(unit, (extent / chunks + unit - 1) / unit * unit);
+            chunks = (extent + chunkSize - 1) / chunkSize;
+            if (wantTwo && chunks >= 2 && (forced == 2 || GemmWorker.IsWorthTrying()) && GemmWorker.TryAcquire(wait: forced == 2))
             {
-                float av = transposeA ? a[p * m + i] : a[i * k + p];
-                ReadOnlySpan<float> bRow;
-                if (transposeB)
+                try
                 {
-                    for (int j = 0; j < n; j++) column[j] = b[j * k + p];
-                    bRow = column;
+                    GemmWorker.Run(new GemmWorker.Job
+                    {
+                        Path = path, A = pa, B = pb, C = pc, Lda = lda, Ldb = ldb, M = m, N = n, K = k,
+                        TransposeA = transposeA, TransposeB = transposeB, Accumulate = accumulate,
+                        SplitColumns = splitColumns, ChunkSize = chunkSize, Chunks = chunks,
+                    });
+                    LastThreadCount = 2;
                 }
-                else bRow = b.Slice(p * n, n);
-                TensorPrimitives.MultiplyAdd(bRow, av, cRow, cRow);
+                finally { GemmWorker.Release(); }
+                return;
             }
+            GemmBlocked.Run(path, pa, lda, transposeA, pb, ldb, transposeB, pc, n, m, n, k, accumulate);
         }
     }
 

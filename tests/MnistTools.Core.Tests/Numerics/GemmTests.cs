@@ -2,34 +2,237 @@ using MnistTools.Numerics;
 
 namespace MnistTools.Tests.Numerics;
 
+/// <summary>
+/// Every forced GEMM path against <see cref="GemmReference"/> (double-precision sums): full 1..70 sweeps along each
+/// dimension with the other two at tile-tail values, a seeded random sample of the 1..70 cube, shapes that cross the
+/// cache-block boundaries, all four transpose combinations, accumulate on and off.
+/// </summary>
 public class GemmTests
 {
-    public static IEnumerable<object[]> Shapes()
+    // (other, other) pairs for the 1..70 sweeps: 1 (degenerate), 7/17 (row tails of MR 8, 6, 4), 33/49 (column
+    // tails of the 16-, 32- and 48-wide panels).
+    private static readonly (int, int)[] s_others = [(1, 1), (7, 33), (17, 49), (49, 17)];
+
+    public static TheoryData<GemmPath, bool, bool> PathsAndTransposes()
     {
-        int[] sizes = { 0, 1, 2, 3, 5, 8, 15, 16, 17, 33, 64, 70 };
-        foreach (int m in new[] { 0, 1, 3, 17 })
-            foreach (int n in sizes)
-                foreach (int k in new[] { 0, 1, 7, 31 })
-                    for (int t = 0; t < 4; t++)
-                        yield return new object[] { m, n, k, (t & 1) != 0, (t & 2) != 0 };
+        var data = new TheoryData<GemmPath, bool, bool>();
+        foreach (GemmPath path in Enum.GetValues<GemmPath>())
+            for (int t = 0; t < 4; t++) data.Add(path, (t & 1) != 0, (t & 2) != 0);
+        return data;
     }
 
     [Theory]
-    [MemberData(nameof(Shapes))]
-    public void MatchesTheReferenceKernel(int m, int n, int k, bool transposeA, bool transposeB)
+    [MemberData(nameof(PathsAndTransposes))]
+    public void SweepsEveryDimensionFrom1To70(GemmPath path, bool transposeA, bool transposeB)
     {
-        var random = new Random(1234 + m * 7 + n * 13 + k);
-        float[] a = Enumerable.Range(0, m * k).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        float[] b = Enumerable.Range(0, k * n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        float[] start = Enumerable.Range(0, m * n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        foreach (bool accumulate in new[] { false, true })
+        using var scope = GemmSettings.Override(path, threads: 1);
+        var random = new Random(17);
+        for (int dimension = 0; dimension < 3; dimension++)
+            foreach ((int x, int y) in s_others)
+                for (int size = 1; size <= 70; size++)
+                {
+                    (int m, int n, int k) = dimension switch { 0 => (size, x, y), 1 => (x, size, y), _ => (x, y, size) };
+                    CheckAgainstReference(random, m, n, k, transposeA, transposeB, accumulate: size % 2 == 0);
+                }
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void MatchesTheReferenceOnARandomSampleOfTheCube(GemmPath path, bool transposeA, bool transposeB)
+    {
+        using var scope = GemmSettings.Override(path, threads: 1);
+        var random = new Random(4242 + (int)path * 4 + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
+        for (int sample = 0; sample < 150; sample++)
+            CheckAgainstReference(random, random.Next(1, 71), random.Next(1, 71), random.Next(1, 71),
+                transposeA, transposeB, accumulate: random.Next(2) == 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void MatchesTheReferenceAcrossCacheBlocksAndOnTwoThreads(GemmPath path, bool transposeA, bool transposeB)
+    {
+        // KC = 128 (k slices), MC = 192 (row blocks), NC = 1536 (column blocks): cross each, with tails.
+        Assert.Equal((128, 192, 1536), (GemmBlocked.KC, GemmBlocked.MC, GemmBlocked.NC));
+        foreach (int threads in new[] { 1, 2 })
         {
-            float[] expected = (float[])start.Clone(), actual = (float[])start.Clone();
-            GemmReference.Multiply(a, b, expected, m, n, k, transposeA, transposeB, accumulate);
-            Gemm.Multiply(a, b, actual, m, n, k, transposeA, transposeB, accumulate);
-            for (int i = 0; i < expected.Length; i++)
-                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f * Math.Max(1f, Math.Abs(expected[i])) + 1e-5f * k,
-                    $"C[{i}] = {actual[i]}, reference {expected[i]} (m={m} n={n} k={k} tA={transposeA} tB={transposeB} acc={accumulate})");
+            using var scope = GemmSettings.Override(path, threads);
+            var random = new Random(99);
+            foreach ((int m, int n, int k) in new[] { (3, 5, 600), (200, 37, 270), (5, 1601, 3), (64, 130, 257), (130, 64, 90) })
+                foreach (bool accumulate in new[] { false, true })
+                    CheckAgainstReference(random, m, n, k, transposeA, transposeB, accumulate);
         }
+    }
+
+    [Theory]
+    [InlineData(GemmPath.Portable)]
+    [InlineData(GemmPath.Avx2)]
+    [InlineData(GemmPath.Avx512)]
+    public void OneAndTwoThreadsGiveTheSameBits(GemmPath path)
+    {
+        var random = new Random(5);
+        foreach ((int m, int n, int k, bool tA, bool tB) in new[]
+        {
+            (64, 128, 784, false, true), (128, 784, 64, true, false), (64, 784, 128, false, false),
+            (300, 40, 200, true, true), (100, 20, 784, false, true),
+        })
+        {
+            float[] a = RandomValues(random, m * k), b = RandomValues(random, k * n), start = RandomValues(random, m * n);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                float[] one = (float[])start.Clone(), two = (float[])start.Clone();
+                using (GemmSettings.Override(path, threads: 1)) Gemm.Multiply(a, b, one, m, n, k, tA, tB, accumulate);
+                using (GemmSettings.Override(path, threads: 2))
+                {
+                    Gemm.Multiply(a, b, two, m, n, k, tA, tB, accumulate);
+                    Assert.Equal(2, Gemm.LastThreadCount);
+                }
+                AssertSameBits(one, two, $"{path} {m}x{n}x{k} tA={tA} tB={tB} acc={accumulate}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheFusedMultiplyAddPathsGiveTheSameBits()
+    {
+        // AVX-512 and AVX2 both sum each element as one FMA chain in k order per KC-deep slice, so their tiles differ
+        // but their bits must not. (Where the CPU lacks AVX-512 the forced path falls back and this compares AVX2 with itself.)
+        var random = new Random(8);
+        foreach ((int m, int n, int k, bool tA, bool tB) in new[] { (64, 128, 784, false, true), (37, 91, 300, true, false), (70, 70, 70, true, true) })
+        {
+            float[] a = RandomValues(random, m * k), b = RandomValues(random, k * n);
+            float[] wide = new float[m * n], narrow = new float[m * n];
+            using (GemmSettings.Override(GemmPath.Avx512, threads: 1)) Gemm.Multiply(a, b, wide, m, n, k, tA, tB, false);
+            using (GemmSettings.Override(GemmPath.Avx2, threads: 1)) Gemm.Multiply(a, b, narrow, m, n, k, tA, tB, false);
+            AssertSameBits(wide, narrow, $"{m}x{n}x{k} tA={tA} tB={tB}");
+        }
+    }
+
+    [Fact]
+    public void NaNAndInfinityPropagateAndAreNotInventedFromStaleOutput()
+    {
+        foreach (GemmPath path in Enum.GetValues<GemmPath>())
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var scope = GemmSettings.Override(path, threads);
+                const int m = 40, n = 100, k = 300;
+                float[] a = Enumerable.Repeat(0.5f, m * k).ToArray(), b = Enumerable.Repeat(0.25f, k * n).ToArray();
+                a[3 * k + 10] = float.NaN;                 // row 3 of A
+                b[20 * n + 7] = float.PositiveInfinity;    // column 7 of B
+                b[21 * n + 8] = float.NegativeInfinity;    // column 8 of B
+                float[] c = Enumerable.Repeat(float.NaN, m * n).ToArray(); // stale output must be overwritten
+                Gemm.Multiply(a, b, c, m, n, k, false, false, accumulate: false);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        float value = c[i * n + j];
+                        string where = $"{path}/{threads} C[{i},{j}] = {value}";
+                        if (i == 3) Assert.True(float.IsNaN(value), where);
+                        else if (j == 7) Assert.True(float.IsPositiveInfinity(value), where);
+                        else if (j == 8) Assert.True(float.IsNegativeInfinity(value), where);
+                        else Assert.True(value == k * 0.125f, where);
+                    }
+
+                // Zeros times anything finite is exactly zero, and a NaN start is replaced when not accumulating.
+                float[] zeros = new float[m * k], cz = Enumerable.Repeat(float.NaN, m * n).ToArray();
+                Gemm.Multiply(zeros, Enumerable.Repeat(3f, k * n).ToArray(), cz, m, n, k, false, false, accumulate: false);
+                Assert.All(cz, value => Assert.Equal(0f, value));
+                // Accumulating onto NaN keeps NaN.
+                Gemm.Multiply(zeros, Enumerable.Repeat(3f, k * n).ToArray(), c, m, n, k, false, false, accumulate: true);
+                Assert.True(float.IsNaN(c[3 * n]));
+            }
+    }
+
+    [Fact]
+    public void EmptyDimensionsClearOrKeepTheOutput()
+    {
+        float[] c = [1, 2, 3, 4];
+        Gemm.Multiply([], [], c, 2, 2, 0, false, false, accumulate: true);
+        Assert.Equal([1f, 2f, 3f, 4f], c);
+        Gemm.Multiply([], [], c, 2, 2, 0, false, false, accumulate: false);
+        Assert.Equal([0f, 0f, 0f, 0f], c);
+        Gemm.Multiply([], new float[15], [], 0, 5, 3, false, false, accumulate: false); // nothing to write
+    }
+
+    [Fact]
+    public void ShortBuffersAndNegativeSizesAreRejected()
+    {
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[5], new float[6], new float[4], 2, 2, 3, false, false, false));
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[6], new float[5], new float[4], 2, 2, 3, false, false, false));
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[6], new float[6], new float[3], 2, 2, 3, false, false, false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(new float[6], new float[6], new float[4], -1, 2, 3, false, false, false));
+    }
+
+    [Theory]
+    [InlineData(GemmPath.Portable, 1)]
+    [InlineData(GemmPath.Avx2, 1)]
+    [InlineData(GemmPath.Avx512, 1)]
+    [InlineData(GemmPath.Avx512, 2)]
+    [InlineData(GemmPath.Avx2, 2)]
+    public void SteadyStateCallsAllocateNothing(GemmPath path, int threads)
+    {
+        using var scope = GemmSettings.Override(path, threads);
+        var random = new Random(3);
+        var shapes = new[] { (64, 128, 784, false, true), (128, 784, 64, true, false), (64, 784, 128, false, false), (100, 10, 16, false, true) };
+        var operands = shapes.Select(s => (a: RandomValues(random, s.Item1 * s.Item3), b: RandomValues(random, s.Item3 * s.Item2), c: new float[s.Item1 * s.Item2])).ToArray();
+        void RunAll()
+        {
+            for (int i = 0; i < shapes.Length; i++)
+            {
+                (int m, int n, int k, bool tA, bool tB) = shapes[i];
+                Gemm.Multiply(operands[i].a, operands[i].b, operands[i].c, m, n, k, tA, tB, accumulate: i % 2 == 0);
+            }
+        }
+        // Warm-up: grows this thread's packing buffers, starts the worker, lets the JIT finish tiering up.
+        for (int repeat = 0; repeat < 60; repeat++) RunAll();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int repeat = 0; repeat < 20; repeat++) RunAll();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void OverridesAreScopedToTheCallingThread()
+    {
+        GemmPath before = GemmSettings.Path;
+        using (GemmSettings.Override(GemmPath.Portable, threads: 2))
+        {
+            Assert.Equal(GemmPath.Portable, GemmSettings.Path);
+            Assert.Equal(2, GemmSettings.ForcedThreads);
+            GemmPath? other = null;
+            var thread = new Thread(() => other = GemmSettings.Path);
+            thread.Start();
+            thread.Join();
+            Assert.Equal(before, other);
+        }
+        Assert.Equal(before, GemmSettings.Path);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GemmSettings.Override(threads: 3));
+    }
+
+    private static void CheckAgainstReference(Random random, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
+    {
+        float[] a = RandomValues(random, m * k), b = RandomValues(random, k * n), start = RandomValues(random, m * n);
+        float[] expected = (float[])start.Clone(), actual = (float[])start.Clone();
+        GemmReference.Multiply(a, b, expected, m, n, k, transposeA, transposeB, accumulate);
+        Gemm.Multiply(a, b, actual, m, n, k, transposeA, transposeB, accumulate);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            // float32 sums of k products of values in [-1, 1]: relative 1e-5 plus an absolute floor growing with k.
+            float tolerance = 1e-5f * Math.Abs(expected[i]) + 2e-7f * k + 1e-7f;
+            if (!(Math.Abs(expected[i] - actual[i]) <= tolerance))
+                Assert.Fail($"C[{i / n},{i % n}] = {actual[i]}, reference {expected[i]} ({GemmSettings.Path} m={m} n={n} k={k} tA={transposeA} tB={transposeB} acc={accumulate})");
+        }
+    }
+
+    internal static float[] RandomValues(Random random, int count)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"{what}: element {i} differs: {expected[i]:R} vs {actual[i]:R}");
     }
 }

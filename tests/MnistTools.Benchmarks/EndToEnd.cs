@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using MnistTools.Training;
+
+namespace MnistTools.Benchmarks;
+
+/// <summary>
+/// End-to-end training benchmark. Each (network, GEMM thread setting) runs in a fresh child process, so the peak
+/// working set and allocation figures belong to that run alone. The child trains a few epochs on the 60,000 MNIST
+/// training images and reports the trainer's loop time per epoch; the parent prints a markdown table.
+/// </summary>
+public static class EndToEnd
+{
+    private const string ResultPrefix = "E2E-RESULT|";
+
+    public static void Run(int epochs)
+    {
+        Console.WriteLine($"End-to-end: {epochs} epochs per network on 60,000 MNIST images ({MnistFiles.Folder}); " +
+            $"GEMM path {Environment.GetEnvironmentVariable("MNISTTOOLS_GEMM_PATH") ?? "auto"}; {Environment.ProcessorCount} CPUs; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine();
+        Console.WriteLine("| network | batch | optimizer | GEMM threads | s/epoch (median) | epochs (s) | samples/s | allocated/epoch (first; then max) | peak working set | test accuracy |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        string? testLine = null;
+        for (int index = 0; index < NetworkCases.Count; index++)
+            foreach (string threads in new[] { "auto", "1" })
+            {
+                string[] fields = RunChild(index, threads, epochs);
+                NetworkCase network = NetworkCases[index];
+                Console.WriteLine($"| {network.Name} | {network.BatchSize} | {network.OptimizerLabel} | {threads} | {fields[0]} | {fields[1]} | {fields[2]} | {fields[3]} | {fields[4]} | {fields[5]} |");
+                if (fields.Length > 6 && threads == "auto") testLine = fields[6];
+            }
+        if (testLine is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"Test-Network (Evaluator) over the 10,000 test images, 784-128-10, GEMM threads auto: {testLine}");
+        }
+    }
+
+    private static IReadOnlyList<NetworkCase> NetworkCases => NetworkCase.All;
+
+    private static string[] RunChild(int index, string threads, int epochs)
+    {
+        string self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(EndToEnd).Assembly.Location);
+        foreach (string argument in new[] { "--e2e-one", index.ToString(CultureInfo.InvariantCulture), epochs.ToString(CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(argument);
+        if (threads == "auto") start.Environment.Remove("MNISTTOOLS_GEMM_THREADS");
+        else start.Environment["MNISTTOOLS_GEMM_THREADS"] = threads;
+        using Process child = Process.Start(start)!;
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        string? line = output.Split('\n').FirstOrDefault(l => l.StartsWith(ResultPrefix, StringComparison.Ordinal));
+        if (child.ExitCode != 0 || line is null) throw new InvalidOperationException($"The benchmark child failed (exit {child.ExitCode}):\n{output}");
+        return line[ResultPrefix.Length..].Trim().Split('|');
+    }
+
+    /// <summary>The child: trains one network and prints one result line.</summary>
+    public static void RunOne(int index, int epochs)
+    {
+        NetworkCase @case = NetworkCase.All[index];
+        MnistDataSet train = MnistFiles.Load(train: true);
+        MnistDataSet test = MnistFiles.Load(train: false);
+        Network network = @case.CreateNetwork();
+        var trainer = new Trainer(network, @case.CreateOptions());
+        var seconds = new List<double>();
+        var allocated = new List<long>();
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            TrainingEpoch result = trainer.TrainEpoch(train);
+            allocated.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+            seconds.Add(result.Seconds);
+        }
+        double median = Median(seconds);
+        var evaluator = new Evaluator(network);
+        TestResult accuracy = evaluator.Evaluate(test);
+        string testTime = "";
+        if (index == 1)
+        {
+            var times = new List<double>();
+            for (int run = 0; run < 11; run++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                evaluator.Evaluate(test);
+                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            testTime = $"|{Median(times):F1} ms median of 11 (min {times.Min():F1} ms)";
+        }
+        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        string steady = allocated.Count > 1 ? $"{allocated.Skip(1).Max():N0} B" : "-";
+        Console.WriteLine(ResultPrefix + string.Join('|',
+            $"{median:F3}",
+            string.Join(", ", seconds.Select(s => s.ToString("F3", CultureInfo.InvariantCulture))),
+            $"{train.Count / median:N0}",
+            $"{allocated[0]:N0} B; {steady}",
+            $"{peak / (1024.0 * 1024.0):F0} MiB",
+            $"{accuracy.Accuracy:P2}") + testTime);
+    }
+
+    internal static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}

@@ -1,0 +1,40 @@
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using MnistTools.Benchmarks;
+using MnistTools.Numerics;
+
+// ./build.ps1 bench [-BenchArgs ...]
+//   (no arguments)      BenchmarkDotNet GEMM kernels, then the end-to-end table
+//   --kernels [BDN args] BenchmarkDotNet only (e.g. --kernels --filter *1024*)
+//   --e2e [epochs]      end-to-end only (default 3 epochs per network)
+//   --quick [shape] [path] [threads]  Stopwatch GFLOP/s table (seconds, no BDN)
+//   --profile [epochs]  per-phase time of a training step
+//   --denormals         cost of subnormal velocities in a momentum update
+int Index(string flag) => Array.IndexOf(args, flag);
+string? After(int at, int offset) => at >= 0 && args.Length > at + offset && !args[at + offset].StartsWith("--") ? args[at + offset] : null;
+int IntAfter(string flag, int fallback) => After(Index(flag), 1) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+if (Index("--e2e-one") is var one and >= 0)
+{
+    EndToEnd.RunOne(int.Parse(args[one + 1], CultureInfo.InvariantCulture), int.Parse(args[one + 2], CultureInfo.InvariantCulture));
+    return 0;
+}
+if (Index("--quick") is var quick and >= 0)
+{
+    QuickGemm.Run(After(quick, 1), After(quick, 2) is { } p ? Enum.Parse<GemmPath>(p, true) : null,
+        After(quick, 3) is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null);
+    return 0;
+}
+if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
+if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
+if (Index("--e2e") >= 0) { EndToEnd.Run(IntAfter("--e2e", 3)); return 0; }
+
+string[] bdnArgs = args.Where(a => a != "--kernels").ToArray();
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly)
+    .Run(bdnArgs.Length == 0 ? ["--filter", "*"] : bdnArgs);
+if (Index("--kernels") < 0 && args.Length == 0)
+{
+    Console.WriteLine();
+    EndToEnd.Run(3);
+}
+return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using MnistTools.Numerics;
+using MnistTools.Training;
+
+namespace MnistTools.Benchmarks;
+
+/// <summary>
+/// Where a training step's time goes: the trainer's per-batch sequence (load and convert the batch, forward, loss and
+/// backward, optimizer step, finite check) timed phase by phase with a Stopwatch over a whole epoch; the GEMM part of
+/// forward and backward is measured by replaying the step's matrix products (same shapes and flags) in isolation.
+/// </summary>
+public static class StepProfile
+{
+    public static void Run(int epochs)
+    {
+        MnistDataSet train = MnistFiles.Load(train: true);
+        Console.WriteLine($"Step profile: epoch {epochs} of {epochs} (earlier ones warm up), GEMM path {GemmSettings.Path}, threads {GemmSettings.ForcedThreads?.ToString() ?? "auto"}");
+        foreach (NetworkCase @case in NetworkCase.All) Profile(@case, train, epochs);
+    }
+
+    private static void Profile(NetworkCase @case, MnistDataSet data, int epochs)
+    {
+        Network network = @case.CreateNetwork();
+        ParameterLayout layout = network.Layout;
+        int batch = @case.BatchSize, count = data.Count, steps = count / batch;
+        var workspace = new Workspace(layout, batch, training: true);
+        OptimizerState state = OptimizerState.Create(@case.Optimizer, network.ParameterCount);
+        state.Momentum = 0.9f;
+        var order = new int[count];
+        var ticks = new long[5];
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            Array.Clear(ticks);
+            ShuffleOrder.Fill(order, 1, epoch);
+            for (int step = 0; step < steps; step++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                workspace.LoadBatch(data, order.AsSpan(step * batch, batch));
+                long t1 = Stopwatch.GetTimestamp();
+                Propagation.Forward(network, workspace.Input, batch, workspace);
+                long t2 = Stopwatch.GetTimestamp();
+                Propagation.Backward(network, workspace.Input, batch, workspace);
+                long t3 = Stopwatch.GetTimestamp();
+                Optimizers.Step(state, layout, network.Parameters, workspace.Gradients, @case.LearningRate, 0f);
+                long t4 = Stopwatch.GetTimestamp();
+                FiniteCheck.AllFinite(network.Parameters);
+                long t5 = Stopwatch.GetTimestamp();
+                ticks[0] += t1 - t0; ticks[1] += t2 - t1; ticks[2] += t3 - t2; ticks[3] += t4 - t3; ticks[4] += t5 - t4;
+            }
+        }
+        (double forwardGemm, double backwardGemm) = ReplayGemm(layout, batch);
+        double Us(long t) => t * 1e6 / Stopwatch.Frequency / steps;
+        double total = Us(ticks.Sum());
+        double forward = Us(ticks[1]), backward = Us(ticks[2]);
+        Console.WriteLine();
+        Console.WriteLine($"{@case.Name}, batch {batch}, {@case.OptimizerLabel}: {total:F1} us/step, {total * steps / 1e6:F3} s/epoch");
+        Console.WriteLine("| phase | us/step | share |");
+        Console.WriteLine("|---|---|---|");
+        void Row(string name, double us) => Console.WriteLine($"| {name} | {us:F1} | {us / total:P0} |");
+        Row("load batch (bytes -> floats)", Us(ticks[0]));
+        Row("forward: GEMM (replayed)", forwardGemm);
+        Row("forward: bias, activations, softmax", Math.Max(0, forward - forwardGemm));
+        Row("backward: GEMM (replayed)", backwardGemm);
+        Row("backward: loss, bias grads, activation grads", Math.Max(0, backward - backwardGemm));
+        Row($"optimizer ({@case.Optimizer})", Us(ticks[3]));
+        Row("finite check of parameters", Us(ticks[4]));
+    }
+
+    /// <summary>Microseconds per step of the step's products: Z = X.Wt per layer; dW = dZt.X per layer, dX = dZ.W above the first.</summary>
+    private static (double Forward, double Backward) ReplayGemm(ParameterLayout layout, int batch)
+    {
+        var random = new Random(1);
+        var forward = new List<GemmData>();
+        var backward = new List<GemmData>();
+        for (int l = 0; l < layout.LayerCount; l++)
+        {
+            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
+            forward.Add(new GemmData(new GemmShape("Z", batch, outputs, inputs, false, true)));
+            backward.Add(new GemmData(new GemmShape("dW", outputs, inputs, batch, true, false)));
+            if (l > 0) backward.Add(new GemmData(new GemmShape("dX", batch, inputs, outputs, false, false)));
+        }
+        return (Time(forward), Time(backward));
+    }
+
+    private static double Time(List<GemmData> products)
+    {
+        for (int warm = 0; warm < 50; warm++) foreach (GemmData p in products) p.Run();
+        var samples = new List<double>();
+        for (int sample = 0; sample < 7; sample++)
+        {
+            const int reps = 200;
+            long start = Stopwatch.GetTimestamp();
+            for (int r = 0; r < reps; r++) foreach (GemmData p in products) p.Run();
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / reps);
+        }
+        return EndToEnd.Median(samples);
+    }
+}
