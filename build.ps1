@@ -8,6 +8,7 @@
     test       xunit, then Pester in a fresh pwsh against the built module; ends with "N passed, N failed"
     demo       the main job: load MNIST, train and test a network
     bench      benchmarks (kernels and end-to-end training)
+    package    the module as a .nupkg in ./out/package, installable with PSResourceGet
     clean      remove build output
     Each task runs what it depends on, so any task works on a fresh clone.
 .EXAMPLE
@@ -16,7 +17,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('bootstrap', 'build', 'test', 'demo', 'bench', 'clean')]
+    [ValidateSet('bootstrap', 'build', 'test', 'demo', 'bench', 'package', 'clean')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -51,6 +52,22 @@ $ModuleFiles = [ordered]@{
     "$CmdletBin/MnistTools.dll"                             = 'MnistTools.dll'
     "$CmdletBin/MnistTools.Core.dll"                        = 'MnistTools.Core.dll'
     "$CmdletBin/System.Numerics.Tensors.dll"                = 'System.Numerics.Tensors.dll'
+    "$CmdletBin/MnistTools.Imaging.dll"                     = 'MnistTools.Imaging.dll'
+    "$CmdletBin/SkiaSharp.dll"                              = 'SkiaSharp.dll'
+    "$CmdletBin/HarfBuzzSharp.dll"                          = 'HarfBuzzSharp.dll'
+    "$CmdletBin/SkiaSharp.HarfBuzz.dll"                     = 'SkiaSharp.HarfBuzz.dll'
+    "$CmdletBin/ScottPlot.dll"                              = 'ScottPlot.dll'
+}
+# The graphics library's native parts, as the SkiaSharp/HarfBuzzSharp packages lay them out; MnistTools.Imaging
+# loads them from runtimes/<rid>/native itself (pwsh does not probe a module's runtimes folder).
+foreach ($native in @(
+        'linux-x64/native/libSkiaSharp.so', 'linux-x64/native/libHarfBuzzSharp.so'
+        'linux-arm64/native/libSkiaSharp.so', 'linux-arm64/native/libHarfBuzzSharp.so'
+        'linux-musl-x64/native/libSkiaSharp.so', 'linux-musl-x64/native/libHarfBuzzSharp.so'
+        'win-x64/native/libSkiaSharp.dll', 'win-x64/native/libHarfBuzzSharp.dll'
+        'win-arm64/native/libSkiaSharp.dll', 'win-arm64/native/libHarfBuzzSharp.dll'
+        'osx/native/libSkiaSharp.dylib', 'osx/native/libHarfBuzzSharp.dylib')) {
+    $ModuleFiles["$CmdletBin/runtimes/$native"] = "runtimes/$native"
 }
 
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
@@ -103,7 +120,12 @@ function Invoke-Build {
         New-Item -ItemType Directory -Force -Path (Split-Path $target) | Out-Null
         Copy-Item -LiteralPath $source -Destination $target
     }
-    Write-Host "build: module laid out in $ModuleOut ($($ModuleFiles.Count) files)"
+    # Help: MAML generated from docs/help/*.md plus the built cmdlets' own metadata.
+    $helpFile = Join-Path $ModuleOut 'en-US/MnistTools.dll-Help.xml'
+    $code = Invoke-FreshPwsh -What 'help' -Arguments @('-File', (Join-Path $Root 'build/New-MamlHelp.ps1'),
+        '-ModulePath', (Join-Path $ModuleOut 'MnistTools.psd1'), '-HelpSource', (Join-Path $Root 'docs/help'), '-OutFile', $helpFile)
+    if ($code -ne 0 -or -not (Test-Path $helpFile)) { throw "Generating the help failed (exit code $code)." }
+    Write-Host "build: module laid out in $ModuleOut ($($ModuleFiles.Count) files + help)"
 }
 
 function Read-TrxCounts([string] $Path) {
@@ -173,6 +195,18 @@ function Invoke-Bench {
     Invoke-Native 'benchmarks' { dotnet run --project $project -c Release -- @BenchArgs }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    $destination = Join-Path $Out 'package'
+    if (Test-Path $destination) { Remove-Item -Recurse -Force $destination }
+    New-Item -ItemType Directory -Force -Path $destination | Out-Null
+    $command = "Compress-PSResource -Path '$ModuleOut' -DestinationPath '$destination' -ErrorAction Stop"
+    $code = Invoke-FreshPwsh -What 'package' -Arguments @('-Command', $command)
+    $package = @(Get-ChildItem -Path $destination -Filter 'MnistTools.*.nupkg')
+    if ($code -ne 0 -or $package.Count -ne 1) { throw "Packaging failed (exit code $code)." }
+    Write-Host "package: $($package[0].FullName)"
+}
+
 function Invoke-Clean {
     foreach ($dir in @($Out) + @(Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | ForEach-Object FullName)) {
         if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
@@ -188,6 +222,7 @@ try {
         'test' { Invoke-Test }
         'demo' { Invoke-Demo }
         'bench' { Invoke-Bench }
+        'package' { Invoke-Package }
         'clean' { Invoke-Clean }
     }
 }

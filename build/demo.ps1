@@ -1,13 +1,66 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    The main job, run by `./build.ps1 demo` in a fresh pwsh: load MNIST and look at it.
+    The main job, run by `./build.ps1 demo` in a fresh pwsh: load MNIST and look at it (then, later, train on it).
 #>
 param([Parameter(Mandatory)][string] $ModulePath)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
+$root = Split-Path -Parent $PSScriptRoot
 
-$train = Import-MnistSet -Subset Train
-$test = Import-MnistSet -Subset Test
-$train, $test | Format-Table -AutoSize | Out-Host
-$test | Get-MnistImage -First 3 | Show-MnistImage
+# ---- The data -------------------------------------------------------------------------------------------------
+# $env:MNIST_DATA if set, else ./data/mnist, downloading it there (from the public mirrors) when it is missing.
+$dataPath = if ($env:MNIST_DATA) { $env:MNIST_DATA } else { Join-Path $root 'data/mnist' }
+if (-not $env:MNIST_DATA -and -not (Test-Path (Join-Path $dataPath 't10k-labels-idx1-ubyte*'))) {
+    Write-Host "No `$env:MNIST_DATA and no ${dataPath}: downloading MNIST there."
+    Save-MnistSet -Name Mnist -Path $dataPath | Format-Table Name, Length, Status | Out-Host
+}
+
+$clock = [Diagnostics.Stopwatch]::StartNew()
+$train = Import-MnistSet -Path $dataPath -Subset Train
+$loadTrain = $clock.Elapsed.TotalMilliseconds
+$test = Import-MnistSet -Path $dataPath -Subset Test
+Write-Host "== MNIST: loaded $($train.Count) training images in $([int]$loadTrain) ms, $($test.Count) test images; $($train.Rows)x$($train.Columns) pixels, $($train.ClassCount) classes"
+$train, $test | Format-Table | Out-Host
+
+$trainCounts = $train.CountPerClass(); $testCounts = $test.CountPerClass()
+Write-Host '== Images per digit'
+0..($train.ClassCount - 1) | ForEach-Object {
+    [pscustomobject]@{ Digit = $_; Train = $trainCounts[$_]; Test = $testCounts[$_]; 'Train %' = '{0:P1}' -f ($trainCounts[$_] / $train.Count) }
+} | Format-Table -AutoSize | Out-Host
+
+Write-Host '== The first test images'
+$test | Get-MnistImage -First 8 | Show-MnistImage | Out-Host
+Write-Host '== One of each digit from the training set'
+0..9 | ForEach-Object { $train | Get-MnistImage -Label $_ -First 1 } | Show-MnistImage | Out-Host
+
+# =====================================================================================================
+# Network part (issue 3): train a good default network, show the learning curve, the test accuracy and
+# a few digits it gets wrong, and save the curve to ./out/demo/learning-curve.csv.
+# =====================================================================================================
+Write-Host "`n== A network: 784-128-10, ReLU hidden layer, softmax output, cross-entropy, Adam ==" -ForegroundColor Cyan
+$net = New-Network -LayerSizes 784, 128, 10 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 1
+$net | Out-Host
+$before = $test | Test-Network -Network $net
+Write-Host ("Before training: {0:P2} of the test set correct (chance is about 10%)." -f $before.Accuracy)
+
+Write-Host "`n== Training 3 epochs on $($train.Count) images (progress above, one row per epoch) ==" -ForegroundColor Cyan
+$train | Invoke-Training -Network $net -Epochs 3 -BatchSize 32 -Optimizer Adam -LearningRate 0.001 -ValidationSet $test |
+    Tee-Object -Variable curve | Out-Host
+
+Write-Host '== Test set ==' -ForegroundColor Cyan
+$result = $test | Test-Network -Network $net
+$result | Format-List | Out-Host
+$result.PerClass | Format-Table | Out-Host
+
+Write-Host '== Some digits it gets wrong ==' -ForegroundColor Cyan
+$wrong = @($test | Get-Classification -Network $net | Where-Object { -not $_.IsCorrect } | Select-Object -First 6)
+$wrong | Format-Table | Out-Host
+$wrong | Show-MnistImage | Out-Host
+
+$outFolder = Join-Path (Get-Location) 'out/demo'
+New-Item -ItemType Directory -Force -Path $outFolder | Out-Null
+$curvePath = Join-Path $outFolder 'learning-curve.csv'
+$curve | Export-Csv -LiteralPath $curvePath -NoTypeInformation
+Write-Host ("Test accuracy {0:P2} after {1} epochs ({2:F1} s of training). Learning curve saved to {3}" -f
+    $result.Accuracy, $net.EpochsTrained, ($curve | Measure-Object Seconds -Sum).Sum, $curvePath)

@@ -24,6 +24,11 @@
         'Save-Network'
         'Import-Network'
         'Export-Network'
+        'Export-MnistImage'
+        'ConvertTo-MnistImage'
+        'Export-TrainingChart'
+        'Export-ConfusionMatrix'
+        'Export-NetworkWeights'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

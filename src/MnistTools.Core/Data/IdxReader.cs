@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 
@@ -8,24 +9,34 @@ namespace MnistTools;
 /// Header: 0x00 0x00, element type (0x08 = unsigned byte), number of dimensions, then one big-endian
 /// int32 per dimension. Every count is checked against what the file can hold before any allocation,
 /// and the stream must end exactly where the header says.
-/// All failures are <see cref="MnistToolsException"/> with the path as target.
+/// All failures are <see cref="MnistToolsException"/> with the path as target; error ids:
+/// IdxFileNotFound, IdxPathIsDirectory, IdxReadFailed, IdxEmptyFile, IdxBadMagic, IdxBadDimensions,
+/// IdxLengthMismatch, IdxTooLarge, IdxTruncated, IdxCorruptGzip, IdxTrailingData, IdxCountMismatch,
+/// IdxLabelOutOfRange, SkipOutOfRange, FirstOutOfRange.
 /// </summary>
 public static class IdxReader
 {
     /// <summary>The largest ratio deflate can reach (about 1032:1); a header promising more is a lie.</summary>
     private const long MaxDeflateRatio = 1100;
 
-    private const int ImageMagic = 0x00000803;
-    private const int LabelMagic = 0x00000801;
+    /// <summary>Bytes read per call: large enough that reading 47 MB costs a few dozen calls.</summary>
+    private const int ChunkSize = 1 << 20;
 
-    /// <summary>Standard MNIST file names for a subset: (images, labels).</summary>
+    /// <summary>First allocation when the gzip trailer does not vouch for the size; doubled as data arrives.</summary>
+    private const int UntrustedInitialSize = 1 << 20;
+
+    public const int ImageMagic = 0x00000803;
+    public const int LabelMagic = 0x00000801;
+
+    /// <summary>Standard MNIST file names for a subset: (images, labels), without the .gz suffix.</summary>
     public static (string Images, string Labels) StandardFileNames(bool train) => train
         ? ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
         : ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
 
     /// <summary>
     /// Reads an image file [count x rows x columns] and its label file [count] into a data set,
-    /// keeping images [skip, skip + first).
+    /// keeping images [skip, skip + first). The whole of both files is still checked (a gzip stream is
+    /// inflated to its end so its CRC and length are verified).
     /// </summary>
     public static MnistDataSet ReadDataSet(string imagePath, string labelPath, string name,
         int skip = 0, int? first = null, int classCount = 10, CancellationToken cancellationToken = default)
@@ -44,6 +55,7 @@ public static class IdxReader
         int take = Math.Min(first ?? int.MaxValue, count - start);
         int imageSize = rows * columns;
 
+        // Labels first: small, and a bad label fails fast before 47 MB of pixels are inflated.
         byte[] labelBytes = labels.ReadRecords(start, take, 1, cancellationToken);
         for (int i = 0; i < labelBytes.Length; i++)
             if (labelBytes[i] >= classCount)
@@ -53,6 +65,13 @@ public static class IdxReader
         return new MnistDataSet(name, imagePath, rows, columns, pixels, labelBytes, classCount);
     }
 
+    /// <summary>True when the file starts with the gzip magic bytes 1F 8B.</summary>
+    public static bool IsGzipFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        return IdxStream.IsGzip(file);
+    }
+
     /// <summary>One open IDX file positioned after its header.</summary>
     private sealed class IdxStream : IDisposable
     {
@@ -60,14 +79,18 @@ public static class IdxReader
         private readonly FileStream _file;
         private readonly Stream _data;
         private readonly long _payload;
+        private readonly bool _gzip;
+        private readonly bool _sizeTrusted;
 
-        private IdxStream(string path, FileStream file, Stream data, int[] dimensions, long payload)
+        private IdxStream(string path, FileStream file, Stream data, int[] dimensions, long payload, bool gzip, bool sizeTrusted)
         {
             _path = path;
             _file = file;
             _data = data;
             Dimensions = dimensions;
             _payload = payload;
+            _gzip = gzip;
+            _sizeTrusted = sizeTrusted;
         }
 
         public int[] Dimensions { get; }
@@ -82,7 +105,7 @@ public static class IdxReader
             try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new MnistToolsException("IdxReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
+                throw ReadFailed(path, e);
             }
             try
             {
@@ -90,7 +113,8 @@ public static class IdxReader
                 if (length == 0)
                     throw new MnistToolsException("IdxEmptyFile", FailureKind.InvalidData, $"'{path}' is empty.", path);
                 bool gzip = IsGzip(file);
-                Stream data = gzip ? new BufferedStream(new GZipStream(file, CompressionMode.Decompress, leaveOpen: true), 1 << 16) : file;
+                uint? gzipSize = gzip ? ReadGzipTrailerSize(file) : null;
+                Stream data = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
                 Span<byte> header = stackalloc byte[4 + 4 * 3];
                 int headerLength = 4 + 4 * expectedDimensions;
                 ReadHeader(data, header[..4], path);
@@ -119,7 +143,15 @@ public static class IdxReader
                         $"'{path}' declares {payload} bytes of data, more than its {length} compressed bytes can hold.", path);
                 if (payload > Array.MaxLength)
                     throw new MnistToolsException("IdxTooLarge", FailureKind.InvalidData, $"'{path}' declares {payload} bytes, more than one buffer can hold.", path);
-                return new IdxStream(path, file, data, dimensions, payload);
+                // The gzip trailer's ISIZE (length mod 2^32 of the last member) vouches for the size of a normal
+                // single-member file; only then is the whole buffer allocated up front.
+                bool sizeTrusted = !gzip || gzipSize == (uint)(headerLength + payload);
+                return new IdxStream(path, file, data, dimensions, payload, gzip, sizeTrusted);
+            }
+            catch (IOException e)
+            {
+                file.Dispose();
+                throw ReadFailed(path, e);
             }
             catch
             {
@@ -133,13 +165,20 @@ public static class IdxReader
         {
             try
             {
-                Discard((long)start * recordSize, cancellationToken);
-                byte[] result = new byte[(long)count * recordSize];
-                ReadExactly(result, cancellationToken);
-                Discard(_payload - ((long)start + count) * recordSize, cancellationToken);
-                if (_data.ReadByte() >= 0)
-                    throw new MnistToolsException("IdxTrailingData", FailureKind.InvalidData,
-                        $"'{_path}' holds more data than its header declares ({_payload} bytes).", _path);
+                long skipBytes = (long)start * recordSize;
+                long wanted = (long)count * recordSize;
+                if (_gzip) Discard(skipBytes, cancellationToken);
+                else _file.Seek(skipBytes, SeekOrigin.Current);
+                byte[] result = _sizeTrusted ? new byte[wanted] : ReadGrowing(wanted, cancellationToken);
+                if (_sizeTrusted) ReadExactly(result, cancellationToken);
+                if (_gzip)
+                {
+                    // A raw file's length was checked exactly; a gzip stream must be inflated to its end.
+                    Discard(_payload - skipBytes - wanted, cancellationToken);
+                    if (_data.ReadByte() >= 0)
+                        throw new MnistToolsException("IdxTrailingData", FailureKind.InvalidData,
+                            $"'{_path}' inflates to more data than its header declares ({_payload} bytes).", _path);
+                }
                 return result;
             }
             catch (InvalidDataException e)
@@ -148,7 +187,21 @@ public static class IdxReader
             }
             catch (IOException e)
             {
-                throw new MnistToolsException("IdxReadFailed", FailureKind.ReadWrite, $"Cannot read '{_path}': {e.Message}", _path, e);
+                throw ReadFailed(_path, e);
+            }
+        }
+
+        /// <summary>Reads <paramref name="wanted"/> bytes into a buffer that grows only as data actually arrives.</summary>
+        private byte[] ReadGrowing(long wanted, CancellationToken cancellationToken)
+        {
+            byte[] result = new byte[Math.Min(wanted, UntrustedInitialSize)];
+            int filled = 0;
+            while (true)
+            {
+                ReadExactly(result.AsSpan(filled), cancellationToken);
+                filled = result.Length;
+                if (filled == wanted) return result;
+                Array.Resize(ref result, (int)Math.Min(wanted, 2L * filled));
             }
         }
 
@@ -157,7 +210,7 @@ public static class IdxReader
             while (!buffer.IsEmpty)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int n = _data.Read(buffer[..Math.Min(buffer.Length, 1 << 20)]);
+                int n = _data.Read(buffer[..Math.Min(buffer.Length, ChunkSize)]);
                 if (n == 0)
                     throw new MnistToolsException("IdxTruncated", FailureKind.InvalidData,
                         $"'{_path}' ends before the {_payload} bytes its header declares.", _path);
@@ -167,13 +220,18 @@ public static class IdxReader
 
         private void Discard(long bytes, CancellationToken cancellationToken)
         {
-            Span<byte> scratch = stackalloc byte[4096];
-            while (bytes > 0)
+            if (bytes <= 0) return;
+            byte[] scratch = ArrayPool<byte>.Shared.Rent((int)Math.Min(bytes, 1 << 16));
+            try
             {
-                int chunk = (int)Math.Min(bytes, scratch.Length);
-                ReadExactly(scratch[..chunk], cancellationToken);
-                bytes -= chunk;
+                while (bytes > 0)
+                {
+                    int chunk = (int)Math.Min(bytes, scratch.Length);
+                    ReadExactly(scratch.AsSpan(0, chunk), cancellationToken);
+                    bytes -= chunk;
+                }
             }
+            finally { ArrayPool<byte>.Shared.Return(scratch); }
         }
 
         private static void ReadHeader(Stream data, Span<byte> buffer, string path)
@@ -190,15 +248,33 @@ public static class IdxReader
             {
                 throw new MnistToolsException("IdxCorruptGzip", FailureKind.InvalidData, $"'{path}' is not a valid gzip stream: {e.Message}", path, e);
             }
+            catch (IOException e)
+            {
+                throw ReadFailed(path, e);
+            }
         }
 
-        private static bool IsGzip(FileStream file)
+        internal static bool IsGzip(FileStream file)
         {
             Span<byte> magic = stackalloc byte[2];
             int n = file.Read(magic);
             file.Position = 0;
             return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         }
+
+        /// <summary>The ISIZE field (last four bytes, little-endian), or null when the file is too short to have one.</summary>
+        private static uint? ReadGzipTrailerSize(FileStream file)
+        {
+            if (file.Length < 18) return null; // 10-byte header + 8-byte trailer
+            Span<byte> trailer = stackalloc byte[4];
+            file.Position = file.Length - 4;
+            file.ReadExactly(trailer);
+            file.Position = 0;
+            return BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        }
+
+        private static MnistToolsException ReadFailed(string path, Exception e) =>
+            new("IdxReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
 
         public void Dispose()
         {

@@ -75,6 +75,14 @@ public sealed class MnistDataSet
 
     public int GetLabel(int index) => _labels[index];
 
+    /// <summary>How many images carry each label, shape [ClassCount]. (Callable from PowerShell, unlike the span properties.)</summary>
+    public int[] CountPerClass()
+    {
+        int[] counts = new int[ClassCount];
+        foreach (byte label in _labels) counts[label]++;
+        return counts;
+    }
+
     /// <summary>Images [start, start+count) as a new set sharing nothing mutable with this one.</summary>
     public MnistDataSet Slice(int start, int count, string? name = null)
     {

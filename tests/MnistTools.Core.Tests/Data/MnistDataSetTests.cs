@@ -40,4 +40,8 @@ public class MnistDataSetTests
         Assert.Equal(new byte[] { 0, 9 }, slice.Labels.ToArray());
         Assert.Equal(20, slice.GetPixels(1)[0]);
     }
+
+    [Fact]
+    public void CountPerClassCountsEveryLabel() =>
+        Assert.Equal(new[] { 1, 0, 0, 0, 0, 0, 0, 1, 0, 1 }, Tiny().CountPerClass());
 }

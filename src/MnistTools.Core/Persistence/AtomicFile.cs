@@ -1,0 +1,69 @@
+namespace MnistTools.Persistence;
+
+/// <summary>
+/// Writes a file so that readers only ever see the old content or the complete new content: the bytes go to a
+/// temporary file in the same folder (same volume, so the final rename is atomic), are flushed to disk, and
+/// the temporary file is then moved over the target. On any failure or cancellation the temporary file is
+/// deleted and the previous file is left untouched.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>
+    /// Writes <paramref name="path"/> through <paramref name="writeContent"/>. Without <paramref name="overwrite"/>
+    /// an existing file is an error (<c>FileExists</c>, checked again at the final move, so a file that appears
+    /// meanwhile is not clobbered either).
+    /// </summary>
+    /// <param name="wrapStream">Test hook: wraps the temporary file's stream (for example to inject a failure mid-write).</param>
+    public static void Write(string path, bool overwrite, Action<Stream, CancellationToken> writeContent,
+        CancellationToken cancellationToken = default, Func<Stream, Stream>? wrapStream = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(writeContent);
+        string fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+            throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a file path was expected.", fullPath);
+        if (!overwrite && File.Exists(fullPath))
+            throw Exists(fullPath, null);
+        string folder = Path.GetDirectoryName(fullPath)!;
+        if (!Directory.Exists(folder))
+            throw new MnistToolsException("FolderNotFound", FailureKind.NotFound, $"Cannot write '{fullPath}': the folder '{folder}' does not exist.", fullPath);
+
+        string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                Stream stream = wrapStream is null ? file : wrapStream(file);
+                writeContent(stream, cancellationToken);
+                stream.Flush();
+                file.Flush(flushToDisk: true);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                File.Move(temp, fullPath, overwrite);
+            }
+            catch (IOException e) when (!overwrite && File.Exists(fullPath))
+            {
+                throw Exists(fullPath, e);
+            }
+        }
+        catch (Exception e)
+        {
+            TryDelete(temp);
+            if (e is IOException or UnauthorizedAccessException)
+                throw new MnistToolsException("FileWriteFailed", FailureKind.ReadWrite, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
+            throw;
+        }
+    }
+
+    private static MnistToolsException Exists(string path, Exception? inner) =>
+        new("FileExists", FailureKind.InvalidArgument, $"The file '{path}' already exists. Use -Force to overwrite it.", path, inner);
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,78 @@
+namespace MnistTools.Persistence;
+
+/// <summary>
+/// The MnistTools network file, version 1: a safetensors file (docs/persistence.md has the full spec).
+/// <code>
+/// [8 bytes]  N, unsigned little-endian: length of the JSON header
+/// [N bytes]  UTF-8 JSON object, padded with spaces so that 8 + N is a multiple of 8:
+///            "__metadata__": { string -> string } (format, version, architecture, training state, "user.*")
+///            "&lt;tensor name&gt;": { "dtype": "F32", "shape": [...], "data_offsets": [begin, end] }
+/// [rest]     the tensors, little-endian float32, offsets relative to the start of this region,
+///            covering it exactly (no gaps, no overlaps, nothing after the last tensor)
+/// </code>
+/// Tensors: <c>layers.{l}.weight</c> [out, in] and <c>layers.{l}.bias</c> [out] for every layer, and for each
+/// optimizer buffer present <c>optimizer.{velocity|first_moment|second_moment}.layers.{l}.weight|bias</c>.
+/// </summary>
+public static class NetworkFileFormat
+{
+    /// <summary>The value of <c>__metadata__.format</c>.</summary>
+    public const string FormatName = "mnisttools.network";
+
+    /// <summary>The version this module writes and the newest it reads.</summary>
+    public const int Version = 1;
+
+    /// <summary>Conventional file extension: the file is a valid safetensors file, which other tools recognise by it.</summary>
+    public const string Extension = ".safetensors";
+
+    /// <summary>Largest header accepted (the safetensors reference limit); a larger length means garbage.</summary>
+    public const long MaxHeaderLength = 100_000_000;
+
+    public const string MetadataKey = "__metadata__";
+
+    /// <summary>Prefix of free-form user metadata keys inside <c>__metadata__</c>.</summary>
+    public const string UserPrefix = "user.";
+
+    internal const string KeyFormat = "format";
+    internal const string KeyVersion = "format_version";
+    internal const string KeyLayerSizes = "layer_sizes";
+    internal const string KeyActivation = "activation";
+    internal const string KeyOutputActivation = "output_activation";
+    internal const string KeyLoss = "loss";
+    internal const string KeyInitializer = "initializer";
+    internal const string KeySeed = "seed";
+    internal const string KeyEpochs = "epochs_trained";
+    internal const string KeyOptimizer = "optimizer";
+    internal const string KeyOptimizerStep = "optimizer.step";
+    internal const string KeyMomentum = "optimizer.momentum";
+    internal const string KeyBeta1 = "optimizer.beta1";
+    internal const string KeyBeta2 = "optimizer.beta2";
+    internal const string KeyEpsilon = "optimizer.epsilon";
+
+    /// <summary>Value of <c>optimizer</c> when the file holds no optimizer state.</summary>
+    internal const string NoOptimizer = "None";
+
+    internal const string ParametersBuffer = "";
+    internal const string VelocityBuffer = "optimizer.velocity.";
+    internal const string FirstMomentBuffer = "optimizer.first_moment.";
+    internal const string SecondMomentBuffer = "optimizer.second_moment.";
+
+    /// <summary>Name of layer <paramref name="layer"/>'s weight tensor [out, in] inside the buffer named by <paramref name="prefix"/>.</summary>
+    public static string WeightName(int layer, string prefix = "") => $"{prefix}layers.{layer}.weight";
+
+    /// <summary>Name of layer <paramref name="layer"/>'s bias tensor [out] inside the buffer named by <paramref name="prefix"/>.</summary>
+    public static string BiasName(int layer, string prefix = "") => $"{prefix}layers.{layer}.bias";
+
+    /// <summary>One tensor of a buffer: its name, shape and where it sits in the flat [ParameterCount] buffer.</summary>
+    internal readonly record struct TensorSlot(string Name, long[] Shape, int Offset, int Count);
+
+    /// <summary>The tensors of one flat buffer (parameters or an optimizer buffer), in layout order.</summary>
+    internal static IEnumerable<TensorSlot> Slots(ParameterLayout layout, string prefix)
+    {
+        for (int l = 0; l < layout.LayerCount; l++)
+        {
+            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
+            yield return new TensorSlot(WeightName(l, prefix), new long[] { outputs, inputs }, layout.WeightOffset(l), layout.WeightCount(l));
+            yield return new TensorSlot(BiasName(l, prefix), new long[] { outputs }, layout.BiasOffset(l), outputs);
+        }
+    }
+}

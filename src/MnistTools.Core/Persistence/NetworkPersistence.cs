@@ -1,0 +1,81 @@
+namespace MnistTools.Persistence;
+
+/// <summary>Saves and loads <see cref="Network"/>s through <see cref="NetworkSnapshot"/> and the network file format.</summary>
+public static class NetworkPersistence
+{
+    /// <summary>A snapshot of <paramref name="network"/>: copies of its parameters, optimizer buffers and metadata.</summary>
+    /// <param name="extraMetadata">Entries added to (and overriding) the network's own metadata in the snapshot only.</param>
+    public static NetworkSnapshot ToSnapshot(Network network, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var metadata = new Dictionary<string, string>(network.Metadata, StringComparer.OrdinalIgnoreCase);
+        if (extraMetadata is not null)
+            foreach ((string key, string value) in extraMetadata) metadata[key] = value;
+        OptimizerState? state = network.OptimizerState;
+        return new NetworkSnapshot
+        {
+            LayerSizes = network.LayerSizes,
+            Activation = network.Activation,
+            OutputActivation = network.OutputActivation,
+            Loss = network.Loss,
+            Initializer = network.Initializer,
+            Seed = network.Seed,
+            EpochsTrained = network.EpochsTrained,
+            Parameters = network.GetParameters(),
+            Optimizer = state is null ? null : new OptimizerSnapshot
+            {
+                Kind = state.Kind,
+                Step = state.Step,
+                Momentum = state.Momentum,
+                Beta1 = state.Beta1,
+                Beta2 = state.Beta2,
+                Epsilon = state.Epsilon,
+                Velocity = (float[]?)state.Velocity?.Clone(),
+                FirstMoment = (float[]?)state.FirstMoment?.Clone(),
+                SecondMoment = (float[]?)state.SecondMoment?.Clone(),
+            },
+            Metadata = metadata,
+        };
+    }
+
+    /// <summary>A network rebuilt from <paramref name="snapshot"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="MnistToolsException">InvalidData (target <paramref name="source"/>) when the state does not fit the architecture.</exception>
+    public static Network FromSnapshot(NetworkSnapshot snapshot, string source)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        OptimizerSnapshot? saved = snapshot.Optimizer;
+        OptimizerState? state = saved is null ? null : new OptimizerState
+        {
+            Kind = saved.Kind,
+            Step = saved.Step,
+            Momentum = saved.Momentum,
+            Beta1 = saved.Beta1,
+            Beta2 = saved.Beta2,
+            Epsilon = saved.Epsilon,
+            Velocity = saved.Velocity,
+            FirstMoment = saved.FirstMoment,
+            SecondMoment = saved.SecondMoment,
+        };
+        try
+        {
+            return Network.Restore(snapshot.LayerSizes, snapshot.Activation, snapshot.OutputActivation, snapshot.Loss, snapshot.Initializer,
+                snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, state, snapshot.Metadata);
+        }
+        catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
+        {
+            throw new MnistToolsException(NetworkFileReader.BadTensor, FailureKind.InvalidData, $"'{source}' does not describe a valid network: {e.Message}", source, e);
+        }
+    }
+
+    /// <summary>Saves <paramref name="network"/> to <paramref name="path"/> atomically (see <see cref="NetworkFileWriter"/>).</summary>
+    public static void Save(Network network, string path, bool overwrite, IReadOnlyDictionary<string, string>? extraMetadata = null,
+        CancellationToken cancellationToken = default) =>
+        NetworkFileWriter.Write(path, ToSnapshot(network, extraMetadata), overwrite, cancellationToken);
+
+    /// <summary>Loads the network saved at <paramref name="path"/> (see <see cref="NetworkFileReader"/> for the checks and error ids).</summary>
+    public static Network Load(string path, CancellationToken cancellationToken = default)
+    {
+        string fullPath = Path.GetFullPath(path);
+        return FromSnapshot(NetworkFileReader.Read(fullPath, cancellationToken), fullPath);
+    }
+}

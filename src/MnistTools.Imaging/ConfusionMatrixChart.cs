@@ -1,0 +1,100 @@
+using System.Globalization;
+using ScottPlot;
+using SkiaSharp;
+
+namespace MnistTools.Imaging;
+
+/// <summary>
+/// A confusion matrix as a labelled heat map with ScottPlot: rows are the true classes (top to bottom),
+/// columns the predicted classes (left to right); each cell shows its count and is shaded by the fraction of
+/// its row (so the diagonal is each class's recall, whatever the class sizes).
+/// </summary>
+public static class ConfusionMatrixChart
+{
+    public const int MinSide = 200;
+    public const int MaxSide = 8000;
+
+    /// <summary>Draws <paramref name="matrix"/> [true class x predicted class] into a PNG of [size x size] pixels.</summary>
+    public static byte[] Render(long[,] matrix, int size, string? title = null) => RenderWithCells(matrix, size, title).Png;
+
+    /// <summary>As <see cref="Render"/>, also giving the pixel centre of each cell [true, predicted] (for tests).</summary>
+    internal static (byte[] Png, (float X, float Y)[,] CellCentres) RenderWithCells(long[,] matrix, int size, string? title)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        int classes = matrix.GetLength(0);
+        if (classes < 1 || classes != matrix.GetLength(1) || classes > 100)
+            throw new MnistToolsException("ConfusionMatrixInvalid", FailureKind.InvalidArgument,
+                $"A confusion matrix must be square with 1..100 classes; got {matrix.GetLength(0)} x {matrix.GetLength(1)}.", "ConfusionMatrix");
+        long total = 0;
+        foreach (long c in matrix)
+        {
+            if (c < 0)
+                throw new MnistToolsException("ConfusionMatrixInvalid", FailureKind.InvalidArgument, $"A confusion matrix holds counts; found {c}.", "ConfusionMatrix");
+            total += c;
+        }
+        ChartSize.Check(size, size, MinSide, MaxSide);
+        GraphicsLibrary.EnsureAvailable();
+
+        // Heatmap row r is drawn centred on y = classes-1-r (row 0 at the top) and column c on x = c:
+        // rows = true classes top to bottom, as the matrix is read.
+        var fractions = new double[classes, classes];
+        for (int t = 0; t < classes; t++)
+        {
+            long rowSum = 0;
+            for (int p = 0; p < classes; p++) rowSum += matrix[t, p];
+            for (int p = 0; p < classes; p++) fractions[t, p] = rowSum == 0 ? 0 : (double)matrix[t, p] / rowSum;
+        }
+
+        var plot = new Plot();
+        plot.Font.Set(Typefaces.SansFamily);
+        plot.Title(title ?? $"Confusion matrix ({total.ToString("N0", CultureInfo.InvariantCulture)} images)");
+        plot.XLabel("predicted");
+        plot.YLabel("true");
+        // ScottPlot's Blues runs from dark (0) to white (1); shade by 1 - fraction so a large share is dark.
+        var shades = new double[classes, classes];
+        for (int t = 0; t < classes; t++)
+            for (int p = 0; p < classes; p++) shades[t, p] = 1 - fractions[t, p];
+        var heatmap = plot.Add.Heatmap(shades);
+        heatmap.Colormap = new ScottPlot.Colormaps.Blues();
+        heatmap.ManualRange = new ScottPlot.Range(0, 1);
+
+        double[] positions = Enumerable.Range(0, classes).Select(i => (double)i).ToArray();
+        string[] labels = positions.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, labels);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, Enumerable.Reverse(labels).ToArray());
+        float tickSize = Math.Clamp(size / 45f, 10f, 28f);
+        plot.Axes.Bottom.TickLabelStyle.FontSize = tickSize;
+        plot.Axes.Left.TickLabelStyle.FontSize = tickSize;
+        plot.Axes.SetLimits(-0.5, classes - 0.5, -0.5, classes - 0.5);
+        plot.Grid.IsVisible = false;
+
+        float fontSize = Math.Clamp(size / (classes * 3.2f), 7f, 24f);
+        for (int t = 0; t < classes; t++)
+        {
+            for (int p = 0; p < classes; p++)
+            {
+                var text = plot.Add.Text(matrix[t, p].ToString(CultureInfo.InvariantCulture), p, classes - 1 - t);
+                text.Alignment = Alignment.MiddleCenter;
+                text.LabelFontSize = fontSize;
+                text.LabelFontColor = fractions[t, p] > 0.5 ? Colors.White : Colors.Black;
+            }
+        }
+
+        using var bitmap = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.White);
+            plot.Render(canvas, new PixelRect(0, size, size, 0));
+        }
+        var centres = new (float X, float Y)[classes, classes];
+        for (int t = 0; t < classes; t++)
+        {
+            for (int p = 0; p < classes; p++)
+            {
+                Pixel pixel = plot.GetPixel(new Coordinates(p, classes - 1 - t));
+                centres[t, p] = (pixel.X, pixel.Y);
+            }
+        }
+        return (PngFile.Encode(bitmap), centres);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
+namespace MnistTools.Imaging;
+
+/// <summary>A decoded picture as grey levels: [Height x Width] row-major, 0 = black, 255 = white.</summary>
+public sealed record GreyPicture(int Width, int Height, byte[] Luminance);
+
+/// <summary>
+/// Decodes PNG, JPEG (and whatever else Skia reads: BMP, GIF, WebP) into grey levels with SkiaSharp.
+/// Transparent pixels are composited over white; the EXIF orientation of photos is applied.
+/// Failures are <see cref="MnistToolsException"/> with the path as target.
+/// </summary>
+public static class ImageDecoder
+{
+    /// <summary>Pictures larger than this (in pixels) are refused before any pixel buffer is allocated.</summary>
+    public const long MaxPixels = 64L * 1024 * 1024;
+
+    public static GreyPicture DecodeGrey(string path)
+    {
+        GraphicsLibrary.EnsureAvailable();
+        if (!File.Exists(path))
+            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find the picture '{path}'.", path);
+        byte[] encoded;
+        try { encoded = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MnistToolsException("ImageReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
+        }
+        return DecodeGrey(encoded, path);
+    }
+
+    /// <summary>Decodes an encoded picture held in memory; <paramref name="source"/> names it in errors.</summary>
+    public static GreyPicture DecodeGrey(byte[] encoded, string source)
+    {
+        GraphicsLibrary.EnsureAvailable();
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data);
+        if (codec is null)
+            throw new MnistToolsException("ImageDecodeFailed", FailureKind.InvalidData,
+                $"'{source}' is not a picture the graphics library can read (PNG, JPEG, BMP, GIF or WebP).", source);
+
+        int width = codec.Info.Width, height = codec.Info.Height;
+        if (width < 1 || height < 1 || (long)width * height > MaxPixels)
+            throw new MnistToolsException("ImageTooLarge", FailureKind.InvalidData,
+                $"'{source}' says it is {width} x {height} pixels; only pictures of 1 to {MaxPixels} pixels are read.", source);
+
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[info.BytesSize];
+        SKCodecResult result;
+        unsafe
+        {
+            fixed (byte* pixels = rgba) result = codec.GetPixels(info, (IntPtr)pixels);
+        }
+        if (result != SKCodecResult.Success)
+            throw new MnistToolsException("ImageDecodeFailed", FailureKind.InvalidData,
+                $"'{source}' is damaged: decoding stopped with '{result}'.", source);
+
+        byte[] luminance = ToLuminanceOverWhite(rgba, width * height);
+        return Orient(new GreyPicture(width, height, luminance), codec.EncodedOrigin);
+    }
+
+    /// <summary>ITU-R BT.601 luma of unpremultiplied RGBA, composited over white.</summary>
+    private static byte[] ToLuminanceOverWhite(byte[] rgba, int pixelCount)
+    {
+        var luminance = new byte[pixelCount];
+        for (int i = 0; i < pixelCount; i++)
+        {
+            int o = 4 * i;
+            double luma = 0.299 * rgba[o] + 0.587 * rgba[o + 1] + 0.114 * rgba[o + 2];
+            double alpha = rgba[o + 3] / 255.0;
+            luminance[i] = (byte)Math.Clamp((int)Math.Round(alpha * luma + (1 - alpha) * 255), 0, 255);
+        }
+        return luminance;
+    }
+
+    /// <summary>Applies the EXIF orientation, so a phone photo is upright as it is shown.</summary>
+    internal static GreyPicture Orient(GreyPicture picture, SKEncodedOrigin origin)
+    {
+        int w = picture.Width, h = picture.Height;
+        byte[] s = picture.Luminance;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        if (origin == SKEncodedOrigin.TopLeft || (int)origin < 1 || (int)origin > 8) return picture;
+        int dw = swap ? h : w, dh = swap ? w : h;
+        var d = new byte[s.Length];
+        for (int y = 0; y < dh; y++)
+        {
+            for (int x = 0; x < dw; x++)
+            {
+                (int sx, int sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    _ => (w - 1 - y, x), // LeftBottom
+                };
+                d[y * dw + x] = s[sy * w + sx];
+            }
+        }
+        return new GreyPicture(dw, dh, d);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using MnistTools.Imaging;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Turns pictures of handwritten digits (PNG, JPEG) into 28x28 MNIST-style images.</para>
+/// <para type="description">Preprocesses as MNIST was made: grey levels; inverted when the background is light;
+/// cropped to the ink's bounding box; the longer side scaled to 20 pixels keeping the aspect ratio (antialiased);
+/// placed in a 28x28 field with the ink's centre of mass at the centre. Any size, dark on light or light on dark.
+/// Emits one MnistImage (Label null) per file; a file that is not a readable picture gives a non-terminating
+/// InvalidData error with the path as target. The result is what Get-Classification -Path sees.</para>
+/// </summary>
+[Cmdlet(VerbsData.ConvertTo, "MnistImage", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(MnistImage))]
+public sealed class ConvertToMnistImageCommand : PSCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    private int _index;
+
+    /// <summary>Picture files; wildcards allowed.</summary>
+    [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Path { get; set; }
+
+    /// <summary>Like -Path, without wildcard expansion; binds the PSPath of piped files.</summary>
+    [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
+    }
+
+    protected override void ProcessRecord()
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (string path in (literal ? LiteralPath : Path)!)
+        {
+            IReadOnlyList<string> files;
+            try
+            {
+                files = PathResolver.ResolveExisting(this, path, literal);
+            }
+            catch (MnistToolsException e)
+            {
+                WriteError(GraphicsGuard.ToRecord(e));
+                continue;
+            }
+            foreach (string file in files)
+            {
+                if (Directory.Exists(file))
+                {
+                    WriteError(new ErrorRecord(new ArgumentException($"'{file}' is a folder, not a picture."), "PathIsFolder",
+                        ErrorCategory.InvalidArgument, file));
+                    continue;
+                }
+                try
+                {
+                    MnistImage image = HandwritingPreprocessor.LoadDigit(file);
+                    WriteObject(new MnistImage(_index++, null, image.Rows, image.Columns, image.Pixels, file));
+                }
+                catch (MnistToolsException e)
+                {
+                    WriteError(GraphicsGuard.ToRecord(e));
+                }
+            }
+        }
+    }
+}

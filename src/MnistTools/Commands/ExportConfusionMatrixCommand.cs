@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using MnistTools.Imaging;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Draws a TestResult's confusion matrix as a labelled heat map PNG.</para>
+/// <para type="description">Rows are the true classes, columns the predicted ones; each cell shows its count and is
+/// shaded by its share of the row. Takes a TestResult (or any object with a ConfusionMatrix property, or a square
+/// matrix itself) from the pipeline; one matrix per picture.</para>
+/// </summary>
+[Cmdlet(VerbsData.Export, "ConfusionMatrix", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportConfusionMatrixCommand : PictureExportCommand
+{
+    /// <summary>Error id: the input has no confusion matrix, or it is not a square matrix of counts.</summary>
+    public const string NoMatrixErrorId = "ConfusionMatrixInvalid";
+    /// <summary>Error id: more than one matrix arrived; only the first is drawn.</summary>
+    public const string TooManyErrorId = "OneMatrixPerPicture";
+    /// <summary>Error id: nothing arrived.</summary>
+    public const string NoInputErrorId = "NoConfusionMatrix";
+
+    private long[,]? _matrix;
+    private string? _title;
+
+    /// <summary>A TestResult (its ConfusionMatrix is drawn) or a square matrix of counts.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public PSObject? InputObject { get; set; }
+
+    /// <summary>Picture side in pixels.</summary>
+    [Parameter]
+    [ValidateRange(ConfusionMatrixChart.MinSide, ConfusionMatrixChart.MaxSide)]
+    public int Size { get; set; } = 600;
+
+    /// <summary>The title (default: "Confusion matrix (N images)", with the accuracy when the input has one).</summary>
+    [Parameter]
+    public string? Title { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        PSObject input = InputObject!;
+        object? source = input.Properties["ConfusionMatrix"] is not null ? PropertyReader.Get(input, "ConfusionMatrix") : input.BaseObject;
+        long[,]? matrix = PropertyReader.ToMatrix(source);
+        if (matrix is null || matrix.GetLength(0) != matrix.GetLength(1) || matrix.GetLength(0) == 0)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("The input has no ConfusionMatrix property holding a square matrix of counts."),
+                NoMatrixErrorId, ErrorCategory.InvalidArgument, input));
+            return;
+        }
+        if (_matrix is not null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("One picture holds one confusion matrix; only the first input is drawn."),
+                TooManyErrorId, ErrorCategory.InvalidArgument, input));
+            return;
+        }
+        _matrix = matrix;
+        if (PropertyReader.TryGetDouble(input, "Accuracy", out double? accuracy) && accuracy is double a)
+        {
+            long total = 0;
+            foreach (long c in matrix) total += c;
+            _title = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Confusion matrix: {a:P2} of {total:N0} correct");
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_matrix is null)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("No confusion matrix arrived, so there is nothing to draw."),
+                NoInputErrorId, ErrorCategory.InvalidArgument, OutputPath));
+        long[,] matrix = _matrix!;
+        WritePicture(() => ConfusionMatrixChart.Render(matrix, Size, Title ?? _title), "a confusion matrix");
+    }
+}

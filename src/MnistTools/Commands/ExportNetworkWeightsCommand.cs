@@ -1,0 +1,71 @@
+using System.Management.Automation;
+using MnistTools.Imaging;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Draws the first layer's weights as a grid of pictures, one per hidden unit.</para>
+/// <para type="description">Hidden unit u's 784 incoming weights (row u of W0 [hidden x 784]) are shown as a 28x28
+/// tile: red where a bright input pixel pushes the unit up, blue where it pushes it down, white near zero, each tile
+/// scaled by its own largest |weight|. The classic picture of what a network learned. Works for any network whose
+/// input is a square picture (784 = 28x28 for MNIST).</para>
+/// </summary>
+[Cmdlet(VerbsData.Export, "NetworkWeights", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportNetworkWeightsCommand : PictureExportCommand
+{
+    /// <summary>Error id: the network's input size is not a square number of pixels.</summary>
+    public const string NotPictureErrorId = "NetworkInputNotAPicture";
+
+    private Network? _network;
+
+    /// <summary>The network whose first layer is drawn.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public Network? Network { get; set; }
+
+    /// <summary>Each weight becomes a Scale x Scale square.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int Scale { get; set; } = 3;
+
+    /// <summary>Tiles per row (default: about the square root of the unit count).</summary>
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int Columns { get; set; }
+
+    /// <summary>Draw only the first N hidden units.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int First { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (_network is not null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("One picture shows one network; only the first is drawn."),
+                "OneNetworkPerPicture", ErrorCategory.InvalidArgument, Network));
+            return;
+        }
+        _network = Network;
+    }
+
+    protected override void EndProcessing()
+    {
+        Network network = _network!;
+        int inputs = network.InputSize;
+        int side = (int)Math.Round(Math.Sqrt(inputs));
+        if (side * side != inputs)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(
+                $"The network takes {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures."),
+                NotPictureErrorId, ErrorCategory.InvalidArgument, network));
+
+        int units = network.LayerSizes[1];
+        int shown = First > 0 ? Math.Min(First, units) : units;
+        int columns = Columns > 0 ? Columns : (int)Math.Ceiling(Math.Sqrt(shown));
+        // W0 [units x inputs] is the first block of the parameter layout; rows are units.
+        ReadOnlySpan<float> all = network.Layout.Weights((ReadOnlySpan<float>)network.GetParameters(), 0);
+        float[] weights = all[..(shown * inputs)].ToArray();
+        WritePicture(() => WeightGrid.Render(weights, shown, side, side, Scale, columns), $"the first-layer weights of {shown} hidden units");
+    }
+}

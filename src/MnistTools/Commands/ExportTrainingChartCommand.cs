@@ -1,0 +1,79 @@
+using System.Management.Automation;
+using MnistTools.Imaging;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Draws learning curves (loss and accuracy per epoch) from TrainingEpoch records to a PNG.</para>
+/// <para type="description">Pipe the TrainingEpoch records of Invoke-Training (or the same records read back with
+/// Import-Csv). Records need an Epoch and any of TrainLoss, ValidationLoss, TrainAccuracy, ValidationAccuracy
+/// (accuracies as fractions). With -GroupBy, records are split into runs by that property (e.g. a RunName added
+/// with Select-Object or Add-Member), one colour per run. Training is solid, validation dashed.</para>
+/// </summary>
+[Cmdlet(VerbsData.Export, "TrainingChart", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportTrainingChartCommand : PictureExportCommand
+{
+    /// <summary>Error id: a record has no Epoch, or a figure that is not a number.</summary>
+    public const string BadRecordErrorId = "TrainingRecordInvalid";
+    /// <summary>Error id: no record had anything to draw.</summary>
+    public const string NoDataErrorId = "NoTrainingData";
+
+    private readonly List<(string? Run, TrainingPoint Point)> _points = new();
+
+    /// <summary>A TrainingEpoch, or any record with the same property names.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public PSObject? InputObject { get; set; }
+
+    /// <summary>The property that tells runs apart (e.g. RunName). Without it, all records are one run.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? GroupBy { get; set; }
+
+    /// <summary>Picture width in pixels (loss on the left half, accuracy on the right).</summary>
+    [Parameter]
+    [ValidateRange(TrainingChart.MinSide, TrainingChart.MaxSide)]
+    public int Width { get; set; } = 1000;
+
+    /// <summary>Picture height in pixels.</summary>
+    [Parameter]
+    [ValidateRange(TrainingChart.MinSide, TrainingChart.MaxSide)]
+    public int Height { get; set; } = 400;
+
+    protected override void ProcessRecord()
+    {
+        PSObject record = InputObject!;
+        if (!PropertyReader.TryGetDouble(record, "Epoch", out double? epoch) || epoch is null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException("The record has no numeric Epoch property, so it cannot be drawn as a training epoch."),
+                BadRecordErrorId, ErrorCategory.InvalidData, record));
+            return;
+        }
+        var figures = new double?[4];
+        string[] names = { "TrainLoss", "ValidationLoss", "TrainAccuracy", "ValidationAccuracy" };
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (!PropertyReader.TryGetDouble(record, names[i], out figures[i]))
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"The record's {names[i]} is not a number."),
+                    BadRecordErrorId, ErrorCategory.InvalidData, record));
+                return;
+            }
+        }
+        string? run = GroupBy is null ? null : PropertyReader.Get(record, GroupBy)?.ToString() ?? "(none)";
+        _points.Add((run, new TrainingPoint(epoch.Value, figures[0], figures[1], figures[2], figures[3])));
+    }
+
+    protected override void EndProcessing()
+    {
+        // Runs in order of first appearance; epochs in order within a run.
+        var runs = _points.GroupBy(p => p.Run)
+            .Select(g => new TrainingRun(g.Key, g.Select(p => p.Point).OrderBy(p => p.Epoch).ToList()))
+            .ToList();
+        if (runs.Count == 0)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("No training records arrived, so there is nothing to draw."),
+                NoDataErrorId, ErrorCategory.InvalidArgument, OutputPath));
+        WritePicture(() => TrainingChart.Render(runs, Width, Height), $"learning curves of {runs.Count} run(s)");
+    }
+}

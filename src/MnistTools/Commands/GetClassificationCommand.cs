@@ -1,0 +1,137 @@
+using System.Management.Automation;
+using System.Numerics.Tensors;
+using MnistTools.Training;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Classifies images with a network: one Classification per image.</para>
+/// <para type="description">-InputObject takes MnistImage, MnistDataSet (every image) or a raw pixel array of the network's
+/// input size: bytes or integers are grey levels 0..255; floats or doubles are already-scaled inputs in [0, 1]
+/// (grey / 255). To pass one raw array through the pipeline, wrap it: ,$pixels | Get-Classification -Network $net.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "Classification")]
+[OutputType(typeof(Classification))]
+public sealed class GetClassificationCommand : PSCmdlet
+{
+    public const string UnsupportedInputErrorId = "ClassificationInputUnsupported";
+    public const string PixelCountErrorId = "ClassificationPixelCountMismatch";
+    public const string PixelValueErrorId = "ClassificationPixelOutOfRange";
+
+    private const int Chunk = 256;
+    private int _rawIndex;
+    private float[] _inputs = Array.Empty<float>();
+    private float[] _outputs = Array.Empty<float>();
+
+    [Parameter(Mandatory = true)]
+    [ValidateNotNull]
+    public Network Network { get; set; } = null!;
+
+    /// <summary>An MnistImage, an MnistDataSet, or a pixel array.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
+    [ValidateNotNull]
+    public object InputObject { get; set; } = null!;
+
+    protected override void BeginProcessing()
+    {
+        _inputs = new float[Chunk * Network.InputSize];
+        _outputs = new float[Chunk * Network.OutputSize];
+    }
+
+    protected override void ProcessRecord()
+    {
+        object input = InputObject is PSObject wrapped ? wrapped.BaseObject : InputObject;
+        try
+        {
+            switch (input)
+            {
+                case MnistDataSet set: ClassifySet(set); break;
+                case MnistImage image: ClassifyImage(image); break;
+                case Array array: ClassifyRaw(array); break;
+                default:
+                    throw new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
+                        $"Cannot classify a {input.GetType().Name}: pass an MnistImage, an MnistDataSet or an array of {Network.InputSize} pixels.", InputObject);
+            }
+        }
+        catch (MnistToolsException e)
+        {
+            WriteError(ErrorRecords.From(e));
+        }
+    }
+
+    private void ClassifySet(MnistDataSet set)
+    {
+        DataCompatibility.Check(Network, set, nameof(InputObject));
+        int size = set.ImageSize;
+        for (int start = 0; start < set.Count; start += Chunk)
+        {
+            if (Stopping) return;
+            int rows = Math.Min(Chunk, set.Count - start);
+            PixelScaling.ToInputs(set.Pixels.Slice(start * size, rows * size), _inputs.AsSpan(0, rows * size));
+            Network.Predict(_inputs, rows, _outputs);
+            for (int r = 0; r < rows; r++) Emit(start + r, set.GetLabel(start + r), r, set[start + r]);
+        }
+    }
+
+    private void ClassifyImage(MnistImage image)
+    {
+        if (image.Pixels.Length != Network.InputSize)
+            throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
+                $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {Network.InputSize} inputs.", image);
+        PixelScaling.ToInputs(image.Pixels, _inputs.AsSpan(0, image.Pixels.Length));
+        Network.Predict(_inputs, 1, _outputs);
+        Emit(image.Index, image.Label, 0, image);
+    }
+
+    private void ClassifyRaw(Array array)
+    {
+        int n = Network.InputSize;
+        if (array.Length != n)
+            throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
+                $"The pixel array has {array.Length} values; the network takes {n} inputs.", array);
+        Span<float> inputs = _inputs.AsSpan(0, n);
+        bool scaled = IsScaled(array);
+        byte[] grey = new byte[n];
+        int i = 0;
+        foreach (object? item in array)
+        {
+            object? value = item is PSObject p ? p.BaseObject : item;
+            double v = value switch
+            {
+                byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal => Convert.ToDouble(value),
+                _ => double.NaN,
+            };
+            if (value is null || double.IsNaN(v))
+                throw new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
+                    $"Pixel {i} is {(value is null ? "null" : "a " + value.GetType().Name)}, not a number.", array);
+            if (scaled ? !(v >= 0 && v <= 1) : !(v >= 0 && v <= 255))
+                throw new MnistToolsException(PixelValueErrorId, FailureKind.InvalidArgument,
+                    scaled ? $"Pixel {i} is {v}; floating-point pixels must be scaled inputs in [0, 1] (grey / 255)."
+                           : $"Pixel {i} is {v}; integer pixels must be grey levels in 0..255.", array);
+            grey[i] = (byte)Math.Round(scaled ? v * 255 : v);
+            inputs[i++] = scaled ? (float)v : (float)v / PixelScaling.MaxGrey;
+        }
+        Network.Predict(_inputs, 1, _outputs);
+        int side = (int)Math.Round(Math.Sqrt(n));
+        MnistImage? image = side * side == n ? new MnistImage(_rawIndex, null, side, side, grey) : null;
+        Emit(_rawIndex++, null, 0, image);
+    }
+
+    /// <summary>Floating-point arrays (or object arrays holding any floating-point value) are scaled inputs.</summary>
+    private static bool IsScaled(Array array)
+    {
+        Type element = array.GetType().GetElementType()!;
+        if (element == typeof(float) || element == typeof(double) || element == typeof(decimal)) return true;
+        if (element != typeof(object) && element != typeof(PSObject)) return false;
+        foreach (object? item in array)
+            if ((item is PSObject p ? p.BaseObject : item) is float or double or decimal) return true;
+        return false;
+    }
+
+    private void Emit(int index, int? label, int row, MnistImage? image)
+    {
+        float[] scores = _outputs.AsSpan(row * Network.OutputSize, Network.OutputSize).ToArray();
+        int predicted = TensorPrimitives.IndexOfMax(scores);
+        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Management.Automation;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Takes images out of an MnistDataSet as MnistImage objects.</para>
+/// <para type="description">Selects by -Index (in the order given), keeps those whose label is in -Label, then
+/// stops after -First. Without parameters every image of the set is emitted, streaming.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "MnistImage")]
+[OutputType(typeof(MnistImage))]
+public sealed class GetMnistImageCommand : PSCmdlet
+{
+    /// <summary>Error id: an -Index outside 0..Count-1 (non-terminating; the other indexes are still emitted).</summary>
+    public const string IndexOutOfRangeId = "IndexOutOfRange";
+    /// <summary>Error id: a -Label the set cannot hold (at least its ClassCount).</summary>
+    public const string LabelOutOfRangeId = "LabelOutOfRange";
+
+    /// <summary>The set to take images from.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Alias("InputObject")]
+    [ValidateNotNull]
+    public MnistDataSet? DataSet { get; set; }
+
+    /// <summary>Zero-based positions of the images to emit, in this order.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public int[]? Index { get; set; }
+
+    /// <summary>Emit at most this many images (per set).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int First { get; set; }
+
+    /// <summary>Keep only images whose label is one of these.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(0, 255)]
+    public int[]? Label { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        MnistDataSet set = DataSet!;
+        int limit = MyInvocation.BoundParameters.ContainsKey(nameof(First)) ? First : int.MaxValue;
+        bool[]? keep = null;
+        if (Label is not null)
+        {
+            keep = new bool[set.ClassCount];
+            foreach (int label in Label)
+            {
+                if (label < set.ClassCount) keep[label] = true;
+                else WriteError(ErrorRecords.Create(LabelOutOfRangeId, ErrorCategory.InvalidArgument, label,
+                    $"Label {label} cannot occur in '{set.Name}', whose labels are 0..{set.ClassCount - 1}."));
+            }
+        }
+
+        int emitted = 0;
+        IEnumerable<int> positions = Index ?? Enumerable.Range(0, set.Count);
+        foreach (int i in positions)
+        {
+            if (emitted >= limit) break;
+            if ((uint)i >= (uint)set.Count)
+            {
+                WriteError(ErrorRecords.Create(IndexOutOfRangeId, ErrorCategory.InvalidArgument, i,
+                    $"Index {i} is outside '{set.Name}', which holds images 0..{set.Count - 1}."));
+                continue;
+            }
+            if (keep is not null && !keep[set.GetLabel(i)]) continue;
+            WriteObject(set[i]);
+            emitted++;
+            if (Stopping) return;
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using MnistTools.Training;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Trains a network in place by mini-batch backpropagation.</para>
+/// <para type="description">Writes one TrainingEpoch record as each epoch ends (pipe to Export-Csv for a learning curve).
+/// Ctrl+C stops within a batch and leaves the network valid. A diverging run (NaN or infinite loss or weights) stops with
+/// the error TrainingDiverged and the network restored to its weights at the start of that epoch.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Training")]
+[OutputType(typeof(TrainingEpoch), typeof(Network))]
+public sealed class InvokeTrainingCommand : PSCmdlet
+{
+    public const string DivergedErrorId = Trainer.DivergedErrorId;
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly Stopwatch _sinceProgress = new();
+    private Trainer? _trainer;
+
+    /// <summary>The network to train (changed in place).</summary>
+    [Parameter(Mandatory = true)]
+    [ValidateNotNull]
+    public Network Network { get; set; } = null!;
+
+    /// <summary>The training images.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
+    [ValidateNotNull]
+    public MnistDataSet DataSet { get; set; } = null!;
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int Epochs { get; set; } = 1;
+
+    [Parameter]
+    [ValidateRange(1, 1 << 20)]
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Default by optimizer: Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
+    [Parameter]
+    public double LearningRate { get; set; }
+
+    [Parameter]
+    public Optimizer Optimizer { get; set; } = Optimizer.Sgd;
+
+    /// <summary>μ for -Optimizer Momentum.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 0.999999)]
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>L2 weight decay λ on weights, not biases.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1e6)]
+    public double L2 { get; set; }
+
+    /// <summary>Evaluated after every epoch (ValidationLoss, ValidationAccuracy).</summary>
+    [Parameter]
+    public MnistDataSet? ValidationSet { get; set; }
+
+    /// <summary>Seed of the per-epoch shuffles; default the network's Seed.</summary>
+    [Parameter]
+    public int Seed { get; set; }
+
+    /// <summary>Also write the network after the epoch records.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            DataCompatibility.Check(Network, DataSet, nameof(DataSet));
+            if (ValidationSet is not null) DataCompatibility.Check(Network, ValidationSet, nameof(ValidationSet));
+            _trainer ??= new Trainer(Network, new TrainingOptions
+            {
+                BatchSize = BatchSize,
+                LearningRate = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? (float)LearningRate : null,
+                Optimizer = Optimizer,
+                Momentum = (float)Momentum,
+                L2 = (float)L2,
+                Seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : null,
+            });
+        }
+        catch (MnistToolsException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+            return;
+        }
+
+        int firstEpoch = Network.EpochsTrained;
+        var runClock = Stopwatch.StartNew();
+        _sinceProgress.Restart();
+        var progress = new ProgressRecord(1, $"Training {Network.Description}", "Starting");
+        for (int e = 0; e < Epochs; e++)
+        {
+            int epochIndex = e;
+            TrainingEpoch record;
+            try
+            {
+                record = _trainer.TrainEpoch(DataSet, ValidationSet,
+                    p => ReportProgress(progress, p, epochIndex, firstEpoch, runClock), _cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // Ctrl+C: the network keeps the last completed batch's weights.
+            }
+            catch (MnistToolsException ex)
+            {
+                CompleteProgress(progress);
+                ThrowTerminatingError(ErrorRecords.From(ex));
+                return;
+            }
+            WriteObject(record);
+        }
+        CompleteProgress(progress);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (PassThru) WriteObject(Network);
+    }
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    private void ReportProgress(ProgressRecord progress, TrainingProgress p, int epochIndex, int firstEpoch, Stopwatch runClock)
+    {
+        bool last = p.Batch == p.BatchCount;
+        if (_sinceProgress.Elapsed < ProgressInterval && !last) return;
+        _sinceProgress.Restart();
+        double done = (epochIndex + (double)p.Batch / p.BatchCount) / Epochs;
+        progress.StatusDescription =
+            $"Epoch {p.Epoch} ({epochIndex + 1} of {Epochs}), batch {p.Batch} of {p.BatchCount}: loss {p.RunningLoss:G4}, accuracy {p.RunningAccuracy:P1}";
+        progress.PercentComplete = Math.Clamp((int)(done * 100), 0, 100);
+        progress.SecondsRemaining = done > 0 ? (int)Math.Ceiling(runClock.Elapsed.TotalSeconds / done * (1 - done)) : -1;
+        WriteProgress(progress);
+    }
+
+    private void CompleteProgress(ProgressRecord progress)
+    {
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Management.Automation;
+using MnistTools.Imaging;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// What every Export-* picture cmdlet shares: the output path (-Path / -LiteralPath), -Force, -PassThru,
+/// ShouldProcess, the graphics-library check, and the atomic write.
+/// </summary>
+public abstract class PictureExportCommand : PSCmdlet
+{
+    protected const string PathSet = "Path";
+    protected const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>The PNG file to write.</summary>
+    [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>Like -Path, taken exactly as written.</summary>
+    [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string? LiteralPath { get; set; }
+
+    /// <summary>Overwrite an existing file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Emit the written file (FileInfo).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>The resolved output path, set in BeginProcessing.</summary>
+    protected string OutputPath { get; private set; } = "";
+
+    protected override void BeginProcessing()
+    {
+        if (GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
+        try
+        {
+            OutputPath = PathResolver.ResolveForWrite(this, ParameterSetName == LiteralPathSet ? LiteralPath! : Path!);
+        }
+        catch (MnistToolsException e)
+        {
+            ThrowTerminatingError(GraphicsGuard.ToRecord(e));
+        }
+        if (!Force && File.Exists(OutputPath))
+            ThrowTerminatingError(GraphicsGuard.ToRecord(new MnistToolsException("ImageFileExists", FailureKind.ReadWrite,
+                $"The file '{OutputPath}' already exists. Use -Force to overwrite it.", OutputPath)));
+    }
+
+    /// <summary>Renders (only if ShouldProcess agrees) and writes the picture atomically; terminating errors on failure.</summary>
+    protected void WritePicture(Func<byte[]> render, string what)
+    {
+        if (!ShouldProcess(OutputPath, $"Write {what}")) return;
+        try
+        {
+            byte[] png = render();
+            PngFile.WriteAtomic(OutputPath, png, overwrite: Force);
+        }
+        catch (MnistToolsException e)
+        {
+            ThrowTerminatingError(GraphicsGuard.ToRecord(e));
+        }
+        if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { OutputPath }, force: true, literalPath: true), enumerateCollection: true);
+    }
+}

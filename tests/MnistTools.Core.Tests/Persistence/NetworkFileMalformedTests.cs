@@ -1,0 +1,234 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json.Nodes;
+using MnistTools.Persistence;
+
+namespace MnistTools.Tests.Persistence;
+
+/// <summary>Every damaged or foreign file is refused with InvalidData, a specific id and the path as target.</summary>
+public class NetworkFileMalformedTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    private static byte[] Valid() => NetworkFileWriter.ToBytes(SnapshotFactory.Create(new[] { 6, 5, 3 }, Optimizer.Adam));
+
+    /// <summary>Splits a valid file into its parsed header and its data region.</summary>
+    private static (JsonObject Header, byte[] Data) Split(byte[] file)
+    {
+        int length = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        return (JsonNode.Parse(Encoding.UTF8.GetString(file, 8, length))!.AsObject(), file[(8 + length)..]);
+    }
+
+    /// <summary>A file from a header text and a data region, with a correct length prefix.</summary>
+    private static byte[] Compose(string header, byte[] data)
+    {
+        byte[] json = Encoding.UTF8.GetBytes(header);
+        byte[] file = new byte[8 + json.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)json.Length);
+        json.CopyTo(file, 8);
+        data.CopyTo(file, 8 + json.Length);
+        return file;
+    }
+
+    private static byte[] Edit(Action<JsonObject> edit, Func<byte[], byte[]>? data = null)
+    {
+        (JsonObject header, byte[] bytes) = Split(Valid());
+        edit(header);
+        return Compose(header.ToJsonString(), data is null ? bytes : data(bytes));
+    }
+
+    private MnistToolsException Refused(byte[] content, string expectedId, params string[] messageParts)
+    {
+        string path = _folder.File("bad.safetensors");
+        File.WriteAllBytes(path, content);
+        var e = Assert.Throws<MnistToolsException>(() => NetworkFileReader.Read(path));
+        Assert.Equal(FailureKind.InvalidData, e.Kind);
+        Assert.Equal(expectedId, e.ErrorId);
+        Assert.Equal(path, e.Target);
+        Assert.Contains(path, e.Message);
+        foreach (string part in messageParts) Assert.Contains(part, e.Message);
+        return e;
+    }
+
+    [Fact]
+    public void ValidFileReads() => Assert.Equal(new[] { 6, 5, 3 }, NetworkFileReader.Read(new MemoryStream(Valid()), "memory").LayerSizes);
+
+    [Fact]
+    public void RandomBytesAreRefused()
+    {
+        byte[] garbage = new byte[4096];
+        new Random(3).NextBytes(garbage);
+        garbage[7] = 0x80; // make sure the "header length" is absurd
+        Refused(garbage, NetworkFileReader.BadHeader, "not a MnistTools network file");
+    }
+
+    [Fact]
+    public void TextFileIsRefused() => Refused(Encoding.UTF8.GetBytes("784,20,16,10\nthis is not a network\n"), NetworkFileReader.BadHeader);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    public void FileShorterThanTheLengthPrefixIsRefused(int length) => Refused(new byte[length], NetworkFileReader.BadHeader, $"{length} bytes long");
+
+    [Theory]
+    [InlineData(ulong.MaxValue)]
+    [InlineData(1UL << 63)]
+    [InlineData(100_000_001UL)]
+    public void OverflowingHeaderLengthIsRefused(ulong length)
+    {
+        byte[] file = Valid();
+        BinaryPrimitives.WriteUInt64LittleEndian(file, length);
+        Refused(file, NetworkFileReader.BadHeader, length.ToString());
+    }
+
+    [Fact]
+    public void HeaderLengthBeyondTheFileIsRefused()
+    {
+        byte[] file = Valid();
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)file.Length);
+        Refused(file, NetworkFileReader.Truncated);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100)]
+    public void TruncatedDataIsRefused(int cut) => Refused(Valid()[..^cut], NetworkFileReader.Truncated, "truncated");
+
+    [Fact]
+    public void FileCutInsideTheHeaderIsRefused() => Refused(Valid()[..40], NetworkFileReader.Truncated);
+
+    [Fact]
+    public void TrailingBytesAreRefused() => Refused([.. Valid(), 0, 0, 0, 0], NetworkFileReader.BadTensor, "after its last tensor");
+
+    [Theory]
+    [InlineData("{\"__metadata__\": {\"format\": \"mnisttools.network\",")]
+    [InlineData("{\"__metadata__\" \"x\"}")]
+    [InlineData("{ } trailing")]
+    [InlineData("[1, 2, 3]")]
+    public void UnparseableHeaderIsRefused(string header) => Refused(Compose(header, Array.Empty<byte>()), NetworkFileReader.BadHeader);
+
+    [Fact]
+    public void InvalidUtf8HeaderIsRefused()
+    {
+        byte[] header = [.. Encoding.UTF8.GetBytes("{\"a\":\""), 0xFF, 0xFE, (byte)'"', (byte)'}'];
+        byte[] file = new byte[8 + header.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)header.Length);
+        header.CopyTo(file, 8);
+        Refused(file, NetworkFileReader.BadHeader, "not valid JSON");
+    }
+
+    [Fact]
+    public void FutureVersionIsRefusedNamingBothVersions()
+    {
+        var e = Refused(Edit(h => h["__metadata__"]!["format_version"] = "2"), NetworkFileReader.VersionUnsupported, "version 2", "reads version 1");
+        Assert.Contains("Update MnistTools", e.Message);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("one")]
+    [InlineData("-1")]
+    public void NonsenseVersionIsRefused(string version) => Refused(Edit(h => h["__metadata__"]!["format_version"] = version), NetworkFileReader.BadHeader, "format_version");
+
+    [Fact]
+    public void OtherSafetensorsFileIsNotANetwork() => Refused(Edit(h => h["__metadata__"] = new JsonObject { ["format"] = "pt" }), NetworkFileReader.NotNetwork, "'pt'");
+
+    [Fact]
+    public void SafetensorsFileWithoutMetadataIsNotANetwork() => Refused(Edit(h => h.Remove("__metadata__")), NetworkFileReader.NotNetwork);
+
+    [Fact]
+    public void NonStringMetadataIsRefused() => Refused(Edit(h => h["__metadata__"]!["seed"] = 5), NetworkFileReader.BadHeader, "seed");
+
+    [Theory]
+    [InlineData("activation", "Swish")]
+    [InlineData("activation", "2")]
+    [InlineData("loss", "quadratic")]
+    [InlineData("layer_sizes", "6,0,3")]
+    [InlineData("layer_sizes", "6,,3")]
+    [InlineData("layer_sizes", "6")]
+    [InlineData("epochs_trained", "-1")]
+    [InlineData("seed", "99999999999")]
+    [InlineData("optimizer", "Lion")]
+    [InlineData("optimizer.beta1", "x")]
+    public void InvalidArchitectureValuesAreRefused(string key, string value) =>
+        Refused(Edit(h => h["__metadata__"]![key] = value), NetworkFileReader.BadHeader, key);
+
+    [Fact]
+    public void MissingArchitectureEntryIsRefused() =>
+        Refused(Edit(h => h["__metadata__"]!.AsObject().Remove("output_activation")), NetworkFileReader.BadHeader, "output_activation");
+
+    [Fact]
+    public void ShapeDisagreeingWithTheArchitectureIsRefused() =>
+        Refused(Edit(h => h["layers.0.weight"]!["shape"] = new JsonArray(6, 5)), NetworkFileReader.BadTensor, "layers.0.weight", "[6, 5]", "[5, 6]");
+
+    [Fact]
+    public void ArchitectureDisagreeingWithTheTensorsIsRefused() =>
+        Refused(Edit(h => h["__metadata__"]!["layer_sizes"] = "6,4,3"), NetworkFileReader.BadTensor, "6-4-3");
+
+    [Fact]
+    public void HugeShapeIsRefused() =>
+        Refused(Edit(h => h["layers.0.weight"]!["shape"] = new JsonArray(1L << 40, 1L << 40)), NetworkFileReader.BadTensor);
+
+    [Fact]
+    public void ShapeBeyondInt64IsRefused() =>
+        Refused(Compose(Split(Valid()).Header.ToJsonString().Replace("\"shape\":[5,6]", "\"shape\":[99999999999999999999999,6]"), Split(Valid()).Data), NetworkFileReader.BadTensor, "99999999999999999999999");
+
+    [Fact]
+    public void OtherDtypeIsRefused() => Refused(Edit(h => h["layers.0.bias"]!["dtype"] = "F16"), NetworkFileReader.BadTensor, "F16");
+
+    [Fact]
+    public void MissingTensorIsRefused() => Refused(Edit(h => h.Remove("layers.1.bias")), NetworkFileReader.BadTensor, "layers.1.bias");
+
+    [Fact]
+    public void UnknownTensorIsRefused() =>
+        Refused(Edit(h => h["layers.7.weight"] = new JsonObject { ["dtype"] = "F32", ["shape"] = new JsonArray(0), ["data_offsets"] = new JsonArray(0, 0) }),
+            NetworkFileReader.BadTensor, "layers.7.weight");
+
+    [Fact]
+    public void IncompleteOptimizerBufferIsRefused() =>
+        Refused(Edit(h => h.Remove("optimizer.first_moment.layers.1.weight")), NetworkFileReader.BadTensor, "optimizer.first_moment.layers.1.weight");
+
+    [Fact]
+    public void OverlappingOffsetsAreRefused() =>
+        // layers.0.bias [5] normally at [120,140]; moved to overlap the weights (same size, so only the overlap is wrong).
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(100, 120)), NetworkFileReader.BadTensor, "overlap");
+
+    [Fact]
+    public void OffsetsOutsideTheDataAreRefused()
+    {
+        // The last tensor pushed past the end of the data (its old place left as a gap, the file length unchanged).
+        (JsonObject header, byte[] data) = Split(Valid());
+        string last = header.Where(p => p.Key != "__metadata__").MaxBy(p => (long)p.Value!["data_offsets"]![1]!).Key;
+        long end = (long)header[last]!["data_offsets"]![1]!, size = end - (long)header[last]!["data_offsets"]![0]!;
+        header[last]!["data_offsets"] = new JsonArray(end, end + size);
+        Refused(Compose(header.ToJsonString(), data), NetworkFileReader.BadTensor, "gaps");
+        Refused(Compose(header.ToJsonString(), [.. data, .. new byte[size]]), NetworkFileReader.BadTensor, "gaps");
+    }
+
+    [Fact]
+    public void OffsetsTooLongForTheShapeAreRefused() =>
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(120, 144)), NetworkFileReader.BadTensor, "spans 24 bytes");
+
+    [Fact]
+    public void ReversedOffsetsAreRefused() =>
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(140, 120)), NetworkFileReader.BadTensor, "begin <= end");
+
+    [Fact]
+    public void OffsetBeyondInt64RangeIsRefused() =>
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(120, long.MaxValue)), NetworkFileReader.BadTensor);
+
+    [Fact]
+    public void DuplicateTensorIsRefused()
+    {
+        (JsonObject header, byte[] data) = Split(Valid());
+        string json = header.ToJsonString();
+        string entry = "\"layers.0.bias\":" + header["layers.0.bias"]!.ToJsonString();
+        Refused(Compose(json.Replace(entry, entry + "," + entry), data), NetworkFileReader.BadHeader, "twice");
+    }
+
+    [Fact]
+    public void OptimizerTensorsWithoutOptimizerAreRefused() =>
+        Refused(Edit(h => h["__metadata__"]!["optimizer"] = "None"), NetworkFileReader.BadTensor, "optimizer");
+}

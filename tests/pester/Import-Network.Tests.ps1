@@ -1,0 +1,147 @@
+# Import-Network: path binding (wildcards, literal, pipeline by property name), refusal of bad files, and a round trip
+# across processes: train and save in one pwsh, import and classify in another.
+BeforeAll {
+    Import-Module $env:MNISTTOOLS_MODULE -Force
+    $script:Id = 'MnistTools.Commands.ImportNetworkCommand'
+    $script:Folder = Join-Path $TestDrive 'nets'
+    New-Item -ItemType Directory -Path $Folder | Out-Null
+    $script:Net = New-Network -LayerSizes 784, 12, 10 -Activation Tanh -OutputActivation Softmax -Loss CrossEntropy -Seed 4
+    $script:Good = Join-Path $Folder 'good.safetensors'
+    Save-Network -Network $Net -Path $Good
+
+    function Write-Bad([string] $Name, [byte[]] $Bytes) {
+        $path = Join-Path $TestDrive $Name
+        if ($null -eq $Bytes) { $Bytes = [byte[]]::new(0) }   # an empty array arrives as $null through the pipeline
+        [System.IO.File]::WriteAllBytes($path, $Bytes)
+        $path
+    }
+
+    # A fresh pwsh of the same version as this one, no profile (under `dotnet pwsh` the host is dotnet + pwsh.dll).
+    function Invoke-FreshPwsh([string] $Script) {
+        $exe = [Environment]::ProcessPath
+        $arguments = @()
+        if ((Split-Path -Leaf $exe) -match '^dotnet(\.exe)?$') { $arguments += Join-Path $PSHOME 'pwsh.dll' }
+        $arguments += '-NoProfile', '-NonInteractive', '-Command', $Script
+        $output = & $exe @arguments 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "The fresh pwsh failed (exit $LASTEXITCODE): $($output -join [Environment]::NewLine)" }
+        $output
+    }
+}
+
+Describe 'Import-Network' {
+    It 'reads a file by -Path and emits a Network' {
+        $n = Import-Network -Path $Good
+        $n | Should -BeOfType ([MnistTools.Network])
+        $n.Description | Should -Be $Net.Description
+        $n.EpochsTrained | Should -Be 0
+    }
+
+    It 'expands wildcards in -Path and takes strings from the pipeline' {
+        Copy-Item -LiteralPath $Good -Destination (Join-Path $Folder 'copy.safetensors')
+        @(Import-Network -Path (Join-Path $Folder '*.safetensors')) | Should -HaveCount 2
+        @((Join-Path $Folder 'good.safetensors') | Import-Network) | Should -HaveCount 1
+        Remove-Item -LiteralPath (Join-Path $Folder 'copy.safetensors')
+    }
+
+    It 'binds piped files by PSPath (Get-ChildItem, Get-Item) and objects by FullName' {
+        @(Get-ChildItem -LiteralPath $Folder -Filter *.safetensors | Import-Network) | Should -HaveCount 1
+        @(Get-Item -LiteralPath $Good | Import-Network) | Should -HaveCount 1
+        @([pscustomobject]@{ FullName = $Good } | Import-Network) | Should -HaveCount 1
+    }
+
+    It 'takes -LiteralPath as written' {
+        $odd = Join-Path $TestDrive 'net[1].safetensors'
+        Copy-Item -LiteralPath $Good -Destination $odd
+        (Import-Network -LiteralPath $odd).ParameterCount | Should -Be $Net.ParameterCount
+    }
+
+    It 'reports a missing file as ObjectNotFound with the path' {
+        $missing = Join-Path $TestDrive 'missing.safetensors'
+        Import-Network -LiteralPath $missing -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be "PathNotFound,$Id"
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'refuses <Case> with InvalidData, <ErrorId> and the path' -ForEach @(
+        @{ Case = 'a text file'; ErrorId = 'NetworkFileBadHeader'; Make = { [Text.Encoding]::UTF8.GetBytes("this is not a network`n") } }
+        @{ Case = 'random bytes'; ErrorId = 'NetworkFileBadHeader'; Make = { $b = [byte[]]::new(1000); [Random]::new(1).NextBytes($b); $b[7] = 0x80; $b } }
+        @{ Case = 'an empty file'; ErrorId = 'NetworkFileBadHeader'; Make = { [byte[]]@() } }
+        @{ Case = 'a truncated file'; ErrorId = 'NetworkFileTruncated'; Make = { $b = [IO.File]::ReadAllBytes($Good); $b[0..($b.Length - 101)] } }
+        @{ Case = 'a header that does not parse'; ErrorId = 'NetworkFileBadHeader'; Make = {
+                $b = [IO.File]::ReadAllBytes($Good); $b[20] = [byte][char]'}'; $b[21] = [byte][char]'{'; $b } }
+        @{ Case = 'a header length past the end'; ErrorId = 'NetworkFileTruncated'; Make = {
+                $b = [IO.File]::ReadAllBytes($Good); [BitConverter]::GetBytes([uint64]$b.Length).CopyTo($b, 0); $b } }
+        @{ Case = 'an overflowing header length'; ErrorId = 'NetworkFileBadHeader'; Make = {
+                $b = [IO.File]::ReadAllBytes($Good); [BitConverter]::GetBytes([uint64]::MaxValue).CopyTo($b, 0); $b } }
+        @{ Case = 'a shape that disagrees with the architecture'; ErrorId = 'NetworkFileBadTensor'; Make = {
+                $t = [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($Good)); [Text.Encoding]::Latin1.GetBytes($t.Replace('"shape":[12,784]', '"shape":[784,12]')) } }
+    ) {
+        $path = Write-Bad "bad-$([guid]::NewGuid()).safetensors" (& $Make)
+        Import-Network -LiteralPath $path -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be "$ErrorId,$Id"
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].TargetObject | Should -Be $path
+    }
+
+    It 'refuses a newer format version, naming both versions' {
+        $t = [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($Good))
+        $path = Write-Bad 'future.safetensors' ([Text.Encoding]::Latin1.GetBytes($t.Replace('"format_version":"1"', '"format_version":"7"')))
+        Import-Network -LiteralPath $path -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be "NetworkFileVersionUnsupported,$Id"
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -Match 'version 7'
+        $err[0].Exception.Message | Should -Match 'reads version 1'
+    }
+
+    It 'goes on with the next file after a bad one' {
+        $bad = Write-Bad 'zz-bad.safetensors' ([byte[]](1, 2, 3))
+        $nets = @($bad, $Good | Import-Network -ErrorVariable err -ErrorAction SilentlyContinue)
+        $nets | Should -HaveCount 1
+        $err | Should -HaveCount 1
+    }
+
+    It 'round-trips across processes: train and save in one pwsh, import and classify in another' {
+        $dataFolder = $env:MNIST_DATA
+        $dataFolder | Should -Not -BeNullOrEmpty -Because 'MNIST_DATA must point at the MNIST .gz files'
+        $file = Join-Path $TestDrive 'trained.safetensors'
+        $scores1 = Join-Path $TestDrive 'scores1.bin'
+        $scores2 = Join-Path $TestDrive 'scores2.bin'
+        $common = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$env:MNISTTOOLS_MODULE'
+`$null = New-Network -LayerSizes 2,1   # loads the core assembly for the type names below
+function Read-Set([bool] `$train, [int] `$first) {
+    `$names = [MnistTools.IdxReader]::StandardFileNames(`$train)
+    [MnistTools.IdxReader]::ReadDataSet((Join-Path '$dataFolder' "`$(`$names.Item1).gz"), (Join-Path '$dataFolder' "`$(`$names.Item2).gz"), 'mnist', 0, `$first, 10, [Threading.CancellationToken]::None)
+}
+function Write-Scores(`$net, [string] `$path) {
+    `$scores = [Collections.Generic.List[float]]::new()
+    foreach (`$c in (Read-Set `$false 200 | Get-Classification -Network `$net)) { `$scores.AddRange(`$c.Scores) }
+    `$bytes = [byte[]]::new(4 * `$scores.Count); [Buffer]::BlockCopy(`$scores.ToArray(), 0, `$bytes, 0, `$bytes.Length)
+    [IO.File]::WriteAllBytes(`$path, `$bytes)
+}
+"@
+        Invoke-FreshPwsh @"
+$common
+`$net = New-Network -LayerSizes 784,32,10 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 7
+Read-Set `$true 3000 | Invoke-Training -Network `$net -Epochs 1 -BatchSize 50 -Optimizer Adam | Out-Null
+Save-Network -Network `$net -Path '$file' -Metadata @{ DataSet = 'mnist-train-3000' }
+Write-Scores `$net '$scores1'
+"@ | Out-Null
+        $report = Invoke-FreshPwsh @"
+$common
+`$net = Import-Network -Path '$file'
+Write-Scores `$net '$scores2'
+"`$(`$net.EpochsTrained)|`$(`$net.Metadata['DataSet'])|`$((Read-Set `$false 200 | Test-Network -Network `$net).Accuracy)"
+"@
+        $first = [IO.File]::ReadAllBytes($scores1)
+        $second = [IO.File]::ReadAllBytes($scores2)
+        $first.Length | Should -Be (200 * 10 * 4)
+        [Convert]::ToBase64String($second) | Should -Be ([Convert]::ToBase64String($first)) -Because 'the imported network must score float for float as the saved one'
+        $epochs, $dataSet, $accuracy = ($report | Select-Object -Last 1) -split '\|'
+        $epochs | Should -Be '1'
+        $dataSet | Should -Be 'mnist-train-3000'
+        [double]$accuracy | Should -BeGreaterThan 0.5 -Because 'a trained network was saved, not a fresh one'
+    }
+}
