@@ -6,15 +6,18 @@ namespace MnistTools.Benchmarks;
 
 /// <summary>
 /// Where a training step's time goes: the trainer's per-batch sequence (load and convert the batch, forward, loss and
-/// backward, optimizer step, finite check) timed phase by phase with a Stopwatch over a whole epoch; the GEMM part of
-/// forward and backward is measured by replaying the step's matrix products (same shapes and flags) in isolation.
+/// backward, optimizer step, finite check) timed phase by phase over a whole epoch; the GEMM part of forward and
+/// backward is measured by replaying the step's matrix products (same shapes and flags) in isolation.
+/// Times are the calling thread's CPU time (<see cref="ThreadClock"/>) where available, so time spent descheduled on a
+/// shared machine is not counted; run it with MNISTTOOLS_GEMM_THREADS=1 so all the work is on that thread.
 /// </summary>
 public static class StepProfile
 {
     public static void Run(int epochs)
     {
         MnistDataSet train = MnistFiles.Load(train: true);
-        Console.WriteLine($"Step profile: epoch {epochs} of {epochs} (earlier ones warm up), GEMM path {GemmSettings.Path}, threads {GemmSettings.ForcedThreads?.ToString() ?? "auto"}");
+        Console.WriteLine($"Step profile: epoch {epochs} of {epochs} (earlier ones warm up), GEMM path {GemmSettings.Path}, " +
+            $"threads {GemmSettings.ForcedThreads?.ToString() ?? "auto"}, clock: {(ThreadClock.Seconds() is null ? "wall" : "thread CPU time")}");
         foreach (NetworkCase @case in NetworkCase.All) Profile(@case, train, epochs);
     }
 
@@ -27,29 +30,29 @@ public static class StepProfile
         OptimizerState state = OptimizerState.Create(@case.Optimizer, network.ParameterCount);
         state.Momentum = 0.9f;
         var order = new int[count];
-        var ticks = new long[5];
+        var ticks = new double[5];
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             Array.Clear(ticks);
             ShuffleOrder.Fill(order, 1, epoch);
             for (int step = 0; step < steps; step++)
             {
-                long t0 = Stopwatch.GetTimestamp();
+                double t0 = Now();
                 workspace.LoadBatch(data, order.AsSpan(step * batch, batch));
-                long t1 = Stopwatch.GetTimestamp();
+                double t1 = Now();
                 Propagation.Forward(network, workspace.Input, batch, workspace);
-                long t2 = Stopwatch.GetTimestamp();
+                double t2 = Now();
                 Propagation.Backward(network, workspace.Input, batch, workspace);
-                long t3 = Stopwatch.GetTimestamp();
+                double t3 = Now();
                 Optimizers.Step(state, layout, network.Parameters, workspace.Gradients, @case.LearningRate, 0f);
-                long t4 = Stopwatch.GetTimestamp();
+                double t4 = Now();
                 FiniteCheck.AllFinite(network.Parameters);
-                long t5 = Stopwatch.GetTimestamp();
+                double t5 = Now();
                 ticks[0] += t1 - t0; ticks[1] += t2 - t1; ticks[2] += t3 - t2; ticks[3] += t4 - t3; ticks[4] += t5 - t4;
             }
         }
         (double forwardGemm, double backwardGemm) = ReplayGemm(layout, batch);
-        double Us(long t) => t * 1e6 / Stopwatch.Frequency / steps;
+        double Us(double seconds) => seconds * 1e6 / steps;
         double total = Us(ticks.Sum());
         double forward = Us(ticks[1]), backward = Us(ticks[2]);
         Console.WriteLine();
@@ -82,6 +85,9 @@ public static class StepProfile
         return (Time(forward), Time(backward));
     }
 
+    /// <summary>Seconds: thread CPU time if the OS gives it, else wall time.</summary>
+    private static double Now() => ThreadClock.Seconds() ?? Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
     private static double Time(List<GemmData> products)
     {
         for (int warm = 0; warm < 50; warm++) foreach (GemmData p in products) p.Run();
@@ -89,9 +95,9 @@ public static class StepProfile
         for (int sample = 0; sample < 7; sample++)
         {
             const int reps = 200;
-            long start = Stopwatch.GetTimestamp();
+            double start = Now();
             for (int r = 0; r < reps; r++) foreach (GemmData p in products) p.Run();
-            samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / reps);
+            samples.Add((Now() - start) * 1e6 / reps);
         }
         return EndToEnd.Median(samples);
     }

@@ -50,9 +50,7 @@ internal static unsafe class GemmBlocked
         bool vectorizedPacking = path != GemmPath.Portable;
         int maxWidth = maxVectors * vector;
 
-        GemmWorkspace workspace = GemmWorkspace.ForCurrentThread(
-            aFloats: RoundUp(Math.Min(m, MC), mr) * Math.Min(k, KC),
-            bFloats: Math.Min(k, KC) * (Math.Min(n, NC) + maxWidth));
+        GemmWorkspace workspace = GemmWorkspace.ForCurrentThread();
         float* aPack = workspace.A, bPack = workspace.B;
 
         for (int jc = 0; jc < n; jc += NC)
@@ -111,24 +109,30 @@ internal static unsafe class GemmBlocked
 }
 
 /// <summary>
-/// Packing buffers of one thread, allocated on first use (pinned, 64-byte aligned) and grown only when a larger
-/// block is needed, so steady-state calls allocate nothing.
+/// Packing buffers of one thread: allocated once, on the thread's first multiply, at the largest block sizes
+/// (A: MC x KC, B: KC x (NC + widest panel), about 0.9 MiB together; pinned, 64-byte aligned), so no later call,
+/// whatever its shape or chunk, allocates.
 /// </summary>
 internal sealed unsafe class GemmWorkspace
 {
+    /// <summary>Floats of the A block: MC rows (a multiple of every MR) x KC.</summary>
+    internal const int AFloats = GemmBlocked.MC * GemmBlocked.KC;
+    /// <summary>Floats of the B block: KC x (NC + 48), room for the last panel's padding.</summary>
+    internal const int BFloats = GemmBlocked.KC * (GemmBlocked.NC + 48);
+
     [ThreadStatic] private static GemmWorkspace? t_current;
 
-    private float[] _a = [], _b = [];
-    internal float* A { get; private set; }
-    internal float* B { get; private set; }
+    private readonly float[] _a, _b;
+    internal float* A { get; }
+    internal float* B { get; }
 
-    internal static GemmWorkspace ForCurrentThread(int aFloats, int bFloats)
+    private GemmWorkspace()
     {
-        GemmWorkspace workspace = t_current ??= new GemmWorkspace();
-        if (workspace._a.Length < aFloats + 16) workspace.A = Allocate(aFloats, out workspace._a);
-        if (workspace._b.Length < bFloats + 16) workspace.B = Allocate(bFloats, out workspace._b);
-        return workspace;
+        A = Allocate(AFloats, out _a);
+        B = Allocate(BFloats, out _b);
     }
+
+    internal static GemmWorkspace ForCurrentThread() => t_current ??= new GemmWorkspace();
 
     private static float* Allocate(int floats, out float[] array)
     {

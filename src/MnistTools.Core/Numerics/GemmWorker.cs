@@ -10,7 +10,7 @@ namespace MnistTools.Numerics;
 /// The worker spins briefly after each job (training posts GEMMs back to back), then sleeps on a semaphore.
 /// One caller at a time owns it (<see cref="TryAcquire"/>). Posting and running allocate nothing.
 /// If the caller has to wait for the worker longer than its own chunks took (the other core is busy with another
-/// process), unforced calls skip the worker for the next <see cref="BackoffCalls"/> calls.
+/// process), unforced calls skip the worker for the next 64 calls, then 128, ... up to 8192 while it stays late.
 /// </summary>
 internal static unsafe class GemmWorker
 {
@@ -27,9 +27,11 @@ internal static unsafe class GemmWorker
     private static Exception? s_failure;
     /// <summary>Calls left to run single-threaded after the worker came late (busy machine); see <see cref="Run"/>.</summary>
     private static int s_backoff;
+    /// <summary>Current back-off length: doubles each time the worker is late again, back to the minimum when on time.</summary>
+    private static int s_backoffLength = MinBackoffCalls;
 
-    /// <summary>Calls that skip the worker after it was late: retried every this many calls.</summary>
-    private const int BackoffCalls = 64;
+    /// <summary>Calls that skip the worker after it was late, at first; at most <see cref="MaxBackoffCalls"/>.</summary>
+    private const int MinBackoffCalls = 64, MaxBackoffCalls = 8192;
 
     /// <summary>False while backing off from a worker that recently came late (the second core is busy elsewhere).</summary>
     internal static bool IsWorthTrying()
@@ -81,7 +83,12 @@ internal static unsafe class GemmWorker
         while (Volatile.Read(ref s_completed) != job.Chunks) spinner.SpinOnce(sleep1Threshold: -1);
         // Waiting longer than our own share took means the worker was descheduled: the other core is busy, so run
         // the next calls alone (same bits either way) and try again later.
-        if (Stopwatch.GetTimestamp() - worked > worked - started) Volatile.Write(ref s_backoff, BackoffCalls);
+        if (Stopwatch.GetTimestamp() - worked > worked - started)
+        {
+            Volatile.Write(ref s_backoff, s_backoffLength);
+            s_backoffLength = Math.Min(2 * s_backoffLength, MaxBackoffCalls);
+        }
+        else s_backoffLength = MinBackoffCalls;
         if (s_failure is { } failure) { s_failure = null; throw new InvalidOperationException("A GEMM chunk failed.", failure); }
     }
 
