@@ -231,6 +231,11 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             ThrowTerminatingError(ErrorRecords.From(e));
             throw; // not reached
         }
+        catch (Exception e) when (e is SessionStateException or ProviderInvocationException or NotSupportedException)
+        {
+            ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, Path, e.Message, e));
+            throw; // not reached
+        }
         if (File.Exists(folder))
             ThrowTerminatingError(ErrorRecords.Create(PathIsFileId, ErrorCategory.InvalidArgument, folder,
                 $"-Path '{folder}' is a file; Save-MnistSet needs a folder to put the four files in."));
