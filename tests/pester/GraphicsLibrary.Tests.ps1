@@ -14,8 +14,13 @@ Import-Module '$env:MNISTTOOLS_MODULE'
 `$pixels = [byte[]]::new(784); for (`$i = 0; `$i -lt 784; `$i++) { `$pixels[`$i] = `$i % 256 }
 [MnistTools.MnistImage]::new(0, 3, 28, 28, `$pixels, `$null) | Export-MnistImage -Path ./digit.png -Scale 2
 'written ' + (Get-Item ./digit.png).Length
+# Charts go through ScottPlot (and may reach HarfBuzz for text): they must work from here too.
+1..3 | ForEach-Object { [pscustomobject]@{ Epoch = `$_; TrainLoss = 1 / `$_ } } | Export-TrainingChart -Path ./chart.png -Width 400 -Height 300
+'chart ' + (Get-Item ./chart.png).Length
 "@
         ($output -join "`n") | Should -Match 'written \d+'
+        ($output -join "`n") | Should -Match 'chart \d+'
+        (Read-Png (Join-Path $work 'chart.png')).Width | Should -Be 400
         $png = Read-Png (Join-Path $work 'digit.png')
         $png.Width | Should -Be 56
         Get-Grey $png 2 0 | Should -Be 254        # pixel 1 (grey 1) at scale 2

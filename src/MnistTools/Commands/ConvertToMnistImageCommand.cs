@@ -69,6 +69,10 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
                 {
                     WriteError(GraphicsGuard.ToRecord(e));
                 }
+                catch (Exception e) when (GraphicsGuard.IsNativeFailure(e))
+                {
+                    ThrowTerminatingError(GraphicsGuard.FromNativeFailure(e));
+                }
             }
         }
     }

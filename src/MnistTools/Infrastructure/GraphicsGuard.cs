@@ -39,6 +39,18 @@ internal static class GraphicsGuard
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckCore() => GraphicsLibrary.EnsureAvailable();
 
+    /// <summary>
+    /// True for the exceptions a native library that loaded only in part throws later (HarfBuzz for text, say);
+    /// they become the same GraphicsLibraryUnavailable record through <see cref="FromNativeFailure"/>.
+    /// </summary>
+    public static bool IsNativeFailure(Exception e) =>
+        e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException;
+
+    public static ErrorRecord FromNativeFailure(Exception e) =>
+        ToRecord(new MnistToolsException(UnavailableErrorId, FailureKind.InvalidResult,
+            $"The graphics library failed while drawing; every other MnistTools command still works. Cause: {e.GetBaseException().Message}",
+            "SkiaSharp", e));
+
     /// <summary>ErrorRecords.From, except that the graphics library's failure is ResourceUnavailable.</summary>
     public static ErrorRecord ToRecord(MnistToolsException exception) =>
         exception.ErrorId == UnavailableErrorId

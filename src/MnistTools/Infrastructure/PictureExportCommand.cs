@@ -63,6 +63,10 @@ public abstract class PictureExportCommand : PSCmdlet
         {
             ThrowTerminatingError(GraphicsGuard.ToRecord(e));
         }
+        catch (Exception e) when (GraphicsGuard.IsNativeFailure(e))
+        {
+            ThrowTerminatingError(GraphicsGuard.FromNativeFailure(e));
+        }
         if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { OutputPath }, force: true, literalPath: true), enumerateCollection: true);
     }
 }
