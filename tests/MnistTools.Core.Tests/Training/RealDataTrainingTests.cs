@@ -58,3 +58,26 @@ public class RealDataTrainingTests
         Assert.True(result.Accuracy >= 0.935, $"test accuracy {result.Accuracy:P2} < 93.5%");
     }
 }
+
+/// <summary>The README's 98% recipe: minutes of training with the interim GEMM, so tagged Stress (run with ./build.ps1 test -Stress).</summary>
+public class RealDataRecipeTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public RealDataRecipeTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    [Trait("Category", "Stress")]
+    public void ReadmeRecipeReaches98Percent()
+    {
+        MnistDataSet train = RealDataTests.Load(train: true), test = RealDataTests.Load(train: false);
+        var network = new Network(new[] { 784, 512, 256, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        var fast = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 64 });
+        for (int e = 0; e < 5; e++) _output.WriteLine(fast.TrainEpoch(train).ToString());
+        var slow = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.0001f, BatchSize = 64 });
+        for (int e = 0; e < 2; e++) _output.WriteLine(slow.TrainEpoch(train).ToString());
+        TestResult result = new Evaluator(network).Evaluate(test);
+        _output.WriteLine(result.ToString());
+        Assert.True(result.Accuracy >= 0.98, $"test accuracy {result.Accuracy:P2} < 98%");
+    }
+}
