@@ -27,11 +27,15 @@ Import-Module '$env:MNISTTOOLS_MODULE'
         Get-Grey $png 0 2 | Should -Be (255 - 28)
     }
 
-    It 'without the native library, the picture cmdlets fail with GraphicsLibraryUnavailable and the rest still works' {
-        $copy = Join-Path $TestDrive 'broken/MnistTools'
+    It 'without <Missing>, the picture cmdlets fail with GraphicsLibraryUnavailable and the rest still works' -ForEach @(
+        @{ Missing = 'runtimes' }                 # the native libraries
+        @{ Missing = 'SkiaSharp.dll' }            # the managed graphics library
+        @{ Missing = 'MnistTools.Imaging.dll' }   # the picture assembly itself
+    ) {
+        $copy = Join-Path $TestDrive "broken-$Missing/MnistTools"
         New-Item -ItemType Directory -Path $copy -Force | Out-Null
         Copy-Item -Path (Join-Path $ModuleFolder '*') -Destination $copy -Recurse
-        Remove-Item -Recurse -Force (Join-Path $copy 'runtimes')
+        Remove-Item -Recurse -Force (Join-Path $copy $Missing)
         $output = Invoke-FreshPwsh -WorkingFolder (Split-Path $copy) -Script @"
 Import-Module '$copy/MnistTools.psd1' -ErrorAction Stop
 `$net = New-Network 784, 4, 10 -Seed 1

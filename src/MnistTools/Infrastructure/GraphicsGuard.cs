@@ -35,6 +35,10 @@ internal static class GraphicsGuard
         }
     }
 
+    /// <summary>Whether any font is installed (call only after <see cref="Check"/> succeeded).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool HasFonts() => GraphicsLibrary.HasFonts;
+
     // Not inlined: if MnistTools.Imaging.dll or SkiaSharp.dll is missing, the JIT fails here, inside Check's try.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckCore() => GraphicsLibrary.EnsureAvailable();
