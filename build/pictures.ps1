@@ -20,12 +20,7 @@ New-Item -ItemType Directory -Force -Path $OutFolder | Out-Null
 $OutFolder = (Resolve-Path $OutFolder).Path
 
 function Import-Set([string] $Subset, [int] $First) {
-    # Import-MnistSet when the data cmdlets are in the module, else the core reader (same files, $env:MNIST_DATA).
-    if (Get-Command Import-MnistSet -ErrorAction Ignore) { return Import-MnistSet -Subset $Subset -First $First }
-    if (-not $env:MNIST_DATA) { throw 'MNIST_DATA is not set: point it at the folder holding the four MNIST .gz files.' }
-    $names = [MnistTools.IdxReader]::StandardFileNames($Subset -eq 'Train')
-    [MnistTools.IdxReader]::ReadDataSet((Join-Path $env:MNIST_DATA "$($names.Item1).gz"), (Join-Path $env:MNIST_DATA "$($names.Item2).gz"),
-        "mnist-$($Subset.ToLower())", 0, $First, 10, [System.Threading.CancellationToken]::None)
+    Import-MnistSet -Subset $Subset -First $First
 }
 
 $train = Import-Set Train 20000
