@@ -34,6 +34,13 @@ $test | Get-MnistImage -First 8 | Show-MnistImage | Out-Host
 Write-Host '== One of each digit from the training set'
 0..9 | ForEach-Object { $train | Get-MnistImage -Label $_ -First 1 } | Show-MnistImage | Out-Host
 
+if ($env:FASHION_MNIST_DATA) {
+    $fashion = Import-MnistSet -Path $env:FASHION_MNIST_DATA -Subset Test -Name fashion-mnist-test
+    $classes = 'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'
+    Write-Host "== Fashion-MNIST ($env:FASHION_MNIST_DATA): $($fashion.Count) test images; the first four are $((0..3 | ForEach-Object { $classes[$fashion[$_].Label] }) -join ', ')"
+    $fashion | Get-MnistImage -First 4 | Show-MnistImage | Out-Host
+}
+
 # =====================================================================================================
 # Network part (issue 3): train a good default network, show the learning curve, the test accuracy and
 # a few digits it gets wrong, and save the curve to ./out/demo/learning-curve.csv.
@@ -64,3 +71,9 @@ $curvePath = Join-Path $outFolder 'learning-curve.csv'
 $curve | Export-Csv -LiteralPath $curvePath -NoTypeInformation
 Write-Host ("Test accuracy {0:P2} after {1} epochs ({2:F1} s of training). Learning curve saved to {3}" -f
     $result.Accuracy, $net.EpochsTrained, ($curve | Measure-Object Seconds -Sum).Sum, $curvePath)
+
+# =====================================================================================================
+# Pictures (issue 8): the PNGs that README.md and docs/pictures.md show, redrawn into docs/images.
+# =====================================================================================================
+Write-Host '== Pictures ==' -ForegroundColor Cyan
+& (Join-Path $PSScriptRoot 'pictures.ps1') -ModulePath $ModulePath
