@@ -21,7 +21,11 @@ internal static unsafe class GemmWorker
     private static readonly SemaphoreSlim s_wake = new(0);
     private static Thread? s_thread;
     private static int s_posted, s_sleeping, s_completed;
-    /// <summary>(job number &lt;&lt; 32) | next chunk to claim: a claim succeeds only for the current job.</summary>
+    /// <summary>
+    /// (job number &lt;&lt; 32) | (chunk count &lt;&lt; 16) | next chunk to claim. A claim succeeds only for the current job
+    /// and only while a chunk is left, judged from this word alone: the job fields may already belong to the next job
+    /// once the last chunk is claimed, but then no claim on the old word can succeed.
+    /// </summary>
     private static long s_claim;
     private static Job s_job;
     private static Exception? s_failure;
@@ -73,7 +77,7 @@ internal static unsafe class GemmWorker
         s_job = job;
         Volatile.Write(ref s_completed, 0);
         int number = Interlocked.Increment(ref s_posted);
-        Interlocked.Exchange(ref s_claim, (long)number << 32); // full fence: job visible before it can be claimed
+        Interlocked.Exchange(ref s_claim, ((long)number << 32) | ((long)job.Chunks << 16)); // full fence: job visible first
         if (Volatile.Read(ref s_sleeping) != 0) s_wake.Release();
 
         long started = Stopwatch.GetTimestamp();
@@ -99,12 +103,11 @@ internal static unsafe class GemmWorker
         {
             long claim = Volatile.Read(ref s_claim);
             if ((int)(claim >> 32) != number) return;
-            int chunk = (int)claim;
-            ref readonly Job job = ref s_job;
-            if (chunk >= job.Chunks) return;
+            int chunk = (int)(claim & 0xFFFF), chunks = (int)((claim >> 16) & 0xFFFF);
+            if (chunk >= chunks) return;
             if (Interlocked.CompareExchange(ref s_claim, claim + 1, claim) != claim) continue;
             // While this chunk is unfinished the caller cannot return, so the job fields stay valid.
-            try { RunChunk(job, chunk); }
+            try { RunChunk(s_job, chunk); }
             catch (Exception exception) { s_failure = exception; }
             Interlocked.Increment(ref s_completed);
         }
