@@ -123,6 +123,31 @@ public class GemmTests
     }
 
     [Fact]
+    public void BackToBackTwoThreadCallsOfChangingShapesStayExact()
+    {
+        // Jobs of 2, 3 and 4 chunks posted back to back: a worker claim that leaked into the next job would show here.
+        var random = new Random(77);
+        var shapes = new[] { (40, 400, 30, false, true), (500, 24, 20, true, false), (30, 700, 10, false, false), (90, 90, 90, true, true) };
+        var cases = shapes.Select(s => (s, a: RandomValues(random, s.Item1 * s.Item3), b: RandomValues(random, s.Item3 * s.Item2))).ToArray();
+        var expected = cases.Select(x =>
+        {
+            var c = new float[x.s.Item1 * x.s.Item2];
+            using (GemmSettings.Override(threads: 1)) Gemm.Multiply(x.a, x.b, c, x.s.Item1, x.s.Item2, x.s.Item3, x.s.Item4, x.s.Item5, false);
+            return c;
+        }).ToArray();
+        using var scope = GemmSettings.Override(threads: 2);
+        for (int round = 0; round < 100; round++)
+        {
+            int i = round % cases.Length;
+            var ((m, n, k, tA, tB), a, b) = cases[i];
+            var c = new float[m * n];
+            Gemm.Multiply(a, b, c, m, n, k, tA, tB, false);
+            Assert.Equal(2, Gemm.LastThreadCount);
+            AssertSameBits(expected[i], c, $"round {round} {m}x{n}x{k}");
+        }
+    }
+
+    [Fact]
     public void TheFusedMultiplyAddPathsGiveTheSameBits()
     {
         // AVX-512 and AVX2 both sum each element as one FMA chain in k order per KC-deep slice, so their tiles differ
