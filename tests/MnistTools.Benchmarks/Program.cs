@@ -10,6 +10,8 @@ using MnistTools.Numerics;
 //   --quick [shape] [path] [threads]  Stopwatch GFLOP/s table (seconds, no BDN)
 //   --profile [epochs]  per-phase time of a training step
 //   --denormals         cost of subnormal velocities in a momentum update
+// `pwsh -File build.ps1 bench -BenchArgs a,b` (e.g. from bash or CI) passes "a,b" as one string: split it.
+args = args.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
 int Index(string flag) => Array.IndexOf(args, flag);
 string? After(int at, int offset) => at >= 0 && args.Length > at + offset && !args[at + offset].StartsWith("--") ? args[at + offset] : null;
 int IntAfter(string flag, int fallback) => After(Index(flag), 1) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
