@@ -34,6 +34,13 @@ $test | Get-MnistImage -First 8 | Show-MnistImage | Out-Host
 Write-Host '== One of each digit from the training set'
 0..9 | ForEach-Object { $train | Get-MnistImage -Label $_ -First 1 } | Show-MnistImage | Out-Host
 
+if ($env:FASHION_MNIST_DATA) {
+    $fashion = Import-MnistSet -Path $env:FASHION_MNIST_DATA -Subset Test -Name fashion-mnist-test
+    $classes = 'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'
+    Write-Host "== Fashion-MNIST ($env:FASHION_MNIST_DATA): $($fashion.Count) test images; the first four are $((0..3 | ForEach-Object { $classes[$fashion[$_].Label] }) -join ', ')"
+    $fashion | Get-MnistImage -First 4 | Show-MnistImage | Out-Host
+}
+
 # =====================================================================================================
 # Network part (issue 3): train a good default network, show the learning curve, the test accuracy and
 # a few digits it gets wrong, and save the curve to ./out/demo/learning-curve.csv.

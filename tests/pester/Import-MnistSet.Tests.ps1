@@ -145,6 +145,12 @@ Describe 'Import-MnistSet' {
             Assert-ImportError { Import-MnistSet -Path $pattern } 'PathNotFound' 'ObjectNotFound' $pattern
         }
 
+        It 'a drive that does not exist, and a path on another provider' {
+            Assert-ImportError { Import-MnistSet -Path 'nodrive:/mnist' } 'PathNotFound' 'ObjectNotFound' 'nodrive:/mnist'
+            Assert-ImportError { Import-MnistSet -ImagePath 'nodrive:/i' -LabelPath 'nodrive:/l' } 'PathNotFound' 'ObjectNotFound' 'nodrive:/i'
+            Assert-ImportError { Import-MnistSet -LiteralPath 'Env:/PATH' } 'PathNotFileSystem' 'InvalidArgument' 'Env:/PATH'
+        }
+
         It 'a missing file in the folder' {
             $folder = "$TestDrive/half"
             Write-Bytes "$folder/t10k-images-idx3-ubyte.gz" (ConvertTo-Gzip (New-IdxImageBytes 2)) | Out-Null

@@ -71,6 +71,12 @@ Describe 'Invoke-Training' {
         [System.Linq.Enumerable]::SequenceEqual($once.GetParameters(), $twice.GetParameters()) | Should -BeTrue
     }
 
+    It 'warns that -Momentum is ignored by other optimizers' {
+        $null = $Set | Invoke-Training -Network (New-SmallNet) -Optimizer Adam -Momentum 0.5 -WarningVariable warnings -WarningAction SilentlyContinue
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -Match 'Momentum'
+    }
+
     It 'refuses a data set that does not fit the network before any work' {
         $net = New-Network 784, 30, 10 -Seed 1
         $weights = $net.GetParameters()

@@ -47,6 +47,16 @@ Describe 'Save-MnistSet' {
         (Import-MnistSet -Path $folder -Subset Test).Count | Should -Be 10000
     }
 
+    It 'does nothing with -WhatIf' {
+        $folder = Join-Path $TestDrive 'whatif'
+        $requests = $Server.Log.Count
+        $r = Invoke-Save @{ Path = $folder; BaseUri = "${Base}good/"; WhatIf = $true }
+        $r.Output | Should -BeNullOrEmpty
+        $r.Errors | Should -BeNullOrEmpty
+        Test-Path $folder | Should -BeFalse
+        $Server.Log.Count | Should -Be $requests
+    }
+
     It 'keeps files already present with the right checksum, without downloading them again' {
         $folder = Join-Path $TestDrive 'again'
         $null = Invoke-Save @{ Path = $folder; BaseUri = "${Base}good/" }

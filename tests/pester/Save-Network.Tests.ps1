@@ -86,6 +86,14 @@ Describe 'Save-Network' {
         $Net.Metadata.ContainsKey('TestAccuracy') | Should -BeFalse
     }
 
+    It 'accepts an ordered dictionary as -Metadata and refuses an empty key' {
+        Save-Network -Network $Net -Path $File -Metadata ([ordered]@{ Epochs = 3 })
+        (Import-Network -Path $File).Metadata['Epochs'] | Should -Be '3'
+        Save-Network -Network $Net -Path $File -Force -Metadata @{ '' = 1 } -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be "MetadataKeyEmpty,$Id"
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
     It 'writes names with wildcard characters through -LiteralPath' {
         $odd = Join-Path $Folder 'net[1].safetensors'
         Save-Network -Network $Net -LiteralPath $odd

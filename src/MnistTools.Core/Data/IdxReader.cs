@@ -169,7 +169,8 @@ public static class IdxReader
                 long wanted = (long)count * recordSize;
                 if (_gzip) Discard(skipBytes, cancellationToken);
                 else _file.Seek(skipBytes, SeekOrigin.Current);
-                byte[] result = _sizeTrusted ? new byte[wanted] : ReadGrowing(wanted, cancellationToken);
+                // Uninitialized: ReadExactly fills every byte or throws, so zeroing 47 MB first would be wasted work.
+                byte[] result = _sizeTrusted ? GC.AllocateUninitializedArray<byte>(checked((int)wanted)) : ReadGrowing(wanted, cancellationToken);
                 if (_sizeTrusted) ReadExactly(result, cancellationToken);
                 if (_gzip)
                 {

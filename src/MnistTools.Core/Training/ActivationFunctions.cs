@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace MnistTools.Training;
@@ -28,24 +29,54 @@ internal static class ActivationFunctions
     /// <param name="z">Z [B x n] from the forward pass.</param>
     /// <param name="a">A = f(Z) [B x n].</param>
     /// <param name="gradient">dA on entry, dZ on return [B x n].</param>
+    /// <remarks>Vector body and scalar tail do the same float operations in the same order, so results do not depend on the vector width.</remarks>
     public static void ActivationBackward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> a, Span<float> gradient)
     {
+        int n = gradient.Length, i = 0;
+        int width = Vector<float>.Count;
+        bool vector = Vector.IsHardwareAccelerated;
+        var one = Vector<float>.One;
         switch (activation)
         {
             case Activation.Sigmoid:
                 // f' = a (1 - a)
-                for (int i = 0; i < gradient.Length; i++) gradient[i] *= a[i] * (1f - a[i]);
+                if (vector)
+                    for (; i <= n - width; i += width)
+                    {
+                        var av = new Vector<float>(a.Slice(i));
+                        (new Vector<float>(gradient.Slice(i)) * (av * (one - av))).CopyTo(gradient.Slice(i));
+                    }
+                for (; i < n; i++) gradient[i] *= a[i] * (1f - a[i]);
                 break;
             case Activation.Tanh:
                 // f' = 1 - a²
-                for (int i = 0; i < gradient.Length; i++) gradient[i] *= 1f - a[i] * a[i];
+                if (vector)
+                    for (; i <= n - width; i += width)
+                    {
+                        var av = new Vector<float>(a.Slice(i));
+                        (new Vector<float>(gradient.Slice(i)) * (one - av * av)).CopyTo(gradient.Slice(i));
+                    }
+                for (; i < n; i++) gradient[i] *= 1f - a[i] * a[i];
                 break;
             case Activation.ReLU:
                 // f' = 1 for z > 0, else 0 (0 at z = 0, the usual subgradient)
-                for (int i = 0; i < gradient.Length; i++) if (!(z[i] > 0f)) gradient[i] = 0f;
+                if (vector)
+                    for (; i <= n - width; i += width)
+                        Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(z.Slice(i)), Vector<float>.Zero),
+                            new Vector<float>(gradient.Slice(i)), Vector<float>.Zero).CopyTo(gradient.Slice(i));
+                for (; i < n; i++) if (!(z[i] > 0f)) gradient[i] = 0f;
                 break;
             case Activation.LeakyReLU:
-                for (int i = 0; i < gradient.Length; i++) if (!(z[i] > 0f)) gradient[i] *= ParameterLayout.LeakyReLUSlope;
+                if (vector)
+                {
+                    var slope = new Vector<float>(ParameterLayout.LeakyReLUSlope);
+                    for (; i <= n - width; i += width)
+                    {
+                        var g = new Vector<float>(gradient.Slice(i));
+                        Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(z.Slice(i)), Vector<float>.Zero), g, g * slope).CopyTo(gradient.Slice(i));
+                    }
+                }
+                for (; i < n; i++) if (!(z[i] > 0f)) gradient[i] *= ParameterLayout.LeakyReLUSlope;
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }

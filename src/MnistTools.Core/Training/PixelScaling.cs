@@ -11,7 +11,7 @@ public static class PixelScaling
     public static void ToInputs(ReadOnlySpan<byte> pixels, Span<float> inputs)
     {
         if (inputs.Length != pixels.Length) throw new ArgumentException("Spans differ in length.", nameof(inputs));
-        for (int i = 0; i < pixels.Length; i++) inputs[i] = pixels[i];
+        TensorPrimitives.ConvertTruncating(pixels, inputs); // byte -> float is exact
         TensorPrimitives.Divide(inputs, MaxGrey, inputs);
     }
 }

@@ -74,9 +74,16 @@ public sealed class ImportMnistSetCommand : PSCmdlet
     {
         if (ParameterSetName == FilesSet)
         {
-            string images = ResolveFile(ImagePath!);
-            string labels = ResolveFile(LabelPath!);
-            Read(images, labels, Name ?? DefaultName(images, null));
+            try
+            {
+                string images = ResolveFile(ImagePath!);
+                string labels = ResolveFile(LabelPath!);
+                Read(images, labels, Name ?? DefaultName(images, null));
+            }
+            catch (MnistToolsException e)
+            {
+                WriteError(ErrorRecords.From(e));
+            }
             return;
         }
 
@@ -190,7 +197,18 @@ public sealed class ImportMnistSetCommand : PSCmdlet
             $"Cannot find '{System.IO.Path.GetFileName(gz)}' or '{System.IO.Path.GetFileName(bare)}' in '{System.IO.Path.GetDirectoryName(bare)}'.", gz);
     }
 
-    private string ResolveFile(string path) => PathResolver.ResolveForWrite(this, path);
+    /// <summary>A provider path for a file that may not exist (the reader reports a missing one with its own id).</summary>
+    private string ResolveFile(string path)
+    {
+        try
+        {
+            return PathResolver.ResolveForWrite(this, path);
+        }
+        catch (Exception e) when (e is SessionStateException or ProviderInvocationException or NotSupportedException)
+        {
+            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, path, e);
+        }
+    }
 
     private string DefaultFolder()
     {

@@ -72,6 +72,8 @@ public sealed class InvokeTrainingCommand : PSCmdlet
     {
         try
         {
+            if (_trainer is null && Optimizer != Optimizer.Momentum && MyInvocation.BoundParameters.ContainsKey(nameof(Momentum)))
+                WriteWarning($"-Momentum applies to -Optimizer Momentum only; it is ignored with {Optimizer}.");
             DataCompatibility.Check(Network, DataSet, nameof(DataSet));
             if (ValidationSet is not null) DataCompatibility.Check(Network, ValidationSet, nameof(ValidationSet));
             _trainer ??= new Trainer(Network, new TrainingOptions

@@ -12,7 +12,7 @@ namespace MnistTools.Commands;
 /// present with the right checksum is kept (Status AlreadyPresent); any existing file is replaced only with -Force.
 /// Emits one FileInfo per file with note properties Status (Downloaded, AlreadyPresent), Md5 and Source.</para>
 /// </summary>
-[Cmdlet(VerbsData.Save, "MnistSet")]
+[Cmdlet(VerbsData.Save, "MnistSet", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
 public sealed class SaveMnistSetCommand : PSCmdlet
 {
@@ -28,6 +28,9 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     public const string BadChecksumId = "BadChecksum";
     /// <summary>Error id: a -BaseUri that is not an absolute http(s) URI.</summary>
     public const string BadBaseUriId = "BadBaseUri";
+
+    /// <summary>Error id: the target folder cannot be created.</summary>
+    public const string CannotCreateFolderId = "CannotCreateFolder";
 
     /// <summary>Status values of the emitted FileInfo objects.</summary>
     public const string StatusDownloaded = "Downloaded", StatusAlreadyPresent = "AlreadyPresent";
@@ -129,6 +132,17 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             }
         }
 
+        if (!ShouldProcess(target, Force && File.Exists(target) ? "Download and replace" : "Download")) return;
+        string folder = System.IO.Path.GetDirectoryName(target)!;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(ErrorRecords.Create(CannotCreateFolderId, ErrorCategory.WriteError, folder, $"Cannot create '{folder}': {e.Message}", e));
+        }
+
         var failures = new List<string>();
         bool checksumFailed = false;
         foreach (Uri mirror in mirrors)
@@ -217,17 +231,14 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             ThrowTerminatingError(ErrorRecords.From(e));
             throw; // not reached
         }
+        catch (Exception e) when (e is SessionStateException or ProviderInvocationException or NotSupportedException)
+        {
+            ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, Path, e.Message, e));
+            throw; // not reached
+        }
         if (File.Exists(folder))
             ThrowTerminatingError(ErrorRecords.Create(PathIsFileId, ErrorCategory.InvalidArgument, folder,
                 $"-Path '{folder}' is a file; Save-MnistSet needs a folder to put the four files in."));
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            ThrowTerminatingError(ErrorRecords.Create("CannotCreateFolder", ErrorCategory.WriteError, folder, $"Cannot create '{folder}': {e.Message}", e));
-        }
         return folder;
     }
 }

@@ -47,7 +47,7 @@ public sealed class SaveNetworkCommand : PSCmdlet
 
     /// <summary>Extra notes stored in the file (data set, test accuracy...); they join the network's own Metadata.</summary>
     [Parameter]
-    public Hashtable? Metadata { get; set; }
+    public IDictionary? Metadata { get; set; }
 
     /// <summary>Write the saved file's FileInfo.</summary>
     [Parameter]

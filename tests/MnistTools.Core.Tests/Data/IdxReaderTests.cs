@@ -270,6 +270,18 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void AGzipHeaderBeyondOneBufferIsTooLarge()
+    {
+        // 2.8 million 28x28 images = 2.2 GB: within what 2 MB of deflate could hold, beyond one .NET array.
+        byte[] packed = Gzip(ImageBytes(1, 28, 28, declaredCount: 2_800_000));
+        byte[] padded = [.. packed, .. new byte[2_000_000]];
+        string images = Write("too-large.gz", padded);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Fails("IdxTooLarge", FailureKind.InvalidData, images, () => IdxReader.ReadDataSet(images, Write("l", LabelBytes(1)), "x"));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4_000_000);
+    }
+
+    [Fact]
     public void TwoBillionLabelsAreRefusedBeforeAnyLargeAllocation()
     {
         byte[] labelBytes = LabelBytes(3);

@@ -48,8 +48,17 @@ public class NetworkFileAtomicityTests
         byte[] before = File.ReadAllBytes(path);
 
         NetworkSnapshot second = SnapshotFactory.Create(new[] { 784, 30, 10 }, seed: 2);
+        string? tempName = null;
         Exception e = Assert.ThrowsAny<Exception>(() =>
-            NetworkFileWriter.Write(path, second, overwrite: true, CancellationToken.None, s => new FailingStream(s, 100_000, () => Make(kind))));
+            NetworkFileWriter.Write(path, second, overwrite: true, CancellationToken.None, s =>
+            {
+                tempName = ((FileStream)s).Name;
+                return new FailingStream(s, 100_000, () => Make(kind));
+            }));
+        // The bytes went to a separate file in the same folder (so the final move is a rename on one volume).
+        Assert.Equal(folder.Path, Path.GetDirectoryName(tempName));
+        Assert.NotEqual(path, tempName);
+        Assert.False(File.Exists(tempName));
         if (kind == "io")
         {
             var m = Assert.IsType<MnistToolsException>(e);

@@ -84,6 +84,12 @@ public class TrainerTests
         var r2 = new Trainer(restored, options).TrainEpoch(data);
 
         Assert.Equal(together.GetParameters(), restored.GetParameters());
+
+        // The same object, a second trainer (a second Invoke-Training call), same seed.
+        var sameObject = NewNetwork();
+        new Trainer(sameObject, options).TrainEpoch(data);
+        new Trainer(sameObject, options).TrainEpoch(data);
+        Assert.Equal(together.GetParameters(), sameObject.GetParameters());
         Assert.Equal(e2.TrainLoss, r2.TrainLoss);
         Assert.Equal(2, r2.Epoch);
         Assert.NotEqual(e1.TrainLoss, e2.TrainLoss);

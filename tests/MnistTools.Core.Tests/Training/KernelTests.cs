@@ -1,0 +1,57 @@
+using MnistTools.Training;
+
+namespace MnistTools.Tests.Training;
+
+/// <summary>The element-wise kernels against their formulas, on lengths that exercise the vector body and the scalar tail.</summary>
+public class KernelTests
+{
+    [Theory]
+    [InlineData(Activation.Sigmoid, 37)]
+    [InlineData(Activation.Tanh, 37)]
+    [InlineData(Activation.ReLU, 37)]
+    [InlineData(Activation.LeakyReLU, 37)]
+    [InlineData(Activation.ReLU, 3)]
+    public void ActivationForwardAndBackwardFollowTheFormulas(Activation activation, int n)
+    {
+        var random = new SeededRandom(5);
+        float[] z = Enumerable.Range(0, n).Select(i => i == 0 ? 0f : (float)(3 * random.NextGaussian())).ToArray();
+        float[] a = new float[n], g = Enumerable.Range(0, n).Select(_ => (float)random.NextGaussian()).ToArray();
+        float[] dA = (float[])g.Clone();
+        ActivationFunctions.ActivationForward(activation, z, a);
+        ActivationFunctions.ActivationBackward(activation, z, a, g);
+        for (int i = 0; i < n; i++)
+        {
+            double expectedA = ReferenceNetwork.Hidden(activation, z[i]);
+            double derivative = activation switch
+            {
+                Activation.Sigmoid => expectedA * (1 - expectedA),
+                Activation.Tanh => 1 - expectedA * expectedA,
+                Activation.ReLU => z[i] > 0 ? 1 : 0,
+                _ => z[i] > 0 ? 1 : ParameterLayout.LeakyReLUSlope,
+            };
+            Assert.Equal(expectedA, a[i], 5);
+            Assert.Equal(dA[i] * derivative, g[i], 5);
+        }
+    }
+
+    [Fact]
+    public void PixelsAreScaledByDivisionBy255()
+    {
+        byte[] pixels = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        float[] inputs = new float[256];
+        PixelScaling.ToInputs(pixels, inputs);
+        for (int i = 0; i < 256; i++) Assert.Equal(i / 255f, inputs[i]);
+    }
+
+    [Fact]
+    public void SoftmaxStaysFiniteForHugeLogits()
+    {
+        float[] z = { 1000f, 0f, -1000f, 999f };
+        float[] a = new float[4], max = new float[1], sum = new float[1], grad = new float[4];
+        OutputLayer.OutputForward(OutputActivation.Softmax, z, a, max, sum, 1, 4);
+        Assert.All(a, v => Assert.True(float.IsFinite(v)));
+        double loss = OutputLayer.LossAndGradient(OutputActivation.Softmax, Loss.CrossEntropy, z, a, max, sum, new[] { 2 }, grad, 1, 4);
+        Assert.Equal(2000 + Math.Log(1 + Math.Exp(-1)), loss, 3); // log Σ exp(z) − z_2, no overflow
+        Assert.Equal(-1f, grad[2], 5);
+    }
+}
