@@ -71,3 +71,9 @@ $curvePath = Join-Path $outFolder 'learning-curve.csv'
 $curve | Export-Csv -LiteralPath $curvePath -NoTypeInformation
 Write-Host ("Test accuracy {0:P2} after {1} epochs ({2:F1} s of training). Learning curve saved to {3}" -f
     $result.Accuracy, $net.EpochsTrained, ($curve | Measure-Object Seconds -Sum).Sum, $curvePath)
+
+# =====================================================================================================
+# Pictures (issue 8): the PNGs that README.md and docs/pictures.md show, redrawn into docs/images.
+# =====================================================================================================
+Write-Host '== Pictures ==' -ForegroundColor Cyan
+& (Join-Path $PSScriptRoot 'pictures.ps1') -ModulePath $ModulePath

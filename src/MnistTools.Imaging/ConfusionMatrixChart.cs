@@ -62,7 +62,7 @@ public static class ConfusionMatrixChart
         string[] labels = positions.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, labels);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, Enumerable.Reverse(labels).ToArray());
-        float tickSize = Math.Clamp(size / 45f, 10f, 28f);
+        float tickSize = Math.Clamp(size / 30f, 11f, 32f);
         plot.Axes.Bottom.TickLabelStyle.FontSize = tickSize;
         plot.Axes.Left.TickLabelStyle.FontSize = tickSize;
         plot.Axes.SetLimits(-0.5, classes - 0.5, -0.5, classes - 0.5);

@@ -27,6 +27,20 @@ public static class GraphicsLibrary
     /// <summary>True when SkiaSharp and its native library loaded.</summary>
     public static bool IsAvailable => LoadFailure.Value is null;
 
+    /// <summary>
+    /// True when the system has at least one font for captions and chart text. Skia's Linux build without
+    /// dependencies reads fonts from the usual folders (/usr/share/fonts...); without any, pictures are still
+    /// drawn but their text is missing.
+    /// </summary>
+    public static bool HasFonts
+    {
+        get
+        {
+            EnsureAvailable();
+            return SKFontManager.Default.FontFamilyCount > 0;
+        }
+    }
+
     /// <summary>The folder searched for runtimes/&lt;rid&gt;/native (the folder holding this assembly).</summary>
     public static string? BaseDirectory => Path.GetDirectoryName(typeof(GraphicsLibrary).Assembly.Location);
 

@@ -16,13 +16,23 @@ public static class ImageDecoder
     /// <summary>Pictures larger than this (in pixels) are refused before any pixel buffer is allocated.</summary>
     public const long MaxPixels = 64L * 1024 * 1024;
 
+    /// <summary>Picture files larger than this are refused before they are read.</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
+
     public static GreyPicture DecodeGrey(string path)
     {
         GraphicsLibrary.EnsureAvailable();
         if (!File.Exists(path))
             throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find the picture '{path}'.", path);
         byte[] encoded;
-        try { encoded = File.ReadAllBytes(path); }
+        try
+        {
+            long length = new FileInfo(path).Length;
+            if (length > MaxFileBytes)
+                throw new MnistToolsException("ImageTooLarge", FailureKind.InvalidData,
+                    $"'{path}' is {length:N0} bytes; picture files of at most {MaxFileBytes:N0} bytes are read.", path);
+            encoded = File.ReadAllBytes(path);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new MnistToolsException("ImageReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);

@@ -76,6 +76,7 @@ public static class TrainingChart
         plot.Font.Set(Typefaces.SansFamily);
         plot.Title(title);
         plot.XLabel("epoch");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.YLabel(yLabel);
         return plot;
     }

@@ -53,6 +53,7 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
             }
             foreach (string file in files)
             {
+                if (Stopping) return;
                 if (Directory.Exists(file))
                 {
                     WriteError(new ErrorRecord(new ArgumentException($"'{file}' is a folder, not a picture."), "PathIsFolder",
@@ -67,6 +68,10 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
                 catch (MnistToolsException e)
                 {
                     WriteError(GraphicsGuard.ToRecord(e));
+                }
+                catch (Exception e) when (GraphicsGuard.IsNativeFailure(e))
+                {
+                    ThrowTerminatingError(GraphicsGuard.FromNativeFailure(e));
                 }
             }
         }

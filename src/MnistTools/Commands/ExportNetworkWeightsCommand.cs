@@ -19,6 +19,8 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 
     private Network? _network;
 
+    protected override bool DrawsText => false;
+
     /// <summary>The network whose first layer is drawn.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Numerics.Tensors;
+using MnistTools.Imaging;
 using MnistTools.Training;
 
 namespace MnistTools.Commands;
@@ -8,15 +9,21 @@ namespace MnistTools.Commands;
 /// <para type="synopsis">Classifies images with a network: one Classification per image.</para>
 /// <para type="description">-InputObject takes MnistImage, MnistDataSet (every image) or a raw pixel array of the network's
 /// input size: bytes or integers are grey levels 0..255; floats or doubles are already-scaled inputs in [0, 1]
-/// (grey / 255). To pass one raw array through the pipeline, wrap it: ,$pixels | Get-Classification -Network $net.</para>
+/// (grey / 255). To pass one raw array through the pipeline, wrap it: ,$pixels | Get-Classification -Network $net.
+/// -Path / -LiteralPath (or piped files) classify pictures of handwritten digits (PNG, JPEG, any size, dark on light or
+/// light on dark), preprocessed as MNIST was made; ConvertTo-MnistImage shows what the network sees.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Classification")]
+[Cmdlet(VerbsCommon.Get, "Classification", DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(Classification))]
 public sealed class GetClassificationCommand : PSCmdlet
 {
     public const string UnsupportedInputErrorId = "ClassificationInputUnsupported";
     public const string PixelCountErrorId = "ClassificationPixelCountMismatch";
     public const string PixelValueErrorId = "ClassificationPixelOutOfRange";
+
+    private const string InputObjectSet = "InputObject";
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
 
     private const int Chunk = 256;
     private int _rawIndex;
@@ -28,18 +35,48 @@ public sealed class GetClassificationCommand : PSCmdlet
     public Network Network { get; set; } = null!;
 
     /// <summary>An MnistImage, an MnistDataSet, or a pixel array.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
     public object InputObject { get; set; } = null!;
+
+    /// <summary>Pictures of handwritten digits (PNG, JPEG); wildcards allowed.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Path { get; set; }
+
+    /// <summary>Like -Path, without wildcard expansion; binds the PSPath of piped files.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
 
     protected override void BeginProcessing()
     {
         _inputs = new float[Chunk * Network.InputSize];
         _outputs = new float[Chunk * Network.OutputSize];
+        if (ParameterSetName != InputObjectSet && GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
     }
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName != InputObjectSet)
+        {
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (string path in (literal ? LiteralPath : Path)!)
+            {
+                IReadOnlyList<string> files;
+                try { files = PathResolver.ResolveExisting(this, path, literal); }
+                catch (MnistToolsException e) { WriteError(ErrorRecords.From(e)); continue; }
+                foreach (string file in files) ClassifyPicture(file);
+            }
+            return;
+        }
+        if ((InputObject is PSObject { BaseObject: FileInfo picture } ? picture : InputObject as FileInfo) is FileInfo piped)
+        {
+            if (GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
+            ClassifyPicture(piped.FullName);
+            return;
+        }
         object input = InputObject is PSObject wrapped ? wrapped.BaseObject : InputObject;
         try
         {
@@ -81,6 +118,20 @@ public sealed class GetClassificationCommand : PSCmdlet
         PixelScaling.ToInputs(image.Pixels, _inputs.AsSpan(0, image.Pixels.Length));
         Network.Predict(_inputs, 1, _outputs);
         Emit(image.Index, image.Label, 0, image);
+    }
+
+    /// <summary>A picture file: decoded and preprocessed as MNIST was made, then classified; errors per file.</summary>
+    private void ClassifyPicture(string file)
+    {
+        try
+        {
+            MnistImage digit = HandwritingPreprocessor.LoadDigit(file);
+            ClassifyImage(new MnistImage(_rawIndex++, null, digit.Rows, digit.Columns, digit.Pixels, file));
+        }
+        catch (MnistToolsException e)
+        {
+            WriteError(GraphicsGuard.ToRecord(e));
+        }
     }
 
     private void ClassifyRaw(Array array)

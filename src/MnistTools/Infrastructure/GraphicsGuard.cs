@@ -35,9 +35,25 @@ internal static class GraphicsGuard
         }
     }
 
+    /// <summary>Whether any font is installed (call only after <see cref="Check"/> succeeded).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool HasFonts() => GraphicsLibrary.HasFonts;
+
     // Not inlined: if MnistTools.Imaging.dll or SkiaSharp.dll is missing, the JIT fails here, inside Check's try.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckCore() => GraphicsLibrary.EnsureAvailable();
+
+    /// <summary>
+    /// True for the exceptions a native library that loaded only in part throws later (HarfBuzz for text, say);
+    /// they become the same GraphicsLibraryUnavailable record through <see cref="FromNativeFailure"/>.
+    /// </summary>
+    public static bool IsNativeFailure(Exception e) =>
+        e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException;
+
+    public static ErrorRecord FromNativeFailure(Exception e) =>
+        ToRecord(new MnistToolsException(UnavailableErrorId, FailureKind.InvalidResult,
+            $"The graphics library failed while drawing; every other MnistTools command still works. Cause: {e.GetBaseException().Message}",
+            "SkiaSharp", e));
 
     /// <summary>ErrorRecords.From, except that the graphics library's failure is ResourceUnavailable.</summary>
     public static ErrorRecord ToRecord(MnistToolsException exception) =>

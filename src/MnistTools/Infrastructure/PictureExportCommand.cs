@@ -31,12 +31,17 @@ public abstract class PictureExportCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Whether the picture has text (captions, axes), so a missing font deserves a warning.</summary>
+    protected virtual bool DrawsText => true;
+
     /// <summary>The resolved output path, set in BeginProcessing.</summary>
     protected string OutputPath { get; private set; } = "";
 
     protected override void BeginProcessing()
     {
         if (GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
+        if (DrawsText && !GraphicsGuard.HasFonts())
+            WriteWarning("No font is installed, so labels and axis text will be missing from the picture (on Linux, install a font package such as fonts-dejavu-core).");
         try
         {
             OutputPath = PathResolver.ResolveForWrite(this, ParameterSetName == LiteralPathSet ? LiteralPath! : Path!);
@@ -62,6 +67,10 @@ public abstract class PictureExportCommand : PSCmdlet
         catch (MnistToolsException e)
         {
             ThrowTerminatingError(GraphicsGuard.ToRecord(e));
+        }
+        catch (Exception e) when (GraphicsGuard.IsNativeFailure(e))
+        {
+            ThrowTerminatingError(GraphicsGuard.FromNativeFailure(e));
         }
         if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { OutputPath }, force: true, literalPath: true), enumerateCollection: true);
     }

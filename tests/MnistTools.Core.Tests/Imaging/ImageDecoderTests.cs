@@ -73,6 +73,43 @@ public class ImageDecoderTests : IDisposable
     }
 
     [Fact]
+    public void HugeDimensionsAreRefusedBeforeAllocating()
+    {
+        // A valid PNG header promising 40,000 x 40,000 pixels (1.6 gigapixels; the limit is 64 megapixels), and no pixel data.
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, 40_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), 40_000);
+        ihdr[8] = 8;                                                   // 8 bits per sample, grey, no interlace
+        byte[] png = new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }
+            .Concat(Chunk("IHDR", ihdr))
+            .Concat(Chunk("IDAT", new byte[] { 0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01 }))   // an empty zlib stream
+            .Concat(Chunk("IEND", Array.Empty<byte>())).ToArray();
+        var e = Assert.Throws<MnistToolsException>(() => ImageDecoder.DecodeGrey(png, "huge.png"));
+        Assert.Equal(("ImageTooLarge", FailureKind.InvalidData, (object)"huge.png"), (e.ErrorId, e.Kind, e.Target));
+    }
+
+    private static byte[] Chunk(string type, byte[] data)
+    {
+        byte[] typeAndData = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        var chunk = new byte[12 + data.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(chunk, data.Length);
+        typeAndData.CopyTo(chunk, 4);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), Crc32(typeAndData));
+        return chunk;
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in bytes)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+        }
+        return ~crc;
+    }
+
+    [Fact]
     public void MissingFileIsNotFound()
     {
         string path = Path.Combine(_folder, "nope.png");
