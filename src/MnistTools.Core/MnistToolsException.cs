@@ -11,8 +11,12 @@ public enum FailureKind
     InvalidArgument,
     /// <summary>A computation failed (for example training diverged).</summary>
     InvalidResult,
-    /// <summary>Reading or writing failed for an I/O reason.</summary>
+    /// <summary>Reading failed for an I/O reason.</summary>
     ReadWrite,
+    /// <summary>Writing failed for an I/O reason.</summary>
+    Write,
+    /// <summary>The target already exists and may not be replaced (no -Force).</summary>
+    AlreadyExists,
 }
 
 /// <summary>

@@ -18,8 +18,8 @@ public static class PngFile
     /// then a rename over the target, so a reader never sees half a picture and a failure leaves the old file intact.
     /// </summary>
     /// <exception cref="MnistToolsException">
-    /// ReadWrite <c>ImageFileExists</c> when the file exists and <paramref name="overwrite"/> is false;
-    /// NotFound <c>ImageFolderNotFound</c> when the folder does not exist; ReadWrite <c>ImageWriteFailed</c> otherwise.
+    /// AlreadyExists <c>ImageFileExists</c> when the file exists and <paramref name="overwrite"/> is false;
+    /// NotFound <c>ImageFolderNotFound</c> when the folder does not exist; Write <c>ImageWriteFailed</c> otherwise.
     /// </exception>
     public static void WriteAtomic(string path, ReadOnlySpan<byte> bytes, bool overwrite)
     {
@@ -28,9 +28,9 @@ public static class PngFile
         if (!Directory.Exists(folder))
             throw new MnistToolsException("ImageFolderNotFound", FailureKind.NotFound, $"The folder '{folder}' does not exist.", fullPath);
         if (Directory.Exists(fullPath))
-            throw new MnistToolsException("ImageWriteFailed", FailureKind.ReadWrite, $"'{fullPath}' is a folder, not a file.", fullPath);
+            throw new MnistToolsException("ImageWriteFailed", FailureKind.Write, $"'{fullPath}' is a folder, not a file.", fullPath);
         if (!overwrite && File.Exists(fullPath))
-            throw new MnistToolsException("ImageFileExists", FailureKind.ReadWrite,
+            throw new MnistToolsException("ImageFileExists", FailureKind.AlreadyExists,
                 $"The file '{fullPath}' already exists. Use -Force to overwrite it.", fullPath);
 
         string temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
@@ -47,9 +47,9 @@ public static class PngFile
         {
             TryDelete(temporary);
             if (!overwrite && File.Exists(fullPath))
-                throw new MnistToolsException("ImageFileExists", FailureKind.ReadWrite,
+                throw new MnistToolsException("ImageFileExists", FailureKind.AlreadyExists,
                     $"The file '{fullPath}' already exists. Use -Force to overwrite it.", fullPath, e);
-            throw new MnistToolsException("ImageWriteFailed", FailureKind.ReadWrite, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
+            throw new MnistToolsException("ImageWriteFailed", FailureKind.Write, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
         }
     }
 

@@ -73,6 +73,19 @@ Describe 'Export-MnistImage' {
         Test-Path (Join-Path $TestDrive 'huge.png') | Should -BeFalse
     }
 
+    It 'reports a target that is a folder as a write failure, and an existing file as ResourceExists' {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'a-folder.png')
+        $err = { New-TestImage | Export-MnistImage -Path $folder.FullName -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ImageWriteFailed,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'WriteError'
+        $err.TargetObject | Should -Be $folder.FullName
+        $file = Join-Path $TestDrive 'exists.png'
+        New-TestImage | Export-MnistImage -Path $file
+        $err = { New-TestImage | Export-MnistImage -Path $file -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ImageFileExists,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+    }
+
     It 'validates -Scale' {
         { New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'x.png') -Scale 0 -ErrorAction Stop } |
             Should -Throw -ErrorId 'ParameterArgumentValidationError,MnistTools.Commands.ExportMnistImageCommand'

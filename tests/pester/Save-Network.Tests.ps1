@@ -33,6 +33,9 @@ Describe 'Save-Network' {
         $info | Should -BeOfType ([System.IO.FileInfo])
         $info.FullName | Should -Be $File
         $info.Length | Should -BeGreaterThan (4 * $Net.ParameterCount)
+        # Through the provider, like Get-ChildItem: the default file view has its columns.
+        $info.PSProvider.Name | Should -Be 'FileSystem'
+        $info.PSParentPath | Should -Not -BeNullOrEmpty
     }
 
     It 'writes nothing without -PassThru' {

@@ -52,13 +52,13 @@ public static class AtomicFile
         {
             TryDelete(temp);
             if (e is IOException or UnauthorizedAccessException)
-                throw new MnistToolsException("FileWriteFailed", FailureKind.ReadWrite, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
+                throw new MnistToolsException("FileWriteFailed", FailureKind.Write, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
             throw;
         }
     }
 
     private static MnistToolsException Exists(string path, Exception? inner) =>
-        new("FileExists", FailureKind.InvalidArgument, $"The file '{path}' already exists. Use -Force to overwrite it.", path, inner);
+        new("FileExists", FailureKind.AlreadyExists, $"The file '{path}' already exists. Use -Force to overwrite it.", path, inner);
 
     private static void TryDelete(string path)
     {

@@ -82,7 +82,7 @@ public sealed class ExportNetworkCommand : PSCmdlet
         {
             OnnxExporter.Write(target, Network!, overwrite: Force, _stop.Token);
             WriteVerbose($"Exported {Network!.Description} to '{target}' as ONNX opset {OnnxExporter.OpsetVersion}.");
-            if (PassThru) WriteObject(new FileInfo(target));
+            if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { target }, force: true, literalPath: true), enumerateCollection: true);
         }
         catch (MnistToolsException e)
         {

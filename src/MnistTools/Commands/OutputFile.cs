@@ -32,10 +32,9 @@ internal static class OutputFile
     public static ErrorRecord Exists(string path) =>
         new(new IOException($"The file '{path}' already exists. Use -Force to overwrite it."), ExistsId, ErrorCategory.ResourceExists, path);
 
-    /// <summary>A core failure as an ErrorRecord; I/O failures while writing are WriteError rather than ReadError.</summary>
+    /// <summary>A core failure as an ErrorRecord; an existing target is the cmdlet's own ResourceExists record.</summary>
     public static ErrorRecord WriteFailure(MnistToolsException e) =>
         e.ErrorId == "FileExists" ? Exists((string)e.Target!)
-        : e.Kind == FailureKind.ReadWrite ? new ErrorRecord(e, e.ErrorId, ErrorCategory.WriteError, e.Target)
         : ErrorRecords.From(e);
 
     /// <summary>A hashtable of metadata as strings (invariant culture, so 0.97 stays "0.97"; dates as ISO 8601).</summary>

@@ -80,7 +80,7 @@ public sealed class SaveNetworkCommand : PSCmdlet
         {
             NetworkPersistence.Save(Network!, target, overwrite: Force, metadata, _stop.Token);
             WriteVerbose($"Saved {Network!.Description} to '{target}' ({new FileInfo(target).Length:N0} bytes).");
-            if (PassThru) WriteObject(new FileInfo(target));
+            if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { target }, force: true, literalPath: true), enumerateCollection: true);
         }
         catch (MnistToolsException e)
         {

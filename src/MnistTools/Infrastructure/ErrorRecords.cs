@@ -12,6 +12,8 @@ internal static class ErrorRecords
         FailureKind.InvalidArgument => ErrorCategory.InvalidArgument,
         FailureKind.InvalidResult => ErrorCategory.InvalidResult,
         FailureKind.ReadWrite => ErrorCategory.ReadError,
+        FailureKind.Write => ErrorCategory.WriteError,
+        FailureKind.AlreadyExists => ErrorCategory.ResourceExists,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -59,7 +59,5 @@ internal static class GraphicsGuard
     public static ErrorRecord ToRecord(MnistToolsException exception) =>
         exception.ErrorId == UnavailableErrorId
             ? new ErrorRecord(exception, exception.ErrorId, ErrorCategory.ResourceUnavailable, exception.Target)
-            : exception.ErrorId == "ImageFileExists"
-                ? new ErrorRecord(exception, exception.ErrorId, ErrorCategory.ResourceExists, exception.Target)
-                : ErrorRecords.From(exception);
+            : ErrorRecords.From(exception);
 }

@@ -51,7 +51,7 @@ public abstract class PictureExportCommand : PSCmdlet
             ThrowTerminatingError(GraphicsGuard.ToRecord(e));
         }
         if (!Force && File.Exists(OutputPath))
-            ThrowTerminatingError(GraphicsGuard.ToRecord(new MnistToolsException("ImageFileExists", FailureKind.ReadWrite,
+            ThrowTerminatingError(GraphicsGuard.ToRecord(new MnistToolsException("ImageFileExists", FailureKind.AlreadyExists,
                 $"The file '{OutputPath}' already exists. Use -Force to overwrite it.", OutputPath)));
     }
 
