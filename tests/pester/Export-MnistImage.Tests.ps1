@@ -79,7 +79,7 @@ Describe 'Export-MnistImage' {
             Should -Throw -ErrorId 'ImageWriteFailed,MnistTools.Commands.ExportMnistImageCommand' -PassThru
         $err.CategoryInfo.Category | Should -Be 'WriteError'
         $err.TargetObject | Should -Be $folder.FullName
-        $file = Join-Path $TestDrive 'exists.png'
+        $file = Join-Path $TestDrive 'exists-already.png'
         New-TestImage | Export-MnistImage -Path $file
         $err = { New-TestImage | Export-MnistImage -Path $file -ErrorAction Stop } |
             Should -Throw -ErrorId 'ImageFileExists,MnistTools.Commands.ExportMnistImageCommand' -PassThru
