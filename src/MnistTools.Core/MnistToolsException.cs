@@ -13,6 +13,8 @@ public enum FailureKind
     InvalidResult,
     /// <summary>Reading or writing failed for an I/O reason.</summary>
     ReadWrite,
+    /// <summary>The object is in use by another thread (a network being trained in another runspace).</summary>
+    Busy,
 }
 
 /// <summary>

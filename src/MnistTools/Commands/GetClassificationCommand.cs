@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using System.Numerics.Tensors;
 using MnistTools.Training;
@@ -19,6 +20,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     public const string PixelValueErrorId = "ClassificationPixelOutOfRange";
 
     private const int Chunk = 256;
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private int _rawIndex;
     private float[] _inputs = Array.Empty<float>();
     private float[] _outputs = Array.Empty<float>();
@@ -63,14 +65,31 @@ public sealed class GetClassificationCommand : PSCmdlet
     {
         DataCompatibility.Check(Network, set, nameof(InputObject));
         int size = set.ImageSize;
+        var clock = Stopwatch.StartNew();
+        var sinceProgress = Stopwatch.StartNew();
+        ProgressRecord? progress = null;
         for (int start = 0; start < set.Count; start += Chunk)
         {
             if (Stopping) return;
+            if (sinceProgress.Elapsed >= ProgressInterval) // throttled; quick sets never show a bar
+            {
+                sinceProgress.Restart();
+                progress ??= new ProgressRecord(3, $"Classifying '{set.Name}'", "Starting");
+                progress.StatusDescription = $"{start:N0} of {set.Count:N0} images";
+                progress.PercentComplete = (int)(100L * start / set.Count);
+                WriteProgress(progress);
+            }
             int rows = Math.Min(Chunk, set.Count - start);
             PixelScaling.ToInputs(set.Pixels.Slice(start * size, rows * size), _inputs.AsSpan(0, rows * size));
             Network.Predict(_inputs, rows, _outputs);
             for (int r = 0; r < rows; r++) Emit(start + r, set.GetLabel(start + r), r, set[start + r]);
         }
+        if (progress is not null)
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+        WriteVerbose($"Classified {set.Count:N0} images of '{set.Name}' with {Network.Description} in {clock.Elapsed.TotalMilliseconds:F0} ms.");
     }
 
     private void ClassifyImage(MnistImage image)

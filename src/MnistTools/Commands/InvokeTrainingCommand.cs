@@ -20,9 +20,10 @@ public sealed class InvokeTrainingCommand : PSCmdlet
     private readonly CancellationTokenSource _cancel = new();
     private readonly Stopwatch _sinceProgress = new();
     private Trainer? _trainer;
+    private readonly List<Network> _trained = new();
 
-    /// <summary>The network to train (changed in place).</summary>
-    [Parameter(Mandatory = true)]
+    /// <summary>The network to train (changed in place). Binds from the pipeline too: $net | Invoke-Training -DataSet $train.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public Network Network { get; set; } = null!;
 
@@ -41,6 +42,7 @@ public sealed class InvokeTrainingCommand : PSCmdlet
 
     /// <summary>Default by optimizer: Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
     [Parameter]
+    [ValidateRange(1e-12, 1e6)]
     public double LearningRate { get; set; }
 
     [Parameter]
@@ -74,15 +76,20 @@ public sealed class InvokeTrainingCommand : PSCmdlet
         {
             DataCompatibility.Check(Network, DataSet, nameof(DataSet));
             if (ValidationSet is not null) DataCompatibility.Check(Network, ValidationSet, nameof(ValidationSet));
-            _trainer ??= new Trainer(Network, new TrainingOptions
+            // One trainer (buffers, optimizer settings) per network: several networks may arrive through the pipeline.
+            if (_trainer is null || !ReferenceEquals(_trainer.Network, Network))
             {
-                BatchSize = BatchSize,
-                LearningRate = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? (float)LearningRate : null,
-                Optimizer = Optimizer,
-                Momentum = (float)Momentum,
-                L2 = (float)L2,
-                Seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : null,
-            });
+                if (!_trained.Contains(Network)) _trained.Add(Network);
+                _trainer = new Trainer(Network, new TrainingOptions
+                {
+                    BatchSize = BatchSize,
+                    LearningRate = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? (float)LearningRate : null,
+                    Optimizer = Optimizer,
+                    Momentum = (float)Momentum,
+                    L2 = (float)L2,
+                    Seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : null,
+                });
+            }
         }
         catch (MnistToolsException e)
         {
@@ -90,6 +97,9 @@ public sealed class InvokeTrainingCommand : PSCmdlet
             return;
         }
 
+        WriteVerbose($"Training {Network.Description} on '{DataSet.Name}' ({DataSet.Count:N0} images): {Epochs} epoch(s), batch {BatchSize}, " +
+                     $"{Optimizer} at learning rate {_trainer.Options.EffectiveLearningRate:G4}, L2 {L2:G4}, shuffle seed {(_trainer.Options.Seed ?? Network.Seed)}" +
+                     (ValidationSet is null ? "." : $", validating on '{ValidationSet.Name}' ({ValidationSet.Count:N0} images)."));
         int firstEpoch = Network.EpochsTrained;
         var runClock = Stopwatch.StartNew();
         _sinceProgress.Restart();
@@ -113,6 +123,9 @@ public sealed class InvokeTrainingCommand : PSCmdlet
                 ThrowTerminatingError(ErrorRecords.From(ex));
                 return;
             }
+            WriteVerbose($"Epoch {record.Epoch}: {record.Samples:N0} images in {record.Seconds:F2} s ({record.SamplesPerSecond:N0}/s), " +
+                         $"loss {record.TrainLoss:G4}, accuracy {record.TrainAccuracy:P2}" +
+                         (record.ValidationAccuracy is double v ? $", validation {v:P2}." : "."));
             WriteObject(record);
         }
         CompleteProgress(progress);
@@ -120,7 +133,8 @@ public sealed class InvokeTrainingCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-        if (PassThru) WriteObject(Network);
+        if (PassThru)
+            foreach (Network network in _trained) WriteObject(network);
     }
 
     protected override void StopProcessing() => _cancel.Cancel();

@@ -39,6 +39,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     /// <summary>Which set: Mnist or FashionMnist.</summary>
     [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(MnistSetNameCompleter))]
     public MnistSetName Name { get; set; }
 
     /// <summary>Target folder (created if missing). Default: ./data/mnist or ./data/fashion-mnist.</summary>
@@ -168,6 +169,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     private void Emit(string target, string status, string md5, Uri? source)
     {
         var info = PSObject.AsPSObject(new FileInfo(target));
+        info.TypeNames.Insert(0, "MnistTools.SavedFile"); // its format view shows Status and Md5
         info.Properties.Add(new PSNoteProperty("Status", status));
         info.Properties.Add(new PSNoteProperty("Md5", md5.ToLowerInvariant()));
         info.Properties.Add(new PSNoteProperty("Source", source?.ToString()));

@@ -12,6 +12,7 @@ internal static class ErrorRecords
         FailureKind.InvalidArgument => ErrorCategory.InvalidArgument,
         FailureKind.InvalidResult => ErrorCategory.InvalidResult,
         FailureKind.ReadWrite => ErrorCategory.ReadError,
+        FailureKind.Busy => ErrorCategory.ResourceBusy,
         _ => ErrorCategory.NotSpecified,
     };
 
