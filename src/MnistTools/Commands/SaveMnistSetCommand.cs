@@ -37,10 +37,14 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     private readonly CancellationTokenSource _stop = new();
 
-    /// <summary>Which set: Mnist or FashionMnist.</summary>
+    /// <summary>Which set: Mnist or FashionMnist (case-insensitive). A string rather than the MnistSetName enum only so
+    /// that tab completion can show what each set is (PowerShell completes enum parameters itself, without tooltips).</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ArgumentCompleter(typeof(MnistSetNameCompleter))]
-    public MnistSetName Name { get; set; }
+    [ValidateMnistSetName]
+    public string Name { get; set; } = "";
+
+    private MnistSetName SetName => MnistSetNameCompleter.Parse(Name);
 
     /// <summary>Target folder (created if missing). Default: ./data/mnist or ./data/fashion-mnist.</summary>
     [Parameter(Position = 1)]
@@ -178,7 +182,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     private Dictionary<string, string> ExpectedChecksums()
     {
-        var expected = new Dictionary<string, string>(MnistSetCatalog.PublishedMd5(Name), StringComparer.OrdinalIgnoreCase);
+        var expected = new Dictionary<string, string>(MnistSetCatalog.PublishedMd5(SetName), StringComparer.OrdinalIgnoreCase);
         if (Checksum is null) return expected;
         foreach (DictionaryEntry entry in Checksum)
         {
@@ -194,7 +198,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     private IReadOnlyList<Uri> Mirrors()
     {
-        if (BaseUri is null) return MnistSetCatalog.Mirrors(Name);
+        if (BaseUri is null) return MnistSetCatalog.Mirrors(SetName);
         var list = new List<Uri>();
         foreach (Uri uri in BaseUri)
         {
@@ -212,7 +216,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         string folder;
         try
         {
-            folder = PathResolver.ResolveForWrite(this, Path ?? System.IO.Path.Combine(".", "data", MnistSetCatalog.FolderName(Name)));
+            folder = PathResolver.ResolveForWrite(this, Path ?? System.IO.Path.Combine(".", "data", MnistSetCatalog.FolderName(SetName)));
         }
         catch (MnistToolsException e)
         {

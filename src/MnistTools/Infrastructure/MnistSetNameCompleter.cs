@@ -16,6 +16,13 @@ public sealed class MnistSetNameCompleter : IArgumentCompleter
         (MnistSetName.FashionMnist, "Zalando article images in 10 classes, same format and sizes as MNIST: 60,000 + 10,000, about 30 MB"),
     ];
 
+    /// <summary>The set a (validated) -Name value names.</summary>
+    public static MnistSetName Parse(string name) => Enum.Parse<MnistSetName>(name.Trim(), ignoreCase: true);
+
+    /// <summary>True for Mnist and FashionMnist in any letter case (not for numbers, which Enum.TryParse would accept).</summary>
+    public static bool IsKnown(string? name) =>
+        name is not null && Known.Any(k => string.Equals(k.Name.ToString(), name.Trim(), StringComparison.OrdinalIgnoreCase));
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
@@ -27,5 +34,18 @@ public sealed class MnistSetNameCompleter : IArgumentCompleter
             string folder = System.IO.Path.Combine(".", "data", MnistSetCatalog.FolderName(name));
             yield return new CompletionResult(text, text, CompletionResultType.ParameterValue, $"{description}. Default folder: {folder}");
         }
+    }
+}
+
+/// <summary>Validates Save-MnistSet -Name: one of the known set names, any letter case.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class ValidateMnistSetNameAttribute : ValidateArgumentsAttribute
+{
+    protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+    {
+        object? value = arguments is PSObject ps ? ps.BaseObject : arguments;
+        if (!MnistSetNameCompleter.IsKnown(value as string))
+            throw new ValidationMetadataException(
+                $"'{value}' is not a known data set. Use one of: {string.Join(", ", Enum.GetNames<MnistSetName>())}.");
     }
 }
