@@ -88,8 +88,8 @@ Describe 'Invoke-Training' {
     }
 
     It 'refuses <Name>' -TestCases @(
-        @{ Name = 'a zero learning rate'; Splat = @{ LearningRate = 0 }; Id = 'LearningRateOutOfRange,MnistTools.Commands.InvokeTrainingCommand' }
-        @{ Name = 'a negative learning rate'; Splat = @{ LearningRate = -1 }; Id = 'LearningRateOutOfRange,MnistTools.Commands.InvokeTrainingCommand' }
+        @{ Name = 'a zero learning rate'; Splat = @{ LearningRate = 0 }; Id = 'ParameterArgumentValidationError,MnistTools.Commands.InvokeTrainingCommand' }
+        @{ Name = 'a negative learning rate'; Splat = @{ LearningRate = -1 }; Id = 'ParameterArgumentValidationError,MnistTools.Commands.InvokeTrainingCommand' }
         @{ Name = 'a zero batch size'; Splat = @{ BatchSize = 0 }; Id = 'ParameterArgumentValidationError,MnistTools.Commands.InvokeTrainingCommand' }
         @{ Name = 'zero epochs'; Splat = @{ Epochs = 0 }; Id = 'ParameterArgumentValidationError,MnistTools.Commands.InvokeTrainingCommand' }
         @{ Name = 'momentum 1'; Splat = @{ Momentum = 1 }; Id = 'ParameterArgumentValidationError,MnistTools.Commands.InvokeTrainingCommand' }

@@ -67,28 +67,26 @@ public sealed class GetClassificationCommand : PSCmdlet
         int size = set.ImageSize;
         var clock = Stopwatch.StartNew();
         var sinceProgress = Stopwatch.StartNew();
-        ProgressRecord? progress = null;
+        bool shown = false;
         for (int start = 0; start < set.Count; start += Chunk)
         {
             if (Stopping) return;
             if (sinceProgress.Elapsed >= ProgressInterval) // throttled; quick sets never show a bar
             {
                 sinceProgress.Restart();
-                progress ??= new ProgressRecord(3, $"Classifying '{set.Name}'", "Starting");
-                progress.StatusDescription = $"{start:N0} of {set.Count:N0} images";
-                progress.PercentComplete = (int)(100L * start / set.Count);
-                WriteProgress(progress);
+                shown = true;
+                WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", $"{start:N0} of {set.Count:N0} images")
+                {
+                    PercentComplete = (int)(100L * start / set.Count),
+                });
             }
             int rows = Math.Min(Chunk, set.Count - start);
             PixelScaling.ToInputs(set.Pixels.Slice(start * size, rows * size), _inputs.AsSpan(0, rows * size));
             Network.Predict(_inputs, rows, _outputs);
             for (int r = 0; r < rows; r++) Emit(start + r, set.GetLabel(start + r), r, set[start + r]);
         }
-        if (progress is not null)
-        {
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
-        }
+        if (shown)
+            WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
         WriteVerbose($"Classified {set.Count:N0} images of '{set.Name}' with {Network.Description} in {clock.Elapsed.TotalMilliseconds:F0} ms.");
     }
 

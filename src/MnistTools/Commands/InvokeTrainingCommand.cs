@@ -145,16 +145,17 @@ public sealed class InvokeTrainingCommand : PSCmdlet
         if (_sinceProgress.Elapsed < ProgressInterval && !last) return;
         _sinceProgress.Restart();
         double done = (epochIndex + (double)p.Batch / p.BatchCount) / Epochs;
-        progress.StatusDescription =
-            $"Epoch {p.Epoch} ({epochIndex + 1} of {Epochs}), batch {p.Batch} of {p.BatchCount}: loss {p.RunningLoss:G4}, accuracy {p.RunningAccuracy:P1}";
-        progress.PercentComplete = Math.Clamp((int)(done * 100), 0, 100);
-        progress.SecondsRemaining = done > 0 ? (int)Math.Ceiling(runClock.Elapsed.TotalSeconds / done * (1 - done)) : -1;
-        WriteProgress(progress);
+        // A new record each time: streams that keep records (jobs, runspaces) must not see later updates rewrite them.
+        WriteProgress(new ProgressRecord(progress.ActivityId, progress.Activity,
+            $"Epoch {p.Epoch} ({epochIndex + 1} of {Epochs}), batch {p.Batch} of {p.BatchCount}: loss {p.RunningLoss:G4}, accuracy {p.RunningAccuracy:P1}")
+        {
+            PercentComplete = Math.Clamp((int)(done * 100), 0, 100),
+            SecondsRemaining = done > 0 ? (int)Math.Ceiling(runClock.Elapsed.TotalSeconds / done * (1 - done)) : -1,
+        });
     }
 
     private void CompleteProgress(ProgressRecord progress)
     {
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
+        WriteProgress(new ProgressRecord(progress.ActivityId, progress.Activity, "Done") { RecordType = ProgressRecordType.Completed });
     }
 }

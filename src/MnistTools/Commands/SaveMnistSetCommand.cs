@@ -142,14 +142,15 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             WriteVerbose($"{fileName}: GET {source}");
             var clock = Stopwatch.StartNew();
             TimeSpan? lastProgress = null;
-            var record = new ProgressRecord(1, "Save-MnistSet", $"{fileName} from {source.Host}");
             (DownloadFailure Kind, string Reason)? failure = download.Fetch(source, target, md5, (received, length) =>
             {
                 if (lastProgress is TimeSpan last && clock.Elapsed - last < ProgressInterval) return;
                 lastProgress = clock.Elapsed;
-                record.StatusDescription = $"{fileName} from {source.Host}: {received:N0} of {(length?.ToString("N0") ?? "?")} bytes";
-                record.PercentComplete = (int)Math.Min(100, (fileNumber * 100 + (length > 0 ? received * 100 / length.Value : 0)) / MnistSetCatalog.FileNames.Count);
-                WriteProgress(record);
+                // A new record each time: streams that keep records (jobs, runspaces) must not see them rewritten.
+                WriteProgress(new ProgressRecord(1, "Save-MnistSet", $"{fileName} from {source.Host}: {received:N0} of {(length?.ToString("N0") ?? "?")} bytes")
+                {
+                    PercentComplete = (int)Math.Min(100, (fileNumber * 100 + (length > 0 ? received * 100 / length.Value : 0)) / MnistSetCatalog.FileNames.Count),
+                });
             }, _stop.Token);
             if (failure is null)
             {

@@ -33,7 +33,7 @@ public sealed class TestNetworkCommand : PSCmdlet
             if (_evaluator is null || !ReferenceEquals(_evaluator.Network, Network)) _evaluator = new Evaluator(Network);
             var clock = Stopwatch.StartNew();
             var sinceProgress = Stopwatch.StartNew();
-            var progress = new ProgressRecord(2, $"Testing {Network.Description}", $"'{DataSet.Name}'");
+            string activity = $"Testing {Network.Description}";
             bool shown = false;
             TestResult result = _evaluator.Evaluate(DataSet, _cancel.Token, (done, total) =>
             {
@@ -41,14 +41,14 @@ public sealed class TestNetworkCommand : PSCmdlet
                 if (sinceProgress.Elapsed < ProgressInterval) return;
                 sinceProgress.Restart();
                 shown = true;
-                progress.StatusDescription = $"'{DataSet.Name}': {done:N0} of {total:N0} images";
-                progress.PercentComplete = total == 0 ? 100 : (int)(100L * done / total);
-                WriteProgress(progress);
+                WriteProgress(new ProgressRecord(2, activity, $"'{DataSet.Name}': {done:N0} of {total:N0} images")
+                {
+                    PercentComplete = total == 0 ? 100 : (int)(100L * done / total),
+                });
             });
             if (shown)
             {
-                progress.RecordType = ProgressRecordType.Completed;
-                WriteProgress(progress);
+                WriteProgress(new ProgressRecord(2, activity, "Done") { RecordType = ProgressRecordType.Completed });
             }
             WriteVerbose($"Tested {Network.Description} on '{DataSet.Name}': {result.Correct:N0} of {result.Total:N0} correct " +
                          $"({result.Accuracy:P2}), loss {result.Loss:G4}, in {clock.Elapsed.TotalMilliseconds:F0} ms.");
