@@ -302,3 +302,36 @@ Describe 'One runspace at a time' {
         @($set | Invoke-Training -Network $shared -Epochs 1 -BatchSize 100).Count | Should -Be 1
     }
 }
+
+Describe 'Assembly isolation' {
+    It 'loads the third-party dependencies and the picture code into their own load context' {
+        $null = New-Network 784, 10 -Seed 1 | Test-Network -DataSet $Test
+        $contexts = @{}
+        foreach ($a in [AppDomain]::CurrentDomain.GetAssemblies()) {
+            $contexts["$($a.GetName().Name) $($a.GetName().Version)"] = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($a).Name
+        }
+        $contexts['System.Numerics.Tensors 10.0.0.0'] | Should -Be 'MnistTools dependencies'
+        $contexts['MnistTools.Core 0.1.0.0'] | Should -Be 'Default'
+        foreach ($file in Get-ChildItem (Join-Path (Get-Module MnistTools).ModuleBase 'dependencies') -Filter *.dll) {
+            Test-Path (Join-Path $PSHOME $file.Name) | Should -BeFalse -Because "$($file.Name) must not shadow or be shadowed by PowerShell's own copy"
+        }
+    }
+
+    It 'works beside another module that loaded an older System.Numerics.Tensors first' -Skip:(-not (Test-Path (Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages/system.numerics.tensors/9.0.0/lib/net8.0/System.Numerics.Tensors.dll'))) {
+        $older = Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages/system.numerics.tensors/9.0.0/lib/net8.0/System.Numerics.Tensors.dll'
+        $script = "Add-Type -LiteralPath '$older'; Import-Module '$env:MNISTTOOLS_MODULE'; " +
+            '$s = [MnistTools.IdxReader]::ReadDataSet((Join-Path $env:MNIST_DATA "t10k-images-idx3-ubyte.gz"), (Join-Path $env:MNIST_DATA "t10k-labels-idx1-ubyte.gz"), "t", 0, 300, 10, [Threading.CancellationToken]::None); ' +
+            '$n = New-Network 784, 10 -Seed 1 -OutputActivation Softmax -Loss CrossEntropy; $null = $s | Invoke-Training -Network $n; ' +
+            '"correct=" + ($s | Test-Network -Network $n).Correct; ' +
+            '([AppDomain]::CurrentDomain.GetAssemblies() | ? { $_.GetName().Name -eq "System.Numerics.Tensors" } | % { $_.GetName().Version.Major } | Sort-Object) -join ","'
+        $pwsh = [Environment]::ProcessPath
+        $args = if ((Split-Path -Leaf $pwsh) -match '^dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+        $out = & $pwsh @args -NoProfile -NonInteractive -Command $script
+        $LASTEXITCODE | Should -Be 0
+        $set = Get-TestMnistSet -Subset Test -First 300
+        $n = New-Network 784, 10 -Seed 1 -OutputActivation Softmax -Loss CrossEntropy
+        $null = $set | Invoke-Training -Network $n
+        $out[0] | Should -Be "correct=$(($set | Test-Network -Network $n).Correct)"
+        $out[1] | Should -Be '9,10'
+    }
+}

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Numerics.Tensors;
 using MnistTools.Training;
 
 namespace MnistTools.Commands;
@@ -148,7 +147,8 @@ public sealed class GetClassificationCommand : PSCmdlet
     private void Emit(int index, int? label, int row, MnistImage? image)
     {
         float[] scores = _outputs.AsSpan(row * Network.OutputSize, Network.OutputSize).ToArray();
-        int predicted = TensorPrimitives.IndexOfMax(scores);
+        int predicted = 0; // first index of the maximum, as TensorPrimitives.IndexOfMax (kept out of this assembly's references)
+        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[predicted]) predicted = k;
         WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
     }
 }
