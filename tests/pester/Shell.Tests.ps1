@@ -325,9 +325,9 @@ Describe 'Assembly isolation' {
             '"correct=" + ($s | Test-Network -Network $n).Correct; ' +
             '([AppDomain]::CurrentDomain.GetAssemblies() | ? { $_.GetName().Name -eq "System.Numerics.Tensors" } | % { $_.GetName().Version.Major } | Sort-Object) -join ","'
         $pwsh = [Environment]::ProcessPath
-        $args = if ((Split-Path -Leaf $pwsh) -match '^dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
-        $out = & $pwsh @args -NoProfile -NonInteractive -Command $script
-        $LASTEXITCODE | Should -Be 0
+        [string[]] $hostArgs = if ((Split-Path -Leaf $pwsh) -match '^dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+        $out = & $pwsh @hostArgs -NoProfile -NonInteractive -Command $script 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
         $set = Get-TestMnistSet -Subset Test -First 300
         $n = New-Network 784, 10 -Seed 1 -OutputActivation Softmax -Loss CrossEntropy
         $null = $set | Invoke-Training -Network $n
