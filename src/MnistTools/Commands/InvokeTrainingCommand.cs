@@ -42,7 +42,7 @@ public sealed class InvokeTrainingCommand : PSCmdlet
 
     /// <summary>Default by optimizer: Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
     [Parameter]
-    [ValidateRange(1e-12, 1e6)]
+    [ValidateRange(1e-12, (double)float.MaxValue)] // positive; any finite float (a wild rate is the trainer's TrainingDiverged)
     public double LearningRate { get; set; }
 
     [Parameter]
