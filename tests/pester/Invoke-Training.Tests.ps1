@@ -127,7 +127,7 @@ Describe 'Invoke-Training' {
             $progress = @($ps.Streams.Progress)
             $progress.Count | Should -BeGreaterThan 1
             $progress.Count | Should -BeLessThan 100   # 800 batches, but at most one record per 250 ms (+ epoch ends)
-            $progress[0].StatusDescription | Should -Match 'batch \d+ of 400: loss'
+            $progress[0].StatusDescription | Should -Match 'batch \d+ of 400: loss|Epoch \d+ \(1 of 2\) done: loss'
             $progress[-1].RecordType | Should -Be 'Completed'
         }
         finally { $ps.Dispose() }

@@ -261,6 +261,7 @@ Describe '-Verbose and progress' {
         $running = @($records | Where-Object RecordType -eq 'Processing')
         $running.Count | Should -BeGreaterThan 0
         $running.Count | Should -BeLessOrEqual ([math]::Ceiling($seconds / 0.25) + 2 + 1)
+        $running[-1].StatusDescription | Should -Match "Epoch 2 \(2 of 2\) done"
         $running[-1].PercentComplete | Should -Be 100
         @($records | Where-Object RecordType -eq 'Completed').Count | Should -Be 1
     }

@@ -123,6 +123,7 @@ public sealed class InvokeTrainingCommand : PSCmdlet
                 ThrowTerminatingError(ErrorRecords.From(ex));
                 return;
             }
+            EpochDone(progress, record, epochIndex);
             WriteVerbose($"Epoch {record.Epoch}: {record.Samples:N0} images in {record.Seconds:F2} s ({record.SamplesPerSecond:N0}/s), " +
                          $"loss {record.TrainLoss:G4}, accuracy {record.TrainAccuracy:P2}" +
                          (record.ValidationAccuracy is double v ? $", validation {v:P2}." : "."));
@@ -141,8 +142,9 @@ public sealed class InvokeTrainingCommand : PSCmdlet
 
     private void ReportProgress(ProgressRecord progress, TrainingProgress p, int epochIndex, int firstEpoch, Stopwatch runClock)
     {
-        bool last = p.Batch == p.BatchCount;
-        if (_sinceProgress.Elapsed < ProgressInterval && !last) return;
+        // Time-based only inside the training loop (its cost is at most one record per interval); the epoch's end is
+        // reported by EpochDone, after the trainer's clock has stopped.
+        if (_sinceProgress.Elapsed < ProgressInterval) return;
         _sinceProgress.Restart();
         double done = (epochIndex + (double)p.Batch / p.BatchCount) / Epochs;
         // A new record each time: streams that keep records (jobs, runspaces) must not see later updates rewrite them.
@@ -151,6 +153,16 @@ public sealed class InvokeTrainingCommand : PSCmdlet
         {
             PercentComplete = Math.Clamp((int)(done * 100), 0, 100),
             SecondsRemaining = done > 0 ? (int)Math.Ceiling(runClock.Elapsed.TotalSeconds / done * (1 - done)) : -1,
+        });
+    }
+
+    private void EpochDone(ProgressRecord progress, TrainingEpoch record, int epochIndex)
+    {
+        _sinceProgress.Restart();
+        WriteProgress(new ProgressRecord(progress.ActivityId, progress.Activity,
+            $"Epoch {record.Epoch} ({epochIndex + 1} of {Epochs}) done: loss {record.TrainLoss:G4}, accuracy {record.TrainAccuracy:P1}")
+        {
+            PercentComplete = Math.Clamp((int)((epochIndex + 1) * 100L / Epochs), 0, 100),
         });
     }
 
