@@ -224,6 +224,13 @@ Describe 'Pipeline binding' {
         [System.Linq.Enumerable]::SequenceEqual($fromName.GetParameters(), $n.GetParameters()) | Should -BeTrue
     }
 
+    It 'Export-ConfusionMatrix takes a TestResult and Export-TrainingChart the epoch rows by value' {
+        $Result | Export-ConfusionMatrix -Path (Join-Path $TestDrive 'cm.png')
+        $Epochs | Export-TrainingChart -Path (Join-Path $TestDrive 'curve.png')
+        (Get-Item (Join-Path $TestDrive 'cm.png')).Length | Should -BeGreaterThan 1000
+        (Get-Item (Join-Path $TestDrive 'curve.png')).Length | Should -BeGreaterThan 1000
+    }
+
     It 'Show-MnistImage takes images and classifications by value' {
         @($Test | Get-MnistImage -First 1 | Show-MnistImage)[0] | Should -Match '^#0 label 7'
         @($Classes[0] | Show-MnistImage)[0] | Should -Match '^#0 predicted'
