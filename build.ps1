@@ -50,13 +50,17 @@ $ModuleFiles = [ordered]@{
     "$Root/module/formats/MnistTools.Network.Format.ps1xml" = 'formats/MnistTools.Network.Format.ps1xml'
     "$Root/module/en-US/about_MnistTools.help.txt"          = 'en-US/about_MnistTools.help.txt'
     "$CmdletBin/MnistTools.dll"                             = 'MnistTools.dll'
+    "$CmdletBin/MnistTools.Loader.dll"                      = 'MnistTools.Loader.dll'
+    # Third-party dependencies (and the picture code that uses them) live in their own AssemblyLoadContext
+    # (src/MnistTools.Loader), in a folder PowerShell does not probe: another module's versions cannot be picked up.
+    # MnistTools.Core stays in the default context so that its types ([MnistTools.Network]...) resolve in scripts.
     "$CmdletBin/MnistTools.Core.dll"                        = 'MnistTools.Core.dll'
-    "$CmdletBin/System.Numerics.Tensors.dll"                = 'System.Numerics.Tensors.dll'
-    "$CmdletBin/MnistTools.Imaging.dll"                     = 'MnistTools.Imaging.dll'
-    "$CmdletBin/SkiaSharp.dll"                              = 'SkiaSharp.dll'
-    "$CmdletBin/HarfBuzzSharp.dll"                          = 'HarfBuzzSharp.dll'
-    "$CmdletBin/SkiaSharp.HarfBuzz.dll"                     = 'SkiaSharp.HarfBuzz.dll'
-    "$CmdletBin/ScottPlot.dll"                              = 'ScottPlot.dll'
+    "$CmdletBin/System.Numerics.Tensors.dll"                = 'dependencies/System.Numerics.Tensors.dll'
+    "$CmdletBin/MnistTools.Imaging.dll"                     = 'dependencies/MnistTools.Imaging.dll'
+    "$CmdletBin/SkiaSharp.dll"                              = 'dependencies/SkiaSharp.dll'
+    "$CmdletBin/HarfBuzzSharp.dll"                          = 'dependencies/HarfBuzzSharp.dll'
+    "$CmdletBin/SkiaSharp.HarfBuzz.dll"                     = 'dependencies/SkiaSharp.HarfBuzz.dll'
+    "$CmdletBin/ScottPlot.dll"                              = 'dependencies/ScottPlot.dll'
 }
 # The graphics library's native parts, as the SkiaSharp/HarfBuzzSharp packages lay them out; MnistTools.Imaging
 # loads them from runtimes/<rid>/native itself (pwsh does not probe a module's runtimes folder).
@@ -67,7 +71,7 @@ foreach ($native in @(
         'win-x64/native/libSkiaSharp.dll', 'win-x64/native/libHarfBuzzSharp.dll'
         'win-arm64/native/libSkiaSharp.dll', 'win-arm64/native/libHarfBuzzSharp.dll'
         'osx/native/libSkiaSharp.dylib', 'osx/native/libHarfBuzzSharp.dylib')) {
-    $ModuleFiles["$CmdletBin/runtimes/$native"] = "runtimes/$native"
+    $ModuleFiles["$CmdletBin/runtimes/$native"] = "dependencies/runtimes/$native"
 }
 
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'

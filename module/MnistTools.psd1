@@ -8,6 +8,8 @@
     Copyright              = '(c) MnistTools contributors. MIT License.'
     Description            = 'Load MNIST-style image data, build, train, test and use feed-forward neural networks from PowerShell, with objects on the pipeline.'
     PowerShellVersion      = '7.4'
+    # Imported before the root module: puts the dependencies (dependencies/*) in their own AssemblyLoadContext.
+    NestedModules          = @('MnistTools.Loader.dll')
     FormatsToProcess       = @(
         'formats/MnistTools.Data.Format.ps1xml'
         'formats/MnistTools.Network.Format.ps1xml'

@@ -17,6 +17,8 @@ public enum FailureKind
     Write,
     /// <summary>The target already exists and may not be replaced (no -Force).</summary>
     AlreadyExists,
+    /// <summary>The object is in use by another thread (a network being trained in another runspace).</summary>
+    Busy,
 }
 
 /// <summary>

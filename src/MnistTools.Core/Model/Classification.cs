@@ -1,6 +1,6 @@
 namespace MnistTools;
 
-/// <summary>One prediction. Flat apart from <see cref="Scores"/>; the image is reachable through <see cref="GetImage"/>.</summary>
+/// <summary>One prediction. Flat: <see cref="Scores"/> exports as one column; the image is reachable through <see cref="GetImage"/>.</summary>
 public sealed class Classification
 {
     private readonly MnistImage? _image;
@@ -11,7 +11,7 @@ public sealed class Classification
         Label = label;
         Predicted = predicted;
         Confidence = confidence;
-        Scores = scores;
+        Scores = new ScoreVector(scores);
         _image = image;
     }
 
@@ -31,7 +31,7 @@ public sealed class Classification
     public bool? IsCorrect => Label is int label ? label == Predicted : null;
 
     /// <summary>The output layer's activations, one per class.</summary>
-    public float[] Scores { get; }
+    public ScoreVector Scores { get; }
 
     /// <summary>The classified image, when it is known (not exported by Export-Csv: a method, not a property).</summary>
     public MnistImage? GetImage() => _image;

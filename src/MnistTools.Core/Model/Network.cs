@@ -7,12 +7,20 @@ namespace MnistTools;
 /// <see cref="ParameterLayout"/> describes (per layer W [out x in] row-major, then b [out]).
 /// Inputs are grey levels scaled to [0, 1] (pixel / 255f), one row per image.
 /// Not thread-safe for training; <see cref="Predict"/> may run on several threads while nothing trains.
+/// A network is used by one runspace (thread) at a time while it trains: training takes a cheap ownership guard
+/// (<see cref="EnterTraining"/>), and another thread that tries to train, evaluate or predict with it meanwhile gets
+/// the error NetworkInUse (Busy) instead of torn or corrupted weights.
 /// </summary>
 public sealed class Network
 {
     private readonly ParameterLayout _layout;
     private readonly float[] _parameters;
     private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Managed thread id of the thread training this network, 0 when none.</summary>
+    private int _trainingThread;
+
+    /// <summary>Error id: another thread (runspace) is training this network.</summary>
+    public const string InUseErrorId = "NetworkInUse";
 
     /// <summary>A new network with parameters drawn from <paramref name="seed"/> (see <see cref="WeightInitialization"/>).</summary>
     /// <exception cref="MnistToolsException">InvalidArgument for fewer than two layers, a size below 1, or an undefined enum value.</exception>
@@ -127,6 +135,7 @@ public sealed class Network
         if (outputs.Length < (long)count * OutputSize)
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
+        CheckNotTrainedElsewhere("used for prediction");
         int chunk = Math.Min(count, Workspace.InferenceBatch);
         var workspace = new Workspace(_layout, chunk, training: false);
         for (int start = 0; start < count; start += chunk)
@@ -136,6 +145,37 @@ public sealed class Network
             workspace.Output(rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
         }
     }
+
+    /// <summary>True while some thread is training this network.</summary>
+    public bool IsTraining => Volatile.Read(ref _trainingThread) != 0;
+
+    /// <summary>
+    /// Claims the network for training on the calling thread (re-entrant on that thread); pair with <see cref="ExitTraining"/>.
+    /// </summary>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy) when another thread is training it.</exception>
+    public void EnterTraining()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int owner = Interlocked.CompareExchange(ref _trainingThread, me, 0);
+        if (owner != 0 && owner != me) throw InUse("trained");
+    }
+
+    /// <summary>Releases the claim taken by <see cref="EnterTraining"/> on this thread.</summary>
+    public void ExitTraining() => Interlocked.CompareExchange(ref _trainingThread, 0, Environment.CurrentManagedThreadId);
+
+    /// <summary>Refuses to read the weights while another thread is changing them (evaluation, prediction).</summary>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy).</exception>
+    public void CheckNotTrainedElsewhere(string what)
+    {
+        int owner = Volatile.Read(ref _trainingThread);
+        if (owner != 0 && owner != Environment.CurrentManagedThreadId) throw InUse(what);
+    }
+
+    private MnistToolsException InUse(string what) =>
+        new(InUseErrorId, FailureKind.Busy,
+            $"The network {Description} is being trained in another runspace (thread), so it cannot be {what} now. " +
+            "A network is used by one runspace at a time: wait for that training to finish, or give each runspace its own network " +
+            "(New-Network with the same -Seed, or Import-Network from a saved file).", this);
 
     /// <summary>Reads like <c>784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters</c>.</summary>
     public string Description =>

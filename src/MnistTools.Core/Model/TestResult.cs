@@ -6,7 +6,7 @@ namespace MnistTools;
 /// <summary>One evaluation of a network on a data set.</summary>
 public sealed class TestResult
 {
-    private readonly int[,] _confusion;
+    private readonly ConfusionMatrix _confusion;
 
     public TestResult(string dataSet, double loss, int[,] confusionMatrix)
     {
@@ -15,7 +15,7 @@ public sealed class TestResult
             throw new ArgumentException("The confusion matrix must be square.", nameof(confusionMatrix));
         DataSet = dataSet;
         Loss = loss;
-        _confusion = (int[,])confusionMatrix.Clone();
+        _confusion = new ConfusionMatrix(confusionMatrix);
         int classes = confusionMatrix.GetLength(0);
         var perClass = new ClassMetrics[classes];
         for (int c = 0; c < classes; c++)
@@ -39,7 +39,7 @@ public sealed class TestResult
                 Support = actual,
             };
         }
-        PerClass = perClass;
+        PerClass = new ClassMetricsList(perClass);
     }
 
     /// <summary>Name of the data set evaluated.</summary>
@@ -55,32 +55,17 @@ public sealed class TestResult
     /// <summary>Mean per-image loss (the network's loss function, no L2 term).</summary>
     public double Loss { get; }
 
-    /// <summary>A copy of the confusion matrix: [true class, predicted class] = count.</summary>
-    public int[,] ConfusionMatrix => (int[,])_confusion.Clone();
+    /// <summary>[true class, predicted class] = count; prints as a grid, exports as one "r0;r1;..." column.</summary>
+    public ConfusionMatrix ConfusionMatrix => _confusion;
 
     /// <summary>Count of images of class <paramref name="actual"/> predicted as <paramref name="predicted"/>.</summary>
     public int GetCount(int actual, int predicted) => _confusion[actual, predicted];
 
     /// <summary>One row per class: Class, Precision, Recall, F1, Support.</summary>
-    public IReadOnlyList<ClassMetrics> PerClass { get; }
+    public ClassMetricsList PerClass { get; }
 
     /// <summary>The confusion matrix as a text grid: rows are true classes, columns predicted classes.</summary>
-    public string FormatConfusionMatrix()
-    {
-        int classes = _confusion.GetLength(0);
-        int width = Math.Max(4, Total.ToString(CultureInfo.InvariantCulture).Length + 1);
-        var text = new StringBuilder();
-        text.Append("true\\pred".PadRight(10));
-        for (int c = 0; c < classes; c++) text.Append(c.ToString(CultureInfo.InvariantCulture).PadLeft(width));
-        text.AppendLine();
-        for (int r = 0; r < classes; r++)
-        {
-            text.Append(r.ToString(CultureInfo.InvariantCulture).PadRight(10));
-            for (int c = 0; c < classes; c++) text.Append(_confusion[r, c].ToString(CultureInfo.InvariantCulture).PadLeft(width));
-            if (r < classes - 1) text.AppendLine();
-        }
-        return text.ToString();
-    }
+    public string FormatConfusionMatrix() => _confusion.Format();
 
     public override string ToString() => $"{DataSet}: {Correct}/{Total} correct ({Accuracy.ToString("P2", CultureInfo.InvariantCulture)}), loss {Loss.ToString("G4", CultureInfo.InvariantCulture)}";
 }

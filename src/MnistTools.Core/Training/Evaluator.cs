@@ -14,10 +14,14 @@ public sealed class Evaluator
         _workspace = new Workspace(network.Layout, Workspace.InferenceBatch, training: false);
     }
 
+    public Network Network => _network;
+
     /// <summary>Evaluates <paramref name="data"/>; the network must fit it (<see cref="DataCompatibility.Check"/>).</summary>
-    public TestResult Evaluate(MnistDataSet data, CancellationToken cancellationToken = default)
+    /// <param name="progress">Called after every batch on the calling thread with (images done, images in all).</param>
+    public TestResult Evaluate(MnistDataSet data, CancellationToken cancellationToken = default, Action<int, int>? progress = null)
     {
         DataCompatibility.Check(_network, data);
+        _network.CheckNotTrainedElsewhere("evaluated");
         int classes = _network.OutputSize;
         var confusion = new int[classes, classes];
         double lossSum = 0;
@@ -31,6 +35,7 @@ public sealed class Evaluator
             Span<float> output = _workspace.Output(rows);
             for (int r = 0; r < rows; r++)
                 confusion[_workspace.Labels[r], TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes))]++;
+            progress?.Invoke(start + rows, data.Count);
         }
         return new TestResult(data.Name, data.Count == 0 ? 0 : lossSum / data.Count, confusion);
     }

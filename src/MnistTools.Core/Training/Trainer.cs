@@ -49,6 +49,20 @@ public sealed class Trainer
     {
         DataCompatibility.Check(_network, data);
         if (validation is not null) DataCompatibility.Check(_network, validation, "ValidationSet");
+        _network.EnterTraining();
+        try
+        {
+            return TrainEpochOwned(data, validation, progress, cancellationToken);
+        }
+        finally
+        {
+            _network.ExitTraining();
+        }
+    }
+
+    private TrainingEpoch TrainEpochOwned(MnistDataSet data, MnistDataSet? validation, Action<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         OptimizerState state = PrepareOptimizerState();
 
         int epoch = _network.EpochsTrained + 1;

@@ -80,8 +80,9 @@ public sealed class ExportNetworkCommand : PSCmdlet
 
         try
         {
+            Network!.CheckNotTrainedElsewhere("exported");
             OnnxExporter.Write(target, Network!, overwrite: Force, _stop.Token);
-            WriteVerbose($"Exported {Network!.Description} to '{target}' as ONNX opset {OnnxExporter.OpsetVersion}.");
+            WriteVerbose($"Exported {Network!.Description} to '{target}' as ONNX opset {OnnxExporter.OpsetVersion} ({new FileInfo(target).Length:N0} bytes).");
             if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { target }, force: true, literalPath: true), enumerateCollection: true);
         }
         catch (MnistToolsException e)

@@ -1,5 +1,5 @@
+using System.Diagnostics;
 using System.Management.Automation;
-using System.Numerics.Tensors;
 using MnistTools.Imaging;
 using MnistTools.Training;
 
@@ -26,6 +26,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     private const string LiteralPathSet = "LiteralPath";
 
     private const int Chunk = 256;
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private int _rawIndex;
     private float[] _inputs = Array.Empty<float>();
     private float[] _outputs = Array.Empty<float>();
@@ -100,14 +101,29 @@ public sealed class GetClassificationCommand : PSCmdlet
     {
         DataCompatibility.Check(Network, set, nameof(InputObject));
         int size = set.ImageSize;
+        var clock = Stopwatch.StartNew();
+        var sinceProgress = Stopwatch.StartNew();
+        bool shown = false;
         for (int start = 0; start < set.Count; start += Chunk)
         {
             if (Stopping) return;
+            if (sinceProgress.Elapsed >= ProgressInterval) // throttled; quick sets never show a bar
+            {
+                sinceProgress.Restart();
+                shown = true;
+                WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", $"{start:N0} of {set.Count:N0} images")
+                {
+                    PercentComplete = (int)(100L * start / set.Count),
+                });
+            }
             int rows = Math.Min(Chunk, set.Count - start);
             PixelScaling.ToInputs(set.Pixels.Slice(start * size, rows * size), _inputs.AsSpan(0, rows * size));
             Network.Predict(_inputs, rows, _outputs);
             for (int r = 0; r < rows; r++) Emit(start + r, set.GetLabel(start + r), r, set[start + r]);
         }
+        if (shown)
+            WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
+        WriteVerbose($"Classified {set.Count:N0} images of '{set.Name}' with {Network.Description} in {clock.Elapsed.TotalMilliseconds:F0} ms.");
     }
 
     private void ClassifyImage(MnistImage image)
@@ -182,7 +198,8 @@ public sealed class GetClassificationCommand : PSCmdlet
     private void Emit(int index, int? label, int row, MnistImage? image)
     {
         float[] scores = _outputs.AsSpan(row * Network.OutputSize, Network.OutputSize).ToArray();
-        int predicted = TensorPrimitives.IndexOfMax(scores);
+        int predicted = 0; // first index of the maximum, as TensorPrimitives.IndexOfMax (kept out of this assembly's references)
+        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[predicted]) predicted = k;
         WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
     }
 }

@@ -50,7 +50,7 @@ public sealed class ImportNetworkCommand : PSCmdlet
                 try
                 {
                     Network network = NetworkPersistence.Load(file, _stop.Token);
-                    WriteVerbose($"Read {network.Description}, {network.EpochsTrained} epochs trained, from '{file}'.");
+                    WriteVerbose($"Read {network.Description}, {network.EpochsTrained} epochs trained, from '{file}' ({new FileInfo(file).Length:N0} bytes).");
                     WriteObject(network);
                 }
                 catch (MnistToolsException e)

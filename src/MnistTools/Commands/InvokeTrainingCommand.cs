@@ -20,9 +20,10 @@ public sealed class InvokeTrainingCommand : PSCmdlet
     private readonly CancellationTokenSource _cancel = new();
     private readonly Stopwatch _sinceProgress = new();
     private Trainer? _trainer;
+    private readonly List<Network> _trained = new();
 
-    /// <summary>The network to train (changed in place).</summary>
-    [Parameter(Mandatory = true)]
+    /// <summary>The network to train (changed in place). Binds from the pipeline too: $net | Invoke-Training -DataSet $train.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public Network Network { get; set; } = null!;
 
@@ -41,6 +42,7 @@ public sealed class InvokeTrainingCommand : PSCmdlet
 
     /// <summary>Default by optimizer: Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
     [Parameter]
+    [ValidateRange(1e-12, (double)float.MaxValue)] // positive; any finite float (a wild rate is the trainer's TrainingDiverged)
     public double LearningRate { get; set; }
 
     [Parameter]
@@ -76,15 +78,20 @@ public sealed class InvokeTrainingCommand : PSCmdlet
                 WriteWarning($"-Momentum applies to -Optimizer Momentum only; it is ignored with {Optimizer}.");
             DataCompatibility.Check(Network, DataSet, nameof(DataSet));
             if (ValidationSet is not null) DataCompatibility.Check(Network, ValidationSet, nameof(ValidationSet));
-            _trainer ??= new Trainer(Network, new TrainingOptions
+            // One trainer (buffers, optimizer settings) per network: several networks may arrive through the pipeline.
+            if (_trainer is null || !ReferenceEquals(_trainer.Network, Network))
             {
-                BatchSize = BatchSize,
-                LearningRate = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? (float)LearningRate : null,
-                Optimizer = Optimizer,
-                Momentum = (float)Momentum,
-                L2 = (float)L2,
-                Seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : null,
-            });
+                if (!_trained.Contains(Network)) _trained.Add(Network);
+                _trainer = new Trainer(Network, new TrainingOptions
+                {
+                    BatchSize = BatchSize,
+                    LearningRate = MyInvocation.BoundParameters.ContainsKey(nameof(LearningRate)) ? (float)LearningRate : null,
+                    Optimizer = Optimizer,
+                    Momentum = (float)Momentum,
+                    L2 = (float)L2,
+                    Seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : null,
+                });
+            }
         }
         catch (MnistToolsException e)
         {
@@ -92,6 +99,9 @@ public sealed class InvokeTrainingCommand : PSCmdlet
             return;
         }
 
+        WriteVerbose($"Training {Network.Description} on '{DataSet.Name}' ({DataSet.Count:N0} images): {Epochs} epoch(s), batch {BatchSize}, " +
+                     $"{Optimizer} at learning rate {_trainer.Options.EffectiveLearningRate:G4}, L2 {L2:G4}, shuffle seed {(_trainer.Options.Seed ?? Network.Seed)}" +
+                     (ValidationSet is null ? "." : $", validating on '{ValidationSet.Name}' ({ValidationSet.Count:N0} images)."));
         int firstEpoch = Network.EpochsTrained;
         var runClock = Stopwatch.StartNew();
         _sinceProgress.Restart();
@@ -115,6 +125,10 @@ public sealed class InvokeTrainingCommand : PSCmdlet
                 ThrowTerminatingError(ErrorRecords.From(ex));
                 return;
             }
+            EpochDone(progress, record, epochIndex);
+            WriteVerbose($"Epoch {record.Epoch}: {record.Samples:N0} images in {record.Seconds:F2} s ({record.SamplesPerSecond:N0}/s), " +
+                         $"loss {record.TrainLoss:G4}, accuracy {record.TrainAccuracy:P2}" +
+                         (record.ValidationAccuracy is double v ? $", validation {v:P2}." : "."));
             WriteObject(record);
         }
         CompleteProgress(progress);
@@ -122,27 +136,40 @@ public sealed class InvokeTrainingCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-        if (PassThru) WriteObject(Network);
+        if (PassThru)
+            foreach (Network network in _trained) WriteObject(network);
     }
 
     protected override void StopProcessing() => _cancel.Cancel();
 
     private void ReportProgress(ProgressRecord progress, TrainingProgress p, int epochIndex, int firstEpoch, Stopwatch runClock)
     {
-        bool last = p.Batch == p.BatchCount;
-        if (_sinceProgress.Elapsed < ProgressInterval && !last) return;
+        // Time-based only inside the training loop (its cost is at most one record per interval); the epoch's end is
+        // reported by EpochDone, after the trainer's clock has stopped.
+        if (_sinceProgress.Elapsed < ProgressInterval) return;
         _sinceProgress.Restart();
         double done = (epochIndex + (double)p.Batch / p.BatchCount) / Epochs;
-        progress.StatusDescription =
-            $"Epoch {p.Epoch} ({epochIndex + 1} of {Epochs}), batch {p.Batch} of {p.BatchCount}: loss {p.RunningLoss:G4}, accuracy {p.RunningAccuracy:P1}";
-        progress.PercentComplete = Math.Clamp((int)(done * 100), 0, 100);
-        progress.SecondsRemaining = done > 0 ? (int)Math.Ceiling(runClock.Elapsed.TotalSeconds / done * (1 - done)) : -1;
-        WriteProgress(progress);
+        // A new record each time: streams that keep records (jobs, runspaces) must not see later updates rewrite them.
+        WriteProgress(new ProgressRecord(progress.ActivityId, progress.Activity,
+            $"Epoch {p.Epoch} ({epochIndex + 1} of {Epochs}), batch {p.Batch} of {p.BatchCount}: loss {p.RunningLoss:G4}, accuracy {p.RunningAccuracy:P1}")
+        {
+            PercentComplete = Math.Clamp((int)(done * 100), 0, 100),
+            SecondsRemaining = done > 0 ? (int)Math.Ceiling(runClock.Elapsed.TotalSeconds / done * (1 - done)) : -1,
+        });
+    }
+
+    private void EpochDone(ProgressRecord progress, TrainingEpoch record, int epochIndex)
+    {
+        _sinceProgress.Restart();
+        WriteProgress(new ProgressRecord(progress.ActivityId, progress.Activity,
+            $"Epoch {record.Epoch} ({epochIndex + 1} of {Epochs}) done: loss {record.TrainLoss:G4}, accuracy {record.TrainAccuracy:P1}")
+        {
+            PercentComplete = Math.Clamp((int)((epochIndex + 1) * 100L / Epochs), 0, 100),
+        });
     }
 
     private void CompleteProgress(ProgressRecord progress)
     {
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
+        WriteProgress(new ProgressRecord(progress.ActivityId, progress.Activity, "Done") { RecordType = ProgressRecordType.Completed });
     }
 }

@@ -41,7 +41,10 @@ public sealed class NewNetworkCommand : PSCmdlet
         int seed = MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? Seed : RandomNumberGenerator.GetInt32(int.MaxValue);
         try
         {
-            WriteObject(new Network(LayerSizes, Activation, OutputActivation, Loss, Initializer, seed));
+            var network = new Network(LayerSizes, Activation, OutputActivation, Loss, Initializer, seed);
+            WriteVerbose($"Created {network.Description}, {Initializer} initializer, seed {seed}" +
+                         (MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) ? "." : " (chosen at random; pass -Seed to recreate it)."));
+            WriteObject(network);
         }
         catch (MnistToolsException e)
         {

@@ -40,9 +40,14 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     private readonly CancellationTokenSource _stop = new();
 
-    /// <summary>Which set: Mnist or FashionMnist.</summary>
+    /// <summary>Which set: Mnist or FashionMnist (case-insensitive). A string rather than the MnistSetName enum only so
+    /// that tab completion can show what each set is (PowerShell completes enum parameters itself, without tooltips).</summary>
     [Parameter(Mandatory = true, Position = 0)]
-    public MnistSetName Name { get; set; }
+    [ArgumentCompleter(typeof(MnistSetNameCompleter))]
+    [ValidateMnistSetName]
+    public string Name { get; set; } = "";
+
+    private MnistSetName SetName => MnistSetNameCompleter.Parse(Name);
 
     /// <summary>Target folder (created if missing). Default: ./data/mnist or ./data/fashion-mnist.</summary>
     [Parameter(Position = 1)]
@@ -151,14 +156,15 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             WriteVerbose($"{fileName}: GET {source}");
             var clock = Stopwatch.StartNew();
             TimeSpan? lastProgress = null;
-            var record = new ProgressRecord(1, "Save-MnistSet", $"{fileName} from {source.Host}");
             (DownloadFailure Kind, string Reason)? failure = download.Fetch(source, target, md5, (received, length) =>
             {
                 if (lastProgress is TimeSpan last && clock.Elapsed - last < ProgressInterval) return;
                 lastProgress = clock.Elapsed;
-                record.StatusDescription = $"{fileName} from {source.Host}: {received:N0} of {(length?.ToString("N0") ?? "?")} bytes";
-                record.PercentComplete = (int)Math.Min(100, (fileNumber * 100 + (length > 0 ? received * 100 / length.Value : 0)) / MnistSetCatalog.FileNames.Count);
-                WriteProgress(record);
+                // A new record each time: streams that keep records (jobs, runspaces) must not see them rewritten.
+                WriteProgress(new ProgressRecord(1, "Save-MnistSet", $"{fileName} from {source.Host}: {received:N0} of {(length?.ToString("N0") ?? "?")} bytes")
+                {
+                    PercentComplete = (int)Math.Min(100, (fileNumber * 100 + (length > 0 ? received * 100 / length.Value : 0)) / MnistSetCatalog.FileNames.Count),
+                });
             }, _stop.Token);
             if (failure is null)
             {
@@ -182,6 +188,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     private void Emit(string target, string status, string md5, Uri? source)
     {
         var info = PSObject.AsPSObject(new FileInfo(target));
+        info.TypeNames.Insert(0, "MnistTools.SavedFile"); // its format view shows Status and Md5
         info.Properties.Add(new PSNoteProperty("Status", status));
         info.Properties.Add(new PSNoteProperty("Md5", md5.ToLowerInvariant()));
         info.Properties.Add(new PSNoteProperty("Source", source?.ToString()));
@@ -190,7 +197,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     private Dictionary<string, string> ExpectedChecksums()
     {
-        var expected = new Dictionary<string, string>(MnistSetCatalog.PublishedMd5(Name), StringComparer.OrdinalIgnoreCase);
+        var expected = new Dictionary<string, string>(MnistSetCatalog.PublishedMd5(SetName), StringComparer.OrdinalIgnoreCase);
         if (Checksum is null) return expected;
         foreach (DictionaryEntry entry in Checksum)
         {
@@ -206,7 +213,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     private IReadOnlyList<Uri> Mirrors()
     {
-        if (BaseUri is null) return MnistSetCatalog.Mirrors(Name);
+        if (BaseUri is null) return MnistSetCatalog.Mirrors(SetName);
         var list = new List<Uri>();
         foreach (Uri uri in BaseUri)
         {
@@ -224,7 +231,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         string folder;
         try
         {
-            folder = PathResolver.ResolveForWrite(this, Path ?? System.IO.Path.Combine(".", "data", MnistSetCatalog.FolderName(Name)));
+            folder = PathResolver.ResolveForWrite(this, Path ?? System.IO.Path.Combine(".", "data", MnistSetCatalog.FolderName(SetName)));
         }
         catch (MnistToolsException e)
         {

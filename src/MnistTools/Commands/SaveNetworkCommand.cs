@@ -78,8 +78,10 @@ public sealed class SaveNetworkCommand : PSCmdlet
 
         try
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Network!.CheckNotTrainedElsewhere("saved");
             NetworkPersistence.Save(Network!, target, overwrite: Force, metadata, _stop.Token);
-            WriteVerbose($"Saved {Network!.Description} to '{target}' ({new FileInfo(target).Length:N0} bytes).");
+            WriteVerbose($"Saved {Network!.Description} to '{target}' ({new FileInfo(target).Length:N0} bytes) in {clock.Elapsed.TotalMilliseconds:F0} ms.");
             if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { target }, force: true, literalPath: true), enumerateCollection: true);
         }
         catch (MnistToolsException e)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using MnistTools.Training;
 
@@ -10,10 +11,13 @@ namespace MnistTools.Commands;
 [OutputType(typeof(TestResult))]
 public sealed class TestNetworkCommand : PSCmdlet
 {
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly CancellationTokenSource _cancel = new();
     private Evaluator? _evaluator;
 
-    [Parameter(Mandatory = true)]
+    /// <summary>The network to evaluate. Binds from the pipeline too: $net | Test-Network -DataSet $test.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public Network Network { get; set; } = null!;
 
@@ -26,8 +30,29 @@ public sealed class TestNetworkCommand : PSCmdlet
     {
         try
         {
-            _evaluator ??= new Evaluator(Network);
-            WriteObject(_evaluator.Evaluate(DataSet, _cancel.Token));
+            if (_evaluator is null || !ReferenceEquals(_evaluator.Network, Network)) _evaluator = new Evaluator(Network);
+            var clock = Stopwatch.StartNew();
+            var sinceProgress = Stopwatch.StartNew();
+            string activity = $"Testing {Network.Description}";
+            bool shown = false;
+            TestResult result = _evaluator.Evaluate(DataSet, _cancel.Token, (done, total) =>
+            {
+                // Only after the first interval, so quick evaluations never flash a progress bar.
+                if (sinceProgress.Elapsed < ProgressInterval) return;
+                sinceProgress.Restart();
+                shown = true;
+                WriteProgress(new ProgressRecord(2, activity, $"'{DataSet.Name}': {done:N0} of {total:N0} images")
+                {
+                    PercentComplete = total == 0 ? 100 : (int)(100L * done / total),
+                });
+            });
+            if (shown)
+            {
+                WriteProgress(new ProgressRecord(2, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            }
+            WriteVerbose($"Tested {Network.Description} on '{DataSet.Name}': {result.Correct:N0} of {result.Total:N0} correct " +
+                         $"({result.Accuracy:P2}), loss {result.Loss:G4}, in {clock.Elapsed.TotalMilliseconds:F0} ms.");
+            WriteObject(result);
         }
         catch (MnistToolsException e)
         {

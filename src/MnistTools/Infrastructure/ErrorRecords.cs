@@ -14,6 +14,7 @@ internal static class ErrorRecords
         FailureKind.ReadWrite => ErrorCategory.ReadError,
         FailureKind.Write => ErrorCategory.WriteError,
         FailureKind.AlreadyExists => ErrorCategory.ResourceExists,
+        FailureKind.Busy => ErrorCategory.ResourceBusy,
         _ => ErrorCategory.NotSpecified,
     };
 

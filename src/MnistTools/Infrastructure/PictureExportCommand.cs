@@ -61,8 +61,10 @@ public abstract class PictureExportCommand : PSCmdlet
         if (!ShouldProcess(OutputPath, $"Write {what}")) return;
         try
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             byte[] png = render();
             PngFile.WriteAtomic(OutputPath, png, overwrite: Force);
+            WriteVerbose($"Wrote {what} to '{OutputPath}' ({png.Length:N0} bytes) in {clock.Elapsed.TotalMilliseconds:F0} ms.");
         }
         catch (MnistToolsException e)
         {

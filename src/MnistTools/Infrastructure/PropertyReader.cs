@@ -50,6 +50,8 @@ internal static class PropertyReader
         {
             case long[,] longs:
                 return (long[,])longs.Clone();
+            case ConfusionMatrix confusion: // a TestResult's ConfusionMatrix
+                return ToMatrix(confusion.ToArray());
             case Array array when array.Rank == 2:
             {
                 var result = new long[array.GetLength(0), array.GetLength(1)];

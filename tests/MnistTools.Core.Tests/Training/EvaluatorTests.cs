@@ -49,6 +49,6 @@ public class EvaluatorTests
         Assert.Equal(600, result.Total);
         Assert.Equal(correct, result.Correct);
         Assert.Equal(loss / 600, result.Loss, 5);
-        Assert.Equal(confusion, result.ConfusionMatrix);
+        Assert.Equal(confusion, result.ConfusionMatrix.ToArray());
     }
 }

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+
+namespace MnistTools;
+
+/// <summary>
+/// Counts of [true class, predicted class], immutable. Prints as a grid (<see cref="Format"/>, and the format view), and
+/// converts to one compact scalar (<see cref="ToString"/>: rows joined by ';', counts by ' ') so that a TestResult's
+/// ConfusionMatrix column in Export-Csv is readable and <see cref="Parse"/> reads it back.
+/// </summary>
+public sealed class ConfusionMatrix
+{
+    private readonly int[,] _counts;
+
+    /// <param name="counts">[classes x classes], copied.</param>
+    public ConfusionMatrix(int[,] counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        if (counts.GetLength(0) != counts.GetLength(1))
+            throw new ArgumentException("The confusion matrix must be square.", nameof(counts));
+        _counts = (int[,])counts.Clone();
+    }
+
+    /// <summary>Number of classes (rows = columns).</summary>
+    public int ClassCount => _counts.GetLength(0);
+
+    /// <summary>Images of class <paramref name="actual"/> predicted as <paramref name="predicted"/>.</summary>
+    public int this[int actual, int predicted] => _counts[actual, predicted];
+
+    /// <summary>Like an array's: both dimensions are <see cref="ClassCount"/>.</summary>
+    public int GetLength(int dimension) => _counts.GetLength(dimension);
+
+    /// <summary>A copy as a plain [actual, predicted] array.</summary>
+    public int[,] ToArray() => (int[,])_counts.Clone();
+
+    /// <summary>The matrix as a text grid: rows are true classes, columns predicted classes.</summary>
+    public string Format()
+    {
+        int classes = ClassCount;
+        long total = 0;
+        foreach (int c in _counts) total += c;
+        int width = Math.Max(4, total.ToString(CultureInfo.InvariantCulture).Length + 1);
+        var text = new StringBuilder();
+        text.Append("true\\pred".PadRight(10));
+        for (int c = 0; c < classes; c++) text.Append(c.ToString(CultureInfo.InvariantCulture).PadLeft(width));
+        for (int r = 0; r < classes; r++)
+        {
+            text.AppendLine();
+            text.Append(r.ToString(CultureInfo.InvariantCulture).PadRight(10));
+            for (int c = 0; c < classes; c++) text.Append(_counts[r, c].ToString(CultureInfo.InvariantCulture).PadLeft(width));
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Row by row, e.g. "5 1;0 4" for 2 classes: one scalar for CSV, read back by <see cref="Parse"/>.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        for (int r = 0; r < ClassCount; r++)
+        {
+            if (r > 0) text.Append(';');
+            for (int c = 0; c < ClassCount; c++)
+            {
+                if (c > 0) text.Append(' ');
+                text.Append(_counts[r, c].ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Reads the text of <see cref="ToString"/> (e.g. a CSV column) back.</summary>
+    /// <exception cref="MnistToolsException">InvalidData when the text is not a square matrix of non-negative counts.</exception>
+    public static ConfusionMatrix Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string[] rows = text.Split(';');
+        var counts = new int[rows.Length, rows.Length];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            string[] cells = rows[r].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (cells.Length != rows.Length)
+                throw new MnistToolsException("ConfusionMatrixText", FailureKind.InvalidData,
+                    $"Row {r} of the confusion matrix text has {cells.Length} counts; a {rows.Length}-class matrix needs {rows.Length}.", text);
+            for (int c = 0; c < cells.Length; c++)
+                if (!int.TryParse(cells[c], NumberStyles.None, CultureInfo.InvariantCulture, out counts[r, c]))
+                    throw new MnistToolsException("ConfusionMatrixText", FailureKind.InvalidData,
+                        $"'{cells[c]}' in row {r} of the confusion matrix text is not a count.", text);
+        }
+        return new ConfusionMatrix(counts);
+    }
+}
