@@ -15,7 +15,7 @@ Describe 'Export-ConfusionMatrix' {
         $png = Read-Png $path
         $png.Width | Should -Be 400
         $png.Height | Should -Be 400
-        $png.GetPixel(1, 1) | Should -Be ([SkiaSharp.SKColors]::White)
+        $png.GetPixel(1, 1) | Should -Be ($SKColors::White)
         # Somewhere a strongly shaded (dark blue) cell: a well-trained diagonal.
         $dark = 0
         for ($y = 0; $y -lt 400; $y += 4) { for ($x = 0; $x -lt 400; $x += 4) { $c = $png.GetPixel($x, $y); if ($c.Blue -gt $c.Red + 40 -and $c.Red -lt 60) { $dark++ } } }

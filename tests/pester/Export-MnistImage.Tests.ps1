@@ -24,7 +24,7 @@ Describe 'Export-MnistImage' {
         }
         $path = Join-Path $TestDrive 'sheet.png'
         $classifications | Export-MnistImage -Path $path -Scale 2 -Columns 4
-        $layout = [MnistTools.Imaging.ContactSheet]::ComputeLayout(12, 28, 28, 2, 4, $true)
+        $layout = $ContactSheet::ComputeLayout(12, 28, 28, 2, 4, $true)
         $png = Read-Png $path
         $png.Width | Should -Be $layout.Width
         $png.Height | Should -Be $layout.Height
@@ -33,8 +33,8 @@ Describe 'Export-MnistImage' {
             $imageX = $origin.Item1 + [int](($layout.CellWidth - 56) / 2)
             Get-Grey $png ($imageX + 2 * (3 + $i)) ($origin.Item2 + 2 * 10) | Should -Be (255 - $images[$i].Pixels[10 * 28 + 3 + $i])
             $beside = $png.GetPixel($imageX - 2, $origin.Item2 + 28)
-            if ($i -eq 5) { $beside | Should -Be ([MnistTools.Imaging.ContactSheet]::WrongColor) }
-            else { $beside | Should -Be ([SkiaSharp.SKColors]::White) }
+            if ($i -eq 5) { $beside | Should -Be ($ContactSheet::WrongColor) }
+            else { $beside | Should -Be ($SKColors::White) }
         }
     }
 

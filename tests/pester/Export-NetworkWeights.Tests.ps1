@@ -8,7 +8,7 @@ Describe 'Export-NetworkWeights' {
         $net = New-Network 784, 12, 10 -Activation ReLU -Seed 3
         $path = Join-Path $TestDrive 'weights.png'
         $net | Export-NetworkWeights -Path $path -Scale 2 -Columns 4
-        $layout = [MnistTools.Imaging.ContactSheet]::ComputeLayout(12, 28, 28, 2, 4, $false)
+        $layout = $ContactSheet::ComputeLayout(12, 28, 28, 2, 4, $false)
         $png = Read-Png $path
         $png.Width | Should -Be $layout.Width
         $png.Height | Should -Be $layout.Height
@@ -19,7 +19,7 @@ Describe 'Export-NetworkWeights' {
             $origin = $layout.CellOrigin($unit)
             $tileX = $origin.Item1 + [int](($layout.CellWidth - 56) / 2)
             foreach ($pixel in 0, 300, 783) {
-                $expected = [MnistTools.Imaging.WeightGrid]::ColorOf($row[$pixel], [float]$maxAbs)
+                $expected = $WeightGrid::ColorOf($row[$pixel], [float]$maxAbs)
                 $png.GetPixel($tileX + 2 * ($pixel % 28), $origin.Item2 + 2 * [math]::Floor($pixel / 28)) | Should -Be $expected
             }
         }
@@ -29,7 +29,7 @@ Describe 'Export-NetworkWeights' {
         $net = New-Network 784, 30, 10 -Seed 3
         $path = Join-Path $TestDrive 'first.png'
         $net | Export-NetworkWeights -Path $path -First 4 -Scale 1
-        $layout = [MnistTools.Imaging.ContactSheet]::ComputeLayout(4, 28, 28, 1, 2, $false)
+        $layout = $ContactSheet::ComputeLayout(4, 28, 28, 1, 2, $false)
         (Read-Png $path).Width | Should -Be $layout.Width
     }
 

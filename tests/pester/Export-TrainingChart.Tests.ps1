@@ -28,7 +28,7 @@ Describe 'Export-TrainingChart' {
         $png = Read-Png $path
         $png.Width | Should -Be 600
         $png.Height | Should -Be 300
-        $blue = [MnistTools.Imaging.TrainingChart]::RunColor(0)
+        $blue = $TrainingChart::RunColor(0)
         Measure-Colour $png $blue 0 300 | Should -BeGreaterThan 50
         Measure-Colour $png $blue 300 600 | Should -BeGreaterThan 50
     }
@@ -46,11 +46,11 @@ Describe 'Export-TrainingChart' {
         $png = Read-Png $path
         $png.Width | Should -Be 500
         foreach ($i in 0, 1) {
-            $colour = [MnistTools.Imaging.TrainingChart]::RunColor($i)
+            $colour = $TrainingChart::RunColor($i)
             Measure-Colour $png $colour 0 250 | Should -BeGreaterThan 30
             Measure-Colour $png $colour 250 500 | Should -BeGreaterThan 30
         }
-        Measure-Colour $png ([MnistTools.Imaging.TrainingChart]::RunColor(2)) 0 500 | Should -Be 0
+        Measure-Colour $png ($TrainingChart::RunColor(2)) 0 500 | Should -Be 0
     }
 
     It 'reports records without an Epoch and fails when nothing is left to draw' {

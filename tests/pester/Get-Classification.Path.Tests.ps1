@@ -16,7 +16,7 @@ Describe 'Get-Classification -Path' {
         $viaImages = ConvertTo-MnistImage -Path (Join-Path $Folder 'digit-*.png') | Get-Classification -Network $Net
         $viaPath.Count | Should -Be 6
         $viaPath.Predicted | Should -Be $viaImages.Predicted
-        for ($i = 0; $i -lt 6; $i++) { $viaPath[$i].Scores | Should -Be $viaImages[$i].Scores }
+        for ($i = 0; $i -lt 6; $i++) { @($viaPath[$i].Scores) | Should -Be @($viaImages[$i].Scores) }
         $viaPath[0].Label | Should -BeNullOrEmpty
         $viaPath[0].GetImage().DataSet | Should -Be (Join-Path $Folder 'digit-0.png')
     }

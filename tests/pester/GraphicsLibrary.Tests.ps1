@@ -28,11 +28,11 @@ Import-Module '$env:MNISTTOOLS_MODULE'
     }
 
     It 'without <Missing>, the picture cmdlets fail with GraphicsLibraryUnavailable and the rest still works' -ForEach @(
-        @{ Missing = 'runtimes' }                 # the native libraries
-        @{ Missing = 'SkiaSharp.dll' }            # the managed graphics library
-        @{ Missing = 'MnistTools.Imaging.dll' }   # the picture assembly itself
+        @{ Missing = 'dependencies/runtimes' }                 # the native libraries
+        @{ Missing = 'dependencies/SkiaSharp.dll' }            # the managed graphics library
+        @{ Missing = 'dependencies/MnistTools.Imaging.dll' }   # the picture assembly itself
     ) {
-        $copy = Join-Path $TestDrive "broken-$Missing/MnistTools"
+        $copy = Join-Path $TestDrive "broken-$(Split-Path -Leaf $Missing)/MnistTools"
         New-Item -ItemType Directory -Path $copy -Force | Out-Null
         Copy-Item -Path (Join-Path $ModuleFolder '*') -Destination $copy -Recurse
         Remove-Item -Recurse -Force (Join-Path $copy $Missing)

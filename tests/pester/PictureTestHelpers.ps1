@@ -2,15 +2,27 @@
 
 $script:ModuleFolder = Split-Path -Parent $env:MNISTTOOLS_MODULE
 Add-Type -Path (Join-Path $script:ModuleFolder 'MnistTools.Core.dll')
-Add-Type -Path (Join-Path $script:ModuleFolder 'MnistTools.Imaging.dll')
+# The module keeps its graphics stack in its own load context (dependencies/). The tests reach the module's own
+# copies through the loader instead of loading second copies into the default context (which would mix the two).
+Import-Module $env:MNISTTOOLS_MODULE
+function Get-DependencyType([string] $Assembly, [string] $Name) { [MnistTools.Loader.Dependencies]::GetType($Assembly, $Name) }
+$script:GraphicsLibrary = Get-DependencyType MnistTools.Imaging MnistTools.Imaging.GraphicsLibrary
+$script:ContactSheet = Get-DependencyType MnistTools.Imaging MnistTools.Imaging.ContactSheet
+$script:WeightGrid = Get-DependencyType MnistTools.Imaging MnistTools.Imaging.WeightGrid
+$script:TrainingChart = Get-DependencyType MnistTools.Imaging MnistTools.Imaging.TrainingChart
+$script:SKBitmap = Get-DependencyType SkiaSharp SkiaSharp.SKBitmap
+$script:SKColors = Get-DependencyType SkiaSharp SkiaSharp.SKColors
+foreach ($name in 'SKCanvas', 'SKColor', 'SKPaint', 'SKRect', 'SKImage', 'SKEncodedImageFormat') {
+    Set-Variable -Scope Script -Name $name -Value (Get-DependencyType SkiaSharp "SkiaSharp.$name")
+}
 
 function Read-Png {
     # The decoded picture (SKBitmap); fails when the file is not a PNG.
     param([Parameter(Mandatory)][string] $Path)
-    [MnistTools.Imaging.GraphicsLibrary]::EnsureAvailable()
+    $GraphicsLibrary::EnsureAvailable()
     $bytes = [System.IO.File]::ReadAllBytes($Path)
     if ($bytes.Length -lt 8 -or $bytes[1] -ne 0x50 -or $bytes[2] -ne 0x4E -or $bytes[3] -ne 0x47) { throw "'$Path' is not a PNG." }
-    $bitmap = [SkiaSharp.SKBitmap]::Decode($bytes)
+    $bitmap = $SKBitmap::Decode($bytes)
     if ($null -eq $bitmap) { throw "'$Path' does not decode." }
     $bitmap
 }
@@ -34,15 +46,15 @@ function New-TestImage {
 function Write-GreyPng {
     # Writes a [height x width] grey picture as PNG (for ConvertTo-MnistImage inputs).
     param([Parameter(Mandatory)][string] $Path, [int] $Width, [int] $Height, [byte] $Background, [byte] $Ink, [int[][]] $Rectangles)
-    [MnistTools.Imaging.GraphicsLibrary]::EnsureAvailable()
-    $bitmap = [SkiaSharp.SKBitmap]::new($Width, $Height)
-    $canvas = [SkiaSharp.SKCanvas]::new($bitmap)
-    $canvas.Clear([SkiaSharp.SKColor]::new($Background, $Background, $Background))
-    $paint = [SkiaSharp.SKPaint]::new()
-    $paint.Color = [SkiaSharp.SKColor]::new($Ink, $Ink, $Ink)
-    foreach ($r in $Rectangles) { $canvas.DrawRect([SkiaSharp.SKRect]::Create($r[0], $r[1], $r[2], $r[3]), $paint) }
+    $GraphicsLibrary::EnsureAvailable()
+    $bitmap = $SKBitmap::new($Width, $Height)
+    $canvas = $SKCanvas::new($bitmap)
+    $canvas.Clear($SKColor::new($Background, $Background, $Background))
+    $paint = $SKPaint::new()
+    $paint.Color = $SKColor::new($Ink, $Ink, $Ink)
+    foreach ($r in $Rectangles) { $canvas.DrawRect($SKRect::Create($r[0], $r[1], $r[2], $r[3]), $paint) }
     $canvas.Dispose()
-    $data = [SkiaSharp.SKImage]::FromBitmap($bitmap).Encode([SkiaSharp.SKEncodedImageFormat]::Png, 100)
+    $data = $SKImage::FromBitmap($bitmap).Encode($SKEncodedImageFormat::Png, 100)
     [System.IO.File]::WriteAllBytes($Path, $data.ToArray())
 }
 
