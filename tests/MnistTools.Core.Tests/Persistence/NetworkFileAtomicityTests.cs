@@ -63,7 +63,7 @@ public class NetworkFileAtomicityTests
         {
             var m = Assert.IsType<MnistToolsException>(e);
             Assert.Equal("FileWriteFailed", m.ErrorId);
-            Assert.Equal(FailureKind.ReadWrite, m.Kind);
+            Assert.Equal(FailureKind.Write, m.Kind);
             Assert.Equal(path, m.Target);
         }
         else
