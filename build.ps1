@@ -8,6 +8,7 @@
     test       xunit, then Pester in a fresh pwsh against the built module; ends with "N passed, N failed"
     demo       the main job: load MNIST, train and test a network
     bench      benchmarks (kernels and end-to-end training)
+    fuzz       the reader fuzz tests for a time budget (-Seconds per reader, -Seed), report in out/fuzz-report.txt
     package    the module as a .nupkg in ./out/package, installable with PSResourceGet
     clean      remove build output
     Each task runs what it depends on, so any task works on a fresh clone.
@@ -17,7 +18,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('bootstrap', 'build', 'test', 'demo', 'bench', 'package', 'clean')]
+    [ValidateSet('bootstrap', 'build', 'test', 'demo', 'bench', 'package', 'clean', 'fuzz')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -27,7 +28,14 @@ param(
     [switch] $Stress,
 
     # bench: pass-through arguments for the benchmark program (e.g. '--filter', '*Gemm*').
-    [string[]] $BenchArgs = @()
+    [string[]] $BenchArgs = @(),
+
+    # fuzz: seconds per fuzz target (three targets: IDX, network file, network file with Adam state).
+    [ValidateRange(1, 86400)]
+    [int] $Seconds = 200,
+
+    # fuzz: PCG seed (CI uses fixed seeds; a long run should explore other inputs).
+    [uint64] $Seed = [uint64][DateTime]::UtcNow.Ticks
 )
 
 $ErrorActionPreference = 'Stop'
@@ -195,6 +203,26 @@ function Invoke-Bench {
     Invoke-Native 'benchmarks' { dotnet run --project $project -c Release -- @BenchArgs }
 }
 
+function Invoke-Fuzz {
+    # CsCheck-generated mutations of valid files, run by the xunit fuzz tests with a time budget instead of a case count.
+    # (A SharpFuzz + libFuzzer/AFL++ run would need a native fuzzer, which this machine's registries do not provide.)
+    Invoke-Build
+    $report = Join-Path $Out 'fuzz-report.txt'
+    if (Test-Path $report) { Remove-Item $report }
+    $env:MNISTTOOLS_FUZZ_SECONDS = "$Seconds"
+    $env:MNISTTOOLS_FUZZ_SEED = "$Seed"
+    $env:MNISTTOOLS_FUZZ_REPORT = $report
+    try {
+        Write-Host "fuzz: $Seconds s per target, seed $Seed"
+        Invoke-Native 'fuzz' {
+            dotnet test (Join-Path $Root 'tests/MnistTools.Core.Tests') -c $Configuration --no-build --nologo --filter 'Category=Fuzz' `
+                --logger 'console;verbosity=normal' -- RunConfiguration.TestSessionTimeout=$((4 * $Seconds + 600) * 1000)
+        }
+    }
+    finally { Remove-Item Env:MNISTTOOLS_FUZZ_SECONDS, Env:MNISTTOOLS_FUZZ_SEED, Env:MNISTTOOLS_FUZZ_REPORT -ErrorAction SilentlyContinue }
+    if (Test-Path $report) { Get-Content $report | Write-Host }
+}
+
 function Invoke-Package {
     Invoke-Build
     $destination = Join-Path $Out 'package'
@@ -223,6 +251,7 @@ try {
         'demo' { Invoke-Demo }
         'bench' { Invoke-Bench }
         'package' { Invoke-Package }
+        'fuzz' { Invoke-Fuzz }
         'clean' { Invoke-Clean }
     }
 }
