@@ -5,6 +5,8 @@ namespace MnistTools.Training;
 /// <summary>Loss, accuracy and confusion matrix of a network on a data set, in batches of <see cref="Workspace.InferenceBatch"/>.</summary>
 public sealed class Evaluator
 {
+    public const string NotFiniteErrorId = "NetworkOutputNotFinite";
+
     private readonly Network _network;
     private readonly Workspace _workspace;
 
@@ -15,6 +17,8 @@ public sealed class Evaluator
     }
 
     /// <summary>Evaluates <paramref name="data"/>; the network must fit it (<see cref="DataCompatibility.Check"/>).</summary>
+    /// <exception cref="MnistToolsException">NetworkOutputNotFinite (InvalidResult) when the loss is NaN or infinite: a
+    /// result is never returned with a NaN in it.</exception>
     public TestResult Evaluate(MnistDataSet data, CancellationToken cancellationToken = default)
     {
         DataCompatibility.Check(_network, data);
@@ -32,6 +36,10 @@ public sealed class Evaluator
             for (int r = 0; r < rows; r++)
                 confusion[_workspace.Labels[r], TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes))]++;
         }
+        if (!double.IsFinite(lossSum))
+            throw new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidResult,
+                $"The network's outputs on '{data.Name}' are not finite (the loss is {lossSum}): its weights overflow on these inputs. " +
+                "Retrain it with a lower learning rate, or load a saved copy.", "Network");
         return new TestResult(data.Name, data.Count == 0 ? 0 : lossSum / data.Count, confusion);
     }
 }

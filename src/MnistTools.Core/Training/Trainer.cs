@@ -83,6 +83,15 @@ public sealed class Trainer
             progress?.Invoke(new TrainingProgress(epoch, batch + 1, batchCount, start + rows, lossSum / (start + rows),
                 (double)correct / (start + rows), clock.Elapsed.TotalSeconds));
         }
+        // The last step's parameters have not been through a forward pass yet (every earlier step's were, by the next
+        // batch's loss check): run the last batch once more, so an epoch never ends on weights whose outputs overflow.
+        if (batchCount > 0)
+        {
+            int lastRows = count - (batchCount - 1) * batchSize;
+            Propagation.Forward(_network, _workspace.Input, lastRows, _workspace);
+            if (!double.IsFinite(Propagation.Loss(_network, lastRows, _workspace)) || !FiniteCheck.AllFinite(_workspace.Output(lastRows)))
+                Diverged(state, epoch, batchCount - 1, batchCount, "outputs after the last step", learningRate);
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         _network.EpochsTrained = epoch;
 
