@@ -112,7 +112,7 @@ public sealed class ReaderFuzzTests : IDisposable
 
     private static readonly string[] JsonReplacements =
         { "0", "-1", "1", "4096", "1048576", "1048577", "2147483647", "2147483648", "9223372036854775807", "99999999999999999999",
-          "1e308", "-0", "0.5", "null", "\"x\"", "[]", "{}", "NaN", "\"\"", "[1,2,3,4,5,6,7,8,9]" };
+          "1e308", "-0", "0.5", "null", "\"\\uDDDD\"", "\"\\u0000\"", "\"x\"", "[]", "{}", "NaN", "\"\"", "[1,2,3,4,5,6,7,8,9]" };
 
     /// <summary>
     /// Bound: 3 x file bytes + 2 MiB (the reader checks tensor sizes against the real length before allocating).
