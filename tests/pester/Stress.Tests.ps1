@@ -4,7 +4,7 @@
 BeforeAll {
     Import-Module $env:MNISTTOOLS_MODULE -Force
     . (Join-Path $PSScriptRoot 'NetworkTestHelpers.ps1')
-    $script:Train = Get-TestMnistSet -Subset Train -First 30000
+    $script:Train = Get-TestMnistSet -Subset Train
     $script:Test = Get-TestMnistSet -Subset Test -First 2000
 
     # One run: 20 epochs of training (one Invoke-Training call per epoch, as a script would), a test and a
@@ -94,6 +94,6 @@ Describe 'Eight runspaces at once' -Tag 'Stress' {
             $late = ($m.Values[15..19] | Measure-Object -Average).Average
             ($late - $early) / 1MB | Should -BeLessThan 4 -Because "the heap must not grow with epochs ($($m.Name))"
         }
-        Write-Host ("    8 runs x 20 epochs x 30000 images: one at a time {0:0} s, all at once {1:0} s" -f $sequentialSeconds, $concurrentSeconds)
+        Write-Host ("    8 runs x 20 epochs x 60000 images: one at a time {0:0} s, all at once {1:0} s" -f $sequentialSeconds, $concurrentSeconds)
     }
 }
