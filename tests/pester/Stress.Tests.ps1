@@ -14,8 +14,8 @@ BeforeAll {
         Import-Module $Module
         $activation = @('Sigmoid', 'ReLU', 'Tanh', 'LeakyReLU')[$Index % 4]
         $optimizer = @('Sgd', 'Momentum', 'Adam')[$Index % 3]
-        $rate = @{ Sgd = 0.5; Momentum = 0.05; Adam = 0.001 }[$optimizer]
-        $net = New-Network 784, 64, 32, 10 -Activation $activation -OutputActivation Softmax -Loss CrossEntropy -Seed (100 + $Index)
+        $rate = @{ Sgd = 0.1; Momentum = 0.02; Adam = 0.001 }[$optimizer]
+        $net = New-Network 784, 256, 128, 10 -Activation $activation -OutputActivation Softmax -Loss CrossEntropy -Seed (100 + $Index)
         $sha = [System.Security.Cryptography.SHA256]
         $losses = [System.Collections.Generic.List[string]]::new()
         $memory = [System.Collections.Generic.List[long]]::new()
