@@ -8,6 +8,7 @@
     test       xunit, then Pester in a fresh pwsh against the built module; ends with "N passed, N failed"
     demo       the main job: load MNIST, train and test a network
     bench      benchmarks (kernels and end-to-end training)
+    fuzz       fuzz the file readers: AFL++ via SharpFuzz and the CsCheck mutation fuzzers, -Seconds per target; report in out/fuzz-report.txt
     package    the module as a .nupkg in ./out/package, installable with PSResourceGet
     clean      remove build output
     Each task runs what it depends on, so any task works on a fresh clone.
@@ -17,7 +18,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('bootstrap', 'build', 'test', 'demo', 'bench', 'package', 'clean')]
+    [ValidateSet('bootstrap', 'build', 'test', 'demo', 'bench', 'package', 'clean', 'fuzz')]
     [string] $Task = 'build',
 
     [ValidateSet('Debug', 'Release')]
@@ -27,7 +28,19 @@ param(
     [switch] $Stress,
 
     # bench: pass-through arguments for the benchmark program (e.g. '--filter', '*Gemm*').
-    [string[]] $BenchArgs = @()
+    [string[]] $BenchArgs = @(),
+
+    # fuzz: which fuzzers run: AFL++ via SharpFuzz (coverage-guided), the CsCheck mutation fuzzers, or both.
+    [ValidateSet('Afl', 'CsCheck', 'Both')]
+    [string] $FuzzEngine = 'Both',
+
+    # fuzz: seconds per fuzz target and engine (AFL++: IDX images, IDX labels, network file; CsCheck: IDX, network file
+    # plain and with Adam state).
+    [ValidateRange(1, 86400)]
+    [int] $Seconds = 100,
+
+    # fuzz: PCG seed (CI uses fixed seeds; a long run should explore other inputs).
+    [uint64] $Seed = [uint64][DateTime]::UtcNow.Ticks
 )
 
 $ErrorActionPreference = 'Stop'
@@ -199,6 +212,65 @@ function Invoke-Bench {
     Invoke-Native 'benchmarks' { dotnet run --project $project -c Release -- @BenchArgs }
 }
 
+function Invoke-Fuzz {
+    # 1. AFL++ (coverage-guided) through SharpFuzz: tests/MnistTools.Fuzz is built, MnistTools.Core.dll is instrumented
+    #    with the sharpfuzz tool (.config/dotnet-tools.json), and afl-fuzz runs each target for -Seconds. afl++ comes
+    #    from the system's package manager (apt-get install afl++, done here when missing and running as root).
+    # 2. The CsCheck mutation fuzzers of the xunit suite with a time budget (-Seconds per target) and seed -Seed.
+    # Report: out/fuzz-report.txt (executions, crashes, hangs per target).
+    Invoke-Build
+    $report = Join-Path $Out 'fuzz-report.txt'
+    if (Test-Path $report) { Remove-Item $report }
+    New-Item -ItemType Directory -Force -Path $Out | Out-Null
+
+    if ($FuzzEngine -in 'Afl', 'Both') {
+        if (-not (Get-Command afl-fuzz -ErrorAction SilentlyContinue) -and $IsLinux -and (& id -u) -eq '0') {
+            Write-Host 'fuzz: installing afl++ (apt-get)'
+            Invoke-Native 'apt-get install afl++' { apt-get install -y -qq afl++ | Out-Null }
+        }
+        if (-not (Get-Command afl-fuzz -ErrorAction SilentlyContinue)) { throw 'afl-fuzz is not available (install afl++), or run with -FuzzEngine CsCheck.' }
+        $project = Join-Path $Root 'tests/MnistTools.Fuzz'
+        $bin = Join-Path $project "bin/$Configuration/net10.0"
+        Invoke-Native 'dotnet build (fuzz harness)' { dotnet build $project -c $Configuration --nologo --verbosity quiet }
+        # A fresh, uninstrumented copy first (instrumenting is in place and must happen once), then the seed corpus.
+        Copy-Item (Join-Path $Root "src/MnistTools.Core/bin/$Configuration/net8.0/MnistTools.Core.dll") $bin -Force
+        $work = Join-Path $Out 'afl'
+        if (Test-Path $work) { Remove-Item -Recurse -Force $work }
+        Invoke-Native 'writing seeds' { dotnet (Join-Path $bin 'MnistTools.Fuzz.dll') seeds --write-seeds (Join-Path $work 'seeds') }
+        Invoke-Native 'sharpfuzz' { dotnet tool run sharpfuzz (Join-Path $bin 'MnistTools.Core.dll') }
+        $env:AFL_SKIP_BIN_CHECK = '1'; $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'; $env:AFL_SKIP_CPUFREQ = '1'
+        $env:AFL_NO_AFFINITY = '1'; $env:AFL_NO_UI = '1'
+        foreach ($target in 'idx-images', 'idx-labels', 'network') {
+            Write-Host "fuzz: afl-fuzz $target for $Seconds s"
+            $findings = Join-Path $work "findings-$target"
+            afl-fuzz -i (Join-Path $work "seeds/$target") -o $findings -t 10000 -m none -V $Seconds -- dotnet (Join-Path $bin 'MnistTools.Fuzz.dll') $target | Out-Null
+            $stats = @{}
+            foreach ($line in Get-Content (Join-Path $findings 'default/fuzzer_stats')) { $k, $v = $line -split '\s*:\s*', 2; $stats[$k] = $v }
+            $crashes = @(Get-ChildItem (Join-Path $findings 'default/crashes') -File -ErrorAction SilentlyContinue | Where-Object Name -ne 'README.txt')
+            $hangs = @(Get-ChildItem (Join-Path $findings 'default/hangs') -File -ErrorAction SilentlyContinue)
+            $line = "AFL++ $target`: $($stats['execs_done']) executions in $Seconds s, corpus $($stats['corpus_count']), $($crashes.Count) crashes, $($hangs.Count) hangs (findings in $findings)"
+            Add-Content -LiteralPath $report -Value $line
+            Write-Host "fuzz: $line"
+        }
+    }
+
+    if ($FuzzEngine -in 'CsCheck', 'Both') {
+        $env:MNISTTOOLS_FUZZ_SECONDS = "$Seconds"
+        $env:MNISTTOOLS_FUZZ_SEED = "$Seed"
+        $env:MNISTTOOLS_FUZZ_REPORT = $report
+        try {
+            Write-Host "fuzz: CsCheck mutation fuzzers, $Seconds s per target, seed $Seed"
+            Invoke-Native 'fuzz' {
+                dotnet test (Join-Path $Root 'tests/MnistTools.Core.Tests') -c $Configuration --no-build --nologo --filter 'Category=Fuzz' `
+                    --logger 'console;verbosity=minimal'
+            }
+        }
+        finally { Remove-Item Env:MNISTTOOLS_FUZZ_SECONDS, Env:MNISTTOOLS_FUZZ_SEED, Env:MNISTTOOLS_FUZZ_REPORT -ErrorAction SilentlyContinue }
+    }
+    Write-Host 'fuzz: report'
+    Get-Content $report | Where-Object { $_ -match 'AFL|in [0-9.]+ s$' } | Write-Host
+}
+
 function Invoke-Package {
     Invoke-Build
     $destination = Join-Path $Out 'package'
@@ -227,6 +299,7 @@ try {
         'demo' { Invoke-Demo }
         'bench' { Invoke-Bench }
         'package' { Invoke-Package }
+        'fuzz' { Invoke-Fuzz }
         'clean' { Invoke-Clean }
     }
 }

@@ -6,6 +6,7 @@
 #   drop/<file>     announces the full length, sends half, then aborts the connection
 #   stall/<file>    announces the full length, sends 1000 bytes, then says nothing for $StallSeconds
 #   missing/<file>  404
+#   slow/<file>     the file, in 32 KiB chunks 10 ms apart (about 3 MB/s: a download that takes a while)
 
 $script:LocalHttpServerScript = {
     param([string] $Prefix, [string] $Folder, [int] $LifetimeSeconds, [double] $StallSeconds, $Log)
@@ -38,6 +39,17 @@ $script:LocalHttpServerScript = {
                     $response.OutputStream.Flush()
                     if ($mode -eq 'stall') { Start-Sleep -Milliseconds ([int]($StallSeconds * 1000)) }
                     $response.Abort()
+                }
+                elseif ($mode -eq 'slow') {
+                    $bytes = [IO.File]::ReadAllBytes($file)
+                    $response.ContentType = 'application/octet-stream'
+                    $response.ContentLength64 = $bytes.Length
+                    for ($at = 0; $at -lt $bytes.Length; $at += 32768) {
+                        $response.OutputStream.Write($bytes, $at, [Math]::Min(32768, $bytes.Length - $at))
+                        $response.OutputStream.Flush()
+                        Start-Sleep -Milliseconds 10
+                    }
+                    $response.Close()
                 }
                 else {
                     $bytes = [IO.File]::ReadAllBytes($file)

@@ -28,7 +28,8 @@ public static class AtomicFile
         if (!Directory.Exists(folder))
             throw new MnistToolsException("FolderNotFound", FailureKind.NotFound, $"Cannot write '{fullPath}': the folder '{folder}' does not exist.", fullPath);
 
-        string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        CleanOrphans(fullPath, TempSuffix);
+        string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TempSuffix}");
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -55,6 +56,41 @@ public static class AtomicFile
                 throw new MnistToolsException("FileWriteFailed", FailureKind.Write, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
             throw;
         }
+    }
+
+    /// <summary>Suffix of the temporary files <see cref="Write"/> creates (".&lt;name&gt;.&lt;guid&gt;.tmp").</summary>
+    public const string TempSuffix = ".tmp";
+
+    /// <summary>
+    /// Deletes temporary files ".&lt;name of <paramref name="targetPath"/>&gt;.&lt;32 hex digits&gt;<paramref name="suffix"/>"
+    /// that a killed writer left behind (their names never collide with a real file, so readers never took them; this
+    /// only reclaims the space). A file some live writer still holds is skipped: writers open their temporary file with
+    /// FileShare.None, which .NET enforces across processes (a lock on Unix, released when the process dies).
+    /// Best effort: returns how many were deleted and never throws for I/O reasons.
+    /// </summary>
+    public static int CleanOrphans(string targetPath, string suffix)
+    {
+        string folder = Path.GetDirectoryName(Path.GetFullPath(targetPath))!;
+        string prefix = "." + Path.GetFileName(targetPath) + ".";
+        int deleted = 0;
+        try
+        {
+            foreach (string candidate in Directory.EnumerateFiles(folder, prefix + "*" + suffix))
+            {
+                string name = Path.GetFileName(candidate);
+                string middle = name.Length == prefix.Length + 32 + suffix.Length ? name.Substring(prefix.Length, 32) : "";
+                if (middle.Length != 32 || !middle.All(Uri.IsHexDigit) || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                try
+                {
+                    using (new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1)) { }
+                    File.Delete(candidate);
+                    deleted++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* in use by a live writer, or gone */ }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return deleted;
     }
 
     private static MnistToolsException Exists(string path, Exception? inner) =>

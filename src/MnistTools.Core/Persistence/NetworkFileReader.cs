@@ -146,6 +146,22 @@ public static class NetworkFileReader
         }
         using (document)
         {
+            try
+            {
+                return ParseDocument(document, path);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Reading a name or string whose escapes decode to invalid UTF-16 (a lone surrogate such as "\uDDDD")
+                // throws InvalidOperationException although JsonDocument.Parse accepted the text. Found by fuzzing.
+                throw Fail(BadHeader, path, $"The header of '{path}' is not valid JSON text: {e.Message}", e);
+            }
+        }
+    }
+
+    private static (Dictionary<string, string> Metadata, Dictionary<string, TensorEntry> Tensors) ParseDocument(JsonDocument document, string path)
+    {
+        {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw Fail(BadHeader, path, $"The header of '{path}' is not a JSON object.");
             Dictionary<string, string>? metadata = null;

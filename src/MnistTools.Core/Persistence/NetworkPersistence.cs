@@ -68,9 +68,31 @@ public static class NetworkPersistence
     }
 
     /// <summary>Saves <paramref name="network"/> to <paramref name="path"/> atomically (see <see cref="NetworkFileWriter"/>).</summary>
+    /// <exception cref="MnistToolsException">NetworkNotFinite (InvalidData, target the path) when a parameter or optimizer
+    /// value is NaN or infinite: such a network cannot classify, and a file of it would only spread the damage. The file
+    /// format itself stores any float bit for bit; this refusal is the policy of saving a live network.</exception>
     public static void Save(Network network, string path, bool overwrite, IReadOnlyDictionary<string, string>? extraMetadata = null,
-        CancellationToken cancellationToken = default) =>
-        NetworkFileWriter.Write(path, ToSnapshot(network, extraMetadata), overwrite, cancellationToken);
+        CancellationToken cancellationToken = default)
+    {
+        NetworkSnapshot snapshot = ToSnapshot(network, extraMetadata);
+        CheckFinite(snapshot.Parameters, "parameters", path);
+        CheckFinite(snapshot.Optimizer?.Velocity, "momentum velocity", path);
+        CheckFinite(snapshot.Optimizer?.FirstMoment, "Adam first moment", path);
+        CheckFinite(snapshot.Optimizer?.SecondMoment, "Adam second moment", path);
+        NetworkFileWriter.Write(path, snapshot, overwrite, cancellationToken);
+    }
+
+    public const string NotFiniteErrorId = "NetworkNotFinite";
+
+    private static void CheckFinite(float[]? values, string what, string path)
+    {
+        if (values is null || Training.FiniteCheck.AllFinite(values)) return;
+        int index = Array.FindIndex(values, v => !float.IsFinite(v));
+        string fullPath = Path.GetFullPath(path);
+        throw new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidData,
+            $"Cannot save the network to '{fullPath}': its {what} hold a non-finite value ({values[index]} at index {index}). " +
+            "A network with NaN or infinite values cannot classify; retrain it (with a lower learning rate) or load a saved copy.", fullPath);
+    }
 
     /// <summary>Loads the network saved at <paramref name="path"/> (see <see cref="NetworkFileReader"/> for the checks and error ids).</summary>
     public static Network Load(string path, CancellationToken cancellationToken = default)

@@ -5,6 +5,8 @@ namespace MnistTools.Training;
 /// <summary>Loss, accuracy and confusion matrix of a network on a data set, in batches of <see cref="Workspace.InferenceBatch"/>.</summary>
 public sealed class Evaluator
 {
+    public const string NotFiniteErrorId = "NetworkOutputNotFinite";
+
     private readonly Network _network;
     private readonly Workspace _workspace;
 
@@ -18,6 +20,8 @@ public sealed class Evaluator
 
     /// <summary>Evaluates <paramref name="data"/>; the network must fit it (<see cref="DataCompatibility.Check"/>).</summary>
     /// <param name="progress">Called after every batch on the calling thread with (images done, images in all).</param>
+    /// <exception cref="MnistToolsException">NetworkOutputNotFinite (InvalidResult) when the loss is NaN or infinite: a
+    /// result is never returned with a NaN in it.</exception>
     public TestResult Evaluate(MnistDataSet data, CancellationToken cancellationToken = default, Action<int, int>? progress = null)
     {
         DataCompatibility.Check(_network, data);
@@ -37,6 +41,10 @@ public sealed class Evaluator
                 confusion[_workspace.Labels[r], TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes))]++;
             progress?.Invoke(start + rows, data.Count);
         }
+        if (!double.IsFinite(lossSum))
+            throw new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidResult,
+                $"The network's outputs on '{data.Name}' are not finite (the loss is {lossSum}): its weights overflow on these inputs. " +
+                "Retrain it with a lower learning rate, or load a saved copy.", "Network");
         return new TestResult(data.Name, data.Count == 0 ? 0 : lossSum / data.Count, confusion);
     }
 }

@@ -1,10 +1,18 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace MnistTools.Training;
 
-/// <summary>Vectorised "are all values finite" test (x − x is 0 for finite x and NaN for ±∞ and NaN).</summary>
+/// <summary>Vectorised parameter health checks used by the divergence detector.</summary>
 internal static class FiniteCheck
 {
+    /// <summary>
+    /// Largest parameter magnitude a healthy network can have. No sane float32 network gets anywhere near it; a run
+    /// that does has diverged even while its outputs still look finite (a saturated sigmoid turns ±6.7e36 into a
+    /// finite loss, and whether the next step overflows to ∞ depends on FMA vs separate multiply-add rounding).
+    /// </summary>
+    public const float MaxParameterMagnitude = 1e30f;
+
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
         int i = 0;
@@ -19,5 +27,13 @@ internal static class FiniteCheck
         for (; i < values.Length; i++)
             if (!float.IsFinite(values[i])) return false;
         return true;
+    }
+
+    /// <summary>True when every value is finite and no larger in magnitude than <see cref="MaxParameterMagnitude"/>.</summary>
+    public static bool AllSane(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty) return true;
+        // MaxMagnitude returns the signed value of largest magnitude and propagates NaN (NaN <= x is false); ±∞ exceeds the bound.
+        return Math.Abs(TensorPrimitives.MaxMagnitude(values)) <= MaxParameterMagnitude;
     }
 }

@@ -8,7 +8,8 @@ namespace MnistTools.Training;
 /// Mini-batch training of one network, in place. Buffers (workspace, gradients, shuffle order, divergence snapshot)
 /// are allocated once per (network, batch size, data size) and reused: no allocation per step.
 /// Per batch: load images → forward → loss and backward → divergence check → optimizer step → parameter check.
-/// Divergence (NaN/∞ in the loss or in any parameter) restores the parameters and optimizer state saved at the start
+/// Divergence (NaN/∞ in the loss, or a parameter that is NaN/∞ or larger in magnitude than
+/// <see cref="FiniteCheck.MaxParameterMagnitude"/> = 1e30, which no sane float32 network reaches) restores the parameters and optimizer state saved at the start
 /// of the epoch and throws <see cref="MnistToolsException"/> TrainingDiverged (InvalidResult).
 /// Cancellation is checked before every batch; a cancelled epoch leaves the network with the last completed batch's
 /// parameters (valid and usable) and does not count towards <see cref="Network.EpochsTrained"/>.
@@ -91,10 +92,19 @@ public sealed class Trainer
             lossSum += batchLoss;
 
             Optimizers.Step(state, _network.Layout, _network.Parameters, _workspace.Gradients, learningRate, _options.L2);
-            if (!FiniteCheck.AllFinite(_network.Parameters)) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
+            if (!FiniteCheck.AllSane(_network.Parameters)) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
 
             progress?.Invoke(new TrainingProgress(epoch, batch + 1, batchCount, start + rows, lossSum / (start + rows),
                 (double)correct / (start + rows), clock.Elapsed.TotalSeconds));
+        }
+        // The last step's parameters have not been through a forward pass yet (every earlier step's were, by the next
+        // batch's loss check): run the last batch once more, so an epoch never ends on weights whose outputs overflow.
+        if (batchCount > 0)
+        {
+            int lastRows = count - (batchCount - 1) * batchSize;
+            Propagation.Forward(_network, _workspace.Input, lastRows, _workspace);
+            if (!double.IsFinite(Propagation.Loss(_network, lastRows, _workspace)) || !FiniteCheck.AllFinite(_workspace.Output(lastRows)))
+                Diverged(state, epoch, batchCount - 1, batchCount, "outputs after the last step", learningRate);
         }
         double seconds = clock.Elapsed.TotalSeconds;
         _network.EpochsTrained = epoch;
@@ -155,7 +165,7 @@ public sealed class Trainer
         if (state.FirstMoment is not null) _snapshotBufferA.CopyTo(state.FirstMoment, 0);
         if (state.SecondMoment is not null) _snapshotBufferB.CopyTo(state.SecondMoment, 0);
         throw new MnistToolsException(DivergedErrorId, FailureKind.InvalidResult,
-            $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN or infinite. " +
+            $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN, infinite or absurdly large (beyond {FiniteCheck.MaxParameterMagnitude:0e0}). " +
             $"The network was restored to its weights at the start of epoch {epoch}. Try a lower learning rate than {learningRate}.",
             "LearningRate");
     }

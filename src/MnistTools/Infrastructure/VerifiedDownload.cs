@@ -42,6 +42,8 @@ internal sealed class VerifiedDownload
         Action<long, long?> progress, CancellationToken stop)
     {
         string folder = Path.GetDirectoryName(target)!;
+        // A download killed mid-way (process killed, machine down) leaves its .partial behind: reclaim it now.
+        MnistTools.Persistence.AtomicFile.CleanOrphans(target, ".partial");
         string temp = Path.Combine(folder, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.partial");
         bool moved = false;
         try

@@ -1,0 +1,63 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using MnistTools.Persistence;
+
+namespace MnistTools.Fuzz;
+
+/// <summary>Valid starting inputs for AFL (raw and gzip IDX files, network files with and without optimizer state).</summary>
+internal static class Seeds
+{
+    public static byte[] Images(int count = 4, int rows = 28, int columns = 28)
+    {
+        byte[] bytes = new byte[16 + count * rows * columns];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, IdxReader.ImageMagic);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), rows);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(12), columns);
+        for (int i = 16; i < bytes.Length; i++) bytes[i] = (byte)(i * 7);
+        return bytes;
+    }
+
+    public static byte[] Labels(int count = 4)
+    {
+        byte[] bytes = new byte[8 + count];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, IdxReader.LabelMagic);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
+        for (int i = 0; i < count; i++) bytes[8 + i] = (byte)(i % 10);
+        return bytes;
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(data);
+        return output.ToArray();
+    }
+
+    private static byte[] NetworkFile(bool adam)
+    {
+        var network = new Network(new[] { 6, 5, 3 }, seed: 1);
+        if (adam)
+        {
+            var set = new MnistDataSet("seed", null, 2, 3, new byte[] { 1, 2, 3, 4, 5, 6, 200, 100, 0, 9, 8, 7 }, new byte[] { 0, 2 }, 3);
+            new Training.Trainer(network, new Training.TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.01f, BatchSize = 2 }).TrainEpoch(set);
+        }
+        return NetworkFileWriter.ToBytes(NetworkPersistence.ToSnapshot(network));
+    }
+
+    /// <summary>Writes the seed corpus of each target into folder/&lt;target&gt;/.</summary>
+    public static void Write(string folder)
+    {
+        void Put(string target, string name, byte[] bytes)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, target));
+            File.WriteAllBytes(Path.Combine(folder, target, name), bytes);
+        }
+        Put("idx-images", "raw", Images(4, 8, 8));
+        Put("idx-images", "gz", Gzip(Images(4, 8, 8)));
+        Put("idx-labels", "raw", Labels());
+        Put("idx-labels", "gz", Gzip(Labels()));
+        Put("network", "plain", NetworkFile(false));
+        Put("network", "adam", NetworkFile(true));
+    }
+}
