@@ -42,4 +42,17 @@ Describe 'Non-finite networks' {
         $err.FullyQualifiedErrorId | Should -Match '^NetworkOutputNotFinite,'
         $err.CategoryInfo.Category | Should -Be 'InvalidResult'
     }
+
+    It 'Get-Classification reports outputs that are not finite instead of NaN scores, per image' {
+        $set = New-SyntheticSet -Count 3
+        $net = New-Network 16, 8, 3 -Seed 1
+        $poisoned = Import-Network (New-PoisonedFile $net (Join-Path $TestDrive 'poison3.safetensors'))
+        $errors = $null
+        $out = $set | Get-Classification -Network $poisoned -ErrorVariable errors -ErrorAction SilentlyContinue
+        @($out).Count | Should -Be 0
+        $errors.Count | Should -Be 3
+        $errors[0].FullyQualifiedErrorId | Should -Be 'NetworkOutputNotFinite,MnistTools.Commands.GetClassificationCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'InvalidResult'
+        $errors[0].TargetObject.Index | Should -Be 0
+    }
 }

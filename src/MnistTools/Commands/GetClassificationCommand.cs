@@ -198,6 +198,15 @@ public sealed class GetClassificationCommand : PSCmdlet
     private void Emit(int index, int? label, int row, MnistImage? image)
     {
         float[] scores = _outputs.AsSpan(row * Network.OutputSize, Network.OutputSize).ToArray();
+        foreach (float score in scores)
+        {
+            if (float.IsFinite(score)) continue;
+            // A network with overflowing or NaN weights (e.g. a hand-edited file): say so, never emit NaN scores.
+            WriteError(ErrorRecords.From(new MnistToolsException(Evaluator.NotFiniteErrorId, FailureKind.InvalidResult,
+                $"The network's output for image {index} is not finite (NaN or infinite): its weights are unusable. Retrain it or import another file.",
+                image is null ? index : image)));
+            return;
+        }
         int predicted = 0; // first index of the maximum, as TensorPrimitives.IndexOfMax (kept out of this assembly's references)
         for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[predicted]) predicted = k;
         WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
