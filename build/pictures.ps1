@@ -52,17 +52,19 @@ $test | Get-Classification -Network $adam | Where-Object { -not $_.IsCorrect } |
 
 # 6. Your own handwriting: a thick-stroked "4" drawn dark on light in a large off-centre picture, then what the
 #    network sees after ConvertTo-MnistImage.
-Add-Type -Path (Join-Path (Split-Path $ModulePath) 'MnistTools.Imaging.dll')
-[MnistTools.Imaging.GraphicsLibrary]::EnsureAvailable()
-$bitmap = [SkiaSharp.SKBitmap]::new(240, 180)
-$canvas = [SkiaSharp.SKCanvas]::new($bitmap)
-$canvas.Clear([SkiaSharp.SKColor]::new(245, 242, 235))
-$pen = [SkiaSharp.SKPaint]::new()
-$pen.Color = [SkiaSharp.SKColor]::new(30, 30, 60); $pen.StrokeWidth = 11; $pen.IsAntialias = $true
-$pen.Style = [SkiaSharp.SKPaintStyle]::Stroke; $pen.StrokeCap = [SkiaSharp.SKStrokeCap]::Round
+# The module keeps SkiaSharp in its own load context; reach that copy rather than load a second one.
+function Get-SkiaType([string] $Name) { [MnistTools.Loader.Dependencies]::GetType('SkiaSharp', "SkiaSharp.$Name") }
+[MnistTools.Loader.Dependencies]::GetType('MnistTools.Imaging', 'MnistTools.Imaging.GraphicsLibrary')::EnsureAvailable()
+$SKColor = Get-SkiaType SKColor
+$bitmap = (Get-SkiaType SKBitmap)::new(240, 180)
+$canvas = (Get-SkiaType SKCanvas)::new($bitmap)
+$canvas.Clear($SKColor::new(245, 242, 235))
+$pen = (Get-SkiaType SKPaint)::new()
+$pen.Color = $SKColor::new(30, 30, 60); $pen.StrokeWidth = 11; $pen.IsAntialias = $true
+$pen.Style = 'Stroke'; $pen.StrokeCap = 'Round'
 $canvas.DrawLine(120, 30, 95, 105, $pen); $canvas.DrawLine(95, 105, 160, 105, $pen); $canvas.DrawLine(145, 50, 140, 160, $pen)
 $canvas.Dispose()
-[System.IO.File]::WriteAllBytes("$OutFolder/my-digit.png", [SkiaSharp.SKImage]::FromBitmap($bitmap).Encode([SkiaSharp.SKEncodedImageFormat]::Png, 100).ToArray())
+[System.IO.File]::WriteAllBytes("$OutFolder/my-digit.png", (Get-SkiaType SKImage)::FromBitmap($bitmap).Encode('Png', 100).ToArray())
 $mine = ConvertTo-MnistImage -LiteralPath "$OutFolder/my-digit.png"
 $mine | Export-MnistImage -Path "$OutFolder/my-digit-28x28.png" -Scale 4 -Force
 $verdict = $mine | Get-Classification -Network $adam
