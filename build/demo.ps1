@@ -76,4 +76,4 @@ Write-Host ("Test accuracy {0:P2} after {1} epochs ({2:F1} s of training). Learn
 # Pictures (issue 8): the PNGs that README.md and docs/pictures.md show, redrawn into docs/images.
 # =====================================================================================================
 Write-Host '== Pictures ==' -ForegroundColor Cyan
-& (Join-Path $PSScriptRoot 'pictures.ps1') -ModulePath $ModulePath
+& (Join-Path $PSScriptRoot 'pictures.ps1') -ModulePath $ModulePath | Format-List TestAccuracy, MyDigit, Pictures | Out-Host
