@@ -156,6 +156,7 @@ function Invoke-Test {
     if (Test-Path $ResultsDir) { Remove-Item -Recurse -Force $ResultsDir }
     New-Item -ItemType Directory -Force -Path $ResultsDir | Out-Null
     if (-not $env:MNIST_DATA) { Write-Warning 'MNIST_DATA is not set: tests that need the real data set will fail. Point it at a folder holding the four MNIST .gz files.' }
+    if (-not $env:FASHION_MNIST_DATA) { Write-Warning 'FASHION_MNIST_DATA is not set: the help examples that read Fashion-MNIST look in ./data/fashion-mnist.' }
 
     $failures = @()
     $passed = 0; $failed = 0; $skipped = 0

@@ -19,82 +19,18 @@ public enum NetworkExportFormat
 /// <example><code>$net | Export-Network -Path ./digits.onnx -Format Onnx</code></example>
 [Cmdlet(VerbsData.Export, "Network", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportNetworkCommand : PSCmdlet
+public sealed class ExportNetworkCommand : NetworkFileCommand
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-
-    /// <summary>Error id: the target exists and -Force was not given.</summary>
-    public const string FileExistsId = OutputFile.ExistsId;
-
-    private readonly CancellationTokenSource _stop = new();
-
-    /// <summary>The network to export.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public Network? Network { get; set; }
-
-    /// <summary>The file to write (conventionally *.onnx).</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
-    [ValidateNotNullOrEmpty]
-    public string? Path { get; set; }
-
-    /// <summary>The file to write, taken exactly as written (no wildcards).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
-    [ValidateNotNullOrEmpty]
-    public string? LiteralPath { get; set; }
-
     /// <summary>The file format (only Onnx for now).</summary>
     [Parameter]
     public NetworkExportFormat Format { get; set; } = NetworkExportFormat.Onnx;
 
-    /// <summary>Overwrite an existing file.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
+    protected override string Action => $"Export network {Network!.Description} as {Format} (opset {OnnxExporter.OpsetVersion})";
 
-    /// <summary>Write the exported file's FileInfo.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
+    protected override string Done => "exported";
 
-    protected override void ProcessRecord()
-    {
-        string target;
-        try
-        {
-            target = OutputFile.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath! : Path!, ParameterSetName == LiteralPathSet);
-        }
-        catch (MnistToolsException e)
-        {
-            WriteError(ErrorRecords.From(e));
-            return;
-        }
+    protected override string Detail => $" as ONNX opset {OnnxExporter.OpsetVersion}";
 
-        if (File.Exists(target) && !Force)
-        {
-            WriteError(OutputFile.Exists(target));
-            return;
-        }
-        if (!ShouldProcess(target, $"Export network {Network!.Description} as {Format} (opset {OnnxExporter.OpsetVersion})"))
-            return;
-
-        try
-        {
-            Network!.CheckNotTrainedElsewhere("exported");
-            OnnxExporter.Write(target, Network!, overwrite: Force, _stop.Token);
-            WriteVerbose($"Exported {Network!.Description} to '{target}' as ONNX opset {OnnxExporter.OpsetVersion} ({new FileInfo(target).Length:N0} bytes).");
-            if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { target }, force: true, literalPath: true), enumerateCollection: true);
-        }
-        catch (MnistToolsException e)
-        {
-            WriteError(OutputFile.WriteFailure(e));
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    protected override void StopProcessing() => _stop.Cancel();
-
-    protected override void EndProcessing() => _stop.Dispose();
+    protected override void Write(string target, bool overwrite, CancellationToken cancellationToken) =>
+        OnnxExporter.Write(target, Network!, overwrite, cancellationToken);
 }

@@ -15,86 +15,20 @@ namespace MnistTools.Commands;
 /// <example><code>$net | Save-Network -Path ./digits.safetensors -Metadata @{ TestAccuracy = 0.9731 }</code></example>
 [Cmdlet(VerbsData.Save, "Network", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(FileInfo))]
-public sealed class SaveNetworkCommand : PSCmdlet
+public sealed class SaveNetworkCommand : NetworkFileCommand
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-
-    /// <summary>Error id: the target exists and -Force was not given.</summary>
-    public const string FileExistsId = OutputFile.ExistsId;
-
-    private readonly CancellationTokenSource _stop = new();
-
-    /// <summary>The network to save.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public Network? Network { get; set; }
-
-    /// <summary>The file to write (conventionally *.safetensors).</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
-    [ValidateNotNullOrEmpty]
-    public string? Path { get; set; }
-
-    /// <summary>The file to write, taken exactly as written (no wildcards).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
-    [ValidateNotNullOrEmpty]
-    public string? LiteralPath { get; set; }
-
-    /// <summary>Overwrite an existing file.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
+    private Dictionary<string, string> _metadata = new();
 
     /// <summary>Extra notes stored in the file (data set, test accuracy...); they join the network's own Metadata.</summary>
     [Parameter]
     public IDictionary? Metadata { get; set; }
 
-    /// <summary>Write the saved file's FileInfo.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
+    protected override string Action => $"Save network {Network!.Description}";
 
-    protected override void ProcessRecord()
-    {
-        string target;
-        Dictionary<string, string> metadata;
-        try
-        {
-            target = OutputFile.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath! : Path!, ParameterSetName == LiteralPathSet);
-            metadata = OutputFile.ToMetadata(Metadata);
-        }
-        catch (MnistToolsException e)
-        {
-            WriteError(ErrorRecords.From(e));
-            return;
-        }
+    protected override string Done => "saved";
 
-        if (File.Exists(target) && !Force)
-        {
-            WriteError(OutputFile.Exists(target));
-            return;
-        }
-        if (!ShouldProcess(target, $"Save network {Network!.Description}"))
-            return;
+    protected override void Prepare() => _metadata = OutputFile.ToMetadata(Metadata);
 
-        try
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            Network!.CheckNotTrainedElsewhere("saved");
-            NetworkPersistence.Save(Network!, target, overwrite: Force, metadata, _stop.Token);
-            WriteVerbose($"Saved {Network!.Description} to '{target}' ({new FileInfo(target).Length:N0} bytes) in {clock.Elapsed.TotalMilliseconds:F0} ms.");
-            if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { target }, force: true, literalPath: true), enumerateCollection: true);
-        }
-        catch (MnistToolsException e)
-        {
-            WriteError(OutputFile.WriteFailure(e));
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C: the previous file (if any) is intact and no temporary file is left.
-        }
-    }
-
-    protected override void StopProcessing() => _stop.Cancel();
-
-    protected override void EndProcessing() => _stop.Dispose();
+    protected override void Write(string target, bool overwrite, CancellationToken cancellationToken) =>
+        NetworkPersistence.Save(Network!, target, overwrite, _metadata, cancellationToken);
 }
