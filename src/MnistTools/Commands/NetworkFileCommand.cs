@@ -7,11 +7,8 @@ namespace MnistTools.Commands;
 /// -Force, -PassThru, ShouldProcess, an atomic write that Ctrl+C cancels, and the same errors (NetworkFileExists
 /// without -Force; write failures as WriteError). A subclass says what it writes and how.
 /// </summary>
-public abstract class NetworkFileCommand : PSCmdlet
+public abstract class NetworkFileCommand : OutputFileCommand
 {
-    protected const string PathSet = "Path";
-    protected const string LiteralPathSet = "LiteralPath";
-
     /// <summary>Error id: the target exists and -Force was not given.</summary>
     public const string FileExistsId = OutputFile.ExistsId;
 
@@ -21,25 +18,6 @@ public abstract class NetworkFileCommand : PSCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public Network? Network { get; set; }
-
-    /// <summary>The file to write.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
-    [ValidateNotNullOrEmpty]
-    public string? Path { get; set; }
-
-    /// <summary>The file to write, taken exactly as written (no wildcards).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
-    [Alias("PSPath", "LP")]
-    [ValidateNotNullOrEmpty]
-    public string? LiteralPath { get; set; }
-
-    /// <summary>Overwrite an existing file.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
-    /// <summary>Write the written file's FileInfo.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
 
     /// <summary>The ShouldProcess action, e.g. "Save network 784-128-10 ...".</summary>
     protected abstract string Action { get; }
@@ -63,7 +41,7 @@ public abstract class NetworkFileCommand : PSCmdlet
         string target;
         try
         {
-            target = OutputFile.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath! : Path!, ParameterSetName == LiteralPathSet);
+            target = OutputFile.Resolve(this, RequestedPath.Path, RequestedPath.Literal);
             Prepare();
         }
         catch (MnistToolsException e)
@@ -86,7 +64,7 @@ public abstract class NetworkFileCommand : PSCmdlet
             Network!.CheckNotTrainedElsewhere(Done);
             Write(target, Force, _stop.Token);
             WriteVerbose($"{char.ToUpperInvariant(Done[0])}{Done[1..]} {Network!.Description} to '{target}'{Detail} ({new FileInfo(target).Length:N0} bytes) in {clock.Elapsed.TotalMilliseconds:F0} ms.");
-            if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { target }, force: true, literalPath: true), enumerateCollection: true);
+            WritePassThru(target);
         }
         catch (MnistToolsException e)
         {

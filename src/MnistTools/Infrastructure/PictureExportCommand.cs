@@ -7,30 +7,8 @@ namespace MnistTools.Commands;
 /// What every Export-* picture cmdlet shares: the output path (-Path / -LiteralPath), -Force, -PassThru,
 /// ShouldProcess, the graphics-library check, and the atomic write.
 /// </summary>
-public abstract class PictureExportCommand : PSCmdlet
+public abstract class PictureExportCommand : OutputFileCommand
 {
-    protected const string PathSet = "Path";
-    protected const string LiteralPathSet = "LiteralPath";
-
-    /// <summary>The PNG file to write.</summary>
-    [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    public string? Path { get; set; }
-
-    /// <summary>Like -Path, taken exactly as written.</summary>
-    [Parameter(ParameterSetName = LiteralPathSet, Mandatory = true)]
-    [Alias("PSPath", "LP")]
-    [ValidateNotNullOrEmpty]
-    public string? LiteralPath { get; set; }
-
-    /// <summary>Overwrite an existing file.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
-    /// <summary>Emit the written file (FileInfo).</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
-
     /// <summary>Whether the picture has text (captions, axes), so a missing font deserves a warning.</summary>
     protected virtual bool DrawsText => true;
 
@@ -44,7 +22,7 @@ public abstract class PictureExportCommand : PSCmdlet
             WriteWarning("No font is installed, so labels and axis text will be missing from the picture (on Linux, install a font package such as fonts-dejavu-core).");
         try
         {
-            OutputPath = PathResolver.ResolveForWrite(this, ParameterSetName == LiteralPathSet ? LiteralPath! : Path!);
+            OutputPath = PathResolver.ResolveForWrite(this, RequestedPath.Path);
         }
         catch (MnistToolsException e)
         {
@@ -74,6 +52,6 @@ public abstract class PictureExportCommand : PSCmdlet
         {
             ThrowTerminatingError(GraphicsGuard.FromNativeFailure(e));
         }
-        if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { OutputPath }, force: true, literalPath: true), enumerateCollection: true);
+        WritePassThru(OutputPath);
     }
 }
