@@ -22,5 +22,12 @@ public sealed record GemmShape(string Name, int M, int N, int K, bool TransposeA
         new("dW=dZt.X 20x784x100", 20, 784, 100, true, false),
         new("Z=X.Wt 100x16x20", 100, 16, 20, false, true),
         new("Z=X.Wt 100x10x16", 100, 10, 16, false, true),
+        // Half batches: each of the two training lanes multiplies its half of the rows.
+        new("Z=X.Wt 32x128x784", 32, 128, 784, false, true),
+        new("dW=dZt.X 128x784x32", 128, 784, 32, true, false),
+        new("Z=X.Wt 32x800x784", 32, 800, 784, false, true),
+        new("dW=dZt.X 800x784x32", 800, 784, 32, true, false),
+        new("Z=X.Wt 50x20x784", 50, 20, 784, false, true),
+        new("dW=dZt.X 20x784x50", 20, 784, 50, true, false),
     ];
 }

@@ -40,29 +40,21 @@ public static class Gemm
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
         fixed (float* pa = a, pb = b, pc = c)
         {
-            int? forced = GemmSettings.ForcedThreads;
-            bool wantTwo = forced is null
-                ? (long)m * n * k >= ParallelThreshold && Environment.ProcessorCount > 1
-                : forced == 2;
             // Cut C along its longer side into 2-4 chunks of whole vectors (16 columns) or A panels (24 rows).
             bool splitColumns = n >= m;
             int extent = splitColumns ? n : m, unit = splitColumns ? 16 : 24;
             int chunks = Math.Clamp(extent / 192, 2, 4);
             int chunkSize = Math.Max(unit, (extent / chunks + unit - 1) / unit * unit);
             chunks = (extent + chunkSize - 1) / chunkSize;
-            if (wantTwo && chunks >= 2 && (forced == 2 || GemmWorker.IsWorthTrying()) && GemmWorker.TryAcquire(wait: forced == 2))
+            if (chunks >= 2 && ParallelWorker.ShouldTry(large: (long)m * n * k >= ParallelThreshold))
             {
-                try
-                {
-                    GemmWorker.Run(new GemmWorker.Job
-                    {
-                        Path = path, A = pa, B = pb, C = pc, Lda = lda, Ldb = ldb, M = m, N = n, K = k,
-                        TransposeA = transposeA, TransposeB = transposeB, Accumulate = accumulate,
-                        SplitColumns = splitColumns, ChunkSize = chunkSize, Chunks = chunks, Direct = direct,
-                    });
-                    LastThreadCount = 2;
-                }
-                finally { GemmWorker.Release(); }
+                GemmJob job = GemmJob.ForCurrentThread();
+                job.Path = path; job.A = pa; job.B = pb; job.C = pc; job.Lda = lda; job.Ldb = ldb; job.M = m; job.N = n; job.K = k;
+                job.TransposeA = transposeA; job.TransposeB = transposeB; job.Accumulate = accumulate;
+                job.SplitColumns = splitColumns; job.ChunkSize = chunkSize; job.Direct = direct;
+                job.SetChunks(chunks);
+                if (ParallelWorker.Run(job, useWorker: true)) LastThreadCount = 2;
+                job.A = job.B = job.C = null;
                 return;
             }
             if (direct) GemmDirect.Run(pa, pb, pc, n, m, n, k, accumulate);

@@ -1,25 +1,43 @@
 using System.Numerics.Tensors;
+using MnistTools.Numerics;
 
 namespace MnistTools.Training;
 
-/// <summary>Loss, accuracy and confusion matrix of a network on a data set, in batches of <see cref="Workspace.InferenceBatch"/>.</summary>
+/// <summary>
+/// Loss, accuracy and confusion matrix of a network on a data set, in chunks of <see cref="Workspace.InferenceBatch"/>
+/// images shared between the two cores (<see cref="ParallelWorker"/>): each thread forwards whole chunks in its own
+/// workspace and counts into its own confusion matrix; each chunk's loss lands in its own slot and the slots are summed
+/// in chunk order, so the result has the same bits whichever thread ran which chunk.
+/// </summary>
 public sealed class Evaluator
 {
     public const string NotFiniteErrorId = "NetworkOutputNotFinite";
 
+    /// <summary>Chunks per job: progress is reported and cancellation honoured between jobs.</summary>
+    private const int ChunksPerJob = 16;
+
     private readonly Network _network;
-    private readonly Workspace _workspace;
+    private readonly Workspace[] _workspaces = new Workspace[2];
+    private readonly int[][] _confusion = new int[2][];
+
+    private MnistDataSet? _data;
+    private double[] _chunkLoss = Array.Empty<double>();
+    private int _firstChunk;
+    private CancellationToken _cancellation;
+    private readonly ChunkJob _job;
 
     public Evaluator(Network network)
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
-        _workspace = new Workspace(network.Layout, Workspace.InferenceBatch, training: false);
+        int classes = network.OutputSize;
+        for (int thread = 0; thread < 2; thread++) _confusion[thread] = new int[classes * classes];
+        _job = new ChunkJob(this);
     }
 
     public Network Network => _network;
 
     /// <summary>Evaluates <paramref name="data"/>; the network must fit it (<see cref="DataCompatibility.Check"/>).</summary>
-    /// <param name="progress">Called after every batch on the calling thread with (images done, images in all).</param>
+    /// <param name="progress">Called on the calling thread with (images done, images in all) after every few thousand images.</param>
     /// <exception cref="MnistToolsException">NetworkOutputNotFinite (InvalidResult) when the loss is NaN or infinite: a
     /// result is never returned with a NaN in it.</exception>
     public TestResult Evaluate(MnistDataSet data, CancellationToken cancellationToken = default, Action<int, int>? progress = null)
@@ -27,24 +45,63 @@ public sealed class Evaluator
         DataCompatibility.Check(_network, data);
         _network.CheckNotTrainedElsewhere("evaluated");
         int classes = _network.OutputSize;
-        var confusion = new int[classes, classes];
-        double lossSum = 0;
-        for (int start = 0; start < data.Count; start += _workspace.MaxBatch)
+        int batch = Workspace.InferenceBatch, chunks = (data.Count + batch - 1) / batch;
+        foreach (int[] counts in _confusion) Array.Clear(counts);
+        _chunkLoss = chunks <= _chunkLoss.Length ? _chunkLoss : new double[chunks];
+        _data = data;
+        _cancellation = cancellationToken;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int rows = Math.Min(_workspace.MaxBatch, data.Count - start);
-            _workspace.LoadRange(data, start, rows);
-            Propagation.Forward(_network, _workspace.Input, rows, _workspace);
-            lossSum += Propagation.Loss(_network, rows, _workspace);
-            Span<float> output = _workspace.Output(rows);
-            for (int r = 0; r < rows; r++)
-                confusion[_workspace.Labels[r], TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes))]++;
-            progress?.Invoke(start + rows, data.Count);
+            for (_firstChunk = 0; _firstChunk < chunks; _firstChunk += ChunksPerJob)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int jobChunks = Math.Min(ChunksPerJob, chunks - _firstChunk);
+                _job.SetChunks(jobChunks);
+                long work = (long)Math.Min(data.Count - _firstChunk * batch, jobChunks * batch) * _network.ParameterCount;
+                ParallelWorker.Run(_job, ParallelWorker.ShouldTry(work >= Gemm.ParallelThreshold));
+                cancellationToken.ThrowIfCancellationRequested();
+                progress?.Invoke(Math.Min(data.Count, (_firstChunk + jobChunks) * batch), data.Count);
+            }
         }
+        finally
+        {
+            _data = null;
+        }
+
+        double lossSum = 0;
+        for (int chunk = 0; chunk < chunks; chunk++) lossSum += _chunkLoss[chunk];
+        var confusion = new int[classes, classes];
+        for (int actual = 0; actual < classes; actual++)
+            for (int predicted = 0; predicted < classes; predicted++)
+                confusion[actual, predicted] = _confusion[0][actual * classes + predicted] + _confusion[1][actual * classes + predicted];
         if (!double.IsFinite(lossSum))
             throw new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidResult,
                 $"The network's outputs on '{data.Name}' are not finite (the loss is {lossSum}): its weights overflow on these inputs. " +
                 "Retrain it with a lower learning rate, or load a saved copy.", "Network");
         return new TestResult(data.Name, data.Count == 0 ? 0 : lossSum / data.Count, confusion);
+    }
+
+    private sealed class ChunkJob(Evaluator evaluator) : ParallelJob
+    {
+        public void SetChunks(int chunks) => Chunks = chunks;
+        public override void RunChunk(int chunk, int thread) => evaluator.RunChunk(chunk, thread);
+    }
+
+    /// <summary>Forwards images [chunk·256, ...) of the current job in this thread's workspace.</summary>
+    private void RunChunk(int chunk, int thread)
+    {
+        if (_cancellation.IsCancellationRequested) return;
+        MnistDataSet data = _data!;
+        Workspace workspace = _workspaces[thread] ??= new Workspace(_network.Layout, Workspace.InferenceBatch, training: false);
+        int index = _firstChunk + chunk, start = index * workspace.MaxBatch;
+        int rows = Math.Min(workspace.MaxBatch, data.Count - start);
+        workspace.LoadRange(data, start, rows);
+        Propagation.Forward(_network, workspace.Input, rows, workspace);
+        _chunkLoss[index] = Propagation.Loss(_network, rows, workspace);
+        int classes = _network.OutputSize;
+        int[] confusion = _confusion[thread];
+        Span<float> output = workspace.Output(rows);
+        for (int r = 0; r < rows; r++)
+            confusion[workspace.Labels[r] * classes + TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes))]++;
     }
 }

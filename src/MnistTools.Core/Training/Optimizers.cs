@@ -1,15 +1,20 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace MnistTools.Training;
 
 /// <summary>
 /// Parameter updates over the flat buffer, θ = parameters, g = gradient of the batch-mean loss, η = learning rate.
+///   g = g₀ + g₁ when the batch was split into two lanes (each lane's gradient already carries the factor 1/B).
 ///   L2 (weights only, never biases): g_W ← g_W + λ·W, i.e. the loss gains ½λ‖W‖² per batch (coupled L2, also for Adam).
 ///   Sgd:      θ ← θ − η·g
 ///   Momentum: v ← μ·v + g;  θ ← θ − η·v                                  (PyTorch's convention)
 ///   Adam:     t ← t + 1;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
 ///             θ ← θ − (η / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + ε)   (Kingma and Ba, bias-corrected)
+/// One fused pass per element (sum the lanes, L2, update, health check), so the optimizer reads each buffer once.
+/// An update is <see cref="Begin"/> (the step counter and Adam's corrections, once) followed by
+/// <see cref="UpdateRange"/> over any split of [0, ParameterCount): every element is computed the same way in the
+/// vector body and the scalar tail, so the split (one thread or two) never changes a bit.
 /// Denormals: in the momentum and Adam buffers every entry whose magnitude falls below <see cref="FlushThreshold"/> is set
 /// to exactly 0 after each update. Weights that never get a gradient (first-layer weights of always-blank border
 /// pixels) otherwise decay geometrically (0.9^t) through the subnormal range, and g² of tiny gradients lands there
@@ -22,69 +27,167 @@ public static class Optimizers
     /// <summary>Buffer entries with |x| below this become 0.</summary>
     public const float FlushThreshold = 1e-30f;
 
-    /// <summary>Applies one update of <paramref name="state"/>.Kind in place; <paramref name="gradients"/> is modified (L2 is added).</summary>
-    public static void Step(OptimizerState state, ParameterLayout layout, Span<float> parameters, Span<float> gradients,
+    /// <summary>The per-update scalars, fixed before any range is updated.</summary>
+    internal readonly record struct StepScalars(float LearningRate, float L2, float StepSize, float RootCorrection);
+
+    /// <summary>Applies one update of <paramref name="state"/>.Kind in place.</summary>
+    /// <returns>False when an updated parameter is NaN, infinite or beyond <see cref="FiniteCheck.MaxParameterMagnitude"/>.</returns>
+    public static bool Step(OptimizerState state, ParameterLayout layout, Span<float> parameters, ReadOnlySpan<float> gradients,
         float learningRate, float l2)
     {
-        if (l2 != 0f)
-            for (int l = 0; l < layout.LayerCount; l++)
-            {
-                Span<float> gw = layout.Weights(gradients, l);
-                TensorPrimitives.MultiplyAdd(layout.Weights(parameters, l), l2, gw, gw);
-            }
-        state.Step++;
-        switch (state.Kind)
-        {
-            case Optimizer.Sgd:
-                TensorPrimitives.MultiplyAdd(gradients, -learningRate, parameters, parameters);
-                break;
-            case Optimizer.Momentum:
-                MomentumStep(parameters, gradients, state.Velocity!, state.Momentum, learningRate);
-                break;
-            case Optimizer.Adam:
-                double correction1 = 1 - Math.Pow(state.Beta1, state.Step);
-                double correction2 = 1 - Math.Pow(state.Beta2, state.Step);
-                AdamStep(parameters, gradients, state.FirstMoment!, state.SecondMoment!, state.Beta1, state.Beta2, state.Epsilon,
-                    (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)));
-                break;
-            default: throw new ArgumentOutOfRangeException(nameof(state));
-        }
+        StepScalars scalars = Begin(state, learningRate, l2);
+        return UpdateRange(state, layout, parameters, gradients, ReadOnlySpan<float>.Empty, 0, parameters.Length, scalars);
     }
 
-    /// <summary>v ← flush(μ·v + g); θ ← θ − η·v. Vector body and scalar tail do the same float operations in the same order.</summary>
-    internal static void MomentumStep(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> velocity, float momentum, float learningRate)
+    /// <summary>Counts the step and works out its scalars (Adam's bias corrections).</summary>
+    internal static StepScalars Begin(OptimizerState state, float learningRate, float l2)
+    {
+        state.Step++;
+        if (state.Kind != Optimizer.Adam) return new StepScalars(learningRate, l2, learningRate, 1f);
+        double correction1 = 1 - Math.Pow(state.Beta1, state.Step);
+        double correction2 = 1 - Math.Pow(state.Beta2, state.Step);
+        return new StepScalars(learningRate, l2, (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)));
+    }
+
+    /// <summary>
+    /// Updates parameters [<paramref name="start"/>, <paramref name="end"/>) with g = <paramref name="gradients"/>
+    /// (+ <paramref name="secondGradients"/> when not empty); the gradient buffers are only read.
+    /// </summary>
+    /// <returns>False when an updated parameter in the range is NaN, infinite or beyond <see cref="FiniteCheck.MaxParameterMagnitude"/>.</returns>
+    internal static bool UpdateRange(OptimizerState state, ParameterLayout layout, Span<float> parameters, ReadOnlySpan<float> gradients,
+        ReadOnlySpan<float> secondGradients, int start, int end, in StepScalars scalars)
+    {
+        bool sane = true;
+        // Walk the layers' weight and bias slices that meet the range: L2 applies to weights only.
+        for (int l = 0; l < layout.LayerCount && start < end; l++)
+        {
+            int weights = layout.WeightOffset(l), biases = layout.BiasOffset(l), next = biases + layout.LayerSizes[l + 1];
+            sane &= Update(state, parameters, gradients, secondGradients, Math.Max(start, weights), Math.Min(end, biases), scalars, scalars.L2);
+            sane &= Update(state, parameters, gradients, secondGradients, Math.Max(start, biases), Math.Min(end, next), scalars, 0f);
+        }
+        return sane;
+    }
+
+    private static bool Update(OptimizerState state, Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients,
+        int start, int end, in StepScalars scalars, float l2)
+    {
+        if (start >= end) return true;
+        int length = end - start;
+        Span<float> theta = parameters.Slice(start, length);
+        ReadOnlySpan<float> g = gradients.Slice(start, length);
+        ReadOnlySpan<float> g2 = secondGradients.IsEmpty ? ReadOnlySpan<float>.Empty : secondGradients.Slice(start, length);
+        return state.Kind switch
+        {
+            Optimizer.Sgd => SgdStep(theta, g, g2, l2, scalars.LearningRate),
+            Optimizer.Momentum => MomentumStep(theta, g, g2, l2, state.Velocity.AsSpan(start, length), state.Momentum, scalars.LearningRate),
+            Optimizer.Adam => AdamStep(theta, g, g2, l2, state.FirstMoment.AsSpan(start, length), state.SecondMoment.AsSpan(start, length),
+                state.Beta1, state.Beta2, state.Epsilon, scalars.StepSize, scalars.RootCorrection),
+            _ => throw new ArgumentOutOfRangeException(nameof(state)),
+        };
+    }
+
+    /// <summary>g = g₀ (+ g₁) (+ λ·θ), in this order, in both the vector body and the scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Gradient(ReadOnlySpan<float> g, ReadOnlySpan<float> g2, bool two, Vector<float> lambda, Vector<float> theta, int i)
+    {
+        var sum = new Vector<float>(g.Slice(i));
+        if (two) sum += new Vector<float>(g2.Slice(i));
+        return sum + lambda * theta;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Gradient(ReadOnlySpan<float> g, ReadOnlySpan<float> g2, bool two, float lambda, float theta, int i)
+    {
+        float sum = g[i];
+        if (two) sum += g2[i];
+        return sum + lambda * theta;
+    }
+
+    /// <summary>Lanes of <paramref name="theta"/> that are NaN, ±∞ or beyond the sane bound.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<int> Insane(Vector<float> theta) =>
+        Vector.AsVectorInt32(Vector.GreaterThan(Vector.Abs(theta), new Vector<float>(FiniteCheck.MaxParameterMagnitude)))
+        | ~Vector.Equals(theta, theta);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Insane(float theta) => !(MathF.Abs(theta) <= FiniteCheck.MaxParameterMagnitude);
+
+    /// <summary>θ ← θ − η·g.</summary>
+    internal static bool SgdStep(Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients, float l2, float learningRate)
     {
         int n = parameters.Length, i = 0;
+        bool two = !secondGradients.IsEmpty, bad = false;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var eta = new Vector<float>(learningRate);
+            var lambda = new Vector<float>(l2);
+            Vector<int> insane = Vector<int>.Zero;
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var theta = new Vector<float>(parameters.Slice(i));
+                theta -= eta * Gradient(gradients, secondGradients, two, lambda, theta, i);
+                theta.CopyTo(parameters.Slice(i));
+                insane |= Insane(theta);
+            }
+            bad = insane != Vector<int>.Zero;
+        }
+        for (; i < n; i++)
+        {
+            float theta = parameters[i];
+            theta -= learningRate * Gradient(gradients, secondGradients, two, l2, theta, i);
+            parameters[i] = theta;
+            bad |= Insane(theta);
+        }
+        return !bad;
+    }
+
+    /// <summary>v ← flush(μ·v + g); θ ← θ − η·v.</summary>
+    internal static bool MomentumStep(Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients, float l2,
+        Span<float> velocity, float momentum, float learningRate)
+    {
+        int n = parameters.Length, i = 0;
+        bool two = !secondGradients.IsEmpty, bad = false;
         if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
         {
             var mu = new Vector<float>(momentum);
             var eta = new Vector<float>(learningRate);
+            var lambda = new Vector<float>(l2);
             var threshold = new Vector<float>(FlushThreshold);
+            Vector<int> insane = Vector<int>.Zero;
             for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var v = mu * new Vector<float>(velocity.Slice(i)) + new Vector<float>(gradients.Slice(i));
+                var theta = new Vector<float>(parameters.Slice(i));
+                var v = mu * new Vector<float>(velocity.Slice(i)) + Gradient(gradients, secondGradients, two, lambda, theta, i);
                 v = Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(v), threshold), Vector<float>.Zero, v);
                 v.CopyTo(velocity.Slice(i));
-                (new Vector<float>(parameters.Slice(i)) - eta * v).CopyTo(parameters.Slice(i));
+                theta -= eta * v;
+                theta.CopyTo(parameters.Slice(i));
+                insane |= Insane(theta);
             }
+            bad = insane != Vector<int>.Zero;
         }
         for (; i < n; i++)
         {
-            float v = momentum * velocity[i] + gradients[i];
+            float theta = parameters[i];
+            float v = momentum * velocity[i] + Gradient(gradients, secondGradients, two, l2, theta, i);
             if (MathF.Abs(v) < FlushThreshold) v = 0f;
             velocity[i] = v;
-            parameters[i] -= learningRate * v;
+            theta -= learningRate * v;
+            parameters[i] = theta;
+            bad |= Insane(theta);
         }
+        return !bad;
     }
 
     /// <summary>
     /// m ← flush(β1·m + (1−β1)·g); v ← flush(β2·v + (1−β2)·g·g); θ ← θ − stepSize · m / (sqrt(v)·rootCorrection + ε),
     /// with stepSize = η/(1−β1^t) and rootCorrection = 1/sqrt(1−β2^t).
     /// </summary>
-    internal static void AdamStep(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> firstMoment, Span<float> secondMoment,
-        float beta1, float beta2, float epsilon, float stepSize, float rootCorrection)
+    internal static bool AdamStep(Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients, float l2,
+        Span<float> firstMoment, Span<float> secondMoment, float beta1, float beta2, float epsilon, float stepSize, float rootCorrection)
     {
         int n = parameters.Length, i = 0;
+        bool two = !secondGradients.IsEmpty, bad = false;
         float oneMinusBeta1 = 1f - beta1, oneMinusBeta2 = 1f - beta2;
         if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
         {
@@ -95,10 +198,13 @@ public static class Optimizers
             var eps = new Vector<float>(epsilon);
             var step = new Vector<float>(stepSize);
             var root = new Vector<float>(rootCorrection);
+            var lambda = new Vector<float>(l2);
             var threshold = new Vector<float>(FlushThreshold);
+            Vector<int> insane = Vector<int>.Zero;
             for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var g = new Vector<float>(gradients.Slice(i));
+                var theta = new Vector<float>(parameters.Slice(i));
+                var g = Gradient(gradients, secondGradients, two, lambda, theta, i);
                 var m = b1 * new Vector<float>(firstMoment.Slice(i)) + c1 * g;
                 var v = b2 * new Vector<float>(secondMoment.Slice(i)) + c2 * (g * g);
                 m = Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(m), threshold), Vector<float>.Zero, m);
@@ -106,12 +212,16 @@ public static class Optimizers
                 m.CopyTo(firstMoment.Slice(i));
                 v.CopyTo(secondMoment.Slice(i));
                 var denominator = Vector.SquareRoot(v) * root + eps;
-                (new Vector<float>(parameters.Slice(i)) - step * (m / denominator)).CopyTo(parameters.Slice(i));
+                theta -= step * (m / denominator);
+                theta.CopyTo(parameters.Slice(i));
+                insane |= Insane(theta);
             }
+            bad = insane != Vector<int>.Zero;
         }
         for (; i < n; i++)
         {
-            float g = gradients[i];
+            float theta = parameters[i];
+            float g = Gradient(gradients, secondGradients, two, l2, theta, i);
             float m = beta1 * firstMoment[i] + oneMinusBeta1 * g;
             float v = beta2 * secondMoment[i] + oneMinusBeta2 * (g * g);
             if (MathF.Abs(m) < FlushThreshold) m = 0f;
@@ -119,7 +229,10 @@ public static class Optimizers
             firstMoment[i] = m;
             secondMoment[i] = v;
             float denominator = MathF.Sqrt(v) * rootCorrection + epsilon;
-            parameters[i] -= stepSize * (m / denominator);
+            theta -= stepSize * (m / denominator);
+            parameters[i] = theta;
+            bad |= Insane(theta);
         }
+        return !bad;
     }
 }

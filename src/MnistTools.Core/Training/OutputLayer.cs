@@ -40,12 +40,13 @@ internal static class OutputLayer
     }
 
     /// <summary>Sum over the batch of the per-sample loss (in double), and optionally the output gradient dZ.</summary>
-    /// <param name="gradient">dZ [B x K], written scaled by 1/<paramref name="batch"/>; empty to skip.</param>
+    /// <param name="gradient">dZ [B x K], written scaled by <paramref name="scale"/> (1/B of the whole batch, which may be
+    /// larger than these <paramref name="batch"/> rows when it is split into lanes); empty to skip.</param>
     public static double LossAndGradient(OutputActivation outputActivation, Loss loss, ReadOnlySpan<float> z, ReadOnlySpan<float> a,
-        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowSum, ReadOnlySpan<int> labels, Span<float> gradient, int batch, int classes)
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowSum, ReadOnlySpan<int> labels, Span<float> gradient, int batch, int classes,
+        float scale)
     {
         double total = 0;
-        float scale = 1f / batch;
         bool wantGradient = !gradient.IsEmpty;
         for (int r = 0; r < batch; r++)
         {

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Numerics.Tensors;
 
 namespace MnistTools.Training;
 
 /// <summary>
 /// Mini-batch training of one network, in place. Buffers (workspace, gradients, shuffle order, divergence snapshot)
 /// are allocated once per (network, batch size, data size) and reused: no allocation per step.
-/// Per batch: load images → forward → loss and backward → divergence check → optimizer step → parameter check.
+/// Per batch (<see cref="TrainingStep"/>, on two cores when they pay): load images → forward → loss and backward in two
+/// half-batch lanes → divergence check → optimizer step fused with the parameter check.
 /// Divergence (NaN/∞ in the loss, or a parameter that is NaN/∞ or larger in magnitude than
 /// <see cref="FiniteCheck.MaxParameterMagnitude"/> = 1e30, which no sane float32 network reaches) restores the parameters and optimizer state saved at the start
 /// of the epoch and throws <see cref="MnistToolsException"/> TrainingDiverged (InvalidResult).
@@ -20,7 +20,7 @@ public sealed class Trainer
 
     private readonly Network _network;
     private readonly TrainingOptions _options;
-    private readonly Workspace _workspace;
+    private readonly TrainingStep _step;
     private readonly float[] _snapshot;
     private readonly float[] _snapshotBufferA;
     private readonly float[] _snapshotBufferB;
@@ -32,7 +32,7 @@ public sealed class Trainer
         _network = network ?? throw new ArgumentNullException(nameof(network));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         options.Validate();
-        _workspace = new Workspace(network.Layout, options.BatchSize, training: true);
+        _step = new TrainingStep(network, options.BatchSize);
         _snapshot = new float[network.ParameterCount];
         bool buffers = options.Optimizer != Optimizer.Sgd;
         _snapshotBufferA = buffers ? new float[network.ParameterCount] : Array.Empty<float>();
@@ -72,7 +72,7 @@ public sealed class Trainer
         ShuffleOrder.Fill(_order, _options.Seed ?? _network.Seed, epoch);
         TakeSnapshot(state);
 
-        int batchSize = _options.BatchSize, classes = _network.OutputSize;
+        int batchSize = _options.BatchSize;
         int batchCount = (count + batchSize - 1) / batchSize;
         float learningRate = _options.EffectiveLearningRate;
         double lossSum = 0;
@@ -82,17 +82,12 @@ public sealed class Trainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             int start = batch * batchSize, rows = Math.Min(batchSize, count - start);
-            _workspace.LoadBatch(data, _order.AsSpan(start, rows));
-            Propagation.Forward(_network, _workspace.Input, rows, _workspace);
-            double batchLoss = Propagation.Backward(_network, _workspace.Input, rows, _workspace);
+            (double batchLoss, int batchCorrect) = _step.Backward(data, _order, start, rows);
             if (!double.IsFinite(batchLoss)) Diverged(state, epoch, batch, batchCount, "loss", learningRate);
-            Span<float> output = _workspace.Output(rows);
-            for (int r = 0; r < rows; r++)
-                if (TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes)) == _workspace.Labels[r]) correct++;
+            correct += batchCorrect;
             lossSum += batchLoss;
 
-            Optimizers.Step(state, _network.Layout, _network.Parameters, _workspace.Gradients, learningRate, _options.L2);
-            if (!FiniteCheck.AllSane(_network.Parameters)) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
+            if (!_step.Update(state, learningRate, _options.L2)) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
 
             progress?.Invoke(new TrainingProgress(epoch, batch + 1, batchCount, start + rows, lossSum / (start + rows),
                 (double)correct / (start + rows), clock.Elapsed.TotalSeconds));
@@ -101,9 +96,9 @@ public sealed class Trainer
         // batch's loss check): run the last batch once more, so an epoch never ends on weights whose outputs overflow.
         if (batchCount > 0)
         {
-            int lastRows = count - (batchCount - 1) * batchSize;
-            Propagation.Forward(_network, _workspace.Input, lastRows, _workspace);
-            if (!double.IsFinite(Propagation.Loss(_network, lastRows, _workspace)) || !FiniteCheck.AllFinite(_workspace.Output(lastRows)))
+            int lastStart = (batchCount - 1) * batchSize;
+            (double lastLoss, bool finite) = _step.Forward(data, _order, lastStart, count - lastStart);
+            if (!double.IsFinite(lastLoss) || !finite)
                 Diverged(state, epoch, batchCount - 1, batchCount, "outputs after the last step", learningRate);
         }
         double seconds = clock.Elapsed.TotalSeconds;

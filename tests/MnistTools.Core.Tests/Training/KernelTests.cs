@@ -1,3 +1,4 @@
+using MnistTools.Numerics;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;
@@ -43,6 +44,26 @@ public class KernelTests
         for (int i = 0; i < 256; i++) Assert.Equal(i / 255f, inputs[i]);
     }
 
+    [Theory]
+    [InlineData(GemmPath.Avx512)]
+    [InlineData(GemmPath.Avx2)]
+    [InlineData(GemmPath.Portable)]
+    public void PixelScalingIsExactForEveryLevelAndLength(GemmPath path)
+    {
+        // Every length 0..70 (every vector tail of the 16- and 8-wide paths) at every start offset of a rotating
+        // sequence, so each grey level meets each lane and the scalar tail.
+        byte[] levels = Enumerable.Range(0, 256 + 70).Select(i => (byte)(i * 7 + 3)).ToArray();
+        for (int length = 0; length <= 70; length++)
+            for (int offset = 0; offset < 256; offset += length == 0 ? 256 : 1)
+            {
+                ReadOnlySpan<byte> pixels = levels.AsSpan(offset, length);
+                float[] inputs = new float[length];
+                PixelScaling.ToInputs(pixels, inputs, path);
+                for (int i = 0; i < length; i++) Assert.Equal(pixels[i] / 255f, inputs[i]);
+            }
+        Assert.Throws<ArgumentException>(() => PixelScaling.ToInputs(new byte[3], new float[4]));
+    }
+
     [Fact]
     public void SoftmaxStaysFiniteForHugeLogits()
     {
@@ -50,7 +71,7 @@ public class KernelTests
         float[] a = new float[4], max = new float[1], sum = new float[1], grad = new float[4];
         OutputLayer.OutputForward(OutputActivation.Softmax, z, a, max, sum, 1, 4);
         Assert.All(a, v => Assert.True(float.IsFinite(v)));
-        double loss = OutputLayer.LossAndGradient(OutputActivation.Softmax, Loss.CrossEntropy, z, a, max, sum, new[] { 2 }, grad, 1, 4);
+        double loss = OutputLayer.LossAndGradient(OutputActivation.Softmax, Loss.CrossEntropy, z, a, max, sum, new[] { 2 }, grad, 1, 4, 1f);
         Assert.Equal(2000 + Math.Log(1 + Math.Exp(-1)), loss, 3); // log Σ exp(z) − z_2, no overflow
         Assert.Equal(-1f, grad[2], 5);
     }

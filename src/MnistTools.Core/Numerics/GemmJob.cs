@@ -1,0 +1,43 @@
+namespace MnistTools.Numerics;
+
+/// <summary>
+/// One product C[m x n] (+)= op(A) . op(B) cut along columns (or rows) of C into <see cref="ParallelJob.Chunks"/>
+/// pieces of <see cref="ChunkSize"/>, for <see cref="ParallelWorker"/>. Chunk boundaries never depend on who runs a
+/// chunk, and each element of C is computed entirely inside one chunk, so the bits are the same for any interleaving.
+/// One instance per thread, reused (no allocation per call).
+/// </summary>
+internal sealed unsafe class GemmJob : ParallelJob
+{
+    [ThreadStatic] private static GemmJob? t_instance;
+
+    internal static GemmJob ForCurrentThread() => t_instance ??= new GemmJob();
+
+    public GemmPath Path;
+    public float* A, B, C;
+    public int Lda, Ldb, M, N, K;
+    public bool TransposeA, TransposeB, Accumulate, SplitColumns;
+    /// <summary>Use <see cref="GemmDirect"/> (decided for the whole product, so every chunk sums the same way).</summary>
+    public bool Direct;
+    public int ChunkSize;
+
+    public void SetChunks(int chunks) => Chunks = chunks;
+
+    public override void RunChunk(int chunk, int thread)
+    {
+        int start = chunk * ChunkSize;
+        int size = Math.Min(ChunkSize, (SplitColumns ? N : M) - start);
+        if (Direct)
+        {
+            if (SplitColumns) GemmDirect.Run(A, B + (long)start * Ldb, C + start, N, M, size, K, Accumulate);
+            else GemmDirect.Run(A + (long)start * Lda, B, C + (long)start * N, N, size, N, K, Accumulate);
+        }
+        else if (SplitColumns)
+            GemmBlocked.Run(Path, A, Lda, TransposeA,
+                B + (TransposeB ? (long)start * Ldb : start), Ldb, TransposeB,
+                C + start, N, M, size, K, Accumulate);
+        else
+            GemmBlocked.Run(Path, A + (TransposeA ? start : (long)start * Lda), Lda, TransposeA,
+                B, Ldb, TransposeB,
+                C + (long)start * N, N, size, N, K, Accumulate);
+    }
+}

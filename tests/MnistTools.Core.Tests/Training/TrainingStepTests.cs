@@ -1,0 +1,108 @@
+using MnistTools.Numerics;
+using MnistTools.Training;
+
+namespace MnistTools.Tests.Training;
+
+/// <summary>The two-lane training step: same bits on one thread or two, and lane gradients that add up to the batch's.</summary>
+public class TrainingStepTests
+{
+    private static Network NewNetwork() =>
+        new(new[] { 16, 12, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 11);
+
+    [Theory]
+    [InlineData(Optimizer.Sgd, 1)]
+    [InlineData(Optimizer.Sgd, 7)]
+    [InlineData(Optimizer.Momentum, 16)]
+    [InlineData(Optimizer.Momentum, 33)]
+    [InlineData(Optimizer.Adam, 2)]
+    [InlineData(Optimizer.Adam, 25)]
+    public void OneAndTwoThreadsTrainTheSameBits(Optimizer optimizer, int batchSize)
+    {
+        var data = SyntheticData.Create(230);
+        var validation = SyntheticData.Create(700, seed: 4);
+        (Network Network, TrainingEpoch[] Epochs) Train(int threads)
+        {
+            using var scope = GemmSettings.Override(threads: threads);
+            var network = NewNetwork();
+            var trainer = new Trainer(network, new TrainingOptions
+            {
+                Optimizer = optimizer, BatchSize = batchSize, LearningRate = optimizer == Optimizer.Adam ? 0.01f : 0.05f, L2 = 0.001f,
+            });
+            return (network, new[] { trainer.TrainEpoch(data, validation), trainer.TrainEpoch(data, validation) });
+        }
+
+        var one = Train(1);
+        long sharedBefore = ParallelWorker.SharedJobs;
+        var two = Train(2);
+        Assert.True(ParallelWorker.SharedJobs > sharedBefore, "the two-thread run never offered a job to the worker");
+
+        Assert.Equal(one.Network.GetParameters(), two.Network.GetParameters()); // exact float equality, element by element
+        OptimizerState a = one.Network.OptimizerState!, b = two.Network.OptimizerState!;
+        Assert.Equal(a.Step, b.Step);
+        Assert.Equal(a.Velocity, b.Velocity);
+        Assert.Equal(a.FirstMoment, b.FirstMoment);
+        Assert.Equal(a.SecondMoment, b.SecondMoment);
+        for (int e = 0; e < 2; e++)
+        {
+            Assert.Equal(one.Epochs[e].TrainLoss, two.Epochs[e].TrainLoss);
+            Assert.Equal(one.Epochs[e].TrainAccuracy, two.Epochs[e].TrainAccuracy);
+            Assert.Equal(one.Epochs[e].ValidationLoss, two.Epochs[e].ValidationLoss);
+            Assert.Equal(one.Epochs[e].ValidationAccuracy, two.Epochs[e].ValidationAccuracy);
+        }
+        Assert.True(two.Epochs[1].TrainLoss < 0.9 * Math.Log(3), $"did not learn: loss {two.Epochs[1].TrainLoss}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(64)]
+    public void LaneGradientsAddUpToTheWholeBatchGradient(int batch)
+    {
+        var data = SyntheticData.Create(100, seed: 6);
+        var network = NewNetwork();
+        int[] order = Enumerable.Range(0, data.Count).Reverse().ToArray();
+        var step = new TrainingStep(network, batch);
+        (double loss, int correct) = step.Backward(data, order, 5, batch);
+
+        var whole = new Workspace(network.Layout, batch, training: true);
+        whole.LoadBatch(data, order.AsSpan(5, batch));
+        Propagation.Forward(network, whole.Input, batch, whole);
+        double expectedLoss = Propagation.Backward(network, whole.Input, batch, whole);
+        int expectedCorrect = 0;
+        for (int r = 0; r < batch; r++)
+            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(whole.Output(batch).Slice(r * 3, 3)) == whole.Labels[r]) expectedCorrect++;
+
+        Assert.Equal(expectedLoss, loss, 1e-9 * Math.Max(1, Math.Abs(expectedLoss)));
+        Assert.Equal(expectedCorrect, correct);
+        ReadOnlySpan<float> g0 = step.LaneGradients(0), g1 = step.LaneGradients(1);
+        for (int i = 0; i < network.ParameterCount; i++)
+        {
+            float sum = batch == 1 ? g0[i] : g0[i] + g1[i];
+            float expected = whole.Gradients[i];
+            Assert.True(Math.Abs(sum - expected) <= 1e-6f + 1e-5f * Math.Abs(expected), $"parameter {i}: {sum} vs {expected}");
+        }
+    }
+
+    [Fact]
+    public void EvaluationGivesTheSameBitsOnOneThreadOrTwo()
+    {
+        var data = SyntheticData.Create(5000, seed: 8); // 20 chunks of 256: two jobs, the last chunk partial
+        var network = NewNetwork();
+        new Trainer(network, new TrainingOptions { BatchSize = 20, LearningRate = 0.05f }).TrainEpoch(SyntheticData.Create(300));
+        TestResult Evaluate(int threads)
+        {
+            using var scope = GemmSettings.Override(threads: threads);
+            return new Evaluator(network).Evaluate(data);
+        }
+        TestResult one = Evaluate(1), two = Evaluate(2);
+        Assert.Equal(one.Loss, two.Loss);
+        Assert.Equal(one.Accuracy, two.Accuracy);
+        for (int actual = 0; actual < 3; actual++)
+            for (int predicted = 0; predicted < 3; predicted++)
+                Assert.Equal(one.ConfusionMatrix[actual, predicted], two.ConfusionMatrix[actual, predicted]);
+        Assert.Equal(5000, Enumerable.Range(0, 3).Sum(a => Enumerable.Range(0, 3).Sum(p => one.ConfusionMatrix[a, p])));
+    }
+}
