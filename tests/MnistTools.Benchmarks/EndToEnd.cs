@@ -102,7 +102,7 @@ public static class EndToEnd
             $"{allocated[0]:N0} B; {steady}",
             $"{peak / (1024.0 * 1024.0):F0} MiB",
             $"{accuracy.Accuracy:P2}") + testTime);
-        Console.Error.WriteLine($"worker: {MnistTools.Numerics.ParallelWorker.SharedJobs} jobs shared, {MnistTools.Numerics.ParallelWorker.LateJobs} late");
+        Console.Error.WriteLine($"worker: {MnistTools.Numerics.ParallelWorker.SharedJobs} jobs shared, {MnistTools.Numerics.ParallelWorker.LateJobs} late, {MnistTools.Numerics.ParallelWorker.WorkerChunks} chunks by the worker, caller waited {MnistTools.Numerics.ParallelWorker.WaitTicks * 1000.0 / Stopwatch.Frequency:F0} ms");
     }
 
     internal static double Median(List<double> values)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MnistTools.Numerics;
 
 /// <summary>
@@ -7,7 +9,8 @@ namespace MnistTools.Numerics;
 ///   backward inputs  dX[batch x in]  = dZ[batch x out] . W[out x in]
 ///   backward weights dW[out x in]    = dZ^T . X                    (transposeA)
 /// Packed panels, register-blocked FMA micro-kernels (AVX-512, AVX2, portable Vector&lt;T&gt;; see
-/// <see cref="GemmSettings"/>), and a second thread for large products. Results are deterministic: the same inputs
+/// <see cref="GemmSettings"/>), two unpacked AVX-512 routes for narrow layers (<see cref="GemmRoute"/>), and a second
+/// thread for large products. Results are deterministic: the same inputs
 /// give the same bits whatever the thread count (each element of C is summed by one thread in a fixed k order).
 /// No managed allocation per call once a thread's packing buffers have grown to the sizes in use.
 /// </summary>
@@ -23,6 +26,7 @@ public static class Gemm
     /// <param name="a">A stored [m x k], or [k x m] when <paramref name="transposeA"/>.</param>
     /// <param name="b">B stored [k x n], or [n x k] when <paramref name="transposeB"/>.</param>
     /// <param name="c">C, [m x n].</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
     {
@@ -36,7 +40,9 @@ public static class Gemm
         }
 
         GemmPath path = GemmSettings.Path;
-        bool direct = GemmDirect.Applies(path, n, k, transposeA, transposeB);
+        GemmRoute route = GemmDirect.Applies(path, n, k, transposeA, transposeB) ? GemmRoute.Direct
+            : GemmBroadcast.Applies(path, m, n, transposeA, transposeB) ? GemmRoute.Broadcast
+            : GemmRoute.Blocked;
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
         fixed (float* pa = a, pb = b, pc = c)
         {
@@ -51,13 +57,14 @@ public static class Gemm
                 GemmJob job = GemmJob.ForCurrentThread();
                 job.Path = path; job.A = pa; job.B = pb; job.C = pc; job.Lda = lda; job.Ldb = ldb; job.M = m; job.N = n; job.K = k;
                 job.TransposeA = transposeA; job.TransposeB = transposeB; job.Accumulate = accumulate;
-                job.SplitColumns = splitColumns; job.ChunkSize = chunkSize; job.Direct = direct;
+                job.SplitColumns = splitColumns; job.ChunkSize = chunkSize; job.Route = route;
                 job.SetChunks(chunks);
                 if (ParallelWorker.Run(job, useWorker: true)) LastThreadCount = 2;
                 job.A = job.B = job.C = null;
                 return;
             }
-            if (direct) GemmDirect.Run(pa, pb, pc, n, m, n, k, accumulate);
+            if (route == GemmRoute.Direct) GemmDirect.Run(pa, pb, pc, n, m, n, k, accumulate);
+            else if (route == GemmRoute.Broadcast) GemmBroadcast.Run(pa, lda, pb, ldb, pc, n, m, n, k, accumulate);
             else GemmBlocked.Run(path, pa, lda, transposeA, pb, ldb, transposeB, pc, n, m, n, k, accumulate);
         }
     }
@@ -69,4 +76,15 @@ public static class Gemm
         if (b.Length < (long)k * n) throw new ArgumentException($"B has {b.Length} elements; needs {(long)k * n}.", nameof(b));
         if (c.Length < (long)m * n) throw new ArgumentException($"C has {c.Length} elements; needs {(long)m * n}.", nameof(c));
     }
+}
+
+/// <summary>The kernel family of one product.</summary>
+internal enum GemmRoute
+{
+    /// <summary>Packed panels and register-blocked micro-kernels (<see cref="GemmBlocked"/>): the general case.</summary>
+    Blocked,
+    /// <summary>Unpacked dot-product tiles for narrow forward products (<see cref="GemmDirect"/>).</summary>
+    Direct,
+    /// <summary>Unpacked broadcast tiles for the weight gradient of narrow layers (<see cref="GemmBroadcast"/>).</summary>
+    Broadcast,
 }

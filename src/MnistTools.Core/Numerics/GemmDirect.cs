@@ -35,6 +35,8 @@ internal static unsafe class GemmDirect
             for (int j = 0; j < n; j += 4)
             {
                 if (i < m4 && j < n4) Tile4x4(x + (long)i * k, w + (long)j * k, c + (long)i * ldc + j, ldc, k, accumulate);
+                else if (j < n4)
+                    for (int r = i; r < m; r++) Tile1x4(x + (long)r * k, w + (long)j * k, c + (long)r * ldc + j, k, accumulate);
                 else
                     for (int r = i; r < Math.Min(i + 4, m); r++)
                         for (int q = j; q < Math.Min(j + 4, n); q++)
@@ -83,6 +85,23 @@ internal static unsafe class GemmDirect
         c += ldc;
         Store(c, 0, Finish(c30, x3, w, p, k), accumulate); Store(c, 1, Finish(c31, x3, w1, p, k), accumulate);
         Store(c, 2, Finish(c32, x3, w2, p, k), accumulate); Store(c, 3, Finish(c33, x3, w3, p, k), accumulate);
+    }
+
+    /// <summary>One row of a tile (the rows below the last whole 4-row tile): the same four chains as in <see cref="Tile4x4"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x4(float* x, float* w, float* c, int k, bool accumulate)
+    {
+        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        int p = 0;
+        for (; p <= k - 16; p += 16)
+        {
+            Vector512<float> a = Vector512.Load(x + p);
+            c0 = Avx512F.FusedMultiplyAdd(a, Vector512.Load(w + p), c0); c1 = Avx512F.FusedMultiplyAdd(a, Vector512.Load(w1 + p), c1);
+            c2 = Avx512F.FusedMultiplyAdd(a, Vector512.Load(w2 + p), c2); c3 = Avx512F.FusedMultiplyAdd(a, Vector512.Load(w3 + p), c3);
+        }
+        Store(c, 0, Finish(c0, x, w, p, k), accumulate); Store(c, 1, Finish(c1, x, w1, p, k), accumulate);
+        Store(c, 2, Finish(c2, x, w2, p, k), accumulate); Store(c, 3, Finish(c3, x, w3, p, k), accumulate);
     }
 
     /// <summary>The same sum as a tile element, for edge elements: 16 lanes over whole vectors, then the remainder.</summary>

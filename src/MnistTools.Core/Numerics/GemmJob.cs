@@ -16,8 +16,8 @@ internal sealed unsafe class GemmJob : ParallelJob
     public float* A, B, C;
     public int Lda, Ldb, M, N, K;
     public bool TransposeA, TransposeB, Accumulate, SplitColumns;
-    /// <summary>Use <see cref="GemmDirect"/> (decided for the whole product, so every chunk sums the same way).</summary>
-    public bool Direct;
+    /// <summary>Which kernel family (decided for the whole product, so every chunk sums the same way).</summary>
+    public GemmRoute Route;
     public int ChunkSize;
 
     public void SetChunks(int chunks) => Chunks = chunks;
@@ -26,7 +26,12 @@ internal sealed unsafe class GemmJob : ParallelJob
     {
         int start = chunk * ChunkSize;
         int size = Math.Min(ChunkSize, (SplitColumns ? N : M) - start);
-        if (Direct)
+        if (Route == GemmRoute.Broadcast)
+        {
+            if (SplitColumns) GemmBroadcast.Run(A, Lda, B + start, Ldb, C + start, N, M, size, K, Accumulate);
+            else GemmBroadcast.Run(A + start, Lda, B, Ldb, C + (long)start * N, N, size, N, K, Accumulate);
+        }
+        else if (Route == GemmRoute.Direct)
         {
             if (SplitColumns) GemmDirect.Run(A, B + (long)start * Ldb, C + start, N, M, size, K, Accumulate);
             else GemmDirect.Run(A + (long)start * Lda, B, C + (long)start * N, N, size, N, K, Accumulate);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 
 namespace MnistTools.Numerics;
@@ -20,7 +21,8 @@ internal abstract class ParallelJob
 /// <summary>
 /// The second core, shared by the GEMM, the training step and evaluation. The caller and one background thread claim
 /// chunks of a <see cref="ParallelJob"/> until none are left, so a worker that is slow to wake (or descheduled on a busy
-/// machine) only means the caller does more of them. The worker spins briefly after each job (training posts jobs
+/// machine) only means the caller does more of them. The caller claims from the front and the worker from the back, so
+/// with two chunks each thread keeps running the same one step after step and its buffers stay in that core's cache. The worker spins briefly after each job (training posts jobs
 /// back to back), then sleeps on a semaphore. One caller at a time owns it (<see cref="TryAcquire"/>); code already
 /// running inside a job never posts another (<see cref="IsInsideJob"/>). Posting and running allocate nothing.
 /// If the caller has to wait for the worker longer than its own chunks took (the other core is busy with another
@@ -38,8 +40,9 @@ internal static class ParallelWorker
     private static Thread? s_thread;
     private static int s_posted, s_sleeping, s_completed;
     /// <summary>
-    /// (job number &lt;&lt; 32) | (chunk count &lt;&lt; 16) | next chunk to claim. A claim succeeds only for the current job
-    /// and only while a chunk is left, judged from this word alone: <see cref="s_job"/> may already be the next job
+    /// (job number &lt;&lt; 32) | (end &lt;&lt; 16) | front: chunks [front, end) are unclaimed; the caller takes front, the
+    /// worker takes end − 1. A claim succeeds only for the current job and only while a chunk is left, judged from this
+    /// word alone: <see cref="s_job"/> may already be the next job
     /// once the last chunk is claimed, but then no claim on the old word can succeed.
     /// </summary>
     private static long s_claim;
@@ -52,12 +55,13 @@ internal static class ParallelWorker
     [ThreadStatic] private static bool t_insideJob;
 
     /// <summary>Jobs offered to the worker, and how many of them it came late for (diagnostics for the benchmarks).</summary>
-    internal static long SharedJobs, LateJobs;
+    internal static long SharedJobs, LateJobs, WorkerChunks, WaitTicks;
 
     /// <summary>True on a thread that is running chunks of a job (the worker always): such code runs single-threaded.</summary>
     internal static bool IsInsideJob => t_insideJob;
 
     /// <summary>Whether a job with this much work should be offered to the worker at all (thread setting, CPU count, back-off).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool ShouldTry(bool large)
     {
         if (t_insideJob) return false;
@@ -74,6 +78,7 @@ internal static class ParallelWorker
     /// worker is free, else all on the caller. Returns when every chunk is done (true if the worker was offered the
     /// job); rethrows a chunk's exception.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool Run(ParallelJob job, bool useWorker)
     {
         if (useWorker && !t_insideJob && TryAcquire(wait: GemmSettings.ForcedThreads == 2))
@@ -98,6 +103,7 @@ internal static class ParallelWorker
         return Monitor.TryEnter(s_owner);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunShared(ParallelJob job)
     {
         if (s_thread is null)
@@ -123,6 +129,7 @@ internal static class ParallelWorker
         // the next jobs alone (same bits either way) and try again later. Waking it from its sleep takes time anyway,
         // so only a job it was spinning for counts.
         SharedJobs++;
+        WaitTicks += Stopwatch.GetTimestamp() - worked;
         if (!asleep && Stopwatch.GetTimestamp() - worked > worked - started)
         {
             LateJobs++;
@@ -135,22 +142,27 @@ internal static class ParallelWorker
     }
 
     /// <summary>Claims and runs chunks of job <paramref name="number"/> until none are left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Work(int number, int thread)
     {
         while (true)
         {
             long claim = Volatile.Read(ref s_claim);
             if ((int)(claim >> 32) != number) return;
-            int chunk = (int)(claim & 0xFFFF), chunks = (int)((claim >> 16) & 0xFFFF);
-            if (chunk >= chunks) return;
-            if (Interlocked.CompareExchange(ref s_claim, claim + 1, claim) != claim) continue;
+            int front = (int)(claim & 0xFFFF), end = (int)((claim >> 16) & 0xFFFF);
+            if (front >= end) return;
+            int chunk = thread == 0 ? front : end - 1;
+            long next = thread == 0 ? claim + 1 : claim - (1L << 16);
+            if (Interlocked.CompareExchange(ref s_claim, next, claim) != claim) continue;
             // While this chunk is unfinished the caller cannot return, so s_job is still this job.
+            if (thread == 1) WorkerChunks++;
             try { s_job!.RunChunk(chunk, thread); }
             catch (Exception exception) { s_failure = exception; }
             Interlocked.Increment(ref s_completed);
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Loop()
     {
         t_insideJob = true;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -10,18 +11,15 @@ namespace MnistTools.Training;
 /// </summary>
 internal static class ActivationFunctions
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ActivationForward(Activation activation, ReadOnlySpan<float> z, Span<float> a)
     {
         switch (activation)
         {
-            case Activation.Sigmoid: TensorPrimitives.Sigmoid(z, a); break;
+            case Activation.Sigmoid: VectorMath.Sigmoid(z, a); break;
             case Activation.Tanh: TensorPrimitives.Tanh(z, a); break;
-            case Activation.ReLU: TensorPrimitives.Max(z, 0f, a); break;
-            case Activation.LeakyReLU:
-                // max(z, slope·z) equals z for z > 0 and slope·z otherwise (0 < slope < 1).
-                TensorPrimitives.Multiply(z, ParameterLayout.LeakyReLUSlope, a);
-                TensorPrimitives.Max(z, a, a);
-                break;
+            case Activation.ReLU: VectorMath.ReLU(z, a); break;
+            case Activation.LeakyReLU: VectorMath.LeakyReLU(z, a, ParameterLayout.LeakyReLUSlope); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }
     }
@@ -30,6 +28,7 @@ internal static class ActivationFunctions
     /// <param name="a">A = f(Z) [B x n].</param>
     /// <param name="gradient">dA on entry, dZ on return [B x n].</param>
     /// <remarks>Vector body and scalar tail do the same float operations in the same order, so results do not depend on the vector width.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ActivationBackward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> a, Span<float> gradient)
     {
         int n = gradient.Length, i = 0;

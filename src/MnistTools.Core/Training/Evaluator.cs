@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using MnistTools.Numerics;
 
 namespace MnistTools.Training;
@@ -88,6 +88,7 @@ public sealed class Evaluator
     }
 
     /// <summary>Forwards images [chunk·256, ...) of the current job in this thread's workspace.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunChunk(int chunk, int thread)
     {
         if (_cancellation.IsCancellationRequested) return;
@@ -102,6 +103,6 @@ public sealed class Evaluator
         int[] confusion = _confusion[thread];
         Span<float> output = workspace.Output(rows);
         for (int r = 0; r < rows; r++)
-            confusion[workspace.Labels[r] * classes + TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes))]++;
+            confusion[workspace.Labels[r] * classes + OutputLayer.PredictedClass(output.Slice(r * classes, classes))]++;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -13,6 +14,7 @@ internal static class FiniteCheck
     /// </summary>
     public const float MaxParameterMagnitude = 1e30f;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
         int i = 0;
@@ -30,6 +32,7 @@ internal static class FiniteCheck
     }
 
     /// <summary>True when every value is finite and no larger in magnitude than <see cref="MaxParameterMagnitude"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllSane(ReadOnlySpan<float> values)
     {
         if (values.IsEmpty) return true;

@@ -54,6 +54,7 @@ public static class Optimizers
     /// (+ <paramref name="secondGradients"/> when not empty); the gradient buffers are only read.
     /// </summary>
     /// <returns>False when an updated parameter in the range is NaN, infinite or beyond <see cref="FiniteCheck.MaxParameterMagnitude"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool UpdateRange(OptimizerState state, ParameterLayout layout, Span<float> parameters, ReadOnlySpan<float> gradients,
         ReadOnlySpan<float> secondGradients, int start, int end, in StepScalars scalars)
     {
@@ -68,6 +69,7 @@ public static class Optimizers
         return sane;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Update(OptimizerState state, Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients,
         int start, int end, in StepScalars scalars, float l2)
     {
@@ -113,6 +115,7 @@ public static class Optimizers
     private static bool Insane(float theta) => !(MathF.Abs(theta) <= FiniteCheck.MaxParameterMagnitude);
 
     /// <summary>θ ← θ − η·g.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool SgdStep(Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients, float l2, float learningRate)
     {
         int n = parameters.Length, i = 0;
@@ -142,6 +145,7 @@ public static class Optimizers
     }
 
     /// <summary>v ← flush(μ·v + g); θ ← θ − η·v.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool MomentumStep(Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients, float l2,
         Span<float> velocity, float momentum, float learningRate)
     {
@@ -183,6 +187,7 @@ public static class Optimizers
     /// m ← flush(β1·m + (1−β1)·g); v ← flush(β2·v + (1−β2)·g·g); θ ← θ − stepSize · m / (sqrt(v)·rootCorrection + ε),
     /// with stepSize = η/(1−β1^t) and rootCorrection = 1/sqrt(1−β2^t).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool AdamStep(Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients, float l2,
         Span<float> firstMoment, Span<float> secondMoment, float beta1, float beta2, float epsilon, float stepSize, float rootCorrection)
     {

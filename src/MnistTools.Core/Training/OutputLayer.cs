@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace MnistTools.Training;
 
@@ -17,31 +18,52 @@ internal static class OutputLayer
     /// <param name="a">A [B x K], written.</param>
     /// <param name="rowMax">[B], written for Softmax.</param>
     /// <param name="rowSum">[B], written for Softmax.</param>
+    /// <remarks>Softmax in three sweeps over the whole [B x K] block (row maxima and shifts, one vectorised exp, row sums
+    /// and divisions) rather than five library calls per short row.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OutputForward(OutputActivation outputActivation, ReadOnlySpan<float> z, Span<float> a,
         Span<float> rowMax, Span<float> rowSum, int batch, int classes)
     {
         if (outputActivation == OutputActivation.Sigmoid)
         {
-            TensorPrimitives.Sigmoid(z.Slice(0, batch * classes), a.Slice(0, batch * classes));
+            VectorMath.Sigmoid(z.Slice(0, batch * classes), a.Slice(0, batch * classes));
             return;
         }
         for (int r = 0; r < batch; r++)
         {
             ReadOnlySpan<float> zRow = z.Slice(r * classes, classes);
             Span<float> aRow = a.Slice(r * classes, classes);
-            float max = TensorPrimitives.Max(zRow);
-            TensorPrimitives.Subtract(zRow, max, aRow);
-            TensorPrimitives.Exp(aRow, aRow);
-            float sum = TensorPrimitives.Sum(aRow);
-            TensorPrimitives.Divide(aRow, sum, aRow);
+            // NaN propagates to the row maximum (as TensorPrimitives.Max), so a NaN logit gives a NaN row, never a silent 0.
+            float max = zRow[0];
+            for (int k = 1; k < classes; k++) max = float.IsNaN(zRow[k]) || zRow[k] > max ? zRow[k] : max;
+            for (int k = 0; k < classes; k++) aRow[k] = zRow[k] - max;
             rowMax[r] = max;
+        }
+        Span<float> all = a.Slice(0, batch * classes);
+        VectorMath.Exp(all, all);
+        for (int r = 0; r < batch; r++)
+        {
+            Span<float> aRow = a.Slice(r * classes, classes);
+            float sum = 0f;
+            for (int k = 0; k < classes; k++) sum += aRow[k];
+            for (int k = 0; k < classes; k++) aRow[k] /= sum;
             rowSum[r] = sum;
         }
+    }
+
+    /// <summary>The predicted class of one output row: the first index of its largest value (NaN never wins).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int PredictedClass(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int k = 1; k < row.Length; k++) if (row[k] > row[best] || (float.IsNaN(row[best]) && !float.IsNaN(row[k]))) best = k;
+        return best;
     }
 
     /// <summary>Sum over the batch of the per-sample loss (in double), and optionally the output gradient dZ.</summary>
     /// <param name="gradient">dZ [B x K], written scaled by <paramref name="scale"/> (1/B of the whole batch, which may be
     /// larger than these <paramref name="batch"/> rows when it is split into lanes); empty to skip.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double LossAndGradient(OutputActivation outputActivation, Loss loss, ReadOnlySpan<float> z, ReadOnlySpan<float> a,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowSum, ReadOnlySpan<int> labels, Span<float> gradient, int batch, int classes,
         float scale)

@@ -24,6 +24,7 @@ public static class PixelScaling
 
     /// <summary>As <see cref="ToInputs(ReadOnlySpan{byte}, Span{float})"/> through the given instruction-set path
     /// (Portable is the scalar division; a path the CPU lacks falls back to a narrower one). For tests.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ToInputs(ReadOnlySpan<byte> pixels, Span<float> inputs, GemmPath path)
     {
         if (inputs.Length != pixels.Length) throw new ArgumentException("Spans differ in length.", nameof(inputs));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MnistTools.Training;
 
 /// <summary>Whole-network forward and backward passes over one batch held in a <see cref="Workspace"/>.</summary>
@@ -5,6 +6,7 @@ internal static class Propagation
 {
     /// <summary>Fills Z[l] and A[l] for every layer; the output is A[last] [B x K].</summary>
     /// <param name="input">X [B x n_0].</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(Network network, ReadOnlySpan<float> input, int batch, Workspace workspace)
     {
         ParameterLayout layout = network.Layout;
@@ -24,6 +26,7 @@ internal static class Propagation
     }
 
     /// <summary>The batch's summed loss (no gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Loss(Network network, int batch, Workspace workspace)
     {
         int last = network.Layout.LayerCount - 1, classes = network.OutputSize;
@@ -41,6 +44,7 @@ internal static class Propagation
     /// After <see cref="Forward"/>: these rows' summed loss, and Gradients = <paramref name="scale"/> · d(summed loss)/dθ
     /// (scale = 1/B for a lane of a batch of B rows, so the lanes' gradients add up to the batch mean's).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Backward(Network network, ReadOnlySpan<float> input, int batch, float scale, Workspace workspace)
     {
         ParameterLayout layout = network.Layout;

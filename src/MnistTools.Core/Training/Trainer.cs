@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 
@@ -61,6 +62,7 @@ public sealed class Trainer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TrainingEpoch TrainEpochOwned(MnistDataSet data, MnistDataSet? validation, Action<TrainingProgress>? progress,
         CancellationToken cancellationToken)
     {

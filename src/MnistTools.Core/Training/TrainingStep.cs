@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using MnistTools.Numerics;
 
 namespace MnistTools.Training;
@@ -67,6 +67,7 @@ internal sealed class TrainingStep : ParallelJob
 
     /// <summary>Forward and backward of batch rows order[start .. start + rows) of <paramref name="data"/>.</summary>
     /// <returns>The batch's summed loss and the number of rows whose largest output is the label.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double Loss, int Correct) Backward(MnistDataSet data, int[] order, int start, int rows)
     {
         _data = data; _order = order; _start = start; _rows = rows;
@@ -88,6 +89,7 @@ internal sealed class TrainingStep : ParallelJob
 
     /// <summary>Applies the optimizer to the gradient of the last <see cref="Backward"/>.</summary>
     /// <returns>False when a parameter became NaN, infinite or absurdly large.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Update(OptimizerState state, float learningRate, float l2)
     {
         _state = state;
@@ -100,6 +102,7 @@ internal sealed class TrainingStep : ParallelJob
 
     private void Run(bool work) => ParallelWorker.Run(this, ParallelWorker.ShouldTry(work));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RunChunk(int chunk, int thread)
     {
         if (_pass == Pass.Update)
@@ -127,7 +130,7 @@ internal sealed class TrainingStep : ParallelJob
         }
         int classes = _network.OutputSize, correct = 0;
         for (int r = 0; r < rows; r++)
-            if (TensorPrimitives.IndexOfMax(output.Slice(r * classes, classes)) == workspace.Labels[r]) correct++;
+            if (OutputLayer.PredictedClass(output.Slice(r * classes, classes)) == workspace.Labels[r]) correct++;
         _correct[chunk] = correct;
         _loss[chunk] = Propagation.Backward(_network, workspace.Input, rows, 1f / _rows, workspace);
     }

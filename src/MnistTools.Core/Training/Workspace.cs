@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MnistTools.Training;
 
 /// <summary>
@@ -75,6 +76,7 @@ internal sealed class Workspace
     /// Fills <see cref="Input"/> and <see cref="Labels"/> with images <paramref name="indices"/> of <paramref name="data"/>:
     /// Input[r, :] = pixels / 255f.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void LoadBatch(MnistDataSet data, ReadOnlySpan<int> indices)
     {
         int size = data.ImageSize;
@@ -99,6 +101,7 @@ internal sealed class Workspace
     }
 
     /// <summary>Same as <see cref="LoadBatch(MnistDataSet, ReadOnlySpan{int})"/> for the contiguous images [start, start + rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void LoadRange(MnistDataSet data, int start, int rows)
     {
         int size = data.ImageSize;

@@ -207,8 +207,7 @@ public sealed class GetClassificationCommand : PSCmdlet
                 image is null ? index : image)));
             return;
         }
-        int predicted = 0; // first index of the maximum, as TensorPrimitives.IndexOfMax (kept out of this assembly's references)
-        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[predicted]) predicted = k;
+        int predicted = OutputLayer.PredictedClass(scores); // the same rule as Test-Network and training accuracy
         WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
     }
 }

@@ -77,6 +77,15 @@ public class GemmTests
                     CheckAgainstReference(random, m, n, k, transposeA: false, transposeB: true, accumulate: (m + n) % 2 == 0);
                 }
 
+        // The rows below the last whole 4-row tile (m % 4 != 0) use one-row tiles: the same chains, so splitting rows changes nothing.
+        foreach (int m in new[] { 5, 50, 51 })
+        {
+            float[] inputs = RandomValues(random, m * 784), weights = RandomValues(random, 20 * 784), whole = new float[m * 20], split = new float[m * 20];
+            Gemm.Multiply(inputs, weights, whole, m, 20, 784, false, true, false);
+            for (int r = 0; r < m; r++) Gemm.Multiply(inputs.AsSpan(r * 784, 784), weights, split.AsSpan(r * 20, 20), 1, 20, 784, false, true, false);
+            AssertSameBits(whole, split, $"row split {m}x20x784");
+        }
+
         // Special values through the lane sums: NaN in a row of X, +Inf in a row of W, stale NaN output overwritten.
         const int rows = 8, outputs = 20, depth = 100;
         float[] x = Enumerable.Repeat(0.5f, rows * depth).ToArray(), w = Enumerable.Repeat(0.25f, outputs * depth).ToArray();
@@ -91,6 +100,46 @@ public class GemmTests
                 if (i == 2) Assert.True(float.IsNaN(value));
                 else if (j == 5) Assert.True(float.IsPositiveInfinity(value));
                 else Assert.Equal(depth * 0.125f, value);
+            }
+    }
+
+    [Fact]
+    public void TheUnpackedNarrowWeightGradientRouteMatchesTheReference()
+    {
+        // dW = dZ^T . X with m <= 32 outputs and n >= 64 goes through GemmBroadcast on AVX-512: every m, column and k tails.
+        using var scope = GemmSettings.Override(GemmPath.Avx512, threads: 1);
+        var random = new Random(37);
+        foreach (int n in new[] { 63, 64, 65, 79, 130, 784 })
+            foreach (int k in new[] { 1, 3, 50, 200 })
+                for (int m = 1; m <= 33; m += k == 50 ? 1 : 4)
+                {
+                    Assert.Equal(GemmSettings.Path == GemmPath.Avx512 && m <= 32 && n >= 64, GemmBroadcast.Applies(GemmSettings.Path, m, n, true, false));
+                    CheckAgainstReference(random, m, n, k, transposeA: true, transposeB: false, accumulate: (m + k) % 2 == 0);
+                }
+
+        // Each element is one chain over k: splitting the columns or rows gives the same bits.
+        float[] a = RandomValues(random, 50 * 20), b = RandomValues(random, 50 * 784), whole = new float[20 * 784], parts = new float[20 * 784];
+        Gemm.Multiply(a, b, whole, 20, 784, 50, true, false, false);
+        for (int i = 0; i < 20; i++)
+        {
+            float[] column = Enumerable.Range(0, 50).Select(p => a[p * 20 + i]).ToArray(); // row i of A^T, as a 50 x 1 A
+            Gemm.Multiply(column, b, parts.AsSpan(i * 784, 784), 1, 784, 50, true, false, false);
+        }
+        AssertSameBits(whole, parts, "row split 20x784x50");
+
+        // Special values: NaN in dZ, +Inf in X, stale NaN output overwritten.
+        float[] dz = Enumerable.Repeat(0.5f, 10 * 8).ToArray(), x = Enumerable.Repeat(0.25f, 10 * 100).ToArray();
+        dz[3 * 8 + 2] = float.NaN;      // p = 3, output 2
+        x[7 * 100 + 99] = float.PositiveInfinity; // p = 7, column 99 (in the scalar column tail)
+        float[] dw = Enumerable.Repeat(float.NaN, 8 * 100).ToArray();
+        Gemm.Multiply(dz, x, dw, 8, 100, 10, true, false, false);
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 100; j++)
+            {
+                float value = dw[i * 100 + j];
+                if (i == 2) Assert.True(float.IsNaN(value));
+                else if (j == 99) Assert.True(float.IsPositiveInfinity(value));
+                else Assert.Equal(10 * 0.125f, value);
             }
     }
 
