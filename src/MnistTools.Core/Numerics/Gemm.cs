@@ -69,6 +69,37 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// C[m x n] (+)= op(A) . op(B) on sub-matrices with explicit row strides (lda, ldb, ldc &gt;= their row lengths), on the
+    /// calling thread only: for work that is already one chunk of a parallel job. Same kernels, routes and bits as
+    /// <see cref="Multiply"/> for the same shape when the strides are the contiguous ones.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void MultiplyStrided(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
+    {
+        if (m <= 0 || n <= 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+            return;
+        }
+        (int aRows, int aColumns) = transposeA ? (k, m) : (m, k);
+        (int bRows, int bColumns) = transposeB ? (n, k) : (k, n);
+        if (lda < aColumns || ldb < bColumns || ldc < n) throw new ArgumentOutOfRangeException(nameof(lda), "A row stride is shorter than its row.");
+        if (a.Length < (long)(aRows - 1) * lda + aColumns) throw new ArgumentException("A is too short for its shape and stride.", nameof(a));
+        if (b.Length < (long)(bRows - 1) * ldb + bColumns) throw new ArgumentException("B is too short for its shape and stride.", nameof(b));
+        if (c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too short for its shape and stride.", nameof(c));
+
+        GemmPath path = GemmSettings.Path;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            if (lda == k && ldb == k && GemmDirect.Applies(path, n, k, transposeA, transposeB)) GemmDirect.Run(pa, pb, pc, ldc, m, n, k, accumulate);
+            else if (GemmBroadcast.Applies(path, m, n, transposeA, transposeB)) GemmBroadcast.Run(pa, lda, pb, ldb, pc, ldc, m, n, k, accumulate);
+            else GemmBlocked.Run(path, pa, lda, transposeA, pb, ldb, transposeB, pc, ldc, m, n, k, accumulate);
+        }
+    }
+
     internal static void CheckShapes(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), "Matrix dimensions must be non-negative.");

@@ -69,20 +69,32 @@ public static class Optimizers
         return sane;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Update(OptimizerState state, Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients,
         int start, int end, in StepScalars scalars, float l2)
     {
         if (start >= end) return true;
         int length = end - start;
+        return UpdateSlice(state, parameters, gradients.Slice(start, length),
+            secondGradients.IsEmpty ? ReadOnlySpan<float>.Empty : secondGradients.Slice(start, length), start, length, scalars, l2);
+    }
+
+    /// <summary>
+    /// Updates parameters [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) — all weights
+    /// (<paramref name="l2"/> = λ) or all biases (0) — from the gradient of exactly those parameters, <paramref name="gradient"/>
+    /// (+ <paramref name="secondGradient"/> when not empty), both [length].
+    /// </summary>
+    /// <returns>False when an updated parameter is NaN, infinite or beyond <see cref="FiniteCheck.MaxParameterMagnitude"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static bool UpdateSlice(OptimizerState state, Span<float> parameters, ReadOnlySpan<float> gradient, ReadOnlySpan<float> secondGradient,
+        int start, int length, in StepScalars scalars, float l2)
+    {
+        if (length <= 0) return true;
         Span<float> theta = parameters.Slice(start, length);
-        ReadOnlySpan<float> g = gradients.Slice(start, length);
-        ReadOnlySpan<float> g2 = secondGradients.IsEmpty ? ReadOnlySpan<float>.Empty : secondGradients.Slice(start, length);
         return state.Kind switch
         {
-            Optimizer.Sgd => SgdStep(theta, g, g2, l2, scalars.LearningRate),
-            Optimizer.Momentum => MomentumStep(theta, g, g2, l2, state.Velocity.AsSpan(start, length), state.Momentum, scalars.LearningRate),
-            Optimizer.Adam => AdamStep(theta, g, g2, l2, state.FirstMoment.AsSpan(start, length), state.SecondMoment.AsSpan(start, length),
+            Optimizer.Sgd => SgdStep(theta, gradient, secondGradient, l2, scalars.LearningRate),
+            Optimizer.Momentum => MomentumStep(theta, gradient, secondGradient, l2, state.Velocity.AsSpan(start, length), state.Momentum, scalars.LearningRate),
+            Optimizer.Adam => AdamStep(theta, gradient, secondGradient, l2, state.FirstMoment.AsSpan(start, length), state.SecondMoment.AsSpan(start, length),
                 state.Beta1, state.Beta2, state.Epsilon, scalars.StepSize, scalars.RootCorrection),
             _ => throw new ArgumentOutOfRangeException(nameof(state)),
         };

@@ -5,34 +5,49 @@ namespace MnistTools.Training;
 
 /// <summary>
 /// One mini-batch step cut into chunks for the two cores (<see cref="ParallelWorker"/>). Shapes: B rows in the batch,
-/// h = ceil(B/2) rows per lane, P parameters.
-///   <see cref="Pass.Backward"/>, chunk = lane j ∈ {0, 1}: rows [j·h, min(B, (j+1)·h)) of the batch go through load,
-///       forward, loss and backward in lane j's own <see cref="Workspace"/>; its gradient g_j [P] carries the factor 1/B,
-///       so the batch-mean gradient is g₀ + g₁.
-///   <see cref="Pass.Update"/>, chunk = parameter range r ∈ {0, 1}: θ[r] ← update(θ[r], g₀[r] + g₁[r]) with the health
-///       check fused (<see cref="Optimizers.UpdateRange"/>).
+/// h = ceil(B/2), n_l = LayerSizes[l], layer l maps n_l inputs to n_(l+1) outputs, X = A_(−1) the input pixels.
+/// Buffers hold the whole batch; a lane owns a band of its rows.
+///   <see cref="Pass.Lanes"/>, chunk = lane j ∈ {0, 1}, rows [j·h, min(B, (j+1)·h)):
+///       load; forward Z_l = A_(l−1)·W_lᵀ + b_l, A_l = f(Z_l); output gradient dZ_last (carrying 1/B);
+///       back through the layers dZ_(l−1) = (dZ_l · W_l) ⊙ f'(Z_(l−1)); this lane's bias gradient sums Σ_rows dZ_l.
+///       Row-wise work only: every output row depends on its own input row.
+///   <see cref="Pass.Update"/>, chunk = half j of every layer's output units (rows of W_l), in blocks of a few rows:
+///       dW_l[block] = dZ_l[:, block]ᵀ · A_(l−1) over all B rows (one product, k = B), then at once, while the block is
+///       in cache, the optimizer update of those weights (and of the half's biases from the two lanes' sums) with the
+///       health check fused (<see cref="Optimizers.UpdateSlice"/>). No whole-network gradient buffer is written.
 ///   <see cref="Pass.Forward"/>: lanes forward and sum the loss only (the epoch-end check of the last weights).
-/// Every cut depends on B and P alone, never on how many threads run the chunks, so one core and two give the same bits.
-/// The lane results (loss, correct count) are combined in lane order by the caller.
+/// Every cut depends on B and the layer sizes alone, never on how many threads run the chunks, and each weight
+/// gradient is one product over the whole batch, so one core and two give the same bits. The lane results (loss,
+/// correct count) are combined in lane order by the caller. <see cref="Propagation.Backward(Network, ReadOnlySpan{float}, int, Workspace)"/> computes the same
+/// gradient in one plain pass and is the oracle for this one in the tests.
 /// </summary>
 internal sealed class TrainingStep : ParallelJob
 {
-    public enum Pass { Backward, Update, Forward }
+    public enum Pass { Lanes, Update, Forward }
 
-    /// <summary>Below this many (rows x parameters) a step runs on the calling thread alone: posting costs more than it saves.</summary>
+    /// <summary>Below this much work (rows x parameters) a pass runs on the calling thread alone: posting costs more than it saves.</summary>
     private const long ParallelWork = 1L << 18;
 
-    /// <summary>Below this many parameters the update runs on the calling thread alone.</summary>
-    private const int ParallelUpdate = 1 << 15;
+    /// <summary>Floats of one thread's weight-gradient block: a few rows of dW, resident in L2 while they are applied.</summary>
+    private const int BlockFloats = 32 * 1024;
 
     private const int Lanes = 2;
 
     private readonly Network _network;
-    private readonly Workspace[] _lanes;
+    private readonly ParameterLayout _layout;
+    private readonly int _batchSize;
+    private readonly float[] _input;
+    private readonly int[] _labels;
+    private readonly float[] _rowMax, _rowSum;
+    private readonly float[][] _z, _a, _delta;
+    /// <summary>[lane][bias offset of layer l + unit]: each lane's Σ over its rows of dZ_l.</summary>
+    private readonly float[][] _biasSums;
+    private readonly int[] _biasStart;
+    /// <summary>[thread][BlockFloats]: weight-gradient block scratch.</summary>
+    private readonly float[][] _block = new float[2][];
     private readonly double[] _loss = new double[Lanes];
     private readonly int[] _correct = new int[Lanes];
-    private readonly bool[] _finite = new bool[Lanes];
-    private readonly int[] _rangeStart = new int[Lanes + 1];
+    private readonly bool[] _healthy = new bool[Lanes];
 
     private Pass _pass;
     private MnistDataSet? _data;
@@ -44,18 +59,28 @@ internal sealed class TrainingStep : ParallelJob
     public TrainingStep(Network network, int batchSize)
     {
         _network = network;
-        int laneRows = (batchSize + 1) / 2;
-        _lanes = new Workspace[Lanes];
-        for (int lane = 0; lane < Lanes; lane++) _lanes[lane] = new Workspace(network.Layout, laneRows, training: true);
-        // Parameter ranges cut at whole cache lines (16 floats), so the two threads never write the same line.
-        int count = network.ParameterCount;
-        for (int range = 0; range <= Lanes; range++) _rangeStart[range] = Math.Min(count, (int)((long)count * range / Lanes) / 16 * 16);
-        _rangeStart[Lanes] = count;
+        _layout = network.Layout;
+        _batchSize = batchSize;
+        int layers = _layout.LayerCount;
+        _input = new float[checked(batchSize * _layout.InputSize)];
+        _labels = new int[batchSize];
+        _rowMax = new float[batchSize];
+        _rowSum = new float[batchSize];
+        _z = new float[layers][];
+        _a = new float[layers][];
+        _delta = new float[layers][];
+        _biasStart = new int[layers + 1];
+        for (int l = 0; l < layers; l++)
+        {
+            int width = _layout.LayerSizes[l + 1];
+            _z[l] = new float[checked(batchSize * width)];
+            _a[l] = new float[checked(batchSize * width)];
+            _delta[l] = new float[checked(batchSize * width)];
+            _biasStart[l + 1] = _biasStart[l] + width;
+        }
+        _biasSums = new[] { new float[_biasStart[layers]], new float[_biasStart[layers]] };
         Chunks = Lanes;
     }
-
-    /// <summary>Lane <paramref name="lane"/>'s gradient of the last <see cref="Backward"/> [P] (for tests).</summary>
-    internal ReadOnlySpan<float> LaneGradients(int lane) => _lanes[lane].Gradients;
 
     /// <summary>Rows of lane <paramref name="lane"/> in a batch of <paramref name="rows"/>.</summary>
     private static (int Offset, int Rows) LaneRows(int rows, int lane)
@@ -70,9 +95,8 @@ internal sealed class TrainingStep : ParallelJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double Loss, int Correct) Backward(MnistDataSet data, int[] order, int start, int rows)
     {
-        _data = data; _order = order; _start = start; _rows = rows;
-        _pass = Pass.Backward;
-        Run(work: (long)rows * _network.ParameterCount >= ParallelWork);
+        Prepare(Pass.Lanes, data, order, start, rows);
+        Run();
         _data = null;
         return (_loss[0] + _loss[1], _correct[0] + _correct[1]);
     }
@@ -80,14 +104,13 @@ internal sealed class TrainingStep : ParallelJob
     /// <summary>Forward only, for the check of the final weights: the summed loss, and whether every output is finite.</summary>
     public (double Loss, bool Finite) Forward(MnistDataSet data, int[] order, int start, int rows)
     {
-        _data = data; _order = order; _start = start; _rows = rows;
-        _pass = Pass.Forward;
-        Run(work: (long)rows * _network.ParameterCount >= ParallelWork);
+        Prepare(Pass.Forward, data, order, start, rows);
+        Run();
         _data = null;
-        return (_loss[0] + _loss[1], _finite[0] && _finite[1]);
+        return (_loss[0] + _loss[1], _healthy[0] && _healthy[1]);
     }
 
-    /// <summary>Applies the optimizer to the gradient of the last <see cref="Backward"/>.</summary>
+    /// <summary>Weight gradients and the optimizer update for the batch of the last <see cref="Backward"/>.</summary>
     /// <returns>False when a parameter became NaN, infinite or absurdly large.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Update(OptimizerState state, float learningRate, float l2)
@@ -95,43 +118,134 @@ internal sealed class TrainingStep : ParallelJob
         _state = state;
         _scalars = Optimizers.Begin(state, learningRate, l2);
         _pass = Pass.Update;
-        Run(work: _network.ParameterCount >= ParallelUpdate);
+        Run();
         _state = null;
-        return _finite[0] && _finite[1];
+        return _healthy[0] && _healthy[1];
     }
 
-    private void Run(bool work) => ParallelWorker.Run(this, ParallelWorker.ShouldTry(work));
+    /// <summary>Weight gradient of the last <see cref="Backward"/> in the flat layout, computed as <see cref="Update"/> does
+    /// (for tests; allocates).</summary>
+    internal float[] Gradient()
+    {
+        var gradient = new float[_layout.ParameterCount];
+        for (int l = 0; l < _layout.LayerCount; l++)
+        {
+            int inputs = _layout.LayerSizes[l], outputs = _layout.LayerSizes[l + 1];
+            WeightGradient(l, 0, outputs, gradient.AsSpan(_layout.WeightOffset(l), outputs * inputs));
+            for (int unit = 0; unit < outputs; unit++)
+                gradient[_layout.BiasOffset(l) + unit] = _biasSums[0][_biasStart[l] + unit] + (LaneRows(_rows, 1).Rows > 0 ? _biasSums[1][_biasStart[l] + unit] : 0f);
+        }
+        return gradient;
+    }
+
+    private void Prepare(Pass pass, MnistDataSet data, int[] order, int start, int rows)
+    {
+        if (rows > _batchSize) throw new ArgumentOutOfRangeException(nameof(rows));
+        _pass = pass; _data = data; _order = order; _start = start; _rows = rows;
+    }
+
+    private void Run() => ParallelWorker.Run(this, ParallelWorker.ShouldTry((long)_rows * _network.ParameterCount >= ParallelWork));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RunChunk(int chunk, int thread)
     {
-        if (_pass == Pass.Update)
+        if (_pass == Pass.Update) _healthy[chunk] = UpdateHalf(chunk, thread);
+        else RunLane(chunk);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunLane(int lane)
+    {
+        (int offset, int rows) = LaneRows(_rows, lane);
+        _loss[lane] = 0;
+        _correct[lane] = 0;
+        _healthy[lane] = true;
+        if (rows == 0) return;
+        Network network = _network;
+        ParameterLayout layout = _layout;
+        ReadOnlySpan<float> parameters = network.Parameters;
+        int last = layout.LayerCount - 1, classes = layout.OutputSize;
+        Span<float> Band(float[] buffer, int width) => buffer.AsSpan(offset * width, rows * width);
+
+        Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), Band(_input, layout.InputSize), _labels.AsSpan(offset, rows));
+        for (int l = 0; l <= last; l++)
         {
-            ReadOnlySpan<float> second = LaneRows(_rows, 1).Rows > 0 ? _lanes[1].Gradients : ReadOnlySpan<float>.Empty;
-            _finite[chunk] = Optimizers.UpdateRange(_state!, _network.Layout, _network.Parameters, _lanes[0].Gradients, second,
-                _rangeStart[chunk], _rangeStart[chunk + 1], _scalars);
+            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
+            ReadOnlySpan<float> layerInput = l == 0 ? Band(_input, inputs) : Band(_a[l - 1], inputs);
+            Span<float> z = Band(_z[l], outputs), a = Band(_a[l], outputs);
+            DenseLayer.DenseForward(layerInput, layout.Weights(parameters, l), layout.Biases(parameters, l), z, rows, inputs, outputs);
+            if (l < last) ActivationFunctions.ActivationForward(network.Activation, z, a);
+            else OutputLayer.OutputForward(network.OutputActivation, z, a, _rowMax.AsSpan(offset, rows), _rowSum.AsSpan(offset, rows), rows, outputs);
+        }
+        Span<float> output = Band(_a[last], classes);
+        if (_pass == Pass.Forward)
+        {
+            _loss[lane] = OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, Band(_z[last], classes), output,
+                _rowMax.AsSpan(offset, rows), _rowSum.AsSpan(offset, rows), _labels.AsSpan(offset, rows), Span<float>.Empty, rows, classes, 0f);
+            _healthy[lane] = FiniteCheck.AllFinite(output);
             return;
         }
 
-        Workspace workspace = _lanes[chunk];
-        (int offset, int rows) = LaneRows(_rows, chunk);
-        _loss[chunk] = 0;
-        _correct[chunk] = 0;
-        _finite[chunk] = true;
-        if (rows == 0) return;
-        workspace.LoadBatch(_data!, _order.AsSpan(_start + offset, rows));
-        Propagation.Forward(_network, workspace.Input, rows, workspace);
-        Span<float> output = workspace.Output(rows);
-        if (_pass == Pass.Forward)
-        {
-            _loss[chunk] = Propagation.Loss(_network, rows, workspace);
-            _finite[chunk] = FiniteCheck.AllFinite(output);
-            return;
-        }
-        int classes = _network.OutputSize, correct = 0;
+        int correct = 0;
         for (int r = 0; r < rows; r++)
-            if (OutputLayer.PredictedClass(output.Slice(r * classes, classes)) == workspace.Labels[r]) correct++;
-        _correct[chunk] = correct;
-        _loss[chunk] = Propagation.Backward(_network, workspace.Input, rows, 1f / _rows, workspace);
+            if (OutputLayer.PredictedClass(output.Slice(r * classes, classes)) == _labels[offset + r]) correct++;
+        _correct[lane] = correct;
+        _loss[lane] = OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, Band(_z[last], classes), output,
+            _rowMax.AsSpan(offset, rows), _rowSum.AsSpan(offset, rows), _labels.AsSpan(offset, rows), Band(_delta[last], classes),
+            rows, classes, 1f / _rows);
+
+        float[] biasSums = _biasSums[lane];
+        for (int l = last; l >= 0; l--)
+        {
+            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
+            Span<float> delta = Band(_delta[l], outputs);
+            DenseLayer.BiasGradient(delta, biasSums.AsSpan(_biasStart[l], outputs), rows, outputs);
+            if (l == 0) break;
+            // dA_(l−1) = dZ_l · W_l, then dZ_(l−1) = dA_(l−1) ⊙ f'(Z_(l−1)) in place.
+            Span<float> inputGradient = Band(_delta[l - 1], inputs);
+            Gemm.Multiply(delta, layout.Weights(parameters, l), inputGradient, rows, inputs, outputs, transposeA: false, transposeB: false, accumulate: false);
+            ActivationFunctions.ActivationBackward(network.Activation, Band(_z[l - 1], inputs), Band(_a[l - 1], inputs), inputGradient);
+        }
+    }
+
+    /// <summary>Output units [n·half/2, n·(half+1)/2) of every layer: weight gradients block by block, each applied at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool UpdateHalf(int half, int thread)
+    {
+        ParameterLayout layout = _layout;
+        Span<float> parameters = _network.Parameters;
+        OptimizerState state = _state!;
+        bool secondLane = LaneRows(_rows, 1).Rows > 0;
+        float[] block = _block[thread] ??= new float[BlockFloats];
+        bool healthy = true;
+        for (int l = 0; l < layout.LayerCount; l++)
+        {
+            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
+            int first = outputs * half / Lanes, end = outputs * (half + 1) / Lanes;
+            int blockRows = Math.Clamp(BlockFloats / inputs, 1, 32);
+            for (int unit = first; unit < end; unit += blockRows)
+            {
+                int units = Math.Min(blockRows, end - unit);
+                Span<float> gradient = block.AsSpan(0, units * inputs);
+                WeightGradient(l, unit, units, gradient);
+                healthy &= Optimizers.UpdateSlice(state, parameters, gradient, ReadOnlySpan<float>.Empty,
+                    layout.WeightOffset(l) + unit * inputs, units * inputs, _scalars, _scalars.L2);
+            }
+            int biases = _biasStart[l] + first;
+            healthy &= Optimizers.UpdateSlice(state, parameters, _biasSums[0].AsSpan(biases, end - first),
+                secondLane ? _biasSums[1].AsSpan(biases, end - first) : ReadOnlySpan<float>.Empty,
+                layout.BiasOffset(l) + first, end - first, _scalars, 0f);
+        }
+        return healthy;
+    }
+
+    /// <summary>dW_l[units first .. first + count) = dZ_l[:, those units]ᵀ · A_(l−1) over all rows of the batch. gradient [count x n_l].</summary>
+    private void WeightGradient(int l, int first, int count, Span<float> gradient)
+    {
+        int inputs = _layout.LayerSizes[l], outputs = _layout.LayerSizes[l + 1];
+        ReadOnlySpan<float> layerInput = l == 0 ? _input.AsSpan(0, _rows * inputs) : _a[l - 1].AsSpan(0, _rows * inputs);
+        // A = dZ_l stored [B x n_(l+1)]: the block's columns start at 'first', row stride n_(l+1).
+        Gemm.MultiplyStrided(_delta[l].AsSpan(first, (_rows - 1) * outputs + count), outputs, layerInput, inputs, gradient, inputs,
+            count, inputs, _rows, transposeA: true, transposeB: false, accumulate: false);
     }
 }

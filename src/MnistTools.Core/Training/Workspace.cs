@@ -76,8 +76,11 @@ internal sealed class Workspace
     /// Fills <see cref="Input"/> and <see cref="Labels"/> with images <paramref name="indices"/> of <paramref name="data"/>:
     /// Input[r, :] = pixels / 255f.
     /// </summary>
+    public void LoadBatch(MnistDataSet data, ReadOnlySpan<int> indices) => LoadRows(data, indices, Input, Labels);
+
+    /// <summary>input[r, :] = pixels of image indices[r] / 255f and labels[r] = its label, for every r.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void LoadBatch(MnistDataSet data, ReadOnlySpan<int> indices)
+    internal static void LoadRows(MnistDataSet data, ReadOnlySpan<int> indices, Span<float> input, Span<int> labels)
     {
         int size = data.ImageSize;
         ReadOnlySpan<byte> all = data.Pixels;
@@ -86,8 +89,8 @@ internal sealed class Workspace
             // Shuffled rows are scattered over the whole set: ask for a row a few ahead so its cache lines arrive in time.
             if (r + PrefetchDistance < indices.Length) Prefetch(all.Slice(indices[r + PrefetchDistance] * size, size));
             int index = indices[r];
-            PixelScaling.ToInputs(data.GetPixels(index), Input.AsSpan(r * size, size));
-            Labels[r] = data.GetLabel(index);
+            PixelScaling.ToInputs(data.GetPixels(index), input.Slice(r * size, size));
+            labels[r] = data.GetLabel(index);
         }
     }
 
