@@ -27,7 +27,6 @@ if (Index("--quick") is var quick and >= 0)
         After(quick, 3) is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null);
     return 0;
 }
-if (Index("--micro") >= 0) { Scratch.Run(IntAfter("--micro", 0)); return 0; }
 if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
 if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
 if (Index("--e2e") >= 0) { EndToEnd.Run(IntAfter("--e2e", 3)); return 0; }

@@ -5,13 +5,14 @@ using MnistTools.Training;
 namespace MnistTools.Benchmarks;
 
 /// <summary>
-/// Where a training step's time goes: the trainer's per-batch sequence as <see cref="TrainingStep"/> runs it (two
-/// half-batch lanes, each: load and convert its rows, forward, loss and backward; then the fused update: lane gradient
-/// sum, optimizer and parameter check), timed phase by phase over a whole epoch with both lanes on this thread; the GEMM
-/// part of forward and backward is measured by replaying the lanes' matrix products (same shapes and flags) in isolation.
+/// Where a training step's time goes: the trainer's two passes (<see cref="TrainingStep"/>) timed over a whole epoch
+/// with every chunk on this thread, and their parts measured by replaying them in isolation on the same shapes:
+///   lanes pass   load and convert the rows; forward products Z = A·Wᵀ (per lane); bias, activations, softmax, loss;
+///                backward products dA = dZ·W (per lane) and activation derivatives
+///   update pass  weight-gradient products dW = dZᵀ·A (per block of output units, whole batch); optimizer and check
 /// Times are the calling thread's CPU time (<see cref="ThreadClock"/>) where available, so time spent descheduled on a
 /// shared machine is not counted; run it with MNISTTOOLS_GEMM_THREADS=1 so all the work is on that thread. With two
-/// cores the lanes run side by side, and so do the two halves of the update.
+/// cores the two lanes run side by side, and so do the two halves of the update.
 /// </summary>
 public static class StepProfile
 {
@@ -27,70 +28,69 @@ public static class StepProfile
     {
         Network network = @case.CreateNetwork();
         ParameterLayout layout = network.Layout;
-        int batch = @case.BatchSize, count = data.Count, steps = count / batch;
-        int half = (batch + 1) / 2;
-        var lanes = new[] { new Workspace(layout, half, training: true), new Workspace(layout, half, training: true) };
+        int batch = @case.BatchSize, count = data.Count, steps = count / batch, half = (batch + 1) / 2;
+        var step = new TrainingStep(network, batch);
         OptimizerState state = OptimizerState.Create(@case.Optimizer, network.ParameterCount);
         state.Momentum = 0.9f;
         var order = new int[count];
-        var ticks = new double[4];
+        double lanes = 0, update = 0, load = 0;
+        var input = new float[batch * layout.InputSize];
+        var labels = new int[batch];
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
-            Array.Clear(ticks);
+            lanes = update = load = 0;
             ShuffleOrder.Fill(order, 1, epoch);
-            for (int step = 0; step < steps; step++)
+            for (int s = 0; s < steps; s++)
             {
-                for (int lane = 0; lane < 2; lane++)
-                {
-                    int offset = Math.Min(batch, lane * half), rows = Math.Min(half, batch - offset);
-                    Workspace workspace = lanes[lane];
-                    double t0 = Now();
-                    workspace.LoadBatch(data, order.AsSpan(step * batch + offset, rows));
-                    double t1 = Now();
-                    Propagation.Forward(network, workspace.Input, rows, workspace);
-                    double t2 = Now();
-                    Propagation.Backward(network, workspace.Input, rows, 1f / batch, workspace);
-                    double t3 = Now();
-                    ticks[0] += t1 - t0; ticks[1] += t2 - t1; ticks[2] += t3 - t2;
-                }
-                double t4 = Now();
-                Optimizers.UpdateRange(state, layout, network.Parameters, lanes[0].Gradients, lanes[1].Gradients, 0, network.ParameterCount,
-                    Optimizers.Begin(state, @case.LearningRate, 0f));
-                ticks[3] += Now() - t4;
+                double t0 = Now();
+                step.Backward(data, order, s * batch, batch);
+                double t1 = Now();
+                step.Update(state, @case.LearningRate, 0f);
+                double t2 = Now();
+                lanes += t1 - t0; update += t2 - t1;
             }
+            // The load on its own, on the same rows (a second time: the rows are warmer than in the step, so a floor).
+            double t3 = Now();
+            for (int s = 0; s < steps; s++) Workspace.LoadRows(data, order.AsSpan(s * batch, batch), input, labels);
+            load = Now() - t3;
         }
-        (double forwardGemm, double backwardGemm) = ReplayGemm(layout, half);
-        forwardGemm *= 2; backwardGemm *= 2;
+        (double laneGemm, double weightGemm) = ReplayGemm(layout, batch, half);
         double Us(double seconds) => seconds * 1e6 / steps;
-        double total = Us(ticks.Sum());
-        double forward = Us(ticks[1]), backward = Us(ticks[2]);
+        double total = Us(lanes + update);
         Console.WriteLine();
         Console.WriteLine($"{@case.Name}, batch {batch} (2 lanes of {half}), {@case.OptimizerLabel}: {total:F1} us/step on one thread, {total * steps / 1e6:F3} s/epoch");
         Console.WriteLine("| phase | us/step | share |");
         Console.WriteLine("|---|---|---|");
         void Row(string name, double us) => Console.WriteLine($"| {name} | {us:F1} | {us / total:P0} |");
-        Row("load batch (bytes -> floats)", Us(ticks[0]));
-        Row("forward: GEMM (replayed)", forwardGemm);
-        Row("forward: bias, activations, softmax", Math.Max(0, forward - forwardGemm));
-        Row("backward: GEMM (replayed)", backwardGemm);
-        Row("backward: loss, bias grads, activation grads", Math.Max(0, backward - backwardGemm));
-        Row($"update: lane sum + {@case.Optimizer} + parameter check", Us(ticks[3]));
+        Row("lanes: load batch (bytes -> floats)", Us(load));
+        Row("lanes: forward and backward GEMM, Z = A.Wt, dA = dZ.W (replayed)", laneGemm);
+        Row("lanes: bias, activations, softmax, loss, derivatives", Math.Max(0, Us(lanes) - Us(load) - laneGemm));
+        Row("update: weight-gradient GEMM, dW = dZt.A (replayed)", weightGemm);
+        Row($"update: {@case.Optimizer} + parameter check", Math.Max(0, Us(update) - weightGemm));
     }
 
-    /// <summary>Microseconds per step of the step's products: Z = X.Wt per layer; dW = dZt.X per layer, dX = dZ.W above the first.</summary>
-    private static (double Forward, double Backward) ReplayGemm(ParameterLayout layout, int batch)
+    /// <summary>Microseconds per step of the two passes' products, as the step cuts them.</summary>
+    private static (double Lanes, double Weights) ReplayGemm(ParameterLayout layout, int batch, int half)
     {
-        var random = new Random(1);
-        var forward = new List<GemmData>();
-        var backward = new List<GemmData>();
+        var lanes = new List<GemmData>();
+        var weights = new List<GemmData>();
+        int[] laneRows = { half, batch - half };
         for (int l = 0; l < layout.LayerCount; l++)
         {
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
-            forward.Add(new GemmData(new GemmShape("Z", batch, outputs, inputs, false, true)));
-            backward.Add(new GemmData(new GemmShape("dW", outputs, inputs, batch, true, false)));
-            if (l > 0) backward.Add(new GemmData(new GemmShape("dX", batch, inputs, outputs, false, false)));
+            foreach (int rows in laneRows.Where(r => r > 0))
+            {
+                lanes.Add(new GemmData(new GemmShape("Z", rows, outputs, inputs, false, true)));
+                if (l > 0) lanes.Add(new GemmData(new GemmShape("dX", rows, inputs, outputs, false, false)));
+            }
+            // dW in blocks of up to 32 output units per half (the step's block size for these layer widths).
+            int blockRows = Math.Clamp(32 * 1024 / inputs, 1, 32);
+            for (int part = 0; part < 2; part++)
+                for (int unit = outputs * part / 2; unit < outputs * (part + 1) / 2; unit += blockRows)
+                    weights.Add(new GemmData(new GemmShape("dW", Math.Min(blockRows, outputs * (part + 1) / 2 - unit), inputs, batch, true, false)));
         }
-        return (Time(forward), Time(backward));
+        using var scope = GemmSettings.Override(threads: 1);
+        return (Time(lanes), Time(weights));
     }
 
     /// <summary>Seconds: thread CPU time if the OS gives it, else wall time.</summary>

@@ -45,73 +45,70 @@ internal static unsafe class GemmBroadcast
             }
     }
 
-    /// <summary>Up to 4 rows x <paramref name="vectors"/> (1 or 4) vectors of 16 columns.</summary>
+    /// <summary>Up to 4 rows x <paramref name="vectors"/> (1 or 4) vectors of 16 columns: whole 4 x 64 tiles, else one row at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile(float* a, int lda, float* b, int ldb, float* c, int ldc, int rows, int vectors, int k, bool accumulate)
+    {
+        if (rows == 4 && vectors == 4) { Tile4x4(a, lda, b, ldb, c, ldc, k, accumulate); return; }
+        for (int r = 0; r < rows; r++)
+        {
+            if (vectors == 4) Row4(a + r, lda, b, ldb, c + (long)r * ldc, k, accumulate);
+            else Row1(a + r, lda, b, ldb, c + (long)r * ldc, k, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x4(float* a, int lda, float* b, int ldb, float* c, int ldc, int k, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        if (vectors == 4 && rows == 4)
+        for (int p = 0; p < k; p++)
         {
-            for (int p = 0; p < k; p++)
-            {
-                float* bp = b + (long)p * ldb, ap = a + (long)p * lda;
-                Vector512<float> b0 = Vector512.Load(bp), b1 = Vector512.Load(bp + 16), b2 = Vector512.Load(bp + 32), b3 = Vector512.Load(bp + 48);
-                Vector512<float> x = Vector512.Create(ap[0]);
-                c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
-                c02 = Avx512F.FusedMultiplyAdd(x, b2, c02); c03 = Avx512F.FusedMultiplyAdd(x, b3, c03);
-                x = Vector512.Create(ap[1]);
-                c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
-                c12 = Avx512F.FusedMultiplyAdd(x, b2, c12); c13 = Avx512F.FusedMultiplyAdd(x, b3, c13);
-                x = Vector512.Create(ap[2]);
-                c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
-                c22 = Avx512F.FusedMultiplyAdd(x, b2, c22); c23 = Avx512F.FusedMultiplyAdd(x, b3, c23);
-                x = Vector512.Create(ap[3]);
-                c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
-                c32 = Avx512F.FusedMultiplyAdd(x, b2, c32); c33 = Avx512F.FusedMultiplyAdd(x, b3, c33);
-            }
+            float* bp = b + (long)p * ldb, ap = a + (long)p * lda;
+            Vector512<float> b0 = Vector512.Load(bp), b1 = Vector512.Load(bp + 16), b2 = Vector512.Load(bp + 32), b3 = Vector512.Load(bp + 48);
+            Vector512<float> x = Vector512.Create(ap[0]);
+            c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            c02 = Avx512F.FusedMultiplyAdd(x, b2, c02); c03 = Avx512F.FusedMultiplyAdd(x, b3, c03);
+            x = Vector512.Create(ap[1]);
+            c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            c12 = Avx512F.FusedMultiplyAdd(x, b2, c12); c13 = Avx512F.FusedMultiplyAdd(x, b3, c13);
+            x = Vector512.Create(ap[2]);
+            c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            c22 = Avx512F.FusedMultiplyAdd(x, b2, c22); c23 = Avx512F.FusedMultiplyAdd(x, b3, c23);
+            x = Vector512.Create(ap[3]);
+            c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            c32 = Avx512F.FusedMultiplyAdd(x, b2, c32); c33 = Avx512F.FusedMultiplyAdd(x, b3, c33);
         }
-        else
+        StoreRow(c, 4, accumulate, c00, c01, c02, c03);
+        StoreRow(c + ldc, 4, accumulate, c10, c11, c12, c13);
+        StoreRow(c + 2L * ldc, 4, accumulate, c20, c21, c22, c23);
+        StoreRow(c + 3L * ldc, 4, accumulate, c30, c31, c32, c33);
+    }
+
+    /// <summary>One row x 4 vectors: four independent chains.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row4(float* a, int lda, float* b, int ldb, float* c, int k, bool accumulate)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int p = 0; p < k; p++)
         {
-            // Edge tiles (fewer rows or one vector): the same chains, with the unused accumulators left idle.
-            for (int p = 0; p < k; p++)
-            {
-                float* bp = b + (long)p * ldb, ap = a + (long)p * lda;
-                Vector512<float> b0 = Vector512.Load(bp);
-                Vector512<float> b1 = vectors == 4 ? Vector512.Load(bp + 16) : default;
-                Vector512<float> b2 = vectors == 4 ? Vector512.Load(bp + 32) : default;
-                Vector512<float> b3 = vectors == 4 ? Vector512.Load(bp + 48) : default;
-                for (int r = 0; r < rows; r++)
-                {
-                    Vector512<float> x = Vector512.Create(ap[r]);
-                    switch (r)
-                    {
-                        case 0:
-                            c00 = Avx512F.FusedMultiplyAdd(x, b0, c00);
-                            if (vectors == 4) { c01 = Avx512F.FusedMultiplyAdd(x, b1, c01); c02 = Avx512F.FusedMultiplyAdd(x, b2, c02); c03 = Avx512F.FusedMultiplyAdd(x, b3, c03); }
-                            break;
-                        case 1:
-                            c10 = Avx512F.FusedMultiplyAdd(x, b0, c10);
-                            if (vectors == 4) { c11 = Avx512F.FusedMultiplyAdd(x, b1, c11); c12 = Avx512F.FusedMultiplyAdd(x, b2, c12); c13 = Avx512F.FusedMultiplyAdd(x, b3, c13); }
-                            break;
-                        case 2:
-                            c20 = Avx512F.FusedMultiplyAdd(x, b0, c20);
-                            if (vectors == 4) { c21 = Avx512F.FusedMultiplyAdd(x, b1, c21); c22 = Avx512F.FusedMultiplyAdd(x, b2, c22); c23 = Avx512F.FusedMultiplyAdd(x, b3, c23); }
-                            break;
-                        default:
-                            c30 = Avx512F.FusedMultiplyAdd(x, b0, c30);
-                            if (vectors == 4) { c31 = Avx512F.FusedMultiplyAdd(x, b1, c31); c32 = Avx512F.FusedMultiplyAdd(x, b2, c32); c33 = Avx512F.FusedMultiplyAdd(x, b3, c33); }
-                            break;
-                    }
-                }
-            }
+            float* bp = b + (long)p * ldb;
+            Vector512<float> x = Vector512.Create(a[(long)p * lda]);
+            c0 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(bp), c0); c1 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(bp + 16), c1);
+            c2 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(bp + 32), c2); c3 = Avx512F.FusedMultiplyAdd(x, Vector512.Load(bp + 48), c3);
         }
-        StoreRow(c, vectors, accumulate, c00, c01, c02, c03);
-        if (rows > 1) StoreRow(c + ldc, vectors, accumulate, c10, c11, c12, c13);
-        if (rows > 2) StoreRow(c + 2L * ldc, vectors, accumulate, c20, c21, c22, c23);
-        if (rows > 3) StoreRow(c + 3L * ldc, vectors, accumulate, c30, c31, c32, c33);
+        StoreRow(c, 4, accumulate, c0, c1, c2, c3);
+    }
+
+    /// <summary>One row x 1 vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row1(float* a, int lda, float* b, int ldb, float* c, int k, bool accumulate)
+    {
+        Vector512<float> c0 = default;
+        for (int p = 0; p < k; p++) c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[(long)p * lda]), Vector512.Load(b + (long)p * ldb), c0);
+        Store(c, c0, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
