@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MnistTools.Numerics;
 using MnistTools.Training;
 
 namespace MnistTools.Benchmarks;
@@ -20,16 +21,16 @@ public static class EndToEnd
         Console.WriteLine($"End-to-end: {epochs} epochs per network on 60,000 MNIST images ({MnistFiles.Folder}); " +
             $"GEMM path {Environment.GetEnvironmentVariable("MNISTTOOLS_GEMM_PATH") ?? "auto"}; {Environment.ProcessorCount} CPUs; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine();
-        Console.WriteLine("| network | batch | optimizer | GEMM threads | s/epoch (median) | epochs (s) | samples/s | CPU s/epoch of the training thread (median) | allocated/epoch (first; then max) | peak working set | test accuracy |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| network | batch | optimizer | threads | s/epoch (median) | epochs (s) | samples/s | CPU s/epoch of the training thread (median) | allocated/epoch (first; then max) | peak working set | test accuracy | jobs on the second core (late) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         string? testLine = null;
         for (int index = 0; index < NetworkCases.Count; index++)
             foreach (string threads in new[] { "auto", "1" })
             {
                 string[] fields = RunChild(index, threads, epochs);
                 NetworkCase network = NetworkCases[index];
-                Console.WriteLine($"| {network.Name} | {network.BatchSize} | {network.OptimizerLabel} | {threads} | {fields[0]} | {fields[1]} | {fields[2]} | {fields[3]} | {fields[4]} | {fields[5]} | {fields[6]} |");
-                if (fields.Length > 7 && threads == "auto") testLine = fields[7];
+                Console.WriteLine($"| {network.Name} | {network.BatchSize} | {network.OptimizerLabel} | {threads} | {fields[0]} | {fields[1]} | {fields[2]} | {fields[3]} | {fields[4]} | {fields[5]} | {fields[6]} | {fields[7]} |");
+                if (fields.Length > 8 && threads == "auto") testLine = fields[8];
             }
         if (testLine is not null)
         {
@@ -101,8 +102,8 @@ public static class EndToEnd
             cpu.Count > 0 ? $"{Median(cpu):F3}" : "-",
             $"{allocated[0]:N0} B; {steady}",
             $"{peak / (1024.0 * 1024.0):F0} MiB",
-            $"{accuracy.Accuracy:P2}") + testTime);
-        Console.Error.WriteLine($"worker: {MnistTools.Numerics.ParallelWorker.SharedJobs} jobs shared, {MnistTools.Numerics.ParallelWorker.LateJobs} late, {MnistTools.Numerics.ParallelWorker.WorkerChunks} chunks by the worker, caller waited {MnistTools.Numerics.ParallelWorker.WaitTicks * 1000.0 / Stopwatch.Frequency:F0} ms");
+            $"{accuracy.Accuracy:P2}",
+            $"{ParallelWorker.SharedJobs:N0} ({ParallelWorker.LateJobs:N0})") + testTime);
     }
 
     internal static double Median(List<double> values)

@@ -6,7 +6,7 @@ using MnistTools.Numerics;
 // ./build.ps1 bench [-BenchArgs ...]
 //   (no arguments)      BenchmarkDotNet GEMM kernels, then the end-to-end table
 //   --kernels [BDN args] BenchmarkDotNet only (e.g. --kernels --filter *1024*)
-//   --e2e [epochs]      end-to-end only (default 3 epochs per network)
+//   --e2e [epochs]      end-to-end only (default 5 epochs per network: the first one includes JIT compilation, the median is robust to it)
 //   --quick [shape] [path] [threads]  Stopwatch GFLOP/s table (seconds, no BDN)
 //   --profile [epochs]  per-phase time of a training step
 //   --denormals         cost of subnormal velocities in a momentum update
@@ -29,7 +29,7 @@ if (Index("--quick") is var quick and >= 0)
 }
 if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
 if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
-if (Index("--e2e") >= 0) { EndToEnd.Run(IntAfter("--e2e", 3)); return 0; }
+if (Index("--e2e") >= 0) { EndToEnd.Run(IntAfter("--e2e", 5)); return 0; }
 
 string[] bdnArgs = args.Where(a => a != "--kernels").ToArray();
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly)
@@ -37,6 +37,6 @@ var summaries = BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly)
 if (Index("--kernels") < 0 && args.Length == 0)
 {
     Console.WriteLine();
-    EndToEnd.Run(3);
+    EndToEnd.Run(5);
 }
 return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;

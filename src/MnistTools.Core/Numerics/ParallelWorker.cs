@@ -55,7 +55,7 @@ internal static class ParallelWorker
     [ThreadStatic] private static bool t_insideJob;
 
     /// <summary>Jobs offered to the worker, and how many of them it came late for (diagnostics for the benchmarks).</summary>
-    internal static long SharedJobs, LateJobs, WorkerChunks, WaitTicks;
+    internal static long SharedJobs, LateJobs;
 
     /// <summary>True on a thread that is running chunks of a job (the worker always): such code runs single-threaded.</summary>
     internal static bool IsInsideJob => t_insideJob;
@@ -129,7 +129,6 @@ internal static class ParallelWorker
         // the next jobs alone (same bits either way) and try again later. Waking it from its sleep takes time anyway,
         // so only a job it was spinning for counts.
         SharedJobs++;
-        WaitTicks += Stopwatch.GetTimestamp() - worked;
         if (!asleep && Stopwatch.GetTimestamp() - worked > worked - started)
         {
             LateJobs++;
@@ -155,7 +154,6 @@ internal static class ParallelWorker
             long next = thread == 0 ? claim + 1 : claim - (1L << 16);
             if (Interlocked.CompareExchange(ref s_claim, next, claim) != claim) continue;
             // While this chunk is unfinished the caller cannot return, so s_job is still this job.
-            if (thread == 1) WorkerChunks++;
             try { s_job!.RunChunk(chunk, thread); }
             catch (Exception exception) { s_failure = exception; }
             Interlocked.Increment(ref s_completed);
