@@ -99,4 +99,47 @@ public class OptimizerTests
         Assert.All(adam.FirstMoment!, v => Assert.InRange(v, 0.99e-21f, 1.01e-21f)); // 1e-21 is normal: kept
         Assert.All(theta, x => Assert.False(float.IsNaN(x)));
     }
+    [Theory]
+    [InlineData(Optimizer.Sgd)]
+    [InlineData(Optimizer.Momentum)]
+    [InlineData(Optimizer.Adam)]
+    public void TheUpdateReportsInsaneParametersWhereverTheyAre(Optimizer optimizer)
+    {
+        // Every position of 21 parameters (vector body and scalar tail on any width), each kind of bad value.
+        var layout = Layout();
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3e30f, -3e30f })
+            for (int position = 0; position < 21; position++)
+            {
+                var state = OptimizerState.Create(optimizer, 21);
+                float[] theta = Enumerable.Repeat(0.5f, 21).ToArray(), g = Enumerable.Repeat(0.01f, 21).ToArray();
+                theta[position] = bad;
+                Assert.False(Optimizers.Step(state, layout, theta, g, 0.01f, 0.001f), $"{optimizer}: {bad} at {position} not reported");
+            }
+        var healthy = OptimizerState.Create(optimizer, 21);
+        float[] fine = Enumerable.Repeat(1e29f, 21).ToArray();
+        Assert.True(Optimizers.Step(healthy, layout, fine, new float[21], 0.01f, 0f));
+
+        // A NaN gradient makes the parameter NaN, which is reported too.
+        float[] nanGradient = new float[21];
+        nanGradient[20] = float.NaN;
+        Assert.False(Optimizers.Step(OptimizerState.Create(optimizer, 21), layout, new float[21], nanGradient, 0.01f, 0f));
+    }
+
+    [Fact]
+    public void TwoGradientBuffersAreSummedBeforeTheUpdate()
+    {
+        var layout = Layout();
+        float[] g0 = Enumerable.Range(0, 21).Select(i => 0.1f * i).ToArray(), g1 = Enumerable.Range(0, 21).Select(i => 1f - 0.05f * i).ToArray();
+        float[] sum = g0.Zip(g1, (a, b) => a + b).ToArray();
+        var one = OptimizerState.Create(Optimizer.Momentum, 21);
+        var two = OptimizerState.Create(Optimizer.Momentum, 21);
+        float[] thetaOne = Enumerable.Repeat(0.3f, 21).ToArray(), thetaTwo = Enumerable.Repeat(0.3f, 21).ToArray();
+        Optimizers.Step(one, layout, thetaOne, sum, 0.1f, 0.01f);
+        var scalars = Optimizers.Begin(two, 0.1f, 0.01f);
+        // Split at 10 (inside the first layer's weights): the halves must give exactly the whole-range result.
+        Assert.True(Optimizers.UpdateRange(two, layout, thetaTwo, g0, g1, 0, 10, scalars));
+        Assert.True(Optimizers.UpdateRange(two, layout, thetaTwo, g0, g1, 10, 21, scalars));
+        Assert.Equal(thetaOne, thetaTwo);
+        Assert.Equal(one.Velocity, two.Velocity);
+    }
 }
