@@ -15,7 +15,12 @@ namespace MnistTools.Training;
 ///       dW_l[block] = dZ_l[:, block]ᵀ · A_(l−1) over all B rows (one product, k = B), then at once, while the block is
 ///       in cache, the optimizer update of those weights (and of the half's biases from the two lanes' sums) with the
 ///       health check fused (<see cref="Optimizers.UpdateSlice"/>). No whole-network gradient buffer is written.
-///   <see cref="Pass.Forward"/>: lanes forward and sum the loss only (the epoch-end check of the last weights).
+///   <see cref="Forward"/> runs the lanes forward only and sums the loss (the epoch-end check of the last weights).
+/// A wide first layer (at least <see cref="SplitFirstLayerWeights"/> weights, with a layer after it) is run forward by
+/// units instead, as the update runs: after a <see cref="Pass.Load"/> of the lanes' rows, <see cref="Pass.FirstLayer"/>
+/// chunk j computes Z_0[:, half j] = X · W_0[half j]ᵀ + b and its activations for the whole batch. Each thread then
+/// reads and packs only the half of W_0 it also updates, so the big weight matrix never moves between the cores and
+/// is not packed twice; what crosses is the much smaller X and A_0. The lanes then start at layer 1.
 /// Every cut depends on B and the layer sizes alone, never on how many threads run the chunks, and each weight
 /// gradient is one product over the whole batch, so one core and two give the same bits. The lane results (loss,
 /// correct count) are combined in lane order by the caller. <see cref="Propagation.Backward(Network, ReadOnlySpan{float}, int, Workspace)"/> computes the same
@@ -23,7 +28,10 @@ namespace MnistTools.Training;
 /// </summary>
 internal sealed class TrainingStep : ParallelJob
 {
-    public enum Pass { Lanes, Update, Forward }
+    public enum Pass { Load, FirstLayer, Lanes, Update }
+
+    /// <summary>A first layer with at least this many weights (and a layer after it) runs forward split by units.</summary>
+    internal const int SplitFirstLayerWeights = 1 << 16;
 
     /// <summary>Below this much work (rows x parameters) a pass runs on the calling thread alone: posting costs more than it saves.</summary>
     private const long ParallelWork = 1L << 18;
@@ -50,6 +58,9 @@ internal sealed class TrainingStep : ParallelJob
     private readonly bool[] _healthy = new bool[Lanes];
 
     private Pass _pass;
+    /// <summary>Whether the lanes' pass is forward only (the epoch-end check).</summary>
+    private bool _forwardOnly;
+    private readonly bool _splitFirstLayer;
     private MnistDataSet? _data;
     private int[] _order = Array.Empty<int>();
     private int _start, _rows;
@@ -79,6 +90,7 @@ internal sealed class TrainingStep : ParallelJob
             _biasStart[l + 1] = _biasStart[l] + width;
         }
         _biasSums = new[] { new float[_biasStart[layers]], new float[_biasStart[layers]] };
+        _splitFirstLayer = layers >= 2 && _layout.WeightCount(0) >= SplitFirstLayerWeights;
         Chunks = Lanes;
     }
 
@@ -95,19 +107,35 @@ internal sealed class TrainingStep : ParallelJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (double Loss, int Correct) Backward(MnistDataSet data, int[] order, int start, int rows)
     {
-        Prepare(Pass.Lanes, data, order, start, rows);
-        Run();
-        _data = null;
+        RunLanes(data, order, start, rows, forwardOnly: false);
         return (_loss[0] + _loss[1], _correct[0] + _correct[1]);
     }
 
     /// <summary>Forward only, for the check of the final weights: the summed loss, and whether every output is finite.</summary>
     public (double Loss, bool Finite) Forward(MnistDataSet data, int[] order, int start, int rows)
     {
-        Prepare(Pass.Forward, data, order, start, rows);
-        Run();
-        _data = null;
+        RunLanes(data, order, start, rows, forwardOnly: true);
         return (_loss[0] + _loss[1], _healthy[0] && _healthy[1]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunLanes(MnistDataSet data, int[] order, int start, int rows, bool forwardOnly)
+    {
+        if (rows > _batchSize) throw new ArgumentOutOfRangeException(nameof(rows));
+        _data = data; _order = order; _start = start; _rows = rows; _forwardOnly = forwardOnly;
+        try
+        {
+            if (_splitFirstLayer)
+            {
+                _pass = Pass.Load;
+                Run();
+                _pass = Pass.FirstLayer;
+                Run();
+            }
+            _pass = Pass.Lanes;
+            Run();
+        }
+        finally { _data = null; }
     }
 
     /// <summary>Weight gradients and the optimizer update for the batch of the last <see cref="Backward"/>.</summary>
@@ -138,19 +166,42 @@ internal sealed class TrainingStep : ParallelJob
         return gradient;
     }
 
-    private void Prepare(Pass pass, MnistDataSet data, int[] order, int start, int rows)
-    {
-        if (rows > _batchSize) throw new ArgumentOutOfRangeException(nameof(rows));
-        _pass = pass; _data = data; _order = order; _start = start; _rows = rows;
-    }
-
     private void Run() => ParallelWorker.Run(this, ParallelWorker.ShouldTry((long)_rows * _network.ParameterCount >= ParallelWork));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RunChunk(int chunk, int thread)
     {
-        if (_pass == Pass.Update) _healthy[chunk] = UpdateHalf(chunk, thread);
-        else RunLane(chunk);
+        switch (_pass)
+        {
+            case Pass.Update: _healthy[chunk] = UpdateHalf(chunk, thread); break;
+            case Pass.Load:
+                (int offset, int rows) = LaneRows(_rows, chunk);
+                int size = _layout.InputSize;
+                Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), _input.AsSpan(offset * size, rows * size), _labels.AsSpan(offset, rows));
+                break;
+            case Pass.FirstLayer: FirstLayerHalf(chunk); break;
+            default: RunLane(chunk); break;
+        }
+    }
+
+    /// <summary>Z_0[:, units of half j] and A_0 of those units for every row of the batch (the wide-first-layer split).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FirstLayerHalf(int half)
+    {
+        ReadOnlySpan<float> parameters = _network.Parameters;
+        int inputs = _layout.InputSize, outputs = _layout.LayerSizes[1], rows = _rows;
+        int first = outputs * half / Lanes, count = outputs * (half + 1) / Lanes - first;
+        if (count == 0) return;
+        Span<float> z = _z[0].AsSpan(first, (rows - 1) * outputs + count);
+        Gemm.MultiplyStrided(_input.AsSpan(0, rows * inputs), inputs, _layout.Weights(parameters, 0).Slice(first * inputs, count * inputs), inputs,
+            z, outputs, rows, count, inputs, transposeA: false, transposeB: true, accumulate: false);
+        ReadOnlySpan<float> biases = _layout.Biases(parameters, 0).Slice(first, count);
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> zRow = _z[0].AsSpan(r * outputs + first, count);
+            DenseLayer.AddBias(zRow, biases, 1, count);
+            ActivationFunctions.ActivationForward(_network.Activation, zRow, _a[0].AsSpan(r * outputs + first, count));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -167,8 +218,9 @@ internal sealed class TrainingStep : ParallelJob
         int last = layout.LayerCount - 1, classes = layout.OutputSize;
         Span<float> Band(float[] buffer, int width) => buffer.AsSpan(offset * width, rows * width);
 
-        Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), Band(_input, layout.InputSize), _labels.AsSpan(offset, rows));
-        for (int l = 0; l <= last; l++)
+        int firstLayer = _splitFirstLayer ? 1 : 0; // the load and layer 0 already ran, split by units
+        if (!_splitFirstLayer) Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), Band(_input, layout.InputSize), _labels.AsSpan(offset, rows));
+        for (int l = firstLayer; l <= last; l++)
         {
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
             ReadOnlySpan<float> layerInput = l == 0 ? Band(_input, inputs) : Band(_a[l - 1], inputs);
@@ -178,7 +230,7 @@ internal sealed class TrainingStep : ParallelJob
             else OutputLayer.OutputForward(network.OutputActivation, z, a, _rowMax.AsSpan(offset, rows), _rowSum.AsSpan(offset, rows), rows, outputs);
         }
         Span<float> output = Band(_a[last], classes);
-        if (_pass == Pass.Forward)
+        if (_forwardOnly)
         {
             _loss[lane] = OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, Band(_z[last], classes), output,
                 _rowMax.AsSpan(offset, rows), _rowSum.AsSpan(offset, rows), _labels.AsSpan(offset, rows), Span<float>.Empty, rows, classes, 0f);

@@ -9,6 +9,25 @@ public class TrainingStepTests
     private static Network NewNetwork() =>
         new(new[] { 16, 12, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 11);
 
+    /// <summary>A first layer wide enough (784 x 96 = 75,264 weights) to run forward split by units.</summary>
+    private static Network WideNetwork(Activation activation = Activation.ReLU) =>
+        new(new[] { 784, 96, 10, 3 }, activation, OutputActivation.Softmax, Loss.CrossEntropy, seed: 5);
+
+    /// <summary>28x28 images of 3 classes: a bright band at one of three heights, plus seeded noise.</summary>
+    private static MnistDataSet Images(int count, int seed)
+    {
+        var random = new SeededRandom((ulong)seed);
+        byte[] pixels = new byte[count * 784], labels = new byte[count];
+        for (int i = 0; i < count; i++)
+        {
+            int label = random.NextInt(3);
+            labels[i] = (byte)label;
+            for (int p = 0; p < 784; p++)
+                pixels[i * 784 + p] = (byte)(p / 28 / 9 == label ? 150 + random.NextInt(100) : random.NextInt(60));
+        }
+        return new MnistDataSet("images", null, 28, 28, pixels, labels, classCount: 3);
+    }
+
     [Theory]
     [InlineData(Optimizer.Sgd, 1)]
     [InlineData(Optimizer.Sgd, 7)]
@@ -83,6 +102,57 @@ public class TrainingStepTests
             float expected = whole.Gradients[i];
             Assert.True(Math.Abs(gradient[i] - expected) <= 1e-6f + 1e-5f * Math.Abs(expected), $"parameter {i}: {gradient[i]} vs {expected}");
         }
+    }
+
+    [Theory]
+    [InlineData(Optimizer.Momentum, 20, Activation.ReLU)]
+    [InlineData(Optimizer.Adam, 7, Activation.Sigmoid)]
+    [InlineData(Optimizer.Sgd, 1, Activation.LeakyReLU)]
+    public void AWideFirstLayerTrainsTheSameBitsOnOneThreadOrTwo(Optimizer optimizer, int batchSize, Activation activation)
+    {
+        Assert.True(WideNetwork().Layout.WeightCount(0) >= TrainingStep.SplitFirstLayerWeights);
+        var data = Images(120, 2);
+        (float[] Parameters, double Loss) Train(int threads)
+        {
+            using var scope = GemmSettings.Override(threads: threads);
+            var network = WideNetwork(activation);
+            var trainer = new Trainer(network, new TrainingOptions { Optimizer = optimizer, BatchSize = batchSize, LearningRate = optimizer == Optimizer.Adam ? 0.001f : 0.02f, L2 = 0.0005f });
+            trainer.TrainEpoch(data);
+            return (network.GetParameters(), trainer.TrainEpoch(data).TrainLoss);
+        }
+        var one = Train(1);
+        var two = Train(2);
+        Assert.Equal(one.Parameters, two.Parameters);
+        Assert.Equal(one.Loss, two.Loss);
+        Assert.True(one.Loss < Math.Log(3), $"did not learn: {one.Loss}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(16)]
+    public void AWideFirstLayerStepComputesTheWholeBatchGradient(int batch)
+    {
+        var data = Images(40, 3);
+        var network = WideNetwork(Activation.Tanh);
+        int[] order = Enumerable.Range(0, data.Count).Reverse().ToArray();
+        var step = new TrainingStep(network, batch);
+        (double loss, int correct) = step.Backward(data, order, 3, batch);
+
+        var whole = new Workspace(network.Layout, batch, training: true);
+        whole.LoadBatch(data, order.AsSpan(3, batch));
+        Propagation.Forward(network, whole.Input, batch, whole);
+        double expectedLoss = Propagation.Backward(network, whole.Input, batch, whole);
+        Assert.Equal(expectedLoss, loss, 1e-6 * Math.Max(1, Math.Abs(expectedLoss)));
+        float[] gradient = step.Gradient();
+        for (int i = 0; i < network.ParameterCount; i++)
+        {
+            float expected = whole.Gradients[i];
+            Assert.True(Math.Abs(gradient[i] - expected) <= 1e-6f + 1e-4f * Math.Abs(expected), $"parameter {i}: {gradient[i]} vs {expected}");
+        }
+        (double forwardLoss, bool finite) = step.Forward(data, order, 3, batch);
+        Assert.True(finite);
+        Assert.Equal(loss, forwardLoss);
     }
 
     [Fact]
