@@ -15,6 +15,10 @@ namespace MnistTools.Training;
 ///       dW_l[block] = dZ_l[:, block]ᵀ · A_(l−1) over all B rows (one product, k = B), then at once, while the block is
 ///       in cache, the optimizer update of those weights (and of the half's biases from the two lanes' sums) with the
 ///       health check fused (<see cref="Optimizers.UpdateSlice"/>). No whole-network gradient buffer is written.
+///       Except for layers with fewer weights than inputs in the batch (B · n_l, such as the seed network's
+///       784 x 20 first layer): there the lanes compute their own partial dW_l over their rows (k = h) and the update
+///       adds the two, because sending the lane's 50 x 784 input rows to the other core costs more than its 20 x 784
+///       partial gradient.
 ///   <see cref="Forward"/> runs the lanes forward only and sums the loss (the epoch-end check of the last weights).
 /// A wide first layer (at least <see cref="SplitFirstLayerWeights"/> weights, with a layer after it) is run forward by
 /// units instead, as the update runs: after a <see cref="Pass.Load"/> of the lanes' rows, <see cref="Pass.FirstLayer"/>
@@ -51,6 +55,10 @@ internal sealed class TrainingStep : ParallelJob
     /// <summary>[lane][bias offset of layer l + unit]: each lane's Σ over its rows of dZ_l.</summary>
     private readonly float[][] _biasSums;
     private readonly int[] _biasStart;
+    /// <summary>Per layer: whether the lanes compute partial weight gradients (small layers, see the class notes).</summary>
+    private readonly bool[] _laneWeights;
+    /// <summary>[lane][flat parameter index]: the lanes' partial weight gradients of those layers (empty when there are none).</summary>
+    private readonly float[][] _laneGradients;
     /// <summary>[thread][BlockFloats]: weight-gradient block scratch.</summary>
     private readonly float[][] _block = new float[2][];
     private readonly double[] _loss = new double[Lanes];
@@ -91,6 +99,10 @@ internal sealed class TrainingStep : ParallelJob
         }
         _biasSums = new[] { new float[_biasStart[layers]], new float[_biasStart[layers]] };
         _splitFirstLayer = layers >= 2 && _layout.WeightCount(0) >= SplitFirstLayerWeights;
+        _laneWeights = new bool[layers];
+        for (int l = 0; l < layers; l++) _laneWeights[l] = _layout.WeightCount(l) < (long)batchSize * _layout.LayerSizes[l];
+        int laneGradientFloats = _laneWeights.Contains(true) ? _layout.ParameterCount : 0;
+        _laneGradients = new[] { new float[laneGradientFloats], new float[laneGradientFloats] };
         Chunks = Lanes;
     }
 
@@ -159,7 +171,11 @@ internal sealed class TrainingStep : ParallelJob
         for (int l = 0; l < _layout.LayerCount; l++)
         {
             int inputs = _layout.LayerSizes[l], outputs = _layout.LayerSizes[l + 1];
-            WeightGradient(l, 0, outputs, gradient.AsSpan(_layout.WeightOffset(l), outputs * inputs));
+            Span<float> weights = gradient.AsSpan(_layout.WeightOffset(l), outputs * inputs);
+            if (_laneWeights[l])
+                for (int i = 0; i < weights.Length; i++)
+                    weights[i] = _laneGradients[0][_layout.WeightOffset(l) + i] + (LaneRows(_rows, 1).Rows > 0 ? _laneGradients[1][_layout.WeightOffset(l) + i] : 0f);
+            else WeightGradient(l, 0, outputs, weights);
             for (int unit = 0; unit < outputs; unit++)
                 gradient[_layout.BiasOffset(l) + unit] = _biasSums[0][_biasStart[l] + unit] + (LaneRows(_rows, 1).Rows > 0 ? _biasSums[1][_biasStart[l] + unit] : 0f);
         }
@@ -252,6 +268,13 @@ internal sealed class TrainingStep : ParallelJob
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
             Span<float> delta = Band(_delta[l], outputs);
             DenseLayer.BiasGradient(delta, biasSums.AsSpan(_biasStart[l], outputs), rows, outputs);
+            if (_laneWeights[l])
+            {
+                // This lane's partial dW_l = dZ_l[rows]ᵀ · A_(l−1)[rows].
+                ReadOnlySpan<float> layerInput = l == 0 ? Band(_input, inputs) : Band(_a[l - 1], inputs);
+                Gemm.Multiply(delta, layerInput, _laneGradients[lane].AsSpan(layout.WeightOffset(l), outputs * inputs), outputs, inputs, rows,
+                    transposeA: true, transposeB: false, accumulate: false);
+            }
             if (l == 0) break;
             // dA_(l−1) = dZ_l · W_l, then dZ_(l−1) = dA_(l−1) ⊙ f'(Z_(l−1)) in place.
             Span<float> inputGradient = Band(_delta[l - 1], inputs);
@@ -274,8 +297,14 @@ internal sealed class TrainingStep : ParallelJob
         {
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
             int first = outputs * half / Lanes, end = outputs * (half + 1) / Lanes;
+            if (_laneWeights[l])
+            {
+                int offset = layout.WeightOffset(l) + first * inputs, length = (end - first) * inputs;
+                healthy &= Optimizers.UpdateSlice(state, parameters, _laneGradients[0].AsSpan(offset, length),
+                    secondLane ? _laneGradients[1].AsSpan(offset, length) : ReadOnlySpan<float>.Empty, offset, length, _scalars, _scalars.L2);
+            }
             int blockRows = Math.Clamp(BlockFloats / inputs, 1, 32);
-            for (int unit = first; unit < end; unit += blockRows)
+            for (int unit = first; unit < end && !_laneWeights[l]; unit += blockRows)
             {
                 int units = Math.Min(blockRows, end - unit);
                 Span<float> gradient = block.AsSpan(0, units * inputs);
