@@ -29,5 +29,9 @@ public sealed record GemmShape(string Name, int M, int N, int K, bool TransposeA
         new("dW=dZt.X 800x784x32", 800, 784, 32, true, false),
         new("Z=X.Wt 50x20x784", 50, 20, 784, false, true),
         new("dW=dZt.X 20x784x50", 20, 784, 50, true, false),
+        // The update pass: weight-gradient blocks of a few output units over the whole batch; a wide first layer's forward per half.
+        new("dW=dZt.X 32x784x64", 32, 784, 64, true, false),
+        new("dW=dZt.X 96x784x64", 96, 784, 64, true, false),
+        new("Z=X.Wt 64x400x784", 64, 400, 784, false, true),
     ];
 }

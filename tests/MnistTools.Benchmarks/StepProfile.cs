@@ -7,9 +7,11 @@ namespace MnistTools.Benchmarks;
 /// <summary>
 /// Where a training step's time goes: the trainer's two passes (<see cref="TrainingStep"/>) timed over a whole epoch
 /// with every chunk on this thread, and their parts measured by replaying them in isolation on the same shapes:
-///   lanes pass   load and convert the rows; forward products Z = A·Wᵀ (per lane); bias, activations, softmax, loss;
-///                backward products dA = dZ·W (per lane) and activation derivatives
-///   update pass  weight-gradient products dW = dZᵀ·A (per block of output units, whole batch); optimizer and check
+///   lanes pass   load and convert the rows; forward products Z = A·Wᵀ (per lane, or per half of the units for a wide
+///                first layer); bias, activations, softmax, loss; backward products dA = dZ·W (per lane), activation
+///                derivatives, small layers' partial dW
+///   update pass  weight-gradient products dW = dZᵀ·A of the large layers (per block of output units, whole batch);
+///                optimizer and check
 /// Times are the calling thread's CPU time (<see cref="ThreadClock"/>) where available, so time spent descheduled on a
 /// shared machine is not counted; run it with MNISTTOOLS_GEMM_THREADS=1 so all the work is on that thread. With two
 /// cores the two lanes run side by side, and so do the two halves of the update.
@@ -63,28 +65,35 @@ public static class StepProfile
         Console.WriteLine("|---|---|---|");
         void Row(string name, double us) => Console.WriteLine($"| {name} | {us:F1} | {us / total:P0} |");
         Row("lanes: load batch (bytes -> floats)", Us(load));
-        Row("lanes: forward and backward GEMM, Z = A.Wt, dA = dZ.W (replayed)", laneGemm);
+        Row("lanes: GEMM, Z = A.Wt, dA = dZ.W, small layers' dW (replayed)", laneGemm);
         Row("lanes: bias, activations, softmax, loss, derivatives", Math.Max(0, Us(lanes) - Us(load) - laneGemm));
-        Row("update: weight-gradient GEMM, dW = dZt.A (replayed)", weightGemm);
+        Row("update: weight-gradient GEMM of the large layers, dW = dZt.A (replayed)", weightGemm);
         Row($"update: {@case.Optimizer} + parameter check", Math.Max(0, Us(update) - weightGemm));
     }
 
-    /// <summary>Microseconds per step of the two passes' products, as the step cuts them.</summary>
+    /// <summary>Microseconds per step of the two passes' products, as the step cuts them (see <see cref="TrainingStep"/>).</summary>
     private static (double Lanes, double Weights) ReplayGemm(ParameterLayout layout, int batch, int half)
     {
         var lanes = new List<GemmData>();
         var weights = new List<GemmData>();
-        int[] laneRows = { half, batch - half };
+        int[] laneRows = new[] { half, batch - half }.Where(r => r > 0).ToArray();
+        bool splitFirst = layout.LayerCount >= 2 && layout.WeightCount(0) >= TrainingStep.SplitFirstLayerWeights;
         for (int l = 0; l < layout.LayerCount; l++)
         {
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
-            foreach (int rows in laneRows.Where(r => r > 0))
+            bool laneWeights = layout.WeightCount(l) < (long)batch * inputs;
+            if (l == 0 && splitFirst)
+                for (int part = 0; part < 2; part++)
+                    lanes.Add(new GemmData(new GemmShape("Z", batch, outputs * (part + 1) / 2 - outputs * part / 2, inputs, false, true)));
+            foreach (int rows in laneRows)
             {
-                lanes.Add(new GemmData(new GemmShape("Z", rows, outputs, inputs, false, true)));
+                if (l > 0 || !splitFirst) lanes.Add(new GemmData(new GemmShape("Z", rows, outputs, inputs, false, true)));
                 if (l > 0) lanes.Add(new GemmData(new GemmShape("dX", rows, inputs, outputs, false, false)));
+                if (laneWeights) lanes.Add(new GemmData(new GemmShape("dW", outputs, inputs, rows, true, false)));
             }
-            // dW in blocks of up to 32 output units per half (the step's block size for these layer widths).
-            int blockRows = Math.Clamp(32 * 1024 / inputs, 1, 32);
+            if (laneWeights) continue;
+            // dW in blocks of up to 96 output units per half (the step's block size for these layer widths), k = whole batch.
+            int blockRows = Math.Clamp(96 * 1024 / inputs, 1, 96);
             for (int part = 0; part < 2; part++)
                 for (int unit = outputs * part / 2; unit < outputs * (part + 1) / 2; unit += blockRows)
                     weights.Add(new GemmData(new GemmShape("dW", Math.Min(blockRows, outputs * (part + 1) / 2 - unit), inputs, batch, true, false)));

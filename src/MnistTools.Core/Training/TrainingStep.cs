@@ -40,8 +40,12 @@ internal sealed class TrainingStep : ParallelJob
     /// <summary>Below this much work (rows x parameters) a pass runs on the calling thread alone: posting costs more than it saves.</summary>
     private const long ParallelWork = 1L << 18;
 
-    /// <summary>Floats of one thread's weight-gradient block: a few rows of dW, resident in L2 while they are applied.</summary>
-    private const int BlockFloats = 32 * 1024;
+    /// <summary>Floats of one thread's weight-gradient block: rows of dW, resident in L2 (2 MiB) while they are applied.</summary>
+    private const int BlockFloats = 96 * 1024;
+
+    /// <summary>Output units per weight-gradient block: 96 rows (a multiple of every kernel's panel height) keep the
+    /// product on the packed kernels, which beat the unpacked narrow route from about 32 rows up.</summary>
+    private const int BlockUnits = 96;
 
     private const int Lanes = 2;
 
@@ -303,7 +307,7 @@ internal sealed class TrainingStep : ParallelJob
                 healthy &= Optimizers.UpdateSlice(state, parameters, _laneGradients[0].AsSpan(offset, length),
                     secondLane ? _laneGradients[1].AsSpan(offset, length) : ReadOnlySpan<float>.Empty, offset, length, _scalars, _scalars.L2);
             }
-            int blockRows = Math.Clamp(BlockFloats / inputs, 1, 32);
+            int blockRows = Math.Clamp(BlockFloats / inputs, 1, BlockUnits);
             for (int unit = first; unit < end && !_laneWeights[l]; unit += blockRows)
             {
                 int units = Math.Min(blockRows, end - unit);
