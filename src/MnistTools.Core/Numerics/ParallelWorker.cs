@@ -123,8 +123,15 @@ internal static class ParallelWorker
         try { Work(number, 0); }
         finally { t_insideJob = false; }
         long worked = Stopwatch.GetTimestamp();
+        // Poll tightly for the first stretch (the worker's chunk usually ends within microseconds of ours; SpinWait's
+        // growing back-off and yields would add that much again to every job), then politely.
+        long politeAt = worked + s_spinTicks / 4;
         var spinner = new SpinWait();
-        while (Volatile.Read(ref s_completed) != job.Chunks) spinner.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref s_completed) != job.Chunks)
+        {
+            if (Stopwatch.GetTimestamp() < politeAt) Thread.SpinWait(4);
+            else spinner.SpinOnce(sleep1Threshold: -1);
+        }
         // Waiting longer than our own share took means the worker was descheduled: the other core is busy, so run
         // the next jobs alone (same bits either way) and try again later. Waking it from its sleep takes time anyway,
         // so only a job it was spinning for counts.

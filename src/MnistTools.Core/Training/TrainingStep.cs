@@ -40,6 +40,13 @@ internal sealed class TrainingStep : ParallelJob
     /// <summary>Below this much work (rows x parameters) a pass runs on the calling thread alone: posting costs more than it saves.</summary>
     private const long ParallelWork = 1L << 18;
 
+    /// <summary>
+    /// Below this many parameters the update runs on the calling thread alone: splitting a few microseconds of work
+    /// costs a second hand-over per step and sends the halves' parameters across (measured on the 784-20-16-10 network:
+    /// 0.056-0.072 s per epoch alone against 0.065-0.076 split).
+    /// </summary>
+    private const int ParallelUpdate = 1 << 15;
+
     /// <summary>Floats of one thread's weight-gradient block: rows of dW, resident in L2 (2 MiB) while they are applied.</summary>
     private const int BlockFloats = 96 * 1024;
 
@@ -162,7 +169,7 @@ internal sealed class TrainingStep : ParallelJob
         _state = state;
         _scalars = Optimizers.Begin(state, learningRate, l2);
         _pass = Pass.Update;
-        Run();
+        ParallelWorker.Run(this, ParallelWorker.ShouldTry(_network.ParameterCount >= ParallelUpdate));
         _state = null;
         return _healthy[0] && _healthy[1];
     }
