@@ -22,7 +22,7 @@ public class GemmBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    public static IEnumerable<GemmShape> Shapes => GemmShape.All;
+    public static IEnumerable<GemmShape> Shapes => GemmShape.Issue;
 
     public static IEnumerable<GemmPath> Paths => Enum.GetValues<GemmPath>().Reverse().Where(GemmSettings.IsSupported);
 
