@@ -47,11 +47,11 @@ public static class QuickGemm
     }
 }
 
-/// <summary>Seeded operands for one shape.</summary>
+/// <summary>Seeded operands for one shape, 64-byte aligned like the trainer's buffers and the network's parameters.</summary>
 public sealed class GemmData
 {
     private readonly GemmShape _shape;
-    private readonly float[] _a, _b, _c;
+    private readonly AlignedFloats _a, _b, _c;
 
     public GemmData(GemmShape shape)
     {
@@ -59,14 +59,14 @@ public sealed class GemmData
         var random = new Random(42);
         _a = Fill(random, shape.M * shape.K);
         _b = Fill(random, shape.K * shape.N);
-        _c = new float[shape.M * shape.N];
+        _c = new AlignedFloats(shape.M * shape.N);
     }
 
     public void Run() => Gemm.Multiply(_a, _b, _c, _shape.M, _shape.N, _shape.K, _shape.TransposeA, _shape.TransposeB, accumulate: false);
 
-    private static float[] Fill(Random random, int count)
+    private static AlignedFloats Fill(Random random, int count)
     {
-        var values = new float[count];
+        var values = new AlignedFloats(count);
         for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
         return values;
     }

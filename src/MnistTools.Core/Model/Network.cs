@@ -14,7 +14,8 @@ namespace MnistTools;
 public sealed class Network
 {
     private readonly ParameterLayout _layout;
-    private readonly float[] _parameters;
+    /// <summary>The flat parameter buffer, 64-byte aligned (see <see cref="Numerics.AlignedFloats"/>): W_0's rows start on cache lines.</summary>
+    private readonly Numerics.AlignedFloats _parameters;
     private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Managed thread id of the thread training this network, 0 when none.</summary>
     private int _trainingThread;
@@ -30,7 +31,7 @@ public sealed class Network
         : this(new ParameterLayout(layerSizes ?? throw new MnistToolsException("LayerSizesMissing", FailureKind.InvalidArgument,
             "Layer sizes are required.", "LayerSizes")), activation, outputActivation, loss, initializer, seed)
     {
-        WeightInitialization.Fill(_layout, _parameters, initializer, activation, seed);
+        WeightInitialization.Fill(_layout, _parameters.Span, initializer, activation, seed);
     }
 
     private Network(ParameterLayout layout, Activation activation, OutputActivation outputActivation, Loss loss, Initializer initializer, int seed)
@@ -40,7 +41,7 @@ public sealed class Network
         CheckDefined(loss, "Loss");
         CheckDefined(initializer, "Initializer");
         _layout = layout;
-        _parameters = new float[layout.ParameterCount];
+        _parameters = new Numerics.AlignedFloats(layout.ParameterCount);
         Activation = activation;
         OutputActivation = outputActivation;
         Loss = loss;
@@ -71,7 +72,7 @@ public sealed class Network
                 $"The parameters hold {parameters.Length} values; a {string.Join('-', layerSizes!)} network has {network.ParameterCount}.", "Parameters");
         if (epochsTrained < 0)
             throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, $"Epochs trained is negative ({epochsTrained}).", "EpochsTrained");
-        parameters.CopyTo(network._parameters);
+        parameters.CopyTo(network._parameters.Span);
         if (optimizerState is not null)
         {
             optimizerState.Validate(network.ParameterCount);
@@ -117,10 +118,10 @@ public sealed class Network
     public IDictionary<string, string> Metadata => _metadata;
 
     /// <summary>A copy of the flat parameter buffer [ParameterCount].</summary>
-    public float[] GetParameters() => (float[])_parameters.Clone();
+    public float[] GetParameters() => _parameters.Span.ToArray();
 
     /// <summary>The live parameter buffer [ParameterCount].</summary>
-    internal Span<float> Parameters => _parameters;
+    internal Span<float> Parameters => _parameters.Span;
 
     /// <summary>
     /// Forward pass over <paramref name="count"/> inputs.

@@ -59,19 +59,19 @@ internal sealed class TrainingStep : ParallelJob
     private readonly Network _network;
     private readonly ParameterLayout _layout;
     private readonly int _batchSize;
-    private readonly float[] _input;
+    private readonly AlignedFloats _input;
     private readonly int[] _labels;
     private readonly float[] _rowMax, _rowSum;
-    private readonly float[][] _z, _a, _delta;
+    private readonly AlignedFloats[] _z, _a, _delta;
     /// <summary>[lane][bias offset of layer l + unit]: each lane's Σ over its rows of dZ_l.</summary>
     private readonly float[][] _biasSums;
     private readonly int[] _biasStart;
     /// <summary>Per layer: whether the lanes compute partial weight gradients (small layers, see the class notes).</summary>
     private readonly bool[] _laneWeights;
     /// <summary>[lane][flat parameter index]: the lanes' partial weight gradients of those layers (empty when there are none).</summary>
-    private readonly float[][] _laneGradients;
+    private readonly AlignedFloats[] _laneGradients;
     /// <summary>[thread][BlockFloats]: weight-gradient block scratch.</summary>
-    private readonly float[][] _block = new float[2][];
+    private readonly AlignedFloats?[] _block = new AlignedFloats?[2];
     private readonly double[] _loss = new double[Lanes];
     private readonly int[] _correct = new int[Lanes];
     private readonly bool[] _healthy = new bool[Lanes];
@@ -92,20 +92,20 @@ internal sealed class TrainingStep : ParallelJob
         _layout = network.Layout;
         _batchSize = batchSize;
         int layers = _layout.LayerCount;
-        _input = new float[checked(batchSize * _layout.InputSize)];
+        _input = new AlignedFloats(checked(batchSize * _layout.InputSize));
         _labels = new int[batchSize];
         _rowMax = new float[batchSize];
         _rowSum = new float[batchSize];
-        _z = new float[layers][];
-        _a = new float[layers][];
-        _delta = new float[layers][];
+        _z = new AlignedFloats[layers];
+        _a = new AlignedFloats[layers];
+        _delta = new AlignedFloats[layers];
         _biasStart = new int[layers + 1];
         for (int l = 0; l < layers; l++)
         {
             int width = _layout.LayerSizes[l + 1];
-            _z[l] = new float[checked(batchSize * width)];
-            _a[l] = new float[checked(batchSize * width)];
-            _delta[l] = new float[checked(batchSize * width)];
+            _z[l] = new AlignedFloats(checked(batchSize * width));
+            _a[l] = new AlignedFloats(checked(batchSize * width));
+            _delta[l] = new AlignedFloats(checked(batchSize * width));
             _biasStart[l + 1] = _biasStart[l] + width;
         }
         _biasSums = new[] { new float[_biasStart[layers]], new float[_biasStart[layers]] };
@@ -113,7 +113,7 @@ internal sealed class TrainingStep : ParallelJob
         _laneWeights = new bool[layers];
         for (int l = 0; l < layers; l++) _laneWeights[l] = _layout.WeightCount(l) < (long)batchSize * _layout.LayerSizes[l];
         int laneGradientFloats = _laneWeights.Contains(true) ? _layout.ParameterCount : 0;
-        _laneGradients = new[] { new float[laneGradientFloats], new float[laneGradientFloats] };
+        _laneGradients = new[] { new AlignedFloats(laneGradientFloats), new AlignedFloats(laneGradientFloats) };
         Chunks = Lanes;
     }
 
@@ -243,7 +243,7 @@ internal sealed class TrainingStep : ParallelJob
         ParameterLayout layout = _layout;
         ReadOnlySpan<float> parameters = network.Parameters;
         int last = layout.LayerCount - 1, classes = layout.OutputSize;
-        Span<float> Band(float[] buffer, int width) => buffer.AsSpan(offset * width, rows * width);
+        Span<float> Band(AlignedFloats buffer, int width) => buffer.AsSpan(offset * width, rows * width);
 
         int firstLayer = _splitFirstLayer ? 1 : 0; // the load and layer 0 already ran, split by units
         if (!_splitFirstLayer) Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), Band(_input, layout.InputSize), _labels.AsSpan(offset, rows));
@@ -302,7 +302,7 @@ internal sealed class TrainingStep : ParallelJob
         Span<float> parameters = _network.Parameters;
         OptimizerState state = _state!;
         bool secondLane = LaneRows(_rows, 1).Rows > 0;
-        float[] block = _block[thread] ??= new float[BlockFloats];
+        AlignedFloats block = _block[thread] ??= new AlignedFloats(BlockFloats);
         bool healthy = true;
         for (int l = 0; l < layout.LayerCount; l++)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Numerics;
 namespace MnistTools.Training;
 
 /// <summary>
@@ -33,7 +34,7 @@ internal sealed class Workspace
         }
         RowMax = new float[maxBatch];
         RowSum = new float[maxBatch];
-        Input = new float[checked(maxBatch * layout.InputSize)];
+        Input = new AlignedFloats(checked(maxBatch * layout.InputSize));
         Labels = new int[maxBatch];
         if (training)
         {
@@ -65,7 +66,8 @@ internal sealed class Workspace
 
     public float[] Gradients { get; }
 
-    public float[] Input { get; }
+    /// <summary>64-byte aligned (<see cref="AlignedFloats"/>), so rows of 784 inputs start on cache lines.</summary>
+    public AlignedFloats Input { get; }
 
     public int[] Labels { get; }
 
