@@ -13,19 +13,38 @@ public class TrainingStepTests
     private static Network WideNetwork(Activation activation = Activation.ReLU) =>
         new(new[] { 784, 96, 10, 3 }, activation, OutputActivation.Softmax, Loss.CrossEntropy, seed: 5);
 
-    /// <summary>28x28 images of 3 classes: a bright band at one of three heights, plus seeded noise.</summary>
-    private static MnistDataSet Images(int count, int seed)
+    /// <summary>
+    /// Runs <paramref name="step"/> on batch rows order[start .. start + batch) and checks it against the plain whole-batch
+    /// pass: the loss (relative <paramref name="lossTolerance"/>), the correct count, and every gradient entry (1e-6 absolute
+    /// plus <paramref name="relative"/>). Returns the step's loss.
+    /// </summary>
+    private static double AssertMatchesTheWholeBatchPass(Network network, MnistDataSet data, int start, int batch, double lossTolerance, float relative)
     {
-        var random = new SeededRandom((ulong)seed);
-        byte[] pixels = new byte[count * 784], labels = new byte[count];
-        for (int i = 0; i < count; i++)
+        int[] order = Enumerable.Range(0, data.Count).Reverse().ToArray();
+        var step = new TrainingStep(network, batch);
+        (double loss, int correct) = step.Backward(data, order, start, batch);
+
+        var whole = new Workspace(network.Layout, batch, training: true);
+        whole.LoadBatch(data, order.AsSpan(start, batch));
+        Propagation.Forward(network, whole.Input, batch, whole);
+        double expectedLoss = Propagation.Backward(network, whole.Input, batch, whole);
+        int classes = network.OutputSize, expectedCorrect = 0;
+        for (int r = 0; r < batch; r++)
+            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(whole.Output(batch).Slice(r * classes, classes)) == whole.Labels[r]) expectedCorrect++;
+
+        Assert.Equal(expectedLoss, loss, lossTolerance * Math.Max(1, Math.Abs(expectedLoss)));
+        Assert.Equal(expectedCorrect, correct);
+        float[] gradient = step.Gradient();
+        for (int i = 0; i < network.ParameterCount; i++)
         {
-            int label = random.NextInt(3);
-            labels[i] = (byte)label;
-            for (int p = 0; p < 784; p++)
-                pixels[i * 784 + p] = (byte)(p / 28 / 9 == label ? 150 + random.NextInt(100) : random.NextInt(60));
+            float expected = whole.Gradients[i];
+            Assert.True(Math.Abs(gradient[i] - expected) <= 1e-6f + relative * Math.Abs(expected), $"parameter {i}: {gradient[i]} vs {expected}");
         }
-        return new MnistDataSet("images", null, 28, 28, pixels, labels, classCount: 3);
+
+        (double forwardLoss, bool finite) = step.Forward(data, order, start, batch);
+        Assert.True(finite);
+        Assert.Equal(loss, forwardLoss);
+        return loss;
     }
 
     [Theory]
@@ -78,31 +97,8 @@ public class TrainingStepTests
     [InlineData(8)]
     [InlineData(9)]
     [InlineData(64)]
-    public void TheSplitStepComputesTheWholeBatchGradient(int batch)
-    {
-        var data = SyntheticData.Create(100, seed: 6);
-        var network = NewNetwork();
-        int[] order = Enumerable.Range(0, data.Count).Reverse().ToArray();
-        var step = new TrainingStep(network, batch);
-        (double loss, int correct) = step.Backward(data, order, 5, batch);
-
-        var whole = new Workspace(network.Layout, batch, training: true);
-        whole.LoadBatch(data, order.AsSpan(5, batch));
-        Propagation.Forward(network, whole.Input, batch, whole);
-        double expectedLoss = Propagation.Backward(network, whole.Input, batch, whole);
-        int expectedCorrect = 0;
-        for (int r = 0; r < batch; r++)
-            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(whole.Output(batch).Slice(r * 3, 3)) == whole.Labels[r]) expectedCorrect++;
-
-        Assert.Equal(expectedLoss, loss, 1e-9 * Math.Max(1, Math.Abs(expectedLoss)));
-        Assert.Equal(expectedCorrect, correct);
-        float[] gradient = step.Gradient();
-        for (int i = 0; i < network.ParameterCount; i++)
-        {
-            float expected = whole.Gradients[i];
-            Assert.True(Math.Abs(gradient[i] - expected) <= 1e-6f + 1e-5f * Math.Abs(expected), $"parameter {i}: {gradient[i]} vs {expected}");
-        }
-    }
+    public void TheSplitStepComputesTheWholeBatchGradient(int batch) =>
+        AssertMatchesTheWholeBatchPass(NewNetwork(), SyntheticData.Create(100, seed: 6), 5, batch, 1e-9, 1e-5f);
 
     [Theory]
     [InlineData(Optimizer.Momentum, 20, Activation.ReLU)]
@@ -111,7 +107,7 @@ public class TrainingStepTests
     public void AWideFirstLayerTrainsTheSameBitsOnOneThreadOrTwo(Optimizer optimizer, int batchSize, Activation activation)
     {
         Assert.True(WideNetwork().Layout.WeightCount(0) >= TrainingStep.SplitFirstLayerWeights);
-        var data = Images(120, 2);
+        var data = SyntheticData.Images(120, seed: 2);
         (float[] Parameters, double Loss) Train(int threads)
         {
             using var scope = GemmSettings.Override(threads: threads);
@@ -131,29 +127,8 @@ public class TrainingStepTests
     [InlineData(1)]
     [InlineData(5)]
     [InlineData(16)]
-    public void AWideFirstLayerStepComputesTheWholeBatchGradient(int batch)
-    {
-        var data = Images(40, 3);
-        var network = WideNetwork(Activation.Tanh);
-        int[] order = Enumerable.Range(0, data.Count).Reverse().ToArray();
-        var step = new TrainingStep(network, batch);
-        (double loss, int correct) = step.Backward(data, order, 3, batch);
-
-        var whole = new Workspace(network.Layout, batch, training: true);
-        whole.LoadBatch(data, order.AsSpan(3, batch));
-        Propagation.Forward(network, whole.Input, batch, whole);
-        double expectedLoss = Propagation.Backward(network, whole.Input, batch, whole);
-        Assert.Equal(expectedLoss, loss, 1e-6 * Math.Max(1, Math.Abs(expectedLoss)));
-        float[] gradient = step.Gradient();
-        for (int i = 0; i < network.ParameterCount; i++)
-        {
-            float expected = whole.Gradients[i];
-            Assert.True(Math.Abs(gradient[i] - expected) <= 1e-6f + 1e-4f * Math.Abs(expected), $"parameter {i}: {gradient[i]} vs {expected}");
-        }
-        (double forwardLoss, bool finite) = step.Forward(data, order, 3, batch);
-        Assert.True(finite);
-        Assert.Equal(loss, forwardLoss);
-    }
+    public void AWideFirstLayerStepComputesTheWholeBatchGradient(int batch) =>
+        AssertMatchesTheWholeBatchPass(WideNetwork(Activation.Tanh), SyntheticData.Images(40, seed: 3), 3, batch, 1e-6, 1e-4f);
 
     [Fact]
     public void EvaluationGivesTheSameBitsOnOneThreadOrTwo()
