@@ -36,16 +36,10 @@ internal static class Propagation
 
     /// <summary>
     /// After <see cref="Forward"/>: the batch's summed loss, and Gradients = d(mean loss)/dθ in the flat layout.
-    /// </summary>
-    public static double Backward(Network network, ReadOnlySpan<float> input, int batch, Workspace workspace) =>
-        Backward(network, input, batch, 1f / batch, workspace);
-
-    /// <summary>
-    /// After <see cref="Forward"/>: these rows' summed loss, and Gradients = <paramref name="scale"/> · d(summed loss)/dθ
-    /// (scale = 1/B for a lane of a batch of B rows, so the lanes' gradients add up to the batch mean's).
+    /// The plain single-workspace pass: the oracle of <see cref="TrainingStep"/> in the tests.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Backward(Network network, ReadOnlySpan<float> input, int batch, float scale, Workspace workspace)
+    public static double Backward(Network network, ReadOnlySpan<float> input, int batch, Workspace workspace)
     {
         ParameterLayout layout = network.Layout;
         ReadOnlySpan<float> parameters = network.Parameters;
@@ -55,7 +49,7 @@ internal static class Propagation
 
         Span<float> delta = workspace.DeltaA.AsSpan(0, batch * classes);
         double loss = OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, workspace.Z[last], workspace.A[last],
-            workspace.RowMax, workspace.RowSum, workspace.Labels.AsSpan(0, batch), delta, batch, classes, scale);
+            workspace.RowMax, workspace.RowSum, workspace.Labels.AsSpan(0, batch), delta, batch, classes, 1f / batch);
 
         bool inA = true;
         for (int l = last; l >= 0; l--)

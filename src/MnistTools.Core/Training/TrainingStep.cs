@@ -27,7 +27,7 @@ namespace MnistTools.Training;
 /// is not packed twice; what crosses is the much smaller X and A_0. The lanes then start at layer 1.
 /// Every cut depends on B and the layer sizes alone, never on how many threads run the chunks, and each weight
 /// gradient is one product over the whole batch, so one core and two give the same bits. The lane results (loss,
-/// correct count) are combined in lane order by the caller. <see cref="Propagation.Backward(Network, ReadOnlySpan{float}, int, Workspace)"/> computes the same
+/// correct count) are combined in lane order by the caller. <see cref="Propagation.Backward"/> computes the same
 /// gradient in one plain pass and is the oracle for this one in the tests.
 /// </summary>
 internal sealed class TrainingStep : ParallelJob
