@@ -99,4 +99,18 @@ public class VectorMathTests
         }
         Assert.Throws<ArgumentException>(() => VectorMath.Exp(new float[3], new float[2]));
     }
+
+    [Fact]
+    public void ExpAndSigmoidAgreeWithTensorPrimitives()
+    {
+        // The library functions the hot path replaced (see docs/performance.md): the same values to a few ulp.
+        float[] x = Sweep().Where(v => float.IsFinite(v) && v > -87f && v < 88f).ToArray();
+        float[] ours = new float[x.Length], library = new float[x.Length];
+        VectorMath.Exp(x, ours);
+        System.Numerics.Tensors.TensorPrimitives.Exp(x, library);
+        for (int i = 0; i < x.Length; i++) AssertClose(library[i], ours[i], 5e-7, $"exp({x[i]:R}) vs TensorPrimitives");
+        VectorMath.Sigmoid(x, ours);
+        System.Numerics.Tensors.TensorPrimitives.Sigmoid(x, library);
+        for (int i = 0; i < x.Length; i++) AssertClose(library[i], ours[i], 5e-7, $"sigmoid({x[i]:R}) vs TensorPrimitives");
+    }
 }
