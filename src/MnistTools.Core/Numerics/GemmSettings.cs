@@ -15,7 +15,8 @@ public enum GemmPath
 }
 
 /// <summary>
-/// Which path and how many threads <see cref="Gemm"/> uses. Defaults: the widest path the CPU accelerates and up to
+/// Which path <see cref="Gemm"/> uses, and how many threads all of MnistTools' parallel work uses (the GEMM, the
+/// training step and evaluation, through <see cref="ParallelWorker"/>). Defaults: the widest path the CPU accelerates and up to
 /// two threads. Environment overrides, read once: MNISTTOOLS_GEMM_PATH=Avx512|Avx2|Portable and
 /// MNISTTOOLS_GEMM_THREADS=1|2. Tests and benchmarks override per calling thread with <see cref="Override"/>.
 /// A path the CPU lacks is never used: forcing it falls back to the best supported one.
@@ -37,7 +38,7 @@ public static class GemmSettings
     /// <summary>The path calls on this thread use.</summary>
     public static GemmPath Path => Supported(t_path ?? s_environmentPath ?? BestSupportedPath);
 
-    /// <summary>Forced thread count (1 or 2) for calls on this thread, or null to decide by problem size.</summary>
+    /// <summary>Forced thread count (1 or 2) for parallel work started on this thread, or null to decide by problem size.</summary>
     public static int? ForcedThreads => t_threads ?? s_environmentThreads;
 
     /// <summary>Whether <paramref name="path"/> runs on this CPU.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace MnistTools.Training;
 
 /// <summary>Whole-network forward and backward passes over one batch held in a <see cref="Workspace"/>.</summary>

@@ -1,14 +1,15 @@
-using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace MnistTools.Training;
 
 /// <summary>
 /// Mini-batch training of one network, in place. Buffers (workspace, gradients, shuffle order, divergence snapshot)
 /// are allocated once per (network, batch size, data size) and reused: no allocation per step.
-/// Per batch (<see cref="TrainingStep"/>, on two cores when they pay): load images → forward → loss and backward in two
-/// half-batch lanes → divergence check → optimizer step fused with the parameter check.
+/// Per batch (<see cref="TrainingStep"/>, on two cores when they pay): load images, forward, loss and backward in two
+/// half-batch lanes → divergence check of the loss → weight gradients and the optimizer step, fused with the check of
+/// the updated parameters.
 /// Divergence (NaN/∞ in the loss, or a parameter that is NaN/∞ or larger in magnitude than
 /// <see cref="FiniteCheck.MaxParameterMagnitude"/> = 1e30, which no sane float32 network reaches) restores the parameters and optimizer state saved at the start
 /// of the epoch and throws <see cref="MnistToolsException"/> TrainingDiverged (InvalidResult).

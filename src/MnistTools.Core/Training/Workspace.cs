@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using MnistTools.Numerics;
+
 namespace MnistTools.Training;
 
 /// <summary>
