@@ -11,7 +11,7 @@ namespace MnistTools.Training;
 ///       load; forward Z_l = A_(l−1)·W_lᵀ + b_l, A_l = f(Z_l); output gradient dZ_last (carrying 1/B);
 ///       back through the layers dZ_(l−1) = (dZ_l · W_l) ⊙ f'(Z_(l−1)); this lane's bias gradient sums Σ_rows dZ_l.
 ///       Row-wise work only: every output row depends on its own input row.
-///   <see cref="Pass.Update"/>, chunk = half j of every layer's output units (rows of W_l), in blocks of a few rows:
+///   <see cref="Pass.Update"/>, chunk = half j of every layer's output units (rows of W_l), in blocks of up to 96 rows:
 ///       dW_l[block] = dZ_l[:, block]ᵀ · A_(l−1) over all B rows (one product, k = B), then at once, while the block is
 ///       in cache, the optimizer update of those weights (and of the half's biases from the two lanes' sums) with the
 ///       health check fused (<see cref="Optimizers.UpdateSlice"/>). No whole-network gradient buffer is written.
@@ -66,9 +66,10 @@ internal sealed class TrainingStep : ParallelJob
     /// <summary>[lane][bias offset of layer l + unit]: each lane's Σ over its rows of dZ_l.</summary>
     private readonly float[][] _biasSums;
     private readonly int[] _biasStart;
-    /// <summary>Per layer: whether the lanes compute partial weight gradients (small layers, see the class notes).</summary>
-    private readonly bool[] _laneWeights;
-    /// <summary>[lane][flat parameter index]: the lanes' partial weight gradients of those layers (empty when there are none).</summary>
+    /// <summary>Per layer: where its partial weight gradients start in <see cref="_laneGradients"/>, or −1 when the update
+    /// computes its weight gradient instead (see the class notes).</summary>
+    private readonly int[] _laneWeightStart;
+    /// <summary>[lane][the small layers' weights, one after the other]: the lanes' partial weight gradients.</summary>
     private readonly AlignedFloats[] _laneGradients;
     /// <summary>[thread][BlockFloats]: weight-gradient block scratch.</summary>
     private readonly AlignedFloats?[] _block = new AlignedFloats?[2];
@@ -110,9 +111,14 @@ internal sealed class TrainingStep : ParallelJob
         }
         _biasSums = new[] { new float[_biasStart[layers]], new float[_biasStart[layers]] };
         _splitFirstLayer = layers >= 2 && _layout.WeightCount(0) >= SplitFirstLayerWeights;
-        _laneWeights = new bool[layers];
-        for (int l = 0; l < layers; l++) _laneWeights[l] = _layout.WeightCount(l) < (long)batchSize * _layout.LayerSizes[l];
-        int laneGradientFloats = _laneWeights.Contains(true) ? _layout.ParameterCount : 0;
+        _laneWeightStart = new int[layers];
+        int laneGradientFloats = 0;
+        for (int l = 0; l < layers; l++)
+        {
+            bool small = _layout.WeightCount(l) < (long)batchSize * _layout.LayerSizes[l];
+            _laneWeightStart[l] = small ? laneGradientFloats : -1;
+            if (small) laneGradientFloats += _layout.WeightCount(l);
+        }
         _laneGradients = new[] { new AlignedFloats(laneGradientFloats), new AlignedFloats(laneGradientFloats) };
         Chunks = Lanes;
     }
@@ -183,9 +189,10 @@ internal sealed class TrainingStep : ParallelJob
         {
             int inputs = _layout.LayerSizes[l], outputs = _layout.LayerSizes[l + 1];
             Span<float> weights = gradient.AsSpan(_layout.WeightOffset(l), outputs * inputs);
-            if (_laneWeights[l])
+            int partial = _laneWeightStart[l];
+            if (partial >= 0)
                 for (int i = 0; i < weights.Length; i++)
-                    weights[i] = _laneGradients[0][_layout.WeightOffset(l) + i] + (LaneRows(_rows, 1).Rows > 0 ? _laneGradients[1][_layout.WeightOffset(l) + i] : 0f);
+                    weights[i] = _laneGradients[0][partial + i] + (LaneRows(_rows, 1).Rows > 0 ? _laneGradients[1][partial + i] : 0f);
             else WeightGradient(l, 0, outputs, weights);
             for (int unit = 0; unit < outputs; unit++)
                 gradient[_layout.BiasOffset(l) + unit] = _biasSums[0][_biasStart[l] + unit] + (LaneRows(_rows, 1).Rows > 0 ? _biasSums[1][_biasStart[l] + unit] : 0f);
@@ -279,11 +286,11 @@ internal sealed class TrainingStep : ParallelJob
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
             Span<float> delta = Band(_delta[l], outputs);
             DenseLayer.BiasGradient(delta, biasSums.AsSpan(_biasStart[l], outputs), rows, outputs);
-            if (_laneWeights[l])
+            if (_laneWeightStart[l] >= 0)
             {
                 // This lane's partial dW_l = dZ_l[rows]ᵀ · A_(l−1)[rows].
                 ReadOnlySpan<float> layerInput = l == 0 ? Band(_input, inputs) : Band(_a[l - 1], inputs);
-                Gemm.Multiply(delta, layerInput, _laneGradients[lane].AsSpan(layout.WeightOffset(l), outputs * inputs), outputs, inputs, rows,
+                Gemm.Multiply(delta, layerInput, _laneGradients[lane].AsSpan(_laneWeightStart[l], outputs * inputs), outputs, inputs, rows,
                     transposeA: true, transposeB: false, accumulate: false);
             }
             if (l == 0) break;
@@ -308,14 +315,16 @@ internal sealed class TrainingStep : ParallelJob
         {
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
             int first = outputs * half / Lanes, end = outputs * (half + 1) / Lanes;
-            if (_laneWeights[l])
+            int partial = _laneWeightStart[l];
+            if (partial >= 0)
             {
-                int offset = layout.WeightOffset(l) + first * inputs, length = (end - first) * inputs;
-                healthy &= Optimizers.UpdateSlice(state, parameters, _laneGradients[0].AsSpan(offset, length),
-                    secondLane ? _laneGradients[1].AsSpan(offset, length) : ReadOnlySpan<float>.Empty, offset, length, _scalars, _scalars.L2);
+                int from = partial + first * inputs, length = (end - first) * inputs;
+                healthy &= Optimizers.UpdateSlice(state, parameters, _laneGradients[0].AsSpan(from, length),
+                    secondLane ? _laneGradients[1].AsSpan(from, length) : ReadOnlySpan<float>.Empty,
+                    layout.WeightOffset(l) + first * inputs, length, _scalars, _scalars.L2);
             }
             int blockRows = Math.Clamp(BlockFloats / inputs, 1, BlockUnits);
-            for (int unit = first; unit < end && !_laneWeights[l]; unit += blockRows)
+            for (int unit = first; unit < end && partial < 0; unit += blockRows)
             {
                 int units = Math.Min(blockRows, end - unit);
                 Span<float> gradient = block.AsSpan(0, units * inputs);
