@@ -40,10 +40,8 @@ public static class Gemm
         }
 
         GemmPath path = GemmSettings.Path;
-        GemmRoute route = GemmDirect.Applies(path, n, k, transposeA, transposeB) ? GemmRoute.Direct
-            : GemmBroadcast.Applies(path, m, n, transposeA, transposeB) ? GemmRoute.Broadcast
-            : GemmRoute.Blocked;
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
+        GemmRoute route = ChooseRoute(path, m, n, k, lda, ldb, transposeA, transposeB);
         fixed (float* pa = a, pb = b, pc = c)
         {
             // Cut C along its longer side into 2-4 chunks of whole vectors (16 columns) or A panels (24 rows).
@@ -63,9 +61,7 @@ public static class Gemm
                 job.A = job.B = job.C = null;
                 return;
             }
-            if (route == GemmRoute.Direct) GemmDirect.Run(pa, pb, pc, n, m, n, k, accumulate);
-            else if (route == GemmRoute.Broadcast) GemmBroadcast.Run(pa, lda, pb, ldb, pc, n, m, n, k, accumulate);
-            else GemmBlocked.Run(path, pa, lda, transposeA, pb, ldb, transposeB, pc, n, m, n, k, accumulate);
+            RunRoute(route, path, pa, lda, transposeA, pb, ldb, transposeB, pc, n, m, n, k, accumulate);
         }
     }
 
@@ -93,10 +89,27 @@ public static class Gemm
 
         GemmPath path = GemmSettings.Path;
         fixed (float* pa = a, pb = b, pc = c)
+            RunRoute(ChooseRoute(path, m, n, k, lda, ldb, transposeA, transposeB), path, pa, lda, transposeA, pb, ldb, transposeB, pc, ldc,
+                m, n, k, accumulate);
+    }
+
+    /// <summary>The kernel family for a whole product, decided before any split so every chunk sums the same way. The
+    /// direct route reads rows of A and B as they are, so it needs both strides equal to k.</summary>
+    internal static GemmRoute ChooseRoute(GemmPath path, int m, int n, int k, int lda, int ldb, bool transposeA, bool transposeB) =>
+        lda == k && ldb == k && GemmDirect.Applies(path, n, k, transposeA, transposeB) ? GemmRoute.Direct
+        : GemmBroadcast.Applies(path, m, n, transposeA, transposeB) ? GemmRoute.Broadcast
+        : GemmRoute.Blocked;
+
+    /// <summary>C[m x n] (+)= op(A) . op(B) on the calling thread through <paramref name="route"/>'s kernels (strides as in <see cref="MultiplyStrided"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void RunRoute(GemmRoute route, GemmPath path, float* a, int lda, bool transposeA, float* b, int ldb, bool transposeB,
+        float* c, int ldc, int m, int n, int k, bool accumulate)
+    {
+        switch (route)
         {
-            if (lda == k && ldb == k && GemmDirect.Applies(path, n, k, transposeA, transposeB)) GemmDirect.Run(pa, pb, pc, ldc, m, n, k, accumulate);
-            else if (GemmBroadcast.Applies(path, m, n, transposeA, transposeB)) GemmBroadcast.Run(pa, lda, pb, ldb, pc, ldc, m, n, k, accumulate);
-            else GemmBlocked.Run(path, pa, lda, transposeA, pb, ldb, transposeB, pc, ldc, m, n, k, accumulate);
+            case GemmRoute.Direct: GemmDirect.Run(a, b, c, ldc, m, n, k, accumulate); break;
+            case GemmRoute.Broadcast: GemmBroadcast.Run(a, lda, b, ldb, c, ldc, m, n, k, accumulate); break;
+            default: GemmBlocked.Run(path, a, lda, transposeA, b, ldb, transposeB, c, ldc, m, n, k, accumulate); break;
         }
     }
 

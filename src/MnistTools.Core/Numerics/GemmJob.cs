@@ -26,23 +26,20 @@ internal sealed unsafe class GemmJob : ParallelJob
     {
         int start = chunk * ChunkSize;
         int size = Math.Min(ChunkSize, (SplitColumns ? N : M) - start);
-        if (Route == GemmRoute.Broadcast)
+        float* a = A, b = B, c = C;
+        int m = M, n = N;
+        if (SplitColumns)
         {
-            if (SplitColumns) GemmBroadcast.Run(A, Lda, B + start, Ldb, C + start, N, M, size, K, Accumulate);
-            else GemmBroadcast.Run(A + start, Lda, B, Ldb, C + (long)start * N, N, size, N, K, Accumulate);
+            b += TransposeB ? (long)start * Ldb : start;
+            c += start;
+            n = size;
         }
-        else if (Route == GemmRoute.Direct)
-        {
-            if (SplitColumns) GemmDirect.Run(A, B + (long)start * Ldb, C + start, N, M, size, K, Accumulate);
-            else GemmDirect.Run(A + (long)start * Lda, B, C + (long)start * N, N, size, N, K, Accumulate);
-        }
-        else if (SplitColumns)
-            GemmBlocked.Run(Path, A, Lda, TransposeA,
-                B + (TransposeB ? (long)start * Ldb : start), Ldb, TransposeB,
-                C + start, N, M, size, K, Accumulate);
         else
-            GemmBlocked.Run(Path, A + (TransposeA ? start : (long)start * Lda), Lda, TransposeA,
-                B, Ldb, TransposeB,
-                C + (long)start * N, N, size, N, K, Accumulate);
+        {
+            a += TransposeA ? start : (long)start * Lda;
+            c += (long)start * N;
+            m = size;
+        }
+        Gemm.RunRoute(Route, Path, a, Lda, TransposeA, b, Ldb, TransposeB, c, N, m, n, K, Accumulate);
     }
 }

@@ -22,8 +22,8 @@ internal abstract class ParallelJob
 /// The second core, shared by the GEMM, the training step and evaluation. The caller and one background thread claim
 /// chunks of a <see cref="ParallelJob"/> until none are left, so a worker that is slow to wake (or descheduled on a busy
 /// machine) only means the caller does more of them. The caller claims from the front and the worker from the back, so
-/// with two chunks each thread keeps running the same one step after step and its buffers stay in that core's cache. The worker spins briefly after each job (training posts jobs
-/// back to back), then sleeps on a semaphore. One caller at a time owns it (<see cref="TryAcquire"/>); code already
+/// with two chunks each thread keeps running the same one step after step and its buffers stay in that core's cache.
+/// The worker spins briefly after each job (training posts jobs back to back), then sleeps on a semaphore. One caller at a time owns it (<see cref="TryAcquire"/>); code already
 /// running inside a job never posts another (<see cref="IsInsideJob"/>). Posting and running allocate nothing.
 /// If the caller has to wait for the worker longer than its own chunks took (the other core is busy with another
 /// process), unforced callers skip the worker for the next 4 jobs, then 8, ... up to 8192 while it stays late (a single
@@ -42,8 +42,8 @@ internal static class ParallelWorker
     /// <summary>
     /// (job number &lt;&lt; 32) | (end &lt;&lt; 16) | front: chunks [front, end) are unclaimed; the caller takes front, the
     /// worker takes end − 1. A claim succeeds only for the current job and only while a chunk is left, judged from this
-    /// word alone: <see cref="s_job"/> may already be the next job
-    /// once the last chunk is claimed, but then no claim on the old word can succeed.
+    /// word alone: <see cref="s_job"/> may already be the next job once the last chunk is claimed, but then no claim on
+    /// the old word can succeed.
     /// </summary>
     private static long s_claim;
     private static ParallelJob? s_job;
