@@ -56,7 +56,7 @@ public static class Gemm
                 job.Path = path; job.A = pa; job.B = pb; job.C = pc; job.Lda = lda; job.Ldb = ldb; job.M = m; job.N = n; job.K = k;
                 job.TransposeA = transposeA; job.TransposeB = transposeB; job.Accumulate = accumulate;
                 job.SplitColumns = splitColumns; job.ChunkSize = chunkSize; job.Route = route;
-                job.SetChunks(chunks);
+                job.Chunks = chunks;
                 if (ParallelWorker.Run(job, useWorker: true)) LastThreadCount = 2;
                 job.A = job.B = job.C = null;
                 return;

@@ -20,8 +20,6 @@ internal sealed unsafe class GemmJob : ParallelJob
     public GemmRoute Route;
     public int ChunkSize;
 
-    public void SetChunks(int chunks) => Chunks = chunks;
-
     public override void RunChunk(int chunk, int thread)
     {
         int start = chunk * ChunkSize;

@@ -10,8 +10,8 @@ namespace MnistTools.Numerics;
 /// </summary>
 internal abstract class ParallelJob
 {
-    /// <summary>Number of chunks, 1..65535; fixed before <see cref="ParallelWorker.Run"/>.</summary>
-    public int Chunks { get; protected set; }
+    /// <summary>Number of chunks, 1..65535; set before <see cref="ParallelWorker.Run"/>.</summary>
+    public int Chunks { get; set; }
 
     /// <summary>Runs one chunk. <paramref name="thread"/> is 0 on the calling thread, 1 on the worker: use it only to pick
     /// per-thread scratch buffers, never to decide what is computed.</summary>

@@ -56,7 +56,7 @@ public sealed class Evaluator
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int jobChunks = Math.Min(ChunksPerJob, chunks - _firstChunk);
-                _job.SetChunks(jobChunks);
+                _job.Chunks = jobChunks;
                 long work = (long)Math.Min(data.Count - _firstChunk * batch, jobChunks * batch) * _network.ParameterCount;
                 ParallelWorker.Run(_job, ParallelWorker.ShouldTry(work >= Gemm.ParallelThreshold));
                 cancellationToken.ThrowIfCancellationRequested();
@@ -83,7 +83,6 @@ public sealed class Evaluator
 
     private sealed class ChunkJob(Evaluator evaluator) : ParallelJob
     {
-        public void SetChunks(int chunks) => Chunks = chunks;
         public override void RunChunk(int chunk, int thread) => evaluator.RunChunk(chunk, thread);
     }
 

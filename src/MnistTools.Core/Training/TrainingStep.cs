@@ -208,14 +208,18 @@ internal sealed class TrainingStep : ParallelJob
         switch (_pass)
         {
             case Pass.Update: _healthy[chunk] = UpdateHalf(chunk, thread); break;
-            case Pass.Load:
-                (int offset, int rows) = LaneRows(_rows, chunk);
-                int size = _layout.InputSize;
-                Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), _input.AsSpan(offset * size, rows * size), _labels.AsSpan(offset, rows));
-                break;
+            case Pass.Load: LoadLane(chunk); break;
             case Pass.FirstLayer: FirstLayerHalf(chunk); break;
             default: RunLane(chunk); break;
         }
+    }
+
+    /// <summary>Pixels and labels of lane <paramref name="lane"/>'s rows of the batch.</summary>
+    private void LoadLane(int lane)
+    {
+        (int offset, int rows) = LaneRows(_rows, lane);
+        int size = _layout.InputSize;
+        Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), _input.AsSpan(offset * size, rows * size), _labels.AsSpan(offset, rows));
     }
 
     /// <summary>Z_0[:, units of half j] and A_0 of those units for every row of the batch (the wide-first-layer split).</summary>
@@ -253,7 +257,7 @@ internal sealed class TrainingStep : ParallelJob
         Span<float> Band(AlignedFloats buffer, int width) => buffer.AsSpan(offset * width, rows * width);
 
         int firstLayer = _splitFirstLayer ? 1 : 0; // the load and layer 0 already ran, split by units
-        if (!_splitFirstLayer) Workspace.LoadRows(_data!, _order.AsSpan(_start + offset, rows), Band(_input, layout.InputSize), _labels.AsSpan(offset, rows));
+        if (!_splitFirstLayer) LoadLane(lane);
         for (int l = firstLayer; l <= last; l++)
         {
             int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
