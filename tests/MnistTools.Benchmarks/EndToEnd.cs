@@ -19,7 +19,7 @@ public static class EndToEnd
     public static void Run(int epochs)
     {
         Console.WriteLine($"End-to-end: {epochs} epochs per network on 60,000 MNIST images ({MnistFiles.Folder}); " +
-            $"GEMM path {Environment.GetEnvironmentVariable("MNISTTOOLS_GEMM_PATH") ?? "auto"}; {Environment.ProcessorCount} CPUs; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            $"instruction set {Numerics.ComputeSettings.InstructionSet}; {Environment.ProcessorCount} CPUs; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine();
         Console.WriteLine("| network | batch | optimizer | threads | s/epoch (median) | epochs (s) | samples/s | CPU s/epoch of the training thread (median) | allocated/epoch (first; then max) | peak working set | test accuracy | jobs on the second core (late) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -48,8 +48,9 @@ public static class EndToEnd
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(EndToEnd).Assembly.Location);
         foreach (string argument in new[] { "--e2e-one", index.ToString(CultureInfo.InvariantCulture), epochs.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(argument);
-        if (threads == "auto") start.Environment.Remove("MNISTTOOLS_GEMM_THREADS");
-        else start.Environment["MNISTTOOLS_GEMM_THREADS"] = threads;
+        start.Environment.Remove("MNISTTOOLS_GEMM_THREADS");
+        if (threads == "auto") start.Environment.Remove("MNISTTOOLS_THREADS");
+        else start.Environment["MNISTTOOLS_THREADS"] = threads;
         using Process child = Process.Start(start)!;
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();

@@ -11,27 +11,27 @@ namespace MnistTools.Benchmarks;
 public class GemmBenchmarks
 {
     private GemmData _data = null!;
-    private GemmSettings.Scope _scope;
+    private ComputeSettings.Scope _scope;
 
     [ParamsSource(nameof(Shapes))]
     public GemmShape Shape { get; set; } = null!;
 
     [ParamsSource(nameof(Paths))]
-    public GemmPath Path { get; set; }
+    public InstructionSet Path { get; set; }
 
     [Params(1, 2)]
     public int Threads { get; set; }
 
     public static IEnumerable<GemmShape> Shapes => GemmShape.Issue;
 
-    public static IEnumerable<GemmPath> Paths => Enum.GetValues<GemmPath>().Reverse().Where(GemmSettings.IsSupported);
+    public static IEnumerable<InstructionSet> Paths => Enum.GetValues<InstructionSet>().Reverse().Where(ComputeSettings.IsSupported);
 
     [GlobalSetup]
     public void Setup()
     {
         _data = new GemmData(Shape);
         // The override is per thread; BenchmarkDotNet runs setup and the benchmark on the same thread.
-        _scope = GemmSettings.Override(Path, Threads);
+        _scope = ComputeSettings.Override(Path, Threads);
         _data.Run();
     }
 

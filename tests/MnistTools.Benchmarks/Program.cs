@@ -23,7 +23,7 @@ if (Index("--e2e-one") is var one and >= 0)
 }
 if (Index("--quick") is var quick and >= 0)
 {
-    QuickGemm.Run(After(quick, 1), After(quick, 2) is { } p ? Enum.Parse<GemmPath>(p, true) : null,
+    QuickGemm.Run(After(quick, 1), After(quick, 2) is { } p ? Enum.Parse<InstructionSet>(p, true) : null,
         After(quick, 3) is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null);
     return 0;
 }

@@ -9,12 +9,12 @@ namespace MnistTools.Benchmarks;
 /// </summary>
 public static class QuickGemm
 {
-    public static void Run(string? filter = null, GemmPath? onlyPath = null, int? onlyThreads = null, double secondsPerCell = 0.3)
+    public static void Run(string? filter = null, InstructionSet? onlyPath = null, int? onlyThreads = null, double secondsPerCell = 0.3)
     {
         Console.WriteLine("| shape | path | threads | GFLOP/s (median, wall) | GFLOP per CPU-second (1 thread) |");
         Console.WriteLine("|---|---|---|---|---|");
         foreach (GemmShape shape in GemmShapes().Where(s => filter is null || s.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
-            foreach (GemmPath path in Enum.GetValues<GemmPath>().Reverse().Where(p => GemmSettings.IsSupported(p) && (onlyPath is null || p == onlyPath)))
+            foreach (InstructionSet path in Enum.GetValues<InstructionSet>().Reverse().Where(p => ComputeSettings.IsSupported(p) && (onlyPath is null || p == onlyPath)))
                 foreach (int threads in new[] { 1, 2 }.Where(t => onlyThreads is null || t == onlyThreads))
                 {
                     (double wall, double? cpu) = Measure(shape, path, threads, secondsPerCell);
@@ -25,10 +25,10 @@ public static class QuickGemm
     private static IEnumerable<GemmShape> GemmShapes() => GemmShape.All;
 
     /// <summary>Median GFLOP/s of repeated multiplies, by wall time and by the calling thread's CPU time.</summary>
-    public static (double Wall, double? Cpu) Measure(GemmShape shape, GemmPath path, int threads, double seconds)
+    public static (double Wall, double? Cpu) Measure(GemmShape shape, InstructionSet path, int threads, double seconds)
     {
         var data = new GemmData(shape);
-        using var scope = GemmSettings.Override(path, threads);
+        using var scope = ComputeSettings.Override(path, threads);
         data.Run();
         int reps = Math.Max(1, (int)(2e7 / shape.Flops));
         var samples = new List<double>();

@@ -13,7 +13,7 @@ namespace MnistTools.Benchmarks;
 ///   update pass  weight-gradient products dW = dZᵀ·A of the large layers (per block of output units, whole batch);
 ///                optimizer and check
 /// Times are the calling thread's CPU time (<see cref="ThreadClock"/>) where available, so time spent descheduled on a
-/// shared machine is not counted; run it with MNISTTOOLS_GEMM_THREADS=1 so all the work is on that thread. With two
+/// shared machine is not counted; run it with MNISTTOOLS_THREADS=1 so all the work is on that thread. With two
 /// cores the two lanes run side by side, and so do the two halves of the update.
 /// </summary>
 public static class StepProfile
@@ -21,8 +21,8 @@ public static class StepProfile
     public static void Run(int epochs)
     {
         MnistDataSet train = MnistFiles.Load(train: true);
-        Console.WriteLine($"Step profile: epoch {epochs} of {epochs} (earlier ones warm up), GEMM path {GemmSettings.Path}, " +
-            $"threads {GemmSettings.ForcedThreads?.ToString() ?? "auto"}, clock: {(ThreadClock.Seconds() is null ? "wall" : "thread CPU time")}");
+        Console.WriteLine($"Step profile: epoch {epochs} of {epochs} (earlier ones warm up), GEMM path {ComputeSettings.InstructionSet}, " +
+            $"threads {ComputeSettings.ForcedThreads?.ToString() ?? "auto"}, clock: {(ThreadClock.Seconds() is null ? "wall" : "thread CPU time")}");
         foreach (NetworkCase @case in NetworkCase.All) Profile(@case, train, epochs);
     }
 
@@ -98,7 +98,7 @@ public static class StepProfile
                 for (int unit = outputs * part / 2; unit < outputs * (part + 1) / 2; unit += blockRows)
                     weights.Add(new GemmData(new GemmShape("dW", Math.Min(blockRows, outputs * (part + 1) / 2 - unit), inputs, batch, true, false)));
         }
-        using var scope = GemmSettings.Override(threads: 1);
+        using var scope = ComputeSettings.Override(threads: 1);
         return (Time(lanes), Time(weights));
     }
 

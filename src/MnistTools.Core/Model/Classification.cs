@@ -36,5 +36,17 @@ public sealed class Classification
     /// <summary>The classified image, when it is known (not exported by Export-Csv: a method, not a property).</summary>
     public MnistImage? GetImage() => _image;
 
+    /// <summary>
+    /// The predicted class of one row of scores: the first index of its largest value (NaN never wins). The one rule
+    /// behind training accuracy, Test-Network and Get-Classification.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int PredictedClass(ReadOnlySpan<float> scores)
+    {
+        int best = 0;
+        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[best] || (float.IsNaN(scores[best]) && !float.IsNaN(scores[k]))) best = k;
+        return best;
+    }
+
     public override string ToString() => $"#{Index} predicted {Predicted} ({Confidence:P1}){(Label is int l ? $", true {l}" : "")}";
 }

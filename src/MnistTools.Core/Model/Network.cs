@@ -147,6 +147,30 @@ public sealed class Network
         }
     }
 
+    /// <summary>
+    /// Forward pass over <paramref name="count"/> images given as grey levels: each pixel is scaled to pixel / 255f
+    /// exactly as in training and evaluation.
+    /// </summary>
+    /// <param name="pixels">[count x InputSize] grey levels 0..255.</param>
+    /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
+    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
+        if (pixels.Length < (long)count * InputSize)
+            throw new ArgumentException($"pixels holds {pixels.Length} values; {count} rows of {InputSize} need {(long)count * InputSize}.", nameof(pixels));
+        if (outputs.Length < (long)count * OutputSize)
+            throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
+        if (count == 0) return;
+        int chunk = Math.Min(count, Workspace.InferenceBatch);
+        var inputs = new float[chunk * InputSize];
+        for (int start = 0; start < count; start += chunk)
+        {
+            int rows = Math.Min(chunk, count - start);
+            PixelScaling.ToInputs(pixels.Slice(start * InputSize, rows * InputSize), inputs.AsSpan(0, rows * InputSize));
+            Predict(inputs, rows, outputs.Slice(start * OutputSize, rows * OutputSize));
+        }
+    }
+
     /// <summary>True while some thread is training this network.</summary>
     public bool IsTraining => Volatile.Read(ref _trainingThread) != 0;
 

@@ -9,7 +9,7 @@ namespace MnistTools.Numerics;
 ///   backward inputs  dX[batch x in]  = dZ[batch x out] . W[out x in]
 ///   backward weights dW[out x in]    = dZ^T . X                    (transposeA)
 /// Packed panels, register-blocked FMA micro-kernels (AVX-512, AVX2, portable Vector&lt;T&gt;; see
-/// <see cref="GemmSettings"/>), two unpacked AVX-512 routes for narrow layers (<see cref="GemmRoute"/>), and a second
+/// <see cref="ComputeSettings"/>), two unpacked AVX-512 routes for narrow layers (<see cref="GemmRoute"/>), and a second
 /// thread for large products. Results are deterministic: the same inputs
 /// give the same bits whatever the thread count (each element of C is summed by one thread in a fixed k order).
 /// No managed allocation per call once a thread's packing buffers have grown to the sizes in use.
@@ -39,7 +39,7 @@ public static class Gemm
             return;
         }
 
-        GemmPath path = GemmSettings.Path;
+        InstructionSet path = ComputeSettings.InstructionSet;
         int lda = transposeA ? m : k, ldb = transposeB ? k : n;
         GemmRoute route = ChooseRoute(path, m, n, k, lda, ldb, transposeA, transposeB);
         fixed (float* pa = a, pb = b, pc = c)
@@ -87,7 +87,7 @@ public static class Gemm
         if (b.Length < (long)(bRows - 1) * ldb + bColumns) throw new ArgumentException("B is too short for its shape and stride.", nameof(b));
         if (c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too short for its shape and stride.", nameof(c));
 
-        GemmPath path = GemmSettings.Path;
+        InstructionSet path = ComputeSettings.InstructionSet;
         fixed (float* pa = a, pb = b, pc = c)
             RunRoute(ChooseRoute(path, m, n, k, lda, ldb, transposeA, transposeB), path, pa, lda, transposeA, pb, ldb, transposeB, pc, ldc,
                 m, n, k, accumulate);
@@ -95,14 +95,14 @@ public static class Gemm
 
     /// <summary>The kernel family for a whole product, decided before any split so every chunk sums the same way. The
     /// direct route reads rows of A and B as they are, so it needs both strides equal to k.</summary>
-    internal static GemmRoute ChooseRoute(GemmPath path, int m, int n, int k, int lda, int ldb, bool transposeA, bool transposeB) =>
+    internal static GemmRoute ChooseRoute(InstructionSet path, int m, int n, int k, int lda, int ldb, bool transposeA, bool transposeB) =>
         lda == k && ldb == k && GemmDirect.Applies(path, n, k, transposeA, transposeB) ? GemmRoute.Direct
         : GemmBroadcast.Applies(path, m, n, transposeA, transposeB) ? GemmRoute.Broadcast
         : GemmRoute.Blocked;
 
     /// <summary>C[m x n] (+)= op(A) . op(B) on the calling thread through <paramref name="route"/>'s kernels (strides as in <see cref="MultiplyStrided"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static unsafe void RunRoute(GemmRoute route, GemmPath path, float* a, int lda, bool transposeA, float* b, int ldb, bool transposeB,
+    internal static unsafe void RunRoute(GemmRoute route, InstructionSet path, float* a, int lda, bool transposeA, float* b, int ldb, bool transposeB,
         float* c, int ldc, int m, int n, int k, bool accumulate)
     {
         switch (route)

@@ -27,18 +27,18 @@ internal static unsafe class GemmBlocked
     /// op(B)[p,j] = transB ? b[j*ldb + p] : b[p*ldb + j]; C row stride ldc. Requires m, n, k &gt; 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Run(GemmPath path, float* a, int lda, bool transA, float* b, int ldb, bool transB,
+    internal static void Run(InstructionSet path, float* a, int lda, bool transA, float* b, int ldb, bool transB,
         float* c, int ldc, int m, int n, int k, bool accumulate)
     {
         int mr, vector, maxVectors;
         delegate*<int, float*, float*, float*, int, int, int, bool, void> k1, k2, k3;
         switch (path)
         {
-            case GemmPath.Avx512:
+            case InstructionSet.Avx512:
                 mr = GemmKernelsAvx512.Rows; vector = 16; maxVectors = 3;
                 k1 = &GemmKernelsAvx512.Kernel8x1; k2 = &GemmKernelsAvx512.Kernel8x2; k3 = &GemmKernelsAvx512.Kernel8x3;
                 break;
-            case GemmPath.Avx2:
+            case InstructionSet.Avx2:
                 mr = GemmKernelsAvx2.Rows; vector = 8; maxVectors = 2;
                 k1 = &GemmKernelsAvx2.Kernel6x1; k2 = &GemmKernelsAvx2.Kernel6x2; k3 = null;
                 break;
@@ -47,7 +47,7 @@ internal static unsafe class GemmBlocked
                 k1 = &GemmKernelsPortable.Kernel4x1; k2 = &GemmKernelsPortable.Kernel4x2; k3 = null;
                 break;
         }
-        bool vectorizedPacking = path != GemmPath.Portable;
+        bool vectorizedPacking = path != InstructionSet.Portable;
         int maxWidth = maxVectors * vector;
 
         GemmWorkspace workspace = GemmWorkspace.ForCurrentThread();

@@ -22,8 +22,8 @@ internal static unsafe class GemmBroadcast
     internal const int MinColumns = 64;
 
     /// <summary>Whether <see cref="Gemm"/> takes this route for a whole problem (decided once, before any split).</summary>
-    internal static bool Applies(GemmPath path, int m, int n, bool transposeA, bool transposeB) =>
-        path == GemmPath.Avx512 && transposeA && !transposeB && m <= MaxRows && n >= MinColumns;
+    internal static bool Applies(InstructionSet path, int m, int n, bool transposeA, bool transposeB) =>
+        path == InstructionSet.Avx512 && transposeA && !transposeB && m <= MaxRows && n >= MinColumns;
 
     /// <summary>C[i, j] (+)= Σ_p A[p, i] · B[p, j] for i &lt; m, j &lt; n; A row stride lda, B row stride ldb, C row stride ldc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

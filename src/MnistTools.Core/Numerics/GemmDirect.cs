@@ -22,8 +22,8 @@ internal static unsafe class GemmDirect
     internal const int MinDepth = 64;
 
     /// <summary>Whether <see cref="Gemm"/> takes this route for a whole problem (decided once, before any split).</summary>
-    internal static bool Applies(GemmPath path, int n, int k, bool transposeA, bool transposeB) =>
-        path == GemmPath.Avx512 && !transposeA && transposeB && n <= MaxColumns && k >= MinDepth;
+    internal static bool Applies(InstructionSet path, int n, int k, bool transposeA, bool transposeB) =>
+        path == InstructionSet.Avx512 && !transposeA && transposeB && n <= MaxColumns && k >= MinDepth;
 
     /// <summary>C[i, j] (+)= dot(X[i, :], W[j, :]) for i &lt; m, j &lt; n; X row stride k, W row stride k, C row stride ldc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

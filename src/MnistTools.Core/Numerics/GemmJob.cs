@@ -12,7 +12,7 @@ internal sealed unsafe class GemmJob : ParallelJob
 
     internal static GemmJob ForCurrentThread() => t_instance ??= new GemmJob();
 
-    public GemmPath Path;
+    public InstructionSet Path;
     public float* A, B, C;
     public int Lda, Ldb, M, N, K;
     public bool TransposeA, TransposeB, Accumulate, SplitColumns;

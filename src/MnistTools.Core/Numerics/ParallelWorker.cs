@@ -28,7 +28,7 @@ internal abstract class ParallelJob
 /// If the caller has to wait for the worker longer than its own chunks took (the other core is busy with another
 /// process), unforced callers skip the worker for the next 4 jobs, then 8, ... up to 8192 while it stays late (a single
 /// late job is usually a preemption that says nothing about the next).
-/// The thread count comes from <see cref="GemmSettings.ForcedThreads"/> (MNISTTOOLS_GEMM_THREADS) when set.
+/// The thread count comes from <see cref="ComputeSettings.ForcedThreads"/> (MNISTTOOLS_THREADS) when set.
 /// </summary>
 internal static class ParallelWorker
 {
@@ -65,7 +65,7 @@ internal static class ParallelWorker
     internal static bool ShouldTry(bool large)
     {
         if (t_insideJob) return false;
-        int? forced = GemmSettings.ForcedThreads;
+        int? forced = ComputeSettings.ForcedThreads;
         if (forced is not null) return forced == 2;
         if (!large || Environment.ProcessorCount < 2) return false;
         if (Volatile.Read(ref s_backoff) <= 0) return true;
@@ -81,7 +81,7 @@ internal static class ParallelWorker
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool Run(ParallelJob job, bool useWorker)
     {
-        if (useWorker && !t_insideJob && TryAcquire(wait: GemmSettings.ForcedThreads == 2))
+        if (useWorker && !t_insideJob && TryAcquire(wait: ComputeSettings.ForcedThreads == 2))
         {
             try { RunShared(job); }
             finally { Monitor.Exit(s_owner); }

@@ -102,6 +102,6 @@ public sealed class Evaluator
         int[] confusion = _confusion[thread];
         Span<float> output = workspace.Output(rows);
         for (int r = 0; r < rows; r++)
-            confusion[workspace.Labels[r] * classes + OutputLayer.PredictedClass(output.Slice(r * classes, classes))]++;
+            confusion[workspace.Labels[r] * classes + Classification.PredictedClass(output.Slice(r * classes, classes))]++;
     }
 }

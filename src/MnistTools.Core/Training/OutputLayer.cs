@@ -51,15 +51,6 @@ internal static class OutputLayer
         }
     }
 
-    /// <summary>The predicted class of one output row: the first index of its largest value (NaN never wins).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int PredictedClass(ReadOnlySpan<float> row)
-    {
-        int best = 0;
-        for (int k = 1; k < row.Length; k++) if (row[k] > row[best] || (float.IsNaN(row[best]) && !float.IsNaN(row[k]))) best = k;
-        return best;
-    }
-
     /// <summary>Sum over the batch of the per-sample loss (in double), and optionally the output gradient dZ.</summary>
     /// <param name="gradient">dZ [B x K], written scaled by <paramref name="scale"/> (1/B of the whole batch, which may be
     /// larger than these <paramref name="batch"/> rows when it is split into lanes); empty to skip.</param>

@@ -20,18 +20,18 @@ public static class PixelScaling
     private const float Reciprocal = 1f / MaxGrey;
 
     /// <summary>inputs[i] = pixels[i] / 255f. Shapes equal.</summary>
-    public static void ToInputs(ReadOnlySpan<byte> pixels, Span<float> inputs) => ToInputs(pixels, inputs, GemmSettings.BestSupportedPath);
+    public static void ToInputs(ReadOnlySpan<byte> pixels, Span<float> inputs) => ToInputs(pixels, inputs, ComputeSettings.BestSupported);
 
     /// <summary>As <see cref="ToInputs(ReadOnlySpan{byte}, Span{float})"/> through the given instruction-set path
     /// (Portable is the scalar division; a path the CPU lacks falls back to a narrower one). For tests.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ToInputs(ReadOnlySpan<byte> pixels, Span<float> inputs, GemmPath path)
+    internal static void ToInputs(ReadOnlySpan<byte> pixels, Span<float> inputs, InstructionSet path)
     {
         if (inputs.Length != pixels.Length) throw new ArgumentException("Spans differ in length.", nameof(inputs));
         int n = pixels.Length, i = 0;
         ref byte source = ref MemoryMarshal.GetReference(pixels);
         ref float target = ref MemoryMarshal.GetReference(inputs);
-        if (path == GemmPath.Avx512 && GemmSettings.IsSupported(GemmPath.Avx512))
+        if (path == InstructionSet.Avx512 && ComputeSettings.IsSupported(InstructionSet.Avx512))
         {
             var r = Vector512.Create(Reciprocal);
             var grey = Vector512.Create(MaxGrey);
@@ -44,7 +44,7 @@ public static class PixelScaling
                 Avx512F.FusedMultiplyAdd(residual, r, q).StoreUnsafe(ref target, (nuint)i);
             }
         }
-        else if (path != GemmPath.Portable && GemmSettings.IsSupported(GemmPath.Avx2))
+        else if (path != InstructionSet.Portable && ComputeSettings.IsSupported(InstructionSet.Avx2))
         {
             var r = Vector256.Create(Reciprocal);
             var grey = Vector256.Create(MaxGrey);

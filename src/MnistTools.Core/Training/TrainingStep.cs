@@ -278,7 +278,7 @@ internal sealed class TrainingStep : ParallelJob
 
         int correct = 0;
         for (int r = 0; r < rows; r++)
-            if (OutputLayer.PredictedClass(output.Slice(r * classes, classes)) == _labels[offset + r]) correct++;
+            if (Classification.PredictedClass(output.Slice(r * classes, classes)) == _labels[offset + r]) correct++;
         _correct[lane] = correct;
         _loss[lane] = OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, Band(_z[last], classes), output,
             _rowMax.AsSpan(offset, rows), _rowSum.AsSpan(offset, rows), _labels.AsSpan(offset, rows), Band(_delta[last], classes),

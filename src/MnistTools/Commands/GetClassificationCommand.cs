@@ -207,7 +207,7 @@ public sealed class GetClassificationCommand : PSCmdlet
                 image is null ? index : image)));
             return;
         }
-        int predicted = OutputLayer.PredictedClass(scores); // the same rule as Test-Network and training accuracy
+        int predicted = Classification.PredictedClass(scores); // the same rule as Test-Network and training accuracy
         WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
     }
 }

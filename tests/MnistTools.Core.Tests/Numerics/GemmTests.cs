@@ -13,19 +13,20 @@ public class GemmTests
     // tails of the 16-, 32- and 48-wide panels).
     private static readonly (int, int)[] s_others = [(1, 1), (7, 33), (17, 49), (49, 17)];
 
-    public static TheoryData<GemmPath, bool, bool> PathsAndTransposes()
+    public static TheoryData<InstructionSet, bool, bool> PathsAndTransposes()
     {
-        var data = new TheoryData<GemmPath, bool, bool>();
-        foreach (GemmPath path in Enum.GetValues<GemmPath>())
+        var data = new TheoryData<InstructionSet, bool, bool>();
+        foreach (InstructionSet path in Enum.GetValues<InstructionSet>())
             for (int t = 0; t < 4; t++) data.Add(path, (t & 1) != 0, (t & 2) != 0);
         return data;
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PathsAndTransposes))]
-    public void SweepsEveryDimensionFrom1To70(GemmPath path, bool transposeA, bool transposeB)
+    public void SweepsEveryDimensionFrom1To70(InstructionSet path, bool transposeA, bool transposeB)
     {
-        using var scope = GemmSettings.Override(path, threads: 1);
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads: 1);
         var random = new Random(17);
         for (int dimension = 0; dimension < 3; dimension++)
             foreach ((int x, int y) in s_others)
@@ -36,26 +37,28 @@ public class GemmTests
                 }
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PathsAndTransposes))]
-    public void MatchesTheReferenceOnARandomSampleOfTheCube(GemmPath path, bool transposeA, bool transposeB)
+    public void MatchesTheReferenceOnARandomSampleOfTheCube(InstructionSet path, bool transposeA, bool transposeB)
     {
-        using var scope = GemmSettings.Override(path, threads: 1);
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads: 1);
         var random = new Random(4242 + (int)path * 4 + (transposeA ? 1 : 0) + (transposeB ? 2 : 0));
         for (int sample = 0; sample < 150; sample++)
             CheckAgainstReference(random, random.Next(1, 71), random.Next(1, 71), random.Next(1, 71),
                 transposeA, transposeB, accumulate: random.Next(2) == 0);
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(PathsAndTransposes))]
-    public void MatchesTheReferenceAcrossCacheBlocksAndOnTwoThreads(GemmPath path, bool transposeA, bool transposeB)
+    public void MatchesTheReferenceAcrossCacheBlocksAndOnTwoThreads(InstructionSet path, bool transposeA, bool transposeB)
     {
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
         // KC = 128 (k slices), MC = 192 (row blocks), NC = 1536 (column blocks): cross each, with tails.
         Assert.Equal((128, 192, 1536), (GemmBlocked.KC, GemmBlocked.MC, GemmBlocked.NC));
         foreach (int threads in new[] { 1, 2 })
         {
-            using var scope = GemmSettings.Override(path, threads);
+            using var scope = ComputeSettings.Override(path, threads);
             var random = new Random(99);
             foreach ((int m, int n, int k) in new[] { (3, 5, 600), (200, 37, 270), (5, 1601, 3), (64, 130, 257), (130, 64, 90) })
                 foreach (bool accumulate in new[] { false, true })
@@ -63,17 +66,18 @@ public class GemmTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void TheUnpackedNarrowForwardRouteMatchesTheReference()
     {
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
         // Z = X . W^T with n <= 32 outputs and k >= 64 goes through GemmDirect on AVX-512: every n, row and k tails.
-        using var scope = GemmSettings.Override(GemmPath.Avx512, threads: 1);
+        using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
         var random = new Random(31);
         foreach (int k in new[] { 64, 65, 79, 784 })
             for (int n = 1; n <= 33; n++)
                 foreach (int m in new[] { 1, 3, 4, 6, 37 })
                 {
-                    Assert.Equal(GemmSettings.Path == GemmPath.Avx512 && n <= 32, GemmDirect.Applies(GemmSettings.Path, n, k, false, true));
+                    Assert.Equal(ComputeSettings.InstructionSet == InstructionSet.Avx512 && n <= 32, GemmDirect.Applies(ComputeSettings.InstructionSet, n, k, false, true));
                     CheckAgainstReference(random, m, n, k, transposeA: false, transposeB: true, accumulate: (m + n) % 2 == 0);
                 }
 
@@ -103,17 +107,18 @@ public class GemmTests
             }
     }
 
-    [Fact]
+    [SkippableFact]
     public void TheUnpackedNarrowWeightGradientRouteMatchesTheReference()
     {
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
         // dW = dZ^T . X with m <= 32 outputs and n >= 64 goes through GemmBroadcast on AVX-512: every m, column and k tails.
-        using var scope = GemmSettings.Override(GemmPath.Avx512, threads: 1);
+        using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
         var random = new Random(37);
         foreach (int n in new[] { 63, 64, 65, 79, 130, 784 })
             foreach (int k in new[] { 1, 3, 50, 200 })
                 for (int m = 1; m <= 33; m += k == 50 ? 1 : 4)
                 {
-                    Assert.Equal(GemmSettings.Path == GemmPath.Avx512 && m <= 32 && n >= 64, GemmBroadcast.Applies(GemmSettings.Path, m, n, true, false));
+                    Assert.Equal(ComputeSettings.InstructionSet == InstructionSet.Avx512 && m <= 32 && n >= 64, GemmBroadcast.Applies(ComputeSettings.InstructionSet, m, n, true, false));
                     CheckAgainstReference(random, m, n, k, transposeA: true, transposeB: false, accumulate: (m + k) % 2 == 0);
                 }
 
@@ -143,12 +148,13 @@ public class GemmTests
             }
     }
 
-    [Theory]
-    [InlineData(GemmPath.Portable)]
-    [InlineData(GemmPath.Avx2)]
-    [InlineData(GemmPath.Avx512)]
-    public void OneAndTwoThreadsGiveTheSameBits(GemmPath path)
+    [SkippableTheory]
+    [InlineData(InstructionSet.Portable)]
+    [InlineData(InstructionSet.Avx2)]
+    [InlineData(InstructionSet.Avx512)]
+    public void OneAndTwoThreadsGiveTheSameBits(InstructionSet path)
     {
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
         var random = new Random(5);
         foreach ((int m, int n, int k, bool tA, bool tB) in new[]
         {
@@ -160,8 +166,8 @@ public class GemmTests
             foreach (bool accumulate in new[] { false, true })
             {
                 float[] one = (float[])start.Clone(), two = (float[])start.Clone();
-                using (GemmSettings.Override(path, threads: 1)) Gemm.Multiply(a, b, one, m, n, k, tA, tB, accumulate);
-                using (GemmSettings.Override(path, threads: 2))
+                using (ComputeSettings.Override(path, threads: 1)) Gemm.Multiply(a, b, one, m, n, k, tA, tB, accumulate);
+                using (ComputeSettings.Override(path, threads: 2))
                 {
                     Gemm.Multiply(a, b, two, m, n, k, tA, tB, accumulate);
                     Assert.Equal(2, Gemm.LastThreadCount);
@@ -181,10 +187,10 @@ public class GemmTests
         var expected = cases.Select(x =>
         {
             var c = new float[x.s.Item1 * x.s.Item2];
-            using (GemmSettings.Override(threads: 1)) Gemm.Multiply(x.a, x.b, c, x.s.Item1, x.s.Item2, x.s.Item3, x.s.Item4, x.s.Item5, false);
+            using (ComputeSettings.Override(threads: 1)) Gemm.Multiply(x.a, x.b, c, x.s.Item1, x.s.Item2, x.s.Item3, x.s.Item4, x.s.Item5, false);
             return c;
         }).ToArray();
-        using var scope = GemmSettings.Override(threads: 2);
+        using var scope = ComputeSettings.Override(threads: 2);
         for (int round = 0; round < 100; round++)
         {
             int i = round % cases.Length;
@@ -196,18 +202,19 @@ public class GemmTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void TheFusedMultiplyAddPathsGiveTheSameBits()
     {
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512) && ComputeSettings.IsSupported(InstructionSet.Avx2), "This CPU does not run Avx512 and Avx2.");
         // AVX-512 and AVX2 both sum each element as one FMA chain in k order per KC-deep slice, so their tiles differ
-        // but their bits must not. (Where the CPU lacks AVX-512 the forced path falls back and this compares AVX2 with itself.)
+        // but their bits must not. (Skipped where the CPU lacks either.)
         var random = new Random(8);
         foreach ((int m, int n, int k, bool tA, bool tB) in new[] { (64, 128, 784, false, true), (37, 91, 300, true, false), (70, 70, 70, true, true) })
         {
             float[] a = RandomValues(random, m * k), b = RandomValues(random, k * n);
             float[] wide = new float[m * n], narrow = new float[m * n];
-            using (GemmSettings.Override(GemmPath.Avx512, threads: 1)) Gemm.Multiply(a, b, wide, m, n, k, tA, tB, false);
-            using (GemmSettings.Override(GemmPath.Avx2, threads: 1)) Gemm.Multiply(a, b, narrow, m, n, k, tA, tB, false);
+            using (ComputeSettings.Override(InstructionSet.Avx512, threads: 1)) Gemm.Multiply(a, b, wide, m, n, k, tA, tB, false);
+            using (ComputeSettings.Override(InstructionSet.Avx2, threads: 1)) Gemm.Multiply(a, b, narrow, m, n, k, tA, tB, false);
             AssertSameBits(wide, narrow, $"{m}x{n}x{k} tA={tA} tB={tB}");
         }
     }
@@ -215,10 +222,10 @@ public class GemmTests
     [Fact]
     public void NaNAndInfinityPropagateAndAreNotInventedFromStaleOutput()
     {
-        foreach (GemmPath path in Enum.GetValues<GemmPath>())
+        foreach (InstructionSet path in ComputeSettings.Supported)
             foreach (int threads in new[] { 1, 2 })
             {
-                using var scope = GemmSettings.Override(path, threads);
+                using var scope = ComputeSettings.Override(path, threads);
                 const int m = 40, n = 100, k = 300;
                 float[] a = Enumerable.Repeat(0.5f, m * k).ToArray(), b = Enumerable.Repeat(0.25f, k * n).ToArray();
                 a[3 * k + 10] = float.NaN;                 // row 3 of A
@@ -267,15 +274,16 @@ public class GemmTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(new float[6], new float[6], new float[4], -1, 2, 3, false, false, false));
     }
 
-    [Theory]
-    [InlineData(GemmPath.Portable, 1)]
-    [InlineData(GemmPath.Avx2, 1)]
-    [InlineData(GemmPath.Avx512, 1)]
-    [InlineData(GemmPath.Avx512, 2)]
-    [InlineData(GemmPath.Avx2, 2)]
-    public void SteadyStateCallsAllocateNothing(GemmPath path, int threads)
+    [SkippableTheory]
+    [InlineData(InstructionSet.Portable, 1)]
+    [InlineData(InstructionSet.Avx2, 1)]
+    [InlineData(InstructionSet.Avx512, 1)]
+    [InlineData(InstructionSet.Avx512, 2)]
+    [InlineData(InstructionSet.Avx2, 2)]
+    public void SteadyStateCallsAllocateNothing(InstructionSet path, int threads)
     {
-        using var scope = GemmSettings.Override(path, threads);
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads);
         var random = new Random(3);
         var shapes = new[] { (64, 128, 784, false, true), (128, 784, 64, true, false), (64, 784, 128, false, false), (100, 10, 16, false, true) };
         var operands = shapes.Select(s => (a: RandomValues(random, s.Item1 * s.Item3), b: RandomValues(random, s.Item3 * s.Item2), c: new float[s.Item1 * s.Item2])).ToArray();
@@ -297,19 +305,19 @@ public class GemmTests
     [Fact]
     public void OverridesAreScopedToTheCallingThread()
     {
-        GemmPath before = GemmSettings.Path;
-        using (GemmSettings.Override(GemmPath.Portable, threads: 2))
+        InstructionSet before = ComputeSettings.InstructionSet;
+        using (ComputeSettings.Override(InstructionSet.Portable, threads: 2))
         {
-            Assert.Equal(GemmPath.Portable, GemmSettings.Path);
-            Assert.Equal(2, GemmSettings.ForcedThreads);
-            GemmPath? other = null;
-            var thread = new Thread(() => other = GemmSettings.Path);
+            Assert.Equal(InstructionSet.Portable, ComputeSettings.InstructionSet);
+            Assert.Equal(2, ComputeSettings.ForcedThreads);
+            InstructionSet? other = null;
+            var thread = new Thread(() => other = ComputeSettings.InstructionSet);
             thread.Start();
             thread.Join();
             Assert.Equal(before, other);
         }
-        Assert.Equal(before, GemmSettings.Path);
-        Assert.Throws<ArgumentOutOfRangeException>(() => GemmSettings.Override(threads: 3));
+        Assert.Equal(before, ComputeSettings.InstructionSet);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ComputeSettings.Override(threads: 3));
     }
 
     private static void CheckAgainstReference(Random random, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate)
@@ -323,7 +331,7 @@ public class GemmTests
             // float32 sums of k products of values in [-1, 1]: relative 1e-5 plus an absolute floor growing with k.
             float tolerance = 1e-5f * Math.Abs(expected[i]) + 2e-7f * k + 1e-7f;
             if (!(Math.Abs(expected[i] - actual[i]) <= tolerance))
-                Assert.Fail($"C[{i / n},{i % n}] = {actual[i]}, reference {expected[i]} ({GemmSettings.Path} m={m} n={n} k={k} tA={transposeA} tB={transposeB} acc={accumulate})");
+                Assert.Fail($"C[{i / n},{i % n}] = {actual[i]}, reference {expected[i]} ({ComputeSettings.InstructionSet} m={m} n={n} k={k} tA={transposeA} tB={transposeB} acc={accumulate})");
         }
     }
 

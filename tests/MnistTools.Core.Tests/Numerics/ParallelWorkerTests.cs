@@ -33,7 +33,7 @@ public class ParallelWorkerTests
     [InlineData(2)]
     public void EveryChunkRunsExactlyOnce(int threads)
     {
-        using var scope = GemmSettings.Override(threads: threads);
+        using var scope = ComputeSettings.Override(threads: threads);
         var job = new CountingJob();
         for (int round = 0; round < 200; round++)
         {
@@ -51,7 +51,7 @@ public class ParallelWorkerTests
     [InlineData(2)]
     public void AFailingChunkSurfacesAndTheWorkerStaysUsable(int threads)
     {
-        using var scope = GemmSettings.Override(threads: threads);
+        using var scope = ComputeSettings.Override(threads: threads);
         var job = new CountingJob { Throw = 3 };
         job.Reset(8);
         Exception failure = Assert.ThrowsAny<Exception>(() => ParallelWorker.Run(job, ParallelWorker.ShouldTry(large: true)));
@@ -66,7 +66,7 @@ public class ParallelWorkerTests
     [Fact]
     public void WorkInsideAJobRunsSingleThreadedAndExact()
     {
-        using var scope = GemmSettings.Override(threads: 2);
+        using var scope = ComputeSettings.Override(threads: 2);
         var random = new Random(3);
         float[] a = Enumerable.Range(0, 64 * 300).Select(_ => (float)random.NextDouble()).ToArray();
         float[] b = Enumerable.Range(0, 300 * 200).Select(_ => (float)random.NextDouble()).ToArray();

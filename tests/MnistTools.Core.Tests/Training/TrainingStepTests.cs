@@ -60,7 +60,7 @@ public class TrainingStepTests
         var validation = SyntheticData.Create(700, seed: 4);
         (Network Network, TrainingEpoch[] Epochs) Train(int threads)
         {
-            using var scope = GemmSettings.Override(threads: threads);
+            using var scope = ComputeSettings.Override(threads: threads);
             var network = NewNetwork();
             var trainer = new Trainer(network, new TrainingOptions
             {
@@ -110,7 +110,7 @@ public class TrainingStepTests
         var data = SyntheticData.Images(120, seed: 2);
         (float[] Parameters, double Loss) Train(int threads)
         {
-            using var scope = GemmSettings.Override(threads: threads);
+            using var scope = ComputeSettings.Override(threads: threads);
             var network = WideNetwork(activation);
             var trainer = new Trainer(network, new TrainingOptions { Optimizer = optimizer, BatchSize = batchSize, LearningRate = optimizer == Optimizer.Adam ? 0.001f : 0.02f, L2 = 0.0005f });
             trainer.TrainEpoch(data);
@@ -138,7 +138,7 @@ public class TrainingStepTests
         new Trainer(network, new TrainingOptions { BatchSize = 20, LearningRate = 0.05f }).TrainEpoch(SyntheticData.Create(300));
         TestResult Evaluate(int threads)
         {
-            using var scope = GemmSettings.Override(threads: threads);
+            using var scope = ComputeSettings.Override(threads: threads);
             return new Evaluator(network).Evaluate(data);
         }
         TestResult one = Evaluate(1), two = Evaluate(2);
