@@ -1,3 +1,4 @@
+using MnistTools.Layers;
 using System.Diagnostics;
 using MnistTools.Numerics;
 using MnistTools.Training;
@@ -33,11 +34,10 @@ public static class StepProfile
         int batch = @case.BatchSize, count = data.Count, steps = count / batch, half = (batch + 1) / 2;
         var step = new TrainingStep(network, batch);
         OptimizerState state = OptimizerState.Create(@case.Optimizer, network.ParameterCount);
-        state.Momentum = 0.9f;
+        var options = new TrainingOptions { BatchSize = batch, Optimizer = @case.Optimizer, LearningRate = @case.LearningRate };
         var order = new int[count];
         double lanes = 0, update = 0, load = 0;
-        var input = new float[batch * layout.InputSize];
-        var labels = new int[batch];
+        var buffers = new BatchBuffers(network, batch, training: false, bands: 1);
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             lanes = update = load = 0;
@@ -45,15 +45,15 @@ public static class StepProfile
             for (int s = 0; s < steps; s++)
             {
                 double t0 = Now();
-                step.Backward(data, order, s * batch, batch);
+                step.Propagate(new TrainingStep.Batch(data, order, s * batch, batch, new BandKey(true, 1, epoch, state.Step, 0)));
                 double t1 = Now();
-                step.Update(state, @case.LearningRate, 0f);
+                step.Update(state, Optimizers.Begin(state, options));
                 double t2 = Now();
                 lanes += t1 - t0; update += t2 - t1;
             }
             // The load on its own, on the same rows (a second time: the rows are warmer than in the step, so a floor).
             double t3 = Now();
-            for (int s = 0; s < steps; s++) Workspace.LoadRows(data, order.AsSpan(s * batch, batch), input, labels);
+            for (int s = 0; s < steps; s++) buffers.Load(data, order.AsSpan(s * batch, batch), 0);
             load = Now() - t3;
         }
         (double laneGemm, double weightGemm) = ReplayGemm(layout, batch, half);

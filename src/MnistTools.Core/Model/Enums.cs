@@ -9,7 +9,7 @@ public enum Activation
     ReLU,
     /// <summary>tanh(z).</summary>
     Tanh,
-    /// <summary>z for z &gt; 0, else 0.01 z (see <see cref="ParameterLayout.LeakyReLUSlope"/>).</summary>
+    /// <summary>z for z &gt; 0, else 0.01 z (see <see cref="Layers.ActivationFunctions.LeakyReLUSlope"/>).</summary>
     LeakyReLU,
 }
 

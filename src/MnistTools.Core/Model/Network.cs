@@ -1,3 +1,4 @@
+using MnistTools.Layers;
 using MnistTools.Training;
 
 namespace MnistTools;
@@ -14,6 +15,7 @@ namespace MnistTools;
 public sealed class Network
 {
     private readonly ParameterLayout _layout;
+    private readonly Layer[] _layers;
     /// <summary>The flat parameter buffer, 64-byte aligned (see <see cref="Numerics.AlignedFloats"/>): W_0's rows start on cache lines.</summary>
     private readonly Numerics.AlignedFloats _parameters;
     private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
@@ -41,6 +43,7 @@ public sealed class Network
         CheckDefined(loss, "Loss");
         CheckDefined(initializer, "Initializer");
         _layout = layout;
+        _layers = BuildLayers(layout, activation, outputActivation);
         _parameters = new Numerics.AlignedFloats(layout.ParameterCount);
         Activation = activation;
         OutputActivation = outputActivation;
@@ -137,13 +140,13 @@ public sealed class Network
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
         CheckNotTrainedElsewhere("used for prediction");
-        int chunk = Math.Min(count, Workspace.InferenceBatch);
-        var workspace = new Workspace(_layout, chunk, training: false);
-        for (int start = 0; start < count; start += chunk)
+        var buffers = new BatchBuffers(this, Math.Min(count, BatchBuffers.InferenceRows), training: false, bands: 1);
+        for (int start = 0; start < count; start += buffers.MaxRows)
         {
-            int rows = Math.Min(chunk, count - start);
-            Propagation.Forward(this, inputs.Slice(start * InputSize, rows * InputSize), rows, workspace);
-            workspace.Output(rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
+            int rows = Math.Min(buffers.MaxRows, count - start);
+            inputs.Slice(start * InputSize, rows * InputSize).CopyTo(buffers.Input.AsSpan(0, rows * InputSize));
+            Propagation.Forward(this, buffers, 0, rows, 0, BandKey.Inference);
+            buffers.Scores.AsSpan(0, rows * OutputSize).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
         }
     }
 
@@ -161,7 +164,7 @@ public sealed class Network
         if (outputs.Length < (long)count * OutputSize)
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
-        int chunk = Math.Min(count, Workspace.InferenceBatch);
+        int chunk = Math.Min(count, BatchBuffers.InferenceRows);
         var inputs = new float[chunk * InputSize];
         for (int start = 0; start < count; start += chunk)
         {
@@ -169,6 +172,34 @@ public sealed class Network
             PixelScaling.ToInputs(pixels.Slice(start * InputSize, rows * InputSize), inputs.AsSpan(0, rows * InputSize));
             Predict(inputs, rows, outputs.Slice(start * OutputSize, rows * OutputSize));
         }
+    }
+
+    /// <summary>The layers, input side first: what each computes and holds.</summary>
+    public IReadOnlyList<LayerSummary> Layers =>
+        _layers.Select((layer, index) => new LayerSummary(index, layer.Kind, layer.OutputShape.ToString(), layer.ParameterCount, layer.Spec)).ToArray();
+
+    /// <summary>The layer specs joined by ', ' (e.g. <c>Dense 128 ReLU, Dense 10 Softmax</c>).</summary>
+    public string Architecture => string.Join(", ", _layers.Select(layer => layer.Spec));
+
+    /// <summary>The layers that compute, in order; each owns its slice of <see cref="Parameters"/>.</summary>
+    internal IReadOnlyList<Layer> LayerStack => _layers;
+
+    /// <summary>Dense layers for <paramref name="layout"/>: the hidden ones with <paramref name="activation"/>, the last one
+    /// linear (its output activation and the loss are the output head's).</summary>
+    private static Layer[] BuildLayers(ParameterLayout layout, Activation activation, OutputActivation outputActivation)
+    {
+        var layers = new Layer[layout.LayerCount];
+        int offset = 0;
+        for (int l = 0; l < layers.Length; l++)
+        {
+            bool last = l == layers.Length - 1;
+            layers[l] = new DenseLayer(TensorShape.Vector(layout.LayerSizes[l]), layout.LayerSizes[l + 1],
+                last ? null : activation, last ? outputActivation.ToString() : activation.ToString());
+            offset = layers[l].Place(offset);
+            if (layers[l].ParameterOffset != layout.WeightOffset(l) || layers[l].BiasOffset != layout.BiasOffset(l))
+                throw new InvalidOperationException("The layers' parameter slices disagree with the parameter layout.");
+        }
+        return layers;
     }
 
     /// <summary>True while some thread is training this network.</summary>

@@ -23,31 +23,51 @@ public sealed class OptimizerState
     /// <summary>Adam: v ← β2·v + (1 − β2)·g². [ParameterCount]</summary>
     public float[]? SecondMoment { get; set; }
 
-    /// <summary>μ of Momentum (default 0.9).</summary>
-    public float Momentum { get; set; } = 0.9f;
+    /// <summary>μ of Momentum: the value the last update used.</summary>
+    public float Momentum { get; set; } = OptimizerDefaults.Momentum;
 
-    /// <summary>β1 of Adam (default 0.9).</summary>
-    public float Beta1 { get; set; } = 0.9f;
+    /// <summary>β1 of Adam.</summary>
+    public float Beta1 { get; set; } = OptimizerDefaults.Beta1;
 
-    /// <summary>β2 of Adam (default 0.999).</summary>
-    public float Beta2 { get; set; } = 0.999f;
+    /// <summary>β2 of Adam.</summary>
+    public float Beta2 { get; set; } = OptimizerDefaults.Beta2;
 
-    /// <summary>ε of Adam (default 1e-8).</summary>
-    public float Epsilon { get; set; } = 1e-8f;
+    /// <summary>ε of Adam.</summary>
+    public float Epsilon { get; set; } = OptimizerDefaults.Epsilon;
 
     /// <summary>A deep copy (the buffers are cloned).</summary>
-    public OptimizerState Clone() => new()
+    public OptimizerState Clone()
     {
-        Kind = Kind,
-        Step = Step,
-        Velocity = (float[]?)Velocity?.Clone(),
-        FirstMoment = (float[]?)FirstMoment?.Clone(),
-        SecondMoment = (float[]?)SecondMoment?.Clone(),
-        Momentum = Momentum,
-        Beta1 = Beta1,
-        Beta2 = Beta2,
-        Epsilon = Epsilon,
-    };
+        var copy = new OptimizerState();
+        CopyTo(copy);
+        return copy;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="target"/> an exact copy of this state, reusing its buffers where they have the right length
+    /// (so a trainer's per-epoch snapshot allocates nothing after the first).
+    /// </summary>
+    public void CopyTo(OptimizerState target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        target.Kind = Kind;
+        target.Step = Step;
+        target.Momentum = Momentum;
+        target.Beta1 = Beta1;
+        target.Beta2 = Beta2;
+        target.Epsilon = Epsilon;
+        target.Velocity = CopyBuffer(Velocity, target.Velocity);
+        target.FirstMoment = CopyBuffer(FirstMoment, target.FirstMoment);
+        target.SecondMoment = CopyBuffer(SecondMoment, target.SecondMoment);
+    }
+
+    private static float[]? CopyBuffer(float[]? source, float[]? target)
+    {
+        if (source is null) return null;
+        if (target is null || target.Length != source.Length) return (float[])source.Clone();
+        source.CopyTo(target, 0);
+        return target;
+    }
 
     /// <summary>A fresh state for <paramref name="kind"/> with zeroed buffers of <paramref name="parameterCount"/>.</summary>
     public static OptimizerState Create(Optimizer kind, int parameterCount) => new()

@@ -9,9 +9,6 @@ namespace MnistTools;
 /// </summary>
 public sealed class ParameterLayout
 {
-    /// <summary>Slope of LeakyReLU for negative inputs.</summary>
-    public const float LeakyReLUSlope = 0.01f;
-
     private readonly int[] _sizes;
     private readonly int[] _weightOffsets;
     private readonly int[] _biasOffsets;

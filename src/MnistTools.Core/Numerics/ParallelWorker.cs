@@ -10,6 +10,10 @@ namespace MnistTools.Numerics;
 /// </summary>
 internal abstract class ParallelJob
 {
+    protected ParallelJob() { }
+
+    protected ParallelJob(int chunks) => Chunks = chunks;
+
     /// <summary>Number of chunks, 1..65535; set before <see cref="ParallelWorker.Run"/>.</summary>
     public int Chunks { get; set; }
 

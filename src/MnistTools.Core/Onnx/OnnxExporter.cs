@@ -114,7 +114,7 @@ public static class OnnxExporter
             Activation.ReLU => NodeMessage(name, "Relu", new[] { input }, output),
             Activation.Tanh => NodeMessage(name, "Tanh", new[] { input }, output),
             Activation.LeakyReLU => NodeMessage(name, "LeakyRelu", new[] { input }, output,
-                new ProtoWriter().String(Attribute.Name, "alpha").Float(Attribute.F, ParameterLayout.LeakyReLUSlope).Int64(Attribute.Type, Attribute.TypeFloat)),
+                new ProtoWriter().String(Attribute.Name, "alpha").Float(Attribute.F, Layers.ActivationFunctions.LeakyReLUSlope).Int64(Attribute.Type, Attribute.TypeFloat)),
             _ => throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{activation} is not a valid Activation.", "Activation"),
         };
     }

@@ -91,11 +91,11 @@ public static class NetworkFileReader
             values[prefixName] = buffer;
         }
 
-        OptimizerSnapshot? optimizer = null;
+        OptimizerState? optimizer = null;
         if (optimizerKind is not null)
         {
             Optimizer kind = ParseEnum<Optimizer>(metadata, NetworkFileFormat.KeyOptimizer, path);
-            optimizer = new OptimizerSnapshot
+            optimizer = new OptimizerState
             {
                 Kind = kind,
                 Step = ParseLong(metadata, NetworkFileFormat.KeyOptimizerStep, path, 0),

@@ -22,18 +22,7 @@ public static class NetworkPersistence
             Seed = network.Seed,
             EpochsTrained = network.EpochsTrained,
             Parameters = network.GetParameters(),
-            Optimizer = state is null ? null : new OptimizerSnapshot
-            {
-                Kind = state.Kind,
-                Step = state.Step,
-                Momentum = state.Momentum,
-                Beta1 = state.Beta1,
-                Beta2 = state.Beta2,
-                Epsilon = state.Epsilon,
-                Velocity = (float[]?)state.Velocity?.Clone(),
-                FirstMoment = (float[]?)state.FirstMoment?.Clone(),
-                SecondMoment = (float[]?)state.SecondMoment?.Clone(),
-            },
+            Optimizer = state?.Clone(),
             Metadata = metadata,
         };
     }
@@ -43,23 +32,10 @@ public static class NetworkPersistence
     public static Network FromSnapshot(NetworkSnapshot snapshot, string source)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        OptimizerSnapshot? saved = snapshot.Optimizer;
-        OptimizerState? state = saved is null ? null : new OptimizerState
-        {
-            Kind = saved.Kind,
-            Step = saved.Step,
-            Momentum = saved.Momentum,
-            Beta1 = saved.Beta1,
-            Beta2 = saved.Beta2,
-            Epsilon = saved.Epsilon,
-            Velocity = saved.Velocity,
-            FirstMoment = saved.FirstMoment,
-            SecondMoment = saved.SecondMoment,
-        };
-        try
+                try
         {
             return Network.Restore(snapshot.LayerSizes, snapshot.Activation, snapshot.OutputActivation, snapshot.Loss, snapshot.Initializer,
-                snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, state, snapshot.Metadata);
+                snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
         {

@@ -26,34 +26,8 @@ public sealed class NetworkSnapshot
     public required float[] Parameters { get; init; }
 
     /// <summary>The optimizer's state, so that training resumes exactly; null when the network was never trained.</summary>
-    public OptimizerSnapshot? Optimizer { get; init; }
+    public OptimizerState? Optimizer { get; init; }
 
     /// <summary>Free-form key/value pairs (data set name, test accuracy, ...). Keys are case-sensitive.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
-}
-
-/// <summary>An optimizer's state: hyperparameters, step count and moment buffers, each [ParameterCount] in parameter layout order.</summary>
-public sealed class OptimizerSnapshot
-{
-    public Optimizer Kind { get; init; }
-
-    /// <summary>Updates taken so far (Adam's bias correction needs it).</summary>
-    public long Step { get; init; }
-
-    public float Momentum { get; init; }
-
-    public float Beta1 { get; init; }
-
-    public float Beta2 { get; init; }
-
-    public float Epsilon { get; init; }
-
-    /// <summary>Momentum's velocity [ParameterCount], or null.</summary>
-    public float[]? Velocity { get; init; }
-
-    /// <summary>Adam's first moment m [ParameterCount], or null.</summary>
-    public float[]? FirstMoment { get; init; }
-
-    /// <summary>Adam's second moment v [ParameterCount], or null.</summary>
-    public float[]? SecondMoment { get; init; }
 }

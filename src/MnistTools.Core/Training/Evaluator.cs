@@ -1,23 +1,27 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Layers;
 using MnistTools.Numerics;
 
 namespace MnistTools.Training;
 
 /// <summary>
-/// Loss, accuracy and confusion matrix of a network on a data set, in chunks of <see cref="Workspace.InferenceBatch"/>
+/// Loss, accuracy and confusion matrix of a network on a data set, in chunks of <see cref="BatchBuffers.InferenceRows"/>
 /// images shared between the two cores (<see cref="ParallelWorker"/>): each thread forwards whole chunks in its own
-/// workspace and counts into its own confusion matrix; each chunk's loss lands in its own slot and the slots are summed
+/// buffers and counts into its own confusion matrix; each chunk's loss lands in its own slot and the slots are summed
 /// in chunk order, so the result has the same bits whichever thread ran which chunk.
 /// </summary>
 public sealed class Evaluator
 {
     public const string NotFiniteErrorId = "NetworkOutputNotFinite";
 
+    /// <summary>Below this much work (images x parameters) a job runs on the calling thread alone.</summary>
+    private const long ParallelWork = 1L << 20;
+
     /// <summary>Chunks per job: progress is reported and cancellation honoured between jobs.</summary>
     private const int ChunksPerJob = 16;
 
     private readonly Network _network;
-    private readonly Workspace[] _workspaces = new Workspace[2];
+    private readonly BatchBuffers?[] _buffers = new BatchBuffers?[2];
     private readonly int[][] _confusion = new int[2][];
 
     private MnistDataSet? _data;
@@ -45,7 +49,7 @@ public sealed class Evaluator
         DataCompatibility.Check(_network, data);
         _network.CheckNotTrainedElsewhere("evaluated");
         int classes = _network.OutputSize;
-        int batch = Workspace.InferenceBatch, chunks = (data.Count + batch - 1) / batch;
+        int batch = BatchBuffers.InferenceRows, chunks = (data.Count + batch - 1) / batch;
         foreach (int[] counts in _confusion) Array.Clear(counts);
         _chunkLoss = chunks <= _chunkLoss.Length ? _chunkLoss : new double[chunks];
         _data = data;
@@ -58,7 +62,7 @@ public sealed class Evaluator
                 int jobChunks = Math.Min(ChunksPerJob, chunks - _firstChunk);
                 _job.Chunks = jobChunks;
                 long work = (long)Math.Min(data.Count - _firstChunk * batch, jobChunks * batch) * _network.ParameterCount;
-                ParallelWorker.Run(_job, ParallelWorker.ShouldTry(work >= Gemm.ParallelThreshold));
+                ParallelWorker.Run(_job, ParallelWorker.ShouldTry(work >= ParallelWork));
                 cancellationToken.ThrowIfCancellationRequested();
                 progress?.Invoke(Math.Min(data.Count, (_firstChunk + jobChunks) * batch), data.Count);
             }
@@ -86,22 +90,22 @@ public sealed class Evaluator
         public override void RunChunk(int chunk, int thread) => evaluator.RunChunk(chunk, thread);
     }
 
-    /// <summary>Forwards images [chunk·256, ...) of the current job in this thread's workspace.</summary>
+    /// <summary>Forwards images [chunk·256, ...) of the current job in this thread's buffers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunChunk(int chunk, int thread)
     {
         if (_cancellation.IsCancellationRequested) return;
         MnistDataSet data = _data!;
-        Workspace workspace = _workspaces[thread] ??= new Workspace(_network.Layout, Workspace.InferenceBatch, training: false);
-        int index = _firstChunk + chunk, start = index * workspace.MaxBatch;
-        int rows = Math.Min(workspace.MaxBatch, data.Count - start);
-        workspace.LoadRange(data, start, rows);
-        Propagation.Forward(_network, workspace.Input, rows, workspace);
-        _chunkLoss[index] = Propagation.Loss(_network, rows, workspace);
+        BatchBuffers buffers = _buffers[thread] ??= new BatchBuffers(_network, BatchBuffers.InferenceRows, training: false, bands: 1);
+        int index = _firstChunk + chunk, start = index * buffers.MaxRows;
+        int rows = Math.Min(buffers.MaxRows, data.Count - start);
+        buffers.LoadRange(data, start, rows);
+        Propagation.Forward(_network, buffers, 0, rows, 0, BandKey.Inference);
+        _chunkLoss[index] = Propagation.Loss(_network, buffers, 0, rows);
         int classes = _network.OutputSize;
         int[] confusion = _confusion[thread];
-        Span<float> output = workspace.Output(rows);
+        ReadOnlySpan<float> scores = buffers.Scores.AsSpan(0, rows * classes);
         for (int r = 0; r < rows; r++)
-            confusion[workspace.Labels[r] * classes + Classification.PredictedClass(output.Slice(r * classes, classes))]++;
+            confusion[buffers.Labels[r] * classes + Classification.PredictedClass(scores.Slice(r * classes, classes))]++;
     }
 }

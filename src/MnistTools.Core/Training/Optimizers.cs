@@ -12,9 +12,9 @@ namespace MnistTools.Training;
 ///   Adam:     t ← t + 1;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
 ///             θ ← θ − (η / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + ε)   (Kingma and Ba, bias-corrected)
 /// One fused pass per element (sum the lanes, L2, update, health check), so the optimizer reads each buffer once.
-/// An update is <see cref="Begin"/> (the step counter and Adam's corrections, once) followed by
-/// <see cref="UpdateRange"/> over any split of [0, ParameterCount): every element is computed the same way in the
-/// vector body and the scalar tail, so the split (one thread or two) never changes a bit.
+/// An update is <see cref="Begin"/> (the step counter and the step's scalars, once) followed by <see cref="Update"/> over
+/// any split of the parameters into slices: every element is computed the same way in the vector body and the scalar
+/// tail, so the split (one thread or two) never changes a bit.
 /// Denormals: in the momentum and Adam buffers every entry whose magnitude falls below <see cref="FlushThreshold"/> is set
 /// to exactly 0 after each update. Weights that never get a gradient (first-layer weights of always-blank border
 /// pixels) otherwise decay geometrically (0.9^t) through the subnormal range, and g² of tiny gradients lands there
@@ -27,75 +27,42 @@ public static class Optimizers
     /// <summary>Buffer entries with |x| below this become 0.</summary>
     public const float FlushThreshold = 1e-30f;
 
-    /// <summary>The per-update scalars, fixed before any range is updated.</summary>
-    internal readonly record struct StepScalars(float LearningRate, float L2, float StepSize, float RootCorrection);
-
-    /// <summary>Applies one update of <paramref name="state"/>.Kind in place.</summary>
-    /// <returns>False when an updated parameter is NaN, infinite or beyond <see cref="FiniteCheck.MaxParameterMagnitude"/>.</returns>
-    public static bool Step(OptimizerState state, ParameterLayout layout, Span<float> parameters, ReadOnlySpan<float> gradients,
-        float learningRate, float l2)
-    {
-        StepScalars scalars = Begin(state, learningRate, l2);
-        return UpdateRange(state, layout, parameters, gradients, ReadOnlySpan<float>.Empty, 0, parameters.Length, scalars);
-    }
-
-    /// <summary>Counts the step and works out its scalars (Adam's bias corrections).</summary>
-    internal static StepScalars Begin(OptimizerState state, float learningRate, float l2)
+    /// <summary>
+    /// Counts one update in <paramref name="state"/> and fixes its scalars from <paramref name="options"/> (η, λ, μ) and
+    /// the state (β1, β2, ε, the step count t): StepSize = η/(1−β1^t) and RootCorrection = 1/sqrt(1−β2^t) for Adam.
+    /// μ is recorded in the state, so a saved network says what it was trained with.
+    /// </summary>
+    internal static OptimizerStep Begin(OptimizerState state, TrainingOptions options)
     {
         state.Step++;
-        if (state.Kind != Optimizer.Adam) return new StepScalars(learningRate, l2, learningRate, 1f);
+        state.Momentum = options.Momentum;
+        float learningRate = options.EffectiveLearningRate;
+        if (state.Kind != Optimizer.Adam) return new OptimizerStep(learningRate, options.L2, learningRate, 1f);
         double correction1 = 1 - Math.Pow(state.Beta1, state.Step);
         double correction2 = 1 - Math.Pow(state.Beta2, state.Step);
-        return new StepScalars(learningRate, l2, (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)));
+        return new OptimizerStep(learningRate, options.L2, (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)));
     }
 
     /// <summary>
-    /// Updates parameters [<paramref name="start"/>, <paramref name="end"/>) with g = <paramref name="gradients"/>
-    /// (+ <paramref name="secondGradients"/> when not empty); the gradient buffers are only read.
-    /// </summary>
-    /// <returns>False when an updated parameter in the range is NaN, infinite or beyond <see cref="FiniteCheck.MaxParameterMagnitude"/>.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static bool UpdateRange(OptimizerState state, ParameterLayout layout, Span<float> parameters, ReadOnlySpan<float> gradients,
-        ReadOnlySpan<float> secondGradients, int start, int end, in StepScalars scalars)
-    {
-        bool sane = true;
-        // Walk the layers' weight and bias slices that meet the range: L2 applies to weights only.
-        for (int l = 0; l < layout.LayerCount && start < end; l++)
-        {
-            int weights = layout.WeightOffset(l), biases = layout.BiasOffset(l), next = biases + layout.LayerSizes[l + 1];
-            sane &= Update(state, parameters, gradients, secondGradients, Math.Max(start, weights), Math.Min(end, biases), scalars, scalars.L2);
-            sane &= Update(state, parameters, gradients, secondGradients, Math.Max(start, biases), Math.Min(end, next), scalars, 0f);
-        }
-        return sane;
-    }
-
-    private static bool Update(OptimizerState state, Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients,
-        int start, int end, in StepScalars scalars, float l2)
-    {
-        if (start >= end) return true;
-        int length = end - start;
-        return UpdateSlice(state, parameters, gradients.Slice(start, length),
-            secondGradients.IsEmpty ? ReadOnlySpan<float>.Empty : secondGradients.Slice(start, length), start, length, scalars, l2);
-    }
-
-    /// <summary>
-    /// Updates parameters [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) — all weights
-    /// (<paramref name="l2"/> = λ) or all biases (0) — from the gradient of exactly those parameters, <paramref name="gradient"/>
-    /// (+ <paramref name="secondGradient"/> when not empty), both [length].
+    /// Updates parameters [<paramref name="start"/>, <paramref name="start"/> + gradient.Length) — all weights
+    /// (<paramref name="decay"/>: L2 applies) or all biases — from the gradient of exactly those parameters,
+    /// <paramref name="gradient"/> (+ <paramref name="secondGradient"/> when not empty), both [length], only read.
     /// </summary>
     /// <returns>False when an updated parameter is NaN, infinite or beyond <see cref="FiniteCheck.MaxParameterMagnitude"/>.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static bool UpdateSlice(OptimizerState state, Span<float> parameters, ReadOnlySpan<float> gradient, ReadOnlySpan<float> secondGradient,
-        int start, int length, in StepScalars scalars, float l2)
+    internal static bool Update(OptimizerState state, in OptimizerStep step, Span<float> parameters, ReadOnlySpan<float> gradient,
+        ReadOnlySpan<float> secondGradient, int start, bool decay)
     {
+        int length = gradient.Length;
         if (length <= 0) return true;
         Span<float> theta = parameters.Slice(start, length);
+        float l2 = decay ? step.L2 : 0f;
         return state.Kind switch
         {
-            Optimizer.Sgd => SgdStep(theta, gradient, secondGradient, l2, scalars.LearningRate),
-            Optimizer.Momentum => MomentumStep(theta, gradient, secondGradient, l2, state.Velocity.AsSpan(start, length), state.Momentum, scalars.LearningRate),
+            Optimizer.Sgd => SgdStep(theta, gradient, secondGradient, l2, step.LearningRate),
+            Optimizer.Momentum => MomentumStep(theta, gradient, secondGradient, l2, state.Velocity.AsSpan(start, length), state.Momentum, step.LearningRate),
             Optimizer.Adam => AdamStep(theta, gradient, secondGradient, l2, state.FirstMoment.AsSpan(start, length), state.SecondMoment.AsSpan(start, length),
-                state.Beta1, state.Beta2, state.Epsilon, scalars.StepSize, scalars.RootCorrection),
+                state.Beta1, state.Beta2, state.Epsilon, step.StepSize, step.RootCorrection),
             _ => throw new ArgumentOutOfRangeException(nameof(state)),
         };
     }

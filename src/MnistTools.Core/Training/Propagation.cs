@@ -1,71 +1,68 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Layers;
 
 namespace MnistTools.Training;
 
-/// <summary>Whole-network forward and backward passes over one batch held in a <see cref="Workspace"/>.</summary>
+/// <summary>
+/// The one forward and backward path through a network's layers, over a band of rows [offset, offset + rows) held in
+/// <see cref="BatchBuffers"/>: training lanes, evaluation and prediction all run it. Shapes: K classes.
+///   forward   layer by layer, then Scores = softmax or sigmoid of the last layer's output Z [rows x K]
+///   loss      Σ over the rows of the per-image loss (<see cref="OutputLayer.LossAndGradient"/>)
+///   backward  dZ_last = ∂loss/∂Z · <c>scale</c> (1/B of the whole batch), then each layer from the last to the first
+/// </summary>
 internal static class Propagation
 {
-    /// <summary>Fills Z[l] and A[l] for every layer; the output is A[last] [B x K].</summary>
-    /// <param name="input">X [B x n_0].</param>
+    /// <summary>Forward of the band through layers [<paramref name="firstLayer"/>, last], then the output activation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(Network network, ReadOnlySpan<float> input, int batch, Workspace workspace)
+    public static void Forward(Network network, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int firstLayer = 0)
     {
-        ParameterLayout layout = network.Layout;
+        IReadOnlyList<Layer> layers = network.LayerStack;
         ReadOnlySpan<float> parameters = network.Parameters;
-        ReadOnlySpan<float> layerInput = input.Slice(0, batch * layout.InputSize);
-        int last = layout.LayerCount - 1;
-        for (int l = 0; l <= last; l++)
-        {
-            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
-            Span<float> z = workspace.Z[l].AsSpan(0, batch * outputs);
-            Span<float> a = workspace.A[l].AsSpan(0, batch * outputs);
-            DenseLayer.DenseForward(layerInput, layout.Weights(parameters, l), layout.Biases(parameters, l), z, batch, inputs, outputs);
-            if (l < last) ActivationFunctions.ActivationForward(network.Activation, z, a);
-            else OutputLayer.OutputForward(network.OutputActivation, z, a, workspace.RowMax, workspace.RowSum, batch, outputs);
-            layerInput = a;
-        }
+        for (int l = firstLayer; l < layers.Count; l++) layers[l].Forward(parameters, buffers.Band(layers, l, offset, rows, band, key));
+        int classes = network.OutputSize;
+        OutputLayer.OutputForward(network.OutputActivation, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
+            buffers.Scores.AsSpan(offset * classes, rows * classes), buffers.RowMax.AsSpan(offset, rows), buffers.RowSum.AsSpan(offset, rows), rows, classes);
     }
 
-    /// <summary>The batch's summed loss (no gradient).</summary>
+    /// <summary>After <see cref="Forward"/>: the band's summed loss (no gradient).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Loss(Network network, int batch, Workspace workspace)
+    public static double Loss(Network network, BatchBuffers buffers, int offset, int rows) =>
+        LossAndGradient(network, buffers, offset, rows, Span<float>.Empty, 0f);
+
+    /// <summary>After <see cref="Forward"/>: how many rows of the band have their label as the predicted class.</summary>
+    public static int Correct(Network network, BatchBuffers buffers, int offset, int rows)
     {
-        int last = network.Layout.LayerCount - 1, classes = network.OutputSize;
-        return OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, workspace.Z[last], workspace.A[last],
-            workspace.RowMax, workspace.RowSum, workspace.Labels.AsSpan(0, batch), Span<float>.Empty, batch, classes, 0f);
+        int classes = network.OutputSize, correct = 0;
+        ReadOnlySpan<float> scores = buffers.Scores.AsSpan(offset * classes, rows * classes);
+        for (int r = 0; r < rows; r++)
+            if (Classification.PredictedClass(scores.Slice(r * classes, classes)) == buffers.Labels[offset + r]) correct++;
+        return correct;
     }
 
     /// <summary>
-    /// After <see cref="Forward"/>: the batch's summed loss, and Gradients = d(mean loss)/dθ in the flat layout.
-    /// The plain single-workspace pass: the oracle of <see cref="TrainingStep"/> in the tests.
+    /// After <see cref="Forward"/>: the band's summed loss, and backward through every layer. Layer l writes its bias
+    /// gradient sums into <paramref name="gradients"/>.Biases(l) and its weight gradient into .Weights(l) where that is
+    /// not empty (see <see cref="Layer.Backward"/>).
     /// </summary>
+    /// <param name="scale">1/B of the whole batch (which may be larger than this band).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Backward(Network network, ReadOnlySpan<float> input, int batch, Workspace workspace)
+    public static double Backward(Network network, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, float scale,
+        BandGradients gradients)
     {
-        ParameterLayout layout = network.Layout;
+        IReadOnlyList<Layer> layers = network.LayerStack;
         ReadOnlySpan<float> parameters = network.Parameters;
-        Span<float> gradients = workspace.Gradients;
-        int last = layout.LayerCount - 1;
-        int classes = layout.OutputSize;
-
-        Span<float> delta = workspace.DeltaA.AsSpan(0, batch * classes);
-        double loss = OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, workspace.Z[last], workspace.A[last],
-            workspace.RowMax, workspace.RowSum, workspace.Labels.AsSpan(0, batch), delta, batch, classes, 1f / batch);
-
-        bool inA = true;
-        for (int l = last; l >= 0; l--)
-        {
-            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
-            ReadOnlySpan<float> layerInput = l == 0 ? input.Slice(0, batch * inputs) : workspace.A[l - 1].AsSpan(0, batch * inputs);
-            Span<float> inputGradient = l == 0 ? Span<float>.Empty : (inA ? workspace.DeltaB : workspace.DeltaA).AsSpan(0, batch * inputs);
-            DenseLayer.DenseBackward(delta, layerInput, layout.Weights(parameters, l),
-                layout.Weights(gradients, l), layout.Biases(gradients, l), inputGradient, batch, inputs, outputs);
-            if (l == 0) break;
-            ActivationFunctions.ActivationBackward(network.Activation, workspace.Z[l - 1].AsSpan(0, batch * inputs),
-                workspace.A[l - 1].AsSpan(0, batch * inputs), inputGradient);
-            delta = inputGradient;
-            inA = !inA;
-        }
+        int classes = network.OutputSize;
+        double loss = LossAndGradient(network, buffers, offset, rows, buffers.Gradients[^1].AsSpan(offset * classes, rows * classes), scale);
+        for (int l = layers.Count - 1; l >= 0; l--)
+            layers[l].Backward(parameters, buffers.Band(layers, l, offset, rows, band, key), gradients.Weights(l), gradients.Biases(l));
         return loss;
+    }
+
+    private static double LossAndGradient(Network network, BatchBuffers buffers, int offset, int rows, Span<float> gradient, float scale)
+    {
+        int classes = network.OutputSize;
+        return OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
+            buffers.Scores.AsSpan(offset * classes, rows * classes), buffers.RowMax.AsSpan(offset, rows), buffers.RowSum.AsSpan(offset, rows),
+            buffers.Labels.AsSpan(offset, rows), gradient, rows, classes, scale);
     }
 }

@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using MnistTools.Layers;
 
 namespace MnistTools.Training;
 
 /// <summary>
 /// Mini-batch training of one network, in place. Buffers (workspace, gradients, shuffle order, divergence snapshot)
 /// are allocated once per (network, batch size, data size) and reused: no allocation per step.
-/// Per batch (<see cref="TrainingStep"/>, on two cores when they pay): load images, forward, loss and backward in two
-/// half-batch lanes → divergence check of the loss → weight gradients and the optimizer step, fused with the check of
-/// the updated parameters.
+/// Per batch (<see cref="TrainingStep"/>, on two cores when they pay): <see cref="TrainingStep.Propagate"/> (load images,
+/// forward, loss and backward in two half-batch lanes) → divergence check of the loss → <see cref="TrainingStep.Update"/>
+/// (the remaining weight gradients and the optimizer step, fused with the check of the updated parameters).
 /// Divergence (NaN/∞ in the loss, or a parameter that is NaN/∞ or larger in magnitude than
 /// <see cref="FiniteCheck.MaxParameterMagnitude"/> = 1e30, which no sane float32 network reaches) restores the parameters and optimizer state saved at the start
 /// of the epoch and throws <see cref="MnistToolsException"/> TrainingDiverged (InvalidResult).
@@ -23,9 +24,9 @@ public sealed class Trainer
     private readonly Network _network;
     private readonly TrainingOptions _options;
     private readonly TrainingStep _step;
+    /// <summary>The parameters and optimizer state at the start of the epoch, restored when it diverges.</summary>
     private readonly float[] _snapshot;
-    private readonly float[] _snapshotBufferA;
-    private readonly float[] _snapshotBufferB;
+    private readonly OptimizerState _snapshotState = new();
     private int[] _order = Array.Empty<int>();
     private Evaluator? _evaluator;
 
@@ -36,9 +37,6 @@ public sealed class Trainer
         options.Validate();
         _step = new TrainingStep(network, options.BatchSize);
         _snapshot = new float[network.ParameterCount];
-        bool buffers = options.Optimizer != Optimizer.Sgd;
-        _snapshotBufferA = buffers ? new float[network.ParameterCount] : Array.Empty<float>();
-        _snapshotBufferB = options.Optimizer == Optimizer.Adam ? new float[network.ParameterCount] : Array.Empty<float>();
     }
 
     public Network Network => _network;
@@ -72,8 +70,10 @@ public sealed class Trainer
         int epoch = _network.EpochsTrained + 1;
         int count = data.Count;
         if (_order.Length != count) _order = new int[count];
-        ShuffleOrder.Fill(_order, _options.Seed ?? _network.Seed, epoch);
-        TakeSnapshot(state);
+        int seed = _options.Seed ?? _network.Seed;
+        ShuffleOrder.Fill(_order, seed, epoch);
+        _network.Parameters.CopyTo(_snapshot);
+        state.CopyTo(_snapshotState);
 
         int batchSize = _options.BatchSize;
         int batchCount = (count + batchSize - 1) / batchSize;
@@ -85,12 +85,13 @@ public sealed class Trainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             int start = batch * batchSize, rows = Math.Min(batchSize, count - start);
-            (double batchLoss, int batchCorrect) = _step.Backward(data, _order, start, rows);
+            var rowsOfBatch = new TrainingStep.Batch(data, _order, start, rows, new BandKey(true, seed, epoch, state.Step, 0));
+            (double batchLoss, int batchCorrect) = _step.Propagate(rowsOfBatch);
             if (!double.IsFinite(batchLoss)) Diverged(state, epoch, batch, batchCount, "loss", learningRate);
             correct += batchCorrect;
             lossSum += batchLoss;
 
-            if (!_step.Update(state, learningRate, _options.L2)) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
+            if (!_step.Update(state, Optimizers.Begin(state, _options))) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
 
             progress?.Invoke(new TrainingProgress(epoch, batch + 1, batchCount, start + rows, lossSum / (start + rows),
                 (double)correct / (start + rows), clock.Elapsed.TotalSeconds));
@@ -100,7 +101,7 @@ public sealed class Trainer
         if (batchCount > 0)
         {
             int lastStart = (batchCount - 1) * batchSize;
-            (double lastLoss, bool finite) = _step.Forward(data, _order, lastStart, count - lastStart);
+            (double lastLoss, bool finite) = _step.Check(new TrainingStep.Batch(data, _order, lastStart, count - lastStart, BandKey.Inference));
             if (!double.IsFinite(lastLoss) || !finite)
                 Diverged(state, epoch, batchCount - 1, batchCount, "outputs after the last step", learningRate);
         }
@@ -139,29 +140,14 @@ public sealed class Trainer
             state = OptimizerState.Create(_options.Optimizer, _network.ParameterCount);
             _network.OptimizerState = state;
         }
-        state.Momentum = _options.Momentum;
         return state;
     }
-
-    private void TakeSnapshot(OptimizerState state)
-    {
-        _network.Parameters.CopyTo(_snapshot);
-        _snapshotStep = state.Step;
-        state.Velocity?.CopyTo(_snapshotBufferA, 0);
-        state.FirstMoment?.CopyTo(_snapshotBufferA, 0);
-        state.SecondMoment?.CopyTo(_snapshotBufferB, 0);
-    }
-
-    private long _snapshotStep;
 
     [DoesNotReturn]
     private void Diverged(OptimizerState state, int epoch, int batch, int batchCount, string what, float learningRate)
     {
         _snapshot.CopyTo(_network.Parameters);
-        state.Step = _snapshotStep;
-        if (state.Velocity is not null) _snapshotBufferA.CopyTo(state.Velocity, 0);
-        if (state.FirstMoment is not null) _snapshotBufferA.CopyTo(state.FirstMoment, 0);
-        if (state.SecondMoment is not null) _snapshotBufferB.CopyTo(state.SecondMoment, 0);
+        _snapshotState.CopyTo(state);
         throw new MnistToolsException(DivergedErrorId, FailureKind.InvalidResult,
             $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN, infinite or absurdly large (beyond {FiniteCheck.MaxParameterMagnitude:0e0}). " +
             $"The network was restored to its weights at the start of epoch {epoch}. Try a lower learning rate than {learningRate}.",

@@ -1,18 +1,18 @@
 namespace MnistTools.Training;
 
-/// <summary>Hyper-parameters of a training run (Invoke-Training's parameters).</summary>
+/// <summary>The settings of a training run (Invoke-Training's parameters): the one place the optimizer's hyper-parameters come from.</summary>
 public sealed class TrainingOptions
 {
     /// <summary>Images per mini-batch (the last batch of an epoch may be smaller).</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>η. Null picks the optimizer's default (<see cref="DefaultLearningRate"/>).</summary>
+    /// <summary>η. Null picks the optimizer's default (<see cref="OptimizerDefaults.LearningRate"/>).</summary>
     public float? LearningRate { get; init; }
 
     public Optimizer Optimizer { get; init; } = Optimizer.Sgd;
 
     /// <summary>μ for <see cref="Optimizer.Momentum"/>.</summary>
-    public float Momentum { get; init; } = 0.9f;
+    public float Momentum { get; init; } = OptimizerDefaults.Momentum;
 
     /// <summary>L2 weight decay λ on weights (not biases): the loss gains ½λ‖W‖² per batch.</summary>
     public float L2 { get; init; }
@@ -20,15 +20,7 @@ public sealed class TrainingOptions
     /// <summary>Seed of the per-epoch shuffles; null uses the network's <see cref="Network.Seed"/>.</summary>
     public int? Seed { get; init; }
 
-    /// <summary>Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
-    public static float DefaultLearningRate(Optimizer optimizer) => optimizer switch
-    {
-        Optimizer.Sgd => 0.1f,
-        Optimizer.Momentum => 0.01f,
-        _ => 0.001f,
-    };
-
-    public float EffectiveLearningRate => LearningRate ?? DefaultLearningRate(Optimizer);
+    public float EffectiveLearningRate => LearningRate ?? OptimizerDefaults.LearningRate(Optimizer);
 
     internal void Validate()
     {

@@ -117,7 +117,7 @@ public class NetworkPersistenceTests
         NetworkFileWriter.Write(path, new NetworkSnapshot
         {
             LayerSizes = snapshot.LayerSizes, Parameters = snapshot.Parameters,
-            Optimizer = new OptimizerSnapshot { Kind = Optimizer.Adam, Step = 3 }, // Adam without its moments
+            Optimizer = new OptimizerState { Kind = Optimizer.Adam, Step = 3 }, // Adam without its moments
         }, overwrite: false);
         var e = Assert.Throws<MnistToolsException>(() => NetworkPersistence.Load(path));
         Assert.Equal(FailureKind.InvalidData, e.Kind);

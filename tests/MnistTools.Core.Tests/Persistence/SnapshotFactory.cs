@@ -25,12 +25,12 @@ internal static class SnapshotFactory
     public static NetworkSnapshot Create(int[] sizes, Optimizer? optimizer = Optimizer.Adam, int seed = 7)
     {
         int count = new ParameterLayout(sizes).ParameterCount;
-        OptimizerSnapshot? state = optimizer switch
+        OptimizerState? state = optimizer switch
         {
             null => null,
-            Optimizer.Sgd => new OptimizerSnapshot { Kind = Optimizer.Sgd, Step = 12 },
-            Optimizer.Momentum => new OptimizerSnapshot { Kind = Optimizer.Momentum, Step = 600, Momentum = 0.9f, Velocity = RandomBuffer(count, seed + 1) },
-            _ => new OptimizerSnapshot
+            Optimizer.Sgd => new OptimizerState { Kind = Optimizer.Sgd, Step = 12 },
+            Optimizer.Momentum => new OptimizerState { Kind = Optimizer.Momentum, Step = 600, Momentum = 0.9f, Velocity = RandomBuffer(count, seed + 1) },
+            _ => new OptimizerState
             {
                 Kind = Optimizer.Adam, Step = 1875, Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f,
                 FirstMoment = RandomBuffer(count, seed + 2), SecondMoment = RandomBuffer(count, seed + 3),
@@ -74,7 +74,7 @@ internal static class SnapshotFactory
         AssertBitsEqual(expected.Parameters, actual.Parameters);
         Assert.Equal(expected.Metadata.OrderBy(p => p.Key), actual.Metadata.OrderBy(p => p.Key));
         if (expected.Optimizer is null) { Assert.Null(actual.Optimizer); return; }
-        OptimizerSnapshot e = expected.Optimizer, a = actual.Optimizer!;
+        OptimizerState e = expected.Optimizer, a = actual.Optimizer!;
         Assert.NotNull(actual.Optimizer);
         Assert.Equal(e.Kind, a.Kind);
         Assert.Equal(e.Step, a.Step);

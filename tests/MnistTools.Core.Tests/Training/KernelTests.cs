@@ -1,4 +1,5 @@
 using MnistTools.Numerics;
+using MnistTools.Layers;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;
@@ -28,7 +29,7 @@ public class KernelTests
                 Activation.Sigmoid => expectedA * (1 - expectedA),
                 Activation.Tanh => 1 - expectedA * expectedA,
                 Activation.ReLU => z[i] > 0 ? 1 : 0,
-                _ => z[i] > 0 ? 1 : ParameterLayout.LeakyReLUSlope,
+                _ => z[i] > 0 ? 1 : ActivationFunctions.LeakyReLUSlope,
             };
             Assert.Equal(expectedA, a[i], 5);
             Assert.Equal(dA[i] * derivative, g[i], 5);

@@ -1,3 +1,4 @@
+using MnistTools.Layers;
 namespace MnistTools.Tests.Training;
 
 /// <summary>
@@ -90,7 +91,7 @@ internal static class ReferenceNetwork
         Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
         Activation.Tanh => Math.Tanh(z),
         Activation.ReLU => Math.Max(0, z),
-        _ => z > 0 ? z : ParameterLayout.LeakyReLUSlope * z,
+        _ => z > 0 ? z : ActivationFunctions.LeakyReLUSlope * z,
     };
 
     private static double HiddenDerivative(Activation activation, double z) => activation switch
@@ -98,7 +99,7 @@ internal static class ReferenceNetwork
         Activation.Sigmoid => Hidden(activation, z) * (1 - Hidden(activation, z)),
         Activation.Tanh => 1 - Math.Tanh(z) * Math.Tanh(z),
         Activation.ReLU => z > 0 ? 1 : 0,
-        _ => z > 0 ? 1 : ParameterLayout.LeakyReLUSlope,
+        _ => z > 0 ? 1 : ActivationFunctions.LeakyReLUSlope,
     };
 
     private static double[] Output(OutputActivation output, double[] z)

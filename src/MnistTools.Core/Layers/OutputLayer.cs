@@ -1,7 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using MnistTools.Training;
 
-namespace MnistTools.Training;
+namespace MnistTools.Layers;
 
 /// <summary>
 /// The output activation and the loss, fused where the algebra allows. Shapes: B rows, K classes, one-hot targets y

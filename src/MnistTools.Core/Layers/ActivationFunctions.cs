@@ -1,8 +1,9 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using MnistTools.Training;
 
-namespace MnistTools.Training;
+namespace MnistTools.Layers;
 
 /// <summary>
 /// Hidden-layer activations, element-wise over [B x n] buffers.
@@ -11,6 +12,9 @@ namespace MnistTools.Training;
 /// </summary>
 internal static class ActivationFunctions
 {
+    /// <summary>Slope of LeakyReLU for negative inputs.</summary>
+    public const float LeakyReLUSlope = 0.01f;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ActivationForward(Activation activation, ReadOnlySpan<float> z, Span<float> a)
     {
@@ -19,7 +23,7 @@ internal static class ActivationFunctions
             case Activation.Sigmoid: VectorMath.Sigmoid(z, a); break;
             case Activation.Tanh: TensorPrimitives.Tanh(z, a); break;
             case Activation.ReLU: VectorMath.ReLU(z, a); break;
-            case Activation.LeakyReLU: VectorMath.LeakyReLU(z, a, ParameterLayout.LeakyReLUSlope); break;
+            case Activation.LeakyReLU: VectorMath.LeakyReLU(z, a, LeakyReLUSlope); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }
     }
@@ -68,14 +72,14 @@ internal static class ActivationFunctions
             case Activation.LeakyReLU:
                 if (vector)
                 {
-                    var slope = new Vector<float>(ParameterLayout.LeakyReLUSlope);
+                    var slope = new Vector<float>(LeakyReLUSlope);
                     for (; i <= n - width; i += width)
                     {
                         var g = new Vector<float>(gradient.Slice(i));
                         Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(z.Slice(i)), Vector<float>.Zero), g, g * slope).CopyTo(gradient.Slice(i));
                     }
                 }
-                for (; i < n; i++) if (!(z[i] > 0f)) gradient[i] *= ParameterLayout.LeakyReLUSlope;
+                for (; i < n; i++) if (!(z[i] > 0f)) gradient[i] *= LeakyReLUSlope;
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }

@@ -1,0 +1,100 @@
+namespace MnistTools.Layers;
+
+/// <summary>
+/// One layer of a network: a forward/backward pair over a band of rows (images) of a batch, its slice of the network's
+/// flat parameter buffer, and its output shape. A layer's parameters are <see cref="Units"/> rows of weights
+/// (<see cref="WeightCount"/> in all, L2 applies) followed by <see cref="Units"/> biases, starting at
+/// <see cref="ParameterOffset"/>. Every row of a band is independent of the others in forward and in the input
+/// gradient, so the trainer may cut a batch into bands (lanes) and run them on different cores.
+/// A new layer kind is one subclass of this type: the trainer, the evaluator and prediction know nothing of kinds.
+/// </summary>
+internal abstract class Layer
+{
+    protected Layer(TensorShape inputShape, TensorShape outputShape)
+    {
+        InputShape = inputShape;
+        OutputShape = outputShape;
+    }
+
+    /// <summary>What one image's input looks like.</summary>
+    public TensorShape InputShape { get; }
+
+    /// <summary>What one image's output looks like.</summary>
+    public TensorShape OutputShape { get; }
+
+    public int InputSize => InputShape.Size;
+
+    public int OutputSize => OutputShape.Size;
+
+    /// <summary>Where the layer's weights start in the flat parameter buffer (its biases follow them).</summary>
+    public int ParameterOffset { get; private set; }
+
+    /// <summary>Rows of the weight matrix (output units or filters), and so the number of biases; 0 without parameters.</summary>
+    public virtual int Units => 0;
+
+    /// <summary>Weights in all: <see cref="Units"/> rows of <see cref="WeightCount"/> / <see cref="Units"/>.</summary>
+    public virtual int WeightCount => 0;
+
+    public int ParameterCount => WeightCount + Units;
+
+    public int BiasOffset => ParameterOffset + WeightCount;
+
+    /// <summary>The layer kind as a user reads it (Dense, Conv2d...).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>The layer spec that recreates it, e.g. <c>Dense 128 ReLU</c>.</summary>
+    public abstract string Spec { get; }
+
+    /// <summary>Floats per image kept from forward for backward (e.g. pre-activations).</summary>
+    public virtual int SavedSize => 0;
+
+    /// <summary>Scratch floats one band of <paramref name="rows"/> images needs in forward and backward.</summary>
+    public virtual int ScratchSize(int rows) => 0;
+
+    /// <summary>Places the layer's parameters at <paramref name="offset"/>; returns the offset after them.</summary>
+    internal int Place(int offset)
+    {
+        ParameterOffset = offset;
+        return checked(offset + ParameterCount);
+    }
+
+    public ReadOnlySpan<float> Weights(ReadOnlySpan<float> parameters) => parameters.Slice(ParameterOffset, WeightCount);
+
+    public ReadOnlySpan<float> Biases(ReadOnlySpan<float> parameters) => parameters.Slice(BiasOffset, Units);
+
+    /// <summary>Output (and saved values) of a band: <see cref="LayerBand.Input"/> → <see cref="LayerBand.Output"/>.</summary>
+    public abstract void Forward(ReadOnlySpan<float> parameters, in LayerBand band);
+
+    /// <summary>
+    /// Backward over a band after its <see cref="Forward"/>. On entry <see cref="LayerBand.OutputGradient"/> holds
+    /// d(loss)/d(output); the layer may overwrite it (it holds d(loss)/d(pre-activation) afterwards, which
+    /// <see cref="WeightGradientUnits"/> reads). Writes the band's bias gradient sums into <paramref name="biasGradient"/>
+    /// [Units], its weight gradient into <paramref name="weightGradient"/> [WeightCount] unless that is empty (the trainer
+    /// then asks <see cref="WeightGradientUnits"/> over the whole batch), and d(loss)/d(input) into
+    /// <see cref="LayerBand.InputGradient"/> unless that is empty (the first layer).
+    /// </summary>
+    public abstract void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient);
+
+    /// <summary>
+    /// Whether the trainer computes this layer's weight gradient over the whole batch by blocks of units
+    /// (<see cref="WeightGradientUnits"/>) rather than per band: worth it where the weights outnumber the batch's inputs.
+    /// </summary>
+    public virtual bool WeightGradientByUnits(int batch) => false;
+
+    /// <summary>
+    /// dW[units first .. first + count) over all <paramref name="rows"/> rows of the batch, into <paramref name="gradient"/>
+    /// [count x WeightCount / Units]. <paramref name="outputGradient"/> [rows x OutputSize] as Backward left it,
+    /// <paramref name="input"/> [rows x InputSize].
+    /// </summary>
+    public virtual void WeightGradientUnits(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, int rows, int first, int count,
+        Span<float> gradient) => throw new NotSupportedException($"{Kind} computes its weight gradient per band.");
+
+    /// <summary>Whether <see cref="ForwardUnits"/> exists: forward of a block of output units for every row.</summary>
+    public virtual bool CanForwardByUnits => false;
+
+    /// <summary>Output (and saved values) of units [first, first + count) for all rows of <paramref name="band"/>.</summary>
+    public virtual void ForwardUnits(ReadOnlySpan<float> parameters, in LayerBand band, int first, int count) =>
+        throw new NotSupportedException($"{Kind} runs forward by rows only.");
+
+    public override string ToString() => Spec;
+}

@@ -1,0 +1,25 @@
+namespace MnistTools;
+
+/// <summary>The optimizers' default hyper-parameters, in one place (Invoke-Training, the trainer and saved files use these).</summary>
+public static class OptimizerDefaults
+{
+    /// <summary>μ of Momentum.</summary>
+    public const float Momentum = 0.9f;
+
+    /// <summary>β1 of Adam.</summary>
+    public const float Beta1 = 0.9f;
+
+    /// <summary>β2 of Adam.</summary>
+    public const float Beta2 = 0.999f;
+
+    /// <summary>ε of Adam.</summary>
+    public const float Epsilon = 1e-8f;
+
+    /// <summary>η when none is given: Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
+    public static float LearningRate(Optimizer optimizer) => optimizer switch
+    {
+        Optimizer.Sgd => 0.1f,
+        Optimizer.Momentum => 0.01f,
+        _ => 0.001f,
+    };
+}

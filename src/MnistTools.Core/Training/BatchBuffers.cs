@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+using MnistTools.Layers;
+using MnistTools.Numerics;
+
+namespace MnistTools.Training;
+
+/// <summary>
+/// Every buffer a pass over up to <see cref="MaxRows"/> images needs, allocated once and reused for every batch.
+/// Shapes, B = rows, per layer l with n_l = its output size:
+///   Input              [B x InputSize]   the images' pixels / 255f
+///   Labels             [B]
+///   Outputs[l]         [B x n_l]         each layer's output
+///   Saved[l]           [B x SavedSize_l] what each layer keeps for backward
+///   Gradients[l]       [B x n_l]         d(loss)/d(output of l) (training only)
+///   Scores             [B x K]           the output activation of the last layer's output (softmax or sigmoid)
+///   RowMax, RowSum     [B]               softmax's per-row max and Σ exp(z − max), for a stable log-sum-exp
+///   Scratch[band]      per band          the largest scratch any layer needs for half the rows (or all of them)
+/// A band (lane) of rows [offset, offset + rows) uses the same rows of every buffer and its own scratch.
+/// </summary>
+internal sealed class BatchBuffers
+{
+    public BatchBuffers(Network network, int maxRows, bool training, int bands)
+    {
+        if (maxRows < 1) throw new ArgumentOutOfRangeException(nameof(maxRows));
+        IReadOnlyList<Layer> layers = network.LayerStack;
+        MaxRows = maxRows;
+        Input = new AlignedFloats(checked(maxRows * network.InputSize));
+        Labels = new int[maxRows];
+        Outputs = new AlignedFloats[layers.Count];
+        Saved = new AlignedFloats[layers.Count];
+        Gradients = new AlignedFloats[training ? layers.Count : 0];
+        int bandRows = (maxRows + bands - 1) / bands, scratch = 0;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            Outputs[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
+            Saved[l] = new AlignedFloats(checked(maxRows * layers[l].SavedSize));
+            if (training) Gradients[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
+            scratch = Math.Max(scratch, layers[l].ScratchSize(bandRows));
+        }
+        Scores = new AlignedFloats(checked(maxRows * network.OutputSize));
+        RowMax = new float[maxRows];
+        RowSum = new float[maxRows];
+        Scratch = new AlignedFloats[bands];
+        for (int band = 0; band < bands; band++) Scratch[band] = new AlignedFloats(scratch);
+    }
+
+    /// <summary>Rows per evaluation or prediction chunk.</summary>
+    public const int InferenceRows = 256;
+
+    public int MaxRows { get; }
+
+    public AlignedFloats Input { get; }
+
+    public int[] Labels { get; }
+
+    public AlignedFloats[] Outputs { get; }
+
+    public AlignedFloats[] Saved { get; }
+
+    public AlignedFloats[] Gradients { get; }
+
+    public AlignedFloats Scores { get; }
+
+    public float[] RowMax { get; }
+
+    public float[] RowSum { get; }
+
+    public AlignedFloats[] Scratch { get; }
+
+    /// <summary>Layer <paramref name="l"/>'s view of rows [offset, offset + rows), with gradients when training.</summary>
+    public LayerBand Band(IReadOnlyList<Layer> layers, int l, int offset, int rows, int band, in BandKey key)
+    {
+        Layer layer = layers[l];
+        int inputs = layer.InputSize, outputs = layer.OutputSize, saved = layer.SavedSize;
+        ReadOnlySpan<float> input = l == 0 ? Input.AsSpan(offset * inputs, rows * inputs) : Outputs[l - 1].AsSpan(offset * inputs, rows * inputs);
+        var view = new LayerBand(input, Outputs[l].AsSpan(offset * outputs, rows * outputs), Saved[l].AsSpan(offset * saved, rows * saved),
+            Scratch[band].AsSpan(0, layer.ScratchSize(rows)), rows, key);
+        if (Gradients.Length == 0) return view;
+        return new LayerBand(input, view.Output, view.Saved, view.Scratch, rows, key)
+        {
+            OutputGradient = Gradients[l].AsSpan(offset * outputs, rows * outputs),
+            InputGradient = l == 0 ? Span<float>.Empty : Gradients[l - 1].AsSpan(offset * inputs, rows * inputs),
+        };
+    }
+
+    /// <summary>
+    /// Input[r, :] = pixels of image indices[r] / 255f and Labels[r] = its label, for r in [offset, offset + indices.Length).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Load(MnistDataSet data, ReadOnlySpan<int> indices, int offset)
+    {
+        int size = data.ImageSize;
+        ReadOnlySpan<byte> all = data.Pixels;
+        Span<float> input = Input.AsSpan(offset * size, indices.Length * size);
+        for (int r = 0; r < indices.Length; r++)
+        {
+            // Shuffled rows are scattered over the whole set: ask for a row a few ahead so its cache lines arrive in time.
+            if (r + PrefetchDistance < indices.Length) Prefetch(all.Slice(indices[r + PrefetchDistance] * size, size));
+            int index = indices[r];
+            PixelScaling.ToInputs(data.GetPixels(index), input.Slice(r * size, size));
+            Labels[offset + r] = data.GetLabel(index);
+        }
+    }
+
+    /// <summary>The contiguous images [start, start + rows) of <paramref name="data"/> into rows [0, rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void LoadRange(MnistDataSet data, int start, int rows)
+    {
+        int size = data.ImageSize;
+        PixelScaling.ToInputs(data.Pixels.Slice(start * size, rows * size), Input.AsSpan(0, rows * size));
+        for (int r = 0; r < rows; r++) Labels[r] = data.GetLabel(start + r);
+    }
+
+    private const int PrefetchDistance = 4;
+
+    private static unsafe void Prefetch(ReadOnlySpan<byte> row)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        fixed (byte* start = row)
+            for (int offset = 0; offset < row.Length; offset += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
+    }
+}
