@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace MnistTools.Training;
@@ -29,14 +28,5 @@ internal static class FiniteCheck
         for (; i < values.Length; i++)
             if (!float.IsFinite(values[i])) return false;
         return true;
-    }
-
-    /// <summary>True when every value is finite and no larger in magnitude than <see cref="MaxParameterMagnitude"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool AllSane(ReadOnlySpan<float> values)
-    {
-        if (values.IsEmpty) return true;
-        // MaxMagnitude returns the signed value of largest magnitude and propagates NaN (NaN <= x is false); ±∞ exceeds the bound.
-        return Math.Abs(TensorPrimitives.MaxMagnitude(values)) <= MaxParameterMagnitude;
     }
 }
