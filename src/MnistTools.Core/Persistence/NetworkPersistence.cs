@@ -14,7 +14,8 @@ public static class NetworkPersistence
         OptimizerState? state = network.OptimizerState;
         return new NetworkSnapshot
         {
-            LayerSizes = network.LayerSizes,
+            InputShape = network.InputShape,
+            Layers = network.LayerSpecs,
             Activation = network.Activation,
             OutputActivation = network.OutputActivation,
             Loss = network.Loss,
@@ -34,8 +35,11 @@ public static class NetworkPersistence
         ArgumentNullException.ThrowIfNull(snapshot);
                 try
         {
-            return Network.Restore(snapshot.LayerSizes, snapshot.Activation, snapshot.OutputActivation, snapshot.Loss, snapshot.Initializer,
-                snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
+            return snapshot.Layers is { } layers
+                ? Network.Restore(snapshot.InputShape ?? Array.Empty<int>(), layers, snapshot.Loss, snapshot.Initializer,
+                    snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata)
+                : Network.Restore(snapshot.LayerSizes ?? Array.Empty<int>(), snapshot.Activation, snapshot.OutputActivation, snapshot.Loss,
+                    snapshot.Initializer, snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
         {
