@@ -275,7 +275,7 @@ Describe '-Verbose and progress' {
 }
 
 Describe 'One runspace at a time' {
-    It 'refuses to train, test, classify or save a network that another runspace is training, and keeps it valid' {
+    It 'refuses to train, test, classify, save or export a network that another runspace is training, and keeps it valid' {
         $set = New-SyntheticSet -Count 3000 -Side 16 -Classes 4
         $shared = New-Network 256, 64, 4 -Seed 5
         $ps = [powershell]::Create()
@@ -299,7 +299,13 @@ Describe 'One runspace at a time' {
             $classifyErrors[0].FullyQualifiedErrorId | Should -Be 'NetworkInUse,MnistTools.Commands.GetClassificationCommand'
             $shared | Save-Network -Path (Join-Path $TestDrive 'busy.safetensors') -ErrorVariable saveErrors -ErrorAction SilentlyContinue
             $saveErrors[0].FullyQualifiedErrorId | Should -Be 'NetworkInUse,MnistTools.Commands.SaveNetworkCommand'
+            $saveErrors[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+            $saveErrors[0].TargetObject | Should -Be $shared
             Test-Path (Join-Path $TestDrive 'busy.safetensors') | Should -BeFalse
+            $shared | Export-Network -Path (Join-Path $TestDrive 'busy.onnx') -ErrorVariable exportErrors -ErrorAction SilentlyContinue
+            $exportErrors[0].FullyQualifiedErrorId | Should -Be 'NetworkInUse,MnistTools.Commands.ExportNetworkCommand'
+            $exportErrors[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+            Test-Path (Join-Path $TestDrive 'busy.onnx') | Should -BeFalse
         }
         finally {
             $ps.Stop()

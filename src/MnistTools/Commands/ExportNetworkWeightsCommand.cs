@@ -16,6 +16,10 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 {
     /// <summary>Error id: the network's input size is not a square number of pixels.</summary>
     public const string NotPictureErrorId = "NetworkInputNotAPicture";
+    /// <summary>Error id: a second network arrived; only the first is drawn.</summary>
+    public const string TooManyErrorId = "OneNetworkPerPicture";
+    /// <summary>Error id: no network arrived (an empty pipeline).</summary>
+    public const string NoInputErrorId = "NoNetwork";
 
     private Network? _network;
 
@@ -45,8 +49,8 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
     {
         if (_network is not null)
         {
-            WriteError(new ErrorRecord(new ArgumentException("One picture shows one network; only the first is drawn."),
-                "OneNetworkPerPicture", ErrorCategory.InvalidArgument, Network));
+            WriteError(ErrorRecords.From(new MnistToolsException(TooManyErrorId, FailureKind.InvalidArgument,
+                "One picture shows one network; only the first is drawn.", Network)));
             return;
         }
         _network = Network;
@@ -54,20 +58,23 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 
     protected override void EndProcessing()
     {
-        Network network = _network!;
+        if (_network is not Network network)
+        {
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoInputErrorId, FailureKind.InvalidArgument,
+                "No network arrived, so there is nothing to draw.", OutputPath)));
+            return;
+        }
         int inputs = network.InputSize;
         int side = (int)Math.Round(Math.Sqrt(inputs));
         if (side * side != inputs)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException(
-                $"The network takes {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures."),
-                NotPictureErrorId, ErrorCategory.InvalidArgument, network));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NotPictureErrorId, FailureKind.InvalidArgument,
+                $"The network takes {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures.", network)));
 
         int units = network.LayerSizes[1];
         int shown = First > 0 ? Math.Min(First, units) : units;
         int columns = Columns > 0 ? Columns : (int)Math.Ceiling(Math.Sqrt(shown));
-        // W0 [units x inputs] is the first block of the parameter layout; rows are units.
-        ReadOnlySpan<float> all = network.Layout.Weights((ReadOnlySpan<float>)network.GetParameters(), 0);
-        float[] weights = all[..(shown * inputs)].ToArray();
+        // W0 [units x inputs], row-major, opens the flat parameter buffer (Network's documented layout); rows are units.
+        float[] weights = network.GetParameters()[..(shown * inputs)];
         WritePicture(() => WeightGrid.Render(weights, shown, side, side, Scale, columns), $"the first-layer weights of {shown} hidden units");
     }
 }

@@ -56,8 +56,9 @@ public sealed class ShowMnistImageCommand : PSCmdlet
                     Add(image, $"#{c.Index} predicted {c.Predicted}{(c.Label is int l ? $", true {l}" : "")}");
                     break;
                 default:
-                    WriteError(ErrorRecords.Create(UnsupportedInputId, ErrorCategory.InvalidArgument, item,
-                        $"Show-MnistImage draws MnistImage objects and Classifications that carry their image; got {(item is Classification ? "a Classification without an image" : item.GetType().FullName)}."));
+                    WriteError(ErrorRecords.From(new MnistToolsException(UnsupportedInputId, FailureKind.InvalidArgument,
+                        $"Show-MnistImage draws MnistImage objects and Classifications that carry their image; got {(item is Classification ? "a Classification without an image" : item.GetType().FullName)}.",
+                        item)));
                     break;
             }
         }
