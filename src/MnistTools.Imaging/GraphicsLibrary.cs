@@ -24,9 +24,6 @@ public static class GraphicsLibrary
     private static readonly string[] NativeNames = { "libSkiaSharp", "libHarfBuzzSharp" };
     private static readonly Lazy<Exception?> LoadFailure = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>True when SkiaSharp and its native library loaded.</summary>
-    public static bool IsAvailable => LoadFailure.Value is null;
-
     /// <summary>
     /// True when the system has at least one font for captions and chart text. Skia's Linux build without
     /// dependencies reads fonts from the usual folders (/usr/share/fonts...); without any, pictures are still

@@ -87,6 +87,23 @@ Describe 'Export-MnistImage' {
         $err.TargetObject | Should -Be $file
     }
 
+    It 'resolves -Path wildcards to one existing file and takes -LiteralPath as written' {
+        $literal = Join-Path $TestDrive 'digit[1].png'
+        New-TestImage | Export-MnistImage -LiteralPath $literal
+        Test-Path -LiteralPath $literal | Should -BeTrue
+        New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'digit`[1`].png') -Force -Scale 2
+        (Read-Png $literal).Width | Should -Be 56
+        New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'digit*.png') -Force -Scale 3
+        (Read-Png $literal).Width | Should -Be 84
+        New-TestImage | Export-MnistImage -LiteralPath (Join-Path $TestDrive 'digit2.png')
+        $err = { New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'digit*.png') -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathAmbiguous,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err = { New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'none*.png') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathNotFound,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
     It 'validates -Scale' {
         { New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'x.png') -Scale 0 -ErrorAction Stop } |
             Should -Throw -ErrorId 'ParameterArgumentValidationError,MnistTools.Commands.ExportMnistImageCommand'

@@ -18,8 +18,8 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Error id: a path names a folder, not a picture file.</summary>
-    public const string PathIsFolderErrorId = "PathIsFolder";
+    /// <summary>Error id: a path names a folder, not a picture file (the id every writer and reader uses for that).</summary>
+    public const string PathIsDirectoryErrorId = "PathIsDirectory";
 
     private int _index;
 
@@ -55,7 +55,7 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
             try
             {
                 if (Directory.Exists(file))
-                    throw new MnistToolsException(PathIsFolderErrorId, FailureKind.InvalidArgument, $"'{file}' is a folder, not a picture.", file);
+                    throw new MnistToolsException(PathIsDirectoryErrorId, FailureKind.InvalidArgument, $"'{file}' is a folder, not a picture.", file);
                 MnistImage image = HandwritingPreprocessor.LoadDigit(file);
                 WriteObject(new MnistImage(_index++, null, image.Rows, image.Columns, image.Pixels, file));
             }

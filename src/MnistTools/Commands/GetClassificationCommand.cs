@@ -17,8 +17,11 @@ namespace MnistTools.Commands;
 [OutputType(typeof(Classification))]
 public sealed class GetClassificationCommand : PSCmdlet
 {
-    /// <summary>Error id: an input that is neither an MnistImage, an MnistDataSet, a picture file nor a pixel array.</summary>
-    public const string UnsupportedInputErrorId = "ClassificationInputUnsupported";
+    /// <summary>
+    /// Error id: an input that is neither an MnistImage, an MnistDataSet, a picture file nor a pixel array, or an array
+    /// element that is not a number (the id Show-MnistImage and Export-MnistImage use for input they cannot take).
+    /// </summary>
+    public const string UnsupportedInputErrorId = "UnsupportedInput";
     /// <summary>Error id: an image or pixel array whose size is not the network's input size.</summary>
     public const string PixelCountErrorId = "ClassificationPixelCountMismatch";
     /// <summary>Error id: a pixel outside 0..255 (integers) or [0, 1] (floating point).</summary>

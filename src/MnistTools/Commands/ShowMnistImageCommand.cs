@@ -85,7 +85,7 @@ public sealed class ShowMnistImageCommand : PSCmdlet
     private static int CellWidth(MnistImage image) => Math.Max(image.Columns, MinCellWidth);
 
     /// <summary>Lines of text for images drawn side by side: a caption line, then (Rows+1)/2 lines of pixels.</summary>
-    internal static IEnumerable<string> Render(IReadOnlyList<(MnistImage Image, string Caption)> images)
+    private static IEnumerable<string> Render(IReadOnlyList<(MnistImage Image, string Caption)> images)
     {
         int height = images.Max(x => (x.Image.Rows + 1) / 2);
         var line = new StringBuilder();

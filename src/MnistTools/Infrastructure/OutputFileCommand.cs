@@ -13,7 +13,7 @@ public abstract class OutputFileCommand : PSCmdlet
     protected const string PathSet = "Path";
     protected const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Error id: a wildcard -Path matched several files.</summary>
+    /// <summary>Error id: a wildcard -Path matched several items.</summary>
     public const string AmbiguousPathErrorId = "PathAmbiguous";
 
     /// <summary>The file to write.</summary>
@@ -36,17 +36,20 @@ public abstract class OutputFileCommand : PSCmdlet
     public SwitchParameter PassThru { get; set; }
 
     /// <summary>
-    /// The file-system path to write. -LiteralPath is taken as written; -Path too, unless it holds wildcards, in which
-    /// case it must match exactly one existing item (the file to overwrite).
+    /// The file-system path to write. -LiteralPath is taken as written. A -Path with wildcards must match exactly one
+    /// existing item (the file to overwrite); one without is the name it spells, escapes removed ('a`[1`].png' is a[1].png).
     /// </summary>
     /// <exception cref="MnistToolsException">PathNotFound, PathAmbiguous, PathNotFileSystem.</exception>
     protected string ResolveTarget()
     {
         bool literal = ParameterSetName == LiteralPathSet;
         string path = literal ? LiteralPath! : Path!;
-        if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
-            return PathResolver.ResolveForWrite(this, path);
+        if (literal) return PathResolver.ResolveForWrite(this, path);
+        if (!WildcardPattern.ContainsWildcardCharacters(path)) return PathResolver.ResolveForWrite(this, WildcardPattern.Unescape(path));
         IReadOnlyList<string> matches = PathResolver.ResolveExisting(this, path, literal: false);
+        if (matches.Count == 0)
+            throw new MnistToolsException("PathNotFound", FailureKind.NotFound,
+                $"The path '{path}' matches no file; a path with wildcards must name one existing file (use -LiteralPath for names with wildcard characters).", path);
         if (matches.Count != 1)
             throw new MnistToolsException(AmbiguousPathErrorId, FailureKind.InvalidArgument,
                 $"The path '{path}' matches {matches.Count} items; name one file (use -LiteralPath for names with wildcard characters).", path);
