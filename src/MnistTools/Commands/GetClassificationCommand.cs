@@ -31,8 +31,11 @@ public sealed class GetClassificationCommand : PSCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Images per prediction call on a set: progress and Ctrl+C are checked between calls.</summary>
-    private const int Chunk = 256;
+    /// <summary>
+    /// Images per prediction call on a set: progress and Ctrl+C are checked between calls (a few milliseconds apart),
+    /// and each call's own buffers are allocated once per chunk, not once per image.
+    /// </summary>
+    private const int Chunk = 2048;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private int _rawIndex;
     private float[] _outputs = Array.Empty<float>();
