@@ -19,14 +19,15 @@ Describe 'Format views' {
     It 'has a view for every output type' -TestCases @(
         @{ Type = 'MnistTools.MnistDataSet' }, @{ Type = 'MnistTools.MnistImage' }, @{ Type = 'MnistTools.Network' },
         @{ Type = 'MnistTools.TrainingEpoch' }, @{ Type = 'MnistTools.TestResult' }, @{ Type = 'MnistTools.ConfusionMatrix' },
-        @{ Type = 'MnistTools.ClassMetrics' }, @{ Type = 'MnistTools.Classification' }, @{ Type = 'MnistTools.SavedFile' }
+        @{ Type = 'MnistTools.ClassMetrics' }, @{ Type = 'MnistTools.Classification' }, @{ Type = 'MnistTools.SavedFile' },
+        @{ Type = 'MnistTools.LayerSummary' }
     ) {
         @(Get-FormatData -TypeName $Type).Count | Should -BeGreaterThan 0
     }
 
-    It 'shows a network as its shape and parameter count, the list view with its metadata' {
-        $text = $Net | Out-String
-        $text | Should -Match '784-20-10\s+Sigmoid\s+Sigmoid\s+Quadratic\s+15,910\s+2\s+1'
+    It 'shows a network as one line, as a table row with Format-Table, and in full with Format-List' {
+        ($Net | Out-String).Trim() | Should -Be '784-20-10 Sigmoid/Sigmoid Quadratic, 15,910 parameters, 2 epochs trained, seed 1'
+        ($Net | Format-Table | Out-String) | Should -Match '784-20-10\s+Sigmoid\s+Sigmoid\s+Quadratic\s+15,910\s+2\s+1'
         ($Net | Format-List | Out-String) | Should -Match 'Initializer\s+: Default'
     }
 
