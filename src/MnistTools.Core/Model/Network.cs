@@ -297,6 +297,33 @@ public sealed class Network
     /// <summary>The layers that compute, in order; each owns its slice of <see cref="Parameters"/>.</summary>
     internal IReadOnlyList<Layer> LayerStack => _layers;
 
+    /// <summary>
+    /// What every layer of <see cref="Layers"/> outputs for one image given as grey levels (inference: dropout is the
+    /// identity): element l holds layer l's output, shaped as <see cref="LayerSummary.OutputShape"/> says (row-major;
+    /// Flatten's is its input's values); the last element is the class scores after the output activation.
+    /// </summary>
+    /// <param name="pixels">[InputSize] grey levels 0..255.</param>
+    public float[][] GetLayerOutputs(ReadOnlySpan<byte> pixels)
+    {
+        if (pixels.Length != InputSize)
+            throw new ArgumentException($"pixels holds {pixels.Length} values; the network takes {InputSize}.", nameof(pixels));
+        CheckNotTrainedElsewhere("used for prediction");
+        var buffers = new BatchBuffers(this, 1, training: false, bands: 1);
+        PixelScaling.ToInputs(pixels, buffers.Input.AsSpan(0, InputSize));
+        Propagation.Forward(this, buffers, 0, 1, 0, BandKey.Inference);
+        var outputs = new float[_resolved.Length][];
+        int computing = -1;
+        for (int l = 0; l < _resolved.Length; l++)
+        {
+            if (_resolved[l].Spec.Kind != LayerKind.Flatten) computing++;
+            // Flatten computes nothing: its output is the previous layer's (or the input's) values.
+            outputs[l] = computing < 0 ? buffers.Input.AsSpan(0, InputSize).ToArray()
+                : buffers.Outputs[computing].AsSpan(0, _layers[computing].OutputSize).ToArray();
+        }
+        buffers.Scores.AsSpan(0, OutputSize).CopyTo(outputs[^1]);
+        return outputs;
+    }
+
     /// <summary>True while some thread is training this network.</summary>
     public bool IsTraining => Volatile.Read(ref _trainingThread) != 0;
 

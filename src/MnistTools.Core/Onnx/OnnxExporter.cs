@@ -41,7 +41,13 @@ public static class OnnxExporter
     private static class Shape { public const int Dim = 1, DimValue = 1, DimParam = 2; }
 
     /// <summary>The ONNX model of <paramref name="network"/> as bytes.</summary>
-    public static byte[] ToBytes(Network network) => ToBytes(NetworkPersistence.ToSnapshot(network));
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy) while another thread (runspace) trains the network.</exception>
+    public static byte[] ToBytes(Network network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        network.CheckNotTrainedElsewhere("exported");
+        return ToBytes(NetworkPersistence.ToSnapshot(network));
+    }
 
     /// <summary>The ONNX model of the network in <paramref name="snapshot"/> as bytes.</summary>
     public static byte[] ToBytes(NetworkSnapshot snapshot)
@@ -133,6 +139,8 @@ public static class OnnxExporter
     }
 
     /// <summary>Writes the ONNX model of <paramref name="network"/> to <paramref name="path"/> atomically (see <see cref="AtomicFile"/>).</summary>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy) while another thread (runspace) trains the network (nothing is
+    /// written); AtomicFile's errors for the file.</exception>
     public static void Write(string path, Network network, bool overwrite, CancellationToken cancellationToken = default)
     {
         byte[] bytes = ToBytes(network);

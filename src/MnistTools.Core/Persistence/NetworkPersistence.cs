@@ -5,9 +5,11 @@ public static class NetworkPersistence
 {
     /// <summary>A snapshot of <paramref name="network"/>: copies of its parameters, optimizer buffers and metadata.</summary>
     /// <param name="extraMetadata">Entries added to (and overriding) the network's own metadata in the snapshot only.</param>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy) while another thread trains the network: the copy would be torn.</exception>
     public static NetworkSnapshot ToSnapshot(Network network, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         ArgumentNullException.ThrowIfNull(network);
+        network.CheckNotTrainedElsewhere("copied");
         var metadata = new Dictionary<string, string>(network.Metadata, StringComparer.OrdinalIgnoreCase);
         if (extraMetadata is not null)
             foreach ((string key, string value) in extraMetadata) metadata[key] = value;
@@ -48,12 +50,16 @@ public static class NetworkPersistence
     }
 
     /// <summary>Saves <paramref name="network"/> to <paramref name="path"/> atomically (see <see cref="NetworkFileWriter"/>).</summary>
-    /// <exception cref="MnistToolsException">NetworkNotFinite (InvalidData, target the path) when a parameter or optimizer
-    /// value is NaN or infinite: such a network cannot classify, and a file of it would only spread the damage. The file
-    /// format itself stores any float bit for bit; this refusal is the policy of saving a live network.</exception>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy, target the network) while another thread (runspace) trains
+    /// it, since its weights change under the copy; the training thread itself may save it. NetworkNotFinite (InvalidData,
+    /// target the path) when a parameter or optimizer value is NaN or infinite: such a network cannot classify, and a file
+    /// of it would only spread the damage. The file format itself stores any float bit for bit; this refusal is the policy
+    /// of saving a live network.</exception>
     public static void Save(Network network, string path, bool overwrite, IReadOnlyDictionary<string, string>? extraMetadata = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        network.CheckNotTrainedElsewhere("saved");
         NetworkSnapshot snapshot = ToSnapshot(network, extraMetadata);
         CheckFinite(snapshot.Parameters, "parameters", path);
         CheckFinite(snapshot.Optimizer?.Velocity, "momentum velocity", path);

@@ -17,6 +17,10 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 {
     /// <summary>Error id: the network's input size is not a square number of pixels.</summary>
     public const string NotPictureErrorId = "NetworkInputNotAPicture";
+    /// <summary>Error id: a second network arrived; only the first is drawn.</summary>
+    public const string TooManyErrorId = "OneNetworkPerPicture";
+    /// <summary>Error id: no network arrived (an empty pipeline).</summary>
+    public const string NoInputErrorId = "NoNetwork";
 
     private Network? _network;
 
@@ -46,8 +50,8 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
     {
         if (_network is not null)
         {
-            WriteError(new ErrorRecord(new ArgumentException("One picture shows one network; only the first is drawn."),
-                "OneNetworkPerPicture", ErrorCategory.InvalidArgument, Network));
+            WriteError(ErrorRecords.From(new MnistToolsException(TooManyErrorId, FailureKind.InvalidArgument,
+                "One picture shows one network; only the first is drawn.", Network)));
             return;
         }
         _network = Network;
@@ -55,7 +59,12 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 
     protected override void EndProcessing()
     {
-        Network network = _network!;
+        if (_network is not Network network)
+        {
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoInputErrorId, FailureKind.InvalidArgument,
+                "No network arrived, so there is nothing to draw.", OutputPath)));
+            return;
+        }
         LayerSpec first = network.LayerSpecs.First(spec => spec.Kind is LayerKind.Dense or LayerKind.Conv2d);
         int firstIndex = Array.IndexOf(network.LayerSpecs, first);
         int units, tileRows, tileColumns;
@@ -70,9 +79,8 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
             int inputs = network.InputSize;
             int side = (int)Math.Round(Math.Sqrt(inputs));
             if (side * side != inputs || firstIndex > 1)
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException(
-                    $"The network's first layer sees {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures."),
-                    NotPictureErrorId, ErrorCategory.InvalidArgument, network));
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NotPictureErrorId, FailureKind.InvalidArgument,
+                    $"The network's first layer sees {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures.", network)));
             units = first.Units;
             tileRows = tileColumns = side;
         }
