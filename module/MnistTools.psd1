@@ -31,6 +31,7 @@
         'Export-TrainingChart'
         'Export-ConfusionMatrix'
         'Export-NetworkWeights'
+        'Export-FeatureMap'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
