@@ -5,8 +5,9 @@
 .DESCRIPTION
     Trains two small networks (784-64-10 ReLU/Softmax, SGD and Adam, 4 epochs on 20,000 training images, seed 1),
     then writes: a contact sheet of test digits, the test digits the Adam network gets wrong, the learning curves of
-    both runs, the confusion matrix on the 10,000 test images, the first layer's weights, and a digit drawn in a
-    large picture next to what ConvertTo-MnistImage makes of it. Takes about a minute. Called by the demo; on its own:
+    both runs, the confusion matrix on the 10,000 test images, the first layer's weights, a digit drawn in a large
+    picture next to what ConvertTo-MnistImage makes of it, and the feature maps of a small convolutional network
+    (2 epochs, Adam, seed 1) for the first test digit. Takes about a minute. Called by the demo; on its own:
         dotnet pwsh -NoProfile ./build/pictures.ps1 -ModulePath ./out/MnistTools/MnistTools.psd1
 #>
 param(
@@ -69,9 +70,15 @@ $mine = ConvertTo-MnistImage -LiteralPath "$OutFolder/my-digit.png"
 $mine | Export-MnistImage -Path "$OutFolder/my-digit-28x28.png" -Scale 4 -Force
 $verdict = $mine | Get-Classification -Network $adam
 
+# 7. What a small convolutional network sees in the first test digit: its feature maps, layer by layer.
+$conv = New-Network -Layers 'Conv2d 8 3 ReLU', 'MaxPool2d 2', 'Conv2d 16 3 ReLU', 'MaxPool2d 2', 'Dense 10 Softmax' -Seed 1
+$convEpochs = $train | Invoke-Training -Network $conv -Epochs 2 -BatchSize 32 -Optimizer Adam -LearningRate 0.001 -ValidationSet $test -Seed 1
+$test[0] | Export-FeatureMap -Network $conv -Path "$OutFolder/feature-maps.png" -Force
+
 [pscustomobject]@{
     TestAccuracy   = $result.Accuracy
     Epochs         = ($runs | ForEach-Object { $_.Epochs | Select-Object RunName, Epoch, TrainLoss, TrainAccuracy, ValidationLoss, ValidationAccuracy })
     MyDigit        = "predicted $($verdict.Predicted) with confidence $($verdict.Confidence.ToString('P1'))"
+    ConvNetwork    = "$($conv.Description): test accuracy $($convEpochs[-1].ValidationAccuracy.ToString('P2')) after 2 epochs"
     Pictures       = (Get-ChildItem $OutFolder -Filter *.png | ForEach-Object { "$($_.Name) $($_.Length) bytes" })
 } | Format-List | Out-String -Width 200 | Write-Host

@@ -46,6 +46,8 @@ try { Get-Classification -Network `$net -Path ./nothing.png -ErrorAction Stop }
 catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category }
 try { `$net | Export-NetworkWeights -Path ./w.png -ErrorAction Stop }
 catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category }
+try { `$image | Export-FeatureMap -Network `$net -Path ./maps.png -ErrorAction Stop }
+catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category }
 try { ConvertTo-MnistImage -Path ./nothing.png -ErrorAction Stop }
 catch { 'error ' + `$_.FullyQualifiedErrorId }
 "@
@@ -54,7 +56,9 @@ catch { 'error ' + `$_.FullyQualifiedErrorId }
         $text | Should -Match 'classified 1'
         $text | Should -Match 'error GraphicsLibraryUnavailable,MnistTools.Commands.GetClassificationCommand ResourceUnavailable'
         $text | Should -Match 'error GraphicsLibraryUnavailable,MnistTools.Commands.ExportNetworkWeightsCommand ResourceUnavailable'
+        $text | Should -Match 'error GraphicsLibraryUnavailable,MnistTools.Commands.ExportFeatureMapCommand ResourceUnavailable'
         $text | Should -Match 'error GraphicsLibraryUnavailable,MnistTools.Commands.ConvertToMnistImageCommand'
         Test-Path (Join-Path (Split-Path $copy) 'w.png') | Should -BeFalse
+        Test-Path (Join-Path (Split-Path $copy) 'maps.png') | Should -BeFalse
     }
 }
