@@ -1,0 +1,122 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MnistTools.Onnx;
+using MnistTools.Tests.Data;
+using MnistTools.Tests.Persistence;
+using MnistTools.Training;
+using Xunit.Abstractions;
+
+namespace MnistTools.Tests.Onnx;
+
+/// <summary>
+/// Convolutional networks exported to ONNX (Reshape, Conv, MaxPool, Flatten, Gemm; Dropout left out) give, in ONNX
+/// Runtime, the module's own scores on 2,000 real MNIST test images: max |ORT - Network.Predict| &lt;= 1e-5, after a
+/// short training run so the weights are not the initial ones.
+/// </summary>
+public class OnnxConvExportTests(ITestOutputHelper output)
+{
+    private static readonly Lazy<MnistDataSet> TrainSubset = new(() => RealDataTests.Load(train: true, first: 3000));
+    private static readonly Lazy<MnistDataSet> TestSet = new(() => RealDataTests.Load(train: false, first: 2000));
+
+    /// <summary>Layer lists joined by ", " (as Network.Architecture writes them), each with what it covers.</summary>
+    public static TheoryData<string, string> Networks() => new()
+    {
+        // valid padding, one input channel, a pool that divides its input (26 -> 13)
+        { "valid", "Conv2d 4 3 ReLU, MaxPool2d 2, Dense 10 Softmax" },
+        // same padding with an even kernel (pads 1 before, 2 after), then a convolution over 3 channels
+        { "same", "Conv2d 3 4 padding=same ReLU, Conv2d 5 3 padding=same Tanh, MaxPool2d 2, Dense 10 Softmax" },
+        // stride 2 valid (28 -> 13), then stride 2 same on an odd size (13 -> 7, pads 1 before, 2 after)
+        { "stride 2", "Conv2d 4 3 stride=2 LeakyReLU, Conv2d 6 4 stride=2 padding=same Sigmoid, Dense 10 Softmax" },
+        // pools that do not divide their input: 26 -> 8 (two rows unread), and overlapping windows 26 -> 12 (one row
+        // unread); sigmoid scores
+        { "pool 3", "Conv2d 5 3 ReLU, MaxPool2d 3, Dense 10 Sigmoid" },
+        { "pool 3 stride 2", "Conv2d 5 3 ReLU, MaxPool2d 3 stride=2, Dense 16 ReLU, Dense 10 Softmax" },
+        // dropout after a convolution, after pooling and after a dense layer: the identity at inference
+        { "dropout", "Conv2d 4 3 ReLU, Dropout 0.5, MaxPool2d 2, Dropout 0.25, Dense 32 ReLU, Dropout 0.5, Dense 10 Softmax" },
+        // a convolution without activation, and Flatten written out
+        { "no activation", "Conv2d 4 5, MaxPool2d 2, Flatten, Dense 10 Softmax" },
+        // LeNet-5 as the contract writes it
+        { "LeNet-5", "Conv2d 6 5 padding=same ReLU, MaxPool2d 2, Conv2d 16 5 ReLU, MaxPool2d 2, Dense 120 ReLU, Dense 84 ReLU, Dense 10 Softmax" },
+    };
+
+    private static float[] RunOnnx(byte[] model, float[] inputs, int count, int width, Action<InferenceSession>? inspect = null)
+    {
+        using var session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = 1 });
+        inspect?.Invoke(session);
+        var tensor = new DenseTensor<float>(inputs, new[] { count, width });
+        using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(OnnxExporter.InputName, tensor) });
+        return results.Single(r => r.Name == OnnxExporter.OutputName).AsEnumerable<float>().ToArray();
+    }
+
+    private static Network Build(string architecture, int[] inputShape, int seed) =>
+        new(inputShape, LayerSpec.ParseAll(architecture.Split(", ")), Loss.CrossEntropy, Initializer.Default, seed);
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void OnnxRuntimeMatchesPredictOnRealImages(string name, string architecture)
+    {
+        Network network = Build(architecture, [1, 28, 28], seed: 7);
+        new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, BatchSize = 32, LearningRate = 0.003f }).TrainEpoch(TrainSubset.Value);
+        network.Metadata["DataSet"] = "mnist";
+
+        MnistDataSet test = TestSet.Value;
+        float[] expected = NetworkPersistenceTests.Scores(network, test);
+        float[] actual = RunOnnx(OnnxExporter.ToBytes(network), NetworkPersistenceTests.Inputs(test), test.Count, 784, session =>
+        {
+            Assert.Equal(new[] { -1, 784 }, session.InputMetadata[OnnxExporter.InputName].Dimensions);
+            Assert.Equal(new[] { -1, 10 }, session.OutputMetadata[OnnxExporter.OutputName].Dimensions);
+            Assert.Equal("1,28,28", session.ModelMetadata.CustomMetadataMap["mnisttools.input_shape"]);
+            Assert.Equal(network.Architecture, session.ModelMetadata.CustomMetadataMap["mnisttools.layers"]);
+            Assert.False(session.ModelMetadata.CustomMetadataMap.ContainsKey("mnisttools.layer_sizes"));
+            Assert.Equal("mnist", session.ModelMetadata.CustomMetadataMap["user.DataSet"]);
+        });
+
+        (float maxDifference, int agree, int correct) = Compare(expected, actual, test);
+        output.WriteLine($"{name} ({network.Architecture}): max |ONNX Runtime - Predict| = {maxDifference:E2} over {test.Count} test images x 10 scores; " +
+            $"argmax agrees on {agree}/{test.Count}; module accuracy {correct / (double)test.Count:P1}");
+        Assert.True(maxDifference <= OnnxExportTests.Tolerance, $"{name}: max abs difference {maxDifference:E3} exceeds {OnnxExportTests.Tolerance:E0}.");
+        Assert.True(correct > test.Count / 2, $"The network should be trained (accuracy {correct}/{test.Count}), or the comparison proves little.");
+    }
+
+    [Fact]
+    public void ImageInputOfSeveralChannelsIsReshapedChannelsFirst()
+    {
+        // 784 values read as 2 channels of 14 x 28: the Reshape node must give [N, 2, 14, 28] in the module's order
+        // (channel, row, column). The data set's images are 28 x 28, so the weights stay the seeded ones.
+        Network network = Build("Conv2d 3 3 stride=2 ReLU, MaxPool2d 2, Dense 10 Softmax", [2, 14, 28], seed: 5);
+        MnistDataSet test = TestSet.Value;
+        float[] expected = NetworkPersistenceTests.Scores(network, test);
+        float[] actual = RunOnnx(OnnxExporter.ToBytes(network), NetworkPersistenceTests.Inputs(test), test.Count, 784,
+            session => Assert.Equal("2,14,28", session.ModelMetadata.CustomMetadataMap["mnisttools.input_shape"]));
+        (float maxDifference, _, _) = Compare(expected, actual, test);
+        output.WriteLine($"2x14x28 input: max |ONNX Runtime - Predict| = {maxDifference:E2}");
+        Assert.True(maxDifference <= OnnxExportTests.Tolerance, $"max abs difference {maxDifference:E3} exceeds {OnnxExportTests.Tolerance:E0}.");
+    }
+
+    [Fact]
+    public void ExportedConvolutionalModelIsDeterministicAndRoundTripsThroughTheNetworkFile()
+    {
+        Network network = Build("Conv2d 2 3 ReLU, MaxPool2d 2, Dropout 0.5, Dense 10 Softmax", [1, 28, 28], seed: 9);
+        byte[] model = OnnxExporter.ToBytes(network);
+        Assert.Equal(model, OnnxExporter.ToBytes(network));
+        using var folder = new TempFolder();
+        string path = folder.File("conv.safetensors");
+        MnistTools.Persistence.NetworkPersistence.Save(network, path, overwrite: false);
+        Assert.Equal(model, OnnxExporter.ToBytes(MnistTools.Persistence.NetworkPersistence.Load(path)));
+    }
+
+    private static (float MaxDifference, int Agree, int Correct) Compare(float[] expected, float[] actual, MnistDataSet test)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float maxDifference = 0;
+        int agree = 0, correct = 0;
+        for (int i = 0; i < expected.Length; i++) maxDifference = Math.Max(maxDifference, Math.Abs(expected[i] - actual[i]));
+        for (int n = 0; n < test.Count; n++)
+        {
+            int predicted = Classification.PredictedClass(expected.AsSpan(n * 10, 10));
+            if (predicted == Classification.PredictedClass(actual.AsSpan(n * 10, 10))) agree++;
+            if (predicted == test.GetLabel(n)) correct++;
+        }
+        return (maxDifference, agree, correct);
+    }
+}
