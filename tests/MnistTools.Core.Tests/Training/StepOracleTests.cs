@@ -12,13 +12,13 @@ namespace MnistTools.Tests.Training;
 /// Compared: the summed loss and correct count of <see cref="TrainingStep.Propagate"/> against
 /// <see cref="ReferenceNetwork"/> (double), and every parameter and optimizer buffer against
 /// <see cref="TextbookOptimizer"/> applied to the oracle gradient.
-/// Tolerance: the float gradient may differ from the exact one by δ = <see cref="GradientRelative"/>·|g| +
-/// <see cref="GradientFloor"/>, so each value must lie in the textbook update's range over [g − δ, g + δ], widened by
+/// Tolerance: the float gradient may differ from the exact one by δ = 1e-4·|g| + 1e-7 (looser where float sums run over
+/// 100,000 terms), so each value must lie in the textbook update's range over [g − δ, g + δ], widened by
 /// float rounding (<see cref="Rounding"/>·|value| + <see cref="ChangeRelative"/>·|change|).
 /// </summary>
 public class StepOracleTests(ITestOutputHelper output)
 {
-    private const double GradientRelative = 1e-4, GradientFloor = 1e-7;
+    private double _gradientRelative = 1e-4, _gradientFloor = 1e-7;
     private const double Rounding = 3e-7, ChangeRelative = 1e-5;
     private const double LossRelative = 1e-5, LossFloor = 1e-6;
 
@@ -111,6 +111,34 @@ public class StepOracleTests(ITestOutputHelper output)
         AssertEveryRouteIsTaken(Medium(), batchSizes, splitFirstLayer: false);
         foreach (int batch in batchSizes) AssertStepsMatchTheOracle(Medium(), data, order, optimizer, batch, batch);
         AssertStepsMatchTheOracle(Medium(), data, order, optimizer, batchSize: 64, rows: 9);
+        Report();
+    }
+
+    /// <summary>
+    /// A first layer whose weight rows are longer than the update's gradient block (100,000 inputs: one unit's row does not
+    /// fit in it), with its weight gradient computed by units.
+    /// </summary>
+    [Theory]
+    [InlineData(Optimizer.Sgd)]
+    [InlineData(Optimizer.Adam)]
+    public void RowsLongerThanTheGradientBlockStepLikeTheOracle(Optimizer optimizer)
+    {
+        const int side = 250, inputs = side * 400;
+        var random = new SeededRandom(41);
+        byte[] pixels = new byte[4 * inputs], labels = { 0, 2, 1, 1 };
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)random.NextInt(256);
+        var data = new MnistDataSet("long rows", null, side, inputs / side, pixels, labels, classCount: 3);
+        Network Build()
+        {
+            var network = new Network(new[] { inputs, 4, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 4);
+            StepHarness.RandomizeBiases(network, 0.1, 5);
+            return network;
+        }
+        Assert.True(Build().LayerStack[0].WeightGradientByUnits(2));
+        // Each first-layer output sums 100,000 float products: its rounding error, and the gradient's, is that much larger.
+        (_gradientRelative, _gradientFloor) = (1e-3, 5e-6);
+        AssertStepsMatchTheOracle(Build(), data, new[] { 3, 1, 0, 2 }, optimizer, batchSize: 2, rows: 2);
+        AssertStepsMatchTheOracle(Build(), data, new[] { 3, 1, 0, 2 }, optimizer, batchSize: 1, rows: 1);
         Report();
     }
 
@@ -217,7 +245,7 @@ public class StepOracleTests(ITestOutputHelper output)
         for (int i = 0; i < before.Length; i++)
         {
             double theta = before[i], first = firstBefore?[i] ?? 0, second = secondBefore?[i] ?? 0;
-            double g = gradient[i], delta = GradientRelative * Math.Abs(g) + GradientFloor;
+            double g = gradient[i], delta = _gradientRelative * Math.Abs(g) + _gradientFloor;
             int count = 0;
             candidates[count++] = g - delta;
             candidates[count++] = g;
