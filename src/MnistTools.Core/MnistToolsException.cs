@@ -1,24 +1,31 @@
 namespace MnistTools;
 
-/// <summary>What kind of failure a <see cref="MnistToolsException"/> reports; the cmdlets map it to an ErrorCategory.</summary>
+/// <summary>
+/// What kind of failure a <see cref="MnistToolsException"/> reports. The cmdlets map each kind to one PowerShell
+/// ErrorCategory (the name in brackets), and to nothing else.
+/// </summary>
 public enum FailureKind
 {
-    /// <summary>A file or folder does not exist.</summary>
+    /// <summary>A file or folder does not exist (ObjectNotFound).</summary>
     NotFound,
-    /// <summary>A file exists but its content is wrong: bad magic, bad header, truncated, corrupt.</summary>
+    /// <summary>A file exists but its content is wrong: bad magic, bad header, truncated, corrupt (InvalidData).</summary>
     InvalidData,
-    /// <summary>A caller-supplied value is out of range or inconsistent.</summary>
+    /// <summary>A caller-supplied value is out of range or inconsistent (InvalidArgument).</summary>
     InvalidArgument,
-    /// <summary>A computation failed (for example training diverged).</summary>
+    /// <summary>A computation failed, for example training diverged (InvalidResult).</summary>
     InvalidResult,
-    /// <summary>Reading failed for an I/O reason.</summary>
+    /// <summary>Reading failed for an I/O reason (ReadError).</summary>
     ReadWrite,
-    /// <summary>Writing failed for an I/O reason.</summary>
+    /// <summary>Writing failed for an I/O reason (WriteError).</summary>
     Write,
-    /// <summary>The target already exists and may not be replaced (no -Force).</summary>
+    /// <summary>The target already exists and may not be replaced without -Force (ResourceExists).</summary>
     AlreadyExists,
-    /// <summary>The object is in use by another thread (a network being trained in another runspace).</summary>
+    /// <summary>The object is in use by another thread: a network being trained in another runspace (ResourceBusy).</summary>
     Busy,
+    /// <summary>A library the operation needs cannot be loaded, such as the graphics library (ResourceUnavailable).</summary>
+    Unavailable,
+    /// <summary>A remote server could not be reached or did not deliver (ConnectionError).</summary>
+    Connection,
 }
 
 /// <summary>

@@ -24,9 +24,6 @@ public static class GraphicsLibrary
     private static readonly string[] NativeNames = { "libSkiaSharp", "libHarfBuzzSharp" };
     private static readonly Lazy<Exception?> LoadFailure = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>True when SkiaSharp and its native library loaded.</summary>
-    public static bool IsAvailable => LoadFailure.Value is null;
-
     /// <summary>
     /// True when the system has at least one font for captions and chart text. Skia's Linux build without
     /// dependencies reads fonts from the usual folders (/usr/share/fonts...); without any, pictures are still
@@ -44,11 +41,11 @@ public static class GraphicsLibrary
     /// <summary>The folder searched for runtimes/&lt;rid&gt;/native (the folder holding this assembly).</summary>
     public static string? BaseDirectory => Path.GetDirectoryName(typeof(GraphicsLibrary).Assembly.Location);
 
-    /// <summary>Throws <see cref="MnistToolsException"/> (<see cref="UnavailableErrorId"/>) unless the graphics library works.</summary>
+    /// <summary>Throws <see cref="MnistToolsException"/> (<see cref="UnavailableErrorId"/>, Unavailable) unless the graphics library works.</summary>
     public static void EnsureAvailable()
     {
         if (LoadFailure.Value is Exception failure)
-            throw new MnistToolsException(UnavailableErrorId, FailureKind.InvalidResult,
+            throw new MnistToolsException(UnavailableErrorId, FailureKind.Unavailable,
                 $"The graphics library (SkiaSharp and its native libSkiaSharp for {RuntimeInformation.RuntimeIdentifier}) could not be loaded, " +
                 $"so pictures cannot be read or written; every other MnistTools command still works. " +
                 $"Looked in '{Path.Combine(BaseDirectory ?? ".", "runtimes")}'. Cause: {failure.GetBaseException().Message}",

@@ -10,7 +10,7 @@ public static class HandwritingPreprocessor
     /// <returns>A 28x28 <see cref="MnistImage"/> with Label null and DataSet = <paramref name="path"/>.</returns>
     /// <exception cref="MnistToolsException">
     /// NotFound <c>PathNotFound</c>; InvalidData <c>ImageDecodeFailed</c>, <c>ImageTooLarge</c>, <c>ImageHasNoInk</c>;
-    /// ReadWrite <c>ImageReadFailed</c>; InvalidResult <c>GraphicsLibraryUnavailable</c>. The target is the path.
+    /// ReadWrite <c>ImageReadFailed</c>; Unavailable <c>GraphicsLibraryUnavailable</c>. The target is the path.
     /// </exception>
     public static MnistImage LoadDigit(string path)
     {

@@ -12,7 +12,7 @@ public static class WeightGrid
     public static readonly SKColor Positive = new(0xD6, 0x27, 0x28);
     public static readonly SKColor Negative = new(0x1F, 0x77, 0xB4);
 
-    /// <param name="weights">W [units x (tileRows * tileColumns)] row-major, as in <see cref="ParameterLayout"/>.</param>
+    /// <param name="weights">W [units x (tileRows * tileColumns)] row-major: unit u's incoming weights are row u.</param>
     public static byte[] Render(ReadOnlySpan<float> weights, int units, int tileRows, int tileColumns, int scale, int columns)
     {
         int inputs = tileRows * tileColumns;

@@ -52,14 +52,12 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
 }
 
 /// <summary>
-/// The dependency context from PowerShell, for diagnostics and tests, which must reach the module's own copies of
-/// SkiaSharp and MnistTools.Imaging rather than load second copies into the default context:
+/// The assemblies of the dependency context, reachable from PowerShell for diagnostics and tests, which must use the
+/// module's own copies of SkiaSharp and MnistTools.Imaging rather than load second copies into the default context:
 /// <c>[MnistTools.Loader.Dependencies]::GetType('SkiaSharp', 'SkiaSharp.SKColors')</c>.
 /// </summary>
 public static class Dependencies
 {
-    public static AssemblyLoadContext Context => DependencyLoadContext.Instance;
-
     public static Assembly Load(string assemblyName) => DependencyLoadContext.Instance.LoadFromAssemblyName(new AssemblyName(assemblyName));
 
     public static Type GetType(string assemblyName, string typeName) => Load(assemblyName).GetType(typeName, throwOnError: true)!;

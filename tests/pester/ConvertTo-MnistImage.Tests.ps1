@@ -67,10 +67,17 @@ Describe 'ConvertTo-MnistImage' {
         foreach ($e in $errors) { $e.CategoryInfo.Category | Should -Be 'InvalidData' }
     }
 
-    It 'reports a missing file as ObjectNotFound' {
+    It 'reports a missing file as ObjectNotFound and a folder as PathIsDirectory, with the path as target' {
         $errors = $null
-        ConvertTo-MnistImage -LiteralPath (Join-Path $TestDrive 'missing.png') -ErrorVariable errors -ErrorAction SilentlyContinue
+        $missing = Join-Path $TestDrive 'missing.png'
+        $folder = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'folder.png')).FullName
+        ConvertTo-MnistImage -LiteralPath $missing, $folder -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors.Count | Should -Be 2
         $errors[0].FullyQualifiedErrorId | Should -Be 'PathNotFound,MnistTools.Commands.ConvertToMnistImageCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errors[0].TargetObject | Should -Be $missing
+        $errors[1].FullyQualifiedErrorId | Should -Be 'PathIsDirectory,MnistTools.Commands.ConvertToMnistImageCommand'
+        $errors[1].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $errors[1].TargetObject | Should -Be $folder
     }
 }

@@ -1,4 +1,4 @@
-# Crash safety of writes (issue 7): a real, separate pwsh process saves a network / downloads MNIST in a loop and is
+# Crash safety of writes: a real, separate pwsh process saves a network / downloads MNIST in a loop and is
 # killed (SIGKILL / TerminateProcess, no chance to clean up) at seeded random moments. After every kill the previous
 # file must be intact (loads, bit-identical to a known version) and no partial file may sit under a final name.
 # Temporary files a killed writer leaves (".<name>.<guid>.tmp" / ".partial") are allowed, and the next save of the

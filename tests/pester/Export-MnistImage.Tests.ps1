@@ -42,7 +42,7 @@ Describe 'Export-MnistImage' {
         $path = Join-Path $TestDrive 'exists.png'
         Set-Content -LiteralPath $path -Value 'precious'
         { New-TestImage | Export-MnistImage -Path $path -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ImageFileExists,MnistTools.Commands.ExportMnistImageCommand'
+            Should -Throw -ErrorId 'FileExists,MnistTools.Commands.ExportMnistImageCommand'
         Get-Content -LiteralPath $path | Should -Be 'precious'
         $file = New-TestImage | Export-MnistImage -Path $path -Force -PassThru
         $file | Should -BeOfType System.IO.FileInfo
@@ -66,24 +66,42 @@ Describe 'Export-MnistImage' {
 
     It 'fails clearly for a folder that does not exist and for an oversized sheet' {
         { New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'no/such/folder.png') -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ImageFolderNotFound,MnistTools.Commands.ExportMnistImageCommand'
+            Should -Throw -ErrorId 'FolderNotFound,MnistTools.Commands.ExportMnistImageCommand'
         $many = 0..399 | ForEach-Object { New-TestImage -Index $_ }
         { $many | Export-MnistImage -Path (Join-Path $TestDrive 'huge.png') -Scale 64 -Columns 1 -ErrorAction Stop } |
             Should -Throw -ErrorId 'PictureTooLarge,MnistTools.Commands.ExportMnistImageCommand'
         Test-Path (Join-Path $TestDrive 'huge.png') | Should -BeFalse
     }
 
-    It 'reports a target that is a folder as a write failure, and an existing file as ResourceExists' {
+    It 'reports a target that is a folder as PathIsDirectory, and an existing file as FileExists (ResourceExists)' {
         $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'a-folder.png')
         $err = { New-TestImage | Export-MnistImage -Path $folder.FullName -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ImageWriteFailed,MnistTools.Commands.ExportMnistImageCommand' -PassThru
-        $err.CategoryInfo.Category | Should -Be 'WriteError'
+            Should -Throw -ErrorId 'PathIsDirectory,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $err.TargetObject | Should -Be $folder.FullName
         $file = Join-Path $TestDrive 'exists-already.png'
         New-TestImage | Export-MnistImage -Path $file
         $err = { New-TestImage | Export-MnistImage -Path $file -ErrorAction Stop } |
-            Should -Throw -ErrorId 'ImageFileExists,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+            Should -Throw -ErrorId 'FileExists,MnistTools.Commands.ExportMnistImageCommand' -PassThru
         $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $err.TargetObject | Should -Be $file
+    }
+
+    It 'resolves -Path wildcards to one existing file and takes -LiteralPath as written' {
+        $literal = Join-Path $TestDrive 'digit[1].png'
+        New-TestImage | Export-MnistImage -LiteralPath $literal
+        Test-Path -LiteralPath $literal | Should -BeTrue
+        New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'digit`[1`].png') -Force -Scale 2
+        (Read-Png $literal).Width | Should -Be 56
+        New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'digit*.png') -Force -Scale 3
+        (Read-Png $literal).Width | Should -Be 84
+        New-TestImage | Export-MnistImage -LiteralPath (Join-Path $TestDrive 'digit2.png')
+        $err = { New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'digit*.png') -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathAmbiguous,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err = { New-TestImage | Export-MnistImage -Path (Join-Path $TestDrive 'none*.png') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathNotFound,MnistTools.Commands.ExportMnistImageCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
     It 'validates -Scale' {

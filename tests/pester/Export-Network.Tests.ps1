@@ -31,7 +31,7 @@ Describe 'Export-Network' {
     It 'refuses to overwrite without -Force and keeps the file' {
         Set-Content -LiteralPath $File -Value 'keep me'
         Export-Network -Network $Net -Path $File -ErrorVariable err -ErrorAction SilentlyContinue
-        $err[0].FullyQualifiedErrorId | Should -Be "NetworkFileExists,$Id"
+        $err[0].FullyQualifiedErrorId | Should -Be "FileExists,$Id"
         $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         $err[0].TargetObject | Should -Be $File
         Get-Content -LiteralPath $File | Should -Be 'keep me'

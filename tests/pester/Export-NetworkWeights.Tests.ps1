@@ -35,7 +35,32 @@ Describe 'Export-NetworkWeights' {
 
     It 'refuses a network whose input is not a square picture' {
         $net = New-Network 10, 4, 2 -Seed 1
-        { $net | Export-NetworkWeights -Path (Join-Path $TestDrive 'no.png') -ErrorAction Stop } |
-            Should -Throw -ErrorId 'NetworkInputNotAPicture,MnistTools.Commands.ExportNetworkWeightsCommand'
+        $path = Join-Path $TestDrive 'no.png'
+        $err = { $net | Export-NetworkWeights -Path $path -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NetworkInputNotAPicture,MnistTools.Commands.ExportNetworkWeightsCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be $net
+        Test-Path $path | Should -BeFalse
+    }
+
+    It 'draws the first of several networks and reports the others' {
+        $first = New-Network 784, 4, 10 -Seed 1
+        $second = New-Network 784, 4, 10 -Seed 2
+        $path = Join-Path $TestDrive 'two.png'
+        $first, $second | Export-NetworkWeights -Path $path -Scale 1 -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors.Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -Be 'OneNetworkPerPicture,MnistTools.Commands.ExportNetworkWeightsCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $errors[0].TargetObject | Should -Be $second
+        (Read-Png $path).Width | Should -Be ($ContactSheet::ComputeLayout(4, 28, 28, 1, 2, $false)).Width
+    }
+
+    It 'fails with NoNetwork on an empty pipeline, writing nothing' {
+        $path = Join-Path $TestDrive 'none.png'
+        $err = { @() | Export-NetworkWeights -Path $path -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NoNetwork,MnistTools.Commands.ExportNetworkWeightsCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be $path
+        Test-Path $path | Should -BeFalse
     }
 }

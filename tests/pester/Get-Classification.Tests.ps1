@@ -53,7 +53,8 @@ Describe 'Get-Classification' {
         @{ Name = 'a short array'; Bad = [byte[]]::new(10); Id = 'ClassificationPixelCountMismatch' }
         @{ Name = 'grey levels above 255'; Bad = [int[]](@(300) * 784); Id = 'ClassificationPixelOutOfRange' }
         @{ Name = 'unscaled floats'; Bad = [double[]](@(200.0) * 784); Id = 'ClassificationPixelOutOfRange' }
-        @{ Name = 'a string'; Bad = 'seven'; Id = 'ClassificationInputUnsupported' }
+        @{ Name = 'a string'; Bad = 'seven'; Id = 'UnsupportedInput' }
+        @{ Name = 'an array holding a string'; Bad = [object[]](@(0) * 783 + 'x'); Id = 'UnsupportedInput' }
         @{ Name = 'a set of another size'; Bad = (New-SyntheticSet -Count 3); Id = 'NetworkDataMismatch' }
     ) {
         param($Bad, $Id)

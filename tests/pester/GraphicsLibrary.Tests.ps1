@@ -40,6 +40,10 @@ Import-Module '$env:MNISTTOOLS_MODULE'
 Import-Module '$copy/MnistTools.psd1' -ErrorAction Stop
 `$net = New-Network 784, 4, 10 -Seed 1
 'network ' + `$net.ParameterCount
+`$image = [MnistTools.MnistImage]::new(0, 3, 28, 28, [byte[]]::new(784), `$null)
+'classified ' + @(`$image | Get-Classification -Network `$net).Count
+try { Get-Classification -Network `$net -Path ./nothing.png -ErrorAction Stop }
+catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category }
 try { `$net | Export-NetworkWeights -Path ./w.png -ErrorAction Stop }
 catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category }
 try { ConvertTo-MnistImage -Path ./nothing.png -ErrorAction Stop }
@@ -47,6 +51,8 @@ catch { 'error ' + `$_.FullyQualifiedErrorId }
 "@
         $text = $output -join "`n"
         $text | Should -Match 'network 3190'
+        $text | Should -Match 'classified 1'
+        $text | Should -Match 'error GraphicsLibraryUnavailable,MnistTools.Commands.GetClassificationCommand ResourceUnavailable'
         $text | Should -Match 'error GraphicsLibraryUnavailable,MnistTools.Commands.ExportNetworkWeightsCommand ResourceUnavailable'
         $text | Should -Match 'error GraphicsLibraryUnavailable,MnistTools.Commands.ConvertToMnistImageCommand'
         Test-Path (Join-Path (Split-Path $copy) 'w.png') | Should -BeFalse

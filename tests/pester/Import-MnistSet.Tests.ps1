@@ -1,4 +1,4 @@
-# Import-MnistSet: real outcomes on $env:MNIST_DATA and the error surface of every bad input of issue 2.
+# Import-MnistSet: real outcomes on $env:MNIST_DATA, and a clear error (id, category, target) for every kind of bad input.
 BeforeAll {
     Import-Module $env:MNISTTOOLS_MODULE -Force
     . (Join-Path $PSScriptRoot 'DataTestHelpers.ps1')

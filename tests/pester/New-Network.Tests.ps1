@@ -21,10 +21,50 @@ Describe 'New-Network' {
         "$($net.Activation)/$($net.OutputActivation)/$($net.Loss)" | Should -Be 'Sigmoid/Sigmoid/Quadratic'
     }
 
-    It 'has a default view that reads like the architecture' {
-        $text = New-Network 784, 128, 10 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 5 | Out-String
-        # A table (several networks, e.g. from Import-Network, list one per row); Format-List has the rest.
-        $text | Should -Match '(?m)^784-128-10\s+ReLU\s+Softmax\s+CrossEntropy\s+101,770\s+0\s+5\s*$'
+    It 'shows a network as one line: its description, whether it is trained, and its seed' {
+        $net = New-Network 784, 128, 10 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 1
+        $text = ($net | Out-String).Trim()
+        $text | Should -Be '784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters, untrained, seed 1'
+        $text | Should -Be "$($net.Description), untrained, seed 1"
+        $text | Should -Not -Match 'ParameterLayout|Layout'
+        # Several networks (e.g. from Import-Network): one line each.
+        $lines = @(($net, (New-Network 16, 3, 2 -Seed 7) | Out-String) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines | Should -Be @('784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters, untrained, seed 1',
+            '16-3-2 Sigmoid/Sigmoid Quadratic, 59 parameters, untrained, seed 7')
+    }
+
+    It 'says how many epochs a network has been trained in its one-line view' {
+        . (Join-Path $PSScriptRoot 'NetworkTestHelpers.ps1')
+        $set = New-SyntheticSet -Count 40 -Side 4 -Classes 3
+        $net = New-Network 16, 3, 3 -Seed 2
+        $set | Invoke-Training -Network $net -Epochs 1 | Out-Null
+        ($net | Out-String).Trim() | Should -Be "$($net.Description), 1 epoch trained, seed 2"
+        $set | Invoke-Training -Network $net -Epochs 2 | Out-Null
+        ($net | Out-String).Trim() | Should -Be "$($net.Description), 3 epochs trained, seed 2"
+    }
+
+    It 'lists networks as a table with Format-Table and in full with Format-List' {
+        $net = New-Network 784, 128, 10 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 5
+        $table = $net | Format-Table | Out-String
+        $table | Should -Match '(?m)^Shape\s+Activation\s+Output\s+Loss\s+Parameters\s+Epochs\s+Seed\s*$'
+        $table | Should -Match '(?m)^784-128-10\s+ReLU\s+Softmax\s+CrossEntropy\s+101,770\s+0\s+5\s*$'
+        $list = $net | Format-List | Out-String
+        $list | Should -Match '(?m)^Initializer\s+: Default\s*$'
+        $list | Should -Match '(?m)^ParameterCount\s+: 101,770\s*$'
+        $list | Should -Not -Match 'ParameterLayout'
+    }
+
+    It 'shows layer summaries as a table of Index, Kind, OutputShape, Parameters and Spec' {
+        $layers = @(
+            [pscustomobject]@{ PSTypeName = 'MnistTools.LayerSummary'; Index = 0; Kind = 'Dense'; OutputShape = '128'; Parameters = 100480; Spec = 'Dense 128 ReLU'; Hidden = 'x' }
+            [pscustomobject]@{ PSTypeName = 'MnistTools.LayerSummary'; Index = 1; Kind = 'Dense'; OutputShape = '10'; Parameters = 1290; Spec = 'Dense 10 Softmax'; Hidden = 'y' }
+        )
+        $lines = @(($layers | Out-String) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^Index\s+Kind\s+OutputShape\s+Parameters\s+Spec$'
+        $lines[2] | Should -Match '^\s*0\s+Dense\s+128\s+100,480\s+Dense 128 ReLU$'
+        $lines[3] | Should -Match '^\s*1\s+Dense\s+10\s+1,290\s+Dense 10 Softmax$'
+        $lines.Count | Should -Be 4
+        ($layers | Out-String) | Should -Not -Match 'Hidden'
     }
 
     It 'gives the same weights for the same seed' {

@@ -1,4 +1,4 @@
-# No NaN escapes silently through the cmdlets (issue 7): a network holding a NaN (here: loaded from a file patched
+# No NaN escapes silently through the cmdlets: a network holding a NaN (here: loaded from a file patched
 # by hand, which the file format stores faithfully) is refused by Save-Network and by Test-Network with clear errors.
 BeforeAll {
     Import-Module $env:MNISTTOOLS_MODULE -Force

@@ -48,7 +48,7 @@ Describe 'Save-Network' {
         $before = Get-Sha $File
         Save-Network -Network $Net -Path $File -ErrorVariable err -ErrorAction SilentlyContinue
         $err | Should -HaveCount 1
-        $err[0].FullyQualifiedErrorId | Should -Be "NetworkFileExists,$Id"
+        $err[0].FullyQualifiedErrorId | Should -Be "FileExists,$Id"
         $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         $err[0].TargetObject | Should -Be $File
         Get-Sha $File | Should -Be $before

@@ -1,16 +1,8 @@
-# The DESIGN's "seed's run", executed as written (only the data path is $env:MNIST_DATA instead of ./data/mnist).
+# The original numpy script's run as a pipeline (README, "The original numpy script, as a pipeline"), executed as
+# written there, except that the data path is $env:MNIST_DATA instead of ./data/mnist.
 BeforeAll {
     Import-Module $env:MNISTTOOLS_MODULE -Force
-    . (Join-Path $PSScriptRoot 'NetworkTestHelpers.ps1')
     if (-not $env:MNIST_DATA) { throw 'MNIST_DATA is not set: point it at the folder holding the four MNIST .gz files.' }
-    # On a branch without the data cmdlets (Import-MnistSet, Get-MnistImage), stand-ins with the same behaviour
-    # for the parameters the script uses; once the module has the real cmdlets these are not defined.
-    if (-not (Get-Command Import-MnistSet -Module MnistTools -ErrorAction Ignore)) {
-        function script:Import-MnistSet([string] $Path, [string] $Subset) { Get-TestMnistSet -Subset $Subset }
-    }
-    if (-not (Get-Command Get-MnistImage -Module MnistTools -ErrorAction Ignore)) {
-        function script:Get-MnistImage([Parameter(ValueFromPipeline)] $InputObject, [int] $First) { process { for ($i = 0; $i -lt $First; $i++) { $InputObject[$i] } } }
-    }
 }
 
 Describe 'The seed''s run' {

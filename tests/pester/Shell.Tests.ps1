@@ -19,14 +19,15 @@ Describe 'Format views' {
     It 'has a view for every output type' -TestCases @(
         @{ Type = 'MnistTools.MnistDataSet' }, @{ Type = 'MnistTools.MnistImage' }, @{ Type = 'MnistTools.Network' },
         @{ Type = 'MnistTools.TrainingEpoch' }, @{ Type = 'MnistTools.TestResult' }, @{ Type = 'MnistTools.ConfusionMatrix' },
-        @{ Type = 'MnistTools.ClassMetrics' }, @{ Type = 'MnistTools.Classification' }, @{ Type = 'MnistTools.SavedFile' }
+        @{ Type = 'MnistTools.ClassMetrics' }, @{ Type = 'MnistTools.Classification' }, @{ Type = 'MnistTools.SavedFile' },
+        @{ Type = 'MnistTools.LayerSummary' }
     ) {
         @(Get-FormatData -TypeName $Type).Count | Should -BeGreaterThan 0
     }
 
-    It 'shows a network as its shape and parameter count, the list view with its metadata' {
-        $text = $Net | Out-String
-        $text | Should -Match '784-20-10\s+Sigmoid\s+Sigmoid\s+Quadratic\s+15,910\s+2\s+1'
+    It 'shows a network as one line, as a table row with Format-Table, and in full with Format-List' {
+        ($Net | Out-String).Trim() | Should -Be '784-20-10 Sigmoid/Sigmoid Quadratic, 15,910 parameters, 2 epochs trained, seed 1'
+        ($Net | Format-Table | Out-String) | Should -Match '784-20-10\s+Sigmoid\s+Sigmoid\s+Quadratic\s+15,910\s+2\s+1'
         ($Net | Format-List | Out-String) | Should -Match 'Initializer\s+: Default'
     }
 
@@ -275,7 +276,7 @@ Describe '-Verbose and progress' {
 }
 
 Describe 'One runspace at a time' {
-    It 'refuses to train, test, classify or save a network that another runspace is training, and keeps it valid' {
+    It 'refuses to train, test, classify, save or export a network that another runspace is training, and keeps it valid' {
         $set = New-SyntheticSet -Count 3000 -Side 16 -Classes 4
         $shared = New-Network 256, 64, 4 -Seed 5
         $ps = [powershell]::Create()
@@ -299,7 +300,13 @@ Describe 'One runspace at a time' {
             $classifyErrors[0].FullyQualifiedErrorId | Should -Be 'NetworkInUse,MnistTools.Commands.GetClassificationCommand'
             $shared | Save-Network -Path (Join-Path $TestDrive 'busy.safetensors') -ErrorVariable saveErrors -ErrorAction SilentlyContinue
             $saveErrors[0].FullyQualifiedErrorId | Should -Be 'NetworkInUse,MnistTools.Commands.SaveNetworkCommand'
+            $saveErrors[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+            $saveErrors[0].TargetObject | Should -Be $shared
             Test-Path (Join-Path $TestDrive 'busy.safetensors') | Should -BeFalse
+            $shared | Export-Network -Path (Join-Path $TestDrive 'busy.onnx') -ErrorVariable exportErrors -ErrorAction SilentlyContinue
+            $exportErrors[0].FullyQualifiedErrorId | Should -Be 'NetworkInUse,MnistTools.Commands.ExportNetworkCommand'
+            $exportErrors[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+            Test-Path (Join-Path $TestDrive 'busy.onnx') | Should -BeFalse
         }
         finally {
             $ps.Stop()

@@ -1,4 +1,4 @@
-# Stopping (issue 7): PowerShell.Stop() on a long cmdlet running over the full data set returns within one second,
+# Stopping: PowerShell.Stop() on a long cmdlet running over the full data set returns within one second,
 # and what the cmdlet worked on stays usable. Each case runs the cmdlet in its own [powershell] (module imported),
 # lets it get properly under way, then times Stop() itself.
 BeforeAll {

@@ -1,4 +1,4 @@
-# Load (issue 7), tagged Stress (./build.ps1 test -Stress; excluded from the default run): eight runspaces train and
+# Load, tagged Stress (./build.ps1 test -Stress; excluded from the default run): eight runspaces train and
 # classify at once against ONE shared data set object for 20 epochs each; every run's numbers must equal, bit for
 # bit, the same run done alone; and managed memory must stay flat over the 20 epochs.
 BeforeAll {

@@ -26,7 +26,7 @@ internal sealed class DenseLayer : Layer
         _activationName = activationName;
     }
 
-    public Activation? Activation => _activation;
+    public override Activation? Activation => _activation;
 
     public override int Units => OutputSize;
 

@@ -37,6 +37,15 @@ internal abstract class Layer
 
     public int ParameterCount => WeightCount + Units;
 
+    /// <summary>The activation the layer applies to its own output, or null (linear, or no such notion).</summary>
+    public virtual Activation? Activation => null;
+
+    /// <summary>Inputs each unit's weights see (the initializers' fan-in).</summary>
+    public int FanIn => Units == 0 ? 0 : WeightCount / Units;
+
+    /// <summary>The initializers' fan-out: units a single input feeds (Dense: units; Conv2d: filters · K · K).</summary>
+    public virtual int FanOut => Units;
+
     public int BiasOffset => ParameterOffset + WeightCount;
 
     /// <summary>The layer kind as a user reads it (Dense, Conv2d...).</summary>

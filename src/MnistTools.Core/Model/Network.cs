@@ -14,8 +14,13 @@ namespace MnistTools;
 /// </summary>
 public sealed class Network
 {
-    private readonly ParameterLayout _layout;
+    private readonly int[] _inputShape;
+    /// <summary>The layer list as the user sees it, Flatten included.</summary>
+    private readonly ResolvedLayer[] _resolved;
+    /// <summary>The layers that compute (Flatten reads the same values as a vector and is not one of them).</summary>
     private readonly Layer[] _layers;
+    /// <summary>The dense view (LayerSizes) when every computing layer is Dense; null otherwise.</summary>
+    private readonly ParameterLayout? _layout;
     /// <summary>The flat parameter buffer, 64-byte aligned (see <see cref="Numerics.AlignedFloats"/>): W_0's rows start on cache lines.</summary>
     private readonly Numerics.AlignedFloats _parameters;
     private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
@@ -25,38 +30,95 @@ public sealed class Network
     /// <summary>Error id: another thread (runspace) is training this network.</summary>
     public const string InUseErrorId = "NetworkInUse";
 
-    /// <summary>A new network with parameters drawn from <paramref name="seed"/> (see <see cref="WeightInitialization"/>).</summary>
+    /// <summary>Error id: the last layer does not end in Softmax or Sigmoid.</summary>
+    public const string OutputActivationErrorId = "OutputActivationInvalid";
+
+    /// <summary>
+    /// A new dense network with parameters drawn from <paramref name="seed"/> (see <see cref="WeightInitialization"/>):
+    /// the same as the layer list <c>Dense n_1 activation, ..., Dense n_L outputActivation</c> on an input of n_0 values.
+    /// </summary>
     /// <exception cref="MnistToolsException">InvalidArgument for fewer than two layers, a size below 1, or an undefined enum value.</exception>
     public Network(IReadOnlyList<int> layerSizes, Activation activation = Activation.Sigmoid,
         OutputActivation outputActivation = OutputActivation.Sigmoid, Loss loss = Loss.Quadratic,
         Initializer initializer = Initializer.Default, int seed = 0)
-        : this(new ParameterLayout(layerSizes ?? throw new MnistToolsException("LayerSizesMissing", FailureKind.InvalidArgument,
-            "Layer sizes are required.", "LayerSizes")), activation, outputActivation, loss, initializer, seed)
+        : this(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed)
     {
-        WeightInitialization.Fill(_layout, _parameters.Span, initializer, activation, seed);
-    }
-
-    private Network(ParameterLayout layout, Activation activation, OutputActivation outputActivation, Loss loss, Initializer initializer, int seed)
-    {
-        CheckDefined(activation, "Activation");
-        CheckDefined(outputActivation, "OutputActivation");
-        CheckDefined(loss, "Loss");
-        CheckDefined(initializer, "Initializer");
-        _layout = layout;
-        _layers = BuildLayers(layout, activation, outputActivation);
-        _parameters = new Numerics.AlignedFloats(layout.ParameterCount);
-        Activation = activation;
-        OutputActivation = outputActivation;
-        Loss = loss;
-        Initializer = initializer;
-        Seed = seed;
+        WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
     }
 
     /// <summary>
-    /// Rebuilds a network from saved state (Import-Network). <paramref name="parameters"/> must hold exactly
-    /// <see cref="ParameterCount"/> values in the <see cref="ParameterLayout"/> order; the optimizer buffers too.
+    /// A new network of <paramref name="layers"/> on images of <paramref name="inputShape"/> ([values] or
+    /// [channels, height, width]), with parameters drawn from <paramref name="seed"/>. The last layer is Dense with
+    /// Softmax or Sigmoid.
     /// </summary>
-    /// <exception cref="MnistToolsException">InvalidData when lengths or values disagree with the architecture.</exception>
+    /// <exception cref="MnistToolsException">InvalidArgument: a layer list or shape that does not fit (see <see cref="LayerSpec.CheckSequence"/>).</exception>
+    public Network(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers, Loss loss = Loss.CrossEntropy,
+        Initializer initializer = Initializer.Default, int seed = 0)
+        : this(inputShape?.ToArray() ?? throw new MnistToolsException(LayerSpec.InputShapeInvalidErrorId, FailureKind.InvalidArgument,
+            "An input shape is required.", "InputShape"), layers, loss, initializer, seed)
+    {
+        WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
+    }
+
+    private Network(int[] inputShape, IReadOnlyList<LayerSpec> specs, Loss loss, Initializer initializer, int seed)
+    {
+        CheckDefined(loss, "Loss");
+        CheckDefined(initializer, "Initializer");
+        _resolved = LayerSpec.CheckSequence(specs ?? throw new MnistToolsException(LayerSpec.SequenceInvalidErrorId, FailureKind.InvalidArgument,
+            "A layer list is required.", LayerSpec.ErrorTarget), inputShape).ToArray();
+        _inputShape = inputShape;
+        LayerSpec last = _resolved[^1].Spec;
+        OutputActivation = last.Activation switch
+        {
+            LayerActivation.Softmax => OutputActivation.Softmax,
+            LayerActivation.Sigmoid => OutputActivation.Sigmoid,
+            _ => throw new MnistToolsException(OutputActivationErrorId, FailureKind.InvalidArgument,
+                $"The last layer '{last}' gives the class scores, so it must end in Softmax or Sigmoid (e.g. 'Dense {last.Units} Softmax').", LayerSpec.ErrorTarget),
+        };
+        // The hidden activation: the first hidden Dense or Conv2d layer's (Sigmoid when there is none); the Default
+        // initializer of the last layer follows it.
+        Activation = _resolved.Take(_resolved.Length - 1).Select(layer => layer.Spec.Activation)
+            .Where(a => a is not LayerActivation.None and not LayerActivation.Softmax).Select(a => (Activation)a).DefaultIfEmpty(Activation.Sigmoid).First();
+        Loss = loss;
+        Initializer = initializer;
+        Seed = seed;
+        _layers = LayerFactory.Create(_resolved);
+        int count = 0;
+        foreach (Layer layer in _layers) count = layer.Place(count);
+        if (_layers.All(layer => layer is DenseLayer))
+        {
+            var sizes = new List<int> { _layers[0].InputSize };
+            sizes.AddRange(_layers.Select(layer => layer.OutputSize));
+            _layout = new ParameterLayout(sizes);
+        }
+        _parameters = new Numerics.AlignedFloats(count);
+    }
+
+    private static int[] DenseInput(IReadOnlyList<int> layerSizes)
+    {
+        // The layer-size rules (at least two sizes, each in range, a bounded network) and their error ids.
+        var layout = new ParameterLayout(layerSizes ?? throw new MnistToolsException("LayerSizesMissing", FailureKind.InvalidArgument,
+            "Layer sizes are required.", "LayerSizes"));
+        return new[] { layout.InputSize };
+    }
+
+    /// <summary>The layer list of a dense network given by layer sizes (the last layer carries the output activation).</summary>
+    internal static LayerSpec[] DenseSpecs(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation)
+    {
+        CheckDefined(activation, "Activation");
+        CheckDefined(outputActivation, "OutputActivation");
+        var specs = new LayerSpec[layerSizes.Count - 1];
+        for (int l = 0; l < specs.Length; l++)
+            specs[l] = LayerSpec.Dense(layerSizes[l + 1], l < specs.Length - 1 ? (LayerActivation)activation
+                : outputActivation == OutputActivation.Softmax ? LayerActivation.Softmax : LayerActivation.Sigmoid);
+        return specs;
+    }
+
+    /// <summary>
+    /// Rebuilds a dense network from saved state (a version 1 network file). <paramref name="parameters"/> must hold
+    /// exactly <see cref="ParameterCount"/> values in the <see cref="ParameterLayout"/> order; the optimizer buffers too.
+    /// </summary>
+    /// <exception cref="MnistToolsException">NetworkStateInvalid (InvalidData) when lengths or values disagree with the architecture.</exception>
     public static Network Restore(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation, Loss loss,
         Initializer initializer, int seed, int epochsTrained, ReadOnlySpan<float> parameters,
         OptimizerState? optimizerState, IReadOnlyDictionary<string, string>? metadata)
@@ -64,34 +126,64 @@ public sealed class Network
         Network network;
         try
         {
-            network = new Network(new ParameterLayout(layerSizes ?? Array.Empty<int>()), activation, outputActivation, loss, initializer, seed);
+            network = new Network(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed);
         }
         catch (MnistToolsException e)
         {
             throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, e.Message, e.Target, e);
         }
-        if (parameters.Length != network.ParameterCount)
-            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData,
-                $"The parameters hold {parameters.Length} values; a {string.Join('-', layerSizes!)} network has {network.ParameterCount}.", "Parameters");
-        if (epochsTrained < 0)
-            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, $"Epochs trained is negative ({epochsTrained}).", "EpochsTrained");
-        parameters.CopyTo(network._parameters.Span);
-        if (optimizerState is not null)
-        {
-            optimizerState.Validate(network.ParameterCount);
-            network.OptimizerState = optimizerState.Clone();
-        }
-        network.EpochsTrained = epochsTrained;
-        if (metadata is not null)
-            foreach (var pair in metadata) network._metadata[pair.Key] = pair.Value;
-        return network;
+        return network.RestoreState(epochsTrained, parameters, optimizerState, metadata);
     }
 
-    /// <summary>Units per layer, input first (a copy).</summary>
-    public int[] LayerSizes => _layout.LayerSizes.ToArray();
+    /// <summary>Rebuilds a network of any layer list from saved state (a version 2 network file); see the dense overload.</summary>
+    public static Network Restore(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers, Loss loss, Initializer initializer, int seed,
+        int epochsTrained, ReadOnlySpan<float> parameters, OptimizerState? optimizerState, IReadOnlyDictionary<string, string>? metadata)
+    {
+        Network network;
+        try
+        {
+            network = new Network(inputShape?.ToArray() ?? Array.Empty<int>(), layers, loss, initializer, seed);
+        }
+        catch (MnistToolsException e)
+        {
+            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, e.Message, e.Target, e);
+        }
+        return network.RestoreState(epochsTrained, parameters, optimizerState, metadata);
+    }
 
+    private Network RestoreState(int epochsTrained, ReadOnlySpan<float> parameters, OptimizerState? optimizerState,
+        IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (parameters.Length != ParameterCount)
+            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData,
+                $"The parameters hold {parameters.Length} values; the network {Architecture} has {ParameterCount}.", "Parameters");
+        if (epochsTrained < 0)
+            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, $"Epochs trained is negative ({epochsTrained}).", "EpochsTrained");
+        parameters.CopyTo(_parameters.Span);
+        if (optimizerState is not null)
+        {
+            optimizerState.Validate(ParameterCount);
+            OptimizerState = optimizerState.Clone();
+        }
+        EpochsTrained = epochsTrained;
+        if (metadata is not null)
+            foreach (var pair in metadata) _metadata[pair.Key] = pair.Value;
+        return this;
+    }
+
+    /// <summary>One image's shape: [values] or [channels, height, width] (a copy).</summary>
+    public int[] InputShape => _inputShape.ToArray();
+
+    /// <summary>Whether every layer that computes is Dense (the network has <see cref="LayerSizes"/>).</summary>
+    public bool IsDense => _layout is not null;
+
+    /// <summary>Units per layer, input first (a copy), for dense networks; null when a layer is not Dense.</summary>
+    public int[]? LayerSizes => _layout?.LayerSizes.ToArray();
+
+    /// <summary>The hidden activation (of every hidden layer of a dense network built from layer sizes; else the first hidden layer's).</summary>
     public Activation Activation { get; }
 
+    /// <summary>The last layer's activation, applied with the loss.</summary>
     public OutputActivation OutputActivation { get; }
 
     public Loss Loss { get; }
@@ -102,17 +194,19 @@ public sealed class Network
     /// <summary>The seed the starting parameters were drawn from; also the default training seed.</summary>
     public int Seed { get; }
 
-    public int ParameterCount => _layout.ParameterCount;
+    public int ParameterCount => _parameters.Length;
 
     /// <summary>Complete epochs of training applied so far (all runs together).</summary>
     public int EpochsTrained { get; internal set; }
 
-    /// <summary>Where each layer's weights and biases sit in the flat buffer.</summary>
-    public ParameterLayout Layout => _layout;
+    /// <summary>Where each dense layer's weights and biases sit in the flat buffer; null when a layer is not Dense.</summary>
+    public ParameterLayout? Layout => _layout;
 
-    public int InputSize => _layout.InputSize;
+    /// <summary>Values of one image (the product of <see cref="InputShape"/>).</summary>
+    public int InputSize => _layers[0].InputSize;
 
-    public int OutputSize => _layout.OutputSize;
+    /// <summary>Classes the network scores.</summary>
+    public int OutputSize => _layers[^1].OutputSize;
 
     /// <summary>The optimizer's carried state; null until the network has been trained.</summary>
     public OptimizerState? OptimizerState { get; internal set; }
@@ -122,6 +216,21 @@ public sealed class Network
 
     /// <summary>A copy of the flat parameter buffer [ParameterCount].</summary>
     public float[] GetParameters() => _parameters.Span.ToArray();
+
+    /// <summary>
+    /// A copy of the weights of layer <paramref name="index"/> of <see cref="Layers"/>: Dense [units x inputs],
+    /// Conv2d [filters x channels x kernel x kernel], row-major; empty for a layer without parameters.
+    /// </summary>
+    public float[] GetWeights(int index)
+    {
+        if (index < 0 || index >= _resolved.Length) throw new ArgumentOutOfRangeException(nameof(index));
+        int offset = 0;
+        for (int l = 0; l < index; l++) offset += (int)_resolved[l].ParameterCount;
+        LayerSpec spec = _resolved[index].Spec;
+        int units = spec.Kind == LayerKind.Conv2d ? spec.Filters : spec.Kind == LayerKind.Dense ? spec.Units : 0;
+        int weights = (int)_resolved[index].ParameterCount - units;
+        return _parameters.Span.Slice(offset, weights).ToArray();
+    }
 
     /// <summary>The live parameter buffer [ParameterCount].</summary>
     internal Span<float> Parameters => _parameters.Span;
@@ -176,30 +285,43 @@ public sealed class Network
 
     /// <summary>The layers, input side first: what each computes and holds.</summary>
     public IReadOnlyList<LayerSummary> Layers =>
-        _layers.Select((layer, index) => new LayerSummary(index, layer.Kind, layer.OutputShape.ToString(), layer.ParameterCount, layer.Spec)).ToArray();
+        _resolved.Select((layer, index) => new LayerSummary(index, layer.Spec.Kind.ToString(), ResolvedLayer.FormatShape(layer.OutputShape),
+            (int)layer.ParameterCount, layer.Spec.ToString())).ToArray();
 
-    /// <summary>The layer specs joined by ', ' (e.g. <c>Dense 128 ReLU, Dense 10 Softmax</c>).</summary>
-    public string Architecture => string.Join(", ", _layers.Select(layer => layer.Spec));
+    /// <summary>The layer specs (Flatten included) joined by ', ' (e.g. <c>Dense 128 ReLU, Dense 10 Softmax</c>).</summary>
+    public string Architecture => string.Join(", ", _resolved.Select(layer => layer.Spec.ToString()));
+
+    /// <summary>The layer list as specs, Flatten included (a copy).</summary>
+    public LayerSpec[] LayerSpecs => _resolved.Select(layer => layer.Spec).ToArray();
 
     /// <summary>The layers that compute, in order; each owns its slice of <see cref="Parameters"/>.</summary>
     internal IReadOnlyList<Layer> LayerStack => _layers;
 
-    /// <summary>Dense layers for <paramref name="layout"/>: the hidden ones with <paramref name="activation"/>, the last one
-    /// linear (its output activation and the loss are the output head's).</summary>
-    private static Layer[] BuildLayers(ParameterLayout layout, Activation activation, OutputActivation outputActivation)
+    /// <summary>
+    /// What every layer of <see cref="Layers"/> outputs for one image given as grey levels (inference: dropout is the
+    /// identity): element l holds layer l's output, shaped as <see cref="LayerSummary.OutputShape"/> says (row-major;
+    /// Flatten's is its input's values); the last element is the class scores after the output activation.
+    /// </summary>
+    /// <param name="pixels">[InputSize] grey levels 0..255.</param>
+    public float[][] GetLayerOutputs(ReadOnlySpan<byte> pixels)
     {
-        var layers = new Layer[layout.LayerCount];
-        int offset = 0;
-        for (int l = 0; l < layers.Length; l++)
+        if (pixels.Length != InputSize)
+            throw new ArgumentException($"pixels holds {pixels.Length} values; the network takes {InputSize}.", nameof(pixels));
+        CheckNotTrainedElsewhere("used for prediction");
+        var buffers = new BatchBuffers(this, 1, training: false, bands: 1);
+        PixelScaling.ToInputs(pixels, buffers.Input.AsSpan(0, InputSize));
+        Propagation.Forward(this, buffers, 0, 1, 0, BandKey.Inference);
+        var outputs = new float[_resolved.Length][];
+        int computing = -1;
+        for (int l = 0; l < _resolved.Length; l++)
         {
-            bool last = l == layers.Length - 1;
-            layers[l] = new DenseLayer(TensorShape.Vector(layout.LayerSizes[l]), layout.LayerSizes[l + 1],
-                last ? null : activation, last ? outputActivation.ToString() : activation.ToString());
-            offset = layers[l].Place(offset);
-            if (layers[l].ParameterOffset != layout.WeightOffset(l) || layers[l].BiasOffset != layout.BiasOffset(l))
-                throw new InvalidOperationException("The layers' parameter slices disagree with the parameter layout.");
+            if (_resolved[l].Spec.Kind != LayerKind.Flatten) computing++;
+            // Flatten computes nothing: its output is the previous layer's (or the input's) values.
+            outputs[l] = computing < 0 ? buffers.Input.AsSpan(0, InputSize).ToArray()
+                : buffers.Outputs[computing].AsSpan(0, _layers[computing].OutputSize).ToArray();
         }
-        return layers;
+        buffers.Scores.AsSpan(0, OutputSize).CopyTo(outputs[^1]);
+        return outputs;
     }
 
     /// <summary>True while some thread is training this network.</summary>
@@ -233,9 +355,19 @@ public sealed class Network
             "A network is used by one runspace at a time: wait for that training to finish, or give each runspace its own network " +
             "(New-Network with the same -Seed, or Import-Network from a saved file).", this);
 
-    /// <summary>Reads like <c>784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters</c>.</summary>
-    public string Description =>
-        $"{string.Join('-', _layout.LayerSizes)} {Activation}/{OutputActivation} {Loss}, {ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} parameters";
+    /// <summary>Reads like <c>784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters</c> for a dense network, and like
+    /// <c>1x28x28 Conv2d 32 3 ReLU, MaxPool2d 2, Flatten, Dense 10 Softmax; CrossEntropy, 54,410 parameters</c> otherwise.</summary>
+    public string Description
+    {
+        get
+        {
+            string parameters = ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+            bool uniform = _layout is not null && _resolved.Take(_resolved.Length - 1).All(layer => layer.Spec.Activation == (LayerActivation)Activation);
+            return uniform
+                ? $"{string.Join('-', _layout!.LayerSizes)} {Activation}/{OutputActivation} {Loss}, {parameters} parameters"
+                : $"{string.Join('x', _inputShape)} {Architecture}; {Loss}, {parameters} parameters";
+        }
+    }
 
     public override string ToString() => Description;
 

@@ -7,10 +7,15 @@ namespace MnistTools.Onnx;
 /// Writes a network's inference graph as an ONNX model (IR version 7, default-domain opset 13), encoded by hand
 /// with <see cref="ProtoWriter"/> so the module ships no protobuf or ONNX dependency.
 /// <code>
-/// input  "input"  float [N, LayerSizes[0]]   grey levels / 255, exactly what Network.Predict takes
-/// per layer l:  Gemm(prev, layers.l.weight [out, in], layers.l.bias [out], transB = 1) -> "layers.l.linear"
-///               hidden: Sigmoid | Relu | Tanh | LeakyRelu(alpha = 0.01);  last: Sigmoid | Softmax(axis = 1)
-/// output "scores" float [N, LayerSizes[^1]]  the output layer's activations
+/// input  "input"  float [N, InputSize]   grey levels / 255, exactly what Network.Predict takes;
+///        Reshape to [N, C, H, W] first when the network's input is an image
+/// per layer l of the list:
+///   Dense     Gemm(prev, layers.l.weight [out, in], layers.l.bias [out], transB = 1)
+///   Conv2d    Conv(prev, layers.l.weight [F, C, K, K], layers.l.bias [F], kernel_shape, strides, pads)
+///   MaxPool2d MaxPool(prev, kernel_shape, strides)          Flatten   Flatten(prev, axis = 1)
+///   Dropout   nothing (the identity at inference)
+///   then its activation: Sigmoid | Relu | Tanh | LeakyRelu(alpha = 0.01); the last layer Sigmoid | Softmax(axis = 1)
+/// output "scores" float [N, classes]  the output layer's activations
 /// </code>
 /// </summary>
 public static class OnnxExporter
@@ -29,44 +34,95 @@ public static class OnnxExporter
     private static class StringEntry { public const int Key = 1, Value = 2; }
     private static class Graph { public const int Node = 1, Name = 2, Initializer = 5, DocString = 10, Input = 11, Output = 12; }
     private static class Node { public const int Input = 1, Output = 2, Name = 3, OpType = 4, Attribute = 5; }
-    private static class Attribute { public const int Name = 1, F = 2, I = 3, Type = 20; public const int TypeFloat = 1, TypeInt = 2; }
-    private static class Tensor { public const int Dims = 1, DataType = 2, Name = 8, RawData = 9; public const int Float = 1; }
+    private static class Attribute { public const int Name = 1, F = 2, I = 3, Ints = 8, Type = 20; public const int TypeFloat = 1, TypeInt = 2, TypeInts = 7; }
+    private static class Tensor { public const int Dims = 1, DataType = 2, Name = 8, RawData = 9; public const int Float = 1, Int64 = 7; }
     private static class ValueInfo { public const int Name = 1, Type = 2; }
     private static class TypeProto { public const int TensorType = 1, ElemType = 1, Shape = 2; }
     private static class Shape { public const int Dim = 1, DimValue = 1, DimParam = 2; }
 
     /// <summary>The ONNX model of <paramref name="network"/> as bytes.</summary>
-    public static byte[] ToBytes(Network network) => ToBytes(NetworkPersistence.ToSnapshot(network));
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy) while another thread (runspace) trains the network.</exception>
+    public static byte[] ToBytes(Network network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        network.CheckNotTrainedElsewhere("exported");
+        return ToBytes(NetworkPersistence.ToSnapshot(network));
+    }
 
-    /// <summary>The ONNX model of the network in <paramref name="snapshot"/> as bytes (parameters in <see cref="ParameterLayout"/> order).</summary>
+    /// <summary>The ONNX model of the network in <paramref name="snapshot"/> as bytes.</summary>
     public static byte[] ToBytes(NetworkSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var layout = new ParameterLayout(snapshot.LayerSizes);
-        if (snapshot.Parameters.Length != layout.ParameterCount)
+        NetworkArchitecture architecture = NetworkArchitecture.FromSnapshot(snapshot);
+        if (snapshot.Parameters.Length != architecture.ParameterCount)
             throw new MnistToolsException("NetworkSnapshotInvalid", FailureKind.InvalidArgument,
-                $"The parameters hold {snapshot.Parameters.Length} values; the architecture has {layout.ParameterCount}.", "Network");
+                $"The parameters hold {snapshot.Parameters.Length} values; the architecture has {architecture.ParameterCount}.", "Network");
 
         var graph = new ProtoWriter()
             .String(Graph.Name, "mnisttools")
-            .String(Graph.DocString, Describe(snapshot));
+            .String(Graph.DocString, Describe(architecture));
         string previous = InputName;
-        for (int l = 0; l < layout.LayerCount; l++)
+        if (architecture.InputShape.Length == 3)
         {
-            string weight = NetworkFileFormat.WeightName(l), bias = NetworkFileFormat.BiasName(l), linear = $"layers.{l}.linear";
-            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
-            graph.Message(Graph.Initializer, TensorMessage(weight, new long[] { outputs, inputs }, layout.Weights(snapshot.Parameters.AsSpan(), l)));
-            graph.Message(Graph.Initializer, TensorMessage(bias, new long[] { outputs }, layout.Biases(snapshot.Parameters.AsSpan(), l)));
-            graph.Message(Graph.Node, NodeMessage($"layers.{l}.gemm", "Gemm", new[] { previous, weight, bias }, linear,
-                new ProtoWriter().String(Attribute.Name, "transB").Int64(Attribute.I, 1).Int64(Attribute.Type, Attribute.TypeInt)));
-
-            bool last = l == layout.LayerCount - 1;
-            string activated = last ? OutputName : $"layers.{l}.activation";
-            graph.Message(Graph.Node, last ? OutputNode(snapshot.OutputActivation, linear, activated) : HiddenNode(snapshot.Activation, l, linear, activated));
-            previous = activated;
+            long[] shape = { -1, architecture.InputShape[0], architecture.InputShape[1], architecture.InputShape[2] };
+            graph.Message(Graph.Initializer, Int64TensorMessage("input.shape", shape));
+            graph.Message(Graph.Node, NodeMessage("input.reshape", "Reshape", new[] { InputName, "input.shape" }, "input.image"));
+            previous = "input.image";
         }
-        graph.Message(Graph.Input, ValueInfoMessage(InputName, layout.InputSize));
-        graph.Message(Graph.Output, ValueInfoMessage(OutputName, layout.OutputSize));
+        var slots = architecture.Slots("").ToDictionary(slot => slot.Name);
+        ReadOnlySpan<float> parameters = snapshot.Parameters;
+        IReadOnlyList<ResolvedLayer> layers = architecture.Layers;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            ResolvedLayer layer = layers[l];
+            LayerSpec spec = layer.Spec;
+            bool last = l == layers.Count - 1;
+            string output = $"layers.{l}.output";
+            string weight = NetworkFileFormat.WeightName(l), bias = NetworkFileFormat.BiasName(l);
+            switch (spec.Kind)
+            {
+                case LayerKind.Dense:
+                    AddTensors(graph, slots[weight], slots[bias], parameters);
+                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.gemm", "Gemm", new[] { previous, weight, bias }, output, IntAttribute("transB", 1)));
+                    break;
+                case LayerKind.Conv2d:
+                {
+                    AddTensors(graph, slots[weight], slots[bias], parameters);
+                    Layers.Conv2dShape conv = layer.ConvolutionShape;
+                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.conv", "Conv", new[] { previous, weight, bias }, output,
+                        IntsAttribute("kernel_shape", conv.Kernel, conv.Kernel), IntsAttribute("strides", conv.Stride, conv.Stride),
+                        IntsAttribute("pads", conv.PadTop, conv.PadLeft, conv.PadBottom, conv.PadRight)));
+                    break;
+                }
+                case LayerKind.MaxPool2d:
+                {
+                    Layers.MaxPool2dShape pool = layer.PoolingShape;
+                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.maxpool", "MaxPool", new[] { previous }, output,
+                        IntsAttribute("kernel_shape", pool.Size, pool.Size), IntsAttribute("strides", pool.Stride, pool.Stride)));
+                    break;
+                }
+                case LayerKind.Flatten:
+                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.flatten", "Flatten", new[] { previous }, output, IntAttribute("axis", 1)));
+                    break;
+                default: // Dropout: the identity at inference.
+                    continue;
+            }
+            previous = output;
+            if (last)
+            {
+                graph.Message(Graph.Node, OutputNode(snapshot.Layers is null ? snapshot.OutputActivation
+                    : spec.Activation == LayerActivation.Softmax ? OutputActivation.Softmax : OutputActivation.Sigmoid, previous, OutputName));
+                previous = OutputName;
+            }
+            else if (spec.Kind is LayerKind.Dense or LayerKind.Conv2d && spec.Activation is not LayerActivation.None)
+            {
+                string activated = $"layers.{l}.activation";
+                graph.Message(Graph.Node, HiddenNode((Activation)spec.Activation, l, previous, activated));
+                previous = activated;
+            }
+        }
+        graph.Message(Graph.Input, ValueInfoMessage(InputName, layers[0].InputSize));
+        graph.Message(Graph.Output, ValueInfoMessage(OutputName, layers[^1].OutputSize));
 
         var model = new ProtoWriter()
             .Int64(Model.IrVersion, IrVersion)
@@ -74,35 +130,63 @@ public static class OnnxExporter
             .String(Model.ProducerVersion, typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0")
             .String(Model.Domain, "mnisttools")
             .Int64(Model.ModelVersion, 1)
-            .String(Model.DocString, Describe(snapshot))
+            .String(Model.DocString, Describe(architecture))
             .Message(Model.OpsetImport, new ProtoWriter().String(OperatorSet.Domain, "").Int64(OperatorSet.Version, OpsetVersion))
             .Message(Model.Graph, graph);
-        foreach ((string key, string value) in MetadataProps(snapshot))
+        foreach ((string key, string value) in MetadataProps(snapshot, architecture))
             model.Message(Model.MetadataProps, new ProtoWriter().String(StringEntry.Key, key).String(StringEntry.Value, value));
         return model.ToArray();
     }
 
     /// <summary>Writes the ONNX model of <paramref name="network"/> to <paramref name="path"/> atomically (see <see cref="AtomicFile"/>).</summary>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy) while another thread (runspace) trains the network (nothing is
+    /// written); AtomicFile's errors for the file.</exception>
     public static void Write(string path, Network network, bool overwrite, CancellationToken cancellationToken = default)
     {
         byte[] bytes = ToBytes(network);
         AtomicFile.Write(path, overwrite, (stream, _) => stream.Write(bytes), cancellationToken);
     }
 
-    private static string Describe(NetworkSnapshot s) =>
-        $"{string.Join('-', s.LayerSizes)} {s.Activation}/{s.OutputActivation} network exported by MnistTools. " +
-        $"Input '{InputName}' [N, {s.LayerSizes[0]}]: grey levels divided by 255. Output '{OutputName}' [N, {s.LayerSizes[^1]}]: class scores.";
+    private static string Describe(NetworkArchitecture a) =>
+        $"{a.Description} network on {string.Join('x', a.InputShape)} inputs, exported by MnistTools. " +
+        $"Input '{InputName}' [N, {a.Layers[0].InputSize}]: grey levels divided by 255. Output '{OutputName}' [N, {a.Layers[^1].OutputSize}]: class scores.";
 
-    private static IEnumerable<(string, string)> MetadataProps(NetworkSnapshot s)
+    private static IEnumerable<(string, string)> MetadataProps(NetworkSnapshot s, NetworkArchitecture a)
     {
-        yield return ("mnisttools.layer_sizes", string.Join(',', s.LayerSizes.Select(v => v.ToString(CultureInfo.InvariantCulture))));
-        yield return ("mnisttools.activation", s.Activation.ToString());
-        yield return ("mnisttools.output_activation", s.OutputActivation.ToString());
+        yield return ("mnisttools.input_shape", NetworkArchitecture.FormatShape(a.InputShape));
+        yield return ("mnisttools.layers", a.Description);
+        if (a.Layers.All(layer => layer.Spec.Kind == LayerKind.Dense))
+            yield return ("mnisttools.layer_sizes", string.Join(',', a.Layers.Select(layer => layer.InputSize).Append(a.Layers[^1].OutputSize)
+                .Select(v => v.ToString(CultureInfo.InvariantCulture))));
         yield return ("mnisttools.loss", s.Loss.ToString());
         yield return ("mnisttools.epochs_trained", s.EpochsTrained.ToString(CultureInfo.InvariantCulture));
         yield return ("mnisttools.input_scaling", "pixel / 255");
         foreach ((string key, string value) in s.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
             yield return (NetworkFileFormat.UserPrefix + key, value);
+    }
+
+    private static void AddTensors(ProtoWriter graph, NetworkFileFormat.TensorSlot weight, NetworkFileFormat.TensorSlot bias, ReadOnlySpan<float> parameters)
+    {
+        graph.Message(Graph.Initializer, TensorMessage(weight.Name, weight.Shape, parameters.Slice(weight.Offset, weight.Count)));
+        graph.Message(Graph.Initializer, TensorMessage(bias.Name, bias.Shape, parameters.Slice(bias.Offset, bias.Count)));
+    }
+
+    private static ProtoWriter IntAttribute(string name, long value) =>
+        new ProtoWriter().String(Attribute.Name, name).Int64(Attribute.I, value).Int64(Attribute.Type, Attribute.TypeInt);
+
+    private static ProtoWriter IntsAttribute(string name, params long[] values)
+    {
+        var attribute = new ProtoWriter().String(Attribute.Name, name);
+        foreach (long value in values) attribute.Int64(Attribute.Ints, value);
+        return attribute.Int64(Attribute.Type, Attribute.TypeInts);
+    }
+
+    private static ProtoWriter Int64TensorMessage(string name, long[] values)
+    {
+        var tensor = new ProtoWriter().Int64(Tensor.Dims, values.Length).Int64(Tensor.DataType, Tensor.Int64).String(Tensor.Name, name);
+        byte[] raw = new byte[values.Length * sizeof(long)];
+        for (int i = 0; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(raw.AsSpan(i * sizeof(long)), values[i]);
+        return tensor.Bytes(Tensor.RawData, raw);
     }
 
     private static ProtoWriter HiddenNode(Activation activation, int layer, string input, string output)

@@ -8,10 +8,13 @@ namespace MnistTools.Persistence;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>Error id of every "the file exists and may not be replaced" failure (AlreadyExists), in every writer.</summary>
+    public const string FileExistsErrorId = "FileExists";
+
     /// <summary>
     /// Writes <paramref name="path"/> through <paramref name="writeContent"/>. Without <paramref name="overwrite"/>
-    /// an existing file is an error (<c>FileExists</c>, checked again at the final move, so a file that appears
-    /// meanwhile is not clobbered either).
+    /// an existing file is an error (<see cref="FileExistsErrorId"/>, checked again at the final move, so a file that
+    /// appears meanwhile is not clobbered either).
     /// </summary>
     /// <param name="wrapStream">Test hook: wraps the temporary file's stream (for example to inject a failure mid-write).</param>
     public static void Write(string path, bool overwrite, Action<Stream, CancellationToken> writeContent,
@@ -23,7 +26,7 @@ public static class AtomicFile
         if (Directory.Exists(fullPath))
             throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a file path was expected.", fullPath);
         if (!overwrite && File.Exists(fullPath))
-            throw Exists(fullPath, null);
+            throw ExistsError(fullPath);
         string folder = Path.GetDirectoryName(fullPath)!;
         if (!Directory.Exists(folder))
             throw new MnistToolsException("FolderNotFound", FailureKind.NotFound, $"Cannot write '{fullPath}': the folder '{folder}' does not exist.", fullPath);
@@ -46,7 +49,7 @@ public static class AtomicFile
             }
             catch (IOException e) when (!overwrite && File.Exists(fullPath))
             {
-                throw Exists(fullPath, e);
+                throw ExistsError(fullPath, e);
             }
         }
         catch (Exception e)
@@ -93,8 +96,12 @@ public static class AtomicFile
         return deleted;
     }
 
-    private static MnistToolsException Exists(string path, Exception? inner) =>
-        new("FileExists", FailureKind.AlreadyExists, $"The file '{path}' already exists. Use -Force to overwrite it.", path, inner);
+    /// <summary>
+    /// The failure for an existing <paramref name="path"/> that may not be replaced: <see cref="FileExistsErrorId"/>,
+    /// AlreadyExists, target the path. For callers that check before they start writing (ShouldProcess, -Force).
+    /// </summary>
+    public static MnistToolsException ExistsError(string path, Exception? inner = null) =>
+        new(FileExistsErrorId, FailureKind.AlreadyExists, $"The file '{path}' already exists. Use -Force to overwrite it.", path, inner);
 
     private static void TryDelete(string path)
     {

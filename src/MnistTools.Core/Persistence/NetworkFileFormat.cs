@@ -1,17 +1,19 @@
 namespace MnistTools.Persistence;
 
 /// <summary>
-/// The MnistTools network file, version 1: a safetensors file (docs/persistence.md has the full spec).
+/// The MnistTools network file, version 2: a safetensors file (docs/persistence.md has the full spec).
 /// <code>
 /// [8 bytes]  N, unsigned little-endian: length of the JSON header
 /// [N bytes]  UTF-8 JSON object, padded with spaces so that 8 + N is a multiple of 8:
-///            "__metadata__": { string -> string } (format, version, architecture, training state, "user.*")
+///            "__metadata__": { string -> string } (format, version, input shape and layer list, training state, "user.*")
 ///            "&lt;tensor name&gt;": { "dtype": "F32", "shape": [...], "data_offsets": [begin, end] }
 /// [rest]     the tensors, little-endian float32, offsets relative to the start of this region,
 ///            covering it exactly (no gaps, no overlaps, nothing after the last tensor)
 /// </code>
-/// Tensors: <c>layers.{l}.weight</c> [out, in] and <c>layers.{l}.bias</c> [out] for every layer, and for each
-/// optimizer buffer present <c>optimizer.{velocity|first_moment|second_moment}.layers.{l}.weight|bias</c>.
+/// Tensors: <c>layers.{l}.weight</c> (Dense [out, in], Conv2d [F, C, K, K]) and <c>layers.{l}.bias</c> [out] for every
+/// layer l of the list that has parameters, and for each optimizer buffer present
+/// <c>optimizer.{velocity|first_moment|second_moment}.layers.{l}.weight|bias</c>. Version 1 files (a dense network as
+/// layer_sizes, activation and output_activation instead of input_shape and layers) still read.
 /// </summary>
 public static class NetworkFileFormat
 {
@@ -19,7 +21,7 @@ public static class NetworkFileFormat
     public const string FormatName = "mnisttools.network";
 
     /// <summary>The version this module writes and the newest it reads.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>Conventional file extension: the file is a valid safetensors file, which other tools recognise by it.</summary>
     public const string Extension = ".safetensors";
@@ -34,6 +36,8 @@ public static class NetworkFileFormat
 
     internal const string KeyFormat = "format";
     internal const string KeyVersion = "format_version";
+    internal const string KeyInputShape = "input_shape";
+    internal const string KeyLayers = "layers";
     internal const string KeyLayerSizes = "layer_sizes";
     internal const string KeyActivation = "activation";
     internal const string KeyOutputActivation = "output_activation";
@@ -64,15 +68,4 @@ public static class NetworkFileFormat
 
     /// <summary>One tensor of a buffer: its name, shape and where it sits in the flat [ParameterCount] buffer.</summary>
     internal readonly record struct TensorSlot(string Name, long[] Shape, int Offset, int Count);
-
-    /// <summary>The tensors of one flat buffer (parameters or an optimizer buffer), in layout order.</summary>
-    internal static IEnumerable<TensorSlot> Slots(ParameterLayout layout, string prefix)
-    {
-        for (int l = 0; l < layout.LayerCount; l++)
-        {
-            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
-            yield return new TensorSlot(WeightName(l, prefix), new long[] { outputs, inputs }, layout.WeightOffset(l), layout.WeightCount(l));
-            yield return new TensorSlot(BiasName(l, prefix), new long[] { outputs }, layout.BiasOffset(l), outputs);
-        }
-    }
 }

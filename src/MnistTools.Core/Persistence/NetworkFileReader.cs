@@ -70,14 +70,14 @@ public static class NetworkFileReader
         long dataLength = fileLength - 8 - (long)headerLength;
 
         var (metadata, tensors) = ParseHeader(headerBytes, path);
-        NetworkSnapshot shell = ReadMetadata(metadata, path, out ParameterLayout layout, out string? optimizerKind);
+        NetworkSnapshot shell = ReadMetadata(metadata, path, out NetworkArchitecture layout, out string? optimizerKind);
         var buffers = CheckTensors(tensors, layout, dataLength, path);
 
         var values = new Dictionary<string, float[]>();
         foreach (string prefixName in buffers)
         {
             float[] buffer = new float[layout.ParameterCount];
-            foreach (var slot in NetworkFileFormat.Slots(layout, prefixName))
+            foreach (var slot in layout.Slots(prefixName))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 TensorEntry entry = tensors[slot.Name];
@@ -115,6 +115,8 @@ public static class NetworkFileReader
 
         return new NetworkSnapshot
         {
+            InputShape = shell.InputShape,
+            Layers = shell.Layers,
             LayerSizes = shell.LayerSizes,
             Activation = shell.Activation,
             OutputActivation = shell.OutputActivation,
@@ -233,7 +235,7 @@ public static class NetworkFileReader
     }
 
     /// <summary>Checks format and version, then reads architecture and training state (not the tensors).</summary>
-    private static NetworkSnapshot ReadMetadata(Dictionary<string, string> metadata, string path, out ParameterLayout layout, out string? optimizerKind)
+    private static NetworkSnapshot ReadMetadata(Dictionary<string, string> metadata, string path, out NetworkArchitecture layout, out string? optimizerKind)
     {
         if (!metadata.TryGetValue(NetworkFileFormat.KeyFormat, out string? format) || format != NetworkFileFormat.FormatName)
             throw Fail(NotNetwork, path, $"'{path}' is a safetensors file but not a MnistTools network: its metadata 'format' is '{format ?? "(missing)"}', expected '{NetworkFileFormat.FormatName}'.");
@@ -243,21 +245,50 @@ public static class NetworkFileReader
         if (version > NetworkFileFormat.Version)
             throw Fail(VersionUnsupported, path, $"'{path}' is a MnistTools network file of format version {version}; this module reads version {NetworkFileFormat.Version}. Update MnistTools to read it.");
 
-        string sizesText = Require(metadata, NetworkFileFormat.KeyLayerSizes, path);
-        var sizes = new List<int>();
-        foreach (string part in sizesText.Split(','))
+        int[]? sizes = null;
+        Activation activation = default;
+        OutputActivation outputActivation = default;
+        if (version == 1)
         {
-            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size))
-                throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{sizesText}'; expected comma-separated positive integers.");
-            sizes.Add(size);
+            string sizesText = Require(metadata, NetworkFileFormat.KeyLayerSizes, path);
+            var list = new List<int>();
+            foreach (string part in sizesText.Split(','))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size))
+                    throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{sizesText}'; expected comma-separated positive integers.");
+                list.Add(size);
+            }
+            sizes = list.ToArray();
+            activation = ParseEnum<Activation>(metadata, NetworkFileFormat.KeyActivation, path);
+            outputActivation = ParseEnum<OutputActivation>(metadata, NetworkFileFormat.KeyOutputActivation, path);
+            try
+            {
+                layout = NetworkArchitecture.FromLayerSizes(sizes, activation, outputActivation);
+            }
+            catch (MnistToolsException e)
+            {
+                throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{sizesText}': {e.Message}", e);
+            }
         }
-        try
+        else
         {
-            layout = new ParameterLayout(sizes);
-        }
-        catch (MnistToolsException e)
-        {
-            throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{sizesText}': {e.Message}", e);
+            string shapeText = Require(metadata, NetworkFileFormat.KeyInputShape, path);
+            string layersText = Require(metadata, NetworkFileFormat.KeyLayers, path);
+            var shape = new List<int>();
+            foreach (string part in shapeText.Split(','))
+            {
+                if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || shape.Count >= 3)
+                    throw Fail(BadHeader, path, $"'{path}' has input_shape '{shapeText}'; expected <values> or <channels>,<height>,<width>.");
+                shape.Add(size);
+            }
+            try
+            {
+                layout = NetworkArchitecture.FromLayers(shape, LayerSpec.ParseAll(layersText.Split(", ")));
+            }
+            catch (MnistToolsException e)
+            {
+                throw Fail(BadHeader, path, $"'{path}' has input_shape '{shapeText}' and layers '{layersText}': {e.Message}", e);
+            }
         }
 
         optimizerKind = Require(metadata, NetworkFileFormat.KeyOptimizer, path);
@@ -270,9 +301,11 @@ public static class NetworkFileReader
 
         return new NetworkSnapshot
         {
-            LayerSizes = sizes.ToArray(),
-            Activation = ParseEnum<Activation>(metadata, NetworkFileFormat.KeyActivation, path),
-            OutputActivation = ParseEnum<OutputActivation>(metadata, NetworkFileFormat.KeyOutputActivation, path),
+            InputShape = sizes is null ? layout.InputShape : null,
+            Layers = sizes is null ? layout.Layers.Select(layer => layer.Spec).ToArray() : null,
+            LayerSizes = sizes,
+            Activation = activation,
+            OutputActivation = outputActivation,
             Loss = ParseEnum<Loss>(metadata, NetworkFileFormat.KeyLoss, path),
             Initializer = ParseEnum<Initializer>(metadata, NetworkFileFormat.KeyInitializer, path),
             Seed = (int)ParseLong(metadata, NetworkFileFormat.KeySeed, path, int.MinValue, int.MaxValue),
@@ -287,7 +320,7 @@ public static class NetworkFileReader
     /// equal to the layout's, sizes matching shapes, and offsets tiling [0, dataLength) with no gap or overlap.
     /// Returns the buffers present (parameters first).
     /// </summary>
-    private static List<string> CheckTensors(Dictionary<string, TensorEntry> tensors, ParameterLayout layout, long dataLength, string path)
+    private static List<string> CheckTensors(Dictionary<string, TensorEntry> tensors, NetworkArchitecture layout, long dataLength, string path)
     {
         var buffers = new List<string> { NetworkFileFormat.ParametersBuffer };
         foreach (string prefix in OptimizerBuffers)
@@ -296,20 +329,20 @@ public static class NetworkFileReader
 
         int expected = 0;
         foreach (string prefix in buffers)
-            foreach (var slot in NetworkFileFormat.Slots(layout, prefix))
+            foreach (var slot in layout.Slots(prefix))
             {
                 expected++;
                 if (!tensors.TryGetValue(slot.Name, out TensorEntry? entry))
-                    throw Fail(BadTensor, path, $"'{path}' lacks tensor '{slot.Name}' that the architecture {string.Join('-', layout.LayerSizes)} needs.");
+                    throw Fail(BadTensor, path, $"'{path}' lacks tensor '{slot.Name}' that the architecture {layout.Description} needs.");
                 if (!entry.Shape.SequenceEqual(slot.Shape))
-                    throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' has shape [{string.Join(", ", entry.Shape)}]; the architecture {string.Join('-', layout.LayerSizes)} needs [{string.Join(", ", slot.Shape)}].");
+                    throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' has shape [{string.Join(", ", entry.Shape)}]; the architecture {layout.Description} needs [{string.Join(", ", slot.Shape)}].");
                 if (entry.End - entry.Begin != (long)slot.Count * sizeof(float))
                     throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' spans {entry.End - entry.Begin} bytes; shape [{string.Join(", ", slot.Shape)}] of F32 needs {(long)slot.Count * sizeof(float)}.");
             }
         if (tensors.Count != expected)
         {
-            string unknown = tensors.Keys.First(name => !buffers.Any(prefix => NetworkFileFormat.Slots(layout, prefix).Any(s => s.Name == name)));
-            throw Fail(BadTensor, path, $"'{path}' holds tensor '{unknown}', which a network of architecture {string.Join('-', layout.LayerSizes)} does not have.");
+            string unknown = tensors.Keys.First(name => !buffers.Any(prefix => layout.Slots(prefix).Any(s => s.Name == name)));
+            throw Fail(BadTensor, path, $"'{path}' holds tensor '{unknown}', which a network of architecture {layout.Description} does not have.");
         }
 
         long position = 0;

@@ -20,7 +20,7 @@ public static class NetworkFileWriter
     internal static void Write(string path, NetworkSnapshot snapshot, bool overwrite, CancellationToken cancellationToken, Func<Stream, Stream>? wrapStream)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var buffers = Validate(snapshot, out ParameterLayout layout);
+        var buffers = Validate(snapshot, out NetworkArchitecture layout);
         byte[] header = BuildHeader(snapshot, layout, buffers);
         AtomicFile.Write(path, overwrite, (stream, token) => WriteContent(stream, header, buffers, token), cancellationToken, wrapStream);
     }
@@ -29,7 +29,7 @@ public static class NetworkFileWriter
     public static byte[] ToBytes(NetworkSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var buffers = Validate(snapshot, out ParameterLayout layout);
+        var buffers = Validate(snapshot, out NetworkArchitecture layout);
         byte[] header = BuildHeader(snapshot, layout, buffers);
         using var memory = new MemoryStream();
         WriteContent(memory, header, buffers, CancellationToken.None);
@@ -37,11 +37,18 @@ public static class NetworkFileWriter
     }
 
     /// <summary>The flat buffers to store, in file order: parameters, then the optimizer buffers present.</summary>
-    private static List<(string Prefix, float[] Values)> Validate(NetworkSnapshot snapshot, out ParameterLayout layout)
+    private static List<(string Prefix, float[] Values)> Validate(NetworkSnapshot snapshot, out NetworkArchitecture layout)
     {
-        if (snapshot.LayerSizes is null || snapshot.Parameters is null)
-            throw Invalid("The snapshot has no layer sizes or no parameters.");
-        layout = new ParameterLayout(snapshot.LayerSizes);
+        if ((snapshot.Layers is null && snapshot.LayerSizes is null) || snapshot.Parameters is null)
+            throw Invalid("The snapshot has no layers or no parameters.");
+        try
+        {
+            layout = NetworkArchitecture.FromSnapshot(snapshot);
+        }
+        catch (MnistToolsException e)
+        {
+            throw Invalid($"The snapshot's architecture is not valid: {e.Message}");
+        }
         CheckEnum(snapshot.Activation);
         CheckEnum(snapshot.OutputActivation);
         CheckEnum(snapshot.Loss);
@@ -58,7 +65,7 @@ public static class NetworkFileWriter
         }
         foreach ((string prefix, float[] values) in buffers)
             if (values.Length != layout.ParameterCount)
-                throw Invalid($"The buffer '{(prefix.Length == 0 ? "parameters" : prefix.TrimEnd('.'))}' holds {values.Length} values; the architecture {string.Join('-', snapshot.LayerSizes)} has {layout.ParameterCount} parameters.");
+                throw Invalid($"The buffer '{(prefix.Length == 0 ? "parameters" : prefix.TrimEnd('.'))}' holds {values.Length} values; the architecture {layout.Description} has {layout.ParameterCount} parameters.");
         foreach ((string key, string value) in snapshot.Metadata)
             if (string.IsNullOrEmpty(key) || value is null)
                 throw Invalid("Metadata keys must be non-empty and values non-null.");
@@ -73,20 +80,20 @@ public static class NetworkFileWriter
     private static MnistToolsException Invalid(string message) => new("NetworkSnapshotInvalid", FailureKind.InvalidArgument, message, "Network");
 
     /// <summary>The 8-byte length prefix and the space-padded JSON header, ready to write.</summary>
-    private static byte[] BuildHeader(NetworkSnapshot snapshot, ParameterLayout layout, List<(string Prefix, float[] Values)> buffers)
+    private static byte[] BuildHeader(NetworkSnapshot snapshot, NetworkArchitecture layout, List<(string Prefix, float[] Values)> buffers)
     {
         using var json = new MemoryStream();
         using (var writer = new Utf8JsonWriter(json))
         {
             writer.WriteStartObject();
             writer.WriteStartObject(NetworkFileFormat.MetadataKey);
-            foreach ((string key, string value) in MetadataEntries(snapshot))
+            foreach ((string key, string value) in MetadataEntries(snapshot, layout))
                 writer.WriteString(key, value);
             writer.WriteEndObject();
 
             long offset = 0;
             foreach ((string prefix, _) in buffers)
-                foreach (var slot in NetworkFileFormat.Slots(layout, prefix))
+                foreach (var slot in layout.Slots(prefix))
                 {
                     long bytes = (long)slot.Count * sizeof(float);
                     writer.WriteStartObject(slot.Name);
@@ -113,13 +120,12 @@ public static class NetworkFileWriter
     }
 
     /// <summary>All <c>__metadata__</c> entries: format, architecture, training state, then user metadata under "user.".</summary>
-    private static IEnumerable<(string Key, string Value)> MetadataEntries(NetworkSnapshot snapshot)
+    private static IEnumerable<(string Key, string Value)> MetadataEntries(NetworkSnapshot snapshot, NetworkArchitecture layout)
     {
         yield return (NetworkFileFormat.KeyFormat, NetworkFileFormat.FormatName);
         yield return (NetworkFileFormat.KeyVersion, NetworkFileFormat.Version.ToString(CultureInfo.InvariantCulture));
-        yield return (NetworkFileFormat.KeyLayerSizes, string.Join(',', snapshot.LayerSizes.Select(s => s.ToString(CultureInfo.InvariantCulture))));
-        yield return (NetworkFileFormat.KeyActivation, snapshot.Activation.ToString());
-        yield return (NetworkFileFormat.KeyOutputActivation, snapshot.OutputActivation.ToString());
+        yield return (NetworkFileFormat.KeyInputShape, NetworkArchitecture.FormatShape(layout.InputShape));
+        yield return (NetworkFileFormat.KeyLayers, layout.Description);
         yield return (NetworkFileFormat.KeyLoss, snapshot.Loss.ToString());
         yield return (NetworkFileFormat.KeyInitializer, snapshot.Initializer.ToString());
         yield return (NetworkFileFormat.KeySeed, snapshot.Seed.ToString(CultureInfo.InvariantCulture));

@@ -5,16 +5,19 @@ public static class NetworkPersistence
 {
     /// <summary>A snapshot of <paramref name="network"/>: copies of its parameters, optimizer buffers and metadata.</summary>
     /// <param name="extraMetadata">Entries added to (and overriding) the network's own metadata in the snapshot only.</param>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy) while another thread trains the network: the copy would be torn.</exception>
     public static NetworkSnapshot ToSnapshot(Network network, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         ArgumentNullException.ThrowIfNull(network);
+        network.CheckNotTrainedElsewhere("copied");
         var metadata = new Dictionary<string, string>(network.Metadata, StringComparer.OrdinalIgnoreCase);
         if (extraMetadata is not null)
             foreach ((string key, string value) in extraMetadata) metadata[key] = value;
         OptimizerState? state = network.OptimizerState;
         return new NetworkSnapshot
         {
-            LayerSizes = network.LayerSizes,
+            InputShape = network.InputShape,
+            Layers = network.LayerSpecs,
             Activation = network.Activation,
             OutputActivation = network.OutputActivation,
             Loss = network.Loss,
@@ -34,8 +37,11 @@ public static class NetworkPersistence
         ArgumentNullException.ThrowIfNull(snapshot);
                 try
         {
-            return Network.Restore(snapshot.LayerSizes, snapshot.Activation, snapshot.OutputActivation, snapshot.Loss, snapshot.Initializer,
-                snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
+            return snapshot.Layers is { } layers
+                ? Network.Restore(snapshot.InputShape ?? Array.Empty<int>(), layers, snapshot.Loss, snapshot.Initializer,
+                    snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata)
+                : Network.Restore(snapshot.LayerSizes ?? Array.Empty<int>(), snapshot.Activation, snapshot.OutputActivation, snapshot.Loss,
+                    snapshot.Initializer, snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
         {
@@ -44,12 +50,16 @@ public static class NetworkPersistence
     }
 
     /// <summary>Saves <paramref name="network"/> to <paramref name="path"/> atomically (see <see cref="NetworkFileWriter"/>).</summary>
-    /// <exception cref="MnistToolsException">NetworkNotFinite (InvalidData, target the path) when a parameter or optimizer
-    /// value is NaN or infinite: such a network cannot classify, and a file of it would only spread the damage. The file
-    /// format itself stores any float bit for bit; this refusal is the policy of saving a live network.</exception>
+    /// <exception cref="MnistToolsException">NetworkInUse (Busy, target the network) while another thread (runspace) trains
+    /// it, since its weights change under the copy; the training thread itself may save it. NetworkNotFinite (InvalidData,
+    /// target the path) when a parameter or optimizer value is NaN or infinite: such a network cannot classify, and a file
+    /// of it would only spread the damage. The file format itself stores any float bit for bit; this refusal is the policy
+    /// of saving a live network.</exception>
     public static void Save(Network network, string path, bool overwrite, IReadOnlyDictionary<string, string>? extraMetadata = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        network.CheckNotTrainedElsewhere("saved");
         NetworkSnapshot snapshot = ToSnapshot(network, extraMetadata);
         CheckFinite(snapshot.Parameters, "parameters", path);
         CheckFinite(snapshot.Optimizer?.Velocity, "momentum velocity", path);

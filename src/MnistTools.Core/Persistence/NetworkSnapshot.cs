@@ -7,8 +7,15 @@ namespace MnistTools.Persistence;
 /// </summary>
 public sealed class NetworkSnapshot
 {
-    /// <summary>Units per layer, input first (e.g. 784,20,16,10).</summary>
-    public required int[] LayerSizes { get; init; }
+    /// <summary>One image's shape, [values] or [channels, height, width]; null with <see cref="LayerSizes"/> (a version 1 file).</summary>
+    public int[]? InputShape { get; init; }
+
+    /// <summary>The layer list (Flatten included); null with <see cref="LayerSizes"/> (a version 1 file).</summary>
+    public IReadOnlyList<LayerSpec>? Layers { get; init; }
+
+    /// <summary>Units per layer, input first (e.g. 784,20,16,10), for a dense network described the version 1 way, with
+    /// <see cref="Activation"/> and <see cref="OutputActivation"/>; null when <see cref="Layers"/> describes the network.</summary>
+    public int[]? LayerSizes { get; init; }
 
     public Activation Activation { get; init; }
 
@@ -22,7 +29,7 @@ public sealed class NetworkSnapshot
 
     public int EpochsTrained { get; init; }
 
-    /// <summary>[ParameterCount] in <see cref="ParameterLayout"/> order: per layer W [out x in] row-major, then b [out].</summary>
+    /// <summary>[ParameterCount], layer by layer: the weights (Dense [out x in], Conv2d [F x C x K x K], row-major), then the biases.</summary>
     public required float[] Parameters { get; init; }
 
     /// <summary>The optimizer's state, so that training resumes exactly; null when the network was never trained.</summary>

@@ -18,6 +18,9 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
+    /// <summary>Error id: a path names a folder, not a picture file (the id every writer and reader uses for that).</summary>
+    public const string PathIsDirectoryErrorId = "PathIsDirectory";
+
     private int _index;
 
     /// <summary>Picture files; wildcards allowed.</summary>
@@ -33,46 +36,36 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        if (GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
+        try
+        {
+            GraphicsGuard.EnsureAvailable();
+        }
+        catch (MnistToolsException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+        }
     }
 
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
-        foreach (string path in (literal ? LiteralPath : Path)!)
+        foreach (string file in PathResolver.ResolveEach(this, (literal ? LiteralPath : Path)!, literal))
         {
-            IReadOnlyList<string> files;
+            if (Stopping) return;
             try
             {
-                files = PathResolver.ResolveExisting(this, path, literal);
+                if (Directory.Exists(file))
+                    throw new MnistToolsException(PathIsDirectoryErrorId, FailureKind.InvalidArgument, $"'{file}' is a folder, not a picture.", file);
+                MnistImage image = HandwritingPreprocessor.LoadDigit(file);
+                WriteObject(new MnistImage(_index++, null, image.Rows, image.Columns, image.Pixels, file));
             }
             catch (MnistToolsException e)
             {
-                WriteError(GraphicsGuard.ToRecord(e));
-                continue;
+                WriteError(ErrorRecords.From(e));
             }
-            foreach (string file in files)
+            catch (Exception e) when (GraphicsGuard.IsNativeFailure(e))
             {
-                if (Stopping) return;
-                if (Directory.Exists(file))
-                {
-                    WriteError(new ErrorRecord(new ArgumentException($"'{file}' is a folder, not a picture."), "PathIsFolder",
-                        ErrorCategory.InvalidArgument, file));
-                    continue;
-                }
-                try
-                {
-                    MnistImage image = HandwritingPreprocessor.LoadDigit(file);
-                    WriteObject(new MnistImage(_index++, null, image.Rows, image.Columns, image.Pixels, file));
-                }
-                catch (MnistToolsException e)
-                {
-                    WriteError(GraphicsGuard.ToRecord(e));
-                }
-                catch (Exception e) when (GraphicsGuard.IsNativeFailure(e))
-                {
-                    ThrowTerminatingError(GraphicsGuard.FromNativeFailure(e));
-                }
+                ThrowTerminatingError(ErrorRecords.From(GraphicsGuard.FromNativeFailure(e)));
             }
         }
     }

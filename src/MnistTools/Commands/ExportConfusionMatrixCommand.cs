@@ -44,14 +44,14 @@ public sealed class ExportConfusionMatrixCommand : PictureExportCommand
         long[,]? matrix = PropertyReader.ToMatrix(source);
         if (matrix is null || matrix.GetLength(0) != matrix.GetLength(1) || matrix.GetLength(0) == 0)
         {
-            WriteError(new ErrorRecord(new ArgumentException("The input has no ConfusionMatrix property holding a square matrix of counts."),
-                NoMatrixErrorId, ErrorCategory.InvalidArgument, input));
+            WriteError(ErrorRecords.From(new MnistToolsException(NoMatrixErrorId, FailureKind.InvalidArgument,
+                "The input has no ConfusionMatrix property holding a square matrix of counts.", input)));
             return;
         }
         if (_matrix is not null)
         {
-            WriteError(new ErrorRecord(new ArgumentException("One picture holds one confusion matrix; only the first input is drawn."),
-                TooManyErrorId, ErrorCategory.InvalidArgument, input));
+            WriteError(ErrorRecords.From(new MnistToolsException(TooManyErrorId, FailureKind.InvalidArgument,
+                "One picture holds one confusion matrix; only the first input is drawn.", input)));
             return;
         }
         _matrix = matrix;
@@ -66,8 +66,8 @@ public sealed class ExportConfusionMatrixCommand : PictureExportCommand
     protected override void EndProcessing()
     {
         if (_matrix is null)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("No confusion matrix arrived, so there is nothing to draw."),
-                NoInputErrorId, ErrorCategory.InvalidArgument, OutputPath));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoInputErrorId, FailureKind.InvalidArgument,
+                "No confusion matrix arrived, so there is nothing to draw.", OutputPath)));
         long[,] matrix = _matrix!;
         WritePicture(() => ConfusionMatrixChart.Render(matrix, Size, Title ?? _title), "a confusion matrix");
     }

@@ -51,14 +51,14 @@ public sealed class ExportMnistImageCommand : PictureExportCommand
                 _items.Add(new SheetItem(image, classification.Label ?? image.Label, classification.Predicted));
                 break;
             case Classification classification:
-                WriteError(new ErrorRecord(new ArgumentException(
-                    $"Classification #{classification.Index} carries no image (it was made from a bare pixel array), so it cannot be drawn."),
-                    NoImageErrorId, ErrorCategory.InvalidArgument, classification));
+                WriteError(ErrorRecords.From(new MnistToolsException(NoImageErrorId, FailureKind.InvalidArgument,
+                    $"Classification #{classification.Index} carries no image (it was made from a bare pixel array), so it cannot be drawn.",
+                    classification)));
                 break;
             default:
-                WriteError(new ErrorRecord(new ArgumentException(
-                    $"Export-MnistImage draws MnistImage and Classification objects; got {InputObject.BaseObject.GetType().Name}."),
-                    UnsupportedInputErrorId, ErrorCategory.InvalidArgument, InputObject.BaseObject));
+                WriteError(ErrorRecords.From(new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
+                    $"Export-MnistImage draws MnistImage and Classification objects; got {InputObject.BaseObject.GetType().Name}.",
+                    InputObject.BaseObject)));
                 break;
         }
     }
@@ -66,8 +66,8 @@ public sealed class ExportMnistImageCommand : PictureExportCommand
     protected override void EndProcessing()
     {
         if (_items.Count == 0)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("There are no images to draw."), NoImagesErrorId,
-                ErrorCategory.InvalidArgument, OutputPath));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoImagesErrorId, FailureKind.InvalidArgument,
+                "There are no images to draw.", OutputPath)));
         bool single = _items.Count == 1 && !_sawClassification;
         WritePicture(() => single ? ContactSheet.RenderSingle(_items[0].Image, Scale) : ContactSheet.Render(_items, Scale, Columns),
             single ? "an image" : $"a contact sheet of {_items.Count} images");

@@ -21,7 +21,7 @@ public enum NetworkExportFormat
 [OutputType(typeof(FileInfo))]
 public sealed class ExportNetworkCommand : NetworkFileCommand
 {
-    /// <summary>The file format (only Onnx for now).</summary>
+    /// <summary>The file format; Onnx is the one there is.</summary>
     [Parameter]
     public NetworkExportFormat Format { get; set; } = NetworkExportFormat.Onnx;
 

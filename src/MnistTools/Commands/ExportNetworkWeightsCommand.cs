@@ -4,11 +4,12 @@ using MnistTools.Imaging;
 namespace MnistTools.Commands;
 
 /// <summary>
-/// <para type="synopsis">Draws the first layer's weights as a grid of pictures, one per hidden unit.</para>
+/// <para type="synopsis">Draws the first layer's weights as a grid of pictures, one per hidden unit or filter.</para>
 /// <para type="description">Hidden unit u's 784 incoming weights (row u of W0 [hidden x 784]) are shown as a 28x28
 /// tile: red where a bright input pixel pushes the unit up, blue where it pushes it down, white near zero, each tile
-/// scaled by its own largest |weight|. The classic picture of what a network learned. Works for any network whose
-/// input is a square picture (784 = 28x28 for MNIST).</para>
+/// scaled by its own largest |weight|. The classic picture of what a network learned. Works for any dense network whose
+/// input is a square picture (784 = 28x28 for MNIST). For a network that starts with a convolution, each tile is one
+/// filter's K x K kernel (its input channels stacked from top to bottom).</para>
 /// </summary>
 [Cmdlet(VerbsData.Export, "NetworkWeights", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
@@ -16,6 +17,10 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 {
     /// <summary>Error id: the network's input size is not a square number of pixels.</summary>
     public const string NotPictureErrorId = "NetworkInputNotAPicture";
+    /// <summary>Error id: a second network arrived; only the first is drawn.</summary>
+    public const string TooManyErrorId = "OneNetworkPerPicture";
+    /// <summary>Error id: no network arrived (an empty pipeline).</summary>
+    public const string NoInputErrorId = "NoNetwork";
 
     private Network? _network;
 
@@ -45,8 +50,8 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
     {
         if (_network is not null)
         {
-            WriteError(new ErrorRecord(new ArgumentException("One picture shows one network; only the first is drawn."),
-                "OneNetworkPerPicture", ErrorCategory.InvalidArgument, Network));
+            WriteError(ErrorRecords.From(new MnistToolsException(TooManyErrorId, FailureKind.InvalidArgument,
+                "One picture shows one network; only the first is drawn.", Network)));
             return;
         }
         _network = Network;
@@ -54,20 +59,36 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 
     protected override void EndProcessing()
     {
-        Network network = _network!;
-        int inputs = network.InputSize;
-        int side = (int)Math.Round(Math.Sqrt(inputs));
-        if (side * side != inputs)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException(
-                $"The network takes {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures."),
-                NotPictureErrorId, ErrorCategory.InvalidArgument, network));
-
-        int units = network.LayerSizes[1];
+        if (_network is not Network network)
+        {
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoInputErrorId, FailureKind.InvalidArgument,
+                "No network arrived, so there is nothing to draw.", OutputPath)));
+            return;
+        }
+        LayerSpec first = network.LayerSpecs.First(spec => spec.Kind is LayerKind.Dense or LayerKind.Conv2d);
+        int firstIndex = Array.IndexOf(network.LayerSpecs, first);
+        int units, tileRows, tileColumns;
+        if (first.Kind == LayerKind.Conv2d)
+        {
+            units = first.Filters;
+            tileRows = network.InputShape[0] * first.Kernel;
+            tileColumns = first.Kernel;
+        }
+        else
+        {
+            int inputs = network.InputSize;
+            int side = (int)Math.Round(Math.Sqrt(inputs));
+            if (side * side != inputs || firstIndex > 1)
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NotPictureErrorId, FailureKind.InvalidArgument,
+                    $"The network's first layer sees {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures.", network)));
+            units = first.Units;
+            tileRows = tileColumns = side;
+        }
         int shown = First > 0 ? Math.Min(First, units) : units;
         int columns = Columns > 0 ? Columns : (int)Math.Ceiling(Math.Sqrt(shown));
-        // W0 [units x inputs] is the first block of the parameter layout; rows are units.
-        ReadOnlySpan<float> all = network.Layout.Weights((ReadOnlySpan<float>)network.GetParameters(), 0);
-        float[] weights = all[..(shown * inputs)].ToArray();
-        WritePicture(() => WeightGrid.Render(weights, shown, side, side, Scale, columns), $"the first-layer weights of {shown} hidden units");
+        // The first layer's weights, one unit (row) after another.
+        float[] weights = network.GetWeights(firstIndex)[..(shown * tileRows * tileColumns)];
+        WritePicture(() => WeightGrid.Render(weights, shown, tileRows, tileColumns, Scale, columns),
+            first.Kind == LayerKind.Conv2d ? $"the first convolution's {shown} filters" : $"the first-layer weights of {shown} hidden units");
     }
 }

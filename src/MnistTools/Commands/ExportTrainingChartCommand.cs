@@ -46,8 +46,8 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
         PSObject record = InputObject!;
         if (!PropertyReader.TryGetDouble(record, "Epoch", out double? epoch) || epoch is null)
         {
-            WriteError(new ErrorRecord(new ArgumentException("The record has no numeric Epoch property, so it cannot be drawn as a training epoch."),
-                BadRecordErrorId, ErrorCategory.InvalidData, record));
+            WriteError(ErrorRecords.From(new MnistToolsException(BadRecordErrorId, FailureKind.InvalidData,
+                "The record has no numeric Epoch property, so it cannot be drawn as a training epoch.", record)));
             return;
         }
         var figures = new double?[4];
@@ -56,8 +56,8 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
         {
             if (!PropertyReader.TryGetDouble(record, names[i], out figures[i]))
             {
-                WriteError(new ErrorRecord(new ArgumentException($"The record's {names[i]} is not a number."),
-                    BadRecordErrorId, ErrorCategory.InvalidData, record));
+                WriteError(ErrorRecords.From(new MnistToolsException(BadRecordErrorId, FailureKind.InvalidData,
+                    $"The record's {names[i]} is not a number.", record)));
                 return;
             }
         }
@@ -72,8 +72,8 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
             .Select(g => new TrainingRun(g.Key, g.Select(p => p.Point).OrderBy(p => p.Epoch).ToList()))
             .ToList();
         if (runs.Count == 0)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("No training records arrived, so there is nothing to draw."),
-                NoDataErrorId, ErrorCategory.InvalidArgument, OutputPath));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoDataErrorId, FailureKind.InvalidArgument,
+                "No training records arrived, so there is nothing to draw.", OutputPath)));
         WritePicture(() => TrainingChart.Render(runs, Width, Height), $"learning curves of {runs.Count} run(s)");
     }
 }

@@ -17,20 +17,30 @@ namespace MnistTools.Commands;
 [OutputType(typeof(Classification))]
 public sealed class GetClassificationCommand : PSCmdlet
 {
-    public const string UnsupportedInputErrorId = "ClassificationInputUnsupported";
+    /// <summary>
+    /// Error id: an input that is neither an MnistImage, an MnistDataSet, a picture file nor a pixel array, or an array
+    /// element that is not a number (the id Show-MnistImage and Export-MnistImage use for input they cannot take).
+    /// </summary>
+    public const string UnsupportedInputErrorId = "UnsupportedInput";
+    /// <summary>Error id: an image or pixel array whose size is not the network's input size.</summary>
     public const string PixelCountErrorId = "ClassificationPixelCountMismatch";
+    /// <summary>Error id: a pixel outside 0..255 (integers) or [0, 1] (floating point).</summary>
     public const string PixelValueErrorId = "ClassificationPixelOutOfRange";
 
     private const string InputObjectSet = "InputObject";
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    private const int Chunk = 256;
+    /// <summary>
+    /// Images per prediction call on a set: progress and Ctrl+C are checked between calls (a few milliseconds apart),
+    /// and each call's own buffers are allocated once per chunk, not once per image.
+    /// </summary>
+    private const int Chunk = 2048;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private int _rawIndex;
-    private float[] _inputs = Array.Empty<float>();
     private float[] _outputs = Array.Empty<float>();
 
+    /// <summary>The network that classifies.</summary>
     [Parameter(Mandatory = true)]
     [ValidateNotNull]
     public Network Network { get; set; } = null!;
@@ -53,9 +63,8 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        _inputs = new float[Chunk * Network.InputSize];
         _outputs = new float[Chunk * Network.OutputSize];
-        if (ParameterSetName != InputObjectSet && GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
+        if (ParameterSetName != InputObjectSet) EnsureGraphics();
     }
 
     protected override void ProcessRecord()
@@ -63,18 +72,12 @@ public sealed class GetClassificationCommand : PSCmdlet
         if (ParameterSetName != InputObjectSet)
         {
             bool literal = ParameterSetName == LiteralPathSet;
-            foreach (string path in (literal ? LiteralPath : Path)!)
-            {
-                IReadOnlyList<string> files;
-                try { files = PathResolver.ResolveExisting(this, path, literal); }
-                catch (MnistToolsException e) { WriteError(ErrorRecords.From(e)); continue; }
-                foreach (string file in files) ClassifyPicture(file);
-            }
+            foreach (string file in PathResolver.ResolveEach(this, (literal ? LiteralPath : Path)!, literal)) ClassifyPicture(file);
             return;
         }
         if ((InputObject is PSObject { BaseObject: FileInfo picture } ? picture : InputObject as FileInfo) is FileInfo piped)
         {
-            if (GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
+            EnsureGraphics();
             ClassifyPicture(piped.FullName);
             return;
         }
@@ -94,6 +97,18 @@ public sealed class GetClassificationCommand : PSCmdlet
         catch (MnistToolsException e)
         {
             WriteError(ErrorRecords.From(e));
+        }
+    }
+
+    private void EnsureGraphics()
+    {
+        try
+        {
+            GraphicsGuard.EnsureAvailable();
+        }
+        catch (MnistToolsException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
         }
     }
 
@@ -117,8 +132,7 @@ public sealed class GetClassificationCommand : PSCmdlet
                 });
             }
             int rows = Math.Min(Chunk, set.Count - start);
-            PixelScaling.ToInputs(set.Pixels.Slice(start * size, rows * size), _inputs.AsSpan(0, rows * size));
-            Network.Predict(_inputs, rows, _outputs);
+            Network.PredictPixels(set.Pixels.Slice(start * size, rows * size), rows, _outputs);
             for (int r = 0; r < rows; r++) Emit(start + r, set.GetLabel(start + r), r, set[start + r]);
         }
         if (shown)
@@ -131,8 +145,7 @@ public sealed class GetClassificationCommand : PSCmdlet
         if (image.Pixels.Length != Network.InputSize)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
                 $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {Network.InputSize} inputs.", image);
-        PixelScaling.ToInputs(image.Pixels, _inputs.AsSpan(0, image.Pixels.Length));
-        Network.Predict(_inputs, 1, _outputs);
+        Network.PredictPixels(image.Pixels, 1, _outputs);
         Emit(image.Index, image.Label, 0, image);
     }
 
@@ -146,19 +159,23 @@ public sealed class GetClassificationCommand : PSCmdlet
         }
         catch (MnistToolsException e)
         {
-            WriteError(GraphicsGuard.ToRecord(e));
+            WriteError(ErrorRecords.From(e));
         }
     }
 
+    /// <summary>
+    /// A pixel array: integers are grey levels, classified as an image; floating-point values are network inputs
+    /// (grey / 255) and go to the network as they are.
+    /// </summary>
     private void ClassifyRaw(Array array)
     {
         int n = Network.InputSize;
         if (array.Length != n)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
                 $"The pixel array has {array.Length} values; the network takes {n} inputs.", array);
-        Span<float> inputs = _inputs.AsSpan(0, n);
         bool scaled = IsScaled(array);
         byte[] grey = new byte[n];
+        float[]? inputs = scaled ? new float[n] : null;
         int i = 0;
         foreach (object? item in array)
         {
@@ -176,9 +193,11 @@ public sealed class GetClassificationCommand : PSCmdlet
                     scaled ? $"Pixel {i} is {v}; floating-point pixels must be scaled inputs in [0, 1] (grey / 255)."
                            : $"Pixel {i} is {v}; integer pixels must be grey levels in 0..255.", array);
             grey[i] = (byte)Math.Round(scaled ? v * 255 : v);
-            inputs[i++] = scaled ? (float)v : (float)v / PixelScaling.MaxGrey;
+            if (inputs is not null) inputs[i] = (float)v;
+            i++;
         }
-        Network.Predict(_inputs, 1, _outputs);
+        if (inputs is null) Network.PredictPixels(grey, 1, _outputs);
+        else Network.Predict(inputs, 1, _outputs);
         int side = (int)Math.Round(Math.Sqrt(n));
         MnistImage? image = side * side == n ? new MnistImage(_rawIndex, null, side, side, grey) : null;
         Emit(_rawIndex++, null, 0, image);

@@ -49,8 +49,8 @@ public sealed class GetMnistImageCommand : PSCmdlet
             foreach (int label in Label)
             {
                 if (label < set.ClassCount) keep[label] = true;
-                else WriteError(ErrorRecords.Create(LabelOutOfRangeId, ErrorCategory.InvalidArgument, label,
-                    $"Label {label} cannot occur in '{set.Name}', whose labels are 0..{set.ClassCount - 1}."));
+                else WriteError(ErrorRecords.From(new MnistToolsException(LabelOutOfRangeId, FailureKind.InvalidArgument,
+                    $"Label {label} cannot occur in '{set.Name}', whose labels are 0..{set.ClassCount - 1}.", label)));
             }
         }
 
@@ -61,8 +61,8 @@ public sealed class GetMnistImageCommand : PSCmdlet
             if (emitted >= limit) break;
             if ((uint)i >= (uint)set.Count)
             {
-                WriteError(ErrorRecords.Create(IndexOutOfRangeId, ErrorCategory.InvalidArgument, i,
-                    $"Index {i} is outside '{set.Name}', which holds images 0..{set.Count - 1}."));
+                WriteError(ErrorRecords.From(new MnistToolsException(IndexOutOfRangeId, FailureKind.InvalidArgument,
+                    $"Index {i} is outside '{set.Name}', which holds images 0..{set.Count - 1}.", i)));
                 continue;
             }
             if (keep is not null && !keep[set.GetLabel(i)]) continue;

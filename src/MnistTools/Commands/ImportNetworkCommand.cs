@@ -33,34 +33,21 @@ public sealed class ImportNetworkCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
-        foreach (string path in literal ? LiteralPath! : Path!)
+        foreach (string file in PathResolver.ResolveEach(this, literal ? LiteralPath! : Path!, literal))
         {
-            IReadOnlyList<string> files;
             try
             {
-                files = PathResolver.ResolveExisting(this, path, literal);
+                Network network = NetworkPersistence.Load(file, _stop.Token);
+                WriteVerbose($"Read {network.Description}, {network.EpochsTrained} epochs trained, from '{file}' ({new FileInfo(file).Length:N0} bytes).");
+                WriteObject(network);
             }
             catch (MnistToolsException e)
             {
                 WriteError(ErrorRecords.From(e));
-                continue;
             }
-            foreach (string file in files)
+            catch (OperationCanceledException)
             {
-                try
-                {
-                    Network network = NetworkPersistence.Load(file, _stop.Token);
-                    WriteVerbose($"Read {network.Description}, {network.EpochsTrained} epochs trained, from '{file}' ({new FileInfo(file).Length:N0} bytes).");
-                    WriteObject(network);
-                }
-                catch (MnistToolsException e)
-                {
-                    WriteError(ErrorRecords.From(e));
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                return;
             }
         }
     }

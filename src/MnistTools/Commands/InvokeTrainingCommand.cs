@@ -12,30 +12,18 @@ namespace MnistTools.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Training")]
 [OutputType(typeof(TrainingEpoch), typeof(Network))]
-public sealed class InvokeTrainingCommand : PSCmdlet
+public sealed class InvokeTrainingCommand : NetworkDataSetCommand
 {
-    public const string DivergedErrorId = Trainer.DivergedErrorId;
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-
-    private readonly CancellationTokenSource _cancel = new();
     private readonly Stopwatch _sinceProgress = new();
     private Trainer? _trainer;
     private readonly List<Network> _trained = new();
 
-    /// <summary>The network to train (changed in place). Binds from the pipeline too: $net | Invoke-Training -DataSet $train.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public Network Network { get; set; } = null!;
-
-    /// <summary>The training images.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    [ValidateNotNull]
-    public MnistDataSet DataSet { get; set; } = null!;
-
+    /// <summary>Passes over the data set.</summary>
     [Parameter]
     [ValidateRange(1, 1_000_000)]
     public int Epochs { get; set; } = 1;
 
+    /// <summary>Images per mini-batch: one weight update each.</summary>
     [Parameter]
     [ValidateRange(1, 1 << 20)]
     public int BatchSize { get; set; } = 32;
@@ -102,7 +90,6 @@ public sealed class InvokeTrainingCommand : PSCmdlet
         WriteVerbose($"Training {Network.Description} on '{DataSet.Name}' ({DataSet.Count:N0} images): {Epochs} epoch(s), batch {BatchSize}, " +
                      $"{Optimizer} at learning rate {_trainer.Options.EffectiveLearningRate:G4}, L2 {L2:G4}, shuffle seed {(_trainer.Options.Seed ?? Network.Seed)}" +
                      (ValidationSet is null ? "." : $", validating on '{ValidationSet.Name}' ({ValidationSet.Count:N0} images)."));
-        int firstEpoch = Network.EpochsTrained;
         var runClock = Stopwatch.StartNew();
         _sinceProgress.Restart();
         var progress = new ProgressRecord(1, $"Training {Network.Description}", "Starting");
@@ -113,7 +100,7 @@ public sealed class InvokeTrainingCommand : PSCmdlet
             try
             {
                 record = _trainer.TrainEpoch(DataSet, ValidationSet,
-                    p => ReportProgress(progress, p, epochIndex, firstEpoch, runClock), _cancel.Token);
+                    p => ReportProgress(progress, p, epochIndex, runClock), Stopped);
             }
             catch (OperationCanceledException)
             {
@@ -140,9 +127,7 @@ public sealed class InvokeTrainingCommand : PSCmdlet
             foreach (Network network in _trained) WriteObject(network);
     }
 
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    private void ReportProgress(ProgressRecord progress, TrainingProgress p, int epochIndex, int firstEpoch, Stopwatch runClock)
+    private void ReportProgress(ProgressRecord progress, TrainingProgress p, int epochIndex, Stopwatch runClock)
     {
         // Time-based only inside the training loop (its cost is at most one record per interval); the epoch's end is
         // reported by EpochDone, after the trainer's clock has stopped.

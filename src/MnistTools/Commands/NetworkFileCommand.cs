@@ -4,14 +4,12 @@ namespace MnistTools.Commands;
 
 /// <summary>
 /// What Save-Network and Export-Network share: a network from the pipeline, one target file (-Path or -LiteralPath),
-/// -Force, -PassThru, ShouldProcess, an atomic write that Ctrl+C cancels, and the same errors (NetworkFileExists
-/// without -Force; write failures as WriteError). A subclass says what it writes and how.
+/// -Force, -PassThru, ShouldProcess, an atomic write that Ctrl+C cancels, and the same errors (FileExists without
+/// -Force; every failure as WriteError, so the next network in the pipeline is still written). A subclass says what
+/// it writes and how.
 /// </summary>
 public abstract class NetworkFileCommand : OutputFileCommand
 {
-    /// <summary>Error id: the target exists and -Force was not given.</summary>
-    public const string FileExistsId = OutputFile.ExistsId;
-
     private readonly CancellationTokenSource _stop = new();
 
     /// <summary>The network to write.</summary>
@@ -33,42 +31,28 @@ public abstract class NetworkFileCommand : OutputFileCommand
     {
     }
 
-    /// <summary>Writes <see cref="Network"/> to <paramref name="target"/> atomically.</summary>
+    /// <summary>
+    /// Writes <see cref="Network"/> to <paramref name="target"/> atomically. The core writer refuses a network that
+    /// another runspace is training (NetworkInUse).
+    /// </summary>
     protected abstract void Write(string target, bool overwrite, CancellationToken cancellationToken);
 
     protected override void ProcessRecord()
     {
-        string target;
         try
         {
-            target = OutputFile.Resolve(this, RequestedPath.Path, RequestedPath.Literal);
+            string target = ResolveTarget();
             Prepare();
-        }
-        catch (MnistToolsException e)
-        {
-            WriteError(ErrorRecords.From(e));
-            return;
-        }
-
-        if (File.Exists(target) && !Force)
-        {
-            WriteError(OutputFile.Exists(target));
-            return;
-        }
-        if (!ShouldProcess(target, Action))
-            return;
-
-        try
-        {
+            if (RefuseExisting(target) is MnistToolsException exists) throw exists;
+            if (!ShouldProcess(target, Action)) return;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            Network!.CheckNotTrainedElsewhere(Done);
             Write(target, Force, _stop.Token);
             WriteVerbose($"{char.ToUpperInvariant(Done[0])}{Done[1..]} {Network!.Description} to '{target}'{Detail} ({new FileInfo(target).Length:N0} bytes) in {clock.Elapsed.TotalMilliseconds:F0} ms.");
             WritePassThru(target);
         }
         catch (MnistToolsException e)
         {
-            WriteError(OutputFile.WriteFailure(e));
+            WriteError(ErrorRecords.From(e));
         }
         catch (OperationCanceledException)
         {

@@ -115,7 +115,8 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     {
         if (Directory.Exists(target))
         {
-            WriteError(ErrorRecords.Create(PathIsFileId, ErrorCategory.InvalidArgument, target, $"'{target}' is a folder; the file cannot be saved there."));
+            WriteError(ErrorRecords.From(new MnistToolsException(PathIsFileId, FailureKind.InvalidArgument,
+                $"'{target}' is a folder; the file cannot be saved there.", target)));
             return;
         }
         if (File.Exists(target))
@@ -130,8 +131,8 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 }
                 else
                 {
-                    WriteError(ErrorRecords.Create(ExistingFileMismatchId, ErrorCategory.ResourceExists, target,
-                        $"'{target}' exists but its MD5 is {present}, not {md5}. It was left as it is; use -Force to replace it."));
+                    WriteError(ErrorRecords.From(new MnistToolsException(ExistingFileMismatchId, FailureKind.AlreadyExists,
+                        $"'{target}' exists but its MD5 is {present}, not {md5}. It was left as it is; use -Force to replace it.", target)));
                 }
                 return;
             }
@@ -145,7 +146,8 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(ErrorRecords.Create(CannotCreateFolderId, ErrorCategory.WriteError, folder, $"Cannot create '{folder}': {e.Message}", e));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(CannotCreateFolderId, FailureKind.Write,
+                $"Cannot create '{folder}': {e.Message}", folder, e)));
         }
 
         var failures = new List<string>();
@@ -179,10 +181,10 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
         string what = File.Exists(target) ? " The existing file was left untouched." : " No file was written.";
         WriteError(checksumFailed
-            ? ErrorRecords.Create(ChecksumMismatchId, ErrorCategory.InvalidData, target,
-                $"'{fileName}' did not arrive with the expected MD5 {md5}.{what} Tried: {string.Join("; ", failures)}")
-            : ErrorRecords.Create(DownloadFailedId, ErrorCategory.ConnectionError, target,
-                $"Could not download '{fileName}' from any mirror.{what} Tried: {string.Join("; ", failures)}"));
+            ? ErrorRecords.From(new MnistToolsException(ChecksumMismatchId, FailureKind.InvalidData,
+                $"'{fileName}' did not arrive with the expected MD5 {md5}.{what} Tried: {string.Join("; ", failures)}", target))
+            : ErrorRecords.From(new MnistToolsException(DownloadFailedId, FailureKind.Connection,
+                $"Could not download '{fileName}' from any mirror.{what} Tried: {string.Join("; ", failures)}", target)));
     }
 
     private void Emit(string target, string status, string md5, Uri? source)
@@ -204,8 +206,9 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             string key = entry.Key?.ToString() ?? "";
             string? value = (entry.Value is PSObject ps ? ps.BaseObject : entry.Value)?.ToString();
             if (!expected.ContainsKey(key) || value is null || !Md5Pattern.IsMatch(value))
-                ThrowTerminatingError(ErrorRecords.Create(BadChecksumId, ErrorCategory.InvalidArgument, entry.Key,
-                    $"-Checksum entry '{key}' = '{value}': the key must be one of {string.Join(", ", MnistSetCatalog.FileNames)} and the value 32 hex digits (MD5)."));
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(BadChecksumId, FailureKind.InvalidArgument,
+                    $"-Checksum entry '{key}' = '{value}': the key must be one of {string.Join(", ", MnistSetCatalog.FileNames)} and the value 32 hex digits (MD5).",
+                    entry.Key)));
             expected[key] = value!.ToLowerInvariant();
         }
         return expected;
@@ -218,8 +221,8 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         foreach (Uri uri in BaseUri)
         {
             if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                ThrowTerminatingError(ErrorRecords.Create(BadBaseUriId, ErrorCategory.InvalidArgument, uri,
-                    $"-BaseUri '{uri}' is not an absolute http or https URI."));
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(BadBaseUriId, FailureKind.InvalidArgument,
+                    $"-BaseUri '{uri}' is not an absolute http or https URI.", uri)));
             // "…/mnist" and "…/mnist/" both mean the folder: new Uri(base, name) would otherwise drop "mnist".
             list.Add(uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/"));
         }
@@ -240,12 +243,12 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         }
         catch (Exception e) when (e is SessionStateException or ProviderInvocationException or NotSupportedException)
         {
-            ThrowTerminatingError(ErrorRecords.Create("PathNotFound", ErrorCategory.ObjectNotFound, Path, e.Message, e));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, Path, e)));
             throw; // not reached
         }
         if (File.Exists(folder))
-            ThrowTerminatingError(ErrorRecords.Create(PathIsFileId, ErrorCategory.InvalidArgument, folder,
-                $"-Path '{folder}' is a file; Save-MnistSet needs a folder to put the four files in."));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(PathIsFileId, FailureKind.InvalidArgument,
+                $"-Path '{folder}' is a file; Save-MnistSet needs a folder to put the four files in.", folder)));
         return folder;
     }
 }

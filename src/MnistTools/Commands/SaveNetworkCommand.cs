@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Globalization;
 using System.Management.Automation;
 using MnistTools.Persistence;
 
@@ -17,6 +18,9 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class SaveNetworkCommand : NetworkFileCommand
 {
+    /// <summary>Error id: a -Metadata key is empty.</summary>
+    public const string MetadataKeyEmptyErrorId = "MetadataKeyEmpty";
+
     private Dictionary<string, string> _metadata = new();
 
     /// <summary>Extra notes stored in the file (data set, test accuracy...); they join the network's own Metadata.</summary>
@@ -27,8 +31,31 @@ public sealed class SaveNetworkCommand : NetworkFileCommand
 
     protected override string Done => "saved";
 
-    protected override void Prepare() => _metadata = OutputFile.ToMetadata(Metadata);
+    protected override void Prepare() => _metadata = ToStrings(Metadata);
 
     protected override void Write(string target, bool overwrite, CancellationToken cancellationToken) =>
         NetworkPersistence.Save(Network!, target, overwrite, _metadata, cancellationToken);
+
+    /// <summary>A hashtable of metadata as strings (invariant culture, so 0.97 stays "0.97"; dates as ISO 8601).</summary>
+    private static Dictionary<string, string> ToStrings(IDictionary? table)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (table is null) return metadata;
+        foreach (DictionaryEntry entry in table)
+        {
+            string key = LanguagePrimitives.ConvertTo<string>(entry.Key) ?? "";
+            if (key.Length == 0)
+                throw new MnistToolsException(MetadataKeyEmptyErrorId, FailureKind.InvalidArgument, "Metadata keys must be non-empty.", "Metadata");
+            object? value = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
+            metadata[key] = value switch
+            {
+                null => "",
+                DateTime time => time.ToString("o", CultureInfo.InvariantCulture),
+                DateTimeOffset time => time.ToString("o", CultureInfo.InvariantCulture),
+                IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+                _ => LanguagePrimitives.ConvertTo<string>(value) ?? "",
+            };
+        }
+        return metadata;
+    }
 }

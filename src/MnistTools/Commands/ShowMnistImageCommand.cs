@@ -56,8 +56,9 @@ public sealed class ShowMnistImageCommand : PSCmdlet
                     Add(image, $"#{c.Index} predicted {c.Predicted}{(c.Label is int l ? $", true {l}" : "")}");
                     break;
                 default:
-                    WriteError(ErrorRecords.Create(UnsupportedInputId, ErrorCategory.InvalidArgument, item,
-                        $"Show-MnistImage draws MnistImage objects and Classifications that carry their image; got {(item is Classification ? "a Classification without an image" : item.GetType().FullName)}."));
+                    WriteError(ErrorRecords.From(new MnistToolsException(UnsupportedInputId, FailureKind.InvalidArgument,
+                        $"Show-MnistImage draws MnistImage objects and Classifications that carry their image; got {(item is Classification ? "a Classification without an image" : item.GetType().FullName)}.",
+                        item)));
                     break;
             }
         }
@@ -84,7 +85,7 @@ public sealed class ShowMnistImageCommand : PSCmdlet
     private static int CellWidth(MnistImage image) => Math.Max(image.Columns, MinCellWidth);
 
     /// <summary>Lines of text for images drawn side by side: a caption line, then (Rows+1)/2 lines of pixels.</summary>
-    internal static IEnumerable<string> Render(IReadOnlyList<(MnistImage Image, string Caption)> images)
+    private static IEnumerable<string> Render(IReadOnlyList<(MnistImage Image, string Caption)> images)
     {
         int height = images.Max(x => (x.Image.Rows + 1) / 2);
         var line = new StringBuilder();

@@ -9,22 +9,9 @@ namespace MnistTools.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "Network")]
 [OutputType(typeof(TestResult))]
-public sealed class TestNetworkCommand : PSCmdlet
+public sealed class TestNetworkCommand : NetworkDataSetCommand
 {
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
-
-    private readonly CancellationTokenSource _cancel = new();
     private Evaluator? _evaluator;
-
-    /// <summary>The network to evaluate. Binds from the pipeline too: $net | Test-Network -DataSet $test.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public Network Network { get; set; } = null!;
-
-    /// <summary>The labelled images to evaluate on; one TestResult per set.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    [ValidateNotNull]
-    public MnistDataSet DataSet { get; set; } = null!;
 
     protected override void ProcessRecord()
     {
@@ -35,7 +22,7 @@ public sealed class TestNetworkCommand : PSCmdlet
             var sinceProgress = Stopwatch.StartNew();
             string activity = $"Testing {Network.Description}";
             bool shown = false;
-            TestResult result = _evaluator.Evaluate(DataSet, _cancel.Token, (done, total) =>
+            TestResult result = _evaluator.Evaluate(DataSet, Stopped, (done, total) =>
             {
                 // Only after the first interval, so quick evaluations never flash a progress bar.
                 if (sinceProgress.Elapsed < ProgressInterval) return;
@@ -62,6 +49,4 @@ public sealed class TestNetworkCommand : PSCmdlet
         {
         }
     }
-
-    protected override void StopProcessing() => _cancel.Cancel();
 }

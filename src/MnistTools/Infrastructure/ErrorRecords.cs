@@ -2,9 +2,14 @@ using System.Management.Automation;
 
 namespace MnistTools.Commands;
 
-/// <summary>Builds ErrorRecords with stable ids, fitting categories and the offending target.</summary>
+/// <summary>
+/// The one way the cmdlets build an ErrorRecord: from a <see cref="MnistToolsException"/>, whose ErrorId becomes the
+/// record's id, whose <see cref="FailureKind"/> gives the category (<see cref="ToCategory"/>) and whose Target the target.
+/// A cmdlet that detects a failure itself throws or passes such an exception too.
+/// </summary>
 internal static class ErrorRecords
 {
+    /// <summary>The one rule from a failure kind to a PowerShell error category.</summary>
     public static ErrorCategory ToCategory(FailureKind kind) => kind switch
     {
         FailureKind.NotFound => ErrorCategory.ObjectNotFound,
@@ -15,13 +20,12 @@ internal static class ErrorRecords
         FailureKind.Write => ErrorCategory.WriteError,
         FailureKind.AlreadyExists => ErrorCategory.ResourceExists,
         FailureKind.Busy => ErrorCategory.ResourceBusy,
+        FailureKind.Unavailable => ErrorCategory.ResourceUnavailable,
+        FailureKind.Connection => ErrorCategory.ConnectionError,
         _ => ErrorCategory.NotSpecified,
     };
 
-    /// <summary>The record for a core failure: its ErrorId, mapped category and target.</summary>
+    /// <summary>The record for a failure: its ErrorId, the category of its Kind, and its Target.</summary>
     public static ErrorRecord From(MnistToolsException exception) =>
         new(exception, exception.ErrorId, ToCategory(exception.Kind), exception.Target);
-
-    public static ErrorRecord Create(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null) =>
-        new(new MnistToolsException(errorId, FailureKind.InvalidArgument, message, target, inner), errorId, category, target);
 }

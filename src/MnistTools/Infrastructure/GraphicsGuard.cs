@@ -1,63 +1,55 @@
-using System.Management.Automation;
 using System.Runtime.CompilerServices;
 using MnistTools.Imaging;
 
 namespace MnistTools.Commands;
 
 /// <summary>
-/// The picture cmdlets' gate to the graphics library: checks it loads before any work, and maps its failure
-/// (or a missing MnistTools.Imaging / SkiaSharp assembly) to one ErrorRecord, id GraphicsLibraryUnavailable,
-/// category ResourceUnavailable. Nothing outside the picture cmdlets touches MnistTools.Imaging, so a broken
-/// graphics library never stops the rest of the module.
+/// The gate to the graphics library (MnistTools.Imaging, SkiaSharp and its native parts) for the commands that read or
+/// draw pictures: the Export-* picture cmdlets, ConvertTo-MnistImage, and Get-Classification for picture files. They
+/// call <see cref="EnsureAvailable"/> before their first use of it, and every failure to load it, or a missing
+/// assembly, becomes one <see cref="MnistToolsException"/>: id GraphicsLibraryUnavailable, kind Unavailable. No other
+/// path reaches the graphics library, so a broken one stops only those commands (tests/pester/GraphicsLibrary.Tests.ps1
+/// removes it and runs the rest).
 /// </summary>
 internal static class GraphicsGuard
 {
-    public const string UnavailableErrorId = "GraphicsLibraryUnavailable";
+    // A constant: compiled into this assembly, so reading it does not load MnistTools.Imaging.
+    private const string UnavailableErrorId = GraphicsLibrary.UnavailableErrorId;
 
-    /// <summary>Null when the graphics library works, else the record to throw.</summary>
-    public static ErrorRecord? Check()
+    /// <summary>Returns when the graphics library works.</summary>
+    /// <exception cref="MnistToolsException">GraphicsLibraryUnavailable (Unavailable, target "SkiaSharp").</exception>
+    public static void EnsureAvailable()
     {
         try
         {
             CheckCore();
-            return null;
-        }
-        catch (MnistToolsException e)
-        {
-            return ToRecord(e);
         }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or TypeLoadException)
         {
-            var exception = new MnistToolsException(UnavailableErrorId, FailureKind.InvalidResult,
+            throw new MnistToolsException(UnavailableErrorId, FailureKind.Unavailable,
                 $"The picture support (MnistTools.Imaging and SkiaSharp) could not be loaded; every other MnistTools command still works. Cause: {e.Message}",
                 "SkiaSharp", e);
-            return ToRecord(exception);
         }
     }
 
-    /// <summary>Whether any font is installed (call only after <see cref="Check"/> succeeded).</summary>
+    /// <summary>Whether any font is installed (call only after <see cref="EnsureAvailable"/> succeeded).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static bool HasFonts() => GraphicsLibrary.HasFonts;
 
-    // Not inlined: if MnistTools.Imaging.dll or SkiaSharp.dll is missing, the JIT fails here, inside Check's try.
+    // Not inlined: if MnistTools.Imaging.dll or SkiaSharp.dll is missing, the JIT fails here, inside EnsureAvailable's try.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckCore() => GraphicsLibrary.EnsureAvailable();
 
     /// <summary>
     /// True for the exceptions a native library that loaded only in part throws later (HarfBuzz for text, say);
-    /// they become the same GraphicsLibraryUnavailable record through <see cref="FromNativeFailure"/>.
+    /// <see cref="FromNativeFailure"/> turns them into the same GraphicsLibraryUnavailable failure.
     /// </summary>
     public static bool IsNativeFailure(Exception e) =>
         e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException;
 
-    public static ErrorRecord FromNativeFailure(Exception e) =>
-        ToRecord(new MnistToolsException(UnavailableErrorId, FailureKind.InvalidResult,
+    /// <summary>The GraphicsLibraryUnavailable failure (Unavailable) for a native failure met while drawing.</summary>
+    public static MnistToolsException FromNativeFailure(Exception e) =>
+        new(UnavailableErrorId, FailureKind.Unavailable,
             $"The graphics library failed while drawing; every other MnistTools command still works. Cause: {e.GetBaseException().Message}",
-            "SkiaSharp", e));
-
-    /// <summary>ErrorRecords.From, except that the graphics library's failure is ResourceUnavailable.</summary>
-    public static ErrorRecord ToRecord(MnistToolsException exception) =>
-        exception.ErrorId == UnavailableErrorId
-            ? new ErrorRecord(exception, exception.ErrorId, ErrorCategory.ResourceUnavailable, exception.Target)
-            : ErrorRecords.From(exception);
+            "SkiaSharp", e);
 }

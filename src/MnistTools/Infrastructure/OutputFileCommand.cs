@@ -1,15 +1,20 @@
 using System.Management.Automation;
+using MnistTools.Persistence;
 
 namespace MnistTools.Commands;
 
 /// <summary>
-/// The parameters of every cmdlet that writes one file (Save-Network, Export-Network, the Export-* picture cmdlets):
-/// -Path (position 0) or -LiteralPath (aliases PSPath, LP), -Force and -PassThru, and the FileInfo -PassThru emits.
+/// What every cmdlet that writes one file shares (Save-Network, Export-Network, the Export-* picture cmdlets):
+/// -Path (position 0) or -LiteralPath (aliases PSPath, LP), -Force and -PassThru, resolving the target, the
+/// no-clobber rule, and the FileInfo -PassThru emits.
 /// </summary>
 public abstract class OutputFileCommand : PSCmdlet
 {
     protected const string PathSet = "Path";
     protected const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>Error id: a wildcard -Path matched several items.</summary>
+    public const string AmbiguousPathErrorId = "PathAmbiguous";
 
     /// <summary>The file to write.</summary>
     [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0)]
@@ -30,9 +35,30 @@ public abstract class OutputFileCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>The path as given, and whether it is literal.</summary>
-    protected (string Path, bool Literal) RequestedPath =>
-        ParameterSetName == LiteralPathSet ? (LiteralPath!, true) : (Path!, false);
+    /// <summary>
+    /// The file-system path to write. -LiteralPath is taken as written. A -Path with wildcards must match exactly one
+    /// existing item (the file to overwrite); one without is the name it spells, escapes removed ('a`[1`].png' is a[1].png).
+    /// </summary>
+    /// <exception cref="MnistToolsException">PathNotFound, PathAmbiguous, PathNotFileSystem.</exception>
+    protected string ResolveTarget()
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        string path = literal ? LiteralPath! : Path!;
+        if (literal) return PathResolver.ResolveForWrite(this, path);
+        if (!WildcardPattern.ContainsWildcardCharacters(path)) return PathResolver.ResolveForWrite(this, WildcardPattern.Unescape(path));
+        IReadOnlyList<string> matches = PathResolver.ResolveExisting(this, path, literal: false);
+        if (matches.Count == 0)
+            throw new MnistToolsException("PathNotFound", FailureKind.NotFound,
+                $"The path '{path}' matches no file; a path with wildcards must name one existing file (use -LiteralPath for names with wildcard characters).", path);
+        if (matches.Count != 1)
+            throw new MnistToolsException(AmbiguousPathErrorId, FailureKind.InvalidArgument,
+                $"The path '{path}' matches {matches.Count} items; name one file (use -LiteralPath for names with wildcard characters).", path);
+        return matches[0];
+    }
+
+    /// <summary>The FileExists failure when <paramref name="target"/> exists and -Force was not given, else null.</summary>
+    protected MnistToolsException? RefuseExisting(string target) =>
+        !Force && File.Exists(target) ? AtomicFile.ExistsError(target) : null;
 
     /// <summary>With -PassThru, the written file as the FileSystem provider gives it (as Get-Item would).</summary>
     protected void WritePassThru(string target)

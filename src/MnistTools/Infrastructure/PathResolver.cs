@@ -35,6 +35,28 @@ internal static class PathResolver
         }
     }
 
+    /// <summary>
+    /// The items of several -Path (or -LiteralPath) values, in order. A value that resolves to nothing is reported
+    /// through the cmdlet's WriteError (PathNotFound, PathNotFileSystem) and the others still come.
+    /// </summary>
+    public static IEnumerable<string> ResolveEach(PSCmdlet cmdlet, IEnumerable<string> paths, bool literal)
+    {
+        foreach (string path in paths)
+        {
+            IReadOnlyList<string> items;
+            try
+            {
+                items = ResolveExisting(cmdlet, path, literal);
+            }
+            catch (MnistToolsException e)
+            {
+                cmdlet.WriteError(ErrorRecords.From(e));
+                continue;
+            }
+            foreach (string item in items) yield return item;
+        }
+    }
+
     /// <summary>Resolves a path that may not exist yet (an output file or folder).</summary>
     public static string ResolveForWrite(PSCmdlet cmdlet, string path)
     {

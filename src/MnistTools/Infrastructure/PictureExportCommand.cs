@@ -5,7 +5,8 @@ namespace MnistTools.Commands;
 
 /// <summary>
 /// What every Export-* picture cmdlet shares: the output path (-Path / -LiteralPath), -Force, -PassThru,
-/// ShouldProcess, the graphics-library check, and the atomic write.
+/// ShouldProcess, the graphics-library check, and the atomic write. One picture per call, so failing to write it
+/// is a terminating error; an input object that cannot be drawn is a non-terminating one.
 /// </summary>
 public abstract class PictureExportCommand : OutputFileCommand
 {
@@ -17,20 +18,18 @@ public abstract class PictureExportCommand : OutputFileCommand
 
     protected override void BeginProcessing()
     {
-        if (GraphicsGuard.Check() is ErrorRecord unavailable) ThrowTerminatingError(unavailable);
-        if (DrawsText && !GraphicsGuard.HasFonts())
-            WriteWarning("No font is installed, so labels and axis text will be missing from the picture (on Linux, install a font package such as fonts-dejavu-core).");
         try
         {
-            OutputPath = PathResolver.ResolveForWrite(this, RequestedPath.Path);
+            GraphicsGuard.EnsureAvailable();
+            OutputPath = ResolveTarget();
+            if (RefuseExisting(OutputPath) is MnistToolsException exists) throw exists;
         }
         catch (MnistToolsException e)
         {
-            ThrowTerminatingError(GraphicsGuard.ToRecord(e));
+            ThrowTerminatingError(ErrorRecords.From(e));
         }
-        if (!Force && File.Exists(OutputPath))
-            ThrowTerminatingError(GraphicsGuard.ToRecord(new MnistToolsException("ImageFileExists", FailureKind.AlreadyExists,
-                $"The file '{OutputPath}' already exists. Use -Force to overwrite it.", OutputPath)));
+        if (DrawsText && !GraphicsGuard.HasFonts())
+            WriteWarning("No font is installed, so labels and axis text will be missing from the picture (on Linux, install a font package such as fonts-dejavu-core).");
     }
 
     /// <summary>Renders (only if ShouldProcess agrees) and writes the picture atomically; terminating errors on failure.</summary>
@@ -46,11 +45,11 @@ public abstract class PictureExportCommand : OutputFileCommand
         }
         catch (MnistToolsException e)
         {
-            ThrowTerminatingError(GraphicsGuard.ToRecord(e));
+            ThrowTerminatingError(ErrorRecords.From(e));
         }
         catch (Exception e) when (GraphicsGuard.IsNativeFailure(e))
         {
-            ThrowTerminatingError(GraphicsGuard.FromNativeFailure(e));
+            ThrowTerminatingError(ErrorRecords.From(GraphicsGuard.FromNativeFailure(e)));
         }
         WritePassThru(OutputPath);
     }

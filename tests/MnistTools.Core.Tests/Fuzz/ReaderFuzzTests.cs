@@ -139,7 +139,7 @@ public sealed class ReaderFuzzTests : IDisposable
             {
                 NetworkSnapshot snapshot = NetworkFileReader.Read(new MemoryStream(mutated), "fuzz.safetensors");
                 Network network = NetworkPersistence.FromSnapshot(snapshot, "fuzz.safetensors");
-                if (network.Parameters.Length != new ParameterLayout(network.LayerSizes).ParameterCount)
+                if (network.Parameters.Length != NetworkArchitecture.FromSnapshot(snapshot).ParameterCount)
                     throw new InvalidOperationException("parameter count does not match the layout.");
                 if (mutated.AsSpan().SequenceEqual(valid)) SnapshotFactory.AssertSameSnapshot(original, snapshot);
                 return "Loaded";

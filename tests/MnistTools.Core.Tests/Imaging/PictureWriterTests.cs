@@ -189,7 +189,7 @@ public class PictureWriterTests : IDisposable
         string path = Path.Combine(_folder, "x.png");
         File.WriteAllText(path, "precious");
         var e = Assert.Throws<MnistToolsException>(() => PngFile.WriteAtomic(path, new byte[] { 1, 2, 3 }, overwrite: false));
-        Assert.Equal(("ImageFileExists", (object)path), (e.ErrorId, e.Target));
+        Assert.Equal(("FileExists", FailureKind.AlreadyExists, (object)path), (e.ErrorId, e.Kind, e.Target));
         Assert.Equal("precious", File.ReadAllText(path));
 
         PngFile.WriteAtomic(path, new byte[] { 1, 2, 3 }, overwrite: true);
@@ -197,6 +197,9 @@ public class PictureWriterTests : IDisposable
         Assert.Single(Directory.GetFiles(_folder));
 
         var missing = Assert.Throws<MnistToolsException>(() => PngFile.WriteAtomic(Path.Combine(_folder, "no", "x.png"), new byte[1], true));
-        Assert.Equal(("ImageFolderNotFound", FailureKind.NotFound), (missing.ErrorId, missing.Kind));
+        Assert.Equal(("FolderNotFound", FailureKind.NotFound), (missing.ErrorId, missing.Kind));
+
+        var folder = Assert.Throws<MnistToolsException>(() => PngFile.WriteAtomic(_folder, new byte[1], true));
+        Assert.Equal(("PathIsDirectory", FailureKind.InvalidArgument, (object)_folder), (folder.ErrorId, folder.Kind, folder.Target));
     }
 }

@@ -9,8 +9,8 @@ public class NetworkTests
         Assert.Equal(101_770, network.ParameterCount);
         Assert.Equal("784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters", network.ToString());
         Assert.Equal(new[] { 784, 128, 10 }, network.LayerSizes);
-        network.LayerSizes[0] = 1;
-        Assert.Equal(784, network.LayerSizes[0]);
+        network.LayerSizes![0] = 1;
+        Assert.Equal(784, network.LayerSizes![0]);
         Assert.Null(network.OptimizerState);
         Assert.Equal(0, network.EpochsTrained);
     }
@@ -65,11 +65,11 @@ public class NetworkTests
         var normal = new Network(new[] { 400, 300, 10 }, Activation.Sigmoid, initializer: Initializer.Normal, seed: 3);
         static double Std(ReadOnlySpan<float> values) { double s = 0; foreach (float v in values) s += (double)v * v; return Math.Sqrt(s / values.Length); }
         // 120,000 draws: the sample standard deviation is within 1% of sigma.
-        Assert.InRange(Std(he.Layout.Weights(he.GetParameters(), 0)) / Math.Sqrt(2.0 / 400), 0.99, 1.01);
-        Assert.InRange(Std(xavier.Layout.Weights(xavier.GetParameters(), 0)) / Math.Sqrt(2.0 / 700), 0.99, 1.01);
-        Assert.InRange(Std(normal.Layout.Weights(normal.GetParameters(), 0)), 0.99, 1.01);
-        Assert.All(he.Layout.Biases(he.GetParameters(), 0).ToArray(), b => Assert.Equal(0f, b));
-        Assert.Contains(normal.Layout.Biases(normal.GetParameters(), 0).ToArray(), b => b != 0f);
+        Assert.InRange(Std(he.Layout!.Weights(he.GetParameters(), 0)) / Math.Sqrt(2.0 / 400), 0.99, 1.01);
+        Assert.InRange(Std(xavier.Layout!.Weights(xavier.GetParameters(), 0)) / Math.Sqrt(2.0 / 700), 0.99, 1.01);
+        Assert.InRange(Std(normal.Layout!.Weights(normal.GetParameters(), 0)), 0.99, 1.01);
+        Assert.All(he.Layout!.Biases(he.GetParameters(), 0).ToArray(), b => Assert.Equal(0f, b));
+        Assert.Contains(normal.Layout!.Biases(normal.GetParameters(), 0).ToArray(), b => b != 0f);
     }
 
     [Fact]
@@ -88,18 +88,18 @@ public class NetworkTests
         var original = new Network(new[] { 6, 4, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.Xavier, 9);
         var state = OptimizerState.Create(Optimizer.Adam, original.ParameterCount);
         state.Step = 12;
-        var copy = Network.Restore(original.LayerSizes, original.Activation, original.OutputActivation, original.Loss, original.Initializer,
+        var copy = Network.Restore(original.LayerSizes!, original.Activation, original.OutputActivation, original.Loss, original.Initializer,
             original.Seed, 3, original.GetParameters(), state, new Dictionary<string, string> { ["DataSet"] = "x" });
         Assert.Equal(original.GetParameters(), copy.GetParameters());
         Assert.Equal(3, copy.EpochsTrained);
         Assert.Equal(12, copy.OptimizerState!.Step);
         Assert.Equal("x", copy.Metadata["DataSet"]);
 
-        var e = Assert.Throws<MnistToolsException>(() => Network.Restore(original.LayerSizes, original.Activation, original.OutputActivation,
+        var e = Assert.Throws<MnistToolsException>(() => Network.Restore(original.LayerSizes!, original.Activation, original.OutputActivation,
             original.Loss, original.Initializer, 9, 0, new float[5], null, null));
         Assert.Equal(FailureKind.InvalidData, e.Kind);
         var badState = OptimizerState.Create(Optimizer.Momentum, 4);
-        e = Assert.Throws<MnistToolsException>(() => Network.Restore(original.LayerSizes, original.Activation, original.OutputActivation,
+        e = Assert.Throws<MnistToolsException>(() => Network.Restore(original.LayerSizes!, original.Activation, original.OutputActivation,
             original.Loss, original.Initializer, 9, 0, original.GetParameters(), badState, null));
         Assert.Equal(FailureKind.InvalidData, e.Kind);
         e = Assert.Throws<MnistToolsException>(() => Network.Restore(new[] { 6 }, original.Activation, original.OutputActivation,

@@ -53,7 +53,12 @@ public class NetworkFileMalformedTests : IDisposable
     }
 
     [Fact]
-    public void ValidFileReads() => Assert.Equal(new[] { 6, 5, 3 }, NetworkFileReader.Read(new MemoryStream(Valid()), "memory").LayerSizes);
+    public void ValidFileReads()
+    {
+        NetworkSnapshot snapshot = NetworkFileReader.Read(new MemoryStream(Valid()), "memory");
+        Assert.Equal(new[] { 6 }, snapshot.InputShape);
+        Assert.Equal(new[] { "Dense 5 LeakyReLU", "Dense 3 Softmax" }, snapshot.Layers!.Select(layer => layer.ToString()));
+    }
 
     [Fact]
     public void RandomBytesAreRefused()
@@ -122,7 +127,7 @@ public class NetworkFileMalformedTests : IDisposable
     [Fact]
     public void FutureVersionIsRefusedNamingBothVersions()
     {
-        var e = Refused(Edit(h => h["__metadata__"]!["format_version"] = "2"), NetworkFileReader.VersionUnsupported, "version 2", "reads version 1");
+        var e = Refused(Edit(h => h["__metadata__"]!["format_version"] = "3"), NetworkFileReader.VersionUnsupported, "version 3", "reads version 2");
         Assert.Contains("Update MnistTools", e.Message);
     }
 
@@ -142,12 +147,15 @@ public class NetworkFileMalformedTests : IDisposable
     public void NonStringMetadataIsRefused() => Refused(Edit(h => h["__metadata__"]!["seed"] = 5), NetworkFileReader.BadHeader, "seed");
 
     [Theory]
-    [InlineData("activation", "Swish")]
-    [InlineData("activation", "2")]
+    [InlineData("layers", "Dense 5 Swish, Dense 3 Softmax")]
+    [InlineData("layers", "Dense 5 LeakyReLU, Dense 3 ReLU")]
+    [InlineData("layers", "Dense 0 LeakyReLU, Dense 3 Softmax")]
+    [InlineData("layers", "")]
+    [InlineData("layers", "Conv2d 4 3, Dense 3 Softmax")]
+    [InlineData("input_shape", "6,0")]
+    [InlineData("input_shape", "6,,3")]
+    [InlineData("input_shape", "1,2,3,1")]
     [InlineData("loss", "quadratic")]
-    [InlineData("layer_sizes", "6,0,3")]
-    [InlineData("layer_sizes", "6,,3")]
-    [InlineData("layer_sizes", "6")]
     [InlineData("epochs_trained", "-1")]
     [InlineData("seed", "99999999999")]
     [InlineData("optimizer", "Lion")]
@@ -157,7 +165,7 @@ public class NetworkFileMalformedTests : IDisposable
 
     [Fact]
     public void MissingArchitectureEntryIsRefused() =>
-        Refused(Edit(h => h["__metadata__"]!.AsObject().Remove("output_activation")), NetworkFileReader.BadHeader, "output_activation");
+        Refused(Edit(h => h["__metadata__"]!.AsObject().Remove("layers")), NetworkFileReader.BadHeader, "layers");
 
     [Fact]
     public void ShapeDisagreeingWithTheArchitectureIsRefused() =>
@@ -165,7 +173,46 @@ public class NetworkFileMalformedTests : IDisposable
 
     [Fact]
     public void ArchitectureDisagreeingWithTheTensorsIsRefused() =>
-        Refused(Edit(h => h["__metadata__"]!["layer_sizes"] = "6,4,3"), NetworkFileReader.BadTensor, "6-4-3");
+        Refused(Edit(h => h["__metadata__"]!["layers"] = "Dense 4 LeakyReLU, Dense 3 Softmax"), NetworkFileReader.BadTensor, "Dense 4 LeakyReLU");
+
+    /// <summary>A version 1 file: the dense architecture as layer_sizes and two activations (the tensors are named alike).</summary>
+    private static byte[] VersionOne(Action<JsonObject>? edit = null) => Edit(h =>
+    {
+        JsonObject metadata = h["__metadata__"]!.AsObject();
+        metadata["format_version"] = "1";
+        metadata.Remove("input_shape");
+        metadata.Remove("layers");
+        metadata["layer_sizes"] = "6,5,3";
+        metadata["activation"] = "LeakyReLU";
+        metadata["output_activation"] = "Softmax";
+        edit?.Invoke(h);
+    });
+
+    [Fact]
+    public void VersionOneFilesStillRead()
+    {
+        string path = _folder.File("v1.safetensors");
+        File.WriteAllBytes(path, VersionOne());
+        NetworkSnapshot expected = SnapshotFactory.Create(new[] { 6, 5, 3 }, Optimizer.Adam);
+        NetworkSnapshot actual = NetworkFileReader.Read(path);
+        SnapshotFactory.AssertSameSnapshot(expected, actual);
+        Assert.Equal(new[] { 6, 5, 3 }, actual.LayerSizes);
+        Network network = NetworkPersistence.FromSnapshot(actual, path);
+        Assert.Equal("6-5-3 LeakyReLU/Softmax CrossEntropy, 53 parameters", network.Description);
+    }
+
+    [Theory]
+    [InlineData("activation", "Swish")]
+    [InlineData("activation", "2")]
+    [InlineData("layer_sizes", "6,0,3")]
+    [InlineData("layer_sizes", "6,,3")]
+    [InlineData("layer_sizes", "6")]
+    public void InvalidVersionOneValuesAreRefused(string key, string value) =>
+        Refused(VersionOne(h => h["__metadata__"]![key] = value), NetworkFileReader.BadHeader, key);
+
+    [Fact]
+    public void VersionOneArchitectureDisagreeingWithTheTensorsIsRefused() =>
+        Refused(VersionOne(h => h["__metadata__"]!["layer_sizes"] = "6,4,3"), NetworkFileReader.BadTensor, "Dense 4 LeakyReLU");
 
     [Fact]
     public void HugeShapeIsRefused() =>

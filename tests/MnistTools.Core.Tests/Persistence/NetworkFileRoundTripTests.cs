@@ -44,9 +44,9 @@ public class NetworkFileRoundTripTests
         JsonObject header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject();
         JsonObject metadata = header["__metadata__"]!.AsObject();
         Assert.Equal("mnisttools.network", (string?)metadata["format"]);
-        Assert.Equal("1", (string?)metadata["format_version"]);
-        Assert.Equal("6,5,3", (string?)metadata["layer_sizes"]);
-        Assert.Equal("LeakyReLU", (string?)metadata["activation"]);
+        Assert.Equal("2", (string?)metadata["format_version"]);
+        Assert.Equal("6", (string?)metadata["input_shape"]);
+        Assert.Equal("Dense 5 LeakyReLU, Dense 3 Softmax", (string?)metadata["layers"]);
         Assert.Equal("Momentum", (string?)metadata["optimizer"]);
         Assert.Equal("600", (string?)metadata["optimizer.step"]);
         Assert.Equal("mnist-train", (string?)metadata["user.DataSet"]);

@@ -74,8 +74,8 @@ public class PythonStdlibReaderTests(ITestOutputHelper output)
 
         using JsonDocument report = JsonDocument.Parse(stdout.Result);
         JsonElement metadata = report.RootElement.GetProperty("metadata");
-        Assert.Equal("784,16,10", metadata.GetProperty("layer_sizes").GetString());
-        Assert.Equal("LeakyReLU", metadata.GetProperty("activation").GetString());
+        Assert.Equal("784", metadata.GetProperty("input_shape").GetString());
+        Assert.Equal("Dense 16 LeakyReLU, Dense 10 Softmax", metadata.GetProperty("layers").GetString());
         Assert.Equal("Adam", metadata.GetProperty("optimizer").GetString());
         Assert.Equal("1", metadata.GetProperty("epochs_trained").GetString());
         Assert.Equal("mnist-train", metadata.GetProperty("user.DataSet").GetString());

@@ -64,9 +64,10 @@ internal static class SnapshotFactory
 
     public static void AssertSameSnapshot(NetworkSnapshot expected, NetworkSnapshot actual)
     {
-        Assert.Equal(expected.LayerSizes, actual.LayerSizes);
-        Assert.Equal(expected.Activation, actual.Activation);
-        Assert.Equal(expected.OutputActivation, actual.OutputActivation);
+        // The same architecture, whichever way each snapshot describes it (layer sizes, or input shape and layer list).
+        NetworkArchitecture expectedArchitecture = NetworkArchitecture.FromSnapshot(expected), actualArchitecture = NetworkArchitecture.FromSnapshot(actual);
+        Assert.Equal(expectedArchitecture.InputShape, actualArchitecture.InputShape);
+        Assert.Equal(expectedArchitecture.Description, actualArchitecture.Description);
         Assert.Equal(expected.Loss, actual.Loss);
         Assert.Equal(expected.Initializer, actual.Initializer);
         Assert.Equal(expected.Seed, actual.Seed);

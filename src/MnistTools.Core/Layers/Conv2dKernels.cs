@@ -1,0 +1,147 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using MnistTools.Numerics;
+
+namespace MnistTools.Layers;
+
+/// <summary>
+/// A 2-D convolution on a band of B images, NCHW, through im2col and the packed GEMM. Sizes in <see cref="Conv2dShape"/>:
+/// C channels, H x W input, F filters, K x K kernel, OH x OW output, P = OH·OW pixels, g images per group.
+///   forward   Y[i, f, :] = W[f] · columns(X[i]) + b[f]                (W [F x C·K·K], columns [C·K·K x P])
+///   backward  dW = Σ_i dY[i] · columns(X[i])ᵀ,  db[f] = Σ_i Σ_p dY[i, f, p],  dX[i] = col2im(Wᵀ · dY[i])
+/// The images go through in groups of g = <see cref="Conv2dShape.ImagesPerGroup"/>: one GEMM per group and product
+/// (g·P columns), the groups fixed by the shape and B alone. Each output element of the forward pass is one GEMM sum
+/// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
+/// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
+/// </summary>
+internal static class Conv2dKernels
+{
+    /// <param name="input">X [B x C x H x W].</param>
+    /// <param name="weights">W [F x C x K x K].</param>
+    /// <param name="biases">b [F].</param>
+    /// <param name="output">Y [B x F x OH x OW], overwritten.</param>
+    /// <param name="scratch">At least <see cref="Conv2dShape.ScratchFloats"/>(B) floats; contents undefined after.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void Conv2dForward(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases,
+        in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows)
+    {
+        CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, output.Length, "output");
+        int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;
+        Span<float> columns = scratch[..(patch * group * pixels)];
+        Span<float> products = scratch.Slice(columns.Length, filters * group * pixels);
+        fixed (float* x = input, col = columns)
+            for (int first = 0; first < rows; first += group)
+            {
+                int images = Math.Min(group, rows - first), n = images * pixels;
+                Im2Col.Gather(x + (long)first * shape.InputSize, images, shape, col);
+                Span<float> y = output.Slice(first * shape.OutputSize, images * shape.OutputSize);
+                if (images == 1)
+                {
+                    // Y[f, :] = W[f] · columns, written in place.
+                    Gemm.Multiply(weights, columns, y, filters, n, patch, transposeA: false, transposeB: false, accumulate: false);
+                    for (int f = 0; f < filters; f++)
+                    {
+                        Span<float> plane = y.Slice(f * pixels, pixels);
+                        TensorPrimitives.Add(plane, biases[f], plane);
+                    }
+                    continue;
+                }
+                // products [F x g·P] = W · columns, then each image's [F x P] block of it plus b into Y.
+                Gemm.Multiply(weights, columns, products, filters, n, patch, transposeA: false, transposeB: false, accumulate: false);
+                for (int i = 0; i < images; i++)
+                    for (int f = 0; f < filters; f++)
+                        TensorPrimitives.Add(products.Slice(f * n + i * pixels, pixels), biases[f], y.Slice((i * filters + f) * pixels, pixels));
+            }
+    }
+
+    /// <param name="outputGradient">dY [B x F x OH x OW].</param>
+    /// <param name="input">X [B x C x H x W], the forward input.</param>
+    /// <param name="weights">W [F x C x K x K].</param>
+    /// <param name="weightGradient">dW [F x C x K x K], overwritten with the sum over the B images.</param>
+    /// <param name="biasGradient">db [F], overwritten with the sum over the B images.</param>
+    /// <param name="inputGradient">dX [B x C x H x W], overwritten; empty to skip (the first layer).</param>
+    /// <param name="scratch">At least <see cref="Conv2dShape.ScratchFloats"/>(B) floats; contents undefined after.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void Conv2dBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
+        in Conv2dShape shape, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, int rows)
+    {
+        CheckSizes(shape, rows, scratch, input.Length, weights.Length, biasGradient.Length, outputGradient.Length, "outputGradient");
+        if (weightGradient.Length < shape.WeightCount) throw new ArgumentException("dW is shorter than F·C·K·K.", nameof(weightGradient));
+        if (!inputGradient.IsEmpty && inputGradient.Length < (long)rows * shape.InputSize)
+            throw new ArgumentException("dX is shorter than B·C·H·W.", nameof(inputGradient));
+
+        BiasGradient(outputGradient, biasGradient, shape, rows);
+        if (rows == 0)
+        {
+            weightGradient[..shape.WeightCount].Clear();
+            return;
+        }
+        int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;
+        Span<float> columns = scratch[..(patch * group * pixels)];
+        Span<float> gathered = scratch.Slice(columns.Length, filters * group * pixels);
+        fixed (float* x = input, col = columns, dx = inputGradient)
+            for (int first = 0; first < rows; first += group)
+            {
+                int images = Math.Min(group, rows - first), n = images * pixels;
+                Im2Col.Gather(x + (long)first * shape.InputSize, images, shape, col);
+
+                // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
+                ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
+                if (images > 1)
+                {
+                    for (int i = 0; i < images; i++)
+                        for (int f = 0; f < filters; f++)
+                            dy.Slice((i * filters + f) * pixels, pixels).CopyTo(gathered.Slice(f * n + i * pixels, pixels));
+                    dy = gathered[..(filters * n)];
+                }
+
+                // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
+                Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
+                if (dx == null) continue;
+
+                // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
+                Gemm.Multiply(weights, dy, columns, patch, n, filters, transposeA: true, transposeB: false, accumulate: false);
+                float* dxGroup = dx + (long)first * shape.InputSize;
+                new Span<float>(dxGroup, images * shape.InputSize).Clear();
+                Im2Col.Scatter(col, images, shape, dxGroup);
+            }
+    }
+
+    /// <summary>db[f] = Σ_i Σ_p dY[i, f, p]: each image's plane summed by <see cref="PlaneSum"/>, the images in order.</summary>
+    private static void BiasGradient(ReadOnlySpan<float> outputGradient, Span<float> biasGradient, in Conv2dShape shape, int rows)
+    {
+        int pixels = shape.OutputPixels;
+        for (int f = 0; f < shape.Filters; f++)
+        {
+            float sum = 0f;
+            for (int i = 0; i < rows; i++) sum += PlaneSum(outputGradient.Slice((i * shape.Filters + f) * pixels, pixels));
+            biasGradient[f] = sum;
+        }
+    }
+
+    /// <summary>Σ values in a fixed order whatever the hardware: eight lane sums over whole blocks of 8, combined
+    /// pairwise, then the tail in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float PlaneSum(ReadOnlySpan<float> values)
+    {
+        Vector256<float> lanes = Vector256<float>.Zero;
+        int j = 0;
+        for (; j <= values.Length - 8; j += 8) lanes += Vector256.Create(values.Slice(j, 8));
+        float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for (; j < values.Length; j++) sum += values[j];
+        return sum;
+    }
+
+    private static void CheckSizes(in Conv2dShape shape, int rows, Span<float> scratch, int inputLength, int weightLength, int biasLength,
+        int outputLength, string outputName)
+    {
+        shape.Validate();
+        if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), "The row count must not be negative.");
+        if (inputLength < (long)rows * shape.InputSize) throw new ArgumentException("X is shorter than B·C·H·W.", "input");
+        if (weightLength < shape.WeightCount) throw new ArgumentException("W is shorter than F·C·K·K.", "weights");
+        if (biasLength < shape.Filters) throw new ArgumentException("The biases are fewer than the filters.", "biases");
+        if (outputLength < (long)rows * shape.OutputSize) throw new ArgumentException("The output is shorter than B·F·OH·OW.", outputName);
+        if (scratch.Length < shape.ScratchFloats(rows)) throw new ArgumentException("The scratch is shorter than ScratchFloats(rows).", nameof(scratch));
+    }
+}

@@ -1,0 +1,47 @@
+using System.Runtime.CompilerServices;
+
+namespace MnistTools.Layers;
+
+/// <summary>
+/// Inverted dropout on a band of B rows of N features, the mask drawn from a <see cref="CounterRandom"/>:
+///   keep[r, j] = u((firstRow + r)·N + j) &gt;= rate,  scale = 1 / (1 − rate)
+///   forward   Y[r, j] = keep ? X[r, j] · scale : 0
+///   backward  dX[r, j] = keep ? dY[r, j] · scale : 0        (the same mask, drawn again: nothing is stored)
+/// firstRow is the band's first row in the whole batch, so two lanes that split a batch draw the masks one lane would.
+/// A dropped value is 0 whatever X holds (NaN and infinities included). Input and output may be the same buffer.
+/// </summary>
+internal static class DropoutKernels
+{
+    /// <param name="input">X [B x N].</param>
+    /// <param name="output">Y [B x N], overwritten.</param>
+    public static void DropoutForward(ReadOnlySpan<float> input, in CounterRandom random, float rate, long firstRow, int features,
+        Span<float> output, int rows) => Apply(input, random, rate, firstRow, features, output, rows);
+
+    /// <param name="outputGradient">dY [B x N].</param>
+    /// <param name="inputGradient">dX [B x N], overwritten.</param>
+    public static void DropoutBackward(ReadOnlySpan<float> outputGradient, in CounterRandom random, float rate, long firstRow, int features,
+        Span<float> inputGradient, int rows) => Apply(outputGradient, random, rate, firstRow, features, inputGradient, rows);
+
+    /// <summary>The factor kept values are multiplied by, 1 / (1 − rate), in float.</summary>
+    public static float Scale(float rate) => 1f / (1f - rate);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Apply(ReadOnlySpan<float> source, in CounterRandom random, float rate, long firstRow, int features,
+        Span<float> destination, int rows)
+    {
+        if (!(rate >= 0f && rate < 1f)) throw new ArgumentOutOfRangeException(nameof(rate), $"The dropout rate must be in [0, 1); got {rate}.");
+        if (rows < 0 || features < 0 || firstRow < 0) throw new ArgumentOutOfRangeException(nameof(rows), "Rows, features and the first row must not be negative.");
+        long count = (long)rows * features;
+        if (source.Length < count || destination.Length < count) throw new ArgumentException("A buffer is shorter than B·N.", nameof(source));
+        if (count == 0) return;
+        float scale = Scale(rate);
+        long position = checked(firstRow * features);
+        CounterRandom.Block block = random.Draw(position >> 2);
+        for (int i = 0; i < (int)count; i++, position++)
+        {
+            int word = (int)(position & 3);
+            if (word == 0 && i > 0) block = random.Draw(position >> 2);
+            destination[i] = CounterRandom.ToUniform(block[word]) >= rate ? source[i] * scale : 0f;
+        }
+    }
+}

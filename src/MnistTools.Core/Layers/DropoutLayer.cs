@@ -1,0 +1,48 @@
+namespace MnistTools.Layers;
+
+/// <summary>
+/// Inverted dropout (<see cref="DropoutKernels"/>), active in training only: each value is kept with probability
+/// 1 − rate and scaled by 1/(1 − rate), or set to 0. The mask is drawn from a <see cref="CounterRandom"/> keyed by
+/// (seed, epoch, step) at position (row of the batch)·N + feature, and drawn again in backward (nothing is stored), so
+/// one core and two draw the same masks. In evaluation and prediction the layer copies its input.
+/// </summary>
+internal sealed class DropoutLayer : Layer
+{
+    private readonly float _rate;
+    private readonly string _spec;
+
+    public DropoutLayer(TensorShape shape, float rate, string spec) : base(shape, shape)
+    {
+        _rate = rate;
+        _spec = spec;
+    }
+
+    public float Rate => _rate;
+
+    public override string Kind => "Dropout";
+
+    public override string Spec => _spec;
+
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
+    {
+        if (!band.Key.Training || _rate == 0f)
+        {
+            band.Input.CopyTo(band.Output);
+            return;
+        }
+        DropoutKernels.DropoutForward(band.Input, Random(band.Key), _rate, band.Key.FirstRow, OutputSize, band.Output, band.Rows);
+    }
+
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
+    {
+        if (band.InputGradient.IsEmpty) return;
+        if (_rate == 0f)
+        {
+            band.OutputGradient.CopyTo(band.InputGradient);
+            return;
+        }
+        DropoutKernels.DropoutBackward(band.OutputGradient, Random(band.Key), _rate, band.Key.FirstRow, OutputSize, band.InputGradient, band.Rows);
+    }
+
+    private static CounterRandom Random(in BandKey key) => new(unchecked((ulong)(uint)key.Seed), key.Epoch, unchecked((int)key.Step));
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace MnistTools.Persistence;
+
+/// <summary>
+/// What a network file describes, whichever version wrote it: the input shape and the checked layer list, and from them
+/// the tensors of each flat buffer. A version 1 file gives layer sizes and two activations, read as the equivalent
+/// dense layer list on a vector input.
+/// </summary>
+internal sealed class NetworkArchitecture
+{
+    private NetworkArchitecture(int[] inputShape, IReadOnlyList<ResolvedLayer> layers)
+    {
+        InputShape = inputShape;
+        Layers = layers;
+        long count = 0;
+        foreach (ResolvedLayer layer in layers) count += layer.ParameterCount;
+        ParameterCount = checked((int)count);
+    }
+
+    public int[] InputShape { get; }
+
+    public IReadOnlyList<ResolvedLayer> Layers { get; }
+
+    public int ParameterCount { get; }
+
+    /// <summary>The layer specs joined by ', ' (for messages).</summary>
+    public string Description => string.Join(", ", Layers.Select(layer => layer.Spec.ToString()));
+
+    /// <exception cref="MnistToolsException">InvalidArgument when the shapes or layers do not fit (LayerSpec's ids).</exception>
+    public static NetworkArchitecture FromLayers(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers) =>
+        new(inputShape.ToArray(), LayerSpec.CheckSequence(layers, inputShape));
+
+    /// <exception cref="MnistToolsException">InvalidArgument for bad layer sizes (ParameterLayout's ids).</exception>
+    public static NetworkArchitecture FromLayerSizes(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation)
+    {
+        var layout = new ParameterLayout(layerSizes);
+        return FromLayers(new[] { layout.InputSize }, Network.DenseSpecs(layerSizes, activation, outputActivation));
+    }
+
+    public static NetworkArchitecture FromSnapshot(NetworkSnapshot snapshot) =>
+        snapshot.Layers is { } layers
+            ? FromLayers(snapshot.InputShape ?? Array.Empty<int>(), layers)
+            : FromLayerSizes(snapshot.LayerSizes ?? Array.Empty<int>(), snapshot.Activation, snapshot.OutputActivation);
+
+    /// <summary>
+    /// The tensors of one flat buffer (parameters or an optimizer buffer), in layout order: for layer i of the list
+    /// (Flatten counted) with parameters, <c>layers.{i}.weight</c> (Dense [out, in], Conv2d [F, C, K, K]) and
+    /// <c>layers.{i}.bias</c> [out].
+    /// </summary>
+    public IEnumerable<NetworkFileFormat.TensorSlot> Slots(string prefix)
+    {
+        int offset = 0;
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            ResolvedLayer layer = Layers[i];
+            if (layer.ParameterCount == 0) continue;
+            LayerSpec spec = layer.Spec;
+            long[] shape = spec.Kind == LayerKind.Conv2d
+                ? new long[] { spec.Filters, layer.InputShape[0], spec.Kernel, spec.Kernel }
+                : new long[] { spec.Units, layer.InputSize };
+            int units = spec.Kind == LayerKind.Conv2d ? spec.Filters : spec.Units;
+            int weights = checked((int)(layer.ParameterCount - units));
+            yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.WeightName(i, prefix), shape, offset, weights);
+            yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.BiasName(i, prefix), new long[] { units }, offset + weights, units);
+            offset += weights + units;
+        }
+    }
+
+    /// <summary>[values] or [c, h, w] as "c,h,w".</summary>
+    public static string FormatShape(IReadOnlyList<int> shape) => string.Join(',', shape.Select(v => v.ToString(CultureInfo.InvariantCulture)));
+}
