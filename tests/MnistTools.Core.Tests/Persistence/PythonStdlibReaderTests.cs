@@ -83,7 +83,7 @@ public class PythonStdlibReaderTests(ITestOutputHelper output)
         JsonElement tensors = report.RootElement.GetProperty("tensors");
         Assert.Equal(12, tensors.EnumerateObject().Count()); // 4 parameter tensors, and Adam's first and second moment of each
         float[] parameters = network.GetParameters();
-        var layout = network.Layout;
+        ParameterLayout layout = network.Layout!;
         foreach ((string name, int[] shape, int offset) in new[]
         {
             ("layers.0.weight", new[] { 16, 784 }, layout.WeightOffset(0)), ("layers.0.bias", new[] { 16 }, layout.BiasOffset(0)),

@@ -95,7 +95,7 @@ public class GradientCheckTests
         network.Predict(inputs, Batch, outputs);
         // Reference loss of a one-hot label k is a monotone function of a_k; compare the outputs directly instead.
         double[] parameters = ToDouble(network.Parameters);
-        var layout = network.Layout;
+        ParameterLayout layout = network.Layout!;
         for (int s = 0; s < Batch; s++)
         {
             double[] a = ToDouble(inputs.AsSpan(s * 5, 5));

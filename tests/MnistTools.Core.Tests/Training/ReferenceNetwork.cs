@@ -30,7 +30,8 @@ internal static class ReferenceNetwork
         int classes = network.OutputSize;
         var outputs = new double[labels.Length * classes];
         var gradient = new double[parameters.Length];
-        double sum = Run(network.LayerSizes, network.Activation, network.OutputActivation, network.Loss, parameters, inputs, labels, gradient, outputs, null);
+        int[] sizes = network.LayerSizes ?? throw new ArgumentException("The reference runs dense networks only.", nameof(network));
+        double sum = Run(sizes, network.Activation, network.OutputActivation, network.Loss, parameters, inputs, labels, gradient, outputs, null);
         int correct = 0;
         for (int s = 0; s < labels.Length; s++)
         {

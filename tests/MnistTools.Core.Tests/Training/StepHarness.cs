@@ -56,10 +56,9 @@ internal static class StepHarness
     public static void RandomizeBiases(Network network, double sigma, ulong seed)
     {
         var random = new SeededRandom(seed);
-        ParameterLayout layout = network.Layout;
-        for (int l = 0; l < layout.LayerCount; l++)
+        foreach (Layer layer in network.LayerStack)
         {
-            Span<float> biases = layout.Biases(network.Parameters, l);
+            Span<float> biases = network.Parameters.Slice(layer.BiasOffset, layer.Units);
             for (int i = 0; i < biases.Length; i++) biases[i] = (float)(sigma * random.NextGaussian());
         }
     }

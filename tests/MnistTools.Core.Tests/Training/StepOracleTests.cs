@@ -172,7 +172,7 @@ public class StepOracleTests(ITestOutputHelper output)
             Assert.Equal((double)oracle.Correct / batchSize, result.TrainAccuracy);
             OptimizerState state = network.OptimizerState!;
             Assert.Equal(epoch, state.Step);
-            AssertUpdate(what, TextbookOptimizer.Settings.From(options, state), epoch, TextbookOptimizer.WeightMask(network.Layout),
+            AssertUpdate(what, TextbookOptimizer.Settings.From(options, state), epoch, TextbookOptimizer.WeightMask(network),
                 before, stateBefore, oracle.Gradient, network.GetParameters(), state);
             stateBefore = state.Clone();
         }
@@ -189,7 +189,7 @@ public class StepOracleTests(ITestOutputHelper output)
         TrainingOptions options = Options(optimizer, batchSize);
         var state = OptimizerState.Create(optimizer, network.ParameterCount);
         var step = new TrainingStep(network, batchSize);
-        bool[] weight = TextbookOptimizer.WeightMask(network.Layout);
+        bool[] weight = TextbookOptimizer.WeightMask(network);
         for (int s = 0; s < 2; s++)
         {
             string what = $"{network.Architecture} {optimizer}, step built for {batchSize}, {rows} rows, step {s + 1}";

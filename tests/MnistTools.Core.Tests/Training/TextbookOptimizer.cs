@@ -58,5 +58,13 @@ internal static class TextbookOptimizer
         return weight;
     }
 
+    /// <summary>[ParameterCount]: true where the flat parameter is a weight of one of the network's layers.</summary>
+    public static bool[] WeightMask(Network network)
+    {
+        var weight = new bool[network.ParameterCount];
+        foreach (Layers.Layer layer in network.LayerStack) weight.AsSpan(layer.ParameterOffset, layer.WeightCount).Fill(true);
+        return weight;
+    }
+
     private static double Flush(double value) => Math.Abs(value) < FlushBelow ? 0 : value;
 }
