@@ -274,6 +274,20 @@ public sealed class Network
         }
     }
 
+    /// <summary>The layers, input side first: what each computes and holds.</summary>
+    public IReadOnlyList<LayerSummary> Layers =>
+        _resolved.Select((layer, index) => new LayerSummary(index, layer.Spec.Kind.ToString(), ResolvedLayer.FormatShape(layer.OutputShape),
+            (int)layer.ParameterCount, layer.Spec.ToString())).ToArray();
+
+    /// <summary>The layer specs (Flatten included) joined by ', ' (e.g. <c>Dense 128 ReLU, Dense 10 Softmax</c>).</summary>
+    public string Architecture => string.Join(", ", _resolved.Select(layer => layer.Spec.ToString()));
+
+    /// <summary>The layer list as specs, Flatten included (a copy).</summary>
+    public LayerSpec[] LayerSpecs => _resolved.Select(layer => layer.Spec).ToArray();
+
+    /// <summary>The layers that compute, in order; each owns its slice of <see cref="Parameters"/>.</summary>
+    internal IReadOnlyList<Layer> LayerStack => _layers;
+
     /// <summary>
     /// What every layer of <see cref="Layers"/> outputs for one image given as grey levels (inference: dropout is the
     /// identity): element l holds layer l's output, shaped as <see cref="LayerSummary.OutputShape"/> says (row-major;
