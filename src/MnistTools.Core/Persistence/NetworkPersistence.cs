@@ -23,6 +23,7 @@ public static class NetworkPersistence
             EpochsTrained = network.EpochsTrained,
             Parameters = network.GetParameters(),
             Optimizer = state?.Clone(),
+            Run = network.RunState?.Clone(),
             Metadata = metadata,
         };
     }
@@ -32,10 +33,16 @@ public static class NetworkPersistence
     public static Network FromSnapshot(NetworkSnapshot snapshot, string source)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-                try
+        try
         {
-            return Network.Restore(snapshot.LayerSizes, snapshot.Activation, snapshot.OutputActivation, snapshot.Loss, snapshot.Initializer,
+            Network network = Network.Restore(snapshot.LayerSizes, snapshot.Activation, snapshot.OutputActivation, snapshot.Loss, snapshot.Initializer,
                 snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
+            if (snapshot.Run is { } run)
+            {
+                run.Validate(network.ParameterCount);
+                network.RunState = run.Clone();
+            }
+            return network;
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
         {
@@ -55,6 +62,10 @@ public static class NetworkPersistence
         CheckFinite(snapshot.Optimizer?.Velocity, "momentum velocity", path);
         CheckFinite(snapshot.Optimizer?.FirstMoment, "Adam first moment", path);
         CheckFinite(snapshot.Optimizer?.SecondMoment, "Adam second moment", path);
+        CheckFinite(snapshot.Run?.BestParameters, "best epoch's parameters", path);
+        CheckFinite(snapshot.Run?.BestOptimizerState?.Velocity, "best epoch's momentum velocity", path);
+        CheckFinite(snapshot.Run?.BestOptimizerState?.FirstMoment, "best epoch's Adam first moment", path);
+        CheckFinite(snapshot.Run?.BestOptimizerState?.SecondMoment, "best epoch's Adam second moment", path);
         NetworkFileWriter.Write(path, snapshot, overwrite, cancellationToken);
     }
 
