@@ -2,8 +2,8 @@ namespace MnistTools.Training;
 
 /// <summary>
 /// A learning-rate schedule and its parameters (Invoke-Training's -LearningRateSchedule, -StepEpochs, ...); the
-/// formulas are <see cref="LearningRateScheduler"/>'s. A value record: two equal settings describe the same schedule,
-/// which is how a call recognises the unfinished schedule of a checkpoint it continues.
+/// formulas are <see cref="LearningRateScheduler"/>'s. A call recognises the unfinished schedule of a checkpoint it
+/// continues by <see cref="SameRatesAs"/>.
 /// </summary>
 public sealed record LearningRateScheduleOptions
 {
@@ -65,6 +65,22 @@ public sealed record LearningRateScheduleOptions
             throw OutOfRange("PlateauPatience", $"PlateauPatience must be in 0..{MaxEpochs}; got {PlateauPatience}.");
         if (!(PlateauFactor >= MinFactor && PlateauFactor <= MaxPlateauFactor))
             throw OutOfRange("PlateauFactor", $"PlateauFactor must be in [{MinFactor}, {MaxPlateauFactor}]; got {PlateauFactor}.");
+    }
+
+    /// <summary>True when <paramref name="other"/> gives the same rates: the same kind and the same values of the
+    /// parameters that kind uses (the others do not matter).</summary>
+    public bool SameRatesAs(LearningRateScheduleOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Kind == other.Kind && Kind switch
+        {
+            LearningRateSchedule.Step => StepEpochs == other.StepEpochs && StepFactor == other.StepFactor,
+            LearningRateSchedule.Cosine => MinLearningRate == other.MinLearningRate,
+            LearningRateSchedule.OneCycle => WarmupFraction == other.WarmupFraction,
+            LearningRateSchedule.Plateau => PlateauPatience == other.PlateauPatience && PlateauFactor == other.PlateauFactor
+                && MinLearningRate == other.MinLearningRate,
+            _ => true,
+        };
     }
 
     /// <summary>The parameters this kind uses, for messages: e.g. <c>Cosine (MinLearningRate 0)</c>.</summary>

@@ -15,7 +15,8 @@ namespace MnistTools.Training;
 ///
 /// Continuing: a run with a schedule or early stopping keeps its <see cref="TrainingRunState"/> in the network while it
 /// is unfinished (a checkpoint stores it). A new run continues that state instead of starting a new span when it asks
-/// for exactly the remaining epochs with the same schedule, base rate, steps per epoch and early-stopping patience:
+/// for exactly the remaining epochs with the same schedule (kind and the parameters it uses), base rate, steps per
+/// epoch and early-stopping patience:
 /// then the rates, the plateau and early-stopping decisions and so the weights are those of the uninterrupted run, bit
 /// for bit. Otherwise it starts a new span (<see cref="Notice"/> says why it did not continue).
 ///
@@ -159,7 +160,7 @@ public sealed class TrainingRun
     private string? Mismatch(TrainingRunState stored, LearningRateScheduleOptions schedule, double baseRate, int steps)
     {
         int remaining = stored.SpanEpochs - stored.EpochsDone;
-        if (stored.Schedule != schedule) return $"this call's schedule is {schedule}";
+        if (!stored.Schedule.SameRatesAs(schedule)) return $"this call's schedule is {schedule}";
         if (stored.BaseLearningRate != baseRate) return $"this call's learning rate is {baseRate:G9}, not {stored.BaseLearningRate:G9}";
         if (stored.StepsPerEpoch != steps) return $"this call has {steps} steps per epoch, not {stored.StepsPerEpoch}";
         if (stored.EarlyStoppingPatience != EarlyStoppingPatience) return $"this call's early stopping patience is {EarlyStoppingPatience}";

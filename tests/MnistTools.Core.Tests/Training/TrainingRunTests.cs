@@ -175,6 +175,24 @@ public class TrainingRunTests
         Assert.Equal((double)0.02f, records[0].LearningRateMax);
         Assert.Null(network.RunState);
 
+        // A parameter the schedule does not use does not matter; one it uses does.
+        TrainingRunState Unfinished() => new()
+        {
+            Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Cosine, MinLearningRate = 1e-4, StepEpochs = 9 },
+            BaseLearningRate = 0.02f, SpanEpochs = 4, StepsPerEpoch = 15, EpochsDone = 1, PlateauLearningRate = 0.02f,
+        };
+        network.RunState = Unfinished();
+        var same = new TrainingRun(new Trainer(network, Options(LearningRateSchedule.Cosine)), Train, 3);
+        same.Run().ToArray();
+        Assert.True(same.Continued);
+        Assert.Null(same.Notice);
+        network.RunState = Unfinished();
+        var lower = new TrainingRun(new Trainer(network, Options(LearningRateSchedule.Cosine)), Train, 3);
+        network.RunState.Schedule = network.RunState.Schedule with { MinLearningRate = 0 };
+        lower.Run().ToArray();
+        Assert.False(lower.Continued);
+        Assert.Contains("schedule is Cosine (down to 0.0001)", lower.Notice);
+
         // Another schedule is not a continuation either.
         network.RunState = new TrainingRunState { Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Step }, BaseLearningRate = 0.02f,
             SpanEpochs = 4, StepsPerEpoch = 15, EpochsDone = 1, PlateauLearningRate = 0.02f };
