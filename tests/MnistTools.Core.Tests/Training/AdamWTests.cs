@@ -90,6 +90,24 @@ public class AdamWTests
     }
 
     [Fact]
+    public void OneStepWorkedOutByHand()
+    {
+        // θ = 1, g = 0.5, η = 0.1, λ_w = 0.1, t = 1:
+        //   decay  θ = 1 · (1 − 0.1·0.1) = 0.99
+        //   m = 0.1 · 0.5 = 0.05, v = 0.001 · 0.25 = 0.00025;  m̂ = 0.05/0.1 = 0.5, v̂ = 0.00025/0.001 = 0.25
+        //   step   0.1 · 0.5 / (sqrt(0.25) + 1e-8) = 0.05 / 0.50000001 = 0.099999998
+        //   weight 0.99 − 0.099999998 = 0.890000002;  bias (no decay) 1 − 0.099999998 = 0.900000002
+        var options = new TrainingOptions { Optimizer = Optimizer.AdamW, LearningRate = 0.1f, WeightDecay = 0.1f };
+        OptimizerState state = OptimizerState.Create(Optimizer.AdamW, 2);
+        float[] parameters = { 1f, 1f }, gradient = { 0.5f }; // [weight, bias], as a layer's slices of the flat buffer
+        OptimizerStep step = Optimizers.Begin(state, options, options.EffectiveLearningRate);
+        Optimizers.Update(state, step, parameters, gradient, ReadOnlySpan<float>.Empty, 0, decay: true);
+        Optimizers.Update(state, step, parameters, gradient, ReadOnlySpan<float>.Empty, 1, decay: false);
+        Near(0.890000002, parameters[0], "weight");
+        Near(0.900000002, parameters[1], "bias");
+    }
+
+    [Fact]
     public void TheDecayIsDecoupled()
     {
         // One step with a zero gradient: Adam leaves θ alone (m = 0), AdamW shrinks weights by exactly 1 − η·λ and
