@@ -211,6 +211,12 @@ public sealed class Network
     /// <summary>The optimizer's carried state; null until the network has been trained.</summary>
     public OptimizerState? OptimizerState { get; internal set; }
 
+    /// <summary>
+    /// The unfinished run (schedule position, early stopping's best epoch) of the last Invoke-Training call that used a
+    /// schedule or early stopping; null when there is none. Saved with the network, so a checkpoint can be continued.
+    /// </summary>
+    public TrainingRunState? RunState { get; internal set; }
+
     /// <summary>Free-form notes kept with the network (data set name, test accuracy...); saved with it.</summary>
     public IDictionary<string, string> Metadata => _metadata;
 
