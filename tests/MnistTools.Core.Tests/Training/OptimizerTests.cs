@@ -13,13 +13,14 @@ public class OptimizerTests
     private static ParameterLayout Layout() => new(new[] { 3, 4, 1 });
 
     private static TrainingOptions Options(Optimizer optimizer, float learningRate, float l2, float momentum = OptimizerDefaults.Momentum) =>
-        new() { Optimizer = optimizer, LearningRate = learningRate, L2 = l2, Momentum = momentum };
+        new() { Optimizer = optimizer, LearningRate = learningRate, L2 = l2, Momentum = momentum, WeightDecay = 0.2f };
 
     /// <summary>One whole update as the trainer makes it: Begin once, then each layer's weights (L2) and biases (no L2).</summary>
     private static bool Step(OptimizerState state, ParameterLayout layout, float[] theta, float[] gradient, float learningRate, float l2,
         float momentum = OptimizerDefaults.Momentum)
     {
-        OptimizerStep step = Optimizers.Begin(state, Options(state.Kind, learningRate, l2, momentum));
+        TrainingOptions options = Options(state.Kind, learningRate, l2, momentum);
+        OptimizerStep step = Optimizers.Begin(state, options, options.EffectiveLearningRate);
         bool healthy = true;
         for (int l = 0; l < layout.LayerCount; l++)
         {
@@ -118,6 +119,7 @@ public class OptimizerTests
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void EveryOptimizerFollowsTheTextbook(Optimizer optimizer)
     {
         var layout = Layout();
@@ -180,6 +182,7 @@ public class OptimizerTests
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void TheUpdateReportsInsaneParametersWhereverTheyAre(Optimizer optimizer)
     {
         // Every slice length 1 .. three vector widths + 1 (every vector tail), every position in it, weights and biases,
@@ -194,7 +197,7 @@ public class OptimizerTests
                         var state = OptimizerState.Create(optimizer, longest + 3);
                         float[] theta = Enumerable.Repeat(0.5f, longest + 3).ToArray(), g = Enumerable.Repeat(0.01f, length).ToArray();
                         theta[3 + position] = bad;
-                        OptimizerStep step = Optimizers.Begin(state, options);
+                        OptimizerStep step = Optimizers.Begin(state, options, options.EffectiveLearningRate);
                         Assert.False(Optimizers.Update(state, step, theta, g, default, 3, decay),
                             $"{optimizer}: {bad} at {position} of {length} (decay {decay}) not reported");
                     }
@@ -202,7 +205,7 @@ public class OptimizerTests
         {
             var healthy = OptimizerState.Create(optimizer, longest);
             float[] fine = Enumerable.Repeat(1e29f, longest).ToArray();
-            Assert.True(Optimizers.Update(healthy, Optimizers.Begin(healthy, options), fine, new float[length], default, 0, decay: false),
+            Assert.True(Optimizers.Update(healthy, Optimizers.Begin(healthy, options, options.EffectiveLearningRate), fine, new float[length], default, 0, decay: false),
                 $"{optimizer}: healthy parameters of length {length} reported");
         }
 
@@ -220,6 +223,7 @@ public class OptimizerTests
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void SplitSlicesEqualTheWholeUpdateBitForBit(Optimizer optimizer)
     {
         const int n = 37;
@@ -245,14 +249,14 @@ public class OptimizerTests
             // The whole range from the summed gradient.
             var whole = Fresh();
             float[] thetaWhole = (float[])start.Clone();
-            OptimizerStep wholeStep = Optimizers.Begin(whole, options);
+            OptimizerStep wholeStep = Optimizers.Begin(whole, options, options.EffectiveLearningRate);
             Optimizers.Update(whole, wholeStep, thetaWhole, sum, default, 0, decay);
 
             for (int split = 0; split <= n; split++)
             {
                 var parts = Fresh();
                 float[] theta = (float[])start.Clone();
-                OptimizerStep step = Optimizers.Begin(parts, options);
+                OptimizerStep step = Optimizers.Begin(parts, options, options.EffectiveLearningRate);
                 Assert.Equal(wholeStep, step);
                 Assert.True(Optimizers.Update(parts, step, theta, g0.AsSpan(0, split), g1.AsSpan(0, split), 0, decay));
                 Assert.True(Optimizers.Update(parts, step, theta, g0.AsSpan(split), g1.AsSpan(split), split, decay));
@@ -269,6 +273,7 @@ public class OptimizerTests
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void CloneAndCopyToAreExactAndCopyToReusesTheTargetsBuffers(Optimizer optimizer)
     {
         const int n = 1000;
@@ -279,6 +284,7 @@ public class OptimizerTests
         source.Beta1 = 0.8f;
         source.Beta2 = 0.99f;
         source.Epsilon = 1e-7f;
+        source.WeightDecay = 0.03f;
         foreach (float[]? buffer in new[] { source.Velocity, source.FirstMoment, source.SecondMoment })
             if (buffer is not null)
             {
@@ -293,7 +299,7 @@ public class OptimizerTests
         AssertOwnBuffers(source, clone);
 
         // Into a state of another kind (and a wrong length): the buffers are replaced or dropped.
-        var target = OptimizerState.Create(optimizer == Optimizer.Adam ? Optimizer.Momentum : Optimizer.Adam, n + 1);
+        var target = OptimizerState.Create(OptimizerState.UsesMoments(optimizer) ? Optimizer.Momentum : Optimizer.Adam, n + 1);
         source.CopyTo(target);
         AssertSameState(source, target);
         AssertOwnBuffers(source, target);
@@ -331,6 +337,7 @@ public class OptimizerTests
         Assert.Equal(BitConverter.SingleToInt32Bits(expected.Beta1), BitConverter.SingleToInt32Bits(actual.Beta1));
         Assert.Equal(BitConverter.SingleToInt32Bits(expected.Beta2), BitConverter.SingleToInt32Bits(actual.Beta2));
         Assert.Equal(BitConverter.SingleToInt32Bits(expected.Epsilon), BitConverter.SingleToInt32Bits(actual.Epsilon));
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected.WeightDecay), BitConverter.SingleToInt32Bits(actual.WeightDecay));
         AssertSameBits(expected.Velocity, actual.Velocity, "velocity");
         AssertSameBits(expected.FirstMoment, actual.FirstMoment, "first moment");
         AssertSameBits(expected.SecondMoment, actual.SecondMoment, "second moment");

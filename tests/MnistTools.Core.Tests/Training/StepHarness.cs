@@ -46,7 +46,8 @@ internal static class StepHarness
         (double checkLoss, bool finite) = step.Check(Batch(data, order, start, rows));
         (double loss, int correct) = step.Propagate(Batch(data, order, start, rows));
         var state = OptimizerState.Create(Optimizer.Momentum, network.ParameterCount);
-        step.Update(state, Optimizers.Begin(state, new TrainingOptions { Optimizer = Optimizer.Momentum, LearningRate = 1f, L2 = 0f }));
+        var options = new TrainingOptions { Optimizer = Optimizer.Momentum, LearningRate = 1f, L2 = 0f };
+        step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate));
         saved.CopyTo(network.Parameters);
         return (state.Velocity!, loss, correct, checkLoss, finite);
     }

@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 namespace MnistTools.Tests.Training;
 
 /// <summary>
-/// One step of the real trainer equals "oracle gradient, then the textbook optimizer update": for every optimizer, with
-/// L2 > 0, for every batch size 1..64 on a narrow network and for batch sizes that take each route of the step on wider
+/// One step of the real trainer equals "oracle gradient, then the textbook optimizer update": for every optimizer (AdamW
+/// with its decoupled decay too), with L2 > 0, for every batch size 1..64 on a narrow network and for batch sizes that take each route of the step on wider
 /// ones (first layer forward split by units; each layer's weight gradient by units over the whole batch and per lane).
 /// Each case runs two consecutive steps, the second from the state the first left (velocity, moments, Adam's t = 2).
 /// Compared: the summed loss and correct count of <see cref="TrainingStep.Propagate"/> against
@@ -31,7 +31,9 @@ public class StepOracleTests(ITestOutputHelper output)
         Optimizer.Sgd => new() { Optimizer = optimizer, BatchSize = batchSize, LearningRate = 0.1f, L2 = 0.05f, Seed = 21 },
         // μ differs from the default, so the value the step uses must come from the options.
         Optimizer.Momentum => new() { Optimizer = optimizer, BatchSize = batchSize, LearningRate = 0.05f, Momentum = 0.8f, L2 = 0.05f, Seed = 21 },
-        _ => new() { Optimizer = optimizer, BatchSize = batchSize, LearningRate = 0.01f, L2 = 0.05f, Seed = 21 },
+        Optimizer.Adam => new() { Optimizer = optimizer, BatchSize = batchSize, LearningRate = 0.01f, L2 = 0.05f, Seed = 21 },
+        // Both decays: the coupled L2 in the gradient and AdamW's decoupled one.
+        _ => new() { Optimizer = optimizer, BatchSize = batchSize, LearningRate = 0.01f, L2 = 0.05f, WeightDecay = 0.5f, Seed = 21 },
     };
 
     /// <summary>16-12-3 Tanh/Softmax CrossEntropy: every layer's weight gradient by units for small batches, per lane for larger.</summary>
@@ -69,6 +71,7 @@ public class StepOracleTests(ITestOutputHelper output)
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void EveryBatchSizeOfANarrowNetworkStepsLikeTheOracle(Optimizer optimizer)
     {
         var data = SyntheticData.Create(200, seed: 6);
@@ -87,6 +90,7 @@ public class StepOracleTests(ITestOutputHelper output)
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void AWideFirstLayerStepsLikeTheOracle(Optimizer optimizer)
     {
         var data = SyntheticData.Images(260, seed: 2);
@@ -103,6 +107,7 @@ public class StepOracleTests(ITestOutputHelper output)
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void AFirstLayerForwardByRowsStepsLikeTheOracle(Optimizer optimizer)
     {
         var data = SyntheticData.Images(140, seed: 3);
@@ -121,6 +126,7 @@ public class StepOracleTests(ITestOutputHelper output)
     [Theory]
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void RowsLongerThanTheGradientBlockStepLikeTheOracle(Optimizer optimizer)
     {
         const int side = 250, inputs = side * 400;
@@ -150,6 +156,8 @@ public class StepOracleTests(ITestOutputHelper output)
     [InlineData(Optimizer.Momentum, 64)]
     [InlineData(Optimizer.Adam, 13)]
     [InlineData(Optimizer.Adam, 64)]
+    [InlineData(Optimizer.AdamW, 7)]
+    [InlineData(Optimizer.AdamW, 64)]
     public void TheTrainerOnAOneBatchSetStepsLikeTheOracle(Optimizer optimizer, int batchSize)
     {
         var data = SyntheticData.Create(batchSize, seed: 14);
@@ -198,7 +206,7 @@ public class StepOracleTests(ITestOutputHelper output)
             OptimizerState stateBefore = state.Clone();
 
             (double loss, int correct) = step.Propagate(StepHarness.Batch(data, order, start, rows, state.Step));
-            OptimizerStep scalars = Optimizers.Begin(state, options);
+            OptimizerStep scalars = Optimizers.Begin(state, options, options.EffectiveLearningRate);
             Assert.True(step.Update(state, scalars), $"{what}: the update reported unhealthy parameters.");
             Assert.Equal(s + 1, state.Step);
 
@@ -240,7 +248,7 @@ public class StepOracleTests(ITestOutputHelper output)
         float[]? firstAfter = settings.Kind == Optimizer.Momentum ? stateAfter.Velocity : stateAfter.FirstMoment;
         float[]? secondBefore = stateBefore.SecondMoment, secondAfter = stateAfter.SecondMoment;
         Assert.Equal(settings.Kind != Optimizer.Sgd, firstAfter is not null);
-        Assert.Equal(settings.Kind == Optimizer.Adam, secondAfter is not null);
+        Assert.Equal(OptimizerState.UsesMoments(settings.Kind), secondAfter is not null);
         Span<double> candidates = stackalloc double[4];
         for (int i = 0; i < before.Length; i++)
         {

@@ -55,14 +55,14 @@ public class TrainingStepTests
         Network network = build();
         var step = new TrainingStep(network, rows);
         var state = OptimizerState.Create(optimizer, network.ParameterCount);
-        var options = new TrainingOptions { Optimizer = optimizer, BatchSize = rows, LearningRate = optimizer == Optimizer.Adam ? 0.01f : 0.05f, L2 = 0.001f };
+        var options = new TrainingOptions { Optimizer = optimizer, BatchSize = rows, LearningRate = OptimizerState.UsesMoments(optimizer) ? 0.01f : 0.05f, L2 = 0.001f };
         int[] order = Enumerable.Range(0, data.Count).ToArray();
         double[] losses = new double[2];
         int[] correct = new int[2];
         for (int s = 0; s < 2; s++)
         {
             (losses[s], correct[s]) = step.Propagate(StepHarness.Batch(data, order, s * rows, rows, state.Step));
-            Assert.True(step.Update(state, Optimizers.Begin(state, options)));
+            Assert.True(step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate)));
         }
         (double checkLoss, bool finite) = step.Check(StepHarness.Batch(data, order, 2 * rows, rows));
         Assert.True(finite);
@@ -89,6 +89,7 @@ public class TrainingStepTests
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void EveryBatchSizeStepsTheSameBitsOnOneThreadOrTwo(Optimizer optimizer)
     {
         var data = SyntheticData.Create(200, seed: 5);
@@ -99,6 +100,7 @@ public class TrainingStepTests
     [InlineData(Optimizer.Sgd)]
     [InlineData(Optimizer.Momentum)]
     [InlineData(Optimizer.Adam)]
+    [InlineData(Optimizer.AdamW)]
     public void AWideFirstLayerStepsTheSameBitsOnOneThreadOrTwoAtEveryRoute(Optimizer optimizer)
     {
         var data = SyntheticData.Images(330, seed: 4);
