@@ -16,8 +16,9 @@ namespace MnistTools.Layers;
 /// that is not this window's maximum), so nothing is saved between the passes; ties give the whole gradient to the
 /// first of the tied values, as PyTorch does.
 /// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector, the window's four
-/// values compared in the same order as the scalar path: the same bits); other windows, and the last rows of a band
-/// whose vector reads or writes would leave it, take the scalar path.
+/// values compared in the same order as the scalar path: the same bits); other windows, and the rows (forward) or planes
+/// (backward) whose vector reads or writes would leave the band, take the scalar path. The backward vector stores write
+/// whole row pairs, 0 for pixels no window reads, and may run into the next rows, which are written after them.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class MaxPool2dKernels
@@ -73,36 +74,54 @@ internal static unsafe class MaxPool2dKernels
         if (outputGradient.Length < (long)rows * shape.OutputSize) throw new ArgumentException("dY is shorter than B·C·OH·OW.", nameof(outputGradient));
         if (inputGradient.Length < (long)rows * shape.InputSize) throw new ArgumentException("dX is shorter than B·C·H·W.", nameof(inputGradient));
         int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
-        bool vector = UsesVectors(shape);
-        // Cleared first: pixels no window reads get 0, and the vector stores' zero lanes may run into later pixels.
-        inputGradient[..(planes * planeSize)].Clear();
+        int width = shape.Width, outputWidth = shape.OutputWidth;
+        int chunks = (outputWidth + 15) / 16, covered = 32 * chunks; // the vector stores write columns [0, covered) of each row pair
         fixed (float* x = input, y = output, dy = outputGradient, dx = inputGradient)
         {
             float* end = x + (long)planes * planeSize, outputEnd = y + (long)planes * outputPlane;
             for (int plane = 0; plane < planes; plane++)
             {
                 long inputOffset = (long)plane * planeSize, outputOffset = (long)plane * outputPlane;
+                // The last row pair's vector reads and writes (x, dX: covered past its top row; y, dY: 16 per chunk) stay in the band.
+                bool vector = UsesVectors(shape)
+                    && x + inputOffset + (2L * shape.OutputHeight - 1) * width + covered <= end
+                    && y + outputOffset + outputPlane - outputWidth + 16L * chunks <= outputEnd;
+                if (!vector)
+                {
+                    new Span<float>(dx + inputOffset, planeSize).Clear();
+                    BackwardPlane(x + inputOffset, y + outputOffset, dy + outputOffset, dx + inputOffset, shape);
+                    continue;
+                }
                 for (int oy = 0; oy < shape.OutputHeight; oy++)
                 {
-                    long top = inputOffset + (long)oy * shape.Stride * shape.Width, o = outputOffset + (long)oy * shape.OutputWidth;
-                    int ox = 0;
-                    if (vector)
-                        for (; ox < shape.OutputWidth; ox += 16)
-                        {
-                            if (x + top + 2 * ox + shape.Width + 32 > end || y + o + ox + 16 > outputEnd) break;
-                            // The top row's 32 values may run into the bottom row: after the first chunk, that part of the
-                            // bottom row is already written, so then the top row is stored exactly.
-                            int topCount = ox > 0 ? Math.Min(32, shape.Width - 2 * ox) : 32;
-                            Backward2x2(x + top + 2 * ox, y + o + ox, dy + o + ox, dx + top + 2 * ox, shape.Width, shape.OutputWidth - ox, topCount);
-                        }
-                    for (; ox < shape.OutputWidth; ox++)
+                    long top = inputOffset + 2L * oy * width, o = outputOffset + (long)oy * outputWidth;
+                    for (int ox = 0; ox < outputWidth; ox += 16)
                     {
-                        long window = top + (long)ox * shape.Stride;
-                        dx[window + FirstMaximum(x + window, shape.Width, shape.Size, y[o + ox])] += dy[o + ox];
+                        // The top row's 32 values may run into the bottom row: after the first chunk, that part of the
+                        // bottom row is already written, so then the top row is stored exactly.
+                        int topCount = ox > 0 ? Math.Min(32, width - 2 * ox) : 32;
+                        Backward2x2(x + top + 2 * ox, y + o + ox, dy + o + ox, dx + top + 2 * ox, width, outputWidth - ox, topCount);
                     }
+                    // Columns past the stores (an odd last column after a whole number of chunks) read by no window.
+                    for (long row = top; row < top + 2 * width; row += width)
+                        for (int column = covered; column < width; column++) dx[row + column] = 0f;
                 }
+                // Rows below the last window; the last store's zero lanes may have run into them, or into the next plane.
+                new Span<float>(dx + inputOffset + 2L * shape.OutputHeight * width, (shape.Height - 2 * shape.OutputHeight) * width).Clear();
             }
         }
+    }
+
+    /// <summary>dX of one plane (cleared) window by window: dY added at each window's first maximum.</summary>
+    private static void BackwardPlane(float* x, float* y, float* outputGradient, float* inputGradient, in MaxPool2dShape shape)
+    {
+        int o = 0;
+        for (int oy = 0; oy < shape.OutputHeight; oy++)
+            for (int ox = 0; ox < shape.OutputWidth; ox++, o++)
+            {
+                long window = (long)oy * shape.Stride * shape.Width + (long)ox * shape.Stride;
+                inputGradient[window + FirstMaximum(x + window, shape.Width, shape.Size, y[o])] += outputGradient[o];
+            }
     }
 
     private static bool UsesVectors(in MaxPool2dShape shape) =>
