@@ -104,7 +104,7 @@ public class LayerSpecTests
     {
         // spec, the word the message must name
         { "", "" },
-        { "   ", "" },
+        { "   ", "   " },
         { "Dense", "Dense" },
         { "Dense abc", "abc" },
         { "Dense 0", "0" },
