@@ -6,9 +6,10 @@ namespace MnistTools.Benchmarks;
 
 /// <summary>
 /// `--conv [filter]`: single-threaded GFLOP/s of the convolution kernels per layer shape of the Keras convnet and LeNet-5
-/// (a band of 64 images, one lane's half of a 128 batch), next to the 1024^3 GEMM on the same thread; then the time of
-/// the pooling and dropout kernels on the same bands. Medians of timed batches (wall and the thread's CPU time).
-/// FLOPs: forward 2·MACs, weight gradient 2·MACs, input gradient 2·MACs (MACs = F·C·K·K·OH·OW per image).
+/// (a band of 64 images, one lane's half of a 128 batch), next to the 1024^3 GEMM on the same thread; the GEMMs alone and
+/// the im2col/col2im times; then the pooling and dropout kernels on the same bands. Rates are medians of timed batches
+/// by the thread's CPU time (on a shared machine wall time also counts time the thread waited for a core), wall time
+/// alongside. FLOPs: forward, weight gradient and input gradient 2·MACs each (MACs = F·C·K·K·OH·OW per image).
 /// </summary>
 internal static class ConvBenchmarks
 {
@@ -25,35 +26,40 @@ internal static class ConvBenchmarks
     public static void Run(string? filter, double secondsPerCell = 0.4)
     {
         using var scope = ComputeSettings.Override(threads: 1);
-        Console.WriteLine($"Single thread, {ComputeSettings.InstructionSet}, {Rows} images per call; GFLOP/s median (wall / thread CPU).");
+        Console.WriteLine($"Single thread, {ComputeSettings.InstructionSet}, bands of {Rows} images. GFLOP/s: median of timed batches by the thread's CPU time (wall time in brackets).");
         var gemm = new GemmData(GemmShape.Issue[0]);
-        (double gemmWall, double gemmCpu, double gemmBest) = Measure(gemm.Run, GemmShape.Issue[0].Flops, secondsPerCell);
-        Console.WriteLine($"GEMM 1024^3: {gemmWall:F1} / {gemmCpu:F1} (best {gemmBest:F1})");
+        var reference = Measure(gemm.Run, GemmShape.Issue[0].Flops, secondsPerCell);
+        Console.WriteLine($"GEMM 1024^3: {reference.Cpu:F1} ({reference.Wall:F1}), best batch {reference.Best:F1}");
         Console.WriteLine();
-        Console.WriteLine("| convolution | forward | backward dW+db | backward dX | backward all | GEMM of the forward product | forward % of GEMM 1024^3 (CPU) | dW % | dX % |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| convolution | forward | backward dW + db | backward dX | backward both | % of GEMM 1024^3 (forward / dW / dX) |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        var details = new List<string>();
         foreach ((string name, Conv2dShape shape) in Convolutions.Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             var data = new ConvData(shape, Rows);
             double flops = 2.0 * shape.MultiplyAdds * Rows;
             var forward = Measure(data.Forward, flops, secondsPerCell);
             var weights = Measure(data.BackwardWeights, flops, secondsPerCell);
-            var all = Measure(data.BackwardAll, 2 * flops, secondsPerCell);
-            // dX alone: the time of the full backward less the weight-only backward.
-            double inputCpu = flops / (2 * flops / all.Cpu - flops / weights.Cpu);
-            double inputWall = flops / (2 * flops / all.Wall - flops / weights.Wall);
-            var product = Measure(data.ForwardGemm, flops, secondsPerCell);
-            var wgemm = Measure(data.WeightGemm, flops, secondsPerCell);
-            var xgemm = Measure(data.InputGemm, flops, secondsPerCell);
+            var both = Measure(data.BackwardAll, 2 * flops, secondsPerCell);
+            // dX alone: the time of the whole backward pass less the weight-only one.
+            double input = flops / (2 * flops / both.Cpu - flops / weights.Cpu), inputWall = flops / (2 * flops / both.Wall - flops / weights.Wall);
+            Console.WriteLine($"| {name} | {forward.Cpu:F1} ({forward.Wall:F1}) | {weights.Cpu:F1} ({weights.Wall:F1}) | {input:F1} ({inputWall:F1}) | {both.Cpu:F1} ({both.Wall:F1}) " +
+                $"| {100 * forward.Cpu / reference.Cpu:F0}% / {100 * weights.Cpu / reference.Cpu:F0}% / {100 * input / reference.Cpu:F0}% |");
+            var forwardGemm = Measure(data.ForwardGemm, flops, secondsPerCell);
+            var weightGemm = Measure(data.WeightGemm, flops, secondsPerCell);
+            var inputGemm = Measure(data.InputGemm, flops, secondsPerCell);
             var gather = Measure(data.GatherOnly, 1e9, secondsPerCell);
             var scatter = Measure(data.ScatterOnly, 1e9, secondsPerCell);
-            Console.WriteLine($"  best CPU: fwd {forward.Best:F1} dW {weights.Best:F1} all {all.Best:F1}; raw GEMMs CPU: fwd {product.Cpu:F1} dW {wgemm.Cpu:F1} dX {xgemm.Cpu:F1}; im2col {1e6 / gather.Cpu / 64:F2} us/image, col2im {1e6 / scatter.Cpu / 64:F2} us/image; gemm-only fwd {flops / product.Cpu / 1e3 / 64:F2} us/image");
-            Console.WriteLine($"| {name} | {forward.Wall:F1} / {forward.Cpu:F1} | {weights.Wall:F1} / {weights.Cpu:F1} | {inputWall:F1} / {inputCpu:F1} | {all.Wall:F1} / {all.Cpu:F1} " +
-                $"| {product.Wall:F1} / {product.Cpu:F1} | {100 * forward.Cpu / gemmCpu:F0}% | {100 * weights.Cpu / gemmCpu:F0}% | {100 * inputCpu / gemmCpu:F0}% |");
+            details.Add($"| {name} | {shape.ImagesPerGroup(Rows)} | {forwardGemm.Cpu:F1} / {weightGemm.Cpu:F1} / {inputGemm.Cpu:F1} | {1e6 / gather.Cpu / Rows:F2} | {1e6 / scatter.Cpu / Rows:F2} " +
+                $"| {forward.Best:F1} / {weights.Best:F1} / {both.Best:F1} |");
         }
+        Console.WriteLine();
+        Console.WriteLine("| convolution | images per GEMM | the GEMMs alone, GFLOP/s (forward / dW / dX) | im2col µs per image | col2im µs per image | best batch GFLOP/s (forward / dW + db / both) |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        details.ForEach(Console.WriteLine);
 
         Console.WriteLine();
-        Console.WriteLine("| kernel | µs per call (wall / CPU) | ns per image |");
+        Console.WriteLine("| kernel | µs per band of 64 (CPU, wall) | ns per image (CPU) |");
         Console.WriteLine("|---|---|---|");
         foreach ((string name, MaxPool2dShape shape) in new[]
                  {
@@ -81,7 +87,7 @@ internal static class ConvBenchmarks
     private static void Time(string name, Action action, double seconds)
     {
         var (wall, cpu, _) = Measure(action, 1e9, seconds); // "GFLOP/s" of 1e9 flops per call = calls per second
-        Console.WriteLine($"| {name} | {1e6 / wall:F1} / {1e6 / cpu:F1} | {1e9 / cpu / Rows:F0} |");
+        Console.WriteLine($"| {name} | {1e6 / cpu:F1} ({1e6 / wall:F1}) | {1e9 / cpu / Rows:F0} |");
     }
 
     /// <summary>Median GFLOP/s of <paramref name="action"/> doing <paramref name="flops"/> per call: wall and thread CPU time.</summary>
