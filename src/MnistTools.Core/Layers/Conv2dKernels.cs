@@ -14,6 +14,7 @@ namespace MnistTools.Layers;
 /// (g·P columns), the groups fixed by the shape and B alone. Each output element of the forward pass is one GEMM sum
 /// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
+/// Shallow patches at stride 1 (first layers) go forward through <see cref="Conv2dDirect"/> on AVX-512 instead.
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -27,8 +28,15 @@ internal static class Conv2dKernels
         in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows)
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, output.Length, "output");
+        InstructionSet path = ComputeSettings.InstructionSet;
+        if (Conv2dDirect.Applies(shape, path))
+        {
+            fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
+                Conv2dDirect.Forward(x, w, b, shape, y, work, rows);
+            return;
+        }
         int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;
-        int vector = Im2Col.VectorWidth(ComputeSettings.InstructionSet);
+        int vector = Im2Col.VectorWidth(path);
         Span<float> columns = scratch.Slice(Im2Col.Slack, patch * group * pixels);
         Span<float> products = scratch.Slice(Im2Col.Slack + columns.Length, filters * group * pixels);
         fixed (float* x = input, col = columns)

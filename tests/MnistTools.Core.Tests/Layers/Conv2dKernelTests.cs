@@ -32,7 +32,7 @@ public class Conv2dKernelTests
                         foreach ((int height, int width) in s_sizes)
                         {
                             if (padding == Padding.Valid && (kernel > height || kernel > width)) continue;
-                            int filters = 1 + (channels * 7 + kernel * 3 + height) % 11; // 1..11: whole and partial 8-row panels
+                            int filters = 1 + (channels * 7 + kernel * 3 + height) % 17; // 1..17: whole and partial 8-row panels and filter blocks
                             var shape = Conv2dShape.Create(channels, height, width, filters, kernel, stride, padding);
                             for (int rows = 1; rows <= 3; rows++, cases++)
                                 CheckAgainstReference(random, shape, rows, skipInputGradient: rows == 2 && kernel == 3);
@@ -117,16 +117,18 @@ public class Conv2dKernelTests
         }
     }
 
-    [Fact]
-    public void TheForwardBitsDoNotDependOnTheGroupingOrTheThreadCount()
+    [Theory]
+    [InlineData(32, 13, 64, 3, Padding.Valid)] // the Keras net's second layer: im2col + GEMM, 4 images per group
+    [InlineData(1, 28, 6, 5, Padding.Same)]    // LeNet's first layer: the direct path on AVX-512
+    public void TheForwardBitsDoNotDependOnTheGroupingOrTheThreadCount(int channels, int size, int filters, int kernel, Padding padding)
     {
-        // The Keras net's second convolution: 4 images per group; 9 images = groups of 4, 4, 1. The GEMMs are large
-        // enough (64 x 484 x 288) to be split between two threads when two are allowed.
-        var shape = Conv2dShape.Create(32, 13, 13, 64, 3, 1, Padding.Valid);
-        Assert.Equal(4, shape.ImagesPerGroup(9));
+        // 9 images: groups of 4, 4, 1 for the first shape, whose GEMMs (64 x 484 x 288) are large enough to be split
+        // between two threads when two are allowed.
+        var shape = Conv2dShape.Create(channels, size, size, filters, kernel, 1, padding);
         const int rows = 9;
+        Assert.Equal(Conv2dDirect.Applies(shape, InstructionSet.Avx512), channels == 1);
         var random = new Random(3);
-        float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount), b = RandomFloats(random, 64);
+        float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount), b = RandomFloats(random, filters);
         float[] dy = RandomFloats(random, rows * shape.OutputSize);
         float[] Forward(int threads, int band)
         {
@@ -143,7 +145,7 @@ public class Conv2dKernelTests
         (float[] dw, float[] db, float[] dx) Backward(int threads)
         {
             using var scope = ComputeSettings.Override(threads: threads);
-            float[] dw = new float[shape.WeightCount], db = new float[64], dx = new float[rows * shape.InputSize];
+            float[] dw = new float[shape.WeightCount], db = new float[filters], dx = new float[rows * shape.InputSize];
             Conv2dKernels.Conv2dBackward(dy, x, w, shape, dw, db, dx, new float[shape.ScratchFloats(rows)], rows);
             return (dw, db, dx);
         }
