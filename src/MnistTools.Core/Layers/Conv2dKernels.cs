@@ -14,7 +14,8 @@ namespace MnistTools.Layers;
 /// (g·P columns), the groups fixed by the shape and B alone. Each output element of the forward pass is one GEMM sum
 /// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
-/// Shallow patches at stride 1 (first layers) go forward through <see cref="Conv2dDirect"/> on AVX-512 instead.
+/// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
+/// AVX-512 instead.
 /// </summary>
 internal static class Conv2dKernels
 {
