@@ -43,7 +43,9 @@ internal static class ConvBenchmarks
             var both = Measure(data.BackwardAll, 2 * flops, secondsPerCell);
             // dX alone: the time of the whole backward pass less the weight-only one.
             double input = flops / (2 * flops / both.Cpu - flops / weights.Cpu), inputWall = flops / (2 * flops / both.Wall - flops / weights.Wall);
-            Console.WriteLine($"| {name} | {forward.Cpu:F1} ({forward.Wall:F1}) | {weights.Cpu:F1} ({weights.Wall:F1}) | {input:F1} ({inputWall:F1}) | {both.Cpu:F1} ({both.Wall:F1}) " +
+            // A difference of two noisy times can come out negative; then there is no figure.
+            string Rate(double value) => value > 0 ? value.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
+            Console.WriteLine($"| {name} | {forward.Cpu:F1} ({forward.Wall:F1}) | {weights.Cpu:F1} ({weights.Wall:F1}) | {Rate(input)} ({Rate(inputWall)}) | {both.Cpu:F1} ({both.Wall:F1}) " +
                 $"| {100 * forward.Cpu / reference.Cpu:F0}% / {100 * weights.Cpu / reference.Cpu:F0}% / {100 * input / reference.Cpu:F0}% |");
             var forwardGemm = Measure(data.ForwardGemm, flops, secondsPerCell);
             var weightGemm = Measure(data.WeightGemm, flops, secondsPerCell);
