@@ -10,6 +10,7 @@ using MnistTools.Numerics;
 //   --quick [shape] [path] [threads]  Stopwatch GFLOP/s table (seconds, no BDN)
 //   --profile [epochs]  per-phase time of a training step
 //   --denormals         cost of subnormal velocities in a momentum update
+//   --conv [filter]     convolution kernels' GFLOP/s per layer shape (single thread) next to the 1024^3 GEMM; pooling and dropout times
 // `pwsh -File build.ps1 bench -BenchArgs a,b` (e.g. from bash or CI) passes "a,b" as one string: split it.
 args = args.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
 int Index(string flag) => Array.IndexOf(args, flag);
@@ -29,6 +30,7 @@ if (Index("--quick") is var quick and >= 0)
 }
 if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
 if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
+if (Index("--conv") is var conv and >= 0) { ConvBenchmarks.Run(After(conv, 1)); return 0; }
 if (Index("--e2e") >= 0) { EndToEnd.Run(IntAfter("--e2e", 5)); return 0; }
 
 string[] bdnArgs = args.Where(a => a != "--kernels").ToArray();

@@ -47,7 +47,7 @@ public static class StepProfile
                 double t0 = Now();
                 step.Propagate(new TrainingStep.Batch(data, order, s * batch, batch, new BandKey(true, 1, epoch, state.Step, 0)));
                 double t1 = Now();
-                step.Update(state, Optimizers.Begin(state, options));
+                step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate));
                 double t2 = Now();
                 lanes += t1 - t0; update += t2 - t1;
             }

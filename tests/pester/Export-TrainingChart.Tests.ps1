@@ -53,6 +53,27 @@ Describe 'Export-TrainingChart' {
         Measure-Colour $png ($TrainingChart::RunColor(2)) 0 500 | Should -Be 0
     }
 
+    It 'draws the learning rate of a schedule with -Metric, one panel per metric' {
+        $set = New-SyntheticSet -Count 200 -Side 4 -Classes 3
+        $net = New-Network 16, 8, 3 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 2
+        $epochs = $set | Invoke-Training -Network $net -Epochs 5 -BatchSize 20 -LearningRate 0.1 -LearningRateSchedule OneCycle
+        $path = Join-Path $TestDrive 'rate.png'
+        $epochs | Export-TrainingChart -Path $path -Width 900 -Height 300 -Metric Loss, Accuracy, LearningRate
+        $png = Read-Png $path
+        $blue = $TrainingChart::RunColor(0)
+        foreach ($third in 0, 1, 2) { Measure-Colour $png $blue (300 * $third) (300 * $third + 300) | Should -BeGreaterThan 50 }
+
+        # The rate alone; records without any rate have nothing to draw there.
+        $only = Join-Path $TestDrive 'rate-only.png'
+        $epochs | Export-TrainingChart -Path $only -Width 400 -Height 300 -Metric LearningRate
+        Measure-Colour (Read-Png $only) $blue 0 400 | Should -BeGreaterThan 50
+        $err = { [pscustomobject]@{ Epoch = 1; TrainLoss = 0.5 } | Export-TrainingChart -Path (Join-Path $TestDrive 'none.png') -Metric LearningRate } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'NoTrainingData,MnistTools.Commands.ExportTrainingChartCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'LearningRate'
+    }
+
     It 'reports records without an Epoch and fails when nothing is left to draw' {
         $errors = $null
         $terminating = $null

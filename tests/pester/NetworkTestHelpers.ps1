@@ -12,13 +12,14 @@ function Get-TestMnistSet {
 
 function New-SyntheticSet {
     # $Count images of $Side x $Side pixels, $Classes classes: class c lights up row c (mod $Side), plus seeded noise.
-    param([int] $Count = 300, [int] $Side = 4, [int] $Classes = 3, [int] $Seed = 1, [string] $Name = 'synthetic')
+    # -LabelShift k labels each image (c + k) mod $Classes: a set whose loss rises as a network learns the real task.
+    param([int] $Count = 300, [int] $Side = 4, [int] $Classes = 3, [int] $Seed = 1, [string] $Name = 'synthetic', [int] $LabelShift = 0)
     $random = [MnistTools.SeededRandom]::new([uint64]$Seed)
     $pixels = [byte[]]::new($Count * $Side * $Side)
     $labels = [byte[]]::new($Count)
     for ($i = 0; $i -lt $Count; $i++) {
         $label = $random.NextInt($Classes)
-        $labels[$i] = $label
+        $labels[$i] = ($label + $LabelShift) % $Classes
         for ($p = 0; $p -lt $Side * $Side; $p++) {
             $bright = [math]::Floor($p / $Side) -eq ($label % $Side)
             $pixels[$i * $Side * $Side + $p] = if ($bright) { 160 + $random.NextInt(96) } else { $random.NextInt(90) }

@@ -57,7 +57,8 @@ Describe 'Format views' {
 
     It 'keeps every property reachable with Select-Object' {
         ($Epochs[0] | Select-Object *).PSObject.Properties.Name | Should -Be @('Epoch', 'TrainLoss', 'TrainAccuracy', 'ValidationLoss',
-            'ValidationAccuracy', 'LearningRate', 'BatchSize', 'Optimizer', 'L2', 'Samples', 'Seconds', 'SamplesPerSecond')
+            'ValidationAccuracy', 'LearningRate', 'LearningRateMin', 'LearningRateMax', 'LearningRateSchedule', 'BatchSize', 'Optimizer',
+            'L2', 'WeightDecay', 'Samples', 'Seconds', 'SamplesPerSecond', 'IsBest', 'StopReason')
         ($Result | Select-Object -ExpandProperty PerClass).Count | Should -Be 10
         $Result.ConfusionMatrix[3, 3] | Should -Be ([math]::Round($Result.PerClass[3].Recall * $Result.PerClass[3].Support))
     }
@@ -72,11 +73,16 @@ Describe 'Export-Csv' {
         Assert-NoTypeNames $back
         $back.Count | Should -Be 2
         for ($i = 0; $i -lt 2; $i++) {
-            foreach ($name in 'Epoch', 'TrainLoss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'LearningRate', 'BatchSize', 'L2', 'Samples', 'Seconds', 'SamplesPerSecond') {
+            foreach ($name in 'Epoch', 'TrainLoss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'LearningRate', 'LearningRateMin',
+                'LearningRateMax', 'BatchSize', 'L2', 'WeightDecay', 'Samples', 'Seconds', 'SamplesPerSecond') {
                 [double]::Parse($back[$i].$name, [cultureinfo]::InvariantCulture) | Should -Be ([double]$Epochs[$i].$name) -Because $name
             }
             $back[$i].Optimizer | Should -Be 'Sgd'
+            $back[$i].LearningRateSchedule | Should -Be 'Constant'
+            $back[$i].IsBest | Should -Be 'False'
         }
+        $back[0].StopReason | Should -Be ''
+        $back[1].StopReason | Should -Be 'Completed'
     }
 
     It 'round-trips a TestResult, the confusion matrix and per-class F1 as one column each' {
@@ -134,7 +140,9 @@ Describe 'Tab completion' {
         @{ Line = 'New-Network -OutputActivation '; Expected = 'Sigmoid', 'Softmax' }
         @{ Line = 'New-Network -Loss '; Expected = 'Quadratic', 'CrossEntropy' }
         @{ Line = 'New-Network -Initializer '; Expected = 'Default', 'Normal', 'Xavier', 'He' }
-        @{ Line = 'Invoke-Training -Optimizer '; Expected = 'Sgd', 'Momentum', 'Adam' }
+        @{ Line = 'Invoke-Training -Optimizer '; Expected = 'Sgd', 'Momentum', 'Adam', 'AdamW' }
+        @{ Line = 'Invoke-Training -LearningRateSchedule '; Expected = 'Constant', 'Step', 'Cosine', 'OneCycle', 'Plateau' }
+        @{ Line = 'Export-TrainingChart -Metric '; Expected = 'Loss', 'Accuracy', 'LearningRate' }
         @{ Line = 'Import-MnistSet -Subset '; Expected = 'Train', 'Test' }
         @{ Line = 'Export-Network -Format '; Expected = 'Onnx' }
         @{ Line = 'Save-MnistSet -Name '; Expected = 'Mnist', 'FashionMnist' }

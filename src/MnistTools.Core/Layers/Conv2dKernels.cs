@@ -14,6 +14,8 @@ namespace MnistTools.Layers;
 /// (g·P columns), the groups fixed by the shape and B alone. Each output element of the forward pass is one GEMM sum
 /// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
+/// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
+/// AVX-512 instead.
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -27,14 +29,22 @@ internal static class Conv2dKernels
         in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows)
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, output.Length, "output");
+        InstructionSet path = ComputeSettings.InstructionSet;
+        if (Conv2dDirect.Applies(shape, path))
+        {
+            fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
+                Conv2dDirect.Forward(x, w, b, shape, y, work, rows);
+            return;
+        }
         int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;
-        Span<float> columns = scratch[..(patch * group * pixels)];
-        Span<float> products = scratch.Slice(columns.Length, filters * group * pixels);
+        int vector = Im2Col.VectorWidth(path);
+        Span<float> columns = scratch.Slice(Im2Col.Slack, patch * group * pixels);
+        Span<float> products = scratch.Slice(Im2Col.Slack + columns.Length, filters * group * pixels);
         fixed (float* x = input, col = columns)
             for (int first = 0; first < rows; first += group)
             {
                 int images = Math.Min(group, rows - first), n = images * pixels;
-                Im2Col.Gather(x + (long)first * shape.InputSize, images, shape, col);
+                Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
                 Span<float> y = output.Slice(first * shape.OutputSize, images * shape.OutputSize);
                 if (images == 1)
                 {
@@ -78,13 +88,14 @@ internal static class Conv2dKernels
             return;
         }
         int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;
-        Span<float> columns = scratch[..(patch * group * pixels)];
-        Span<float> gathered = scratch.Slice(columns.Length, filters * group * pixels);
+        int vector = Im2Col.VectorWidth(ComputeSettings.InstructionSet);
+        Span<float> columns = scratch.Slice(Im2Col.Slack, patch * group * pixels);
+        Span<float> gathered = scratch.Slice(Im2Col.Slack + columns.Length, filters * group * pixels);
         fixed (float* x = input, col = columns, dx = inputGradient)
             for (int first = 0; first < rows; first += group)
             {
                 int images = Math.Min(group, rows - first), n = images * pixels;
-                Im2Col.Gather(x + (long)first * shape.InputSize, images, shape, col);
+                Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -102,9 +113,7 @@ internal static class Conv2dKernels
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
                 Gemm.Multiply(weights, dy, columns, patch, n, filters, transposeA: true, transposeB: false, accumulate: false);
-                float* dxGroup = dx + (long)first * shape.InputSize;
-                new Span<float>(dxGroup, images * shape.InputSize).Clear();
-                Im2Col.Scatter(col, images, shape, dxGroup);
+                Im2Col.Scatter(col, images, shape, dx + (long)first * shape.InputSize, vector);
             }
     }
 

@@ -1,23 +1,53 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using MnistTools.Numerics;
 
 namespace MnistTools.Layers;
 
 /// <summary>
 /// The column matrix of a convolution over a group of g images, and its adjoint.
 ///   Gather   columns[(c·K + ky)·K + kx, i·OH·OW + oy·OW + ox] = X[i, c, oy·S − PadTop + ky, ox·S − PadLeft + kx]  (0 outside)
-///   Scatter  dX[i, c, iy, ix] += dColumns[...] over every (row, column) that Gather read (iy, ix) into
+///   Scatter  dX[i, c, iy, ix] = Σ dColumns[...] over every (row, column) that Gather read (iy, ix) into
 /// Columns [C·K·K x g·OH·OW]: row r holds one kernel tap for every output pixel of every image of the group, so the
-/// forward product is W [F x C·K·K] · columns. For stride 1 each output row's taps are one contiguous run of an input row.
-/// Scatter adds each input element's contributions in increasing (ky, kx): the same order whatever the group.
+/// forward product is W [F x C·K·K] · columns. Both directions keep <see cref="Slack"/> readable floats before and after
+/// the columns. For stride 1 with vectors (<see cref="VectorWidth"/>):
+/// <list type="bullet">
+/// <item>Gather copies each output row's run of an input row in whole vectors and lets the last one run past the row:
+///   it writes in increasing address order and writes every output row whole, so an overshoot is overwritten by the
+///   writes after it; the last one lands in the slack. Reads stay inside the input.</item>
+/// <item>Scatter (AVX-512, kernels up to 16) builds each dX row in registers: for every tap (ky, kx) that reaches the
+///   row, one vector load of the dColumns row shifted by the tap, its lanes outside the run masked to +0. No dX value
+///   is read back, and only the group's own dX is written.</item>
+/// </list>
+/// Scatter sums each input element's contributions from +0 in increasing (ky, kx) on every path: the same bits whatever
+/// the path or the group.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Im2Col
 {
+    /// <summary>Floats before and after the columns that the vector paths may read (Scatter: a kernel tap's shift plus a
+    /// vector, below 32 for kernels up to 16) or overwrite (Gather: below one vector).</summary>
+    internal const int Slack = 32;
+
+    /// <summary>Largest kernel the register path of Scatter takes (its shifted reads stay within <see cref="Slack"/>).</summary>
+    internal const int MaxRegisterKernel = 16;
+
+    private static readonly int[] s_lanes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+    /// <summary>Floats per vector for the row runs under <paramref name="path"/>: 16 (AVX-512), 8 (AVX2), 0 (element by element).</summary>
+    internal static int VectorWidth(InstructionSet path) => path switch
+    {
+        InstructionSet.Avx512 when Vector512.IsHardwareAccelerated => 16,
+        InstructionSet.Avx2 when Vector256.IsHardwareAccelerated => 8,
+        _ => 0,
+    };
+
     /// <param name="input">X [g x C x H x W], the group's first image.</param>
-    /// <param name="columns">Columns [C·K·K x g·OH·OW], overwritten.</param>
+    /// <param name="inputEnd">The end of the readable input (reads stop there).</param>
+    /// <param name="columns">Columns [C·K·K x g·OH·OW] between <see cref="Slack"/> floats each side, overwritten.</param>
+    /// <param name="vector">16, 8 or 0 (see <see cref="VectorWidth"/>).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Gather(float* input, int images, in Conv2dShape shape, float* columns)
+    public static void Gather(float* input, float* inputEnd, int images, in Conv2dShape shape, float* columns, int vector)
     {
         int kernel = shape.Kernel, stride = shape.Stride, width = shape.Width, height = shape.Height;
         int outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight, pixels = shape.OutputPixels;
@@ -29,37 +59,61 @@ internal static unsafe class Im2Col
                 for (int kx = 0; kx < kernel; kx++, row += rowLength)
                 {
                     (int first, int end) = ValidColumns(shape, kx);
+                    int count = end - first, rounded = vector == 0 ? int.MaxValue : (count + vector - 1) / vector * vector;
+                    // Output rows [top, bottom) read input rows oy·S − PadTop + ky inside [0, H); the others are padding.
+                    int top = Math.Min(outputHeight, FirstInside(shape.PadTop - ky, stride));
+                    int bottom = Math.Max(top, Math.Min(outputHeight, FirstInside(height + shape.PadTop - ky, stride)));
+                    bool whole = first == 0 && end == outputWidth;
                     for (int i = 0; i < images; i++)
                     {
-                        float* plane = input + (long)i * inputSize + (long)c * planeSize;
                         float* destination = row + (long)i * pixels;
-                        for (int oy = 0; oy < outputHeight; oy++, destination += outputWidth)
+                        new Span<float>(destination, top * outputWidth).Clear();
+                        float* source = input + (long)i * inputSize + (long)c * planeSize + (long)(top * stride - shape.PadTop + ky) * width + kx - shape.PadLeft;
+                        float* target = destination + (long)top * outputWidth;
+                        long sourceStep = (long)stride * width;
+                        if (stride == 1 && vector != 0 && whole)
                         {
-                            int iy = oy * stride - shape.PadTop + ky;
-                            if ((uint)iy >= (uint)height)
-                            {
-                                Clear(destination, outputWidth);
-                                continue;
-                            }
-                            // source[ox·S] is input column ox·S − PadLeft + kx: valid for first <= ox < end.
-                            float* source = plane + (long)iy * width + kx - shape.PadLeft;
-                            Clear(destination, first);
-                            if (stride == 1) Copy(source + first, destination + first, end - first);
-                            else for (int ox = first; ox < end; ox++) destination[ox] = source[(long)ox * stride];
-                            Clear(destination + end, outputWidth - end);
+                            // The common case: no padding columns, one vector copy per row while the reads stay inside.
+                            int oy = top;
+                            for (; oy < bottom && source + rounded <= inputEnd; oy++, source += sourceStep, target += outputWidth)
+                                CopyWhole(source, target, rounded, vector);
+                            for (; oy < bottom; oy++, source += sourceStep, target += outputWidth) Copy(source, target, count);
                         }
+                        else
+                            for (int oy = top; oy < bottom; oy++, source += sourceStep, target += outputWidth)
+                            {
+                                // source[ox·S] is input column ox·S − PadLeft + kx: inside for first <= ox < end.
+                                Clear(target, first);
+                                if (stride != 1) for (int ox = first; ox < end; ox++) target[ox] = source[(long)ox * stride];
+                                else if (vector != 0 && source + first + rounded <= inputEnd) CopyWhole(source + first, target + first, rounded, vector);
+                                else Copy(source + first, target + first, count);
+                                Clear(target + end, outputWidth - end);
+                            }
+                        new Span<float>(destination + (long)bottom * outputWidth, (outputHeight - bottom) * outputWidth).Clear();
                     }
                 }
     }
 
-    /// <param name="columns">dColumns [C·K·K x g·OH·OW].</param>
-    /// <param name="inputGradient">dX [g x C x H x W], the group's first image; added to (clear it first).</param>
+    /// <summary>The first output index o with o·S &gt;= <paramref name="offset"/> (0 when the offset is not positive).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int FirstInside(int offset, int stride) => offset <= 0 ? 0 : (offset + stride - 1) / stride;
+
+    /// <param name="columns">dColumns [C·K·K x g·OH·OW] between <see cref="Slack"/> readable floats each side.</param>
+    /// <param name="inputGradient">dX [g x C x H x W], the group's first image; overwritten.</param>
+    /// <param name="vector">16, 8 or 0 (see <see cref="VectorWidth"/>).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scatter(float* columns, int images, in Conv2dShape shape, float* inputGradient)
+    public static void Scatter(float* columns, int images, in Conv2dShape shape, float* inputGradient, int vector)
     {
+        if (vector == 16 && shape.Stride == 1 && shape.Kernel <= MaxRegisterKernel)
+        {
+            ScatterRows(columns, images, shape, inputGradient);
+            return;
+        }
+        new Span<float>(inputGradient, images * shape.InputSize).Clear();
         int kernel = shape.Kernel, stride = shape.Stride, width = shape.Width, height = shape.Height;
         int outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight, pixels = shape.OutputPixels;
         int inputSize = shape.InputSize, planeSize = height * width;
+        float* gradientEnd = inputGradient + (long)images * inputSize;
         long rowLength = (long)images * pixels;
         float* row = columns;
         for (int c = 0; c < shape.Channels; c++)
@@ -67,6 +121,7 @@ internal static unsafe class Im2Col
                 for (int kx = 0; kx < kernel; kx++, row += rowLength)
                 {
                     (int first, int end) = ValidColumns(shape, kx);
+                    int count = end - first, rounded = vector == 0 ? int.MaxValue : (count + vector - 1) / vector * vector;
                     for (int i = 0; i < images; i++)
                     {
                         float* plane = inputGradient + (long)i * inputSize + (long)c * planeSize;
@@ -76,11 +131,61 @@ internal static unsafe class Im2Col
                             int iy = oy * stride - shape.PadTop + ky;
                             if ((uint)iy >= (uint)height) continue;
                             float* destination = plane + (long)iy * width + kx - shape.PadLeft;
-                            if (stride == 1) Add(source + first, destination + first, end - first);
-                            else for (int ox = first; ox < end; ox++) destination[(long)ox * stride] += source[ox];
+                            if (stride != 1) for (int ox = first; ox < end; ox++) destination[(long)ox * stride] += source[ox];
+                            else if (destination + first + rounded <= gradientEnd) AddMasked(source + first, destination + first, count, vector);
+                            else Add(source + first, destination + first, count);
                         }
                     }
                 }
+    }
+
+    /// <summary>Stride 1, AVX-512: each dX row [W] built in 16-lane registers from the shifted dColumns rows of every tap
+    /// that reaches it, then stored once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScatterRows(float* columns, int images, in Conv2dShape shape, float* inputGradient)
+    {
+        int kernel = shape.Kernel, width = shape.Width, height = shape.Height, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;
+        int pixels = shape.OutputPixels, padTop = shape.PadTop, padLeft = shape.PadLeft;
+        long rowLength = (long)images * pixels;
+        Vector512<int> lanes = Vector512.Create(s_lanes);
+        float* partial = stackalloc float[16];
+        float* destination = inputGradient;
+        for (int i = 0; i < images; i++)
+            for (int c = 0; c < shape.Channels; c++)
+            {
+                // Tap (c, ky, kx) of image i: dColumns row (c·K + ky)·K + kx, this image's P columns.
+                float* taps = columns + (long)c * kernel * kernel * rowLength + (long)i * pixels;
+                for (int iy = 0; iy < height; iy++, destination += width)
+                {
+                    // Taps ky with oy = iy + PadTop − ky in [0, OH).
+                    int kyFirst = Math.Max(0, iy + padTop - outputHeight + 1), kyEnd = Math.Min(kernel, iy + padTop + 1);
+                    for (int x0 = 0; x0 < width; x0 += 16)
+                    {
+                        // Lane j is dX column ix = x0 + j; tap kx reads output column ox = ix + PadLeft − kx.
+                        Vector512<int> column = lanes + Vector512.Create(x0 + padLeft);
+                        Vector512<int> inRow = Vector512.LessThan(lanes + Vector512.Create(x0), Vector512.Create(width));
+                        Vector512<float> sum = Vector512<float>.Zero;
+                        for (int ky = kyFirst; ky < kyEnd; ky++)
+                        {
+                            int oy = iy + padTop - ky;
+                            float* tapRow = taps + (long)(ky * kernel) * rowLength + (long)oy * outputWidth + x0 + padLeft;
+                            for (int kx = 0; kx < kernel; kx++, tapRow += rowLength)
+                            {
+                                Vector512<int> ox = column - Vector512.Create(kx);
+                                Vector512<float> keep = (Vector512.LessThan(ox.AsUInt32(), Vector512.Create((uint)outputWidth)).AsInt32() & inRow).AsSingle();
+                                sum += Vector512.Load(tapRow - kx) & keep;
+                            }
+                        }
+                        int count = Math.Min(16, width - x0);
+                        if (count == 16) Vector512.Store(sum, destination + x0);
+                        else
+                        {
+                            Vector512.Store(sum, partial);
+                            for (int j = 0; j < count; j++) destination[x0 + j] = partial[j];
+                        }
+                    }
+                }
+            }
     }
 
     /// <summary>The output columns [first, end) whose tap <paramref name="kx"/> falls inside the input (empty: first == end).</summary>
@@ -95,31 +200,56 @@ internal static unsafe class Im2Col
         return (first, Math.Max(first, end));
     }
 
+    /// <summary>Copies <paramref name="count"/> floats, a whole number of vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyWhole(float* source, float* destination, int count, int vector)
+    {
+        if (vector == 16)
+            for (int j = 0; j < count; j += 16) Vector512.Store(Vector512.Load(source + j), destination + j);
+        else
+            for (int j = 0; j < count; j += 8) Vector256.Store(Vector256.Load(source + j), destination + j);
+    }
+
+    /// <summary>destination[j] += source[j] for j &lt; count, in whole vectors; lanes past count add +0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddMasked(float* source, float* destination, int count, int vector)
+    {
+        int j = 0;
+        if (vector == 16)
+        {
+            for (; j <= count - 16; j += 16) Vector512.Store(Vector512.Load(destination + j) + Vector512.Load(source + j), destination + j);
+            if (j < count)
+            {
+                Vector512<float> keep = Vector512.LessThan(Vector512.Create(s_lanes), Vector512.Create(count - j)).AsSingle();
+                Vector512.Store(Vector512.Load(destination + j) + (Vector512.Load(source + j) & keep), destination + j);
+            }
+        }
+        else
+        {
+            for (; j <= count - 8; j += 8) Vector256.Store(Vector256.Load(destination + j) + Vector256.Load(source + j), destination + j);
+            if (j < count)
+            {
+                Vector256<float> keep = Vector256.LessThan(Vector256.Create(s_lanes), Vector256.Create(count - j)).AsSingle();
+                Vector256.Store(Vector256.Load(destination + j) + (Vector256.Load(source + j) & keep), destination + j);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Clear(float* destination, int count)
     {
-        int j = 0;
-        for (; j <= count - 8; j += 8) Vector256.Store(Vector256<float>.Zero, destination + j);
-        for (; j < count; j++) destination[j] = 0f;
+        for (int j = 0; j < count; j++) destination[j] = 0f;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Copy(float* source, float* destination, int count)
     {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; j <= count - 16; j += 16) Vector512.Store(Vector512.Load(source + j), destination + j);
-        for (; j <= count - 8; j += 8) Vector256.Store(Vector256.Load(source + j), destination + j);
-        for (; j < count; j++) destination[j] = source[j];
+        for (int j = 0; j < count; j++) destination[j] = source[j];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Add(float* source, float* destination, int count)
     {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; j <= count - 16; j += 16) Vector512.Store(Vector512.Load(destination + j) + Vector512.Load(source + j), destination + j);
-        for (; j <= count - 8; j += 8) Vector256.Store(Vector256.Load(destination + j) + Vector256.Load(source + j), destination + j);
-        for (; j < count; j++) destination[j] += source[j];
+        for (int j = 0; j < count; j++) destination[j] += source[j];
     }
 }

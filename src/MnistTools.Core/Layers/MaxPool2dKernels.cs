@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using MnistTools.Numerics;
 
 namespace MnistTools.Layers;
 
@@ -8,12 +11,24 @@ namespace MnistTools.Layers;
 ///   forward   Y[i, c, oy, ox] = max of X[i, c, oy·S .. oy·S + S0 − 1, ox·S .. ox·S + S0 − 1]
 ///   backward  dX[i, c, y, x] = Σ over the windows whose first maximum is (y, x) of dY[i, c, oy, ox]
 /// The window is scanned row by row; a value replaces the running maximum when it is greater, or when it is NaN and the
-/// maximum is not: a window holding NaN gives NaN. The backward pass finds each window's first maximum again from X and
-/// Y (the first value equal to Y, or the first NaN when Y is NaN), so nothing is saved between the passes; ties give
-/// the whole gradient to the first of the tied values, as PyTorch does.
+/// maximum is not: a window holding NaN gives its first NaN. The backward pass finds each window's first maximum again
+/// from X and Y (the first value equal to Y, or the first NaN when Y is NaN; the window's first value when none is, a Y
+/// that is not this window's maximum), so nothing is saved between the passes; ties give the whole gradient to the
+/// first of the tied values, as PyTorch does.
+/// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector, the window's four
+/// values compared in the same order as the scalar path: the same bits); other windows, and the rows (forward) or planes
+/// (backward) whose vector reads or writes would leave the band, take the scalar path. The backward vector stores write
+/// whole row pairs, 0 for pixels no window reads, and may run into the next rows, which are written after them.
 /// </summary>
-internal static class MaxPool2dKernels
+[SkipLocalsInit]
+internal static unsafe class MaxPool2dKernels
 {
+    private static readonly int[] s_evenOdd = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30,
+                                               1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31];
+    private static readonly int[] s_interleave = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                                  8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
+    private static readonly int[] s_lanes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
     /// <param name="input">X [B x C x H x W].</param>
     /// <param name="output">Y [B x C x OH x OW], overwritten.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -21,23 +36,29 @@ internal static class MaxPool2dKernels
     {
         CheckSizes(shape, rows, input.Length, output.Length, "output");
         int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
-        for (int plane = 0; plane < planes; plane++)
+        bool vector = UsesVectors(shape);
+        fixed (float* x = input, y = output)
         {
-            ReadOnlySpan<float> x = input.Slice(plane * planeSize, planeSize);
-            Span<float> y = output.Slice(plane * outputPlane, outputPlane);
-            int o = 0;
-            for (int oy = 0; oy < shape.OutputHeight; oy++)
-                for (int ox = 0; ox < shape.OutputWidth; ox++, o++)
+            float* inputEnd = x + (long)planes * planeSize, outputEnd = y + (long)planes * outputPlane;
+            for (int plane = 0; plane < planes; plane++)
+            {
+                float* source = x + (long)plane * planeSize, destination = y + (long)plane * outputPlane;
+                for (int oy = 0; oy < shape.OutputHeight; oy++)
                 {
-                    int top = oy * shape.Stride * shape.Width + ox * shape.Stride;
-                    float maximum = x[top];
-                    for (int dy = 0; dy < shape.Size; dy++)
-                    {
-                        ReadOnlySpan<float> row = x.Slice(top + dy * shape.Width, shape.Size);
-                        for (int dx = 0; dx < row.Length; dx++) maximum = Replaces(row[dx], maximum) ? row[dx] : maximum;
-                    }
-                    y[o] = maximum;
+                    float* window = source + (long)oy * shape.Stride * shape.Width;
+                    float* target = destination + (long)oy * shape.OutputWidth;
+                    int ox = 0;
+                    if (vector)
+                        for (; ox < shape.OutputWidth; ox += 16)
+                        {
+                            // Reads two rows of 32 values, writes 16: both may run past the row, not past the band.
+                            if (window + 2 * ox + shape.Width + 32 > inputEnd || target + ox + 16 > outputEnd) break;
+                            Vector512.Store(Forward2x2(window + 2 * ox, shape.Width), target + ox);
+                        }
+                    for (; ox < shape.OutputWidth; ox++)
+                        target[ox] = WindowMaximum(window + (long)ox * shape.Stride, shape.Width, shape.Size);
                 }
+            }
         }
     }
 
@@ -53,41 +74,163 @@ internal static class MaxPool2dKernels
         if (outputGradient.Length < (long)rows * shape.OutputSize) throw new ArgumentException("dY is shorter than B·C·OH·OW.", nameof(outputGradient));
         if (inputGradient.Length < (long)rows * shape.InputSize) throw new ArgumentException("dX is shorter than B·C·H·W.", nameof(inputGradient));
         int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
-        inputGradient[..(planes * planeSize)].Clear();
-        for (int plane = 0; plane < planes; plane++)
+        int width = shape.Width, outputWidth = shape.OutputWidth;
+        int chunks = (outputWidth + 15) / 16, covered = 32 * chunks; // the vector stores write columns [0, covered) of each row pair
+        fixed (float* x = input, y = output, dy = outputGradient, dx = inputGradient)
         {
-            ReadOnlySpan<float> x = input.Slice(plane * planeSize, planeSize);
-            ReadOnlySpan<float> y = output.Slice(plane * outputPlane, outputPlane);
-            ReadOnlySpan<float> dy = outputGradient.Slice(plane * outputPlane, outputPlane);
-            Span<float> dx = inputGradient.Slice(plane * planeSize, planeSize);
-            int o = 0;
-            for (int oy = 0; oy < shape.OutputHeight; oy++)
-                for (int ox = 0; ox < shape.OutputWidth; ox++, o++)
+            float* end = x + (long)planes * planeSize, outputEnd = y + (long)planes * outputPlane;
+            for (int plane = 0; plane < planes; plane++)
+            {
+                long inputOffset = (long)plane * planeSize, outputOffset = (long)plane * outputPlane;
+                // The last row pair's vector reads and writes (x, dX: covered past its top row; y, dY: 16 per chunk) stay in the band.
+                bool vector = UsesVectors(shape)
+                    && x + inputOffset + (2L * shape.OutputHeight - 1) * width + covered <= end
+                    && y + outputOffset + outputPlane - outputWidth + 16L * chunks <= outputEnd;
+                if (!vector)
                 {
-                    int at = FirstMaximum(x, oy * shape.Stride * shape.Width + ox * shape.Stride, shape.Width, shape.Size, y[o]);
-                    dx[at] += dy[o];
+                    new Span<float>(dx + inputOffset, planeSize).Clear();
+                    BackwardPlane(x + inputOffset, y + outputOffset, dy + outputOffset, dx + inputOffset, shape);
+                    continue;
                 }
+                for (int oy = 0; oy < shape.OutputHeight; oy++)
+                {
+                    long top = inputOffset + 2L * oy * width, o = outputOffset + (long)oy * outputWidth;
+                    for (int ox = 0; ox < outputWidth; ox += 16)
+                    {
+                        // The top row's 32 values may run into the bottom row: after the first chunk, that part of the
+                        // bottom row is already written, so then the top row is stored exactly.
+                        int topCount = ox > 0 ? Math.Min(32, width - 2 * ox) : 32;
+                        Backward2x2(x + top + 2 * ox, y + o + ox, dy + o + ox, dx + top + 2 * ox, width, outputWidth - ox, topCount);
+                    }
+                    // Columns past the stores (an odd last column after a whole number of chunks) read by no window.
+                    for (long row = top; row < top + 2 * width; row += width)
+                        for (int column = covered; column < width; column++) dx[row + column] = 0f;
+                }
+                // Rows below the last window; the last store's zero lanes may have run into them, or into the next plane.
+                new Span<float>(dx + inputOffset + 2L * shape.OutputHeight * width, (shape.Height - 2 * shape.OutputHeight) * width).Clear();
+            }
         }
     }
+
+    /// <summary>dX of one plane (cleared) window by window: dY added at each window's first maximum.</summary>
+    private static void BackwardPlane(float* x, float* y, float* outputGradient, float* inputGradient, in MaxPool2dShape shape)
+    {
+        int o = 0;
+        for (int oy = 0; oy < shape.OutputHeight; oy++)
+            for (int ox = 0; ox < shape.OutputWidth; ox++, o++)
+            {
+                long window = (long)oy * shape.Stride * shape.Width + (long)ox * shape.Stride;
+                inputGradient[window + FirstMaximum(x + window, shape.Width, shape.Size, y[o])] += outputGradient[o];
+            }
+    }
+
+    private static bool UsesVectors(in MaxPool2dShape shape) =>
+        shape is { Size: 2, Stride: 2 } && ComputeSettings.InstructionSet == InstructionSet.Avx512 && Avx512F.IsSupported;
 
     /// <summary>Whether <paramref name="value"/> becomes the running maximum: greater, or NaN over a number.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool Replaces(float value, float maximum) => value > maximum || (float.IsNaN(value) && !float.IsNaN(maximum));
 
-    /// <summary>The index in <paramref name="plane"/> of the window's first value equal to <paramref name="maximum"/> (NaN
-    /// matches NaN); the window's first value when none matches (a Y that is not this window's maximum).</summary>
+    /// <summary>The scan rule of <see cref="Replaces"/> on 16 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int FirstMaximum(ReadOnlySpan<float> plane, int top, int width, int size, float maximum)
+    private static Vector512<float> Replace(Vector512<float> value, Vector512<float> maximum)
+    {
+        Vector512<float> take = Vector512.GreaterThan(value, maximum) | (~Vector512.Equals(value, value) & Vector512.Equals(maximum, maximum));
+        return Vector512.ConditionalSelect(take, value, maximum);
+    }
+
+    /// <summary>The maxima of 16 windows 2 x 2 whose top-left values are row[0], row[2], ..., row[30].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Forward2x2(float* row, int width)
+    {
+        Split(row, out Vector512<float> topLeft, out Vector512<float> topRight);
+        Split(row + width, out Vector512<float> bottomLeft, out Vector512<float> bottomRight);
+        return Replace(bottomRight, Replace(bottomLeft, Replace(topRight, topLeft)));
+    }
+
+    /// <summary>dX of 16 windows 2 x 2 (the first <paramref name="count"/> of them real): dY at each window's first maximum,
+    /// 0 elsewhere, stored over both rows (32 values each, <paramref name="topCount"/> of the top row; lanes of windows
+    /// past count are 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Backward2x2(float* row, float* maximum, float* outputGradient, float* inputGradient, int width, int count, int topCount)
+    {
+        Split(row, out Vector512<float> topLeft, out Vector512<float> topRight);
+        Split(row + width, out Vector512<float> bottomLeft, out Vector512<float> bottomRight);
+        Vector512<float> y = Vector512.Load(maximum);
+        Vector512<float> real = Vector512.LessThan(Vector512.Create(s_lanes), Vector512.Create(count)).AsSingle();
+        Vector512<float> gradient = Vector512.Load(outputGradient) & real;
+        Vector512<float> yIsNaN = ~Vector512.Equals(y, y);
+        Vector512<float> m0 = Matches(topLeft, y, yIsNaN), m1 = Matches(topRight, y, yIsNaN);
+        Vector512<float> m2 = Matches(bottomLeft, y, yIsNaN), m3 = Matches(bottomRight, y, yIsNaN);
+        // The first match wins; with none, the window's first value.
+        Vector512<float> first = m0 | ~(m1 | m2 | m3);
+        Vector512<float> second = Vector512.AndNot(m1, first);
+        Vector512<float> third = Vector512.AndNot(Vector512.AndNot(m2, first), m1);
+        Vector512<float> fourth = Vector512.AndNot(Vector512.AndNot(Vector512.AndNot(m3, first), m1), m2);
+        if (topCount == 32) Merge(gradient & first, gradient & second, inputGradient);
+        else
+        {
+            float* exact = stackalloc float[32];
+            Merge(gradient & first, gradient & second, exact);
+            for (int j = 0; j < topCount; j++) inputGradient[j] = exact[j];
+        }
+        Merge(gradient & third, gradient & fourth, inputGradient + width);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Matches(Vector512<float> value, Vector512<float> y, Vector512<float> yIsNaN) =>
+        Vector512.Equals(value, y) | (~Vector512.Equals(value, value) & yIsNaN);
+
+    /// <summary>row[0..32) split into its even and odd positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Split(float* row, out Vector512<float> even, out Vector512<float> odd)
+    {
+        Vector512<float> low = Vector512.Load(row), high = Vector512.Load(row + 16);
+        fixed (int* indices = s_evenOdd)
+        {
+            even = Avx512F.PermuteVar16x32x2(low, Vector512.Load(indices), high);
+            odd = Avx512F.PermuteVar16x32x2(low, Vector512.Load(indices + 16), high);
+        }
+    }
+
+    /// <summary>destination[0..32) = even[0], odd[0], even[1], odd[1], ...</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Merge(Vector512<float> even, Vector512<float> odd, float* destination)
+    {
+        fixed (int* indices = s_interleave)
+        {
+            Vector512.Store(Avx512F.PermuteVar16x32x2(even, Vector512.Load(indices), odd), destination);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(even, Vector512.Load(indices + 16), odd), destination + 16);
+        }
+    }
+
+    /// <summary>The scan of one window whose top-left value is <paramref name="window"/>[0].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float WindowMaximum(float* window, int width, int size)
+    {
+        float maximum = window[0];
+        for (int dy = 0; dy < size; dy++, window += width)
+            for (int dx = 0; dx < size; dx++)
+            {
+                float value = window[dx];
+                if (Replaces(value, maximum)) maximum = value;
+            }
+        return maximum;
+    }
+
+    /// <summary>The offset from <paramref name="window"/> of the window's first value equal to <paramref name="maximum"/>
+    /// (NaN matches NaN); 0 when none is.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long FirstMaximum(float* window, int width, int size, float maximum)
     {
         bool nan = float.IsNaN(maximum);
         for (int dy = 0; dy < size; dy++)
-        {
-            int start = top + dy * width;
-            ReadOnlySpan<float> row = plane.Slice(start, size);
-            for (int dx = 0; dx < row.Length; dx++)
-                if (row[dx] == maximum || (nan && float.IsNaN(row[dx]))) return start + dx;
-        }
-        return top;
+            for (int dx = 0; dx < size; dx++)
+            {
+                float value = window[(long)dy * width + dx];
+                if (value == maximum || (nan && float.IsNaN(value))) return (long)dy * width + dx;
+            }
+        return 0;
     }
 
     private static void CheckSizes(in MaxPool2dShape shape, int rows, int inputLength, int outputLength, string outputName)

@@ -48,4 +48,41 @@ public enum Optimizer
     Sgd,
     Momentum,
     Adam,
+    /// <summary>Adam with decoupled weight decay (Loshchilov and Hutter): θ ← θ − η·λ·θ on weights, then the Adam step.</summary>
+    AdamW,
+}
+
+/// <summary>How the learning rate changes over the epochs of one Invoke-Training call (its span).</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The base rate throughout.</summary>
+    Constant,
+    /// <summary>Per epoch: the base rate times StepFactor^floor(e / StepEpochs) (PyTorch StepLR).</summary>
+    Step,
+    /// <summary>Per step: cosine from the base rate down to MinLearningRate over the span (PyTorch CosineAnnealingLR).</summary>
+    Cosine,
+    /// <summary>Per step: cosine warm-up from base/25 to the base rate, then cosine down to base/25/1e4 (PyTorch OneCycleLR).</summary>
+    OneCycle,
+    /// <summary>Per epoch: times PlateauFactor when the validation loss has not improved for PlateauPatience epochs (PyTorch ReduceLROnPlateau).</summary>
+    Plateau,
+}
+
+/// <summary>Why an Invoke-Training call stopped, on its last epoch record.</summary>
+public enum TrainingStopReason
+{
+    /// <summary>Every epoch asked for ran.</summary>
+    Completed,
+    /// <summary>The validation loss stopped improving (-EarlyStoppingPatience); the best epoch was restored.</summary>
+    EarlyStopping,
+}
+
+/// <summary>A panel of Export-TrainingChart.</summary>
+public enum TrainingChartMetric
+{
+    /// <summary>Training and validation loss per epoch.</summary>
+    Loss,
+    /// <summary>Training and validation accuracy (%) per epoch.</summary>
+    Accuracy,
+    /// <summary>The learning rate per epoch (its mean, with the epoch's range where it changes within the epoch).</summary>
+    LearningRate,
 }

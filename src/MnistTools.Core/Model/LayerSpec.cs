@@ -117,7 +117,9 @@ public sealed partial record LayerSpec
     {
         string text = spec ?? "";
         string[] words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length == 0) throw Invalid(text, "", "is empty: expected Dense, Conv2d, MaxPool2d, Dropout or Flatten.");
+        if (words.Length == 0)
+            throw new MnistToolsException(SpecInvalidErrorId, FailureKind.InvalidArgument,
+                $"The layer spec '{text}' is empty: expected Dense, Conv2d, MaxPool2d, Dropout or Flatten.", ErrorTarget);
         var reader = new SpecReader(text, words);
         LayerSpec result = ParseKind(words[0]) switch
         {
@@ -211,7 +213,7 @@ public sealed partial record LayerSpec
     }
 
     private static int CheckSize(int value, string what, string kind) =>
-        value is >= 1 and <= MaxSize ? value : throw Invalid(kind, value.ToString(CultureInfo.InvariantCulture), $"is not a whole number in 1..{MaxSize} (<{what}>).");
+        value is >= 1 and <= MaxSize ? value : throw Invalid(kind, value.ToString(CultureInfo.InvariantCulture), $"is not a valid <{what}> (a whole number in 1..{MaxSize}).");
 
     private static LayerActivation CheckActivation(LayerActivation activation, string kind) =>
         Enum.IsDefined(activation) ? activation : throw Invalid(kind, activation.ToString(), "is not an activation.");
@@ -237,7 +239,7 @@ public sealed partial record LayerSpec
         public int SizeValue(string word, string text, string what) =>
             int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 1 and <= MaxSize
                 ? value
-                : throw Wrong(word, $"is not a whole number in 1..{MaxSize} (<{what}>).");
+                : throw Wrong(word, $"is not a valid <{what}> (a whole number in 1..{MaxSize}).");
 
         public double Rate()
         {

@@ -211,6 +211,12 @@ public sealed class Network
     /// <summary>The optimizer's carried state; null until the network has been trained.</summary>
     public OptimizerState? OptimizerState { get; internal set; }
 
+    /// <summary>
+    /// The unfinished run (schedule position, early stopping's best epoch) of the last Invoke-Training call that used a
+    /// schedule or early stopping; null when there is none. Saved with the network, so a checkpoint can be continued.
+    /// </summary>
+    public TrainingRunState? RunState { get; internal set; }
+
     /// <summary>Free-form notes kept with the network (data set name, test accuracy...); saved with it.</summary>
     public IDictionary<string, string> Metadata => _metadata;
 
@@ -240,11 +246,23 @@ public sealed class Network
     /// </summary>
     /// <param name="inputs">[count x InputSize], values pixel / 255f.</param>
     /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
-    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs)
+    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs) => PredictRows(inputs, count, outputs, nameof(inputs));
+
+    /// <summary>
+    /// Forward pass over <paramref name="count"/> images given as grey levels: each pixel is scaled to pixel / 255f
+    /// exactly as in training and evaluation.
+    /// </summary>
+    /// <param name="pixels">[count x InputSize] grey levels 0..255.</param>
+    /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
+    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs) => PredictRows(pixels, count, outputs, nameof(pixels));
+
+    /// <summary>Chunks of up to <see cref="BatchBuffers.InferenceRows"/> rows through <see cref="Propagation.Forward"/>:
+    /// float rows are copied in as they are, byte rows scaled by <see cref="PixelScaling"/>.</summary>
+    private void PredictRows<T>(ReadOnlySpan<T> source, int count, Span<float> outputs, string sourceName) where T : unmanaged
     {
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
-        if (inputs.Length < (long)count * InputSize)
-            throw new ArgumentException($"inputs holds {inputs.Length} values; {count} rows of {InputSize} need {(long)count * InputSize}.", nameof(inputs));
+        if (source.Length < (long)count * InputSize)
+            throw new ArgumentException($"{sourceName} holds {source.Length} values; {count} rows of {InputSize} need {(long)count * InputSize}.", sourceName);
         if (outputs.Length < (long)count * OutputSize)
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
@@ -253,33 +271,12 @@ public sealed class Network
         for (int start = 0; start < count; start += buffers.MaxRows)
         {
             int rows = Math.Min(buffers.MaxRows, count - start);
-            inputs.Slice(start * InputSize, rows * InputSize).CopyTo(buffers.Input.AsSpan(0, rows * InputSize));
+            ReadOnlySpan<T> rowsIn = source.Slice(start * InputSize, rows * InputSize);
+            Span<float> input = buffers.Input.AsSpan(0, rows * InputSize);
+            if (typeof(T) == typeof(byte)) PixelScaling.ToInputs(System.Runtime.InteropServices.MemoryMarshal.Cast<T, byte>(rowsIn), input);
+            else System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(rowsIn).CopyTo(input);
             Propagation.Forward(this, buffers, 0, rows, 0, BandKey.Inference);
             buffers.Scores.AsSpan(0, rows * OutputSize).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
-        }
-    }
-
-    /// <summary>
-    /// Forward pass over <paramref name="count"/> images given as grey levels: each pixel is scaled to pixel / 255f
-    /// exactly as in training and evaluation.
-    /// </summary>
-    /// <param name="pixels">[count x InputSize] grey levels 0..255.</param>
-    /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
-    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs)
-    {
-        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
-        if (pixels.Length < (long)count * InputSize)
-            throw new ArgumentException($"pixels holds {pixels.Length} values; {count} rows of {InputSize} need {(long)count * InputSize}.", nameof(pixels));
-        if (outputs.Length < (long)count * OutputSize)
-            throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
-        if (count == 0) return;
-        int chunk = Math.Min(count, BatchBuffers.InferenceRows);
-        var inputs = new float[chunk * InputSize];
-        for (int start = 0; start < count; start += chunk)
-        {
-            int rows = Math.Min(chunk, count - start);
-            PixelScaling.ToInputs(pixels.Slice(start * InputSize, rows * InputSize), inputs.AsSpan(0, rows * InputSize));
-            Predict(inputs, rows, outputs.Slice(start * OutputSize, rows * OutputSize));
         }
     }
 

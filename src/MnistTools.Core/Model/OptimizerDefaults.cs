@@ -15,7 +15,10 @@ public static class OptimizerDefaults
     /// <summary>ε of Adam.</summary>
     public const float Epsilon = 1e-8f;
 
-    /// <summary>η when none is given: Sgd 0.1, Momentum 0.01, Adam 0.001.</summary>
+    /// <summary>λ of AdamW's decoupled weight decay (PyTorch's default).</summary>
+    public const float WeightDecay = 0.01f;
+
+    /// <summary>η when none is given: Sgd 0.1, Momentum 0.01, Adam and AdamW 0.001.</summary>
     public static float LearningRate(Optimizer optimizer) => optimizer switch
     {
         Optimizer.Sgd => 0.1f,

@@ -4,7 +4,7 @@ namespace MnistTools;
 /// What an optimizer carries from one step to the next, so that training resumes exactly where it stopped
 /// (also after a save and import). The buffers use the network's flat parameter layout
 /// (<see cref="ParameterLayout"/>) and are null when the optimizer does not use them:
-/// Sgd uses none, Momentum uses <see cref="Velocity"/>, Adam uses <see cref="FirstMoment"/> and <see cref="SecondMoment"/>.
+/// Sgd uses none, Momentum uses <see cref="Velocity"/>, Adam and AdamW use <see cref="FirstMoment"/> and <see cref="SecondMoment"/>.
 /// </summary>
 public sealed class OptimizerState
 {
@@ -17,10 +17,10 @@ public sealed class OptimizerState
     /// <summary>Momentum: v ← μ·v + g, then θ ← θ − η·v. [ParameterCount]</summary>
     public float[]? Velocity { get; set; }
 
-    /// <summary>Adam: m ← β1·m + (1 − β1)·g. [ParameterCount]</summary>
+    /// <summary>Adam and AdamW: m ← β1·m + (1 − β1)·g. [ParameterCount]</summary>
     public float[]? FirstMoment { get; set; }
 
-    /// <summary>Adam: v ← β2·v + (1 − β2)·g². [ParameterCount]</summary>
+    /// <summary>Adam and AdamW: v ← β2·v + (1 − β2)·g². [ParameterCount]</summary>
     public float[]? SecondMoment { get; set; }
 
     /// <summary>μ of Momentum: the value the last update used.</summary>
@@ -34,6 +34,12 @@ public sealed class OptimizerState
 
     /// <summary>ε of Adam.</summary>
     public float Epsilon { get; set; } = OptimizerDefaults.Epsilon;
+
+    /// <summary>λ of AdamW's decoupled weight decay: the value the last update used (0 for the other optimizers).</summary>
+    public float WeightDecay { get; set; }
+
+    /// <summary>Whether <paramref name="kind"/> keeps Adam's two moments.</summary>
+    public static bool UsesMoments(Optimizer kind) => kind is Optimizer.Adam or Optimizer.AdamW;
 
     /// <summary>A deep copy (the buffers are cloned).</summary>
     public OptimizerState Clone()
@@ -56,6 +62,7 @@ public sealed class OptimizerState
         target.Beta1 = Beta1;
         target.Beta2 = Beta2;
         target.Epsilon = Epsilon;
+        target.WeightDecay = WeightDecay;
         target.Velocity = CopyBuffer(Velocity, target.Velocity);
         target.FirstMoment = CopyBuffer(FirstMoment, target.FirstMoment);
         target.SecondMoment = CopyBuffer(SecondMoment, target.SecondMoment);
@@ -74,8 +81,8 @@ public sealed class OptimizerState
     {
         Kind = kind,
         Velocity = kind == Optimizer.Momentum ? new float[parameterCount] : null,
-        FirstMoment = kind == Optimizer.Adam ? new float[parameterCount] : null,
-        SecondMoment = kind == Optimizer.Adam ? new float[parameterCount] : null,
+        FirstMoment = UsesMoments(kind) ? new float[parameterCount] : null,
+        SecondMoment = UsesMoments(kind) ? new float[parameterCount] : null,
     };
 
     /// <summary>Throws InvalidData when a buffer the kind needs is missing or has the wrong length.</summary>
@@ -95,7 +102,9 @@ public sealed class OptimizerState
         if (Step < 0)
             throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData, $"The optimizer step count is negative ({Step}).", "Step");
         Check(Velocity, Kind == Optimizer.Momentum, nameof(Velocity));
-        Check(FirstMoment, Kind == Optimizer.Adam, nameof(FirstMoment));
-        Check(SecondMoment, Kind == Optimizer.Adam, nameof(SecondMoment));
+        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
+            throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData, $"The weight decay is not a finite number >= 0 ({WeightDecay}).", "WeightDecay");
+        Check(FirstMoment, UsesMoments(Kind), nameof(FirstMoment));
+        Check(SecondMoment, UsesMoments(Kind), nameof(SecondMoment));
     }
 }

@@ -18,7 +18,18 @@ public sealed class TrainingEpoch
     /// <summary>Accuracy on the validation set after the epoch; null without one.</summary>
     public double? ValidationAccuracy { get; init; }
 
+    /// <summary>The mean of the rates the epoch's steps used (the schedule's rate; constant within the epoch unless the
+    /// schedule is Cosine or OneCycle, whose range is <see cref="LearningRateMin"/>..<see cref="LearningRateMax"/>).</summary>
     public double LearningRate { get; init; }
+
+    /// <summary>The lowest rate a step of the epoch used.</summary>
+    public double LearningRateMin { get; init; }
+
+    /// <summary>The highest rate a step of the epoch used.</summary>
+    public double LearningRateMax { get; init; }
+
+    /// <summary>The learning-rate schedule of the call.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; init; }
 
     public int BatchSize { get; init; }
 
@@ -27,6 +38,9 @@ public sealed class TrainingEpoch
     /// <summary>L2 weight-decay coefficient λ.</summary>
     public double L2 { get; init; }
 
+    /// <summary>AdamW's decoupled weight decay λ_w (0 for the other optimizers).</summary>
+    public double WeightDecay { get; init; }
+
     /// <summary>Training images seen in the epoch.</summary>
     public int Samples { get; init; }
 
@@ -34,6 +48,13 @@ public sealed class TrainingEpoch
     public double Seconds { get; init; }
 
     public double SamplesPerSecond { get; init; }
+
+    /// <summary>With early stopping: true when the epoch's validation loss was the lowest of the call so far (the last
+    /// epoch marked is the one restored when the run stops early). False without early stopping.</summary>
+    public bool IsBest { get; internal set; }
+
+    /// <summary>On the call's last record: why the call stopped (all epochs done, or early stopping); null on the others.</summary>
+    public TrainingStopReason? StopReason { get; internal set; }
 
     public override string ToString() =>
         $"Epoch {Epoch}: loss {TrainLoss:G4}, accuracy {TrainAccuracy:P2}" +

@@ -14,6 +14,8 @@ namespace MnistTools.Persistence;
 /// layer l of the list that has parameters, and for each optimizer buffer present
 /// <c>optimizer.{velocity|first_moment|second_moment}.layers.{l}.weight|bias</c>. Version 1 files (a dense network as
 /// layer_sizes, activation and output_activation instead of input_shape and layers) still read.
+/// A network in an unfinished run with early stopping also holds the best epoch's buffers under <c>run.best.</c> (the
+/// same names behind that prefix); its run state is the <c>run.*</c> metadata (<see cref="TrainingRunMetadata"/>).
 /// </summary>
 public static class NetworkFileFormat
 {
@@ -51,6 +53,8 @@ public static class NetworkFileFormat
     internal const string KeyBeta1 = "optimizer.beta1";
     internal const string KeyBeta2 = "optimizer.beta2";
     internal const string KeyEpsilon = "optimizer.epsilon";
+    /// <summary>AdamW's λ_w; files written before AdamW lack it and read as 0.</summary>
+    internal const string KeyWeightDecay = "optimizer.weight_decay";
 
     /// <summary>Value of <c>optimizer</c> when the file holds no optimizer state.</summary>
     internal const string NoOptimizer = "None";
@@ -59,6 +63,12 @@ public static class NetworkFileFormat
     internal const string VelocityBuffer = "optimizer.velocity.";
     internal const string FirstMomentBuffer = "optimizer.first_moment.";
     internal const string SecondMomentBuffer = "optimizer.second_moment.";
+
+    /// <summary>Prefix of early stopping's best-epoch buffers (before a buffer's own prefix).</summary>
+    internal const string BestPrefix = "run.best.";
+
+    /// <summary>The optimizer buffers' prefixes, in file order.</summary>
+    internal static readonly string[] OptimizerBuffers = { VelocityBuffer, FirstMomentBuffer, SecondMomentBuffer };
 
     /// <summary>Name of layer <paramref name="layer"/>'s weight tensor [out, in] inside the buffer named by <paramref name="prefix"/>.</summary>
     public static string WeightName(int layer, string prefix = "") => $"{prefix}layers.{layer}.weight";

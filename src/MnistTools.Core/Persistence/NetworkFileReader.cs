@@ -23,8 +23,9 @@ public static class NetworkFileReader
     public const string BadTensor = "NetworkFileBadTensor";
     public const string Truncated = "NetworkFileTruncated";
 
-    private static readonly string[] OptimizerBuffers =
-        { NetworkFileFormat.VelocityBuffer, NetworkFileFormat.FirstMomentBuffer, NetworkFileFormat.SecondMomentBuffer };
+    /// <summary>The buffers a file may hold besides the parameters: the optimizer's, then early stopping's best epoch's.</summary>
+    private static readonly string[] OptionalBuffers = NetworkFileFormat.OptimizerBuffers
+        .Concat(new[] { "" }.Concat(NetworkFileFormat.OptimizerBuffers).Select(prefix => NetworkFileFormat.BestPrefix + prefix)).ToArray();
 
     /// <summary>One tensor entry of the header.</summary>
     private sealed record TensorEntry(string Name, long[] Shape, long Begin, long End);
@@ -103,6 +104,7 @@ public static class NetworkFileReader
                 Beta1 = ParseFloat(metadata, NetworkFileFormat.KeyBeta1, path),
                 Beta2 = ParseFloat(metadata, NetworkFileFormat.KeyBeta2, path),
                 Epsilon = ParseFloat(metadata, NetworkFileFormat.KeyEpsilon, path),
+                WeightDecay = metadata.ContainsKey(NetworkFileFormat.KeyWeightDecay) ? ParseFloat(metadata, NetworkFileFormat.KeyWeightDecay, path) : 0f,
                 Velocity = values.GetValueOrDefault(NetworkFileFormat.VelocityBuffer),
                 FirstMoment = values.GetValueOrDefault(NetworkFileFormat.FirstMomentBuffer),
                 SecondMoment = values.GetValueOrDefault(NetworkFileFormat.SecondMomentBuffer),
@@ -126,6 +128,7 @@ public static class NetworkFileReader
             EpochsTrained = shell.EpochsTrained,
             Parameters = values[NetworkFileFormat.ParametersBuffer],
             Optimizer = optimizer,
+            Run = TrainingRunMetadata.Read(metadata, values, optimizer, path),
             Metadata = shell.Metadata,
         };
     }
@@ -323,7 +326,7 @@ public static class NetworkFileReader
     private static List<string> CheckTensors(Dictionary<string, TensorEntry> tensors, NetworkArchitecture layout, long dataLength, string path)
     {
         var buffers = new List<string> { NetworkFileFormat.ParametersBuffer };
-        foreach (string prefix in OptimizerBuffers)
+        foreach (string prefix in OptionalBuffers)
             if (tensors.Keys.Any(name => name.StartsWith(prefix, StringComparison.Ordinal)))
                 buffers.Add(prefix);
 
@@ -361,12 +364,12 @@ public static class NetworkFileReader
         return buffers;
     }
 
-    private static string Require(Dictionary<string, string> metadata, string key, string path) =>
+    internal static string Require(Dictionary<string, string> metadata, string key, string path) =>
         metadata.TryGetValue(key, out string? value)
             ? value
             : throw Fail(BadHeader, path, $"'{path}' lacks the metadata entry '{key}'.");
 
-    private static T ParseEnum<T>(Dictionary<string, string> metadata, string key, string path) where T : struct, Enum
+    internal static T ParseEnum<T>(Dictionary<string, string> metadata, string key, string path) where T : struct, Enum
     {
         string text = Require(metadata, key, path);
         // Names only: Enum.TryParse alone would also accept numbers such as "7".
@@ -375,7 +378,7 @@ public static class NetworkFileReader
         return Enum.Parse<T>(text);
     }
 
-    private static long ParseLong(Dictionary<string, string> metadata, string key, string path, long min, long max = long.MaxValue)
+    internal static long ParseLong(Dictionary<string, string> metadata, string key, string path, long min, long max = long.MaxValue)
     {
         string text = Require(metadata, key, path);
         if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
@@ -383,7 +386,15 @@ public static class NetworkFileReader
         return value;
     }
 
-    private static float ParseFloat(Dictionary<string, string> metadata, string key, string path)
+    internal static double ParseDouble(Dictionary<string, string> metadata, string key, string path)
+    {
+        string text = Require(metadata, key, path);
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            throw Fail(BadHeader, path, $"'{path}' has {key} '{text}'; expected a number.");
+        return value;
+    }
+
+    internal static float ParseFloat(Dictionary<string, string> metadata, string key, string path)
     {
         string text = Require(metadata, key, path);
         if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
@@ -391,6 +402,6 @@ public static class NetworkFileReader
         return value;
     }
 
-    private static MnistToolsException Fail(string id, string path, string message, Exception? inner = null) =>
+    internal static MnistToolsException Fail(string id, string path, string message, Exception? inner = null) =>
         new(id, FailureKind.InvalidData, message, path, inner);
 }

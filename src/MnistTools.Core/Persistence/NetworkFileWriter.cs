@@ -63,6 +63,13 @@ public static class NetworkFileWriter
             if (optimizer.FirstMoment is { } first) buffers.Add((NetworkFileFormat.FirstMomentBuffer, first));
             if (optimizer.SecondMoment is { } second) buffers.Add((NetworkFileFormat.SecondMomentBuffer, second));
         }
+        if (snapshot.Run is { } run)
+        {
+            if (snapshot.Optimizer is null && run.BestParameters is not null) throw Invalid("The run state holds a best epoch but the snapshot has no optimizer state.");
+            try { run.Validate(layout.ParameterCount); }
+            catch (MnistToolsException e) { throw Invalid(e.Message); }
+            buffers.AddRange(TrainingRunMetadata.Buffers(run));
+        }
         foreach ((string prefix, float[] values) in buffers)
             if (values.Length != layout.ParameterCount)
                 throw Invalid($"The buffer '{(prefix.Length == 0 ? "parameters" : prefix.TrimEnd('.'))}' holds {values.Length} values; the architecture {layout.Description} has {layout.ParameterCount} parameters.");
@@ -138,11 +145,14 @@ public static class NetworkFileWriter
             yield return (NetworkFileFormat.KeyBeta1, FormatFloat(optimizer.Beta1));
             yield return (NetworkFileFormat.KeyBeta2, FormatFloat(optimizer.Beta2));
             yield return (NetworkFileFormat.KeyEpsilon, FormatFloat(optimizer.Epsilon));
+            yield return (NetworkFileFormat.KeyWeightDecay, FormatFloat(optimizer.WeightDecay));
         }
         else
         {
             yield return (NetworkFileFormat.KeyOptimizer, NetworkFileFormat.NoOptimizer);
         }
+        foreach ((string key, string value) in TrainingRunMetadata.Entries(snapshot.Run))
+            yield return (key, value);
         foreach ((string key, string value) in snapshot.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
             yield return (NetworkFileFormat.UserPrefix + key, value);
     }

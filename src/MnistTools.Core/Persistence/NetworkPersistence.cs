@@ -26,6 +26,7 @@ public static class NetworkPersistence
             EpochsTrained = network.EpochsTrained,
             Parameters = network.GetParameters(),
             Optimizer = state?.Clone(),
+            Run = network.RunState?.Clone(),
             Metadata = metadata,
         };
     }
@@ -35,13 +36,19 @@ public static class NetworkPersistence
     public static Network FromSnapshot(NetworkSnapshot snapshot, string source)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-                try
+        try
         {
-            return snapshot.Layers is { } layers
+            Network network = snapshot.Layers is { } layers
                 ? Network.Restore(snapshot.InputShape ?? Array.Empty<int>(), layers, snapshot.Loss, snapshot.Initializer,
                     snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata)
                 : Network.Restore(snapshot.LayerSizes ?? Array.Empty<int>(), snapshot.Activation, snapshot.OutputActivation, snapshot.Loss,
                     snapshot.Initializer, snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
+            if (snapshot.Run is { } run)
+            {
+                run.Validate(network.ParameterCount);
+                network.RunState = run.Clone();
+            }
+            return network;
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
         {
@@ -65,6 +72,10 @@ public static class NetworkPersistence
         CheckFinite(snapshot.Optimizer?.Velocity, "momentum velocity", path);
         CheckFinite(snapshot.Optimizer?.FirstMoment, "Adam first moment", path);
         CheckFinite(snapshot.Optimizer?.SecondMoment, "Adam second moment", path);
+        CheckFinite(snapshot.Run?.BestParameters, "best epoch's parameters", path);
+        CheckFinite(snapshot.Run?.BestOptimizerState?.Velocity, "best epoch's momentum velocity", path);
+        CheckFinite(snapshot.Run?.BestOptimizerState?.FirstMoment, "best epoch's Adam first moment", path);
+        CheckFinite(snapshot.Run?.BestOptimizerState?.SecondMoment, "best epoch's Adam second moment", path);
         NetworkFileWriter.Write(path, snapshot, overwrite, cancellationToken);
     }
 

@@ -35,6 +35,9 @@ public sealed class NetworkSnapshot
     /// <summary>The optimizer's state, so that training resumes exactly; null when the network was never trained.</summary>
     public OptimizerState? Optimizer { get; init; }
 
+    /// <summary>The unfinished training run (schedule position, early stopping's best epoch); null when there is none.</summary>
+    public TrainingRunState? Run { get; init; }
+
     /// <summary>Free-form key/value pairs (data set name, test accuracy, ...). Keys are case-sensitive.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }

@@ -11,6 +11,10 @@ namespace MnistTools.Training;
 ///   Momentum: v ← μ·v + g;  θ ← θ − η·v                                  (PyTorch's convention)
 ///   Adam:     t ← t + 1;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
 ///             θ ← θ − (η / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + ε)   (Kingma and Ba, bias-corrected)
+///   AdamW:    weights only: θ ← θ·(1 − η·λ_w), then the Adam step with g taken at the θ before the decay
+///             (Loshchilov and Hutter's decoupled decay, as PyTorch's AdamW: param.mul_(1 − lr·weight_decay));
+///             biases are not decayed, like L2.
+/// η is the step's rate: the base rate of <see cref="TrainingOptions"/> as the learning-rate schedule sets it for this step.
 /// One fused pass per element (sum the lanes, L2, update, health check), so the optimizer reads each buffer once.
 /// An update is <see cref="Begin"/> (the step counter and the step's scalars, once) followed by <see cref="Update"/> over
 /// any split of the parameters into slices: every element is computed the same way in the vector body and the scalar
@@ -28,19 +32,23 @@ public static class Optimizers
     public const float FlushThreshold = 1e-30f;
 
     /// <summary>
-    /// Counts one update in <paramref name="state"/> and fixes its scalars from <paramref name="options"/> (η, λ, μ) and
-    /// the state (β1, β2, ε, the step count t): StepSize = η/(1−β1^t) and RootCorrection = 1/sqrt(1−β2^t) for Adam.
-    /// μ is recorded in the state, so a saved network says what it was trained with.
+    /// Counts one update in <paramref name="state"/> and fixes its scalars from <paramref name="learningRate"/> (η of this
+    /// step, as the schedule gives it), <paramref name="options"/> (λ, μ, λ_w) and the state (β1, β2, ε, the step count t):
+    /// StepSize = η/(1−β1^t) and RootCorrection = 1/sqrt(1−β2^t) for Adam and AdamW, DecayFactor = 1 − η·λ_w for AdamW,
+    /// all computed in double and rounded once to float. μ and λ_w are recorded in the state, so a saved network says
+    /// what it was trained with.
     /// </summary>
-    internal static OptimizerStep Begin(OptimizerState state, TrainingOptions options)
+    internal static OptimizerStep Begin(OptimizerState state, TrainingOptions options, double learningRate)
     {
         state.Step++;
         state.Momentum = options.Momentum;
-        float learningRate = options.EffectiveLearningRate;
-        if (state.Kind != Optimizer.Adam) return new OptimizerStep(learningRate, options.L2, learningRate, 1f);
+        state.WeightDecay = state.Kind == Optimizer.AdamW ? options.EffectiveWeightDecay : 0f;
+        float rate = (float)learningRate;
+        if (!OptimizerState.UsesMoments(state.Kind)) return new OptimizerStep(rate, options.L2, rate, 1f);
         double correction1 = 1 - Math.Pow(state.Beta1, state.Step);
         double correction2 = 1 - Math.Pow(state.Beta2, state.Step);
-        return new OptimizerStep(learningRate, options.L2, (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)));
+        float decayFactor = state.Kind == Optimizer.AdamW ? (float)(1 - learningRate * state.WeightDecay) : 1f;
+        return new OptimizerStep(rate, options.L2, (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)), decayFactor);
     }
 
     /// <summary>
@@ -61,8 +69,9 @@ public static class Optimizers
         {
             Optimizer.Sgd => SgdStep(theta, gradient, secondGradient, l2, step.LearningRate),
             Optimizer.Momentum => MomentumStep(theta, gradient, secondGradient, l2, state.Velocity.AsSpan(start, length), state.Momentum, step.LearningRate),
-            Optimizer.Adam => AdamStep(theta, gradient, secondGradient, l2, state.FirstMoment.AsSpan(start, length), state.SecondMoment.AsSpan(start, length),
-                state.Beta1, state.Beta2, state.Epsilon, step.StepSize, step.RootCorrection),
+            Optimizer.Adam or Optimizer.AdamW => AdamStep(theta, gradient, secondGradient, l2, state.FirstMoment.AsSpan(start, length),
+                state.SecondMoment.AsSpan(start, length), state.Beta1, state.Beta2, state.Epsilon, step.StepSize, step.RootCorrection,
+                decay ? step.DecayFactor : 1f),
             _ => throw new ArgumentOutOfRangeException(nameof(state)),
         };
     }
@@ -163,12 +172,14 @@ public static class Optimizers
     }
 
     /// <summary>
-    /// m ← flush(β1·m + (1−β1)·g); v ← flush(β2·v + (1−β2)·g·g); θ ← θ − stepSize · m / (sqrt(v)·rootCorrection + ε),
-    /// with stepSize = η/(1−β1^t) and rootCorrection = 1/sqrt(1−β2^t).
+    /// m ← flush(β1·m + (1−β1)·g); v ← flush(β2·v + (1−β2)·g·g); θ ← θ·decayFactor − stepSize · m / (sqrt(v)·rootCorrection + ε),
+    /// with stepSize = η/(1−β1^t), rootCorrection = 1/sqrt(1−β2^t) and decayFactor = 1 − η·λ_w for AdamW's weights
+    /// (1 otherwise: θ·1 is θ exactly, so plain Adam's bits do not change). g is taken at θ before the decay.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool AdamStep(Span<float> parameters, ReadOnlySpan<float> gradients, ReadOnlySpan<float> secondGradients, float l2,
-        Span<float> firstMoment, Span<float> secondMoment, float beta1, float beta2, float epsilon, float stepSize, float rootCorrection)
+        Span<float> firstMoment, Span<float> secondMoment, float beta1, float beta2, float epsilon, float stepSize, float rootCorrection,
+        float decayFactor = 1f)
     {
         int n = parameters.Length, i = 0;
         bool two = !secondGradients.IsEmpty, bad = false;
@@ -183,12 +194,14 @@ public static class Optimizers
             var step = new Vector<float>(stepSize);
             var root = new Vector<float>(rootCorrection);
             var lambda = new Vector<float>(l2);
+            var keep = new Vector<float>(decayFactor);
             var threshold = new Vector<float>(FlushThreshold);
             Vector<int> insane = Vector<int>.Zero;
             for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
                 var theta = new Vector<float>(parameters.Slice(i));
                 var g = Gradient(gradients, secondGradients, two, lambda, theta, i);
+                theta *= keep;
                 var m = b1 * new Vector<float>(firstMoment.Slice(i)) + c1 * g;
                 var v = b2 * new Vector<float>(secondMoment.Slice(i)) + c2 * (g * g);
                 m = Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(m), threshold), Vector<float>.Zero, m);
@@ -206,6 +219,7 @@ public static class Optimizers
         {
             float theta = parameters[i];
             float g = Gradient(gradients, secondGradients, two, l2, theta, i);
+            theta *= decayFactor;
             float m = beta1 * firstMoment[i] + oneMinusBeta1 * g;
             float v = beta2 * secondMoment[i] + oneMinusBeta2 * (g * g);
             if (MathF.Abs(m) < FlushThreshold) m = 0f;

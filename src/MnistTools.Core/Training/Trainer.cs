@@ -45,15 +45,17 @@ public sealed class Trainer
 
     /// <summary>Trains one epoch over <paramref name="data"/>, then evaluates <paramref name="validation"/> if given.</summary>
     /// <param name="progress">Called after every batch on the calling thread.</param>
+    /// <param name="schedule">Gives each step's learning rate (its current epoch); null trains at the base rate. The
+    /// caller ends the schedule's epoch (<see cref="LearningRateScheduler.EndEpoch"/>) after this returns.</param>
     public TrainingEpoch TrainEpoch(MnistDataSet data, MnistDataSet? validation = null, Action<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, LearningRateScheduler? schedule = null)
     {
         DataCompatibility.Check(_network, data);
         if (validation is not null) DataCompatibility.Check(_network, validation, "ValidationSet");
         _network.EnterTraining();
         try
         {
-            return TrainEpochOwned(data, validation, progress, cancellationToken);
+            return TrainEpochOwned(data, validation, progress, cancellationToken, schedule);
         }
         finally
         {
@@ -63,7 +65,7 @@ public sealed class Trainer
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TrainingEpoch TrainEpochOwned(MnistDataSet data, MnistDataSet? validation, Action<TrainingProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, LearningRateScheduler? schedule)
     {
         OptimizerState state = PrepareOptimizerState();
 
@@ -76,8 +78,11 @@ public sealed class Trainer
         state.CopyTo(_snapshotState);
 
         int batchSize = _options.BatchSize;
-        int batchCount = (count + batchSize - 1) / batchSize;
-        float learningRate = _options.EffectiveLearningRate;
+        int batchCount = StepsPerEpoch(count);
+        if (schedule is not null && schedule.State.StepsPerEpoch != batchCount)
+            throw new ArgumentException($"The schedule counts {schedule.State.StepsPerEpoch} steps per epoch; this epoch has {batchCount}.", nameof(schedule));
+        double baseRate = _options.EffectiveLearningRate;
+        double rateSum = 0, rateMin = double.PositiveInfinity, rateMax = double.NegativeInfinity;
         double lossSum = 0;
         long correct = 0;
         var clock = Stopwatch.StartNew();
@@ -87,11 +92,15 @@ public sealed class Trainer
             int start = batch * batchSize, rows = Math.Min(batchSize, count - start);
             var rowsOfBatch = new TrainingStep.Batch(data, _order, start, rows, new BandKey(true, seed, epoch, state.Step, 0));
             (double batchLoss, int batchCorrect) = _step.Propagate(rowsOfBatch);
+            double learningRate = schedule?.Rate(batch) ?? baseRate;
             if (!double.IsFinite(batchLoss)) Diverged(state, epoch, batch, batchCount, "loss", learningRate);
             correct += batchCorrect;
             lossSum += batchLoss;
+            rateSum += learningRate;
+            rateMin = Math.Min(rateMin, learningRate);
+            rateMax = Math.Max(rateMax, learningRate);
 
-            if (!_step.Update(state, Optimizers.Begin(state, _options))) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
+            if (!_step.Update(state, Optimizers.Begin(state, _options, learningRate))) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
 
             progress?.Invoke(new TrainingProgress(epoch, batch + 1, batchCount, start + rows, lossSum / (start + rows),
                 (double)correct / (start + rows), clock.Elapsed.TotalSeconds));
@@ -103,7 +112,7 @@ public sealed class Trainer
             int lastStart = (batchCount - 1) * batchSize;
             (double lastLoss, bool finite) = _step.Check(new TrainingStep.Batch(data, _order, lastStart, count - lastStart, BandKey.Inference));
             if (!double.IsFinite(lastLoss) || !finite)
-                Diverged(state, epoch, batchCount - 1, batchCount, "outputs after the last step", learningRate);
+                Diverged(state, epoch, batchCount - 1, batchCount, "outputs after the last step", rateMax);
         }
         double seconds = clock.Elapsed.TotalSeconds;
         _network.EpochsTrained = epoch;
@@ -121,15 +130,23 @@ public sealed class Trainer
             TrainAccuracy = count == 0 ? 0 : (double)correct / count,
             ValidationLoss = validationResult?.Loss,
             ValidationAccuracy = validationResult?.Accuracy,
-            LearningRate = learningRate,
+            // The mean; exactly the rate when it did not change within the epoch.
+            LearningRate = batchCount == 0 ? baseRate : rateMin == rateMax ? rateMin : rateSum / batchCount,
+            LearningRateMin = batchCount == 0 ? baseRate : rateMin,
+            LearningRateMax = batchCount == 0 ? baseRate : rateMax,
+            LearningRateSchedule = schedule?.State.Schedule.Kind ?? LearningRateSchedule.Constant,
             BatchSize = batchSize,
             Optimizer = _options.Optimizer,
             L2 = _options.L2,
+            WeightDecay = _options.EffectiveWeightDecay,
             Samples = count,
             Seconds = seconds,
             SamplesPerSecond = seconds > 0 ? count / seconds : 0,
         };
     }
+
+    /// <summary>Optimizer steps (batches) in an epoch over <paramref name="count"/> images.</summary>
+    public int StepsPerEpoch(int count) => (int)(((long)count + _options.BatchSize - 1) / _options.BatchSize);
 
     /// <summary>Keeps the network's optimizer state when it matches the chosen optimizer (resume), else starts a fresh one.</summary>
     private OptimizerState PrepareOptimizerState()
@@ -144,13 +161,13 @@ public sealed class Trainer
     }
 
     [DoesNotReturn]
-    private void Diverged(OptimizerState state, int epoch, int batch, int batchCount, string what, float learningRate)
+    private void Diverged(OptimizerState state, int epoch, int batch, int batchCount, string what, double learningRate)
     {
         _snapshot.CopyTo(_network.Parameters);
         _snapshotState.CopyTo(state);
         throw new MnistToolsException(DivergedErrorId, FailureKind.InvalidResult,
             $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN, infinite or absurdly large (beyond {FiniteCheck.MaxParameterMagnitude:0e0}). " +
-            $"The network was restored to its weights at the start of epoch {epoch}. Try a lower learning rate than {learningRate}.",
+            $"The network was restored to its weights at the start of epoch {epoch}. Try a lower learning rate than {learningRate:G6}.",
             "LearningRate");
     }
 }

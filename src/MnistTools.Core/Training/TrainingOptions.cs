@@ -1,6 +1,9 @@
 namespace MnistTools.Training;
 
-/// <summary>The settings of a training run (Invoke-Training's parameters): the one place the optimizer's hyper-parameters come from.</summary>
+/// <summary>
+/// The settings of a training run (Invoke-Training's parameters): the one place the optimizer's hyper-parameters come
+/// from. <see cref="LearningRate"/> is the base rate; <see cref="Schedule"/> says how each step's rate follows from it.
+/// </summary>
 public sealed class TrainingOptions
 {
     /// <summary>Images per mini-batch (the last batch of an epoch may be smaller).</summary>
@@ -17,10 +20,20 @@ public sealed class TrainingOptions
     /// <summary>L2 weight decay λ on weights (not biases): the loss gains ½λ‖W‖² per batch.</summary>
     public float L2 { get; init; }
 
+    /// <summary>λ_w of <see cref="Optimizer.AdamW"/>'s decoupled weight decay (weights, not biases). Null picks
+    /// <see cref="OptimizerDefaults.WeightDecay"/>; the other optimizers ignore it.</summary>
+    public float? WeightDecay { get; init; }
+
+    /// <summary>How the rate changes over the steps of one call (see <see cref="LearningRateScheduler"/>); constant by default.</summary>
+    public LearningRateScheduleOptions Schedule { get; init; } = LearningRateScheduleOptions.Constant;
+
     /// <summary>Seed of the per-epoch shuffles; null uses the network's <see cref="Network.Seed"/>.</summary>
     public int? Seed { get; init; }
 
     public float EffectiveLearningRate => LearningRate ?? OptimizerDefaults.LearningRate(Optimizer);
+
+    /// <summary>λ_w the optimizer uses: <see cref="WeightDecay"/> or its default for AdamW, 0 for the others.</summary>
+    public float EffectiveWeightDecay => Optimizer == Optimizer.AdamW ? WeightDecay ?? OptimizerDefaults.WeightDecay : 0f;
 
     internal void Validate()
     {
@@ -35,5 +48,10 @@ public sealed class TrainingOptions
             throw new MnistToolsException("L2OutOfRange", FailureKind.InvalidArgument, $"L2 must be a finite number >= 0; got {L2}.", "L2");
         if (!Enum.IsDefined(Optimizer))
             throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Optimizer} is not a valid Optimizer.", "Optimizer");
+        if (WeightDecay is float decay && (!(decay >= 0) || !float.IsFinite(decay)))
+            throw new MnistToolsException("WeightDecayOutOfRange", FailureKind.InvalidArgument, $"WeightDecay must be a finite number >= 0; got {decay}.", "WeightDecay");
+        if (Schedule is null)
+            throw new MnistToolsException("ScheduleMissing", FailureKind.InvalidArgument, "The learning-rate schedule is required (use Constant for none).", "LearningRateSchedule");
+        Schedule.Validate();
     }
 }

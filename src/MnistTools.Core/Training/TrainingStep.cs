@@ -71,7 +71,12 @@ internal sealed class TrainingStep
         _unitsForward = new UnitsForwardJob(this);
         _lanes = new LaneJob(this);
         _update = new UpdateJob(this);
+        foreach (Layer layer in _layers)
+            if (layer.Units > 0 && layer.WeightGradientByUnits(batchSize)) BlockSize = Math.Max(BlockSize, layer.WeightCount / layer.Units);
     }
+
+    /// <summary>Floats of one thread's weight-gradient block: <see cref="BlockFloats"/>, or one whole weight row if that is longer.</summary>
+    private int BlockSize { get; } = BlockFloats;
 
     public int BatchSize { get; }
 
@@ -214,7 +219,7 @@ internal sealed class TrainingStep
         public OptimizerState? State;
         public OptimizerStep Step;
         public readonly bool[] Healthy = new bool[Lanes];
-        /// <summary>[thread][BlockFloats]: weight-gradient block scratch.</summary>
+        /// <summary>[thread][BlockSize]: weight-gradient block scratch.</summary>
         private readonly AlignedFloats?[] _block = new AlignedFloats?[2];
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -225,7 +230,7 @@ internal sealed class TrainingStep
             OptimizerState state = State!;
             BandGradients first = step._laneGradients[0], second = step._laneGradients[1];
             bool secondLane = LaneRows(Rows, 1).Rows > 0;
-            AlignedFloats block = _block[thread] ??= new AlignedFloats(BlockFloats);
+            AlignedFloats block = _block[thread] ??= new AlignedFloats(step.BlockSize);
             bool healthy = true;
             for (int l = 0; l < layers.Count; l++)
             {

@@ -7,8 +7,9 @@ namespace MnistTools.Commands;
 /// <para type="synopsis">Draws learning curves (loss and accuracy per epoch) from TrainingEpoch records to a PNG.</para>
 /// <para type="description">Pipe the TrainingEpoch records of Invoke-Training (or the same records read back with
 /// Import-Csv). Records need an Epoch and any of TrainLoss, ValidationLoss, TrainAccuracy, ValidationAccuracy
-/// (accuracies as fractions). With -GroupBy, records are split into runs by that property (e.g. a RunName added
-/// with Select-Object or Add-Member), one colour per run. Training is solid, validation dashed.</para>
+/// (accuracies as fractions), and for -Metric LearningRate a LearningRate (with LearningRateMin and LearningRateMax).
+/// With -GroupBy, records are split into runs by that property (e.g. a RunName added with Select-Object or
+/// Add-Member), one colour per run. Training is solid, validation dashed.</para>
 /// </summary>
 [Cmdlet(VerbsData.Export, "TrainingChart", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
@@ -31,7 +32,12 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
     [ValidateNotNullOrEmpty]
     public string? GroupBy { get; set; }
 
-    /// <summary>Picture width in pixels (loss on the left half, accuracy on the right).</summary>
+    /// <summary>The panels, left to right: Loss, Accuracy (the default) and LearningRate.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public TrainingChartMetric[] Metric { get; set; } = { TrainingChartMetric.Loss, TrainingChartMetric.Accuracy };
+
+    /// <summary>Picture width in pixels, shared by the panels.</summary>
     [Parameter]
     [ValidateRange(TrainingChart.MinSide, TrainingChart.MaxSide)]
     public int Width { get; set; } = 1000;
@@ -50,8 +56,8 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
                 "The record has no numeric Epoch property, so it cannot be drawn as a training epoch.", record)));
             return;
         }
-        var figures = new double?[4];
-        string[] names = { "TrainLoss", "ValidationLoss", "TrainAccuracy", "ValidationAccuracy" };
+        var figures = new double?[7];
+        string[] names = { "TrainLoss", "ValidationLoss", "TrainAccuracy", "ValidationAccuracy", "LearningRate", "LearningRateMin", "LearningRateMax" };
         for (int i = 0; i < names.Length; i++)
         {
             if (!PropertyReader.TryGetDouble(record, names[i], out figures[i]))
@@ -62,7 +68,7 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
             }
         }
         string? run = GroupBy is null ? null : PropertyReader.Get(record, GroupBy)?.ToString() ?? "(none)";
-        _points.Add((run, new TrainingPoint(epoch.Value, figures[0], figures[1], figures[2], figures[3])));
+        _points.Add((run, new TrainingPoint(epoch.Value, figures[0], figures[1], figures[2], figures[3], figures[4], figures[5], figures[6])));
     }
 
     protected override void EndProcessing()
@@ -74,6 +80,6 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
         if (runs.Count == 0)
             ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoDataErrorId, FailureKind.InvalidArgument,
                 "No training records arrived, so there is nothing to draw.", OutputPath)));
-        WritePicture(() => TrainingChart.Render(runs, Width, Height), $"learning curves of {runs.Count} run(s)");
+        WritePicture(() => TrainingChart.Render(runs, Width, Height, Metric), $"learning curves of {runs.Count} run(s)");
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using MnistTools.Persistence;
 using MnistTools.Tests.Persistence;
@@ -21,13 +22,21 @@ public sealed class FuzzRegressionTests
         int headerLength = (int)BitConverter.ToUInt64(valid, 0);
         string header = Encoding.UTF8.GetString(valid, 8, headerLength);
         Assert.Contains(find, header);
-        string edited = header.Replace(find, replace);
-        // Keep the header length (trailing spaces are padding) so only the escape differs.
-        edited = edited.TrimEnd(' ');
-        edited = edited.PadRight(headerLength);
-        Assert.Equal(headerLength, Encoding.UTF8.GetByteCount(edited));
-        byte[] file = (byte[])valid.Clone();
-        Encoding.UTF8.GetBytes(edited).CopyTo(file, 8);
+        // Only the escape differs: the header keeps the writer's padding to 8 bytes, its length prefix follows it, and
+        // the tensor data is unchanged (the same composition of the unedited header reads).
+        byte[] Compose(string text)
+        {
+            text = text.TrimEnd(' ');
+            byte[] json = Encoding.UTF8.GetBytes(text.PadRight((Encoding.UTF8.GetByteCount(text) + 7) / 8 * 8));
+            byte[] composed = new byte[8 + json.Length + valid.Length - 8 - headerLength];
+            BinaryPrimitives.WriteUInt64LittleEndian(composed, (ulong)json.Length);
+            json.CopyTo(composed, 8);
+            valid.AsSpan(8 + headerLength).CopyTo(composed.AsSpan(8 + json.Length));
+            return composed;
+        }
+        Assert.Equal(NetworkFileReader.Read(new MemoryStream(valid), "valid.safetensors").Parameters,
+            NetworkFileReader.Read(new MemoryStream(Compose(header)), "composed.safetensors").Parameters);
+        byte[] file = Compose(header.Replace(find, replace));
 
         var e = Assert.Throws<MnistToolsException>(() => NetworkFileReader.Read(new MemoryStream(file), "bad.safetensors"));
         Assert.Equal(NetworkFileReader.BadHeader, e.ErrorId);

@@ -15,6 +15,26 @@ public class NetworkTests
         Assert.Equal(0, network.EpochsTrained);
     }
 
+    [Fact]
+    public void ListsItsLayersAndArchitecture()
+    {
+        var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy);
+        IReadOnlyList<LayerSummary> layers = network.Layers;
+        Assert.Equal(2, layers.Count);
+        Assert.Equal((0, "Dense", "128", 100_480, "Dense 128 ReLU"), (layers[0].Index, layers[0].Kind, layers[0].OutputShape, layers[0].Parameters, layers[0].Spec));
+        Assert.Equal((1, "Dense", "10", 1_290, "Dense 10 Softmax"), (layers[1].Index, layers[1].Kind, layers[1].OutputShape, layers[1].Parameters, layers[1].Spec));
+        Assert.Equal(network.ParameterCount, layers.Sum(layer => layer.Parameters));
+        Assert.Equal("Dense 128 ReLU", layers[0].ToString());
+        Assert.Equal("Dense 128 ReLU, Dense 10 Softmax", network.Architecture);
+
+        // Deeper, with a sigmoid output: hidden layers carry the hidden activation, the last the output activation.
+        var deep = new Network(new[] { 16, 8, 6, 3 }, Activation.Tanh, OutputActivation.Sigmoid, Loss.Quadratic);
+        Assert.Equal("Dense 8 Tanh, Dense 6 Tanh, Dense 3 Sigmoid", deep.Architecture);
+        Assert.Equal(new[] { 0, 1, 2 }, deep.Layers.Select(layer => layer.Index));
+        Assert.Equal(new[] { "8", "6", "3" }, deep.Layers.Select(layer => layer.OutputShape));
+        Assert.Equal(new[] { 136, 54, 21 }, deep.Layers.Select(layer => layer.Parameters));
+    }
+
     [Theory]
     [InlineData(new[] { 10 }, "LayerSizesTooFew")]
     [InlineData(new int[0], "LayerSizesTooFew")]

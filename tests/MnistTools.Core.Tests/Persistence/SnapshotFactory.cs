@@ -83,6 +83,7 @@ internal static class SnapshotFactory
         Assert.Equal(BitConverter.SingleToInt32Bits(e.Beta1), BitConverter.SingleToInt32Bits(a.Beta1));
         Assert.Equal(BitConverter.SingleToInt32Bits(e.Beta2), BitConverter.SingleToInt32Bits(a.Beta2));
         Assert.Equal(BitConverter.SingleToInt32Bits(e.Epsilon), BitConverter.SingleToInt32Bits(a.Epsilon));
+        Assert.Equal(BitConverter.SingleToInt32Bits(e.WeightDecay), BitConverter.SingleToInt32Bits(a.WeightDecay));
         AssertBitsEqual(e.Velocity, a.Velocity);
         AssertBitsEqual(e.FirstMoment, a.FirstMoment);
         AssertBitsEqual(e.SecondMoment, a.SecondMoment);

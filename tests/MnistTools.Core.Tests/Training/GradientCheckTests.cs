@@ -6,8 +6,9 @@ namespace MnistTools.Tests.Training;
 /// Gradient checks on a 5-4-3-3 network, batch 4, for every activation x output activation x loss:
 /// (1) the double reference's analytic gradient against central differences (h = 1e-6) of the double loss:
 ///     |analytic − numeric| ≤ 1e-6 · max(1, |numeric|) for every parameter;
-/// (2) the module's float gradient (batched, fused kernels) against the double reference:
-///     |float − double| ≤ 1e-5 + 1e-3 · |double|, and the float loss within 1e-5 relative of the double loss.
+/// (2) the production float gradient (the training step's lanes and fused kernels, read as the gradient the optimizer
+///     receives) against the double reference: |float − double| ≤ 1e-5 + 1e-3 · |double|, and the float loss within
+///     1e-5 relative of the double loss.
 /// Parameters are drawn so no ReLU/LeakyReLU pre-activation sits within 1e-3 of its kink.
 /// </summary>
 public class GradientCheckTests
@@ -21,36 +22,35 @@ public class GradientCheckTests
         from loss in Enum.GetValues<Loss>()
         select new object[] { activation, output, loss };
 
-    private static (Network network, float[] inputs, int[] labels) Build(Activation activation, OutputActivation output, Loss loss)
+    /// <summary>The network, and a batch of 4 random 5x1 images (inputs pixel / 255f) with labels 0, 2, 1, 2.</summary>
+    private static (Network network, MnistDataSet data, float[] inputs, int[] labels) Build(Activation activation, OutputActivation output, Loss loss)
     {
         var random = new SeededRandom(42);
         var network = new Network(Sizes, activation, output, loss, Initializer.Normal, seed: 7);
         // Scale Normal init down so sigmoid outputs stay away from saturation (well-conditioned differences).
         Span<float> parameters = network.Parameters;
         for (int i = 0; i < parameters.Length; i++) parameters[i] *= 0.7f;
-        float[] inputs = new float[Batch * Sizes[0]];
-        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)random.NextDouble();
+        byte[] pixels = new byte[Batch * Sizes[0]];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)random.NextInt(256);
         int[] labels = { 0, 2, 1, 2 };
-        return (network, inputs, labels);
+        var data = new MnistDataSet("gradient check", null, 1, Sizes[0], pixels, labels.Select(l => (byte)l).ToArray(), classCount: 3);
+        float[] inputs = new float[pixels.Length];
+        PixelScaling.ToInputs(pixels, inputs);
+        return (network, data, inputs, labels);
     }
 
-    private static double[] ToDouble(ReadOnlySpan<float> values)
-    {
-        var result = new double[values.Length];
-        for (int i = 0; i < values.Length; i++) result[i] = values[i];
-        return result;
-    }
+    private static double[] ToDouble(ReadOnlySpan<float> values) => StepHarness.ToDouble(values);
 
     [Theory]
     [MemberData(nameof(Combinations))]
     public void ReferenceGradientMatchesCentralDifferences(Activation activation, OutputActivation output, Loss loss)
     {
-        var (network, inputs, labels) = Build(activation, output, loss);
+        var (network, _, inputs, labels) = Build(activation, output, loss);
         double[] parameters = ToDouble(network.Parameters);
         double[] x = ToDouble(inputs);
         double[] analytic = new double[parameters.Length];
         ReferenceNetwork.LossAndGradient(Sizes, activation, output, loss, parameters, x, labels, analytic);
-        AssertAwayFromKinks(network, inputs);
+        AssertAwayFromKinks(network, x, labels);
         const double h = 1e-6;
         for (int p = 0; p < parameters.Length; p++)
         {
@@ -70,11 +70,11 @@ public class GradientCheckTests
     [MemberData(nameof(Combinations))]
     public void FloatGradientMatchesTheDoubleReference(Activation activation, OutputActivation output, Loss loss)
     {
-        var (network, inputs, labels) = Build(activation, output, loss);
-        var workspace = new Workspace(network.Layout, Batch, training: true);
-        labels.CopyTo(workspace.Labels, 0);
-        Propagation.Forward(network, inputs, Batch, workspace);
-        double floatLoss = Propagation.Backward(network, inputs, Batch, workspace) / Batch;
+        var (network, data, inputs, labels) = Build(activation, output, loss);
+        AssertAwayFromKinks(network, ToDouble(inputs), labels);
+        int[] order = Enumerable.Range(0, Batch).ToArray();
+        (float[] gradient, double lossSum, _, _, _) = StepHarness.Gradient(network, data, order, 0, Batch, Batch);
+        double floatLoss = lossSum / Batch;
 
         double[] expected = new double[network.ParameterCount];
         double expectedLoss = ReferenceNetwork.LossAndGradient(Sizes, activation, output, loss, ToDouble(network.Parameters), ToDouble(inputs), labels, expected);
@@ -82,20 +82,20 @@ public class GradientCheckTests
         double largest = expected.Max(Math.Abs);
         Assert.True(largest > 1e-3, "the test network's gradient is too small to be a meaningful check");
         for (int p = 0; p < expected.Length; p++)
-            Assert.True(Math.Abs(workspace.Gradients[p] - expected[p]) <= 1e-5 + 1e-3 * Math.Abs(expected[p]),
-                $"parameter {p}: float {workspace.Gradients[p]:R}, reference {expected[p]:R}");
+            Assert.True(Math.Abs(gradient[p] - expected[p]) <= 1e-5 + 1e-3 * Math.Abs(expected[p]),
+                $"parameter {p}: float {gradient[p]:R}, reference {expected[p]:R}");
     }
 
     [Theory]
     [MemberData(nameof(Combinations))]
     public void PredictMatchesTheReferenceForward(Activation activation, OutputActivation output, Loss loss)
     {
-        var (network, inputs, _) = Build(activation, output, loss);
+        var (network, _, inputs, _) = Build(activation, output, loss);
         float[] outputs = new float[Batch * 3];
         network.Predict(inputs, Batch, outputs);
         // Reference loss of a one-hot label k is a monotone function of a_k; compare the outputs directly instead.
         double[] parameters = ToDouble(network.Parameters);
-        var layout = network.Layout;
+        ParameterLayout layout = network.Layout!;
         for (int s = 0; s < Batch; s++)
         {
             double[] a = ToDouble(inputs.AsSpan(s * 5, 5));
@@ -117,13 +117,11 @@ public class GradientCheckTests
         }
     }
 
-    private static void AssertAwayFromKinks(Network network, float[] inputs)
+    private static void AssertAwayFromKinks(Network network, double[] inputs, int[] labels)
     {
         if (network.Activation is not (Activation.ReLU or Activation.LeakyReLU)) return;
-        var workspace = new Workspace(network.Layout, Batch, training: false);
-        Propagation.Forward(network, inputs, Batch, workspace);
-        for (int l = 0; l < network.Layout.LayerCount - 1; l++)
-            foreach (float z in workspace.Z[l].AsSpan(0, Batch * Sizes[l + 1]))
-                Assert.True(Math.Abs(z) > 1e-3, $"pre-activation {z} too close to the kink for a finite-difference check");
+        foreach (double z in ReferenceNetwork.HiddenPreActivations(Sizes, network.Activation, network.OutputActivation, network.Loss,
+                     ToDouble(network.Parameters), inputs, labels))
+            Assert.True(Math.Abs(z) > 1e-3, $"pre-activation {z} too close to the kink for a finite-difference check");
     }
 }

@@ -59,7 +59,7 @@ public class RealDataTrainingTests
     }
 }
 
-/// <summary>The README's 98% recipe: minutes of training with the interim GEMM, so tagged Stress (run with ./build.ps1 test -Stress).</summary>
+/// <summary>The README's 98% recipe, one call with a cosine schedule: minutes of training on a loaded machine, so tagged Stress (run with ./build.ps1 test -Stress).</summary>
 public class RealDataRecipeTests
 {
     private readonly ITestOutputHelper _output;
@@ -68,16 +68,18 @@ public class RealDataRecipeTests
 
     [Fact]
     [Trait("Category", "Stress")]
-    public void ReadmeRecipeReaches98Percent()
+    public void ReadmeRecipeReaches98Point5Percent()
     {
         MnistDataSet train = RealDataTests.Load(train: true), test = RealDataTests.Load(train: false);
         var network = new Network(new[] { 784, 512, 256, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
-        var fast = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 64 });
-        for (int e = 0; e < 5; e++) _output.WriteLine(fast.TrainEpoch(train).ToString());
-        var slow = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.0001f, BatchSize = 64 });
-        for (int e = 0; e < 2; e++) _output.WriteLine(slow.TrainEpoch(train).ToString());
+        var trainer = new Trainer(network, new TrainingOptions
+        {
+            Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 64,
+            Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Cosine },
+        });
+        foreach (TrainingEpoch epoch in new TrainingRun(trainer, train, 7).Run()) _output.WriteLine(epoch.ToString());
         TestResult result = new Evaluator(network).Evaluate(test);
         _output.WriteLine(result.ToString());
-        Assert.True(result.Accuracy >= 0.98, $"test accuracy {result.Accuracy:P2} < 98%");
+        Assert.True(result.Accuracy >= 0.985, $"test accuracy {result.Accuracy:P2} < 98.5%");
     }
 }

@@ -2,29 +2,66 @@ using MnistTools.Layers;
 namespace MnistTools.Tests.Training;
 
 /// <summary>
-/// The double-precision oracle: a plain per-sample forward and backward pass with the textbook definitions
-/// (no fusing, no batching tricks). Loss = mean over the batch of
+/// The double-precision oracle of forward and backward: a plain per-sample pass with the textbook definitions (no
+/// fusing, no batching, no lanes), summed over the batch. Loss = mean over the batch of
 ///   Quadratic ½ Σ (a − y)²,  Softmax+CrossEntropy −ln a_label,  Sigmoid+CrossEntropy −Σ [y ln a + (1 − y) ln(1 − a)].
+/// Backward goes through dL/da and the output activation's full Jacobian, then layer by layer.
 /// Parameters use the module's flat layout (per layer W [out x in] row-major, then b).
 /// </summary>
 internal static class ReferenceNetwork
 {
+    /// <summary>What one pass over a batch of B samples gives. Outputs [B x K]; Gradient [ParameterCount] of the mean loss.</summary>
+    public sealed record Result(double LossSum, int Correct, double[] Outputs, double[] Gradient);
+
     public static double Loss(int[] sizes, Activation activation, OutputActivation output, Loss loss,
-        double[] parameters, double[] inputs, int[] labels) => Run(sizes, activation, output, loss, parameters, inputs, labels, null);
+        double[] parameters, double[] inputs, int[] labels) => Run(sizes, activation, output, loss, parameters, inputs, labels, null, null, null) / labels.Length;
 
     public static double LossAndGradient(int[] sizes, Activation activation, OutputActivation output, Loss loss,
-        double[] parameters, double[] inputs, int[] labels, double[] gradient) => Run(sizes, activation, output, loss, parameters, inputs, labels, gradient);
+        double[] parameters, double[] inputs, int[] labels, double[] gradient) =>
+        Run(sizes, activation, output, loss, parameters, inputs, labels, gradient, null, null) / labels.Length;
 
+    /// <summary>
+    /// The batch through <paramref name="network"/>'s architecture with <paramref name="parameters"/>: the summed loss, the
+    /// rows whose first largest output is the label, the outputs and the gradient of the mean loss.
+    /// </summary>
+    /// <param name="inputs">[B x InputSize].</param>
+    public static Result Batch(Network network, double[] parameters, double[] inputs, int[] labels)
+    {
+        int classes = network.OutputSize;
+        var outputs = new double[labels.Length * classes];
+        var gradient = new double[parameters.Length];
+        int[] sizes = network.LayerSizes ?? throw new ArgumentException("The reference runs dense networks only.", nameof(network));
+        double sum = Run(sizes, network.Activation, network.OutputActivation, network.Loss, parameters, inputs, labels, gradient, outputs, null);
+        int correct = 0;
+        for (int s = 0; s < labels.Length; s++)
+        {
+            int best = 0;
+            for (int k = 1; k < classes; k++) if (outputs[s * classes + k] > outputs[s * classes + best]) best = k;
+            if (best == labels[s]) correct++;
+        }
+        return new Result(sum, correct, outputs, gradient);
+    }
+
+    /// <summary>Every hidden layer's pre-activations Z of every sample (to keep finite differences away from kinks).</summary>
+    public static List<double> HiddenPreActivations(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+        double[] parameters, double[] inputs, int[] labels)
+    {
+        var values = new List<double>();
+        Run(sizes, activation, output, loss, parameters, inputs, labels, null, null, values);
+        return values;
+    }
+
+    /// <returns>The summed loss.</returns>
     private static double Run(int[] sizes, Activation activation, OutputActivation output, Loss loss,
-        double[] parameters, double[] inputs, int[] labels, double[]? gradient)
+        double[] parameters, double[] inputs, int[] labels, double[]? gradient, double[]? outputs, List<double>? hiddenZ)
     {
         var layout = new ParameterLayout(sizes);
-        int layers = layout.LayerCount, batch = labels.Length;
+        int layers = layout.LayerCount, batch = labels.Length, K = sizes[^1];
         if (gradient is not null) Array.Clear(gradient);
         double total = 0;
         for (int s = 0; s < batch; s++)
         {
-            // forward: z[l], a[l] for l = 0..layers-1; a[-1] = x
+            // forward: z[l], a[l + 1] for l = 0..layers-1; a[0] = x
             var a = new double[layers + 1][];
             var z = new double[layers][];
             a[0] = inputs.AsSpan(s * sizes[0], sizes[0]).ToArray();
@@ -38,11 +75,13 @@ internal static class ReferenceNetwork
                     for (int i = 0; i < nIn; i++) sum += parameters[layout.WeightOffset(l) + o * nIn + i] * a[l][i];
                     z[l][o] = sum;
                 }
+                if (l < layers - 1) hiddenZ?.AddRange(z[l]);
                 a[l + 1] = l < layers - 1 ? z[l].Select(v => Hidden(activation, v)).ToArray() : Output(output, z[l]);
             }
-            double[] y = new double[sizes[^1]];
+            double[] y = new double[K];
             y[labels[s]] = 1;
             double[] outA = a[layers];
+            if (outputs is not null) outA.CopyTo(outputs, s * K);
             double sample = loss == MnistTools.Loss.Quadratic
                 ? 0.5 * outA.Select((v, k) => (v - y[k]) * (v - y[k])).Sum()
                 : output == OutputActivation.Softmax
@@ -52,7 +91,6 @@ internal static class ReferenceNetwork
             if (gradient is null) continue;
 
             // backward, unfused: dL/da, then through the output activation's Jacobian, then layer by layer.
-            int K = sizes[^1];
             double[] dA = new double[K];
             for (int k = 0; k < K; k++)
                 dA[k] = loss == MnistTools.Loss.Quadratic ? outA[k] - y[k]
@@ -83,7 +121,7 @@ internal static class ReferenceNetwork
                 for (int i = 0; i < nIn; i++) dZ[i] = dPrev[i] * HiddenDerivative(activation, z[l - 1][i]);
             }
         }
-        return total / batch;
+        return total;
     }
 
     public static double Hidden(Activation activation, double z) => activation switch

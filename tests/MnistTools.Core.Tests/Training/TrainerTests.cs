@@ -79,7 +79,7 @@ public class TrainerTests
         // One epoch, then a brand-new trainer (as a second Invoke-Training) on a restored copy for the next.
         var split = NewNetwork();
         new Trainer(split, options).TrainEpoch(data);
-        var restored = Network.Restore(split.LayerSizes, split.Activation, split.OutputActivation, split.Loss, split.Initializer, split.Seed,
+        var restored = Network.Restore(split.LayerSizes!, split.Activation, split.OutputActivation, split.Loss, split.Initializer, split.Seed,
             split.EpochsTrained, split.GetParameters(), split.OptimizerState, null);
         var r2 = new Trainer(restored, options).TrainEpoch(data);
 

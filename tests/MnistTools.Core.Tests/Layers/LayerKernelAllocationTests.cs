@@ -1,0 +1,40 @@
+using MnistTools.Layers;
+using MnistTools.Numerics;
+
+namespace MnistTools.Tests.Layers;
+
+/// <summary>After a first call (the GEMM's per-thread packing buffers, JIT), the layer kernels allocate nothing per call.</summary>
+public class LayerKernelAllocationTests
+{
+    [SkippableTheory]
+    [InlineData(InstructionSet.Avx512)]
+    [InlineData(InstructionSet.Avx2)]
+    [InlineData(InstructionSet.Portable)]
+    public void TheKernelsAllocateNothingPerCall(InstructionSet path)
+    {
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads: 1);
+        const int rows = 9;
+        var convolution = Conv2dShape.Create(3, 13, 13, 8, 3, 1, Padding.Same);
+        var pooling = MaxPool2dShape.Create(8, 13, 13, 2, 2);
+        var random = new Random(1);
+        float[] x = ReferenceLayers.RandomFloats(random, rows * convolution.InputSize), w = ReferenceLayers.RandomFloats(random, convolution.WeightCount);
+        float[] b = new float[8], y = new float[rows * convolution.OutputSize], dy = ReferenceLayers.RandomFloats(random, y.Length);
+        float[] dw = new float[w.Length], db = new float[8], dx = new float[x.Length], scratch = new float[convolution.ScratchFloats(rows)];
+        float[] pooled = new float[rows * pooling.OutputSize], pooledGradient = ReferenceLayers.RandomFloats(random, pooled.Length), dropped = new float[y.Length];
+        var key = new CounterRandom(1, 2, 3);
+        void Step()
+        {
+            Conv2dKernels.Conv2dForward(x, w, b, convolution, y, scratch, rows);
+            MaxPool2dKernels.MaxPool2dForward(y, pooling, pooled, rows);
+            DropoutKernels.DropoutForward(y, key, 0.5f, 4, convolution.OutputSize, dropped, rows);
+            DropoutKernels.DropoutBackward(dy, key, 0.5f, 4, convolution.OutputSize, dropped, rows);
+            MaxPool2dKernels.MaxPool2dBackward(pooledGradient, y, pooled, pooling, dropped, rows);
+            Conv2dKernels.Conv2dBackward(dy, x, w, convolution, dw, db, dx, scratch, rows);
+        }
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
