@@ -110,8 +110,8 @@ public static class OnnxExporter
             previous = output;
             if (last)
             {
-                graph.Message(Graph.Node, OutputNode(snapshot.Layers is null ? snapshot.OutputActivation
-                    : spec.Activation == LayerActivation.Softmax ? OutputActivation.Softmax : OutputActivation.Sigmoid, previous, OutputName));
+                // The architecture's check leaves Softmax or Sigmoid here (a version 1 snapshot's output activation too).
+                graph.Message(Graph.Node, OutputNode(Network.OutputActivationOf(spec), previous, OutputName));
                 previous = OutputName;
             }
             else if (spec.Kind is LayerKind.Dense or LayerKind.Conv2d && spec.Activation is not LayerActivation.None)

@@ -27,9 +27,17 @@ internal sealed class NetworkArchitecture
     /// <summary>The layer specs joined by ', ' (for messages).</summary>
     public string Description => string.Join(", ", Layers.Select(layer => layer.Spec.ToString()));
 
-    /// <exception cref="MnistToolsException">InvalidArgument when the shapes or layers do not fit (LayerSpec's ids).</exception>
-    public static NetworkArchitecture FromLayers(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers) =>
-        new(inputShape.ToArray(), LayerSpec.CheckSequence(layers, inputShape));
+    /// <summary>The architecture of <paramref name="layers"/> on <paramref name="inputShape"/>, checked as a network checks it:
+    /// the shapes fit, and the last layer ends in Softmax or Sigmoid (what the scores, the loss and the ONNX graph's
+    /// output node need).</summary>
+    /// <exception cref="MnistToolsException">InvalidArgument when the shapes or layers do not fit (LayerSpec's ids,
+    /// Network.OutputActivationErrorId).</exception>
+    public static NetworkArchitecture FromLayers(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers)
+    {
+        IReadOnlyList<ResolvedLayer> resolved = LayerSpec.CheckSequence(layers, inputShape);
+        Network.OutputActivationOf(resolved[^1].Spec);
+        return new(inputShape.ToArray(), resolved);
+    }
 
     /// <exception cref="MnistToolsException">InvalidArgument for bad layer sizes (ParameterLayout's ids).</exception>
     public static NetworkArchitecture FromLayerSizes(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation)

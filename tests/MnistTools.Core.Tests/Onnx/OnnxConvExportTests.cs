@@ -105,6 +105,25 @@ public class OnnxConvExportTests(ITestOutputHelper output)
         Assert.Equal(model, OnnxExporter.ToBytes(MnistTools.Persistence.NetworkPersistence.Load(path)));
     }
 
+    [Theory]
+    [InlineData("Conv2d 2 3 ReLU, Dense 3 ReLU")]
+    [InlineData("Conv2d 2 3 ReLU, Dense 3")]
+    public void SnapshotWhoseScoresLackSoftmaxOrSigmoidIsRefusedNotExportedAsSigmoid(string architecture)
+    {
+        // A snapshot is plain data (a tool could build one by hand): its last layer must give scores, as a network's must.
+        var snapshot = new MnistTools.Persistence.NetworkSnapshot
+        {
+            InputShape = [1, 4, 4],
+            Layers = LayerSpec.ParseAll(architecture.Split(", ")),
+            Loss = Loss.CrossEntropy,
+            Parameters = new float[2 * 9 + 2 + 3 * 8 + 3],
+        };
+        var e = Assert.Throws<MnistToolsException>(() => OnnxExporter.ToBytes(snapshot));
+        Assert.Equal(Network.OutputActivationErrorId, e.ErrorId);
+        Assert.Equal(FailureKind.InvalidArgument, e.Kind);
+        Assert.Contains("Softmax or Sigmoid", e.Message);
+    }
+
     private static (float MaxDifference, int Agree, int Correct) Compare(float[] expected, float[] actual, MnistDataSet test)
     {
         Assert.Equal(expected.Length, actual.Length);
