@@ -86,12 +86,13 @@ Describe 'Import-Network' {
 
     It 'refuses a newer format version, naming both versions' {
         $t = [Text.Encoding]::Latin1.GetString([IO.File]::ReadAllBytes($Good))
-        $path = Write-Bad 'future.safetensors' ([Text.Encoding]::Latin1.GetBytes($t.Replace('"format_version":"1"', '"format_version":"7"')))
+        $t | Should -Match '"format_version":"2"'
+        $path = Write-Bad 'future.safetensors' ([Text.Encoding]::Latin1.GetBytes($t.Replace('"format_version":"2"', '"format_version":"7"')))
         Import-Network -LiteralPath $path -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -Be "NetworkFileVersionUnsupported,$Id"
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $err[0].Exception.Message | Should -Match 'version 7'
-        $err[0].Exception.Message | Should -Match 'reads version 1'
+        $err[0].Exception.Message | Should -Match 'reads version 2'
     }
 
     It 'goes on with the next file after a bad one' {

@@ -167,9 +167,10 @@ Describe 'Tab completion' {
 
 Describe 'Validation' {
     It 'puts ValidateRange on every count, size and rate of every cmdlet' {
-        # Seeds take any int; LayerSizes is a shape the core checks with its own error (LayerSizeOutOfRange);
-        # Get-MnistImage -Index reports each bad index as a non-terminating error and goes on with the rest.
-        $exempt = 'Seed', 'LayerSizes', 'Index'
+        # Seeds take any int; LayerSizes and InputShape are shapes the core checks with their own errors
+        # (LayerSizeOutOfRange, InputShapeInvalid); Get-MnistImage -Index reports each bad index as a non-terminating
+        # error and goes on with the rest.
+        $exempt = 'Seed', 'LayerSizes', 'InputShape', 'Index'
         $numeric = [int], [int[]], [long], [double], [double[]], [float]
         $missing = foreach ($command in Get-Command -Module MnistTools) {
             foreach ($p in $command.Parameters.Values) {
