@@ -28,8 +28,12 @@ internal sealed class NetworkArchitecture
     public string Description => string.Join(", ", Layers.Select(layer => layer.Spec.ToString()));
 
     /// <exception cref="MnistToolsException">InvalidArgument when the shapes or layers do not fit (LayerSpec's ids).</exception>
-    public static NetworkArchitecture FromLayers(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers) =>
-        new(inputShape.ToArray(), LayerSpec.CheckSequence(layers, inputShape));
+    public static NetworkArchitecture FromLayers(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers)
+    {
+        IReadOnlyList<ResolvedLayer> resolved = LayerSpec.CheckSequence(layers, inputShape);
+        LayerSpec.OutputActivationOf(layers);
+        return new NetworkArchitecture(inputShape.ToArray(), resolved);
+    }
 
     /// <exception cref="MnistToolsException">InvalidArgument for bad layer sizes (ParameterLayout's ids).</exception>
     public static NetworkArchitecture FromLayerSizes(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation)
