@@ -30,6 +30,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     private int _rawIndex;
     private float[] _inputs = Array.Empty<float>();
     private float[] _outputs = Array.Empty<float>();
+    private IReadOnlyList<string>? _classNames;
 
     [Parameter(Mandatory = true)]
     [ValidateNotNull]
@@ -99,7 +100,8 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void ClassifySet(MnistDataSet set)
     {
-        DataCompatibility.Check(Network, set, nameof(InputObject));
+        DataCompatibility.Check(Network, set, nameof(InputObject), requireLabels: false);
+        _classNames = set.ClassCount == Network.OutputSize ? set.ClassNames : null;
         int size = set.ImageSize;
         var clock = Stopwatch.StartNew();
         var sinceProgress = Stopwatch.StartNew();
@@ -119,7 +121,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             int rows = Math.Min(Chunk, set.Count - start);
             PixelScaling.ToInputs(set.Pixels.Slice(start * size, rows * size), _inputs.AsSpan(0, rows * size));
             Network.Predict(_inputs, rows, _outputs);
-            for (int r = 0; r < rows; r++) Emit(start + r, set.GetLabel(start + r), r, set[start + r]);
+            for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, set[start + r]);
         }
         if (shown)
             WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
@@ -128,6 +130,7 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void ClassifyImage(MnistImage image)
     {
+        _classNames = image.SetClassNames?.Count == Network.OutputSize ? image.SetClassNames : null;
         if (image.Pixels.Length != Network.InputSize)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
                 $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {Network.InputSize} inputs.", image);
@@ -152,6 +155,7 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void ClassifyRaw(Array array)
     {
+        _classNames = null;
         int n = Network.InputSize;
         if (array.Length != n)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
@@ -208,6 +212,6 @@ public sealed class GetClassificationCommand : PSCmdlet
             return;
         }
         int predicted = Classification.PredictedClass(scores); // the same rule as Test-Network and training accuracy
-        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
+        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames));
     }
 }
