@@ -1,0 +1,283 @@
+using System.Runtime.CompilerServices;
+using nietras.SeparatedValues;
+
+namespace MnistTools.Csv;
+
+/// <summary>
+/// Reads a CSV file of images, one image per row, into a <see cref="MnistDataSet"/>: Kaggle's digit-recognizer files
+/// (header label,pixel0..pixel783; test.csv without the label column) and the headerless mnist_train.csv of tutorials
+/// (label first). Parsing is Sep's (separator detected: comma, semicolon, tab, pipe; quoted fields allowed).
+/// <para>The first row is a header when any of its fields is not an integer. The label column is the one named
+/// <see cref="CsvReadOptions.LabelColumn"/>, else one named "label" (any letter case), else the first column when the
+/// other columns make a square image (n² + 1 columns); a file of n² columns has no labels. Pixels are integers 0..255,
+/// row-major, n x n.</para>
+/// <para>Memory: the pixel buffer is sized once from the file length (each pixel takes at least two characters), so a
+/// file never makes the reader allocate more than about half its length plus the rows Sep buffers.</para>
+/// Failures are <see cref="MnistToolsException"/> with the path as target and the line and column in the message; ids:
+/// CsvFileNotFound, CsvPathIsDirectory, CsvReadFailed, CsvEmptyFile, CsvLabelColumnNotFound, CsvColumnCount (the columns
+/// make no square image), CsvRowLength (a row with another number of fields), CsvNotANumber, CsvValueOutOfRange,
+/// CsvLabelOutOfRange, CsvTooLarge, SkipOutOfRange, FirstOutOfRange.
+/// </summary>
+public static class CsvSetReader
+{
+    /// <summary>The largest image side accepted (as for IDX files).</summary>
+    public const int MaxSide = 4096;
+
+    public static MnistDataSet Read(string path, string name, CsvReadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new CsvReadOptions();
+        if (options.Skip < 0) throw new MnistToolsException("SkipOutOfRange", FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
+        if (options.First is < 0) throw new MnistToolsException("FirstOutOfRange", FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
+        if (Directory.Exists(path))
+            throw new MnistToolsException("CsvPathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; a CSV file was expected.", path);
+        if (!File.Exists(path))
+            throw new MnistToolsException("CsvFileNotFound", FailureKind.NotFound, $"Cannot find the CSV file '{path}'.", path);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            if (file.Length == 0)
+                throw new MnistToolsException("CsvEmptyFile", FailureKind.InvalidData, $"'{path}' is empty.", path);
+            return Read(file, path, name, options, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MnistToolsException("CsvReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
+        }
+    }
+
+    /// <summary>Reads from an open stream; <paramref name="path"/> names it in errors and becomes the set's Source.</summary>
+    public static MnistDataSet Read(Stream stream, string path, string name, CsvReadOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        SepReader reader;
+        try
+        {
+            reader = Sep.Reader(o => o with { HasHeader = false, DisableColCountCheck = true, Unescape = false }).From(stream, leaveOpen: true);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or NotSupportedException)
+        {
+            throw new MnistToolsException("CsvReadFailed", FailureKind.InvalidData, $"'{path}' cannot be read as CSV: {e.Message}", path, e);
+        }
+        using (reader)
+        {
+            var state = new ReadState(path, options, stream.CanSeek ? stream.Length : long.MaxValue);
+            try
+            {
+                foreach (SepReader.Row row in reader)
+                {
+                    if (state.Done) break;
+                    if ((row.RowIndex & 0xFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+                    state.Add(row);
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException or NotSupportedException or FormatException)
+            {
+                // Sep's own complaints (an unterminated quote, a row longer than it can buffer).
+                throw new MnistToolsException("CsvReadFailed", FailureKind.InvalidData, $"'{path}' cannot be read as CSV: {e.Message}", path, e);
+            }
+            return state.ToDataSet(name);
+        }
+    }
+
+    /// <summary>The reader's state across rows: the layout learnt from the first row, and the growing buffers.</summary>
+    private sealed class ReadState
+    {
+        private readonly string _path;
+        private readonly CsvReadOptions _options;
+        private readonly long _streamLength;
+        private string[]? _header;
+        private int _columns = -1;
+        private int _labelColumn = -1;
+        private int _side;
+        private int _dataRows;
+        private int _kept;
+        private byte[] _pixels = [];
+        private byte[] _labels = [];
+        private int _maxLabel = -1;
+
+        public ReadState(string path, CsvReadOptions options, long streamLength)
+        {
+            _path = path;
+            _options = options;
+            _streamLength = streamLength;
+        }
+
+        /// <summary>True once <see cref="CsvReadOptions.First"/> images are kept: the rest is not read.</summary>
+        public bool Done => _options.First is int first && _kept >= first && _columns >= 0;
+
+        public void Add(SepReader.Row row)
+        {
+            if (_columns < 0)
+            {
+                Layout(row);
+                if (_header is not null || Done) return;
+            }
+            if (row.ColCount != _columns)
+                throw Fail("CsvRowLength", $"line {row.LineNumberFrom} has {row.ColCount} field(s); {(_header is null ? "the first row" : "the header")} has {_columns}.");
+            int index = _dataRows++;
+            if (index < _options.Skip) return;
+            Keep(row);
+        }
+
+        /// <summary>Header or not, label column, image side: all from the first row.</summary>
+        private void Layout(SepReader.Row row)
+        {
+            int count = row.ColCount;
+            bool numeric = true;
+            for (int c = 0; c < count && numeric; c++) numeric = TryParseInt(row[c].Span, out _);
+            if (!numeric)
+            {
+                _header = new string[count];
+                for (int c = 0; c < count; c++) _header[c] = Unquote(row[c].ToString().Trim());
+            }
+            if (_options.LabelColumn is string wanted)
+            {
+                _labelColumn = _header is null ? -1 : Array.FindIndex(_header, h => string.Equals(h, wanted.Trim(), StringComparison.OrdinalIgnoreCase));
+                if (_labelColumn < 0)
+                    throw Fail("CsvLabelColumnNotFound", _header is null
+                        ? $"has no header row, so it has no column named '{wanted}' (a headerless file has its label first, or none)."
+                        : $"has no column named '{wanted}'; its header starts {string.Join(",", _header.Take(5))}{(count > 5 ? ",..." : "")}.");
+            }
+            else if (_header is not null)
+            {
+                _labelColumn = Array.FindIndex(_header, h => string.Equals(h, "label", StringComparison.OrdinalIgnoreCase));
+            }
+            if (_labelColumn < 0 && _options.LabelColumn is null)
+            {
+                if (count > 1 && IsSquare(count - 1)) _labelColumn = 0;
+                else if (!IsSquare(count))
+                    throw Fail("CsvColumnCount", $"line {row.LineNumberFrom} has {count} fields: neither a square image (n x n fields) nor a label and a square image (1 + n x n).");
+            }
+            int pixels = count - (_labelColumn >= 0 ? 1 : 0);
+            if (!IsSquare(pixels))
+                throw Fail("CsvColumnCount", $"has {pixels} pixel columns besides the label column '{_header?[_labelColumn]}': not a square image (n x n).");
+            _side = (int)Math.Round(Math.Sqrt(pixels));
+            if (_side > MaxSide)
+                throw Fail("CsvTooLarge", $"has images of {_side}x{_side} pixels; at most {MaxSide}x{MaxSide} are read.");
+            _columns = count;
+            // Each pixel takes at least two characters ("0,"): the stream's length bounds the pixels it can hold.
+            long bound = _streamLength == long.MaxValue ? 1 << 20 : _streamLength / 2 + pixels;
+            if (_options.First is int first) bound = Math.Min(bound, (long)first * pixels);
+            bound = Math.Min(bound, Array.MaxLength);
+            _pixels = GC.AllocateUninitializedArray<byte>((int)(bound / pixels * pixels));
+            _labels = _labelColumn >= 0 ? new byte[_pixels.Length / pixels] : [];
+        }
+
+        // Fully optimized from the first call: a one-off import of 47 million fields should not start in tier-0 code.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Keep(SepReader.Row row)
+        {
+            int pixels = _side * _side;
+            if ((long)(_kept + 1) * pixels > _pixels.Length) Grow(pixels);
+            Span<byte> target = _pixels.AsSpan(_kept * pixels, pixels);
+            int p = 0;
+            for (int c = 0; c < _columns; c++)
+            {
+                if (!TryParseInt(row[c].Span, out int value))
+                    throw Fail("CsvNotANumber", $"line {row.LineNumberFrom}, column {c + 1}{ColumnName(c)}: '{Shorten(row[c].ToString())}' is not an integer.");
+                if (c == _labelColumn)
+                {
+                    if (value < 0 || value >= MnistDataSet.MaxClassCount)
+                        throw Fail("CsvLabelOutOfRange", $"line {row.LineNumberFrom}, column {c + 1}{ColumnName(c)}: label {value} is outside 0..{MnistDataSet.MaxClassCount - 1}.");
+                    _labels[_kept] = (byte)value;
+                    if (value > _maxLabel) _maxLabel = value;
+                    continue;
+                }
+                if ((uint)value > 255)
+                    throw Fail("CsvValueOutOfRange", $"line {row.LineNumberFrom}, column {c + 1}{ColumnName(c)}: pixel {value} is outside 0..255.");
+                target[p++] = (byte)value;
+            }
+            _kept++;
+        }
+
+        /// <summary>Only a stream of unknown length (not a file) can outgrow the first buffer.</summary>
+        private void Grow(int pixels)
+        {
+            long size = Math.Min(Math.Max(2L * _pixels.Length, pixels), (long)Array.MaxLength / pixels * pixels);
+            if (size <= _pixels.Length) throw Fail("CsvTooLarge", $"holds more pixels than one buffer can keep ({Array.MaxLength:N0}).");
+            Array.Resize(ref _pixels, (int)size);
+            if (_labelColumn >= 0) Array.Resize(ref _labels, (int)(size / pixels));
+        }
+
+        public MnistDataSet ToDataSet(string name)
+        {
+            if (_columns < 0)
+                throw Fail("CsvEmptyFile", "holds no rows.");
+            int pixels = _side * _side;
+            byte[] data = _pixels.Length == _kept * pixels ? _pixels : _pixels.AsSpan(0, _kept * pixels).ToArray();
+            byte[]? labels = _labelColumn < 0 ? null : _labels.Length == _kept ? _labels : _labels.AsSpan(0, _kept).ToArray();
+            IReadOnlyList<string>? names = _options.ClassNames;
+            int classCount = names?.Count ?? Math.Max(10, _maxLabel + 1);
+            if (names is not null && _maxLabel >= classCount)
+                throw Fail("CsvLabelOutOfRange", $"holds label {_maxLabel}, but {classCount} class names were given (labels 0..{classCount - 1}).");
+            return new MnistDataSet(name, _path, _side, _side, data, labels, classCount, names);
+        }
+
+        private string ColumnName(int c) => _header is null ? "" : $" ('{Shorten(_header[c])}')";
+
+        private MnistToolsException Fail(string id, string detail) =>
+            new(id, FailureKind.InvalidData, $"'{_path}' {detail}", _path);
+    }
+
+    /// <summary>
+    /// An optionally signed decimal integer with optional surrounding spaces and quotes (fields are read raw, not
+    /// unescaped, which is faster; a quoted number is still a number); false on anything else or overflow.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    internal static bool TryParseInt(ReadOnlySpan<char> text, out int value)
+    {
+        // Fast path: one to three plain digits, which is every pixel of every image file.
+        if (text.Length is > 0 and < 4)
+        {
+            int d0 = text[0] - '0';
+            if ((uint)d0 <= 9)
+            {
+                if (text.Length == 1) { value = d0; return true; }
+                int d1 = text[1] - '0';
+                if ((uint)d1 <= 9)
+                {
+                    if (text.Length == 2) { value = d0 * 10 + d1; return true; }
+                    int d2 = text[2] - '0';
+                    if ((uint)d2 <= 9) { value = d0 * 100 + d1 * 10 + d2; return true; }
+                }
+            }
+        }
+        return TryParseIntSlow(text, out value);
+    }
+
+    private static bool TryParseIntSlow(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        if (text.Length >= 2 && text[0] == '"' && text[^1] == '"') text = text[1..^1];
+        int i = 0, end = text.Length;
+        while (i < end && text[i] == ' ') i++;
+        while (end > i && text[end - 1] == ' ') end--;
+        if (i == end) return false;
+        bool negative = text[i] == '-';
+        if (negative || text[i] == '+') i++;
+        if (i == end || end - i > 9) return false;
+        int result = 0;
+        for (; i < end; i++)
+        {
+            int digit = text[i] - '0';
+            if ((uint)digit > 9) return false;
+            result = result * 10 + digit;
+        }
+        value = negative ? -result : result;
+        return true;
+    }
+
+    /// <summary>A header name without its quotes ("" inside stands for one quote).</summary>
+    private static string Unquote(string text) =>
+        text.Length >= 2 && text[0] == '"' && text[^1] == '"' ? text[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : text;
+
+    private static bool IsSquare(int n)
+    {
+        if (n < 1) return false;
+        int side = (int)Math.Round(Math.Sqrt(n));
+        return side * side == n;
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
+}
