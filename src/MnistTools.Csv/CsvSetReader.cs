@@ -7,7 +7,7 @@ namespace MnistTools.Csv;
 /// Reads a CSV file of images, one image per row, into a <see cref="MnistDataSet"/>: Kaggle's digit-recognizer files
 /// (header label,pixel0..pixel783; test.csv without the label column) and the headerless mnist_train.csv of tutorials
 /// (label first). Parsing is Sep's (separator detected: comma, semicolon, tab, pipe; quoted fields allowed).
-/// <para>The first row is a header when any of its fields is not an integer. The label column is the one named
+/// <para>The first row is a header when its first field, or most of its fields, are not integers. The label column is the one named
 /// <see cref="CsvReadOptions.LabelColumn"/>, else one named "label" (any letter case), else the first column when the
 /// other columns make a square image (n² + 1 columns); a file of n² columns has no labels. Pixels are integers 0..255,
 /// row-major, n x n.</para>
@@ -114,7 +114,7 @@ public static class CsvSetReader
                 if (_header is not null || Done) return;
             }
             if (row.ColCount != _columns)
-                throw Fail("CsvRowLength", $"line {row.LineNumberFrom} has {row.ColCount} field(s); {(_header is null ? "the first row" : "the header")} has {_columns}.");
+                throw Fail("CsvRowLength", $"line {Line(row)} has {row.ColCount} field(s); {(_header is null ? "the first row" : "the header")} has {_columns}.");
             int index = _dataRows++;
             if (index < _options.Skip) return;
             Keep(row);
@@ -124,9 +124,11 @@ public static class CsvSetReader
         private void Layout(SepReader.Row row)
         {
             int count = row.ColCount;
-            bool numeric = true;
-            for (int c = 0; c < count && numeric; c++) numeric = TryParseInt(row[c].Span, out _);
-            if (!numeric)
+            // A header: its first field is not a number (label, pixel0...), or most of its fields are not. A data row
+            // with one bad value in it stays a data row, and gets its error with line 1.
+            int words = 0;
+            for (int c = 0; c < count; c++) if (!TryParseInt(row[c].Span, out _)) words++;
+            if (!TryParseInt(row[0].Span, out _) || 2 * words > count)
             {
                 _header = new string[count];
                 for (int c = 0; c < count; c++) _header[c] = Unquote(row[c].ToString().Trim());
@@ -147,7 +149,7 @@ public static class CsvSetReader
             {
                 if (count > 1 && IsSquare(count - 1)) _labelColumn = 0;
                 else if (!IsSquare(count))
-                    throw Fail("CsvColumnCount", $"line {row.LineNumberFrom} has {count} fields: neither a square image (n x n fields) nor a label and a square image (1 + n x n).");
+                    throw Fail("CsvColumnCount", $"line {Line(row)} has {count} fields: neither a square image (n x n fields) nor a label and a square image (1 + n x n).");
             }
             int pixels = count - (_labelColumn >= 0 ? 1 : 0);
             if (!IsSquare(pixels))
@@ -175,17 +177,17 @@ public static class CsvSetReader
             for (int c = 0; c < _columns; c++)
             {
                 if (!TryParseInt(row[c].Span, out int value))
-                    throw Fail("CsvNotANumber", $"line {row.LineNumberFrom}, column {c + 1}{ColumnName(c)}: '{Shorten(row[c].ToString())}' is not an integer.");
+                    throw Fail("CsvNotANumber", $"line {Line(row)}, column {c + 1}{ColumnName(c)}: '{Shorten(row[c].ToString())}' is not an integer.");
                 if (c == _labelColumn)
                 {
                     if (value < 0 || value >= MnistDataSet.MaxClassCount)
-                        throw Fail("CsvLabelOutOfRange", $"line {row.LineNumberFrom}, column {c + 1}{ColumnName(c)}: label {value} is outside 0..{MnistDataSet.MaxClassCount - 1}.");
+                        throw Fail("CsvLabelOutOfRange", $"line {Line(row)}, column {c + 1}{ColumnName(c)}: label {value} is outside 0..{MnistDataSet.MaxClassCount - 1}.");
                     _labels[_kept] = (byte)value;
                     if (value > _maxLabel) _maxLabel = value;
                     continue;
                 }
                 if ((uint)value > 255)
-                    throw Fail("CsvValueOutOfRange", $"line {row.LineNumberFrom}, column {c + 1}{ColumnName(c)}: pixel {value} is outside 0..255.");
+                    throw Fail("CsvValueOutOfRange", $"line {Line(row)}, column {c + 1}{ColumnName(c)}: pixel {value} is outside 0..255.");
                 target[p++] = (byte)value;
             }
             _kept++;
@@ -219,6 +221,12 @@ public static class CsvSetReader
         private MnistToolsException Fail(string id, string detail) =>
             new(id, FailureKind.InvalidData, $"'{_path}' {detail}", _path);
     }
+
+    /// <summary>
+    /// The 1-based line a row starts on. Sep without a header gives the first row LineNumberFrom 2 (its later rows are
+    /// right), so the first row is line 1 by definition.
+    /// </summary>
+    private static int Line(SepReader.Row row) => row.RowIndex == 0 ? 1 : row.LineNumberFrom;
 
     /// <summary>
     /// An optionally signed decimal integer with optional surrounding spaces and quotes (fields are read raw, not

@@ -79,11 +79,14 @@ public static class ImageFolderReader
             else
             {
                 classNames = MnistDataSet.DefaultClassNames(10);
-                foreach (string file in FilesUnder(folder, onBadItem)) items.Add((file, -1));
+                var others = new List<MnistToolsException>();
+                foreach (string file in FilesUnder(folder, others.Add)) items.Add((file, -1));
+                // Without a single picture, the one error is that the folder holds no data set (not each stray file).
                 if (items.Count == 0)
                     throw new MnistToolsException("ImageFolderNoClasses", FailureKind.InvalidData,
                         $"'{folder}' has no class sub-folders and no pictures: put the pictures of each class in a sub-folder named after it " +
                         "(or pictures without labels directly in the folder).", folder);
+                others.ForEach(onBadItem);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

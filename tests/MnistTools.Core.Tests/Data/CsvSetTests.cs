@@ -189,6 +189,17 @@ public sealed class CsvSetTests : IDisposable
     }
 
     [Fact]
+    public void AnErrorOnTheFirstLineSaysLineOne()
+    {
+        string path = Write("first.csv", "5,0,1,x,3\n6,0,1,2,3\n");
+        Fails("CsvNotANumber", path, () => CsvSetReader.Read(path, "x"), "line 1, column 4");
+        string range = Write("first2.csv", "5,0,1,256,3\n");
+        Fails("CsvValueOutOfRange", range, () => CsvSetReader.Read(range, "x"), "line 1, column 4");
+        // Pixel columns named by number still make a header: its first field is a word.
+        AssertRows(CsvSetReader.Read(Write("numbered.csv", "label,0,1,2,3\n" + Rows(2)), "n"), 2);
+    }
+
+    [Fact]
     public void ALabelOutOfRange()
     {
         string path = Write("label.csv", "label,a\n256,0\n");
