@@ -16,7 +16,7 @@ public sealed class TestResult
             throw new ArgumentException("The confusion matrix must be square.", nameof(confusionMatrix));
         DataSet = dataSet;
         Loss = loss;
-        _confusion = new ConfusionMatrix(confusionMatrix);
+        _confusion = new ConfusionMatrix(confusionMatrix, classNames);
         int classes = confusionMatrix.GetLength(0);
         var perClass = new ClassMetrics[classes];
         for (int c = 0; c < classes; c++)

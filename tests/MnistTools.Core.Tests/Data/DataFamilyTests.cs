@@ -67,6 +67,14 @@ public sealed class DataFamilyTests : IDisposable
         Assert.Equal(names, named.PerClass.Select(r => r.Name));
         Assert.Equal(result.Accuracy, named.Accuracy);
         Assert.Equal(result.PerClass[1].F1, named.PerClass[1].F1);
+        string[] rows = named.FormatConfusionMatrix().Split(Environment.NewLine);
+        Assert.StartsWith("true\\pred", rows[0]);
+        Assert.Matches(@"^0 cat\s+3\s+1$", rows[1]);
+        Assert.Matches(@"^1 dog\s+0\s+4$", rows[2]);
+        Assert.Matches(@"^1\s+0\s+4$", result.FormatConfusionMatrix().Split(Environment.NewLine)[2]); // numbers only without names
+        var fashion = new ConfusionMatrix(new int[2, 2], ["T-shirt/top", "An extremely long class name"]);
+        Assert.StartsWith("1 An extremely …", fashion.Format().Split(Environment.NewLine)[2]);
+        Assert.Equal(result.ConfusionMatrix.ToString(), named.ConfusionMatrix.ToString()); // the CSV form is unchanged
     }
 
     [Fact]
