@@ -37,6 +37,10 @@ public static class CsvSetReader
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             if (file.Length == 0)
                 throw new MnistToolsException("CsvEmptyFile", FailureKind.InvalidData, $"'{path}' is empty.", path);
+            if (options.Skip == 0 && options.First is null && file.Length >= ParallelThreshold && Environment.ProcessorCount > 1
+                && ReadInTwo(file, path, name, options, cancellationToken) is MnistDataSet quick)
+                return quick;
+            file.Position = 0;
             return Read(file, path, name, options, cancellationToken);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -45,11 +49,22 @@ public static class CsvSetReader
         }
     }
 
+    /// <summary>Files from this size on are read as two halves on two threads (when the machine has two cores).</summary>
+    public const long ParallelThreshold = 8L << 20;
+
     /// <summary>Reads from an open stream; <paramref name="path"/> names it in errors and becomes the set's Source.</summary>
     public static MnistDataSet Read(Stream stream, string path, string name, CsvReadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
+        var state = new ReadState(path, options, stream.CanSeek ? stream.Length - stream.Position : long.MaxValue);
+        Parse(stream, state, path, cancellationToken);
+        return state.ToDataSet(name);
+    }
+
+    /// <summary>Feeds the rows of <paramref name="stream"/> to <paramref name="state"/> until the end or its First images.</summary>
+    private static void Parse(Stream stream, ReadState state, string path, CancellationToken cancellationToken)
+    {
         SepReader reader;
         try
         {
@@ -61,7 +76,6 @@ public static class CsvSetReader
         }
         using (reader)
         {
-            var state = new ReadState(path, options, stream.CanSeek ? stream.Length : long.MaxValue);
             try
             {
                 foreach (SepReader.Row row in reader)
@@ -76,8 +90,102 @@ public static class CsvSetReader
                 // Sep's own complaints (an unterminated quote, a row longer than it can buffer).
                 throw new MnistToolsException("CsvReadFailed", FailureKind.InvalidData, $"'{path}' cannot be read as CSV: {e.Message}", path, e);
             }
-            return state.ToDataSet(name);
         }
+    }
+
+    /// <summary>
+    /// Reads a big file as two halves at once, split at the first line end after the middle: the first half on this
+    /// thread, the second on another, which takes the layout (header, label column, image side) from the file's first
+    /// row. Both halves' images are joined in order. A valid file of images cannot hold a line break inside a field
+    /// (a field with one is no number), so the split never cuts a row; any failure in either half returns null, and
+    /// the caller reads the file from the start on one thread, which gives the error with its true line number.
+    /// </summary>
+    internal static MnistDataSet? ReadInTwo(FileStream file, string path, string name, CsvReadOptions options, CancellationToken cancellationToken)
+    {
+        long middle = SplitPoint(file);
+        if (middle <= 0) return null;
+        var first = new ReadState(path, options, middle);
+        try
+        {
+            // The layout from the first row (the header, if any, and the first data row), read on its own.
+            var layout = new ReadState(path, options with { First = 1 }, middle);
+            file.Position = 0;
+            Parse(new Segment(file, middle), layout, path, cancellationToken);
+            var second = ReadState.Continuing(layout, file.Length - middle);
+            Exception? secondFailure = null;
+            var worker = new Thread(() =>
+            {
+                try
+                {
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                    stream.Position = middle;
+                    Parse(stream, second, path, cancellationToken);
+                }
+                catch (Exception e)
+                {
+                    secondFailure = e;
+                }
+            }) { IsBackground = true, Name = "MnistTools CSV second half" };
+            worker.Start();
+            file.Position = 0;
+            try
+            {
+                Parse(new Segment(file, middle), first, path, cancellationToken);
+            }
+            finally
+            {
+                worker.Join();
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return secondFailure is null ? ReadState.Join(first, second, name) : null;
+        }
+        catch (MnistToolsException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The offset just after the first '\n' at or after the middle of the file, or 0 when there is none.</summary>
+    private static long SplitPoint(FileStream file)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        file.Position = file.Length / 2;
+        long at = file.Position;
+        while (true)
+        {
+            int n = file.Read(buffer);
+            if (n == 0) return 0;
+            int newline = buffer[..n].IndexOf((byte)'\n');
+            if (newline >= 0) return at + newline + 1 < file.Length ? at + newline + 1 : 0;
+            at += n;
+        }
+    }
+
+    /// <summary>A read-only view of the first <c>length</c> bytes of a stream from its current position.</summary>
+    private sealed class Segment(Stream inner, long length) : Stream
+    {
+        private long _left = length;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_left <= 0) return 0;
+            int n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
+            _left -= n;
+            return n;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The reader's state across rows: the layout learnt from the first row, and the growing buffers.</summary>
@@ -101,6 +209,42 @@ public static class CsvSetReader
             _path = path;
             _options = options;
             _streamLength = streamLength;
+        }
+
+        /// <summary>A state for rows that continue a file whose first row <paramref name="layout"/> has read (no header there).</summary>
+        public static ReadState Continuing(ReadState layout, long streamLength)
+        {
+            var state = new ReadState(layout._path, layout._options with { First = null, Skip = 0 }, streamLength)
+            {
+                _header = layout._header,
+                _columns = layout._columns,
+                _labelColumn = layout._labelColumn,
+                _side = layout._side,
+            };
+            state.Allocate();
+            return state;
+        }
+
+        /// <summary>The images of <paramref name="first"/> then <paramref name="second"/> as one set.</summary>
+        public static MnistDataSet Join(ReadState first, ReadState second, string name)
+        {
+            if (first._columns < 0) return second.ToDataSet(name);
+            int pixels = first._side * first._side;
+            long count = (long)first._kept + second._kept;
+            if (count * pixels > Array.MaxLength)
+                throw first.Fail("CsvTooLarge", $"holds more pixels than one buffer can keep ({Array.MaxLength:N0}).");
+            byte[] data = GC.AllocateUninitializedArray<byte>((int)(count * pixels));
+            first._pixels.AsSpan(0, first._kept * pixels).CopyTo(data);
+            second._pixels.AsSpan(0, second._kept * pixels).CopyTo(data.AsSpan(first._kept * pixels));
+            byte[]? labels = null;
+            if (first._labelColumn >= 0)
+            {
+                labels = new byte[count];
+                first._labels.AsSpan(0, first._kept).CopyTo(labels);
+                second._labels.AsSpan(0, second._kept).CopyTo(labels.AsSpan(first._kept));
+            }
+            first._maxLabel = Math.Max(first._maxLabel, second._maxLabel);
+            return first.Build(name, data, labels);
         }
 
         /// <summary>True once <see cref="CsvReadOptions.First"/> images are kept: the rest is not read.</summary>
@@ -158,7 +302,13 @@ public static class CsvSetReader
             if (_side > MaxSide)
                 throw Fail("CsvTooLarge", $"has images of {_side}x{_side} pixels; at most {MaxSide}x{MaxSide} are read.");
             _columns = count;
-            // Each pixel takes at least two characters ("0,"): the stream's length bounds the pixels it can hold.
+            Allocate();
+        }
+
+        /// <summary>Buffers for as many images as the stream can hold: each pixel takes at least two characters ("0,").</summary>
+        private void Allocate()
+        {
+            int pixels = _side * _side;
             long bound = _streamLength == long.MaxValue ? 1 << 20 : _streamLength / 2 + pixels;
             if (_options.First is int first) bound = Math.Min(bound, (long)first * pixels);
             bound = Math.Min(bound, Array.MaxLength);
@@ -209,6 +359,11 @@ public static class CsvSetReader
             int pixels = _side * _side;
             byte[] data = _pixels.Length == _kept * pixels ? _pixels : _pixels.AsSpan(0, _kept * pixels).ToArray();
             byte[]? labels = _labelColumn < 0 ? null : _labels.Length == _kept ? _labels : _labels.AsSpan(0, _kept).ToArray();
+            return Build(name, data, labels);
+        }
+
+        private MnistDataSet Build(string name, byte[] data, byte[]? labels)
+        {
             IReadOnlyList<string>? names = _options.ClassNames;
             int classCount = names?.Count ?? Math.Max(10, _maxLabel + 1);
             if (names is not null && _maxLabel >= classCount)

@@ -100,6 +100,9 @@ Describe 'Import-MnistSet (CSV)' {
         Assert-Error { $set | Test-Network -Network $net } 'DataSetUnlabelled' 'InvalidArgument' 'DataSet' 'MnistTools.Commands.TestNetworkCommand' |
             ForEach-Object { $_.Exception.Message | Should -Match 'unlabelled\.csv' }
         Assert-Error { $set | Invoke-Training -Network $net -Epochs 1 } 'DataSetUnlabelled' 'InvalidArgument' 'DataSet' 'MnistTools.Commands.InvokeTrainingCommand'
+        Assert-Error { $set | Get-MnistImage -Label 3 } 'DataSetUnlabelled' 'InvalidArgument' 'Label' 'MnistTools.Commands.GetMnistImageCommand'
+        @($set | Get-MnistImage -Index 4).Count | Should -Be 1
+        ($set | Get-MnistImage -First 1 | Show-MnistImage)[0] | Should -Match '#0 label \?'
         $labelled = Import-MnistSet (New-MnistCsv "$TestDrive/labelled.csv" 5)
         Assert-Error { $labelled | Invoke-Training -Network $net -Epochs 1 -ValidationSet $set } 'DataSetUnlabelled' 'InvalidArgument' 'ValidationSet' 'MnistTools.Commands.InvokeTrainingCommand'
     }

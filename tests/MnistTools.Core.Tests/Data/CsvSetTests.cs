@@ -262,6 +262,60 @@ public sealed class CsvSetTests : IDisposable
         Assert.ThrowsAny<OperationCanceledException>(() => CsvSetReader.Read(path, "x", null, cancel.Token));
     }
 
+    // ---- big files, read as two halves ---------------------------------------------------------------
+
+    /// <summary>A file over <see cref="CsvSetReader.ParallelThreshold"/>: 4,500 rows of 28x28 seeded pixels (up to 3 digits each).</summary>
+    private string BigCsv(string name, bool header, bool labelled, int badRow = -1)
+    {
+        var random = new Random(7);
+        var text = new StringBuilder(12 << 20);
+        if (header) text.Append(labelled ? "label," : "").Append(string.Join(',', Enumerable.Range(0, 784).Select(p => $"pixel{p}"))).Append('\n');
+        for (int r = 0; r < 4500; r++)
+        {
+            if (labelled) text.Append(r % 10).Append(',');
+            for (int p = 0; p < 784; p++)
+            {
+                if (p > 0) text.Append(',');
+                text.Append(r == badRow && p == 500 ? "oops" : random.Next(0, 256).ToString());
+            }
+            text.Append('\n');
+        }
+        Assert.True(text.Length > CsvSetReader.ParallelThreshold);
+        return Write(name, text.ToString());
+    }
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void ABigFileReadInTwoHalvesEqualsOneReadFromTheStart(bool header, bool labelled)
+    {
+        string path = BigCsv("big.csv", header, labelled);
+        MnistDataSet sequential;
+        using (var stream = File.OpenRead(path)) sequential = CsvSetReader.Read(stream, path, "big", new CsvReadOptions());
+        MnistDataSet? halves;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read)) halves = CsvSetReader.ReadInTwo(file, path, "big", new CsvReadOptions(), default);
+        Assert.NotNull(halves);
+        Assert.Equal(4500, halves!.Count);
+        Assert.Equal(labelled, halves.IsLabelled);
+        Assert.True(sequential.Pixels.SequenceEqual(halves.Pixels));
+        Assert.True(sequential.Labels.SequenceEqual(halves.Labels));
+        Assert.Equal(sequential.ClassCount, halves.ClassCount);
+        MnistDataSet viaPath = CsvSetReader.Read(path, "big");
+        Assert.True(sequential.Pixels.SequenceEqual(viaPath.Pixels));
+    }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(4000)]
+    public void ABadRowInEitherHalfIsReportedWithItsTrueLine(int badRow)
+    {
+        string path = BigCsv("bad.csv", header: true, labelled: true, badRow);
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read))
+            Assert.Null(CsvSetReader.ReadInTwo(file, path, "bad", new CsvReadOptions(), default));
+        Fails("CsvNotANumber", path, () => CsvSetReader.Read(path, "bad"), $"line {badRow + 2}, column 502", "'pixel500'", "'oops'");
+    }
+
     // ---- writer -------------------------------------------------------------------------------------
 
     [Theory]
