@@ -10,7 +10,7 @@ namespace MnistTools.Csv;
 /// <para>The first row is a header when its first field, or most of its fields, are not integers. The label column is the one named
 /// <see cref="CsvReadOptions.LabelColumn"/>, else one named "label" (any letter case), else the first column when the
 /// other columns make a square image (n² + 1 columns); a file of n² columns has no labels. Pixels are integers 0..255,
-/// row-major, n x n.</para>
+/// row-major, n x n. Blank lines after the first row are skipped (the first row sets the separator).</para>
 /// <para>Memory: the pixel buffer is sized once from the file length (each pixel takes at least two characters), so a
 /// file never makes the reader allocate more than about half its length plus the rows Sep buffers.</para>
 /// Failures are <see cref="MnistToolsException"/> with the path as target and the line and column in the message; ids:
@@ -252,6 +252,7 @@ public static class CsvSetReader
 
         public void Add(SepReader.Row row)
         {
+            if (row.Span.IsEmpty) return; // a blank line (often one left at the end of the file) holds no image
             if (_columns < 0)
             {
                 Layout(row);

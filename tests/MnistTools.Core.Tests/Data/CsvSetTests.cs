@@ -111,6 +111,10 @@ public sealed class CsvSetTests : IDisposable
         Assert.True(empty.IsLabelled);
     }
 
+    [Fact]
+    public void BlankLinesAreSkipped() =>
+        AssertRows(CsvSetReader.Read(Write("blank.csv", Rows(1) + "\r\n\n" + Rows(3)[Rows(1).Length..] + "\n\n"), "b"), 3);
+
     [Theory]
     [InlineData(0, null, 6)]
     [InlineData(2, null, 4)]
