@@ -14,7 +14,7 @@ namespace MnistTools.Csv;
 /// <para>Memory: the pixel buffer is sized once from the file length (each pixel takes at least two characters), so a
 /// file never makes the reader allocate more than about half its length plus the rows Sep buffers.</para>
 /// Failures are <see cref="MnistToolsException"/> with the path as target and the line and column in the message; ids:
-/// CsvFileNotFound, CsvPathIsDirectory, CsvReadFailed, CsvEmptyFile, CsvLabelColumnNotFound, CsvColumnCount (the columns
+/// CsvFileNotFound, PathIsDirectory, CsvReadFailed, CsvEmptyFile, CsvLabelColumnNotFound, CsvColumnCount (the columns
 /// make no square image), CsvRowLength (a row with another number of fields), CsvNotANumber, CsvValueOutOfRange,
 /// CsvLabelOutOfRange, CsvTooLarge, SkipOutOfRange, FirstOutOfRange.
 /// </summary>
@@ -29,7 +29,7 @@ public static partial class CsvSetReader
         if (options.Skip < 0) throw new MnistToolsException("SkipOutOfRange", FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
         if (options.First is < 0) throw new MnistToolsException("FirstOutOfRange", FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
         if (Directory.Exists(path))
-            throw new MnistToolsException("CsvPathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; a CSV file was expected.", path);
+            throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; a CSV file was expected.", path);
         if (!File.Exists(path))
             throw new MnistToolsException("CsvFileNotFound", FailureKind.NotFound, $"Cannot find the CSV file '{path}'.", path);
         try

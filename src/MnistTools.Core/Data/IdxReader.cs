@@ -10,7 +10,7 @@ namespace MnistTools;
 /// int32 per dimension. Every count is checked against what the file can hold before any allocation,
 /// and the stream must end exactly where the header says.
 /// All failures are <see cref="MnistToolsException"/> with the path as target; error ids:
-/// IdxFileNotFound, IdxPathIsDirectory, IdxReadFailed, IdxEmptyFile, IdxBadMagic, IdxBadDimensions,
+/// IdxFileNotFound, PathIsDirectory, IdxReadFailed, IdxEmptyFile, IdxBadMagic, IdxBadDimensions,
 /// IdxLengthMismatch, IdxTooLarge, IdxTruncated, IdxCorruptGzip, IdxTrailingData, IdxCountMismatch,
 /// IdxLabelOutOfRange, SkipOutOfRange, FirstOutOfRange, ClassCountOutOfRange.
 /// </summary>
@@ -159,7 +159,7 @@ public static class IdxReader
         public static IdxStream Open(string path, int expectedMagic, int expectedDimensions, int? alternativeMagic = null)
         {
             if (Directory.Exists(path))
-                throw new MnistToolsException("IdxPathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; an IDX file was expected.", path);
+                throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; an IDX file was expected.", path);
             if (!File.Exists(path))
                 throw new MnistToolsException("IdxFileNotFound", FailureKind.NotFound, $"Cannot find the IDX file '{path}'.", path);
             FileStream file;

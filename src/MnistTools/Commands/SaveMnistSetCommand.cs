@@ -27,6 +27,8 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     public const string ExistingFileMismatchId = "ExistingFileMismatch";
     /// <summary>Error id: -Path names a file, not a folder.</summary>
     public const string PathIsFileId = "PathIsFile";
+    /// <summary>Error id: a file's target path is a folder.</summary>
+    public const string PathIsDirectoryId = "PathIsDirectory";
     /// <summary>Error id: a -Checksum entry names an unknown file or is not 32 hex digits.</summary>
     public const string BadChecksumId = "BadChecksum";
     /// <summary>Error id: a -BaseUri that is not an absolute http(s) URI.</summary>
@@ -216,7 +218,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     {
         if (Directory.Exists(target))
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(PathIsFileId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(PathIsDirectoryId, FailureKind.InvalidArgument,
                 $"'{target}' is a folder; the file cannot be saved there.", target)));
             return false;
         }

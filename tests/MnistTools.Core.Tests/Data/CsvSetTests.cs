@@ -237,7 +237,7 @@ public sealed class CsvSetTests : IDisposable
         Fails("CsvEmptyFile", empty, () => CsvSetReader.Read(empty, "x"));
         string missing = Path.Combine(_folder, "missing.csv");
         Fails("CsvFileNotFound", missing, () => CsvSetReader.Read(missing, "x"));
-        Fails("CsvPathIsDirectory", _folder, () => CsvSetReader.Read(_folder, "x"));
+        Fails("PathIsDirectory", _folder, () => CsvSetReader.Read(_folder, "x"));
     }
 
     [Fact]
