@@ -5,7 +5,8 @@
 .DESCRIPTION
     bootstrap  restore the build-time tools (Pester from NuGet into ./.tools, nothing global)
     build      compile and lay out the importable module in ./out/MnistTools from an explicit file list
-    test       xunit, then Pester in a fresh pwsh against the built module; ends with "N passed, N failed"
+    test       xunit, then Pester in a fresh pwsh against the built module; ends with "N passed, N failed". The data comes
+               from $env:MNIST_DATA and $env:FASHION_MNIST_DATA, else ./data (downloaded there with Save-MnistSet when missing)
     demo       the main job: load MNIST, train and test a network
     bench      benchmarks (kernels and end-to-end training)
     fuzz       fuzz the file readers: AFL++ via SharpFuzz and the CsCheck mutation fuzzers, -Seconds per target; report in out/fuzz-report.txt
@@ -74,6 +75,9 @@ $ModuleFiles = [ordered]@{
     "$CmdletBin/HarfBuzzSharp.dll"                          = 'dependencies/HarfBuzzSharp.dll'
     "$CmdletBin/SkiaSharp.HarfBuzz.dll"                     = 'dependencies/SkiaSharp.HarfBuzz.dll'
     "$CmdletBin/ScottPlot.dll"                              = 'dependencies/ScottPlot.dll'
+    # CSV files of images: the reader and writer, and the CSV library they use (Sep, whose 0.x API changes between versions).
+    "$CmdletBin/MnistTools.Csv.dll"                         = 'dependencies/MnistTools.Csv.dll'
+    "$CmdletBin/Sep.dll"                                    = 'dependencies/Sep.dll'
 }
 # The graphics library's native parts, as the SkiaSharp/HarfBuzzSharp packages lay them out; MnistTools.Imaging
 # loads them from runtimes/<rid>/native itself (pwsh does not probe a module's runtimes folder).
@@ -151,12 +155,49 @@ function Read-TrxCounts([string] $Path) {
     [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
 }
 
+function Initialize-TestData {
+    # The tests read MNIST from $env:MNIST_DATA and Fashion-MNIST from $env:FASHION_MNIST_DATA. A variable that is not set
+    # points at ./data/mnist or ./data/fashion-mnist, where Save-MnistSet (the built module, in a fresh pwsh) first
+    # downloads the set when its four files are not there. Offline without the data: one message, and the task stops.
+    $sets = @(
+        @{ Variable = 'MNIST_DATA'; Name = 'Mnist'; Folder = Join-Path $Root 'data/mnist' }
+        @{ Variable = 'FASHION_MNIST_DATA'; Name = 'FashionMnist'; Folder = Join-Path $Root 'data/fashion-mnist' }
+    )
+    $missing = @()
+    foreach ($set in $sets) {
+        $given = [Environment]::GetEnvironmentVariable($set.Variable)
+        if ($given) {
+            if (-not (Test-Path -LiteralPath $given -PathType Container)) { throw "test: `$env:$($set.Variable) = '$given' is not a folder." }
+            continue
+        }
+        $have = @(Get-ChildItem -LiteralPath $set.Folder -Filter '*-idx?-ubyte.gz' -ErrorAction SilentlyContinue).Count -ge 4
+        if (-not $have) {
+            Write-Host "test: `$env:$($set.Variable) is not set and $($set.Folder) lacks the data: downloading it with Save-MnistSet -Name $($set.Name)"
+            $log = Join-Path $Out "download-$($set.Name).log"
+            $command = "Import-Module '$ModuleOut/MnistTools.psd1'; Save-MnistSet -Name $($set.Name) -Path '$($set.Folder)' -TimeoutSec 30 *> '$log'; " +
+                "exit ([int](@(Get-ChildItem -LiteralPath '$($set.Folder)' -Filter '*-idx?-ubyte.gz' -ErrorAction SilentlyContinue).Count -lt 4))"
+            $pwsh = @(Get-FreshPwsh)
+            & $pwsh[0] @(@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) | Out-Null
+            if ($LASTEXITCODE -ne 0) { $missing += $set; continue }
+            Write-Host "test: $($set.Name) saved in $($set.Folder)"
+        }
+        Set-Item -Path "Env:$($set.Variable)" -Value $set.Folder
+    }
+    if ($missing) {
+        $names = ($missing | ForEach-Object { $_.Variable }) -join ' and '
+        $folders = ($missing | ForEach-Object { $_.Folder }) -join ', '
+        Write-Host ("test: cannot run: $names not set, and the data could not be downloaded into $folders (offline?). " +
+            "Set MNIST_DATA (and FASHION_MNIST_DATA) to folders holding the four .gz files of MNIST (and Fashion-MNIST), " +
+            "or run once with internet access. Download log: $(Join-Path $Out 'download-*.log').")
+        exit 1
+    }
+}
+
 function Invoke-Test {
     Invoke-Build
     if (Test-Path $ResultsDir) { Remove-Item -Recurse -Force $ResultsDir }
     New-Item -ItemType Directory -Force -Path $ResultsDir | Out-Null
-    if (-not $env:MNIST_DATA) { Write-Warning 'MNIST_DATA is not set: tests that need the real data set will fail. Point it at a folder holding the four MNIST .gz files.' }
-    if (-not $env:FASHION_MNIST_DATA) { Write-Warning 'FASHION_MNIST_DATA is not set: the help examples that read Fashion-MNIST look in ./data/fashion-mnist.' }
+    Initialize-TestData
 
     $failures = @()
     $passed = 0; $failed = 0; $skipped = 0

@@ -17,6 +17,7 @@
     CmdletsToExport        = @(
         'Save-MnistSet'
         'Import-MnistSet'
+        'Export-MnistSet'
         'Get-MnistImage'
         'Show-MnistImage'
         'New-Network'

@@ -19,7 +19,10 @@ public static class ImageDecoder
     /// <summary>Picture files larger than this are refused before they are read.</summary>
     public const long MaxFileBytes = 256L * 1024 * 1024;
 
-    public static GreyPicture DecodeGrey(string path)
+    public static GreyPicture DecodeGrey(string path) => DecodeGrey(path, MaxPixels, MaxFileBytes);
+
+    /// <summary>Like <see cref="DecodeGrey(string)"/> with tighter limits (a folder of thousands of pictures).</summary>
+    public static GreyPicture DecodeGrey(string path, long maxPixels, long maxFileBytes)
     {
         GraphicsLibrary.EnsureAvailable();
         if (!File.Exists(path))
@@ -28,20 +31,23 @@ public static class ImageDecoder
         try
         {
             long length = new FileInfo(path).Length;
-            if (length > MaxFileBytes)
+            if (length > maxFileBytes)
                 throw new MnistToolsException("ImageTooLarge", FailureKind.InvalidData,
-                    $"'{path}' is {length:N0} bytes; picture files of at most {MaxFileBytes:N0} bytes are read.", path);
+                    $"'{path}' is {length:N0} bytes; picture files of at most {maxFileBytes:N0} bytes are read.", path);
             encoded = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new MnistToolsException("ImageReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
         }
-        return DecodeGrey(encoded, path);
+        return DecodeGrey(encoded, path, maxPixels);
     }
 
     /// <summary>Decodes an encoded picture held in memory; <paramref name="source"/> names it in errors.</summary>
-    public static GreyPicture DecodeGrey(byte[] encoded, string source)
+    public static GreyPicture DecodeGrey(byte[] encoded, string source) => DecodeGrey(encoded, source, MaxPixels);
+
+    /// <summary>Decodes an encoded picture of at most <paramref name="maxPixels"/> pixels (checked before any pixel buffer is allocated).</summary>
+    public static GreyPicture DecodeGrey(byte[] encoded, string source, long maxPixels)
     {
         GraphicsLibrary.EnsureAvailable();
         using var data = SKData.CreateCopy(encoded);
@@ -51,9 +57,9 @@ public static class ImageDecoder
                 $"'{source}' is not a picture the graphics library can read (PNG, JPEG, BMP, GIF or WebP).", source);
 
         int width = codec.Info.Width, height = codec.Info.Height;
-        if (width < 1 || height < 1 || (long)width * height > MaxPixels)
+        if (width < 1 || height < 1 || (long)width * height > maxPixels)
             throw new MnistToolsException("ImageTooLarge", FailureKind.InvalidData,
-                $"'{source}' says it is {width} x {height} pixels; only pictures of 1 to {MaxPixels} pixels are read.", source);
+                $"'{source}' says it is {width} x {height} pixels; only pictures of 1 to {maxPixels} pixels are read.", source);
 
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var rgba = new byte[info.BytesSize];

@@ -30,7 +30,7 @@ public static class StepProfile
     private static void Profile(NetworkCase @case, MnistDataSet data, int epochs)
     {
         Network network = @case.CreateNetwork();
-        ParameterLayout layout = network.Layout;
+        ParameterLayout layout = network.Layout!;
         int batch = @case.BatchSize, count = data.Count, steps = count / batch, half = (batch + 1) / 2;
         var step = new TrainingStep(network, batch);
         OptimizerState state = OptimizerState.Create(@case.Optimizer, network.ParameterCount);

@@ -177,7 +177,7 @@ Describe 'Import-MnistSet' {
         It 'a directory passed where a file is expected' {
             $labels = Write-Bytes "$TestDrive/l2" (New-IdxLabelBytes 1)
             $folder = New-Item -ItemType Directory -Force "$TestDrive/a-folder"
-            Assert-ImportError { Import-MnistSet -ImagePath $folder.FullName -LabelPath $labels } 'IdxPathIsDirectory' 'InvalidArgument' $folder.FullName
+            Assert-ImportError { Import-MnistSet -ImagePath $folder.FullName -LabelPath $labels } 'PathIsDirectory' 'InvalidArgument' $folder.FullName
         }
 
         It 'an image file whose label file cannot be told from its name' {

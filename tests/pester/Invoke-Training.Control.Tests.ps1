@@ -156,7 +156,7 @@ Describe 'Invoke-Training -CheckpointPath' {
 
     It 'refuses a folder as the checkpoint path' {
         $err = { $Set | Invoke-Training -Network (New-SmallNet) -CheckpointPath $TestDrive } | Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -Be "CheckpointPathIsDirectory$Id"
+        $err.FullyQualifiedErrorId | Should -Be "PathIsDirectory$Id"
         $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $err.TargetObject | Should -Be ([IO.Path]::GetFullPath($TestDrive))
     }

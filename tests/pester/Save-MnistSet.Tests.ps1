@@ -218,3 +218,151 @@ Describe 'Save-MnistSet' {
         }
     }
 }
+
+# KMNIST, QMNIST and EMNIST, each from a local server serving small files made here in the sets' own layouts.
+Describe 'Save-MnistSet (the MNIST family)' {
+    BeforeAll {
+        $script:Family = Join-Path $TestDrive 'served'
+        New-Item -ItemType Directory -Force $Family | Out-Null
+        # QMNIST: images and idx2-int labels [count x 8], class in column 0.
+        function New-WideLabelBytes([int[]] $Classes) {
+            [byte[]] $b = [byte[]]::new(12 + $Classes.Count * 32)
+            Write-BigEndian $b 0 3074; Write-BigEndian $b 4 $Classes.Count; Write-BigEndian $b 8 8
+            for ($i = 0; $i -lt $Classes.Count; $i++) {
+                Write-BigEndian $b (12 + 32 * $i) $Classes[$i]
+                for ($c = 1; $c -lt 8; $c++) { Write-BigEndian $b (12 + 32 * $i + 4 * $c) (1000 + $c) }
+            }
+            , $b
+        }
+        Write-Bytes (Join-Path $Family 'qmnist-train-images-idx3-ubyte.gz') (ConvertTo-Gzip (New-IdxImageBytes 6)) | Out-Null
+        Write-Bytes (Join-Path $Family 'qmnist-train-labels-idx2-int.gz') (ConvertTo-Gzip (New-WideLabelBytes @(9, 8, 7, 6, 5, 4))) | Out-Null
+        Write-Bytes (Join-Path $Family 'qmnist-test-images-idx3-ubyte.gz') (ConvertTo-Gzip (New-IdxImageBytes 3)) | Out-Null
+        Write-Bytes (Join-Path $Family 'qmnist-test-labels-idx2-int.gz') (ConvertTo-Gzip (New-WideLabelBytes @(1, 2, 3))) | Out-Null
+        # EMNIST Letters: gzip.zip holding gzip/emnist-letters-*.gz, images 3x2 stored transposed, labels 1..26.
+        $staging = Join-Path $TestDrive 'zip-staging'
+        New-Item -ItemType Directory -Force (Join-Path $staging 'gzip') | Out-Null
+        foreach ($half in 'train', 'test') {
+            Write-Bytes (Join-Path $staging "gzip/emnist-letters-$half-images-idx3-ubyte.gz") (ConvertTo-Gzip (New-IdxImageBytes 4 -Rows 2 -Columns 3)) | Out-Null
+            Write-Bytes (Join-Path $staging "gzip/emnist-letters-$half-labels-idx1-ubyte.gz") (ConvertTo-Gzip (New-IdxLabelBytes 4 -Labels ([byte[]](1, 26, 2, 25)))) | Out-Null
+        }
+        Write-Bytes (Join-Path $staging 'gzip/emnist-letters-mapping.txt') ([Text.Encoding]::ASCII.GetBytes("1 65 97`n")) | Out-Null
+        [IO.Compression.ZipFile]::CreateFromDirectory($staging, (Join-Path $Family 'gzip.zip'))
+        # The served files' own MD5s, per set (-Checksum takes only the set's own file names).
+        $script:QmnistMd5 = @{}
+        foreach ($f in Get-ChildItem $Family -File -Filter 'qmnist-*') { $QmnistMd5[$f.Name] = (Get-FileHash -Algorithm MD5 -LiteralPath $f.FullName).Hash.ToLowerInvariant() }
+        $script:ZipMd5 = @{ 'gzip.zip' = (Get-FileHash -Algorithm MD5 -LiteralPath (Join-Path $Family 'gzip.zip')).Hash.ToLowerInvariant() }
+        $script:FamilyServer = Start-LocalHttpServer -Folder $Family -LifetimeSeconds 300 -StallSeconds 2
+        $script:FamilyBase = $FamilyServer.BaseUri
+
+        function Invoke-SaveSet([string] $Name, [hashtable] $Arguments) {
+            $ErrorActionPreference = 'Continue'
+            $all = @(Save-MnistSet -Name $Name -TimeoutSec 10 @Arguments 2>&1)
+            [pscustomobject]@{
+                Output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+                Errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            }
+        }
+    }
+
+    AfterAll {
+        if ($script:FamilyServer) { $script:FamilyServer.Stop() }
+    }
+
+    It 'KMnist: the MNIST file names into ./data/kmnist, imported with the ten hiragana names' {
+        Push-Location $TestDrive
+        try {
+            $r = Invoke-SaveSet KMnist @{ BaseUri = "${Base}good/"; Checksum = $Md5 }
+            $r.Errors | Should -BeNullOrEmpty
+            $r.Output.Name | Should -Be $Names
+            $r.Output[0].DirectoryName | Should -Be (Join-Path $TestDrive 'data/kmnist')
+            $set = Import-MnistSet -Path ./data/kmnist -Subset Test -First 3
+            $set.ClassNames | Should -Be @('o', 'ki', 'su', 'tsu', 'na', 'ha', 'ma', 'ya', 're', 'wo')
+            $set[0].ClassName | Should -Be 'ya'   # MNIST's first test label, 7, named as KMNIST's class 7
+        }
+        finally { Pop-Location }
+    }
+
+    It 'KMnist, QMnist and EMNIST expect their publishers'' checksums without -Checksum' {
+        $e = @((Invoke-SaveSet KMnist @{ Path = (Join-Path $TestDrive 'k-published'); BaseUri = "${Base}good/" }).Errors)
+        $e.Count | Should -Be 4
+        $e[0].FullyQualifiedErrorId | Should -Be "ChecksumMismatch,$Cmd"
+        $e[0].Exception.Message | Should -Match 'bdb82020997e1d708af4cf47b453dcf7'
+        $q = @((Invoke-SaveSet QMnist @{ Path = (Join-Path $TestDrive 'q-published'); BaseUri = "${FamilyBase}good/" }).Errors)
+        $q.Count | Should -Be 4
+        $q[1].Exception.Message | Should -Match '0058f8dd561b90ffdd0f734c6a30e5e4'
+        $z = @((Invoke-SaveSet EMnistBalanced @{ Path = (Join-Path $TestDrive 'e-published'); BaseUri = "${FamilyBase}good/" }).Errors)
+        $z.Count | Should -Be 1
+        $z[0].Exception.Message | Should -Match '58c8d27c78d21e728a6bc7b3cc06412e'
+        Test-Path (Join-Path $TestDrive 'e-published/gzip.zip') | Should -BeFalse
+    }
+
+    It 'QMnist: four qmnist-* files; Import-MnistSet takes the class from column 0 of the idx2-int labels' {
+        $folder = Join-Path $TestDrive 'qmnist'
+        $r = Invoke-SaveSet QMnist @{ Path = $folder; BaseUri = "${FamilyBase}good/"; Checksum = $QmnistMd5 }
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output.Name | Should -Be @('qmnist-train-images-idx3-ubyte.gz', 'qmnist-train-labels-idx2-int.gz', 'qmnist-test-images-idx3-ubyte.gz', 'qmnist-test-labels-idx2-int.gz')
+        $train = Import-MnistSet -Path $folder
+        $train.Count | Should -Be 6
+        @(0..5 | ForEach-Object { $train.GetLabel($_) }) | Should -Be @(9, 8, 7, 6, 5, 4)
+        $train.Name | Should -Be 'qmnist-train'
+        $test = Import-MnistSet -Path $folder -Subset Test
+        @(0..2 | ForEach-Object { $test.GetLabel($_) }) | Should -Be @(1, 2, 3)
+    }
+
+    It 'EMnistLetters: the archive is checked and kept, the split extracted; images upright, labels from 0, letters as names' {
+        $folder = Join-Path $TestDrive 'emnist'
+        $r = Invoke-SaveSet EMnistLetters @{ Path = $folder; BaseUri = "${FamilyBase}good/"; Checksum = $ZipMd5 }
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output.Name | Should -Be @('gzip.zip', 'emnist-letters-train-images-idx3-ubyte.gz', 'emnist-letters-train-labels-idx1-ubyte.gz',
+            'emnist-letters-test-images-idx3-ubyte.gz', 'emnist-letters-test-labels-idx1-ubyte.gz')
+        $r.Output.Status | Should -Be @('Downloaded', 'Extracted', 'Extracted', 'Extracted', 'Extracted')
+        (Get-FileHash -Algorithm MD5 (Join-Path $folder 'emnist-letters-test-images-idx3-ubyte.gz')).Hash |
+            Should -Be (Get-FileHash -Algorithm MD5 (Join-Path $TestDrive 'zip-staging/gzip/emnist-letters-test-images-idx3-ubyte.gz')).Hash
+        $set = Import-MnistSet -Path $folder -Subset Test
+        $set.Rows | Should -Be 3
+        $set.Columns | Should -Be 2
+        $set.ClassCount | Should -Be 26
+        $set.ClassNames[0] | Should -Be 'a'
+        @(0..3 | ForEach-Object { $set.GetLabel($_) }) | Should -Be @(0, 25, 1, 24)
+        $set[1].ClassName | Should -Be 'z'
+        # Stored image 1 (2x3) is 7i + p = 7..12 row by row; upright (3x2) it is read down the stored columns.
+        $set[1].Pixels | Should -Be @(7, 10, 8, 11, 9, 12)
+        # A second run keeps everything; nothing is downloaded again.
+        $requests = $FamilyServer.Log.Count
+        $again = Invoke-SaveSet EMnistLetters @{ Path = $folder; BaseUri = "${FamilyBase}good/"; Checksum = $ZipMd5 }
+        $again.Errors | Should -BeNullOrEmpty
+        $again.Output.Status | Sort-Object -Unique | Should -Be 'AlreadyPresent'
+        $FamilyServer.Log.Count | Should -Be $requests
+    }
+
+    It 'EMNIST from a corrupt archive: ChecksumMismatch, nothing extracted' {
+        $folder = Join-Path $TestDrive 'emnist-corrupt'
+        $r = Invoke-SaveSet EMnistLetters @{ Path = $folder; BaseUri = "${FamilyBase}corrupt/"; Checksum = $ZipMd5 }
+        $r.Output | Should -BeNullOrEmpty
+        $r.Errors.Count | Should -Be 1
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be "ChecksumMismatch,$Cmd"
+        $r.Errors[0].TargetObject | Should -Be (Join-Path $folder 'gzip.zip')
+        @(Get-ChildItem -LiteralPath $folder -Force -ErrorAction SilentlyContinue).Count | Should -Be 0
+    }
+
+    It 'EMNIST: an extracted file changed by hand is kept without -Force (ExistingFileMismatch) and replaced with it' {
+        $folder = Join-Path $TestDrive 'emnist-edited'
+        $null = Invoke-SaveSet EMnistLetters @{ Path = $folder; BaseUri = "${FamilyBase}good/"; Checksum = $ZipMd5 }
+        $edited = Join-Path $folder 'emnist-letters-train-labels-idx1-ubyte.gz'
+        [IO.File]::WriteAllBytes($edited, [byte[]](1, 2, 3))
+        $r = Invoke-SaveSet EMnistLetters @{ Path = $folder; BaseUri = "${FamilyBase}good/"; Checksum = $ZipMd5 }
+        $r.Errors.Count | Should -Be 1
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be "ExistingFileMismatch,$Cmd"
+        $r.Errors[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        $r.Errors[0].TargetObject | Should -Be $edited
+        (Get-Item $edited).Length | Should -Be 3
+        $forced = Invoke-SaveSet EMnistLetters @{ Path = $folder; BaseUri = "${FamilyBase}good/"; Checksum = $ZipMd5; Force = $true }
+        $forced.Errors | Should -BeNullOrEmpty
+        (Import-MnistSet -Path $folder).Count | Should -Be 4
+    }
+
+    It 'tab completion offers every set' {
+        $names = @((TabExpansion2 -inputScript 'Save-MnistSet -Name ' -cursorColumn 'Save-MnistSet -Name '.Length).CompletionMatches.CompletionText)
+        $names | Should -Be @('Mnist', 'FashionMnist', 'KMnist', 'QMnist', 'EMnistByClass', 'EMnistByMerge', 'EMnistBalanced', 'EMnistLetters', 'EMnistDigits', 'EMnistMnist')
+    }
+}

@@ -114,7 +114,7 @@ Describe 'Export-Csv' {
         $Classes | Export-Csv -LiteralPath $Csv
         $back = @(Import-Csv -LiteralPath $Csv)
         Assert-NoTypeNames $back
-        $back[0].PSObject.Properties.Name | Should -Be @('Index', 'Label', 'Predicted', 'Confidence', 'IsCorrect', 'Scores')
+        $back[0].PSObject.Properties.Name | Should -Be @('Index', 'Label', 'Predicted', 'PredictedName', 'LabelName', 'Confidence', 'IsCorrect', 'Scores')
         for ($i = 0; $i -lt $Classes.Count; $i++) {
             [int]$back[$i].Index | Should -Be $Classes[$i].Index
             [int]$back[$i].Label | Should -Be $Classes[$i].Label
@@ -145,8 +145,9 @@ Describe 'Tab completion' {
         @{ Line = 'Export-TrainingChart -Metric '; Expected = 'Loss', 'Accuracy', 'LearningRate' }
         @{ Line = 'Import-MnistSet -Subset '; Expected = 'Train', 'Test' }
         @{ Line = 'Export-Network -Format '; Expected = 'Onnx' }
-        @{ Line = 'Save-MnistSet -Name '; Expected = 'Mnist', 'FashionMnist' }
-        @{ Line = 'Save-MnistSet '; Expected = 'Mnist', 'FashionMnist' }
+        @{ Line = 'Save-MnistSet -Name '; Expected = 'Mnist', 'FashionMnist', 'KMnist', 'QMnist', 'EMnistByClass', 'EMnistByMerge', 'EMnistBalanced', 'EMnistLetters', 'EMnistDigits', 'EMnistMnist' }
+        @{ Line = 'Save-MnistSet '; Expected = 'Mnist', 'FashionMnist', 'KMnist', 'QMnist', 'EMnistByClass', 'EMnistByMerge', 'EMnistBalanced', 'EMnistLetters', 'EMnistDigits', 'EMnistMnist' }
+        @{ Line = 'Save-MnistSet -Name em'; Expected = 'EMnistByClass', 'EMnistByMerge', 'EMnistBalanced', 'EMnistLetters', 'EMnistDigits', 'EMnistMnist' }
         @{ Line = 'Save-MnistSet -Name fa'; Expected = @('FashionMnist') }
         @{ Line = 'New-Network -Activation Le'; Expected = @('LeakyReLU') }
     ) {
@@ -161,7 +162,7 @@ Describe 'Tab completion' {
     }
 
     It 'rejects an unknown set name as a parameter validation error' {
-        { Save-MnistSet -Name Kmnist -Path $TestDrive } | Should -Throw -ErrorId 'ParameterArgumentValidationError,MnistTools.Commands.SaveMnistSetCommand'
+        { Save-MnistSet -Name Cifar10 -Path $TestDrive } | Should -Throw -ErrorId 'ParameterArgumentValidationError,MnistTools.Commands.SaveMnistSetCommand'
     }
 }
 

@@ -24,7 +24,7 @@ Describe 'Test-Network' {
         $net = New-Network 16, 3 -OutputActivation Softmax -Loss CrossEntropy -Seed 2
         $csv = ($set | Test-Network -Network $net).PerClass | ConvertTo-Csv | ConvertFrom-Csv
         @($csv).Count | Should -Be 3
-        ($csv[0].PSObject.Properties.Name -join ',') | Should -Be 'Class,Precision,Recall,F1,Support'
+        ($csv[0].PSObject.Properties.Name -join ',') | Should -Be 'Class,Name,Precision,Recall,F1,Support'
     }
 
     It 'reports the accuracy of an untrained seed network on the real test set as chance level' {

@@ -10,9 +10,9 @@ namespace MnistTools;
 /// int32 per dimension. Every count is checked against what the file can hold before any allocation,
 /// and the stream must end exactly where the header says.
 /// All failures are <see cref="MnistToolsException"/> with the path as target; error ids:
-/// IdxFileNotFound, IdxPathIsDirectory, IdxReadFailed, IdxEmptyFile, IdxBadMagic, IdxBadDimensions,
+/// IdxFileNotFound, PathIsDirectory, IdxReadFailed, IdxEmptyFile, IdxBadMagic, IdxBadDimensions,
 /// IdxLengthMismatch, IdxTooLarge, IdxTruncated, IdxCorruptGzip, IdxTrailingData, IdxCountMismatch,
-/// IdxLabelOutOfRange, SkipOutOfRange, FirstOutOfRange.
+/// IdxLabelOutOfRange, SkipOutOfRange, FirstOutOfRange, ClassCountOutOfRange.
 /// </summary>
 public static class IdxReader
 {
@@ -28,6 +28,9 @@ public static class IdxReader
     public const int ImageMagic = 0x00000803;
     public const int LabelMagic = 0x00000801;
 
+    /// <summary>idx2-int labels [count x k] (QMNIST: 0x0C = int32, 2 dimensions; decimal 3074).</summary>
+    public const int LabelIntMagic = 0x00000C02;
+
     /// <summary>Standard MNIST file names for a subset: (images, labels), without the .gz suffix.</summary>
     public static (string Images, string Labels) StandardFileNames(bool train) => train
         ? ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
@@ -39,15 +42,30 @@ public static class IdxReader
     /// inflated to its end so its CRC and length are verified).
     /// </summary>
     public static MnistDataSet ReadDataSet(string imagePath, string labelPath, string name,
-        int skip = 0, int? first = null, int classCount = 10, CancellationToken cancellationToken = default)
+        int skip = 0, int? first = null, int classCount = 10, CancellationToken cancellationToken = default) =>
+        ReadDataSet(imagePath, labelPath, name, new IdxReadOptions { Skip = skip, First = first, ClassCount = classCount }, cancellationToken);
+
+    /// <summary>
+    /// Reads an image file [count x rows x columns] and, unless <paramref name="labelPath"/> is null, its label file: either
+    /// idx1-ubyte [count] or idx2-int [count x k] (QMNIST, whose first column is the class). Keeps images
+    /// [Skip, Skip + First). The whole of both files is still checked (a gzip stream is inflated to its end so its CRC
+    /// and length are verified). Without a label file the set is unlabelled.
+    /// </summary>
+    public static MnistDataSet ReadDataSet(string imagePath, string? labelPath, string name, IdxReadOptions options,
+        CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        int skip = options.Skip, classCount = options.ClassCount;
+        int? first = options.First;
         if (skip < 0) throw new MnistToolsException("SkipOutOfRange", FailureKind.InvalidArgument, $"Skip must be >= 0; got {skip}.", "Skip");
         if (first is < 0) throw new MnistToolsException("FirstOutOfRange", FailureKind.InvalidArgument, $"First must be >= 0; got {first}.", "First");
+        if (classCount < 1 || classCount > MnistDataSet.MaxClassCount)
+            throw new MnistToolsException("ClassCountOutOfRange", FailureKind.InvalidArgument, $"The class count must be in 1..{MnistDataSet.MaxClassCount}; got {classCount}.", "ClassNames");
 
         using var images = IdxStream.Open(imagePath, ImageMagic, 3);
-        using var labels = IdxStream.Open(labelPath, LabelMagic, 1);
+        using IdxStream? labels = labelPath is null ? null : IdxStream.OpenLabels(labelPath);
         int count = images.Dimensions[0];
-        if (labels.Dimensions[0] != count)
+        if (labels is not null && labels.Dimensions[0] != count)
             throw new MnistToolsException("IdxCountMismatch", FailureKind.InvalidData,
                 $"'{imagePath}' holds {count} images but '{labelPath}' holds {labels.Dimensions[0]} labels.", labelPath);
         int rows = images.Dimensions[1], columns = images.Dimensions[2];
@@ -56,13 +74,49 @@ public static class IdxReader
         int imageSize = rows * columns;
 
         // Labels first: small, and a bad label fails fast before 47 MB of pixels are inflated.
-        byte[] labelBytes = labels.ReadRecords(start, take, 1, cancellationToken);
-        for (int i = 0; i < labelBytes.Length; i++)
-            if (labelBytes[i] >= classCount)
-                throw new MnistToolsException("IdxLabelOutOfRange", FailureKind.InvalidData,
-                    $"Label {labelBytes[i]} of item {start + i} in '{labelPath}' is outside 0..{classCount - 1}.", labelPath);
+        byte[]? labelBytes = labels is null ? null : ReadLabels(labels, labelPath!, start, take, classCount, options.FirstLabel, cancellationToken);
         byte[] pixels = images.ReadRecords(start, take, imageSize, cancellationToken);
-        return new MnistDataSet(name, imagePath, rows, columns, pixels, labelBytes, classCount);
+        if (options.Transposed) Transpose(pixels, rows, columns);
+        // A transposed file stores [count x columns x rows]: the upright images swap the two sizes.
+        (int outRows, int outColumns) = options.Transposed ? (columns, rows) : (rows, columns);
+        return new MnistDataSet(name, imagePath, outRows, outColumns, pixels, labelBytes, classCount, options.ClassNames);
+    }
+
+    /// <summary>
+    /// Labels [start, start+take) as bytes: idx1-ubyte as stored, idx2-int [count x k] from each row's first int32.
+    /// <paramref name="firstLabel"/> is subtracted (EMNIST Letters numbers its classes from 1).
+    /// </summary>
+    private static byte[] ReadLabels(IdxStream labels, string labelPath, int start, int take, int classCount, int firstLabel, CancellationToken cancellationToken)
+    {
+        bool wide = labels.Magic == LabelIntMagic;
+        int recordSize = wide ? 4 * labels.Dimensions[1] : 1;
+        byte[] raw = labels.ReadRecords(start, take, recordSize, cancellationToken);
+        byte[] result = wide ? new byte[take] : raw;
+        for (int i = 0; i < take; i++)
+        {
+            long value = wide ? BinaryPrimitives.ReadInt32BigEndian(raw.AsSpan(i * recordSize, 4)) : raw[i];
+            long label = value - firstLabel;
+            if (label < 0 || label >= classCount)
+                throw new MnistToolsException("IdxLabelOutOfRange", FailureKind.InvalidData,
+                    $"Label {value} of item {start + i} in '{labelPath}' is outside {firstLabel}..{firstLabel + classCount - 1}.", labelPath);
+            result[i] = (byte)label;
+        }
+        return result;
+    }
+
+    /// <summary>Transposes each [rows x columns] image in place into [columns x rows] (EMNIST stores its images transposed).</summary>
+    internal static void Transpose(byte[] pixels, int rows, int columns)
+    {
+        int size = rows * columns;
+        byte[] scratch = new byte[size];
+        for (int offset = 0; offset + size <= pixels.Length; offset += size)
+        {
+            Span<byte> image = pixels.AsSpan(offset, size);
+            image.CopyTo(scratch);
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < columns; c++)
+                    image[c * rows + r] = scratch[r * columns + c];
+        }
     }
 
     /// <summary>True when the file starts with the gzip magic bytes 1F 8B.</summary>
@@ -82,8 +136,9 @@ public static class IdxReader
         private readonly bool _gzip;
         private readonly bool _sizeTrusted;
 
-        private IdxStream(string path, FileStream file, Stream data, int[] dimensions, long payload, bool gzip, bool sizeTrusted)
+        private IdxStream(string path, FileStream file, Stream data, int magic, int[] dimensions, long payload, bool gzip, bool sizeTrusted)
         {
+            Magic = magic;
             _path = path;
             _file = file;
             _data = data;
@@ -95,10 +150,16 @@ public static class IdxReader
 
         public int[] Dimensions { get; }
 
-        public static IdxStream Open(string path, int expectedMagic, int expectedDimensions)
+        public int Magic { get; }
+
+        /// <summary>A label file: idx1-ubyte [count] or idx2-int [count x k].</summary>
+        public static IdxStream OpenLabels(string path) => Open(path, LabelMagic, 1, LabelIntMagic);
+
+        /// <param name="alternativeMagic">A second accepted magic (its dimension count is its low byte).</param>
+        public static IdxStream Open(string path, int expectedMagic, int expectedDimensions, int? alternativeMagic = null)
         {
             if (Directory.Exists(path))
-                throw new MnistToolsException("IdxPathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; an IDX file was expected.", path);
+                throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; an IDX file was expected.", path);
             if (!File.Exists(path))
                 throw new MnistToolsException("IdxFileNotFound", FailureKind.NotFound, $"Cannot find the IDX file '{path}'.", path);
             FileStream file;
@@ -119,13 +180,19 @@ public static class IdxReader
                 int headerLength = 4 + 4 * expectedDimensions;
                 ReadHeader(data, header[..4], path);
                 int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+                if (alternativeMagic is int alternative && magic == alternative)
+                {
+                    expectedMagic = alternative;
+                    expectedDimensions = alternative & 0xFF;
+                    headerLength = 4 + 4 * expectedDimensions;
+                }
                 if (magic != expectedMagic)
                     throw new MnistToolsException("IdxBadMagic", FailureKind.InvalidData,
                         $"'{path}' does not start with the IDX magic number 0x{expectedMagic:X8} (found 0x{magic:X8}); " +
                         (expectedDimensions == 3 ? "an image file was expected." : "a label file was expected."), path);
                 ReadHeader(data, header.Slice(4, 4 * expectedDimensions), path);
                 var dimensions = new int[expectedDimensions];
-                long payload = 1;
+                long payload = expectedMagic == LabelIntMagic ? 4 : 1; // bytes per element
                 for (int d = 0; d < expectedDimensions; d++)
                 {
                     dimensions[d] = BinaryPrimitives.ReadInt32BigEndian(header.Slice(4 + 4 * d));
@@ -146,7 +213,7 @@ public static class IdxReader
                 // The gzip trailer's ISIZE (length mod 2^32 of the last member) vouches for the size of a normal
                 // single-member file; only then is the whole buffer allocated up front.
                 bool sizeTrusted = !gzip || gzipSize == (uint)(headerLength + payload);
-                return new IdxStream(path, file, data, dimensions, payload, gzip, sizeTrusted);
+                return new IdxStream(path, file, data, magic, dimensions, payload, gzip, sizeTrusted);
             }
             catch (IOException e)
             {

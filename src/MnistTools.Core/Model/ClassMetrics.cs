@@ -5,6 +5,9 @@ public sealed class ClassMetrics
 {
     public int Class { get; init; }
 
+    /// <summary>The class's display name in the data set ("7", "Sneaker", a folder name).</summary>
+    public string Name { get; init; } = "";
+
     /// <summary>Of the images predicted as this class, the fraction that are (0 when none were predicted).</summary>
     public double Precision { get; init; }
 

@@ -5,8 +5,12 @@ public sealed class Classification
 {
     private readonly MnistImage? _image;
 
-    public Classification(int index, int? label, int predicted, float confidence, float[] scores, MnistImage? image)
+    /// <param name="classNames">The data set's class names; null names each class by its number.</param>
+    public Classification(int index, int? label, int predicted, float confidence, float[] scores, MnistImage? image,
+        IReadOnlyList<string>? classNames = null)
     {
+        PredictedName = NameOf(predicted, classNames);
+        LabelName = label is int known ? NameOf(known, classNames) : null;
         Index = index;
         Label = label;
         Predicted = predicted;
@@ -23,6 +27,12 @@ public sealed class Classification
 
     /// <summary>The class with the highest score.</summary>
     public int Predicted { get; }
+
+    /// <summary>The name of <see cref="Predicted"/> ("7", "Sneaker", a folder name).</summary>
+    public string PredictedName { get; }
+
+    /// <summary>The name of <see cref="Label"/>, or null when the label is unknown.</summary>
+    public string? LabelName { get; }
 
     /// <summary>The highest output score (for Softmax, the probability of <see cref="Predicted"/>).</summary>
     public float Confidence { get; }
@@ -47,6 +57,9 @@ public sealed class Classification
         for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[best] || (float.IsNaN(scores[best]) && !float.IsNaN(scores[k]))) best = k;
         return best;
     }
+
+    private static string NameOf(int label, IReadOnlyList<string>? names) =>
+        names is not null && (uint)label < (uint)names.Count ? names[label] : label.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public override string ToString() => $"#{Index} predicted {Predicted} ({Confidence:P1}){(Label is int l ? $", true {l}" : "")}";
 }

@@ -11,14 +11,17 @@ namespace MnistTools;
 public sealed class ConfusionMatrix
 {
     private readonly int[,] _counts;
+    private readonly string[]? _classNames;
 
     /// <param name="counts">[classes x classes], copied.</param>
-    public ConfusionMatrix(int[,] counts)
+    /// <param name="classNames">[classes] names shown beside the row numbers of <see cref="Format"/>; null shows numbers only.</param>
+    public ConfusionMatrix(int[,] counts, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(counts);
         if (counts.GetLength(0) != counts.GetLength(1))
             throw new ArgumentException("The confusion matrix must be square.", nameof(counts));
         _counts = (int[,])counts.Clone();
+        _classNames = classNames?.Count == counts.GetLength(0) ? classNames.ToArray() : null;
     }
 
     /// <summary>Number of classes (rows = columns).</summary>
@@ -33,20 +36,31 @@ public sealed class ConfusionMatrix
     /// <summary>A copy as a plain [actual, predicted] array.</summary>
     public int[,] ToArray() => (int[,])_counts.Clone();
 
-    /// <summary>The matrix as a text grid: rows are true classes, columns predicted classes.</summary>
+    /// <summary>
+    /// The matrix as a text grid: rows are true classes, columns predicted classes. Rows carry the class name after
+    /// the number when it says more than the number (e.g. "9 Ankle boot", at most 14 characters of it).
+    /// </summary>
     public string Format()
     {
         int classes = ClassCount;
         long total = 0;
         foreach (int c in _counts) total += c;
         int width = Math.Max(4, total.ToString(CultureInfo.InvariantCulture).Length + 1);
+        var labels = new string[classes];
+        for (int r = 0; r < classes; r++)
+        {
+            string number = r.ToString(CultureInfo.InvariantCulture);
+            string? name = _classNames?[r];
+            labels[r] = name is null || name == number ? number : $"{number} {(name.Length <= 14 ? name : name[..13] + "…")}";
+        }
+        int labelWidth = Math.Max(10, labels.Max(l => l.Length) + 2);
         var text = new StringBuilder();
-        text.Append("true\\pred".PadRight(10));
+        text.Append("true\\pred".PadRight(labelWidth));
         for (int c = 0; c < classes; c++) text.Append(c.ToString(CultureInfo.InvariantCulture).PadLeft(width));
         for (int r = 0; r < classes; r++)
         {
             text.AppendLine();
-            text.Append(r.ToString(CultureInfo.InvariantCulture).PadRight(10));
+            text.Append(labels[r].PadRight(labelWidth));
             for (int c = 0; c < classes; c++) text.Append(_counts[r, c].ToString(CultureInfo.InvariantCulture).PadLeft(width));
         }
         return text.ToString();

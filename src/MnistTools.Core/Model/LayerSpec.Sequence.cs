@@ -7,6 +7,9 @@ public sealed partial record LayerSpec
     /// <summary>Error id of a layer list whose order is wrong (empty, Softmax before the last layer, not ending in Dense).</summary>
     public const string SequenceInvalidErrorId = "LayerSequenceInvalid";
 
+    /// <summary>Error id of a last layer that does not end in Softmax or Sigmoid (the output activation of the class scores).</summary>
+    public const string OutputActivationInvalidErrorId = "OutputActivationInvalid";
+
     /// <summary>Error id of a layer whose input shape does not fit it (a kernel larger than its input, a pool that leaves
     /// nothing, a convolution after a vector).</summary>
     public const string ShapeInvalidErrorId = "LayerShapeInvalid";
@@ -67,6 +70,23 @@ public sealed partial record LayerSpec
             shape = output;
         }
         return resolved;
+    }
+
+    /// <summary>
+    /// The output activation of a network's layer list: its last layer gives the class scores, so it must end in
+    /// Softmax or Sigmoid (which the output head applies with the loss).
+    /// </summary>
+    /// <exception cref="MnistToolsException"><see cref="OutputActivationInvalidErrorId"/> otherwise.</exception>
+    public static OutputActivation OutputActivationOf(IReadOnlyList<LayerSpec> layers)
+    {
+        LayerSpec last = layers[^1];
+        return last.Activation switch
+        {
+            LayerActivation.Softmax => MnistTools.OutputActivation.Softmax,
+            LayerActivation.Sigmoid => MnistTools.OutputActivation.Sigmoid,
+            _ => throw new MnistToolsException(OutputActivationInvalidErrorId, FailureKind.InvalidArgument,
+                $"The last layer '{last}' gives the class scores, so it must end in Softmax or Sigmoid (e.g. 'Dense {last.Units} Softmax').", ErrorTarget),
+        };
     }
 
     private static int[] OutputShape(LayerSpec spec, int index, int[] input, out long parameters)

@@ -30,9 +30,6 @@ public sealed class Network
     /// <summary>Error id: another thread (runspace) is training this network.</summary>
     public const string InUseErrorId = "NetworkInUse";
 
-    /// <summary>Error id: the last layer does not end in Softmax or Sigmoid.</summary>
-    public const string OutputActivationErrorId = "OutputActivationInvalid";
-
     /// <summary>
     /// A new dense network with parameters drawn from <paramref name="seed"/> (see <see cref="WeightInitialization"/>):
     /// the same as the layer list <c>Dense n_1 activation, ..., Dense n_L outputActivation</c> on an input of n_0 values.
@@ -67,7 +64,7 @@ public sealed class Network
         _resolved = LayerSpec.CheckSequence(specs ?? throw new MnistToolsException(LayerSpec.SequenceInvalidErrorId, FailureKind.InvalidArgument,
             "A layer list is required.", LayerSpec.ErrorTarget), inputShape).ToArray();
         _inputShape = inputShape;
-        OutputActivation = OutputActivationOf(_resolved[^1].Spec);
+        OutputActivation = LayerSpec.OutputActivationOf(specs);
         // The hidden activation: the first hidden Dense or Conv2d layer's (Sigmoid when there is none); the Default
         // initializer of the last layer follows it.
         Activation = _resolved.Take(_resolved.Length - 1).Select(layer => layer.Spec.Activation)
@@ -86,16 +83,6 @@ public sealed class Network
         }
         _parameters = new Numerics.AlignedFloats(count);
     }
-
-    /// <summary>The output activation of a layer list whose last layer is <paramref name="last"/>: Softmax or Sigmoid.</summary>
-    /// <exception cref="MnistToolsException"><see cref="OutputActivationErrorId"/> (InvalidArgument) for any other activation.</exception>
-    internal static OutputActivation OutputActivationOf(LayerSpec last) => last.Activation switch
-    {
-        LayerActivation.Softmax => OutputActivation.Softmax,
-        LayerActivation.Sigmoid => OutputActivation.Sigmoid,
-        _ => throw new MnistToolsException(OutputActivationErrorId, FailureKind.InvalidArgument,
-            $"The last layer '{last}' gives the class scores, so it must end in Softmax or Sigmoid (e.g. 'Dense {last.Units} Softmax').", LayerSpec.ErrorTarget),
-    };
 
     private static int[] DenseInput(IReadOnlyList<int> layerSizes)
     {

@@ -8,14 +8,15 @@ public sealed class TestResult
 {
     private readonly ConfusionMatrix _confusion;
 
-    public TestResult(string dataSet, double loss, int[,] confusionMatrix)
+    /// <param name="classNames">[classes] names for the per-class rows; null names each class by its number.</param>
+    public TestResult(string dataSet, double loss, int[,] confusionMatrix, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(confusionMatrix);
         if (confusionMatrix.GetLength(0) != confusionMatrix.GetLength(1))
             throw new ArgumentException("The confusion matrix must be square.", nameof(confusionMatrix));
         DataSet = dataSet;
         Loss = loss;
-        _confusion = new ConfusionMatrix(confusionMatrix);
+        _confusion = new ConfusionMatrix(confusionMatrix, classNames);
         int classes = confusionMatrix.GetLength(0);
         var perClass = new ClassMetrics[classes];
         for (int c = 0; c < classes; c++)
@@ -33,6 +34,7 @@ public sealed class TestResult
             perClass[c] = new ClassMetrics
             {
                 Class = c,
+                Name = classNames is not null && c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture),
                 Precision = precision,
                 Recall = recall,
                 F1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall),
@@ -63,6 +65,13 @@ public sealed class TestResult
 
     /// <summary>One row per class: Class, Precision, Recall, F1, Support.</summary>
     public ClassMetricsList PerClass { get; }
+
+    /// <summary>The same result with its per-class rows named by <paramref name="classNames"/> (a data set's ClassNames).</summary>
+    public TestResult WithClassNames(IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        return new TestResult(DataSet, Loss, _confusion.ToArray(), classNames);
+    }
 
     /// <summary>The confusion matrix as a text grid: rows are true classes, columns predicted classes.</summary>
     public string FormatConfusionMatrix() => _confusion.Format();

@@ -111,7 +111,7 @@ public static class OnnxExporter
             if (last)
             {
                 // The architecture's check leaves Softmax or Sigmoid here (a version 1 snapshot's output activation too).
-                graph.Message(Graph.Node, OutputNode(Network.OutputActivationOf(spec), previous, OutputName));
+                graph.Message(Graph.Node, OutputNode(LayerSpec.OutputActivationOf([spec]), previous, OutputName));
                 previous = OutputName;
             }
             else if (spec.Kind is LayerKind.Dense or LayerKind.Conv2d && spec.Activation is not LayerActivation.None)

@@ -27,16 +27,12 @@ internal sealed class NetworkArchitecture
     /// <summary>The layer specs joined by ', ' (for messages).</summary>
     public string Description => string.Join(", ", Layers.Select(layer => layer.Spec.ToString()));
 
-    /// <summary>The architecture of <paramref name="layers"/> on <paramref name="inputShape"/>, checked as a network checks it:
-    /// the shapes fit, and the last layer ends in Softmax or Sigmoid (what the scores, the loss and the ONNX graph's
-    /// output node need).</summary>
-    /// <exception cref="MnistToolsException">InvalidArgument when the shapes or layers do not fit (LayerSpec's ids,
-    /// Network.OutputActivationErrorId).</exception>
+    /// <exception cref="MnistToolsException">InvalidArgument when the shapes or layers do not fit (LayerSpec's ids).</exception>
     public static NetworkArchitecture FromLayers(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers)
     {
         IReadOnlyList<ResolvedLayer> resolved = LayerSpec.CheckSequence(layers, inputShape);
-        Network.OutputActivationOf(resolved[^1].Spec);
-        return new(inputShape.ToArray(), resolved);
+        LayerSpec.OutputActivationOf(layers);
+        return new NetworkArchitecture(inputShape.ToArray(), resolved);
     }
 
     /// <exception cref="MnistToolsException">InvalidArgument for bad layer sizes (ParameterLayout's ids).</exception>

@@ -35,7 +35,8 @@ internal sealed class BatchBuffers
             Outputs[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
             Saved[l] = new AlignedFloats(checked(maxRows * layers[l].SavedSize));
             if (training) Gradients[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
-            scratch = Math.Max(scratch, layers[l].ScratchSize(bandRows));
+            // A layer that runs forward by units (for every row at once) needs scratch for all the rows.
+            scratch = Math.Max(scratch, layers[l].ScratchSize(layers[l].CanForwardByUnits ? maxRows : bandRows));
         }
         Scores = new AlignedFloats(checked(maxRows * network.OutputSize));
         RowMax = new float[maxRows];

@@ -31,7 +31,7 @@ public sealed class TrainingRun
     public const string PatienceOutOfRangeErrorId = "EarlyStoppingPatienceOutOfRange";
     public const string EarlyStoppingNeedsValidationErrorId = "EarlyStoppingNeedsValidationSet";
     public const string PlateauNeedsValidationErrorId = "PlateauNeedsValidationSet";
-    public const string CheckpointIsDirectoryErrorId = "CheckpointPathIsDirectory";
+    public const string CheckpointIsDirectoryErrorId = "PathIsDirectory";
     public const string CheckpointFolderNotFoundErrorId = "CheckpointFolderNotFound";
     public const string CheckpointNotWritableErrorId = "CheckpointNotWritable";
     public const string CheckpointOfOtherNetworkErrorId = "CheckpointOfOtherNetwork";
@@ -89,7 +89,7 @@ public sealed class TrainingRun
     /// </summary>
     /// <exception cref="MnistToolsException">Before the first epoch: EpochsOutOfRange, EarlyStoppingPatienceOutOfRange,
     /// EarlyStoppingNeedsValidationSet, PlateauNeedsValidationSet, NetworkDataMismatch (InvalidArgument);
-    /// CheckpointPathIsDirectory (InvalidArgument), CheckpointFolderNotFound (NotFound), CheckpointNotWritable (Write),
+    /// PathIsDirectory (InvalidArgument), CheckpointFolderNotFound (NotFound), CheckpointNotWritable (Write),
     /// CheckpointOfOtherNetwork (AlreadyExists). During the run: TrainingDiverged (see <see cref="Trainer"/>),
     /// CheckpointNotWritable.</exception>
     public IEnumerable<TrainingEpoch> Run(Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)

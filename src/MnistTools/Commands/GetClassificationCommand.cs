@@ -39,6 +39,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private int _rawIndex;
     private float[] _outputs = Array.Empty<float>();
+    private IReadOnlyList<string>? _classNames;
 
     /// <summary>The network that classifies.</summary>
     [Parameter(Mandatory = true)]
@@ -114,7 +115,8 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void ClassifySet(MnistDataSet set)
     {
-        DataCompatibility.Check(Network, set, nameof(InputObject));
+        DataCompatibility.Check(Network, set, nameof(InputObject), requireLabels: false);
+        _classNames = set.ClassCount == Network.OutputSize ? set.ClassNames : null;
         int size = set.ImageSize;
         var clock = Stopwatch.StartNew();
         var sinceProgress = Stopwatch.StartNew();
@@ -133,7 +135,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             }
             int rows = Math.Min(Chunk, set.Count - start);
             Network.PredictPixels(set.Pixels.Slice(start * size, rows * size), rows, _outputs);
-            for (int r = 0; r < rows; r++) Emit(start + r, set.GetLabel(start + r), r, set[start + r]);
+            for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, set[start + r]);
         }
         if (shown)
             WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
@@ -142,6 +144,7 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void ClassifyImage(MnistImage image)
     {
+        _classNames = image.GetClassNames() is { } names && names.Count == Network.OutputSize ? names : null;
         if (image.Pixels.Length != Network.InputSize)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
                 $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {Network.InputSize} inputs.", image);
@@ -169,6 +172,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     /// </summary>
     private void ClassifyRaw(Array array)
     {
+        _classNames = null;
         int n = Network.InputSize;
         if (array.Length != n)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
@@ -227,6 +231,6 @@ public sealed class GetClassificationCommand : PSCmdlet
             return;
         }
         int predicted = Classification.PredictedClass(scores); // the same rule as Test-Network and training accuracy
-        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image));
+        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames));
     }
 }

@@ -43,6 +43,12 @@ public sealed class GetMnistImageCommand : PSCmdlet
         MnistDataSet set = DataSet!;
         int limit = MyInvocation.BoundParameters.ContainsKey(nameof(First)) ? First : int.MaxValue;
         bool[]? keep = null;
+        if (Label is not null && !set.IsLabelled)
+        {
+            WriteError(ErrorRecords.From(new MnistToolsException(Training.DataCompatibility.UnlabelledErrorId, FailureKind.InvalidArgument,
+                $"'{set.Name}' has no labels, so -Label cannot pick its images.", nameof(Label))));
+            return;
+        }
         if (Label is not null)
         {
             keep = new bool[set.ClassCount];

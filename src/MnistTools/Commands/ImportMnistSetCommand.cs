@@ -1,13 +1,18 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using MnistTools.Csv;
+using MnistTools.Imaging;
 
 namespace MnistTools.Commands;
 
 /// <summary>
-/// <para type="synopsis">Reads MNIST-style IDX image and label files (raw or gzip) into an MnistDataSet.</para>
-/// <para type="description">With -Path/-LiteralPath a folder holding the standard file names (pick the half with
-/// -Subset) or an image file (its label file is found by the standard naming). With -ImagePath/-LabelPath two
-/// explicit files. Without a path: $env:MNIST_DATA, then ./data/mnist. Gzip is detected by content, not name.</para>
+/// <para type="synopsis">Reads a data set into an MnistDataSet: IDX files (raw or gzip), a CSV file, or a folder of pictures.</para>
+/// <para type="description">With -Path/-LiteralPath: a folder holding IDX files (pick the half with -Subset), an IDX image
+/// file (its label file is found by the standard naming), a CSV file (one image per row; label column first or named
+/// "label", header detected; no label column gives an unlabelled set), or a folder with one sub-folder of pictures per
+/// class. The format is told from the path; -Format forces it. With -ImagePath (and -LabelPath) explicit IDX files.
+/// Without a path: $env:MNIST_DATA, then ./data/mnist. Known sets (Fashion-MNIST, KMNIST, QMNIST, EMNIST) are
+/// recognised by their file or folder names and get their class names; EMNIST images are turned upright.</para>
 /// </summary>
 [Cmdlet(VerbsData.Import, "MnistSet", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(MnistDataSet))]
@@ -19,17 +24,22 @@ public sealed class ImportMnistSetCommand : PSCmdlet
 
     /// <summary>Error id: a standard file name is not in the folder (also used for an inferred label file).</summary>
     public const string FileNotFoundId = "IdxFileNotFound";
+    /// <summary>Error id: a folder holds the image files of several sets for the subset (e.g. two EMNIST splits).</summary>
+    public const string FileAmbiguousId = "IdxFileAmbiguous";
     /// <summary>Error id: no path given and neither $env:MNIST_DATA nor ./data/mnist exists.</summary>
     public const string DefaultFolderNotFoundId = "MnistDataNotFound";
     /// <summary>Error id: -Path names an image file whose label file cannot be derived from the name.</summary>
     public const string LabelPathNotInferredId = "LabelPathNotInferred";
+    /// <summary>Error id: a parameter that does not apply to the format read (-Size for IDX, -LabelColumn for a folder...).</summary>
+    public const string ParameterNotApplicableId = "ParameterNotApplicable";
 
     private const string ImagesPart = "images-idx3";
     private const string LabelsPart = "labels-idx1";
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stop = new();
 
-    /// <summary>A folder with the standard file names, or an image file. Wildcards allowed.</summary>
+    /// <summary>A folder (IDX files or class sub-folders of pictures), an IDX image file or a CSV file. Wildcards allowed.</summary>
     [Parameter(ParameterSetName = PathSet, Position = 0, ValueFromPipeline = true)]
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }
@@ -40,18 +50,23 @@ public sealed class ImportMnistSetCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? LiteralPath { get; set; }
 
-    /// <summary>Which half to read from a folder: Train (60,000) or Test (10,000).</summary>
+    /// <summary>Which half to read from a folder of IDX files: Train (60,000) or Test (10,000).</summary>
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(ParameterSetName = LiteralPathSet)]
     public MnistSubset Subset { get; set; } = MnistSubset.Train;
+
+    /// <summary>The format to read, instead of telling it from the path (.csv file: Csv; folder of IDX files or other file: Idx; other folder: ImageFolder).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public MnistSetFormat? Format { get; set; }
 
     /// <summary>An IDX image file [count x rows x columns].</summary>
     [Parameter(ParameterSetName = FilesSet, Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string? ImagePath { get; set; }
 
-    /// <summary>The matching IDX label file [count].</summary>
-    [Parameter(ParameterSetName = FilesSet, Mandatory = true)]
+    /// <summary>The matching IDX label file [count] (idx1-ubyte, or QMNIST's idx2-int); without it the set is unlabelled.</summary>
+    [Parameter(ParameterSetName = FilesSet)]
     [ValidateNotNullOrEmpty]
     public string? LabelPath { get; set; }
 
@@ -65,10 +80,30 @@ public sealed class ImportMnistSetCommand : PSCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int Skip { get; set; }
 
-    /// <summary>Name of the set (default: folder name and subset, e.g. mnist-train).</summary>
+    /// <summary>Name of the set (default: folder name and subset, e.g. mnist-train; a CSV file's or picture folder's name).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
+
+    /// <summary>The class names, in label order; their number is the class count. Default: the known set's, the picture folder's sub-folders, else "0", "1", ...</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateCount(1, MnistDataSet.MaxClassCount)]
+    public string[]? ClassNames { get; set; }
+
+    /// <summary>CSV only: the header name of the label column (default: a column named "label", else the first column when the rest is a square image).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [ValidateNotNullOrEmpty]
+    public string? LabelColumn { get; set; }
+
+    /// <summary>Picture folders only: the image side. Pictures of Size x Size are kept, others resized whole. Default: 28x28 kept, others preprocessed as MNIST was made.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [ValidateRange(1, 4096)]
+    public int Size { get; set; }
+
+    private int? FirstOrNull => MyInvocation.BoundParameters.ContainsKey(nameof(First)) ? First : null;
 
     protected override void ProcessRecord()
     {
@@ -77,8 +112,8 @@ public sealed class ImportMnistSetCommand : PSCmdlet
             try
             {
                 string images = ResolveFile(ImagePath!);
-                string labels = ResolveFile(LabelPath!);
-                Read(images, labels, Name ?? DefaultName(images, null));
+                string? labels = LabelPath is null ? null : ResolveFile(LabelPath);
+                ReadIdx(images, labels, Name ?? DefaultName(images, null));
             }
             catch (MnistToolsException e)
             {
@@ -106,9 +141,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
             {
                 try
                 {
-                    bool folder = Directory.Exists(item);
-                    (string images, string labels) = folder ? InFolder(item) : BesideImageFile(item);
-                    Read(images, labels, Name ?? DefaultName(images, folder ? item : null));
+                    Read(item);
                 }
                 catch (MnistToolsException e)
                 {
@@ -120,22 +153,111 @@ public sealed class ImportMnistSetCommand : PSCmdlet
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    private void Read(string images, string labels, string name)
+    /// <summary>One resolved path, in the format forced or told from it.</summary>
+    private void Read(string item)
     {
-        int? first = MyInvocation.BoundParameters.ContainsKey(nameof(First)) ? First : null;
+        bool folder = Directory.Exists(item);
+        MnistSetFormat format = Format ?? (folder ? (HasIdxFiles(item) || !HasSubfoldersOrPictures(item) ? MnistSetFormat.Idx : MnistSetFormat.ImageFolder)
+            : IsCsvName(item) ? MnistSetFormat.Csv : MnistSetFormat.Idx);
+        CheckApplicable(format, item);
+        WriteVerbose($"'{item}': read as {format}{(Format is null ? " (told from the path; -Format forces another)" : "")}.");
+        switch (format)
+        {
+            case MnistSetFormat.Csv:
+                ReadCsv(item);
+                break;
+            case MnistSetFormat.ImageFolder:
+                ReadImageFolder(item);
+                break;
+            default:
+                (string images, string? labels) = folder ? InFolder(item) : BesideImageFile(item);
+                ReadIdx(images, labels, Name ?? DefaultName(images, folder ? item : null));
+                break;
+        }
+    }
+
+    private void CheckApplicable(MnistSetFormat format, string item)
+    {
+        string? wrong = format != MnistSetFormat.Csv && LabelColumn is not null ? "-LabelColumn (CSV files only)"
+            : format != MnistSetFormat.ImageFolder && MyInvocation.BoundParameters.ContainsKey(nameof(Size)) ? "-Size (picture folders only)"
+            : null;
+        if (wrong is not null)
+            throw new MnistToolsException(ParameterNotApplicableId, FailureKind.InvalidArgument,
+                $"'{item}' is read as {format}, to which {wrong} does not apply.", item);
+    }
+
+    private void ReadIdx(string images, string? labels, string name)
+    {
         WriteVerbose($"Images: {Describe(images)}");
-        WriteVerbose($"Labels: {Describe(labels)}");
+        WriteVerbose(labels is null ? "Labels: none (an unlabelled set)" : $"Labels: {Describe(labels)}");
+        MnistSetInfo? known = MnistSetCatalog.Recognise(images);
+        if (known is not null) WriteVerbose($"Recognised as {known.Name} by the name of '{images}': {known.ClassNames.Count} classes{(known.Transposed ? ", images stored transposed (turned upright)" : "")}.");
+        var options = new IdxReadOptions
+        {
+            Skip = Skip,
+            First = FirstOrNull,
+            ClassCount = ClassNames?.Length ?? known?.ClassNames.Count ?? 10,
+            ClassNames = ClassNames ?? known?.ClassNames,
+            Transposed = known?.Transposed ?? false,
+            FirstLabel = known?.FirstLabel ?? 0,
+        };
+        Measure(name, () => IdxReader.ReadDataSet(images, labels, name, options, _stop.Token));
+    }
+
+    private void ReadCsv(string file)
+    {
+        string name = Name ?? System.IO.Path.GetFileNameWithoutExtension(file);
+        WriteVerbose($"CSV: {Describe(file)}");
+        var options = new CsvReadOptions { Skip = Skip, First = FirstOrNull, LabelColumn = LabelColumn, ClassNames = ClassNames };
+        Measure(name, () => CsvSetReader.Read(file, name, options, _stop.Token));
+    }
+
+    private void ReadImageFolder(string folder)
+    {
+        try { GraphicsGuard.EnsureAvailable(); }
+        catch (MnistToolsException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
+        string name = Name ?? System.IO.Path.GetFileName(folder.TrimEnd('/', '\\'));
+        var options = new ImageFolderOptions { Size = MyInvocation.BoundParameters.ContainsKey(nameof(Size)) ? Size : null, Skip = Skip, First = FirstOrNull };
+        var sinceProgress = Stopwatch.StartNew();
+        bool shown = false;
+        int bad = 0;
+        string activity = $"Reading pictures from '{folder}'";
+        MnistDataSet? set = Measure(name, () => ImageFolderReader.Read(folder, name, options,
+            e => { bad++; WriteError(ErrorRecords.From(e)); },
+            (done, total) =>
+            {
+                if (sinceProgress.Elapsed < ProgressInterval) return; // throttled; small folders never show a bar
+                sinceProgress.Restart();
+                shown = true;
+                WriteProgress(new ProgressRecord(4, activity, $"{done:N0} of {total:N0} pictures") { PercentComplete = (int)(100L * done / Math.Max(1, total)) });
+            }, _stop.Token), emit: false);
+        if (shown) WriteProgress(new ProgressRecord(4, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        if (set is null) return;
+        if (ClassNames is not null)
+        {
+            if (ClassNames.Length != set.ClassCount)
+                throw new MnistToolsException("ClassNamesCount", FailureKind.InvalidArgument,
+                    $"{ClassNames.Length} class names were given, but '{folder}' has {set.ClassCount} classes ({string.Join(", ", set.ClassNames)}).", nameof(ClassNames));
+            set = new MnistDataSet(set.Name, set.Source, set.Rows, set.Columns, set.Pixels.ToArray(), set.IsLabelled ? set.Labels.ToArray() : null, set.ClassCount, ClassNames);
+        }
+        if (bad > 0) WriteWarning($"'{name}': {bad} file(s) or class(es) left out (see the errors); {set.Count:N0} images loaded.");
+        Emit(set);
+    }
+
+    /// <summary>Runs a reader, reports time and memory with -Verbose, and emits the set (unless <paramref name="emit"/> is false).</summary>
+    private MnistDataSet? Measure(string name, Func<MnistDataSet> read, bool emit = true)
+    {
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
         MnistDataSet set;
         try
         {
-            set = IdxReader.ReadDataSet(images, labels, name, Skip, first, cancellationToken: _stop.Token);
+            set = read();
         }
         catch (MnistToolsException e)
         {
             WriteError(ErrorRecords.From(e));
-            return;
+            return null;
         }
         catch (OperationCanceledException)
         {
@@ -143,11 +265,17 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         }
         clock.Stop();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        WriteVerbose($"Read '{name}': {set.Count} images of {set.Rows}x{set.Columns}, {set.ClassCount} classes " +
-                     $"(skip {Skip}{(first is int f ? $", first {f}" : "")}) in {clock.Elapsed.TotalMilliseconds:F0} ms; " +
+        WriteVerbose($"Read '{name}': {set.Count} images of {set.Rows}x{set.Columns}, {set.ClassCount} classes{(set.IsLabelled ? "" : ", no labels")} " +
+                     $"(skip {Skip}{(FirstOrNull is int f ? $", first {f}" : "")}) in {clock.Elapsed.TotalMilliseconds:F0} ms; " +
                      $"{set.Pixels.Length + set.Labels.Length:N0} bytes of data, {allocated:N0} bytes allocated.");
+        if (emit) Emit(set);
+        return set;
+    }
+
+    private void Emit(MnistDataSet set)
+    {
         if (set.Count == 0)
-            WriteWarning($"'{name}' is empty: -Skip {Skip} and -First {(first?.ToString() ?? "(all)")} leave no image.");
+            WriteWarning($"'{set.Name}' is empty: -Skip {Skip} and -First {(FirstOrNull?.ToString() ?? "(all)")} leave no image.");
         WriteObject(set);
     }
 
@@ -156,7 +284,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         try
         {
             var info = new FileInfo(path);
-            return info.Exists ? $"{path} ({info.Length:N0} bytes, {(IdxReader.IsGzipFile(path) ? "gzip" : "raw")})" : path;
+            return info.Exists ? $"{path} ({info.Length:N0} bytes{(IsCsvName(path) ? "" : IdxReader.IsGzipFile(path) ? ", gzip" : ", raw")})" : path;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -164,27 +292,62 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         }
     }
 
-    /// <summary>The standard pair in a folder, each name tried with .gz and without.</summary>
-    private (string Images, string Labels) InFolder(string folder)
+    private static bool IsCsvName(string path) =>
+        System.IO.Path.GetExtension(path).ToLowerInvariant() is ".csv" or ".tsv" or ".txt";
+
+    /// <summary>A folder with IDX files in it (any name containing "-idx").</summary>
+    private static bool HasIdxFiles(string folder) =>
+        Directory.EnumerateFiles(folder, "*-idx*").Any();
+
+    private static bool HasSubfoldersOrPictures(string folder) =>
+        Directory.EnumerateDirectories(folder).Any(d => !System.IO.Path.GetFileName(d).StartsWith('.'))
+        || Directory.EnumerateFiles(folder).Any(f => PictureExtensions.Contains(System.IO.Path.GetExtension(f), StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>ImageFolderReader.PictureExtensions, repeated so that telling the format never loads the picture assembly.</summary>
+    private static readonly string[] PictureExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+
+    /// <summary>
+    /// The subset's image file in a folder: the standard name (with or without .gz), else the one file named
+    /// "*train-images-idx3-ubyte" (Test: "*t10k-" or "*test-images-idx3-ubyte"), as QMNIST and EMNIST name theirs.
+    /// </summary>
+    private (string Images, string? Labels) InFolder(string folder)
     {
-        (string images, string labels) = IdxReader.StandardFileNames(Subset == MnistSubset.Train);
-        return (FindVariant(System.IO.Path.Combine(folder, images)), FindVariant(System.IO.Path.Combine(folder, labels)));
+        (string standard, _) = IdxReader.StandardFileNames(Subset == MnistSubset.Train);
+        string images;
+        string bare = System.IO.Path.Combine(folder, standard);
+        if (File.Exists(bare + ".gz") || File.Exists(bare) || Directory.Exists(bare)) images = FindVariant(bare);
+        else
+        {
+            string[] endings = Subset == MnistSubset.Train ? ["train-images-idx3-ubyte"] : ["t10k-images-idx3-ubyte", "test-images-idx3-ubyte"];
+            string[] candidates = Directory.EnumerateFiles(folder)
+                .Where(f => endings.Any(e => StripGz(System.IO.Path.GetFileName(f)).EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+                .Select(f => StripGz(f)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (candidates.Length > 1)
+                throw new MnistToolsException(FileAmbiguousId, FailureKind.InvalidArgument,
+                    $"'{folder}' holds the {Subset.ToString().ToLowerInvariant()} images of several sets ({string.Join(", ", candidates.Select(System.IO.Path.GetFileName))}); pass the image file as -Path.", folder);
+            images = FindVariant(candidates.Length == 1 ? candidates[0] : bare);
+        }
+        return BesideImageFile(images);
     }
 
-    /// <summary>An image file's label file: the same name with images-idx3 replaced by labels-idx1, with or without .gz.</summary>
-    private static (string Images, string Labels) BesideImageFile(string imageFile)
+    private static string StripGz(string name) => name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name;
+
+    /// <summary>An image file's label file: the same name with images-idx3 replaced by labels-idx1 (or QMNIST's labels-idx2-int), with or without .gz.</summary>
+    private static (string Images, string? Labels) BesideImageFile(string imageFile)
     {
         string fileName = System.IO.Path.GetFileName(imageFile);
         int at = fileName.IndexOf(ImagesPart, StringComparison.OrdinalIgnoreCase);
         if (at < 0)
             throw new MnistToolsException(LabelPathNotInferredId, FailureKind.InvalidArgument,
-                $"Cannot tell the label file of '{imageFile}': its name does not contain '{ImagesPart}'. Use -ImagePath and -LabelPath.", imageFile);
+                $"Cannot tell the label file of '{imageFile}': its name does not contain '{ImagesPart}'. Use -ImagePath and -LabelPath (or -ImagePath alone for images without labels).", imageFile);
         string labelName = fileName[..at] + LabelsPart + fileName[(at + ImagesPart.Length)..];
-        string bare = labelName.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? labelName[..^3] : labelName;
         string folder = System.IO.Path.GetDirectoryName(imageFile) ?? ".";
         string labels = System.IO.Path.Combine(folder, labelName);
-        if (!File.Exists(labels)) labels = FindVariant(System.IO.Path.Combine(folder, bare));
-        return (imageFile, labels);
+        if (File.Exists(labels)) return (imageFile, labels);
+        string bare = System.IO.Path.Combine(folder, StripGz(labelName));
+        string wide = System.IO.Path.Combine(folder, StripGz(fileName[..at] + "labels-idx2-int" + fileName[(at + "images-idx3-ubyte".Length)..]));
+        if (!File.Exists(bare) && !File.Exists(bare + ".gz") && (File.Exists(wide) || File.Exists(wide + ".gz"))) return (imageFile, FindVariant(wide));
+        return (imageFile, FindVariant(bare));
     }
 
     /// <summary><paramref name="bare"/>.gz if it exists, else <paramref name="bare"/> if it exists, else IdxFileNotFound.</summary>
@@ -194,7 +357,8 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         if (File.Exists(gz)) return gz;
         if (File.Exists(bare) || Directory.Exists(bare)) return bare; // a folder of that name fails in the reader
         throw new MnistToolsException(FileNotFoundId, FailureKind.NotFound,
-            $"Cannot find '{System.IO.Path.GetFileName(gz)}' or '{System.IO.Path.GetFileName(bare)}' in '{System.IO.Path.GetDirectoryName(bare)}'.", gz);
+            $"Cannot find '{System.IO.Path.GetFileName(gz)}' or '{System.IO.Path.GetFileName(bare)}' in '{System.IO.Path.GetDirectoryName(bare)}'. " +
+            "(A CSV file or a folder of pictures is read with -Format Csv or -Format ImageFolder.)", gz);
     }
 
     /// <summary>A provider path for a file that may not exist (the reader reports a missing one with its own id).</summary>
@@ -232,10 +396,9 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         string leaf = System.IO.Path.GetFileName((folder ?? System.IO.Path.GetDirectoryName(imageFile) ?? "").TrimEnd('/', '\\'));
         string file = System.IO.Path.GetFileName(imageFile);
         string? subset = folder is not null ? (Subset == MnistSubset.Train ? "train" : "test")
-            : file.StartsWith("train-", StringComparison.OrdinalIgnoreCase) ? "train"
-            : file.StartsWith("t10k-", StringComparison.OrdinalIgnoreCase) ? "test" : null;
-        if (subset is null || string.IsNullOrEmpty(leaf))
-            return file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? file[..^3] : file;
+            : file.Contains("train-images", StringComparison.OrdinalIgnoreCase) ? "train"
+            : file.Contains("t10k-images", StringComparison.OrdinalIgnoreCase) || file.Contains("test-images", StringComparison.OrdinalIgnoreCase) ? "test" : null;
+        if (subset is null || string.IsNullOrEmpty(leaf)) return StripGz(file);
         return $"{leaf}-{subset}";
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
 
@@ -10,7 +11,9 @@ namespace MnistTools.Commands;
 /// <para type="description">Each file is fetched from the mirrors in turn (or from -BaseUri) into a temporary file in
 /// the target folder, its MD5 checked against the published one, and only then moved into place. A file already
 /// present with the right checksum is kept (Status AlreadyPresent); any existing file is replaced only with -Force.
-/// Emits one FileInfo per file with note properties Status (Downloaded, AlreadyPresent), Md5 and Source.</para>
+/// EMNIST is published as one archive (gzip.zip): it is downloaded and checked the same way, kept in the folder, and
+/// the split's four files are extracted from it (Status Extracted). Emits one FileInfo per file with note properties
+/// Status (Downloaded, AlreadyPresent, Extracted), Md5 and Source.</para>
 /// </summary>
 [Cmdlet(VerbsData.Save, "MnistSet", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
@@ -24,6 +27,8 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     public const string ExistingFileMismatchId = "ExistingFileMismatch";
     /// <summary>Error id: -Path names a file, not a folder.</summary>
     public const string PathIsFileId = "PathIsFile";
+    /// <summary>Error id: a file's target path is a folder.</summary>
+    public const string PathIsDirectoryId = "PathIsDirectory";
     /// <summary>Error id: a -Checksum entry names an unknown file or is not 32 hex digits.</summary>
     public const string BadChecksumId = "BadChecksum";
     /// <summary>Error id: a -BaseUri that is not an absolute http(s) URI.</summary>
@@ -32,15 +37,21 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     /// <summary>Error id: the target folder cannot be created.</summary>
     public const string CannotCreateFolderId = "CannotCreateFolder";
 
+    /// <summary>Error id: the downloaded archive lacks a file of the set, or cannot be opened as a zip archive.</summary>
+    public const string ArchiveBadId = "ArchiveBad";
+
     /// <summary>Status values of the emitted FileInfo objects.</summary>
-    public const string StatusDownloaded = "Downloaded", StatusAlreadyPresent = "AlreadyPresent";
+    public const string StatusDownloaded = "Downloaded", StatusAlreadyPresent = "AlreadyPresent", StatusExtracted = "Extracted";
+
+    /// <summary>The largest archive accepted (EMNIST's gzip.zip is 536 MB).</summary>
+    private const long MaxArchiveBytes = 1L << 30;
 
     private static readonly Regex Md5Pattern = new("^[0-9a-fA-F]{32}$", RegexOptions.CultureInvariant);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stop = new();
 
-    /// <summary>Which set: Mnist or FashionMnist (case-insensitive). A string rather than the MnistSetName enum only so
+    /// <summary>Which set: Mnist, FashionMnist, KMnist, QMnist or an EMNIST split (case-insensitive). A string rather than the MnistSetName enum only so
     /// that tab completion can show what each set is (PowerShell completes enum parameters itself, without tooltips).</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ArgumentCompleter(typeof(MnistSetNameCompleter))]
@@ -49,7 +60,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
     private MnistSetName SetName => MnistSetNameCompleter.Parse(Name);
 
-    /// <summary>Target folder (created if missing). Default: ./data/mnist or ./data/fashion-mnist.</summary>
+    /// <summary>Target folder (created if missing). Default: ./data/&lt;set&gt; (mnist, fashion-mnist, kmnist, qmnist, emnist-balanced...).</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
@@ -90,34 +101,126 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         };
         using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.ParseAdd("MnistTools/0.1 (+Save-MnistSet)");
-        var download = new VerifiedDownload(client, TimeSpan.FromSeconds(TimeoutSec));
+        MnistSetInfo info = MnistSetCatalog.Get(SetName);
+        // One download per file, or one of the archive the files come in.
+        IReadOnlyList<string> downloads = info.Archive is CatalogFile archive ? [archive.Name] : info.Files.Select(f => f.Name).ToList();
+        var download = new VerifiedDownload(client, TimeSpan.FromSeconds(TimeoutSec), info.Archive is null ? VerifiedDownload.MaxBytes : MaxArchiveBytes);
 
-        for (int f = 0; f < MnistSetCatalog.FileNames.Count; f++)
+        bool allThere = true;
+        for (int f = 0; f < downloads.Count; f++)
         {
-            string fileName = MnistSetCatalog.FileNames[f];
+            string fileName = downloads[f];
             string target = System.IO.Path.Combine(folder, fileName);
             string md5 = expected[fileName];
             try
             {
-                SaveOne(download, mirrors, fileName, target, md5, f);
+                allThere &= SaveOne(download, mirrors, fileName, target, md5, f, downloads.Count);
             }
             catch (OperationCanceledException)
             {
                 throw new PipelineStoppedException();
             }
         }
+        if (info.Archive is CatalogFile zip && allThere)
+            Extract(info, System.IO.Path.Combine(folder, zip.Name), folder);
         WriteProgress(new ProgressRecord(1, "Save-MnistSet", "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    /// <summary>
+    /// The set's files out of its checked archive, each written atomically. A file already there with the archive's
+    /// content is kept (AlreadyPresent); one with other content is an error unless -Force.
+    /// </summary>
+    private void Extract(MnistSetInfo info, string archivePath, string folder)
+    {
+        ZipArchive zip;
+        try
+        {
+            zip = ZipFile.OpenRead(archivePath);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            WriteError(ErrorRecords.From(new MnistToolsException(ArchiveBadId, FailureKind.InvalidData, $"'{archivePath}' cannot be opened as a zip archive: {e.Message}", archivePath, e)));
+            return;
+        }
+        using (zip)
+        {
+            foreach (CatalogFile file in info.Files)
+            {
+                string target = System.IO.Path.Combine(folder, file.Name);
+                ZipArchiveEntry? entry = zip.GetEntry(info.ArchiveFolder + file.Name) ?? zip.GetEntry(file.Name);
+                if (entry is null)
+                {
+                    WriteError(ErrorRecords.From(new MnistToolsException(ArchiveBadId, FailureKind.InvalidData,
+                        $"'{archivePath}' holds no '{info.ArchiveFolder}{file.Name}'.", archivePath)));
+                    continue;
+                }
+                try
+                {
+                    if (File.Exists(target))
+                    {
+                        if (SameContent(entry, target))
+                        {
+                            WriteVerbose($"{file.Name}: already extracted; kept.");
+                            Emit(target, StatusAlreadyPresent, VerifiedDownload.Md5Of(target), null);
+                            continue;
+                        }
+                        if (!Force)
+                        {
+                            WriteError(ErrorRecords.From(new MnistToolsException(ExistingFileMismatchId, FailureKind.AlreadyExists,
+                                $"'{target}' exists but differs from the file in '{archivePath}'. It was left as it is; use -Force to replace it.", target)));
+                            continue;
+                        }
+                    }
+                    if (!ShouldProcess(target, $"Extract from {System.IO.Path.GetFileName(archivePath)}")) continue;
+                    WriteProgress(new ProgressRecord(1, "Save-MnistSet", $"Extracting {file.Name} ({entry.Length:N0} bytes)"));
+                    MnistTools.Persistence.AtomicFile.Write(target, overwrite: true, (stream, token) =>
+                    {
+                        using Stream source = entry.Open();
+                        source.CopyTo(stream);
+                    }, _stop.Token);
+                    Emit(target, StatusExtracted, VerifiedDownload.Md5Of(target), new Uri(archivePath));
+                }
+                catch (MnistToolsException e)
+                {
+                    WriteError(ErrorRecords.From(e));
+                }
+                catch (InvalidDataException e)
+                {
+                    WriteError(ErrorRecords.From(new MnistToolsException(ArchiveBadId, FailureKind.InvalidData, $"'{file.Name}' in '{archivePath}' is damaged: {e.Message}", archivePath, e)));
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new PipelineStoppedException();
+                }
+            }
+        }
+    }
+
+    private static bool SameContent(ZipArchiveEntry entry, string path)
+    {
+        if (new FileInfo(path).Length != entry.Length) return false;
+        using Stream expected = entry.Open();
+        using var actual = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        byte[] a = new byte[1 << 16], b = new byte[1 << 16];
+        while (true)
+        {
+            int n = expected.ReadAtLeast(a, a.Length, throwOnEndOfStream: false);
+            int m = actual.ReadAtLeast(b, b.Length, throwOnEndOfStream: false);
+            if (n != m || !a.AsSpan(0, n).SequenceEqual(b.AsSpan(0, m))) return false;
+            if (n == 0) return true;
+        }
     }
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    private void SaveOne(VerifiedDownload download, IReadOnlyList<Uri> mirrors, string fileName, string target, string md5, int fileNumber)
+    /// <summary>Fetches one file; true when it is then in place with the expected MD5.</summary>
+    private bool SaveOne(VerifiedDownload download, IReadOnlyList<Uri> mirrors, string fileName, string target, string md5, int fileNumber, int fileCount)
     {
         if (Directory.Exists(target))
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(PathIsFileId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(PathIsDirectoryId, FailureKind.InvalidArgument,
                 $"'{target}' is a folder; the file cannot be saved there.", target)));
-            return;
+            return false;
         }
         if (File.Exists(target))
         {
@@ -128,17 +231,15 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 {
                     WriteVerbose($"{fileName}: already present with the expected MD5 {md5}; kept.");
                     Emit(target, StatusAlreadyPresent, md5, null);
+                    return true;
                 }
-                else
-                {
-                    WriteError(ErrorRecords.From(new MnistToolsException(ExistingFileMismatchId, FailureKind.AlreadyExists,
-                        $"'{target}' exists but its MD5 is {present}, not {md5}. It was left as it is; use -Force to replace it.", target)));
-                }
-                return;
+                WriteError(ErrorRecords.From(new MnistToolsException(ExistingFileMismatchId, FailureKind.AlreadyExists,
+                    $"'{target}' exists but its MD5 is {present}, not {md5}. It was left as it is; use -Force to replace it.", target)));
+                return false;
             }
         }
 
-        if (!ShouldProcess(target, Force && File.Exists(target) ? "Download and replace" : "Download")) return;
+        if (!ShouldProcess(target, Force && File.Exists(target) ? "Download and replace" : "Download")) return false;
         string folder = System.IO.Path.GetDirectoryName(target)!;
         try
         {
@@ -165,14 +266,14 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 // A new record each time: streams that keep records (jobs, runspaces) must not see them rewritten.
                 WriteProgress(new ProgressRecord(1, "Save-MnistSet", $"{fileName} from {source.Host}: {received:N0} of {(length?.ToString("N0") ?? "?")} bytes")
                 {
-                    PercentComplete = (int)Math.Min(100, (fileNumber * 100 + (length > 0 ? received * 100 / length.Value : 0)) / MnistSetCatalog.FileNames.Count),
+                    PercentComplete = (int)Math.Min(100, (fileNumber * 100 + (length > 0 ? received * 100 / length.Value : 0)) / fileCount),
                 });
             }, _stop.Token);
             if (failure is null)
             {
                 WriteVerbose($"{fileName}: {new FileInfo(target).Length:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s, MD5 {md5} verified.");
                 Emit(target, StatusDownloaded, md5, source);
-                return;
+                return true;
             }
             checksumFailed |= failure.Value.Kind == DownloadFailure.Checksum;
             failures.Add($"{source}: {failure.Value.Reason}");
@@ -185,6 +286,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 $"'{fileName}' did not arrive with the expected MD5 {md5}.{what} Tried: {string.Join("; ", failures)}", target))
             : ErrorRecords.From(new MnistToolsException(DownloadFailedId, FailureKind.Connection,
                 $"Could not download '{fileName}' from any mirror.{what} Tried: {string.Join("; ", failures)}", target)));
+        return false;
     }
 
     private void Emit(string target, string status, string md5, Uri? source)
@@ -207,7 +309,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             string? value = (entry.Value is PSObject ps ? ps.BaseObject : entry.Value)?.ToString();
             if (!expected.ContainsKey(key) || value is null || !Md5Pattern.IsMatch(value))
                 ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(BadChecksumId, FailureKind.InvalidArgument,
-                    $"-Checksum entry '{key}' = '{value}': the key must be one of {string.Join(", ", MnistSetCatalog.FileNames)} and the value 32 hex digits (MD5).",
+                    $"-Checksum entry '{key}' = '{value}': the key must be one of {string.Join(", ", expected.Keys)} and the value 32 hex digits (MD5).",
                     entry.Key)));
             expected[key] = value!.ToLowerInvariant();
         }
@@ -248,7 +350,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         }
         if (File.Exists(folder))
             ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(PathIsFileId, FailureKind.InvalidArgument,
-                $"-Path '{folder}' is a file; Save-MnistSet needs a folder to put the four files in.", folder)));
+                $"-Path '{folder}' is a file; Save-MnistSet needs a folder to put the files in.", folder)));
         return folder;
     }
 }

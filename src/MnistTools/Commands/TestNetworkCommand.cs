@@ -33,6 +33,7 @@ public sealed class TestNetworkCommand : NetworkDataSetCommand
                     PercentComplete = total == 0 ? 100 : (int)(100L * done / total),
                 });
             });
+            if (DataSet.ClassCount == result.PerClass.Count) result = result.WithClassNames(DataSet.ClassNames);
             if (shown)
             {
                 WriteProgress(new ProgressRecord(2, activity, "Done") { RecordType = ProgressRecordType.Completed });

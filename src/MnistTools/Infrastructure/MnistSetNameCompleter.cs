@@ -11,15 +11,12 @@ namespace MnistTools.Commands;
 public sealed class MnistSetNameCompleter : IArgumentCompleter
 {
     private static readonly (MnistSetName Name, string Description)[] Known =
-    [
-        (MnistSetName.Mnist, "Handwritten digits 0-9 (LeCun, Cortes, Burges): 60,000 training + 10,000 test images, 28x28 grey, about 11 MB"),
-        (MnistSetName.FashionMnist, "Zalando article images in 10 classes, same format and sizes as MNIST: 60,000 + 10,000, about 30 MB"),
-    ];
+        MnistSetCatalog.All.Select(s => (s.Name, s.Description)).ToArray();
 
     /// <summary>The set a (validated) -Name value names.</summary>
     public static MnistSetName Parse(string name) => Enum.Parse<MnistSetName>(name.Trim(), ignoreCase: true);
 
-    /// <summary>True for Mnist and FashionMnist in any letter case (not for numbers, which Enum.TryParse would accept).</summary>
+    /// <summary>True for a known set name (Mnist, FashionMnist, KMnist, QMnist, EMnistBalanced...) in any letter case (not for numbers, which Enum.TryParse would accept).</summary>
     public static bool IsKnown(string? name) =>
         name is not null && Known.Any(k => string.Equals(k.Name.ToString(), name.Trim(), StringComparison.OrdinalIgnoreCase));
 

@@ -24,13 +24,16 @@ internal sealed class VerifiedDownload
 
     private readonly HttpClient _client;
     private readonly TimeSpan _timeout;
+    private readonly long _maxBytes;
 
     /// <param name="client">Shared client; its own Timeout is not relied on (see <paramref name="timeout"/>).</param>
     /// <param name="timeout">Limit for the response headers, and for each read of the body to make progress.</param>
-    public VerifiedDownload(HttpClient client, TimeSpan timeout)
+    /// <param name="maxBytes">The largest body accepted (default <see cref="MaxBytes"/>; an archive may need more).</param>
+    public VerifiedDownload(HttpClient client, TimeSpan timeout, long maxBytes = MaxBytes)
     {
         _client = client;
         _timeout = timeout;
+        _maxBytes = maxBytes;
     }
 
     /// <summary>
@@ -57,8 +60,8 @@ internal sealed class VerifiedDownload
                 if (!response.IsSuccessStatusCode)
                     return (DownloadFailure.Transfer, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
                 long? length = response.Content.Headers.ContentLength;
-                if (length > MaxBytes)
-                    return (DownloadFailure.Transfer, $"the server announces {length} bytes, more than {MaxBytes} allowed");
+                if (length > _maxBytes)
+                    return (DownloadFailure.Transfer, $"the server announces {length} bytes, more than {_maxBytes} allowed");
                 using Stream body = response.Content.ReadAsStream(headerTimeout.Token);
                 using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
                 using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
@@ -71,8 +74,8 @@ internal sealed class VerifiedDownload
                     int n = body.ReadAsync(buffer, readTimeout.Token).AsTask().GetAwaiter().GetResult();
                     if (n == 0) break;
                     received += n;
-                    if (received > MaxBytes)
-                        return (DownloadFailure.Transfer, $"the server sent more than {MaxBytes} bytes");
+                    if (received > _maxBytes)
+                        return (DownloadFailure.Transfer, $"the server sent more than {_maxBytes} bytes");
                     file.Write(buffer, 0, n);
                     md5.AppendData(buffer, 0, n);
                     progress(received, length);

@@ -186,7 +186,7 @@ public sealed class IdxReaderTests : IDisposable
     public void AFolderPassedAsAFileIsRefused()
     {
         string images = Write("images", ImageBytes(1));
-        Fails("IdxPathIsDirectory", FailureKind.InvalidArgument, _folder, () => IdxReader.ReadDataSet(images, _folder, "x"));
+        Fails("PathIsDirectory", FailureKind.InvalidArgument, _folder, () => IdxReader.ReadDataSet(images, _folder, "x"));
     }
 
     [Theory]

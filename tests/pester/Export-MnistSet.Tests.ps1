@@ -1,0 +1,102 @@
+# Export-MnistSet: exact round trips through IDX (raw, gzip) and CSV, subsets and mixes from the pipeline, the
+# no-clobber rule, -WhatIf, and the errors of bad input.
+BeforeAll {
+    Import-Module $env:MNISTTOOLS_MODULE -Force
+    . (Join-Path $PSScriptRoot 'DataTestHelpers.ps1')
+    $script:Data = Get-MnistDataFolder
+    $script:Cmd = 'MnistTools.Commands.ExportMnistSetCommand'
+    $script:Test = Import-MnistSet -Path $Data -Subset Test -First 500
+
+    function Assert-SameSet($Expected, $Actual) {
+        $Actual.Count | Should -Be $Expected.Count
+        $Actual.Rows | Should -Be $Expected.Rows
+        $Actual.IsLabelled | Should -Be $Expected.IsLabelled
+        for ($i = 0; $i -lt $Expected.Count; $i++) {
+            if ($Expected.IsLabelled) { $Actual.GetLabel($i) | Should -Be $Expected.GetLabel($i) }
+        }
+        [Convert]::ToBase64String([byte[]]@(0..($Expected.Count - 1) | ForEach-Object { $Actual[$_].Pixels })) |
+            Should -Be ([Convert]::ToBase64String([byte[]]@(0..($Expected.Count - 1) | ForEach-Object { $Expected[$_].Pixels })))
+    }
+}
+
+Describe 'Export-MnistSet' {
+    It 'round-trips a set exactly as gzip IDX, raw IDX and CSV' {
+        $set = Import-MnistSet -Path $Data -Subset Test -First 60
+        foreach ($target in "$TestDrive/gz/t10k-images-idx3-ubyte.gz", "$TestDrive/raw/t10k-images-idx3-ubyte", "$TestDrive/set.csv") {
+            New-Item -ItemType Directory -Force (Split-Path $target) | Out-Null
+            $files = @($set | Export-MnistSet -Path $target -PassThru)
+            $files[0].FullName | Should -Be $target
+            $back = Import-MnistSet -Path $target
+            Assert-SameSet $set $back
+        }
+        (Get-Item "$TestDrive/raw/t10k-images-idx3-ubyte").Length | Should -Be (16 + 60 * 784)
+        (Get-Item "$TestDrive/raw/t10k-labels-idx1-ubyte").Length | Should -Be (8 + 60)
+        (Import-MnistSet -Path "$TestDrive/gz" -Subset Test).Count | Should -Be 60   # the standard names: the folder reads as MNIST's
+        (Get-Content "$TestDrive/set.csv" -First 1) | Should -Match '^label,pixel0,pixel1,.*,pixel783$'
+    }
+
+    It 'writes a subset piped from Get-MnistImage, and a mix of sets in pipeline order' {
+        $threes = @($Test | Get-MnistImage -Label 3)
+        $Test | Get-MnistImage -Label 3 | Export-MnistSet -Path "$TestDrive/threes.csv"
+        $back = Import-MnistSet "$TestDrive/threes.csv"
+        $back.Count | Should -Be $threes.Count
+        @(0..($back.Count - 1) | ForEach-Object { $back.GetLabel($_) } | Sort-Object -Unique) | Should -Be 3
+        $back[5].Pixels | Should -Be $threes[5].Pixels
+
+        $a = Import-MnistSet -Path $Data -Subset Test -First 3
+        $b = Import-MnistSet -Path $Data -Subset Test -Skip 9997
+        New-Item -ItemType Directory -Force "$TestDrive/mix" | Out-Null
+        $a, $b | Export-MnistSet -Path "$TestDrive/mix/mixed-images-idx3-ubyte.gz"
+        $mixed = Import-MnistSet -Path "$TestDrive/mix/mixed-images-idx3-ubyte.gz"
+        $mixed.Count | Should -Be 6
+        $mixed[3].Pixels | Should -Be $b[0].Pixels
+        $mixed.GetLabel(5) | Should -Be $b.GetLabel(2)
+    }
+
+    It 'an unlabelled set: images only (IDX) or no label column (CSV)' {
+        $images = Import-MnistSet -ImagePath (Join-Path $Data 't10k-images-idx3-ubyte.gz') -First 4
+        $images | Export-MnistSet -Path "$TestDrive/u-images-idx3-ubyte"
+        Test-Path "$TestDrive/u-labels-idx1-ubyte" | Should -BeFalse
+        $images | Export-MnistSet -Path "$TestDrive/u.csv"
+        (Get-Content "$TestDrive/u.csv" -First 1) | Should -Match '^pixel0,'
+        $back = Import-MnistSet "$TestDrive/u.csv"
+        $back.IsLabelled | Should -BeFalse
+        Assert-SameSet $images $back
+    }
+
+    It 'an existing file is kept without -Force (FileExists) and replaced with it; -WhatIf writes nothing' {
+        $target = "$TestDrive/exists.csv"
+        Set-Content -LiteralPath $target -Value 'keep'
+        $e = Get-SingleError { $Test | Export-MnistSet -Path $target }
+        $e.FullyQualifiedErrorId | Should -Be "FileExists,$Cmd"
+        $e.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $e.TargetObject | Should -Be $target
+        Get-Content -LiteralPath $target | Should -Be 'keep'
+        $Test | Export-MnistSet -Path $target -WhatIf -Force
+        Get-Content -LiteralPath $target | Should -Be 'keep'
+        $Test | Export-MnistSet -Path $target -Force
+        (Import-MnistSet $target).Count | Should -Be 500
+        @(Get-ChildItem -LiteralPath $TestDrive -Force -Filter '.exists.csv.*') | Should -BeNullOrEmpty   # no temporary file left
+    }
+
+    It 'refuses an IDX label file it cannot name, images of two sizes, other objects and an empty pipeline' {
+        $e = Get-SingleError { $Test | Export-MnistSet -Path "$TestDrive/digits.idx" }
+        $e.FullyQualifiedErrorId | Should -Be "ExportLabelPathNeeded,$Cmd"
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $Test | Export-MnistSet -Path "$TestDrive/digits.idx" -LabelPath "$TestDrive/digits-labels.idx"
+        (Import-MnistSet -ImagePath "$TestDrive/digits.idx" -LabelPath "$TestDrive/digits-labels.idx").Count | Should -Be 500
+
+        $small = [MnistTools.MnistImage]::new(0, 1, 2, 2, [byte[]](1, 2, 3, 4), $null)
+        $e = Get-SingleError { $Test[0], $small | Export-MnistSet -Path "$TestDrive/mixed.csv" }
+        $e.FullyQualifiedErrorId | Should -Be "ExportImagesMixed,$Cmd"
+        $e.TargetObject | Should -Be $small
+        Test-Path "$TestDrive/mixed.csv" | Should -BeFalse
+
+        $e = Get-SingleError { 'text' | Export-MnistSet -Path "$TestDrive/text.csv" -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -Be "ExportInputUnsupported,$Cmd"
+
+        $e = Get-SingleError { @() | Export-MnistSet -Path "$TestDrive/none.csv" }
+        $e.FullyQualifiedErrorId | Should -Be "NoImages,$Cmd"
+        Test-Path "$TestDrive/none.csv" | Should -BeFalse
+    }
+}
