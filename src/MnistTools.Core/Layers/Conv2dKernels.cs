@@ -154,10 +154,45 @@ internal static class Conv2dKernels
     /// db[f] = Σ_i Σ_p dY[i, f, p] with each image's plane summed by <see cref="PlaneSum"/> and the images added in order.</summary>
     private static void AddBiasGradient(ReadOnlySpan<float> outputGradient, Span<float> biasGradient, in Conv2dShape shape, int first, int images)
     {
-        int pixels = shape.OutputPixels;
-        for (int i = first; i < first + images; i++)
-            for (int f = 0; f < shape.Filters; f++)
-                biasGradient[f] += PlaneSum(outputGradient.Slice((i * shape.Filters + f) * pixels, pixels));
+        int planes = shape.OutputSize;
+        for (int i = first; i < first + images; i++) AddPlaneSums(outputGradient.Slice(i * planes, planes), shape.OutputPixels, biasGradient[..shape.Filters]);
+    }
+
+    /// <summary>sums[f] += <see cref="PlaneSum"/>(planes[f·P .. (f + 1)·P)) for every f &lt; sums.Length, four planes at a
+    /// time: four independent add chains instead of one, the same bits as the planes one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void AddPlaneSums(ReadOnlySpan<float> planes, int pixels, Span<float> sums)
+    {
+        int count = sums.Length, f = 0;
+        if ((long)count * pixels > planes.Length) throw new ArgumentException("The planes are fewer than the sums.", nameof(planes));
+        fixed (float* start = planes)
+            for (; f <= count - 4; f += 4)
+            {
+                float* p0 = start + (long)f * pixels, p1 = p0 + pixels, p2 = p1 + pixels, p3 = p2 + pixels;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                int j = 0;
+                for (; j <= pixels - 8; j += 8)
+                {
+                    a0 += Vector256.Load(p0 + j);
+                    a1 += Vector256.Load(p1 + j);
+                    a2 += Vector256.Load(p2 + j);
+                    a3 += Vector256.Load(p3 + j);
+                }
+                sums[f] += Finish(a0, p0, j, pixels);
+                sums[f + 1] += Finish(a1, p1, j, pixels);
+                sums[f + 2] += Finish(a2, p2, j, pixels);
+                sums[f + 3] += Finish(a3, p3, j, pixels);
+            }
+        for (; f < count; f++) sums[f] += PlaneSum(planes.Slice(f * pixels, pixels));
+    }
+
+    /// <summary><see cref="PlaneSum"/>'s ending: the eight lane sums pairwise, then values[j ..) in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float Finish(Vector256<float> lanes, float* values, int j, int length)
+    {
+        float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for (; j < length; j++) sum += values[j];
+        return sum;
     }
 
     /// <summary>Σ values in a fixed order whatever the hardware: eight lane sums over whole blocks of 8, combined
