@@ -180,6 +180,17 @@ public class Conv2dKernelTests
     }
 
     [Fact]
+    public void InputsAroundTheWidestRegisterScatterMatchTheReference()
+    {
+        // Widths up to Im2Col.MaxRegisterWidth build dX rows in registers with precomputed lane masks; wider ones take
+        // the general path. Both sides of the limit, with padding on both sides of the rows.
+        var random = new Random(12);
+        for (int width = Im2Col.MaxRegisterWidth - 1; width <= Im2Col.MaxRegisterWidth + 2; width++)
+            foreach (Padding padding in new[] { Padding.Valid, Padding.Same })
+                CheckAgainstReference(random, Conv2dShape.Create(2, 4, width, 3, 3, 1, padding), 2, skipInputGradient: false);
+    }
+
+    [Fact]
     public void ThePlaneSumsFourAtATimeHaveTheBitsOfOneAtATime()
     {
         var random = new Random(9);
