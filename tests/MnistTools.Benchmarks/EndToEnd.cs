@@ -34,7 +34,7 @@ public static class EndToEnd
             {
                 string[] fields = RunChild(index, threads, epochs);
                 Console.WriteLine($"| {network.Name} | {network.BatchSize} | {network.OptimizerLabel} | {threads} | {fields[0]} | {fields[1]} | {fields[2]} | {fields[3]} | {fields[4]} | {fields[5]} | {fields[6]} | {fields[7]} |");
-                if (fields.Length > 8) testLines.Add($"| {network.Name} | {threads} | {fields[8]} |");
+                if (fields.Length > 9) testLines.Add($"| {network.Name} | {threads} | {fields[8].Trim()} | {fields[9].Trim()} |");
             }
         }
         if (testLines.Count > 0)
