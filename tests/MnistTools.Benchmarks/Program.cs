@@ -6,9 +6,11 @@ using MnistTools.Numerics;
 // ./build.ps1 bench [-BenchArgs ...]
 //   (no arguments)      BenchmarkDotNet GEMM kernels, then the end-to-end table
 //   --kernels [BDN args] BenchmarkDotNet only (e.g. --kernels --filter *1024*)
-//   --e2e [epochs]      end-to-end only (default 5 epochs per network: the first one includes JIT compilation, the median is robust to it)
+//   --e2e [epochs] [filter]  end-to-end only (default 5 epochs per network: the first one includes JIT compilation, the
+//                       median is over the others); filter: only networks whose name contains it (e.g. conv, LeNet, Keras, 784)
 //   --quick [shape] [path] [threads]  Stopwatch GFLOP/s table (seconds, no BDN)
-//   --profile [epochs]  per-phase time of a training step
+//   --profile [epochs]  per-phase time of a training step (dense networks)
+//   --profile-conv [filter]  the convolutional networks' step: one thread against two, each layer's forward and backward
 //   --denormals         cost of subnormal velocities in a momentum update
 //   --conv [filter]     convolution kernels' GFLOP/s per layer shape (single thread) next to the 1024^3 GEMM; pooling and dropout times
 // `pwsh -File build.ps1 bench -BenchArgs a,b` (e.g. from bash or CI) passes "a,b" as one string: split it.
@@ -28,10 +30,11 @@ if (Index("--quick") is var quick and >= 0)
         After(quick, 3) is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null);
     return 0;
 }
+if (Index("--profile-conv") is var profileConv and >= 0) { ConvStepProfile.Run(After(profileConv, 1)); return 0; }
 if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
 if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
 if (Index("--conv") is var conv and >= 0) { ConvBenchmarks.Run(After(conv, 1)); return 0; }
-if (Index("--e2e") >= 0) { EndToEnd.Run(IntAfter("--e2e", 5)); return 0; }
+if (Index("--e2e") is var e2e and >= 0) { EndToEnd.Run(IntAfter("--e2e", 5), After(e2e, 2)); return 0; }
 
 string[] bdnArgs = args.Where(a => a != "--kernels").ToArray();
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(GemmBenchmarks).Assembly)

@@ -73,15 +73,42 @@ internal static class Conv2dKernels
     /// <param name="inputGradient">dX [B x C x H x W], overwritten; empty to skip (the first layer).</param>
     /// <param name="scratch">At least <see cref="Conv2dShape.ScratchFloats"/>(B) floats; contents undefined after.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Conv2dBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
-        in Conv2dShape shape, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, int rows)
+    public static void Conv2dBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
+        in Conv2dShape shape, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, int rows) =>
+        Backward(outputGradient, default, null, default, default, input, weights, shape, weightGradient, biasGradient, inputGradient, scratch, rows);
+
+    /// <summary>
+    /// Backward through Y = f(Z) and the convolution: per group of images, dZ = dY ⊙ f'(Z) in place
+    /// (<see cref="ActivationFunctions.ActivationBackward"/>) while the group is in cache, then the group's share of db, dW
+    /// and dX as in the overload without f. The same bits as the activation's backward over the whole band followed by that
+    /// overload: the activation is element-wise and db adds the images in the same order.
+    /// </summary>
+    /// <param name="outputGradient">dY [B x F x OH x OW] on entry, dZ on return.</param>
+    /// <param name="preActivation">Z [B x F x OH x OW], the forward pass's saved values.</param>
+    /// <param name="output">Y = f(Z) [B x F x OH x OW].</param>
+    public static void Conv2dBackward(Span<float> outputGradient, ReadOnlySpan<float> preActivation, ReadOnlySpan<float> output, Activation activation,
+        ReadOnlySpan<float> input, ReadOnlySpan<float> weights, in Conv2dShape shape, Span<float> weightGradient, Span<float> biasGradient,
+        Span<float> inputGradient, Span<float> scratch, int rows)
+    {
+        long size = (long)rows * shape.OutputSize;
+        if (preActivation.Length < size || output.Length < size) throw new ArgumentException("Z or Y is shorter than B·F·OH·OW.", nameof(preActivation));
+        Backward(outputGradient, outputGradient, activation, preActivation, output, input, weights, shape, weightGradient, biasGradient,
+            inputGradient, scratch, rows);
+    }
+
+    /// <param name="activated">The same memory as <paramref name="outputGradient"/> when <paramref name="activation"/> is set
+    /// (dY, turned into dZ group by group), else empty.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Backward(ReadOnlySpan<float> outputGradient, Span<float> activated, Activation? activation, ReadOnlySpan<float> preActivation,
+        ReadOnlySpan<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, in Conv2dShape shape, Span<float> weightGradient,
+        Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, int rows)
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biasGradient.Length, outputGradient.Length, "outputGradient");
         if (weightGradient.Length < shape.WeightCount) throw new ArgumentException("dW is shorter than F·C·K·K.", nameof(weightGradient));
         if (!inputGradient.IsEmpty && inputGradient.Length < (long)rows * shape.InputSize)
             throw new ArgumentException("dX is shorter than B·C·H·W.", nameof(inputGradient));
 
-        BiasGradient(outputGradient, biasGradient, shape, rows);
+        biasGradient[..shape.Filters].Clear();
         if (rows == 0)
         {
             weightGradient[..shape.WeightCount].Clear();
@@ -95,6 +122,12 @@ internal static class Conv2dKernels
             for (int first = 0; first < rows; first += group)
             {
                 int images = Math.Min(group, rows - first), n = images * pixels;
+                if (activation is { } function)
+                {
+                    int start = first * shape.OutputSize, length = images * shape.OutputSize;
+                    ActivationFunctions.ActivationBackward(function, preActivation.Slice(start, length), output.Slice(start, length), activated.Slice(start, length));
+                }
+                AddBiasGradient(outputGradient, biasGradient, shape, first, images);
                 Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
@@ -117,16 +150,49 @@ internal static class Conv2dKernels
             }
     }
 
-    /// <summary>db[f] = Σ_i Σ_p dY[i, f, p]: each image's plane summed by <see cref="PlaneSum"/>, the images in order.</summary>
-    private static void BiasGradient(ReadOnlySpan<float> outputGradient, Span<float> biasGradient, in Conv2dShape shape, int rows)
+    /// <summary>db[f] += Σ_p dY[i, f, p] for images i in [first, first + images), in order: over the groups, from db = 0,
+    /// db[f] = Σ_i Σ_p dY[i, f, p] with each image's plane summed by <see cref="PlaneSum"/> and the images added in order.</summary>
+    private static void AddBiasGradient(ReadOnlySpan<float> outputGradient, Span<float> biasGradient, in Conv2dShape shape, int first, int images)
     {
-        int pixels = shape.OutputPixels;
-        for (int f = 0; f < shape.Filters; f++)
-        {
-            float sum = 0f;
-            for (int i = 0; i < rows; i++) sum += PlaneSum(outputGradient.Slice((i * shape.Filters + f) * pixels, pixels));
-            biasGradient[f] = sum;
-        }
+        int planes = shape.OutputSize;
+        for (int i = first; i < first + images; i++) AddPlaneSums(outputGradient.Slice(i * planes, planes), shape.OutputPixels, biasGradient[..shape.Filters]);
+    }
+
+    /// <summary>sums[f] += <see cref="PlaneSum"/>(planes[f·P .. (f + 1)·P)) for every f &lt; sums.Length, four planes at a
+    /// time: four independent add chains instead of one, the same bits as the planes one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void AddPlaneSums(ReadOnlySpan<float> planes, int pixels, Span<float> sums)
+    {
+        int count = sums.Length, f = 0;
+        if ((long)count * pixels > planes.Length) throw new ArgumentException("The planes are fewer than the sums.", nameof(planes));
+        fixed (float* start = planes)
+            for (; f <= count - 4; f += 4)
+            {
+                float* p0 = start + (long)f * pixels, p1 = p0 + pixels, p2 = p1 + pixels, p3 = p2 + pixels;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                int j = 0;
+                for (; j <= pixels - 8; j += 8)
+                {
+                    a0 += Vector256.Load(p0 + j);
+                    a1 += Vector256.Load(p1 + j);
+                    a2 += Vector256.Load(p2 + j);
+                    a3 += Vector256.Load(p3 + j);
+                }
+                sums[f] += Finish(a0, p0, j, pixels);
+                sums[f + 1] += Finish(a1, p1, j, pixels);
+                sums[f + 2] += Finish(a2, p2, j, pixels);
+                sums[f + 3] += Finish(a3, p3, j, pixels);
+            }
+        for (; f < count; f++) sums[f] += PlaneSum(planes.Slice(f * pixels, pixels));
+    }
+
+    /// <summary><see cref="PlaneSum"/>'s ending: the eight lane sums pairwise, then values[j ..) in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float Finish(Vector256<float> lanes, float* values, int j, int length)
+    {
+        float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for (; j < length; j++) sum += values[j];
+        return sum;
     }
 
     /// <summary>Σ values in a fixed order whatever the hardware: eight lane sums over whole blocks of 8, combined

@@ -39,19 +39,46 @@ internal sealed class Conv2dLayer : Layer
 
     public override int ScratchSize(int rows) => _shape.ScratchFloats(rows);
 
+    /// <summary>Output floats per forward chunk with an activation: Z and Y of a chunk (256 KiB) stay in L2 between the
+    /// convolution writing Z and the activation reading it.</summary>
+    private const int ChunkFloats = 32 * 1024;
+
+    /// <summary>Images per forward chunk: about <see cref="ChunkFloats"/> outputs, a whole number of im2col groups (Y does
+    /// not depend on the grouping, and whole groups keep the GEMMs as wide as one call over the band would).</summary>
+    private int ChunkImages(int rows)
+    {
+        int group = _shape.ImagesPerGroup(rows), images = Math.Max(1, ChunkFloats / OutputSize);
+        return images < group ? images : images / group * group;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
     {
-        Span<float> z = _activation is null ? band.Output : band.Saved;
-        Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, z, band.Scratch, band.Rows);
-        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, band.Output);
+        if (_activation is not { } activation)
+        {
+            Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, band.Output, band.Scratch, band.Rows);
+            return;
+        }
+        // Z then Y = f(Z), a chunk of images at a time.
+        int chunk = ChunkImages(band.Rows), inputs = InputSize, outputs = OutputSize;
+        for (int first = 0; first < band.Rows; first += chunk)
+        {
+            int images = Math.Min(chunk, band.Rows - first);
+            Span<float> z = band.Saved.Slice(first * outputs, images * outputs);
+            Conv2dKernels.Conv2dForward(band.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
+                band.Scratch, images);
+            ActivationFunctions.ActivationForward(activation, z, band.Output.Slice(first * outputs, images * outputs));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
     {
-        if (_activation is { } activation) ActivationFunctions.ActivationBackward(activation, band.Saved, band.Output, band.OutputGradient);
-        Conv2dKernels.Conv2dBackward(band.OutputGradient, band.Input, Weights(parameters), _shape, weightGradient, biasGradient,
-            band.InputGradient, band.Scratch, band.Rows);
+        if (_activation is { } activation)
+            Conv2dKernels.Conv2dBackward(band.OutputGradient, band.Saved, band.Output, activation, band.Input, Weights(parameters), _shape,
+                weightGradient, biasGradient, band.InputGradient, band.Scratch, band.Rows);
+        else
+            Conv2dKernels.Conv2dBackward(band.OutputGradient, band.Input, Weights(parameters), _shape, weightGradient, biasGradient,
+                band.InputGradient, band.Scratch, band.Rows);
     }
 }

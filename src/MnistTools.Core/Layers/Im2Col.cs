@@ -32,6 +32,9 @@ internal static unsafe class Im2Col
     /// <summary>Largest kernel the register path of Scatter takes (its shifted reads stay within <see cref="Slack"/>).</summary>
     internal const int MaxRegisterKernel = 16;
 
+    /// <summary>Widest input the register path of Scatter takes: its lane masks, one per (16 columns, kx), fit on the stack.</summary>
+    internal const int MaxRegisterWidth = 256;
+
     private static readonly int[] s_lanes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
     /// <summary>Floats per vector for the row runs under <paramref name="path"/>: 16 (AVX-512), 8 (AVX2), 0 (element by element).</summary>
@@ -104,7 +107,7 @@ internal static unsafe class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scatter(float* columns, int images, in Conv2dShape shape, float* inputGradient, int vector)
     {
-        if (vector == 16 && shape.Stride == 1 && shape.Kernel <= MaxRegisterKernel)
+        if (vector == 16 && shape.Stride == 1 && shape.Kernel <= MaxRegisterKernel && shape.Width <= MaxRegisterWidth)
         {
             ScatterRows(columns, images, shape, inputGradient);
             return;
@@ -149,6 +152,20 @@ internal static unsafe class Im2Col
         long rowLength = (long)images * pixels;
         Vector512<int> lanes = Vector512.Create(s_lanes);
         float* partial = stackalloc float[16];
+        // keep[block·K + kx]: lane j of the 16 dX columns from x0 = 16·block takes tap kx when its output column
+        // ox = x0 + j + PadLeft − kx is in [0, OW) and the column x0 + j is in the row; the same for every row and image.
+        int blocks = (width + 15) / 16;
+        Vector512<float>* keep = stackalloc Vector512<float>[blocks * kernel];
+        for (int block = 0; block < blocks; block++)
+        {
+            int x0 = 16 * block;
+            Vector512<int> inRow = Vector512.LessThan(lanes + Vector512.Create(x0), Vector512.Create(width));
+            for (int kx = 0; kx < kernel; kx++)
+            {
+                Vector512<int> ox = lanes + Vector512.Create(x0 + padLeft - kx);
+                keep[block * kernel + kx] = (Vector512.LessThan(ox.AsUInt32(), Vector512.Create((uint)outputWidth)).AsInt32() & inRow).AsSingle();
+            }
+        }
         float* destination = inputGradient;
         for (int i = 0; i < images; i++)
             for (int c = 0; c < shape.Channels; c++)
@@ -159,22 +176,17 @@ internal static unsafe class Im2Col
                 {
                     // Taps ky with oy = iy + PadTop − ky in [0, OH).
                     int kyFirst = Math.Max(0, iy + padTop - outputHeight + 1), kyEnd = Math.Min(kernel, iy + padTop + 1);
-                    for (int x0 = 0; x0 < width; x0 += 16)
+                    for (int x0 = 0, block = 0; x0 < width; x0 += 16, block++)
                     {
                         // Lane j is dX column ix = x0 + j; tap kx reads output column ox = ix + PadLeft − kx.
-                        Vector512<int> column = lanes + Vector512.Create(x0 + padLeft);
-                        Vector512<int> inRow = Vector512.LessThan(lanes + Vector512.Create(x0), Vector512.Create(width));
+                        Vector512<float>* masks = keep + block * kernel;
                         Vector512<float> sum = Vector512<float>.Zero;
                         for (int ky = kyFirst; ky < kyEnd; ky++)
                         {
                             int oy = iy + padTop - ky;
                             float* tapRow = taps + (long)(ky * kernel) * rowLength + (long)oy * outputWidth + x0 + padLeft;
                             for (int kx = 0; kx < kernel; kx++, tapRow += rowLength)
-                            {
-                                Vector512<int> ox = column - Vector512.Create(kx);
-                                Vector512<float> keep = (Vector512.LessThan(ox.AsUInt32(), Vector512.Create((uint)outputWidth)).AsInt32() & inRow).AsSingle();
-                                sum += Vector512.Load(tapRow - kx) & keep;
-                            }
+                                sum += Vector512.Load(tapRow - kx) & masks[kx];
                         }
                         int count = Math.Min(16, width - x0);
                         if (count == 16) Vector512.Store(sum, destination + x0);

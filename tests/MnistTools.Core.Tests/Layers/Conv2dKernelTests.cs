@@ -180,6 +180,34 @@ public class Conv2dKernelTests
     }
 
     [Fact]
+    public void InputsAroundTheWidestRegisterScatterMatchTheReference()
+    {
+        // Widths up to Im2Col.MaxRegisterWidth build dX rows in registers with precomputed lane masks; wider ones take
+        // the general path. Both sides of the limit, with padding on both sides of the rows.
+        var random = new Random(12);
+        for (int width = Im2Col.MaxRegisterWidth - 1; width <= Im2Col.MaxRegisterWidth + 2; width++)
+            foreach (Padding padding in new[] { Padding.Valid, Padding.Same })
+                CheckAgainstReference(random, Conv2dShape.Create(2, 4, width, 3, 3, 1, padding), 2, skipInputGradient: false);
+    }
+
+    [Fact]
+    public void ThePlaneSumsFourAtATimeHaveTheBitsOfOneAtATime()
+    {
+        var random = new Random(9);
+        for (int pixels = 0; pixels <= 40; pixels++)
+            for (int count = 0; count <= 9; count++)
+            {
+                float[] planes = RandomFloats(random, count * pixels + 3), start = RandomFloats(random, count);
+                if (count * pixels > 2) planes[count * pixels / 2] = float.NaN;
+                float[] sums = (float[])start.Clone();
+                Conv2dKernels.AddPlaneSums(planes, pixels, sums);
+                for (int f = 0; f < count; f++)
+                    Assert.Equal(start[f] + Conv2dKernels.PlaneSum(planes.AsSpan(f * pixels, pixels)), sums[f]);
+            }
+        Assert.Throws<ArgumentException>(() => Conv2dKernels.AddPlaneSums(new float[7], 4, new float[2]));
+    }
+
+    [Fact]
     public void SpecialValuesReachOnlyTheOutputsThatReadThem()
     {
         // 1 channel 6x6, 3x3 kernel, same: X[2, 3] = NaN reaches output rows 1..3, columns 2..4 only; +Inf in a weight
