@@ -15,25 +15,10 @@ namespace MnistTools.Tests.Fuzz;
 /// Seeded: CI runs the same cases every time; `./build.ps1 fuzz` runs them for a time budget with another seed.
 /// </summary>
 [Trait("Category", "Fuzz")]
-public sealed class DataReaderFuzzTests : IDisposable
+public sealed class DataReaderFuzzTests : FuzzTestBase
 {
     private const long CsvCiCases = 3000, FolderCiCases = 200;
-    private readonly string _folder = Directory.CreateTempSubdirectory("mnisttools-fuzz-data-").FullName;
-    private readonly ITestOutputHelper _output;
-
-    public DataReaderFuzzTests(ITestOutputHelper output) => _output = output;
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-    }
-
-    private void Log(string line)
-    {
-        _output.WriteLine(line);
-        string? report = Environment.GetEnvironmentVariable("MNISTTOOLS_FUZZ_REPORT");
-        if (!string.IsNullOrEmpty(report)) File.AppendAllText(report, line + Environment.NewLine);
-    }
+    public DataReaderFuzzTests(ITestOutputHelper output) : base(output, "mnisttools-fuzz-data-") { }
 
     private static void AssertConsistent(MnistDataSet set)
     {
@@ -71,7 +56,7 @@ public sealed class DataReaderFuzzTests : IDisposable
     [Fact]
     public void CsvReaderLoadsOrRejectsEveryMutatedFile()
     {
-        string path = Path.Combine(_folder, "fuzz.csv");
+        string path = Path.Combine(Folder, "fuzz.csv");
         var gen = Gen.Select(Gen.Int[0, 3], Gen.Bool, Mutations.Some, Gen.Int[0, 1000].Array[1, 3], Gen.Int[0, CsvTokens.Length - 1].Array[3],
             (variant, text, mutations, where, tokens) => (variant, text, mutations, where, tokens));
         var tally = FuzzHarness.Drive("CSV", gen, seed: 20261201, CsvCiCases, input =>
@@ -134,7 +119,7 @@ public sealed class DataReaderFuzzTests : IDisposable
         ];
         string[] names = ["a/0.png", "b/0.jpg", "c/0.png"];
         var options = new ImageFolderOptions { MaxPixels = 1 << 18, MaxFileBytes = 1 << 20 };
-        string root = Path.Combine(_folder, "pictures");
+        string root = Path.Combine(Folder, "pictures");
         var gen = Gen.Select(Gen.Int[0, 2], Mutations.Some, Gen.Int[0, Extensions.Length - 1], Gen.Int[0, 9],
             (victim, mutations, extension, emptyClass) => (victim, mutations, extension, emptyClass));
 

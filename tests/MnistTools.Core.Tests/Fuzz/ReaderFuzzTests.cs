@@ -14,25 +14,10 @@ namespace MnistTools.Tests.Fuzz;
 /// runs the same tests for a time budget with another seed (MNISTTOOLS_FUZZ_SECONDS, MNISTTOOLS_FUZZ_SEED).
 /// </summary>
 [Trait("Category", "Fuzz")]
-public sealed class ReaderFuzzTests : IDisposable
+public sealed class ReaderFuzzTests : FuzzTestBase
 {
     private const long IdxCiCases = 5000, NetworkCiCases = 10_000;
-    private readonly string _folder = Directory.CreateTempSubdirectory("mnisttools-fuzz-").FullName;
-    private readonly ITestOutputHelper _output;
-
-    public ReaderFuzzTests(ITestOutputHelper output) => _output = output;
-
-    public void Dispose()
-    {
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-    }
-
-    private void Log(string line)
-    {
-        _output.WriteLine(line);
-        string? report = Environment.GetEnvironmentVariable("MNISTTOOLS_FUZZ_REPORT");
-        if (!string.IsNullOrEmpty(report)) File.AppendAllText(report, line + Environment.NewLine);
-    }
+    public ReaderFuzzTests(ITestOutputHelper output) : base(output, "mnisttools-fuzz-") { }
 
     // ---- IDX ----------------------------------------------------------------------------------------
 
@@ -51,7 +36,7 @@ public sealed class ReaderFuzzTests : IDisposable
     {
         byte[] images = IdxReaderTests.ImageBytes(Count, Rows, Columns), labels = IdxReaderTests.LabelBytes(Count);
         MnistDataSet original = Load(Write("orig-i", images), Write("orig-l", labels));
-        string imagePath = Path.Combine(_folder, "images"), labelPath = Path.Combine(_folder, "labels");
+        string imagePath = Path.Combine(Folder, "images"), labelPath = Path.Combine(Folder, "labels");
         var gen = Gen.Select(Gen.Int[0, 5], Mutations.Some, (target, mutations) => ((IdxTarget)target, mutations));
 
         var tally = FuzzHarness.Drive("IDX", gen, seed: 20261128, IdxCiCases, input =>
@@ -89,7 +74,7 @@ public sealed class ReaderFuzzTests : IDisposable
 
     private string Write(string name, byte[] bytes)
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(Folder, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
