@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace MnistTools.Tests.Data;
 
 /// <summary>
-/// The IDX reader on tiny files built in code, raw and gzip: every bad input of issue 2 gets its
+/// The IDX reader on tiny files built in code, raw and gzip: every bad input the contract names gets its
 /// stable error id, kind and path as target; good files read the same whichever way they are stored.
 /// </summary>
 public sealed class IdxReaderTests : IDisposable

@@ -3,7 +3,7 @@ using CsCheck;
 namespace MnistTools.Tests.Fuzz;
 
 /// <summary>
-/// Runs one fuzz case under the three rules of issue 7: the call either returns (the caller then checks the result)
+/// Runs one fuzz case under three rules: the call either returns (the caller then checks the result)
 /// or throws <see cref="MnistToolsException"/>; it finishes within <see cref="CaseTimeout"/>; and the managed bytes it
 /// allocates (GC.GetAllocatedBytesForCurrentThread on the thread that runs it) stay under the caller's bound.
 /// </summary>

@@ -5,7 +5,7 @@ using MnistTools.Training;
 namespace MnistTools.Tests.Training;
 
 /// <summary>
-/// Divergence and numerics under hostile settings (issue 7): learning rates up to 1e9, all-255 and all-zero images, a
+/// Divergence and numerics under hostile settings: learning rates up to 1e9, all-255 and all-zero images, a
 /// one-image set, a batch larger than the set, every optimizer x activation x output/loss. The rule: no NaN or ∞ reaches
 /// a result silently. Each epoch either returns finite numbers with finite (and sane) parameters, or throws
 /// TrainingDiverged having restored the epoch-start parameters; afterwards evaluation and prediction are finite and

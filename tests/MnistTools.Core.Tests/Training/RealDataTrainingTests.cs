@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace MnistTools.Tests.Training;
 
-/// <summary>The accuracy targets of issue 3 on the real MNIST files ($MNIST_DATA). No timing assertions.</summary>
+/// <summary>The README's accuracy targets on the real MNIST files ($MNIST_DATA). No timing assertions.</summary>
 public class RealDataTrainingTests
 {
     private readonly ITestOutputHelper _output;
