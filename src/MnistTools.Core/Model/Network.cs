@@ -38,7 +38,7 @@ public sealed class Network
     public Network(IReadOnlyList<int> layerSizes, Activation activation = Activation.Sigmoid,
         OutputActivation outputActivation = OutputActivation.Sigmoid, Loss loss = Loss.Quadratic,
         Initializer initializer = Initializer.Default, int seed = 0)
-        : this(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed)
+        : this(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed, activation)
     {
         WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
     }
@@ -52,12 +52,14 @@ public sealed class Network
     public Network(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers, Loss loss = Loss.CrossEntropy,
         Initializer initializer = Initializer.Default, int seed = 0)
         : this(inputShape?.ToArray() ?? throw new MnistToolsException(LayerSpec.InputShapeInvalidErrorId, FailureKind.InvalidArgument,
-            "An input shape is required.", "InputShape"), layers, loss, initializer, seed)
+            "An input shape is required.", "InputShape"), layers, loss, initializer, seed, hiddenActivation: null)
     {
         WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
     }
 
-    private Network(int[] inputShape, IReadOnlyList<LayerSpec> specs, Loss loss, Initializer initializer, int seed)
+    /// <param name="hiddenActivation">The network's <see cref="Activation"/> when the caller names it (a dense network
+    /// given by layer sizes, which may have no hidden layer to carry it); null to take it from the layer list.</param>
+    private Network(int[] inputShape, IReadOnlyList<LayerSpec> specs, Loss loss, Initializer initializer, int seed, Activation? hiddenActivation)
     {
         CheckDefined(loss, "Loss");
         CheckDefined(initializer, "Initializer");
@@ -65,9 +67,9 @@ public sealed class Network
             "A layer list is required.", LayerSpec.ErrorTarget), inputShape).ToArray();
         _inputShape = inputShape;
         OutputActivation = LayerSpec.OutputActivationOf(specs);
-        // The hidden activation: the first hidden Dense or Conv2d layer's (Sigmoid when there is none); the Default
-        // initializer of the last layer follows it.
-        Activation = _resolved.Take(_resolved.Length - 1).Select(layer => layer.Spec.Activation)
+        // The hidden activation: as named, else the first hidden Dense or Conv2d layer's (Sigmoid when there is none);
+        // the Default initializer of the last layer follows it.
+        Activation = hiddenActivation ?? _resolved.Take(_resolved.Length - 1).Select(layer => layer.Spec.Activation)
             .Where(a => a is not LayerActivation.None and not LayerActivation.Softmax).Select(a => (Activation)a).DefaultIfEmpty(Activation.Sigmoid).First();
         Loss = loss;
         Initializer = initializer;
@@ -116,7 +118,7 @@ public sealed class Network
         Network network;
         try
         {
-            network = new Network(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed);
+            network = new Network(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed, activation);
         }
         catch (MnistToolsException e)
         {
@@ -125,14 +127,19 @@ public sealed class Network
         return network.RestoreState(epochsTrained, parameters, optimizerState, metadata);
     }
 
-    /// <summary>Rebuilds a network of any layer list from saved state (a version 2 network file); see the dense overload.</summary>
-    public static Network Restore(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers, Loss loss, Initializer initializer, int seed,
-        int epochsTrained, ReadOnlySpan<float> parameters, OptimizerState? optimizerState, IReadOnlyDictionary<string, string>? metadata)
+    /// <summary>
+    /// Rebuilds a network of any layer list from saved state (a version 2 network file); see the dense overload.
+    /// <paramref name="activation"/> is the saved <see cref="Activation"/>, which a layer list without hidden layers cannot carry.
+    /// </summary>
+    public static Network Restore(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers, Activation activation, Loss loss,
+        Initializer initializer, int seed, int epochsTrained, ReadOnlySpan<float> parameters, OptimizerState? optimizerState,
+        IReadOnlyDictionary<string, string>? metadata)
     {
         Network network;
         try
         {
-            network = new Network(inputShape?.ToArray() ?? Array.Empty<int>(), layers, loss, initializer, seed);
+            CheckDefined(activation, "Activation");
+            network = new Network(inputShape?.ToArray() ?? Array.Empty<int>(), layers, loss, initializer, seed, activation);
         }
         catch (MnistToolsException e)
         {

@@ -5,7 +5,7 @@ namespace MnistTools.Persistence;
 /// <code>
 /// [8 bytes]  N, unsigned little-endian: length of the JSON header
 /// [N bytes]  UTF-8 JSON object, padded with spaces so that 8 + N is a multiple of 8:
-///            "__metadata__": { string -> string } (format, version, input shape and layer list, training state, "user.*")
+///            "__metadata__": { string -> string } (format, version, input shape, layer list and hidden activation, training state, "user.*")
 ///            "&lt;tensor name&gt;": { "dtype": "F32", "shape": [...], "data_offsets": [begin, end] }
 /// [rest]     the tensors, little-endian float32, offsets relative to the start of this region,
 ///            covering it exactly (no gaps, no overlaps, nothing after the last tensor)

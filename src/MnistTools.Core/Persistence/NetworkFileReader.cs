@@ -277,6 +277,7 @@ public static class NetworkFileReader
         {
             string shapeText = Require(metadata, NetworkFileFormat.KeyInputShape, path);
             string layersText = Require(metadata, NetworkFileFormat.KeyLayers, path);
+            activation = ParseEnum<Activation>(metadata, NetworkFileFormat.KeyActivation, path);
             var shape = new List<int>();
             foreach (string part in shapeText.Split(','))
             {

@@ -133,6 +133,7 @@ public static class NetworkFileWriter
         yield return (NetworkFileFormat.KeyVersion, NetworkFileFormat.Version.ToString(CultureInfo.InvariantCulture));
         yield return (NetworkFileFormat.KeyInputShape, NetworkArchitecture.FormatShape(layout.InputShape));
         yield return (NetworkFileFormat.KeyLayers, layout.Description);
+        yield return (NetworkFileFormat.KeyActivation, snapshot.Activation.ToString());
         yield return (NetworkFileFormat.KeyLoss, snapshot.Loss.ToString());
         yield return (NetworkFileFormat.KeyInitializer, snapshot.Initializer.ToString());
         yield return (NetworkFileFormat.KeySeed, snapshot.Seed.ToString(CultureInfo.InvariantCulture));

@@ -39,7 +39,7 @@ public static class NetworkPersistence
         try
         {
             Network network = snapshot.Layers is { } layers
-                ? Network.Restore(snapshot.InputShape ?? Array.Empty<int>(), layers, snapshot.Loss, snapshot.Initializer,
+                ? Network.Restore(snapshot.InputShape ?? Array.Empty<int>(), layers, snapshot.Activation, snapshot.Loss, snapshot.Initializer,
                     snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata)
                 : Network.Restore(snapshot.LayerSizes ?? Array.Empty<int>(), snapshot.Activation, snapshot.OutputActivation, snapshot.Loss,
                     snapshot.Initializer, snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);

@@ -16,6 +16,25 @@ public class NetworkTests
     }
 
     [Fact]
+    public void ANetworkWithoutHiddenLayersKeepsTheActivationItWasGivenAndItsDefaultInitializer()
+    {
+        // 784-10: no hidden layer carries -Activation, yet the Default initializer follows it (He for ReLU).
+        var relu = new Network(new[] { 784, 10 }, Activation.ReLU, OutputActivation.Softmax, seed: 1);
+        var he = new Network(new[] { 784, 10 }, Activation.ReLU, OutputActivation.Softmax, initializer: Initializer.He, seed: 1);
+        var xavier = new Network(new[] { 784, 10 }, Activation.ReLU, OutputActivation.Softmax, initializer: Initializer.Xavier, seed: 1);
+        Assert.Equal(Activation.ReLU, relu.Activation);
+        Assert.Equal(he.GetParameters(), relu.GetParameters());
+        Assert.NotEqual(xavier.GetParameters(), relu.GetParameters());
+
+        using var folder = new MnistTools.Tests.Persistence.TempFolder();
+        string path = folder.File("relu.safetensors");
+        MnistTools.Persistence.NetworkPersistence.Save(relu, path, overwrite: false);
+        Network imported = MnistTools.Persistence.NetworkPersistence.Load(path);
+        Assert.Equal(Activation.ReLU, imported.Activation);
+        Assert.Equal(relu.Description, imported.Description);
+    }
+
+    [Fact]
     public void ListsItsLayersAndArchitecture()
     {
         var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy);
