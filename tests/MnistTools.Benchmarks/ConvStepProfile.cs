@@ -71,7 +71,7 @@ public static class ConvStepProfile
         {
             int index = l;
             Layer layer = layers[l];
-            rows.Add(($"{l} {layer.Spec}: forward", Measure(() => layer.Forward(network.Parameters, buffers.Band(layers, index, 0, half, 0, key))).Cpu));
+            rows.Add(($"{l} {layer}: forward", Measure(() => layer.Forward(network.Parameters, buffers.Band(layers, index, 0, half, 0, key))).Cpu));
         }
         rows.Add(("output activation + loss", Measure(() =>
         {
@@ -82,7 +82,7 @@ public static class ConvStepProfile
         {
             int index = l;
             Layer layer = layers[l];
-            rows.Add(($"{l} {layer.Spec}: backward{(l == 0 ? " (no dX)" : "")}", Measure(() =>
+            rows.Add(($"{l} {layer}: backward{(l == 0 ? " (no dX)" : "")}", Measure(() =>
                 layer.Backward(network.Parameters, buffers.Band(layers, index, 0, half, 0, key), gradients.Weights(index), gradients.Biases(index))).Cpu));
         }
         double lanes = 2 * rows.Sum(r => r.Seconds);

@@ -11,14 +11,12 @@ internal sealed class Conv2dLayer : Layer
 {
     private readonly Conv2dShape _shape;
     private readonly Activation? _activation;
-    private readonly string _spec;
 
-    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation, string spec)
+    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation)
         : base(inputShape, new TensorShape(shape.Filters, shape.OutputHeight, shape.OutputWidth))
     {
         _shape = shape;
         _activation = activation;
-        _spec = spec;
     }
 
     public Conv2dShape Shape => _shape;
@@ -32,8 +30,6 @@ internal sealed class Conv2dLayer : Layer
     public override int WeightCount => _shape.WeightCount;
 
     public override string Kind => "Conv2d";
-
-    public override string Spec => _spec;
 
     public override int SavedSize => _activation is null ? 0 : OutputSize;
 

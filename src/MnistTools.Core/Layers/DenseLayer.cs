@@ -15,15 +15,12 @@ namespace MnistTools.Layers;
 internal sealed class DenseLayer : Layer
 {
     private readonly Activation? _activation;
-    private readonly string _activationName;
 
     /// <param name="activation">The hidden activation, or null for a linear output (the last layer).</param>
-    /// <param name="activationName">The activation word of the spec (the output activation on the last layer, or None).</param>
-    public DenseLayer(TensorShape inputShape, int units, Activation? activation, string activationName)
+    public DenseLayer(TensorShape inputShape, int units, Activation? activation)
         : base(inputShape, TensorShape.Vector(units))
     {
         _activation = activation;
-        _activationName = activationName;
     }
 
     public override Activation? Activation => _activation;
@@ -33,8 +30,6 @@ internal sealed class DenseLayer : Layer
     public override int WeightCount => OutputSize * InputSize;
 
     public override string Kind => "Dense";
-
-    public override string Spec => $"Dense {OutputSize} {_activationName}";
 
     public override int SavedSize => _activation is null ? 0 : OutputSize;
 

@@ -9,19 +9,15 @@ namespace MnistTools.Layers;
 internal sealed class DropoutLayer : Layer
 {
     private readonly float _rate;
-    private readonly string _spec;
 
-    public DropoutLayer(TensorShape shape, float rate, string spec) : base(shape, shape)
+    public DropoutLayer(TensorShape shape, float rate) : base(shape, shape)
     {
         _rate = rate;
-        _spec = spec;
     }
 
     public float Rate => _rate;
 
     public override string Kind => "Dropout";
-
-    public override string Spec => _spec;
 
     public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
     {

@@ -51,9 +51,6 @@ internal abstract class Layer
     /// <summary>The layer kind as a user reads it (Dense, Conv2d...).</summary>
     public abstract string Kind { get; }
 
-    /// <summary>The layer spec that recreates it, e.g. <c>Dense 128 ReLU</c>.</summary>
-    public abstract string Spec { get; }
-
     /// <summary>Floats per image kept from forward for backward (e.g. pre-activations).</summary>
     public virtual int SavedSize => 0;
 
@@ -105,5 +102,5 @@ internal abstract class Layer
     public virtual void ForwardUnits(ReadOnlySpan<float> parameters, in LayerBand band, int first, int count) =>
         throw new NotSupportedException($"{Kind} runs forward by rows only.");
 
-    public override string ToString() => Spec;
+    public override string ToString() => $"{Kind} {InputShape} -> {OutputShape}";
 }

@@ -19,16 +19,16 @@ internal static class LayerFactory
             switch (spec.Kind)
             {
                 case LayerKind.Dense:
-                    result.Add(new DenseLayer(input, spec.Units, last ? null : Hidden(spec.Activation), spec.ToString()));
+                    result.Add(new DenseLayer(input, spec.Units, last ? null : Hidden(spec.Activation)));
                     break;
                 case LayerKind.Conv2d:
-                    result.Add(new Conv2dLayer(input, layer.ConvolutionShape, Hidden(spec.Activation), spec.ToString()));
+                    result.Add(new Conv2dLayer(input, layer.ConvolutionShape, Hidden(spec.Activation)));
                     break;
                 case LayerKind.MaxPool2d:
-                    result.Add(new MaxPool2dLayer(input, layer.PoolingShape, spec.ToString()));
+                    result.Add(new MaxPool2dLayer(input, layer.PoolingShape));
                     break;
                 case LayerKind.Dropout:
-                    result.Add(new DropoutLayer(input, (float)spec.Rate, spec.ToString()));
+                    result.Add(new DropoutLayer(input, (float)spec.Rate));
                     break;
                 case LayerKind.Flatten:
                     break;

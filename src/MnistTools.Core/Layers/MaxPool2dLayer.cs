@@ -7,20 +7,16 @@ namespace MnistTools.Layers;
 internal sealed class MaxPool2dLayer : Layer
 {
     private readonly MaxPool2dShape _shape;
-    private readonly string _spec;
 
-    public MaxPool2dLayer(TensorShape inputShape, MaxPool2dShape shape, string spec)
+    public MaxPool2dLayer(TensorShape inputShape, MaxPool2dShape shape)
         : base(inputShape, new TensorShape(shape.Channels, shape.OutputHeight, shape.OutputWidth))
     {
         _shape = shape;
-        _spec = spec;
     }
 
     public MaxPool2dShape Shape => _shape;
 
     public override string Kind => "MaxPool2d";
-
-    public override string Spec => _spec;
 
     public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band) =>
         MaxPool2dKernels.MaxPool2dForward(band.Input, _shape, band.Output, band.Rows);

@@ -229,10 +229,7 @@ public sealed class Network
         if (index < 0 || index >= _resolved.Length) throw new ArgumentOutOfRangeException(nameof(index));
         int offset = 0;
         for (int l = 0; l < index; l++) offset += (int)_resolved[l].ParameterCount;
-        LayerSpec spec = _resolved[index].Spec;
-        int units = spec.Kind == LayerKind.Conv2d ? spec.Filters : spec.Kind == LayerKind.Dense ? spec.Units : 0;
-        int weights = (int)_resolved[index].ParameterCount - units;
-        return _parameters.Span.Slice(offset, weights).ToArray();
+        return _parameters.Span.Slice(offset, _resolved[index].WeightCount).ToArray();
     }
 
     /// <summary>The live parameter buffer [ParameterCount].</summary>

@@ -17,6 +17,12 @@ public sealed record ResolvedLayer(LayerSpec Spec, IReadOnlyList<int> InputShape
     /// <summary>Values per image in <see cref="OutputShape"/>.</summary>
     public int OutputSize => Product(OutputShape);
 
+    /// <summary>Rows of the weight matrix and biases: Dense units, Conv2d filters, 0 for layers without parameters.</summary>
+    public int Units => Spec.Kind switch { LayerKind.Dense => Spec.Units, LayerKind.Conv2d => Spec.Filters, _ => 0 };
+
+    /// <summary>Weights (the parameters less the biases).</summary>
+    public int WeightCount => checked((int)(ParameterCount - Units));
+
     /// <summary>The convolution's sizes (Conv2d only).</summary>
     internal Conv2dShape ConvolutionShape => Spec.Kind == LayerKind.Conv2d
         ? Conv2dShape.Create(InputShape[0], InputShape[1], InputShape[2], Spec.Filters, Spec.Kernel, Spec.Stride, Spec.Padding)

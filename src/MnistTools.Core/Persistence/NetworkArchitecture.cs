@@ -63,8 +63,7 @@ internal sealed class NetworkArchitecture
             long[] shape = spec.Kind == LayerKind.Conv2d
                 ? new long[] { spec.Filters, layer.InputShape[0], spec.Kernel, spec.Kernel }
                 : new long[] { spec.Units, layer.InputSize };
-            int units = spec.Kind == LayerKind.Conv2d ? spec.Filters : spec.Units;
-            int weights = checked((int)(layer.ParameterCount - units));
+            int units = layer.Units, weights = layer.WeightCount;
             yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.WeightName(i, prefix), shape, offset, weights);
             yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.BiasName(i, prefix), new long[] { units }, offset + weights, units);
             offset += weights + units;

@@ -38,7 +38,7 @@ public class Conv2dLayerFusionTests
     private static void Check(Conv2dShape shape, Activation activation, int rows, bool firstLayer)
     {
         string name = $"{shape} {activation} x{rows}{(firstLayer ? " no dX" : "")}";
-        var layer = new Conv2dLayer(new TensorShape(shape.Channels, shape.Height, shape.Width), shape, activation, "Conv2d");
+        var layer = new Conv2dLayer(new TensorShape(shape.Channels, shape.Height, shape.Width), shape, activation);
         layer.Place(0);
         var random = new Random(17 + rows);
         float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount, -0.5, 0.5);
