@@ -5,33 +5,7 @@
 BeforeAll {
     Import-Module $env:MNISTTOOLS_MODULE -Force
     . (Join-Path $PSScriptRoot 'NetworkTestHelpers.ps1')
-
-    # Starts a fresh pwsh (same version, no profile) running $Script; returns the Process.
-    function Start-Child([string] $Script) {
-        $exe = [Environment]::ProcessPath
-        $start = [System.Diagnostics.ProcessStartInfo]::new($exe)
-        if ((Split-Path -Leaf $exe) -match '^dotnet(\.exe)?$') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $start.ArgumentList.Add($a) }
-        $start.UseShellExecute = $false
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $start.Environment['MNIST_DATA'] = $env:MNIST_DATA
-        $process = [System.Diagnostics.Process]::Start($start)
-        $null = $process.StandardOutput.ReadToEndAsync()
-        $null = $process.StandardError.ReadToEndAsync()
-        $process
-    }
-
-    # Waits (bounded) until $Path exists; returns the time it was seen.
-    function Wait-ForFile([string] $Path, [System.Diagnostics.Process] $Process, [int] $Seconds = 300) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (Test-Path -LiteralPath $Path)) {
-            if ($Process.HasExited) { throw "The child pwsh exited early (code $($Process.ExitCode)) before '$Path' appeared." }
-            if ([DateTime]::UtcNow -gt $deadline) { throw "'$Path' did not appear within $Seconds s." }
-            Start-Sleep -Milliseconds 10
-        }
-        [DateTime]::UtcNow
-    }
+    . (Join-Path $PSScriptRoot 'ChildPwsh.ps1')
 
     function Get-Bits([float[]] $Values) {
         $bytes = [byte[]]::new($Values.Length * 4)
@@ -69,8 +43,8 @@ Describe 'Invoke-Training -CheckpointPath survives kill -9' -Tag 'CrashSafety' {
             try {
                 # Wait for the checkpoint of epoch KillAfter - 1 and KillAfter, then kill about a third into the next epoch
                 # (a margin for epochs that run faster than the one measured on a shared machine).
-                $before = Wait-ForFile (Join-Path $signals "epoch-$($child.KillAfter - 1)") $process
-                $after = Wait-ForFile (Join-Path $signals "epoch-$($child.KillAfter)") $process
+                $before = Wait-ForFile (Join-Path $signals "epoch-$($child.KillAfter - 1)") $process -Seconds 300
+                $after = Wait-ForFile (Join-Path $signals "epoch-$($child.KillAfter)") $process -Seconds 300
                 $epochSeconds = ($after - $before).TotalSeconds
                 Start-Sleep -Milliseconds ([int]($epochSeconds * 350))
                 $process.Kill()

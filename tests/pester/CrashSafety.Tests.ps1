@@ -9,30 +9,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'NetworkTestHelpers.ps1')
     . (Join-Path $PSScriptRoot 'LocalHttpServer.ps1')
 
-    # Starts a fresh pwsh (same version, no profile) running $Script; returns the Process.
-    function Start-Child([string] $Script) {
-        $exe = [Environment]::ProcessPath
-        $start = [System.Diagnostics.ProcessStartInfo]::new($exe)
-        if ((Split-Path -Leaf $exe) -match '^dotnet(\.exe)?$') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $Script) { $start.ArgumentList.Add($a) }
-        $start.UseShellExecute = $false
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $process = [System.Diagnostics.Process]::Start($start)
-        $null = $process.StandardOutput.ReadToEndAsync()
-        $null = $process.StandardError.ReadToEndAsync()
-        $process
-    }
-
-    # Waits (bounded) until $Path exists, i.e. the child reached its loop.
-    function Wait-ForFile([string] $Path, [System.Diagnostics.Process] $Process, [int] $Seconds = 60) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (Test-Path -LiteralPath $Path)) {
-            if ($Process.HasExited) { throw "The child pwsh exited early (code $($Process.ExitCode))." }
-            if ([DateTime]::UtcNow -gt $deadline) { throw "The child pwsh did not start its loop within $Seconds s." }
-            Start-Sleep -Milliseconds 20
-        }
-    }
+    . (Join-Path $PSScriptRoot 'ChildPwsh.ps1')
 
     # The exact bits of a float[] as hex (compares NaN payloads and -0 too).
     function Get-Bits([float[]] $Values) {
@@ -67,7 +44,7 @@ Describe 'Crash safety of writes' -Tag 'CrashSafety' {
                 "while (`$true) { Save-Network -Network `$b -Path '$target' -Force; Save-Network -Network `$a -Path '$target' -Force }"
             $child = Start-Child $script
             try {
-                Wait-ForFile $ready $child
+                $null = Wait-ForFile $ready $child
                 Start-Sleep -Milliseconds ($random.Next(0, 400))
                 $child.Kill()
                 $child.WaitForExit()
@@ -111,7 +88,7 @@ Describe 'Crash safety of writes' -Tag 'CrashSafety' {
                     "while (`$true) { Save-MnistSet -Name Mnist -Path '$folder' -BaseUri '$($server.BaseUri)slow/' -Checksum @{ $checksum } -Force -TimeoutSec 30 | Out-Null }"
                 $child = Start-Child $script
                 try {
-                    Wait-ForFile $ready $child
+                    $null = Wait-ForFile $ready $child
                     # Wait for the download to be under way (a .partial exists), then kill a little later.
                     $deadline = [DateTime]::UtcNow.AddSeconds(30)
                     while (-not (Get-ChildItem -LiteralPath $folder -Force -Filter '*.partial') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
