@@ -7,7 +7,8 @@ namespace MnistTools.Benchmarks;
 /// -Layers takes them, on 1x28x28 images). <see cref="TimesTest"/>: the child also times Test-Network over the test set.
 /// </summary>
 public sealed record NetworkCase(string Name, int[] LayerSizes, Activation Activation, OutputActivation OutputActivation,
-    Loss Loss, Initializer Initializer, int BatchSize, Optimizer Optimizer, float LearningRate, string[]? Layers = null, bool TimesTest = false)
+    Loss Loss, Initializer Initializer, int BatchSize, Optimizer Optimizer, float LearningRate, string[]? Layers = null, bool TimesTest = false,
+    Augmentation Augmentation = Augmentation.None)
 {
     public static IReadOnlyList<NetworkCase> All { get; } =
     [
@@ -23,6 +24,11 @@ public sealed record NetworkCase(string Name, int[] LayerSizes, Activation Activ
         new("Keras convnet (Conv 32 3, pool, Conv 64 3, pool, Dropout 0.5, 10)", [], Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy,
             Initializer.Default, 128, Optimizer.Adam, 1e-3f,
             ["Conv2d 32 3 ReLU", "MaxPool2d 2", "Conv2d 64 3 ReLU", "MaxPool2d 2", "Dropout 0.5", "Dense 10 Softmax"], TimesTest: true),
+        new("784-800-10 ReLU/Softmax-CE, -Augment Elastic", [784, 800, 10], Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy,
+            Initializer.Default, 128, Optimizer.Adam, 1e-3f, Augmentation: Augmentation.Elastic),
+        new("Keras convnet, -Augment Affine", [], Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy,
+            Initializer.Default, 128, Optimizer.Adam, 1e-3f,
+            ["Conv2d 32 3 ReLU", "MaxPool2d 2", "Conv2d 64 3 ReLU", "MaxPool2d 2", "Dropout 0.5", "Dense 10 Softmax"], Augmentation: Augmentation.Affine),
     ];
 
     /// <summary>Whether the network is built from layer specs (convolutional) rather than dense layer sizes.</summary>
@@ -34,7 +40,8 @@ public sealed record NetworkCase(string Name, int[] LayerSizes, Activation Activ
         ? new(LayerSizes, Activation, OutputActivation, Loss, Initializer, seed: 1)
         : new([1, 28, 28], LayerSpec.ParseAll(Layers), Loss, Initializer, seed: 1);
 
-    public TrainingOptions CreateOptions() => new() { BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer, Momentum = 0.9f, Seed = 1 };
+    public TrainingOptions CreateOptions() =>
+        new() { BatchSize = BatchSize, LearningRate = LearningRate, Optimizer = Optimizer, Momentum = 0.9f, Seed = 1, Augmentation = Augmentation };
 }
 
 /// <summary>Loads MNIST from $MNIST_DATA (default ../shared/data/mnist).</summary>

@@ -12,6 +12,7 @@ using MnistTools.Numerics;
 //   --profile [epochs]  per-phase time of a training step (dense networks)
 //   --profile-conv [filter]  the convolutional networks' step: one thread against two, each layer's forward and backward
 //   --denormals         cost of subnormal velocities in a momentum update
+//   --augment           each -Augment kind's CPU time per epoch of 60,000 images (one thread)
 //   --conv [filter]     convolution kernels' GFLOP/s per layer shape (single thread) next to the 1024^3 GEMM; pooling and dropout times
 // `pwsh -File build.ps1 bench -BenchArgs a,b` (e.g. from bash or CI) passes "a,b" as one string: split it.
 args = args.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
@@ -33,6 +34,7 @@ if (Index("--quick") is var quick and >= 0)
 if (Index("--profile-conv") is var profileConv and >= 0) { ConvStepProfile.Run(After(profileConv, 1)); return 0; }
 if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
 if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
+if (Index("--augment") >= 0) { AugmentationBenchmarks.Run(); return 0; }
 if (Index("--conv") is var conv and >= 0) { ConvBenchmarks.Run(After(conv, 1)); return 0; }
 if (Index("--e2e") is var e2e and >= 0) { EndToEnd.Run(IntAfter("--e2e", 5), After(e2e, 2)); return 0; }
 
@@ -43,5 +45,7 @@ if (Index("--kernels") < 0 && args.Length == 0)
 {
     Console.WriteLine();
     EndToEnd.Run(5);
+    Console.WriteLine();
+    AugmentationBenchmarks.Run();
 }
 return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;

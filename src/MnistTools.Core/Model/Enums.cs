@@ -86,3 +86,19 @@ public enum TrainingChartMetric
     /// <summary>The learning rate per epoch (its mean, with the epoch's range where it changes within the epoch).</summary>
     LearningRate,
 }
+
+/// <summary>
+/// How Invoke-Training distorts each training image before the network sees it (a new draw every epoch; the
+/// magnitudes are constants of <see cref="Distortions.ImageAugmenter"/>).
+/// </summary>
+public enum Augmentation
+{
+    /// <summary>The images as they are.</summary>
+    None,
+    /// <summary>A shift by whole pixels, up to 2 in each direction (25 positions, the uncovered border black).</summary>
+    Shift,
+    /// <summary>Rotation up to ±10°, scale 0.9-1.1, shear up to ±0.2 and a shift up to ±2 px, sampled bilinearly.</summary>
+    Affine,
+    /// <summary>Elastic distortion (Simard, Steinkraus and Platt 2003): a random displacement field smoothed by a Gaussian of σ = 4 px, scaled by α = 34.</summary>
+    Elastic,
+}

@@ -41,6 +41,9 @@ public sealed class TrainingEpoch
     /// <summary>AdamW's decoupled weight decay λ_w (0 for the other optimizers).</summary>
     public double WeightDecay { get; init; }
 
+    /// <summary>How the training images were distorted (<see cref="MnistTools.Augmentation.None"/>: as they are).</summary>
+    public Augmentation Augmentation { get; init; }
+
     /// <summary>Training images seen in the epoch.</summary>
     public int Samples { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Distortions;
 using MnistTools.Layers;
 using MnistTools.Numerics;
 
@@ -85,10 +86,11 @@ internal sealed class BatchBuffers
     }
 
     /// <summary>
-    /// Input[r, :] = pixels of image indices[r] / 255f and Labels[r] = its label, for r in [offset, offset + indices.Length).
+    /// Input[r, :] = pixels of image indices[r] / 255f and Labels[r] = its label, for r in [offset, offset + indices.Length);
+    /// with an <paramref name="augmenter"/>, the image as it distorts it for (seed, epoch) of <paramref name="key"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Load(MnistDataSet data, ReadOnlySpan<int> indices, int offset)
+    public void Load(MnistDataSet data, ReadOnlySpan<int> indices, int offset, ImageAugmenter? augmenter = null, in BandKey key = default)
     {
         int size = data.ImageSize;
         ReadOnlySpan<byte> all = data.Pixels;
@@ -98,7 +100,8 @@ internal sealed class BatchBuffers
             // Shuffled rows are scattered over the whole set: ask for a row a few ahead so its cache lines arrive in time.
             if (r + PrefetchDistance < indices.Length) Prefetch(all.Slice(indices[r + PrefetchDistance] * size, size));
             int index = indices[r];
-            PixelScaling.ToInputs(data.GetPixels(index), input.Slice(r * size, size));
+            if (augmenter is null) PixelScaling.ToInputs(data.GetPixels(index), input.Slice(r * size, size));
+            else augmenter.Distort(data.GetPixels(index), key.Seed, key.Epoch, index, input.Slice(r * size, size));
             Labels[offset + r] = data.GetLabel(index);
         }
     }

@@ -35,7 +35,7 @@ public sealed class Trainer
         _network = network ?? throw new ArgumentNullException(nameof(network));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         options.Validate();
-        _step = new TrainingStep(network, options.BatchSize);
+        _step = new TrainingStep(network, options.BatchSize, options.Augmentation);
         _snapshot = new float[network.ParameterCount];
     }
 
@@ -139,6 +139,7 @@ public sealed class Trainer
             Optimizer = _options.Optimizer,
             L2 = _options.L2,
             WeightDecay = _options.EffectiveWeightDecay,
+            Augmentation = _options.Augmentation,
             Samples = count,
             Seconds = seconds,
             SamplesPerSecond = seconds > 0 ? count / seconds : 0,

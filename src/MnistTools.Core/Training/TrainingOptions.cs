@@ -27,7 +27,11 @@ public sealed class TrainingOptions
     /// <summary>How the rate changes over the steps of one call (see <see cref="LearningRateScheduler"/>); constant by default.</summary>
     public LearningRateScheduleOptions Schedule { get; init; } = LearningRateScheduleOptions.Constant;
 
-    /// <summary>Seed of the per-epoch shuffles; null uses the network's <see cref="Network.Seed"/>.</summary>
+    /// <summary>How each training image is distorted before the network sees it (a new draw per epoch, keyed by the seed,
+    /// the epoch and the image: see <see cref="Distortions.ImageAugmenter"/>).</summary>
+    public Augmentation Augmentation { get; init; }
+
+    /// <summary>Seed of the per-epoch shuffles (and of dropout's masks and the distortions); null uses the network's <see cref="Network.Seed"/>.</summary>
     public int? Seed { get; init; }
 
     public float EffectiveLearningRate => LearningRate ?? OptimizerDefaults.LearningRate(Optimizer);
@@ -48,6 +52,8 @@ public sealed class TrainingOptions
             throw new MnistToolsException("L2OutOfRange", FailureKind.InvalidArgument, $"L2 must be a finite number >= 0; got {L2}.", "L2");
         if (!Enum.IsDefined(Optimizer))
             throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Optimizer} is not a valid Optimizer.", "Optimizer");
+        if (!Enum.IsDefined(Augmentation))
+            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Augmentation} is not a valid Augmentation.", "Augment");
         if (WeightDecay is float decay && (!(decay >= 0) || !float.IsFinite(decay)))
             throw new MnistToolsException("WeightDecayOutOfRange", FailureKind.InvalidArgument, $"WeightDecay must be a finite number >= 0; got {decay}.", "WeightDecay");
         if (Schedule is null)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Distortions;
 using MnistTools.Layers;
 using MnistTools.Numerics;
 
@@ -8,7 +9,8 @@ namespace MnistTools.Training;
 /// One mini-batch step on the two cores (<see cref="ParallelWorker"/>), as a few named jobs. Shapes: B rows in the
 /// batch, a lane is one of two bands of rows, [0, h) and [h, B) with h = ceil(B/2); layer l has U_l units (weight
 /// rows) of R_l weights each.
-///   <see cref="Propagate"/>  (<see cref="LaneJob"/>, chunk = lane): load the lane's images, forward through every
+///   <see cref="Propagate"/>  (<see cref="LaneJob"/>, chunk = lane): load the lane's images (distorted when training
+///       with an <see cref="Augmentation"/>), forward through every
 ///       layer, the loss and dZ_last (carrying 1/B), back through every layer (<see cref="Propagation"/>): row-wise
 ///       work only, each lane's bias gradient sums and the per-band weight gradients into its own
 ///       <see cref="BandGradients"/>.
@@ -59,8 +61,11 @@ internal sealed class TrainingStep
     private readonly LaneJob _lanes;
     private readonly UpdateJob _update;
 
-    public TrainingStep(Network network, int batchSize)
+    /// <param name="augmentation">How training batches distort their images (<see cref="ImageAugmenter"/>); the
+    /// forward-only <see cref="Check"/> sees them as they are.</param>
+    public TrainingStep(Network network, int batchSize, Augmentation augmentation = Augmentation.None)
     {
+        Augmentation = augmentation;
         _network = network;
         _layers = network.LayerStack;
         BatchSize = batchSize;
@@ -79,6 +84,14 @@ internal sealed class TrainingStep
     private int BlockSize { get; } = BlockFloats;
 
     public int BatchSize { get; }
+
+    public Augmentation Augmentation { get; }
+
+    /// <summary>X [BatchSize x InputSize]: the inputs of the last batch loaded.</summary>
+    public ReadOnlySpan<float> Inputs => _buffers.Input.AsSpan();
+
+    /// <summary>[lane]: each lane's distorter, made for the geometry of the images it last loaded.</summary>
+    private readonly ImageAugmenter?[] _augmenters = new ImageAugmenter?[Lanes];
 
     /// <summary>The rows of a training batch: images order[start .. start + rows) of data, and where they sit in training.</summary>
     public readonly record struct Batch(MnistDataSet Data, int[] Order, int Start, int Rows, BandKey Key);
@@ -145,7 +158,14 @@ internal sealed class TrainingStep
     private void LoadLane(in Batch batch, int lane)
     {
         (int offset, int rows) = LaneRows(batch.Rows, lane);
-        _buffers.Load(batch.Data, batch.Order.AsSpan(batch.Start + offset, rows), offset);
+        ImageAugmenter? augmenter = null;
+        if (Augmentation != Augmentation.None && batch.Key.Training)
+        {
+            augmenter = _augmenters[lane];
+            if (augmenter is null || augmenter.Rows != batch.Data.Rows || augmenter.Columns != batch.Data.Columns)
+                _augmenters[lane] = augmenter = new ImageAugmenter(Augmentation, batch.Data.Rows, batch.Data.Columns);
+        }
+        _buffers.Load(batch.Data, batch.Order.AsSpan(batch.Start + offset, rows), offset, augmenter, batch.Key);
     }
 
     /// <summary>Each lane's images: chunk = lane.</summary>

@@ -5,7 +5,8 @@ namespace MnistTools.Commands;
 /// <summary>
 /// <para type="synopsis">Takes images out of an MnistDataSet as MnistImage objects.</para>
 /// <para type="description">Selects by -Index (in the order given), keeps those whose label is in -Label, then
-/// stops after -First. Without parameters every image of the set is emitted, streaming.</para>
+/// stops after -First. Without parameters every image of the set is emitted, streaming. With -Augment each image is
+/// emitted as Invoke-Training -Augment distorts it for that -Seed and -Epoch (pipe them to Export-MnistImage to see).</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "MnistImage")]
 [OutputType(typeof(MnistImage))]
@@ -37,6 +38,25 @@ public sealed class GetMnistImageCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     [ValidateRange(0, 255)]
     public int[]? Label { get; set; }
+
+    /// <summary>Emit each image as Invoke-Training -Augment shows it in epoch -Epoch with -Seed (grey levels rounded).</summary>
+    [Parameter]
+    public Augmentation Augment { get; set; } = Augmentation.None;
+
+    /// <summary>With -Augment: the training seed (Invoke-Training's -Seed, or the network's Seed when that is not given).</summary>
+    [Parameter]
+    public int Seed { get; set; }
+
+    /// <summary>With -Augment: the epoch number (the network's EpochsTrained + 1 of the call), 1 by default.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Epoch { get; set; } = 1;
+
+    protected override void BeginProcessing()
+    {
+        if (Augment == Augmentation.None && (MyInvocation.BoundParameters.ContainsKey(nameof(Seed)) || MyInvocation.BoundParameters.ContainsKey(nameof(Epoch))))
+            WriteWarning("-Seed and -Epoch apply to -Augment only; they are ignored without it.");
+    }
 
     protected override void ProcessRecord()
     {
@@ -72,7 +92,7 @@ public sealed class GetMnistImageCommand : PSCmdlet
                 continue;
             }
             if (keep is not null && !keep[set.GetLabel(i)]) continue;
-            WriteObject(set[i]);
+            WriteObject(Augment == Augmentation.None ? set[i] : Distortions.ImageAugmenter.Distort(set, i, Augment, Seed, Epoch));
             emitted++;
             if (Stopping) return;
         }

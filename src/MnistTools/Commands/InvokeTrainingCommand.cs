@@ -105,7 +105,11 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
     [Parameter]
     public MnistDataSet? ValidationSet { get; set; }
 
-    /// <summary>Seed of the per-epoch shuffles; default the network's Seed.</summary>
+    /// <summary>Distort every training image before the network sees it, a new draw each epoch: Shift, Affine or Elastic.</summary>
+    [Parameter]
+    public Augmentation Augment { get; set; } = Augmentation.None;
+
+    /// <summary>Seed of the per-epoch shuffles, dropout's masks and the distortions; default the network's Seed.</summary>
     [Parameter]
     public int Seed { get; set; }
 
@@ -143,6 +147,7 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
                         PlateauFactor = PlateauFactor,
                     },
                     Seed = Bound(nameof(Seed)) ? Seed : null,
+                    Augmentation = Augment,
                 });
             }
             if (CheckpointPath is not null) _checkpoint ??= ResolveCheckpoint(CheckpointPath);
@@ -169,6 +174,7 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
                      $", L2 {L2:G4}, schedule {options.Schedule}" +
                      (run.Continued ? $" (continuing the network's unfinished run at epoch {run.State!.EpochsDone + 1} of {run.State.SpanEpochs})" : "") +
                      $", shuffle seed {(options.Seed ?? Network.Seed)}" +
+                     (options.Augmentation == Augmentation.None ? "" : $", {options.Augmentation} augmentation") +
                      (ValidationSet is null ? "" : $", validating on '{ValidationSet.Name}' ({ValidationSet.Count:N0} images)") +
                      (EarlyStoppingPatience > 0 ? $", early stopping after {EarlyStoppingPatience} epoch(s) without improvement" : "") +
                      (_checkpoint is null ? "." : $", checkpoint '{_checkpoint}'."));

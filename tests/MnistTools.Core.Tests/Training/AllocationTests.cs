@@ -14,7 +14,7 @@ namespace MnistTools.Tests.Training;
 public class AllocationTests(ITestOutputHelper output)
 {
     /// <summary>Bytes <paramref name="work"/> allocates on this thread, from a window in which no collection ran.</summary>
-    private static long Allocated(Action work)
+    internal static long Allocated(Action work)
     {
         for (int attempt = 0; attempt < 5; attempt++)
         {
