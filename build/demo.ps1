@@ -42,7 +42,7 @@ if ($env:FASHION_MNIST_DATA) {
 }
 
 # =====================================================================================================
-# Network part (issue 3): train a good default network, show the learning curve, the test accuracy and
+# Network part: train a good default network, show the learning curve, the test accuracy and
 # a few digits it gets wrong, and save the curve to ./out/demo/learning-curve.csv.
 # =====================================================================================================
 Write-Host "`n== A network: 784-128-10, ReLU hidden layer, softmax output, cross-entropy, Adam ==" -ForegroundColor Cyan
@@ -73,7 +73,7 @@ Write-Host ("Test accuracy {0:P2} after {1} epochs ({2:F1} s of training). Learn
     $result.Accuracy, $net.EpochsTrained, ($curve | Measure-Object Seconds -Sum).Sum, $curvePath)
 
 # =====================================================================================================
-# Pictures (issue 8): the PNGs that README.md and docs/pictures.md show, redrawn into docs/images.
+# Pictures: the PNGs that README.md and docs/pictures.md show, redrawn into docs/images.
 # =====================================================================================================
 Write-Host '== Pictures ==' -ForegroundColor Cyan
 & (Join-Path $PSScriptRoot 'pictures.ps1') -ModulePath $ModulePath | Format-List TestAccuracy, MyDigit, Pictures | Out-Host

@@ -75,6 +75,12 @@ $conv = New-Network -Layers 'Conv2d 8 3 ReLU', 'MaxPool2d 2', 'Conv2d 16 3 ReLU'
 $convEpochs = $train | Invoke-Training -Network $conv -Epochs 2 -BatchSize 32 -Optimizer Adam -LearningRate 0.001 -ValidationSet $test -Seed 1
 $test[0] | Export-FeatureMap -Network $conv -Path "$OutFolder/feature-maps.png" -Force
 
+# 8. -Augment: the first ten test digits as they are, then as training epoch 1 with seed 1 sees them shifted, affine
+#    and elastic.
+@(Get-MnistImage $test -Index (0..9)
+  foreach ($kind in 'Shift', 'Affine', 'Elastic') { Get-MnistImage $test -Index (0..9) -Augment $kind -Seed 1 }) |
+    Export-MnistImage -Path "$OutFolder/augmentation.png" -Scale 2 -Columns 10 -Force
+
 [pscustomobject]@{
     TestAccuracy   = $result.Accuracy
     Epochs         = ($runs | ForEach-Object { $_.Epochs | Select-Object RunName, Epoch, TrainLoss, TrainAccuracy, ValidationLoss, ValidationAccuracy })

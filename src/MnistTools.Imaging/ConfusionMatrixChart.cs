@@ -15,10 +15,17 @@ public static class ConfusionMatrixChart
     public const int MaxSide = 8000;
 
     /// <summary>Draws <paramref name="matrix"/> [true class x predicted class] into a PNG of [size x size] pixels.</summary>
-    public static byte[] Render(long[,] matrix, int size, string? title = null) => RenderWithCells(matrix, size, title).Png;
+    /// <param name="classNames">[classes] names for the axes' labels (a data set's ClassNames); null or a list of another
+    /// length labels the classes by number. Names longer than <see cref="MaxLabelLength"/> characters are cut short.</param>
+    public static byte[] Render(long[,] matrix, int size, string? title = null, IReadOnlyList<string>? classNames = null) =>
+        RenderWithCells(matrix, size, title, classNames).Png;
+
+    /// <summary>Characters of a class name shown on an axis; longer names end in "…".</summary>
+    public const int MaxLabelLength = 12;
 
     /// <summary>As <see cref="Render"/>, also giving the pixel centre of each cell [true, predicted] (for tests).</summary>
-    internal static (byte[] Png, (float X, float Y)[,] CellCentres) RenderWithCells(long[,] matrix, int size, string? title)
+    internal static (byte[] Png, (float X, float Y)[,] CellCentres) RenderWithCells(long[,] matrix, int size, string? title,
+        IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(matrix);
         int classes = matrix.GetLength(0);
@@ -59,10 +66,22 @@ public static class ConfusionMatrixChart
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
 
         double[] positions = Enumerable.Range(0, classes).Select(i => (double)i).ToArray();
-        string[] labels = positions.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        string[] labels = classNames is not null && classNames.Count == classes
+            ? classNames.Select(n => n.Length <= MaxLabelLength ? n : n[..(MaxLabelLength - 1)] + "…").ToArray()
+            : positions.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        float tickSize = Math.Clamp(size / 30f, 11f, 32f);
+        // Words along the bottom would run into each other: turn them down the page, and make room for the longest
+        // (about 0.55 em per character, times sin 45°, plus the axis title's line).
+        int longest = labels.Max(l => l.Length);
+        if (longest > 2)
+        {
+            plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+            plot.Axes.Bottom.MinimumSize = longest * tickSize * 0.55f * 0.71f + 2.5f * tickSize;
+            plot.Axes.Right.MinimumSize = longest * tickSize * 0.55f * 0.71f;
+        }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, labels);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, Enumerable.Reverse(labels).ToArray());
-        float tickSize = Math.Clamp(size / 30f, 11f, 32f);
         plot.Axes.Bottom.TickLabelStyle.FontSize = tickSize;
         plot.Axes.Left.TickLabelStyle.FontSize = tickSize;
         plot.Axes.SetLimits(-0.5, classes - 0.5, -0.5, classes - 0.5);

@@ -22,6 +22,7 @@ public sealed class ExportConfusionMatrixCommand : PictureExportCommand
 
     private long[,]? _matrix;
     private string? _title;
+    private IReadOnlyList<string>? _classNames;
 
     /// <summary>A TestResult (its ConfusionMatrix is drawn) or a square matrix of counts.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -55,6 +56,8 @@ public sealed class ExportConfusionMatrixCommand : PictureExportCommand
             return;
         }
         _matrix = matrix;
+        // A TestResult names its classes in its per-class rows (the data set's ClassNames).
+        if (input.BaseObject is TestResult result) _classNames = result.PerClass.Select(row => row.Name).ToArray();
         if (PropertyReader.TryGetDouble(input, "Accuracy", out double? accuracy) && accuracy is double a)
         {
             long total = 0;
@@ -69,6 +72,6 @@ public sealed class ExportConfusionMatrixCommand : PictureExportCommand
             ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoInputErrorId, FailureKind.InvalidArgument,
                 "No confusion matrix arrived, so there is nothing to draw.", OutputPath)));
         long[,] matrix = _matrix!;
-        WritePicture(() => ConfusionMatrixChart.Render(matrix, Size, Title ?? _title), "a confusion matrix");
+        WritePicture(() => ConfusionMatrixChart.Render(matrix, Size, Title ?? _title, _classNames), "a confusion matrix");
     }
 }

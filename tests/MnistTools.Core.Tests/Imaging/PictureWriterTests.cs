@@ -150,6 +150,28 @@ public class PictureWriterTests : IDisposable
 
     private static double Luma(SKColor c) => 0.299 * c.Red + 0.587 * c.Green + 0.114 * c.Blue;
 
+    /// <summary>
+    /// Class names label the axes: the digit names draw exactly the numbers' picture, a list of another length is
+    /// ignored, and words (Fashion-MNIST's, one longer than the label limit) draw another picture with the same cells.
+    /// </summary>
+    [Fact]
+    public void ConfusionMatrixLabelsTheAxesWithTheClassNames()
+    {
+        var matrix = new long[10, 10];
+        for (int t = 0; t < 10; t++) matrix[t, t] = 90 + t;
+        byte[] numbers = ConfusionMatrixChart.Render(matrix, 600);
+        Assert.Equal(numbers, ConfusionMatrixChart.Render(matrix, 600, null, MnistDataSet.DefaultClassNames(10)));
+        Assert.Equal(numbers, ConfusionMatrixChart.Render(matrix, 600, null, new[] { "a", "b" }));
+        string[] fashion = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot with a long name" };
+        (byte[] named, (float X, float Y)[,] cells) = ConfusionMatrixChart.RenderWithCells(matrix, 600, null, fashion);
+        Assert.NotEqual(numbers, named);
+        using SKBitmap png = PictureHelpers.Decode(named);
+        Assert.Equal((600, 600), (png.Width, png.Height));
+        float cellWidth = cells[0, 1].X - cells[0, 0].X;
+        Assert.True(cellWidth > 20, "the names leave room for the cells");
+        Assert.True(Luma(png.GetPixel((int)cells[4, 4].X - (int)(0.4f * cellWidth), (int)cells[4, 4].Y)) < 80, "the diagonal stays dark");
+    }
+
     [Theory]
     [InlineData(3, 4)]
     [InlineData(10, 11)]
