@@ -35,7 +35,7 @@ param(
     [ValidateSet('Afl', 'CsCheck', 'Both')]
     [string] $FuzzEngine = 'Both',
 
-    # fuzz: seconds per fuzz target and engine (AFL++: IDX images, IDX labels, network file; CsCheck: IDX, network file
+    # fuzz: seconds per fuzz target and engine (AFL++: IDX images, IDX labels, CSV, network file; CsCheck: IDX, network file
     # plain and with Adam state).
     [ValidateRange(1, 86400)]
     [int] $Seconds = 100,
@@ -276,13 +276,15 @@ function Invoke-Fuzz {
         Invoke-Native 'dotnet build (fuzz harness)' { dotnet build $project -c $Configuration --nologo --verbosity quiet }
         # A fresh, uninstrumented copy first (instrumenting is in place and must happen once), then the seed corpus.
         Copy-Item (Join-Path $Root "src/MnistTools.Core/bin/$Configuration/net8.0/MnistTools.Core.dll") $bin -Force
+        Copy-Item (Join-Path $Root "src/MnistTools.Csv/bin/$Configuration/net8.0/MnistTools.Csv.dll") $bin -Force
         $work = Join-Path $Out 'afl'
         if (Test-Path $work) { Remove-Item -Recurse -Force $work }
         Invoke-Native 'writing seeds' { dotnet (Join-Path $bin 'MnistTools.Fuzz.dll') seeds --write-seeds (Join-Path $work 'seeds') }
         Invoke-Native 'sharpfuzz' { dotnet tool run sharpfuzz (Join-Path $bin 'MnistTools.Core.dll') }
+        Invoke-Native 'sharpfuzz (CSV reader)' { dotnet tool run sharpfuzz (Join-Path $bin 'MnistTools.Csv.dll') }
         $env:AFL_SKIP_BIN_CHECK = '1'; $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'; $env:AFL_SKIP_CPUFREQ = '1'
         $env:AFL_NO_AFFINITY = '1'; $env:AFL_NO_UI = '1'
-        foreach ($target in 'idx-images', 'idx-labels', 'network') {
+        foreach ($target in 'idx-images', 'idx-labels', 'csv', 'network') {
             Write-Host "fuzz: afl-fuzz $target for $Seconds s"
             $findings = Join-Path $work "findings-$target"
             afl-fuzz -i (Join-Path $work "seeds/$target") -o $findings -t 10000 -m none -V $Seconds -- dotnet (Join-Path $bin 'MnistTools.Fuzz.dll') $target | Out-Null

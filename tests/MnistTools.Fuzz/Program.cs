@@ -1,4 +1,5 @@
 using MnistTools;
+using MnistTools.Csv;
 using MnistTools.Persistence;
 using SharpFuzz;
 
@@ -6,7 +7,7 @@ namespace MnistTools.Fuzz;
 
 /// <summary>
 /// AFL++ targets (SharpFuzz). argv[0] picks the reader: "idx-images", "idx-labels" (the input replaces that file; the
-/// other one is a valid 4-image companion) or "network". Any exception other than MnistToolsException escapes and is
+/// other one is a valid 4-image companion), "csv" (the input is a CSV file of images) or "network". Any exception other than MnistToolsException escapes and is
 /// reported by AFL as a crash; a hang is reported by afl-fuzz's -t timeout.
 /// </summary>
 public static class Program
@@ -27,7 +28,14 @@ public static class Program
         {
             try
             {
-                if (target == "network")
+                if (target == "csv")
+                {
+                    using var memory = new MemoryStream();
+                    stream.CopyTo(memory);
+                    memory.Position = 0;
+                    CsvSetReader.Read(memory, "afl.csv", "afl", new CsvReadOptions());
+                }
+                else if (target == "network")
                 {
                     using var memory = new MemoryStream();
                     stream.CopyTo(memory);

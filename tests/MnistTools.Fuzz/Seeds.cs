@@ -27,6 +27,16 @@ internal static class Seeds
         return bytes;
     }
 
+    /// <summary>Three 4x4 images as CSV: Kaggle's layout (label,pixel0..pixel15), the tutorials' headerless one, or no labels.</summary>
+    private static byte[] Csv(bool header, bool labelled)
+    {
+        var text = new System.Text.StringBuilder();
+        if (header) text.AppendLine((labelled ? "label," : "") + string.Join(',', Enumerable.Range(0, 16).Select(i => $"pixel{i}")));
+        for (int image = 0; image < 3; image++)
+            text.AppendLine((labelled ? $"{image}," : "") + string.Join(',', Enumerable.Range(0, 16).Select(i => (image * 40 + i * 13) % 256)));
+        return System.Text.Encoding.ASCII.GetBytes(text.ToString());
+    }
+
     private static byte[] Gzip(byte[] data)
     {
         using var output = new MemoryStream();
@@ -57,6 +67,9 @@ internal static class Seeds
         Put("idx-images", "gz", Gzip(Images(4, 8, 8)));
         Put("idx-labels", "raw", Labels());
         Put("idx-labels", "gz", Gzip(Labels()));
+        Put("csv", "header", Csv(header: true, labelled: true));
+        Put("csv", "headerless", Csv(header: false, labelled: true));
+        Put("csv", "unlabelled", Csv(header: true, labelled: false));
         Put("network", "plain", NetworkFile(false));
         Put("network", "adam", NetworkFile(true));
     }

@@ -59,7 +59,10 @@ public class RealDataTrainingTests
     }
 }
 
-/// <summary>The README's 98% recipe, one call with a cosine schedule: minutes of training on a loaded machine, so tagged Stress (run with ./build.ps1 test -Stress).</summary>
+/// <summary>
+/// The README's recipes that take minutes of training (tagged Stress, run with ./build.ps1 test -Stress): the 98% recipe
+/// in one call with a cosine schedule, the Keras convnet, and the augmented runs.
+/// </summary>
 public class RealDataRecipeTests
 {
     private readonly ITestOutputHelper _output;
@@ -81,5 +84,44 @@ public class RealDataRecipeTests
         TestResult result = new Evaluator(network).Evaluate(test);
         _output.WriteLine(result.ToString());
         Assert.True(result.Accuracy >= 0.985, $"test accuracy {result.Accuracy:P2} < 98.5%");
+    }
+
+    private static readonly string[] KerasConvnet =
+        { "Conv2d 32 3 ReLU", "MaxPool2d 2", "Conv2d 64 3 ReLU", "MaxPool2d 2", "Dropout 0.5", "Dense 10 Softmax" };
+
+    /// <summary>Trains <paramref name="network"/> for <paramref name="epochs"/> in one run and returns its test accuracy.</summary>
+    private double TrainAndTest(Network network, TrainingOptions options, int epochs)
+    {
+        MnistDataSet train = RealDataTests.Load(train: true), test = RealDataTests.Load(train: false);
+        foreach (TrainingEpoch epoch in new TrainingRun(new Trainer(network, options), train, epochs).Run()) _output.WriteLine(epoch.ToString());
+        TestResult result = new Evaluator(network).Evaluate(test);
+        _output.WriteLine(result.ToString());
+        return result.Accuracy;
+    }
+
+    [Fact]
+    [Trait("Category", "Stress")]
+    public void KerasConvnetReaches99Point2PercentIn12Epochs()
+    {
+        var network = new Network(new[] { 1, 28, 28 }, LayerSpec.ParseAll(KerasConvnet), Loss.CrossEntropy, seed: 1);
+        double accuracy = TrainAndTest(network, new TrainingOptions
+        {
+            Optimizer = Optimizer.AdamW, LearningRate = 0.001f, WeightDecay = 0.01f, BatchSize = 64,
+            Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Cosine },
+        }, 12);
+        Assert.True(accuracy >= 0.992, $"test accuracy {accuracy:P2} < 99.2%");
+    }
+
+    [Fact]
+    [Trait("Category", "Stress")]
+    public void DenseNetworkWithElasticDistortionsReaches99Percent()
+    {
+        var network = new Network(new[] { 784, 800, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        double accuracy = TrainAndTest(network, new TrainingOptions
+        {
+            Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 128, Augmentation = Augmentation.Elastic,
+            Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Cosine },
+        }, 30);
+        Assert.True(accuracy >= 0.99, $"test accuracy {accuracy:P2} < 99.0%");
     }
 }
