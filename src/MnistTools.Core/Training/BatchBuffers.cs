@@ -45,8 +45,24 @@ internal sealed class BatchBuffers
         for (int band = 0; band < bands; band++) Scratch[band] = new AlignedFloats(scratch);
     }
 
-    /// <summary>Rows per evaluation or prediction chunk.</summary>
+    /// <summary>Most rows per evaluation or prediction chunk.</summary>
     public const int InferenceRows = 256;
+
+    /// <summary>Floats of layer outputs and saved values one inference chunk may span: 1 MiB, a core's L2 cache here, so
+    /// what one layer writes is still in cache when the next reads it. A convolutional net's feature maps are large (the
+    /// Keras net's first convolution writes 86 KB per image, Z and Y twice that): 256 images of them went to memory and
+    /// back, and the first convolution and pooling took twice as long as on chunks of a few images.</summary>
+    internal const int InferenceCacheFloats = 1 << 18;
+
+    /// <summary>Rows per evaluation or prediction chunk of <paramref name="network"/>: as many as keep a chunk's inputs,
+    /// layer outputs and saved values within <see cref="InferenceCacheFloats"/>, at least 1 and at most
+    /// <see cref="InferenceRows"/>. Forward results per row do not depend on the chunk size.</summary>
+    public static int InferenceRowsFor(Network network)
+    {
+        long perRow = network.InputSize;
+        foreach (Layer layer in network.LayerStack) perRow += layer.OutputSize + layer.SavedSize;
+        return (int)Math.Clamp(InferenceCacheFloats / Math.Max(perRow, 1), 1, InferenceRows);
+    }
 
     public int MaxRows { get; }
 
