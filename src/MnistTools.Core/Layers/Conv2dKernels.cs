@@ -15,7 +15,8 @@ namespace MnistTools.Layers;
 /// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
-/// AVX-512 instead.
+/// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
+/// <see cref="Conv2dImplicit"/>.
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -34,6 +35,12 @@ internal static class Conv2dKernels
         {
             fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
                 Conv2dDirect.Forward(x, w, b, shape, y, work, rows);
+            return;
+        }
+        if (Conv2dImplicit.Applies(shape, path))
+        {
+            fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
+                Conv2dImplicit.Forward(x, w, b, shape, y, work, rows);
             return;
         }
         int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;

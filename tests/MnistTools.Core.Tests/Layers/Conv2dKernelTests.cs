@@ -40,6 +40,33 @@ public class Conv2dKernelTests
         Assert.True(cases > 1000, $"only {cases} cases ran");
     }
 
+    [SkippableFact]
+    public void TheImplicitPathMatchesTheReferenceOnEveryTileTail()
+    {
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
+        using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
+        var random = new Random(17);
+        int cases = 0;
+        // Output widths 1..13 (every tail of the 6-column tiles, and rows of 1 and 2 whole tiles), patches just past the
+        // direct path's, 1 and 2 blocks of 64 filters, both paddings, 1..3 images.
+        foreach ((int channels, int kernel) in new[] { (4, 3), (3, 4), (1, 6), (2, 5) })
+            foreach (int filters in new[] { 64, 128 })
+                foreach (Padding padding in Enum.GetValues<Padding>())
+                    for (int outputWidth = 1; outputWidth <= 13; outputWidth++)
+                    {
+                        int width = padding == Padding.Same ? outputWidth : outputWidth + kernel - 1;
+                        var shape = Conv2dShape.Create(channels, 2 + outputWidth % 4 + kernel, width, filters, kernel, 1, padding);
+                        Assert.True(Conv2dImplicit.Applies(shape, InstructionSet.Avx512), $"{shape} does not take the implicit path");
+                        int rows = 1 + cases % 3;
+                        CheckAgainstReference(random, shape, rows, skipInputGradient: true);
+                        cases++;
+                    }
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(4, 9, 9, 64, 3, 2, Padding.Valid), InstructionSet.Avx512), "stride 2");
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(4, 9, 9, 48, 3, 1, Padding.Valid), InstructionSet.Avx512), "48 filters");
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(3, 9, 9, 64, 3, 1, Padding.Valid), InstructionSet.Avx512), "27 taps");
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(4, 9, 9, 64, 3, 1, Padding.Valid), InstructionSet.Avx2), "AVX2");
+    }
+
     [Fact]
     public void EveryOutputWidthAndEveryTailOfTheRowCopies()
     {
@@ -117,11 +144,14 @@ public class Conv2dKernelTests
         }
     }
 
-    [Theory]
-    [InlineData(32, 13, 64, 3, Padding.Valid)] // the Keras net's second layer: im2col + GEMM, 4 images per group
-    [InlineData(1, 28, 6, 5, Padding.Same)]    // LeNet's first layer: the direct path on AVX-512
-    public void TheForwardBitsDoNotDependOnTheGroupingOrTheThreadCount(int channels, int size, int filters, int kernel, Padding padding)
+    [SkippableTheory]
+    [InlineData(32, 13, 64, 3, Padding.Valid, InstructionSet.Avx512)] // the Keras net's second layer: the implicit path
+    [InlineData(32, 13, 64, 3, Padding.Valid, InstructionSet.Avx2)]   // the same through im2col + GEMM
+    [InlineData(1, 28, 6, 5, Padding.Same, InstructionSet.Avx512)]    // LeNet's first layer: the direct path
+    public void TheForwardBitsDoNotDependOnTheGroupingOrTheThreadCount(int channels, int size, int filters, int kernel, Padding padding, InstructionSet path)
     {
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var pathScope = ComputeSettings.Override(path);
         // 9 images: groups of 4, 4, 1 for the first shape, whose GEMMs (64 x 484 x 288) are large enough to be split
         // between two threads when two are allowed.
         var shape = Conv2dShape.Create(channels, size, size, filters, kernel, 1, padding);
