@@ -8,15 +8,15 @@ namespace MnistTools.Layers;
 /// <summary>
 /// The forward convolution as an implicit GEMM, without a column matrix, for deep patches and filters in whole blocks of
 /// <see cref="FilterBlock"/> (stride 1: second layers like the Keras net's, where building the im2col columns cost as
-/// much as a tenth of the product and the GEMM packed them once more). Per image:
-///   padded   Xp [C x (OH + K − 1) x Wp] = X with PadTop/PadLeft zero rows and columns before, zeros after
+/// much as a tenth of the product and the GEMM packed them once more).
+///   source   S = X itself without padding, else each image copied into Xp [C x (H + pads) x (W + pads)] with zeros around
 ///   packed   Wk [F/64 blocks][C·K·K][64] = W with the 64 filters of a block side by side
-///   forward  Y[f, oy, ox] = (Σ_(c, ky, kx) Wk[f, c, ky, kx] · Xp[c, oy + ky, ox + kx]) + b[f]
-/// AVX-512 register tiles of 64 filters (4 vectors) x <see cref="Columns"/> output columns of one output row: each tap is
-/// four vector loads of weights and one broadcast input value per column. Wp covers whole tiles, so a row's last tile
-/// reads zeros past the input instead of taking a masked path; its extra columns are not stored. Each output is one
-/// fused multiply-add chain over the taps in (c, ky, kx) order from 0, then the bias: the same bits whatever the band
-/// or thread.
+///   forward  Y[i, f, oy, ox] = (Σ_(c, ky, kx) Wk[f, c, ky, kx] · S[i, c, oy + ky, ox + kx]) + b[f]
+/// AVX-512 register tiles of 64 filters (4 vectors) x <see cref="Pixels"/> output pixels taken in (image, oy, ox) order,
+/// so a tile may span output rows and, without padding, images: each tap is four vector loads of weights and one
+/// broadcast input value per pixel, each pixel read through its own pointer. The last tile of the band (or of a padded
+/// image) repeats its last pixel and stores only the real ones. Each output is one fused multiply-add chain over the taps
+/// in (c, ky, kx) order from 0, then the bias: the same bits whatever the band, the tiling or the thread.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Conv2dImplicit
@@ -24,31 +24,32 @@ internal static unsafe class Conv2dImplicit
     /// <summary>Filters per register tile: the multiple of which a shape needs.</summary>
     internal const int FilterBlock = 64;
 
-    /// <summary>Output columns per register tile (4 x 6 accumulators of 16 lanes).</summary>
-    internal const int Columns = 6;
+    /// <summary>Output pixels per register tile (4 x 6 accumulators of 16 lanes).</summary>
+    internal const int Pixels = 6;
 
     private const int Lanes = 16;
 
     /// <summary>Whether <see cref="Conv2dKernels.Conv2dForward"/> takes this path for <paramref name="shape"/>. Measured
     /// single-threaded on the Keras net's second layer (32 channels 13x13, 64 filters 3x3, bands of 64 images, by the
-    /// thread's CPU time): 84 GFLOP/s here, though a twelfth of the tiles' columns are past its 11-column rows, against
-    /// 75 through im2col and the GEMM; the 1024³ GEMM ran 91-93 in the same sittings.</summary>
+    /// thread's CPU time): 92 GFLOP/s here (the 1024³ GEMM: 85-94 in the same sittings) against 75 through im2col and the
+    /// packed GEMM (GEMM: 91-93).</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>
         path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters % FilterBlock == 0
         && shape.PatchSize > Conv2dDirect.MaxPatch;
 
-    /// <summary>Tiles per output row.</summary>
-    private static int Tiles(in Conv2dShape shape) => (shape.OutputWidth + Columns - 1) / Columns;
+    private static bool Padded(in Conv2dShape shape) => shape.PadTop + shape.PadLeft + shape.PadBottom + shape.PadRight > 0;
 
-    /// <summary>Floats per padded row: every tile's reads, the last tap's included.</summary>
-    private static int PaddedWidth(in Conv2dShape shape) => Tiles(shape) * Columns + shape.Kernel - 1;
+    /// <summary>Floats per source row and plane: the input's, or the padded copy's.</summary>
+    private static (int Width, int Plane) Source(in Conv2dShape shape)
+    {
+        if (!Padded(shape)) return (shape.Width, shape.Height * shape.Width);
+        int width = shape.Width + shape.PadLeft + shape.PadRight;
+        return (width, (shape.Height + shape.PadTop + shape.PadBottom) * width);
+    }
 
-    /// <summary>Rows per padded plane.</summary>
-    private static int PaddedHeight(in Conv2dShape shape) => shape.OutputHeight + shape.Kernel - 1;
-
-    /// <summary>Scratch floats: the packed weights, the taps' offsets into the padded image, and one padded image.</summary>
+    /// <summary>Scratch floats: the packed weights, the taps' offsets into a source image, and one padded image if padded.</summary>
     internal static long ScratchFloats(in Conv2dShape shape) =>
-        (long)shape.Filters * shape.PatchSize + shape.PatchSize + (long)shape.Channels * PaddedHeight(shape) * PaddedWidth(shape);
+        (long)shape.Filters * shape.PatchSize + shape.PatchSize + (Padded(shape) ? (long)shape.Channels * Source(shape).Plane : 0);
 
     /// <param name="input">X [B x C x H x W].</param>
     /// <param name="weights">W [F x C x K x K].</param>
@@ -59,15 +60,12 @@ internal static unsafe class Conv2dImplicit
     public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows)
     {
         int filters = shape.Filters, patch = shape.PatchSize, blocks = filters / FilterBlock;
-        int paddedWidth = PaddedWidth(shape), paddedHeight = PaddedHeight(shape), paddedPlane = paddedHeight * paddedWidth;
-        int tiles = Tiles(shape), outputWidth = shape.OutputWidth;
-        long plane = (long)shape.OutputHeight * outputWidth;
+        (int sourceWidth, int sourcePlane) = Source(shape);
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)filters * patch);
         float* padded = scratch + (long)filters * patch + patch;
-        float* tile = stackalloc float[Columns * FilterBlock];
 
-        // Wk[block][tap][j] = W[block·64 + j, tap]; tap (c, ky, kx) reads Xp at c·plane + ky·Wp + kx.
+        // Wk[block][tap][j] = W[block·64 + j, tap]; tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
         for (int block = 0; block < blocks; block++)
             for (int tap = 0; tap < patch; tap++)
                 for (int j = 0; j < FilterBlock; j++)
@@ -75,43 +73,76 @@ internal static unsafe class Conv2dImplicit
         for (int c = 0, tap = 0; c < shape.Channels; c++)
             for (int ky = 0; ky < shape.Kernel; ky++)
                 for (int kx = 0; kx < shape.Kernel; kx++, tap++)
-                    offsets[tap] = c * paddedPlane + ky * paddedWidth + kx;
+                    offsets[tap] = c * sourcePlane + ky * sourceWidth + kx;
 
-        new Span<float>(padded, shape.Channels * paddedPlane).Clear();
+        if (!Padded(shape))
+        {
+            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows);
+            return;
+        }
+        new Span<float>(padded, shape.Channels * sourcePlane).Clear();
         for (int i = 0; i < rows; i++)
         {
-            // Xp[c, PadTop + y, PadLeft + x] = X[i, c, y, x] for the rows and columns the windows reach.
+            // Xp[c, PadTop + y, PadLeft + x] = X[i, c, y, x]; the padding stays zero.
             float* image = input + (long)i * shape.InputSize;
-            int copyRows = Math.Min(shape.Height, paddedHeight - shape.PadTop), copyColumns = Math.Min(shape.Width, paddedWidth - shape.PadLeft);
             for (int c = 0; c < shape.Channels; c++)
-                for (int y = 0; y < copyRows; y++)
-                    new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, copyColumns)
-                        .CopyTo(new Span<float>(padded + (long)c * paddedPlane + (long)(shape.PadTop + y) * paddedWidth + shape.PadLeft, copyColumns));
+                for (int y = 0; y < shape.Height; y++)
+                    new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, shape.Width)
+                        .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
+            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1);
+        }
+    }
 
-            float* y0 = output + (long)i * shape.OutputSize;
+    /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run(float* source, long imageStride, int sourceWidth, float* packed, float* biases, int* offsets, in Conv2dShape shape,
+        float* output, int images)
+    {
+        int patch = shape.PatchSize, blocks = shape.Filters / FilterBlock, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;
+        long plane = (long)outputHeight * outputWidth, total = images * plane;
+        float** reads = stackalloc float*[Pixels];
+        float** writes = stackalloc float*[Pixels];
+        float* tile = stackalloc float[Pixels * FilterBlock];
+        // The cursor (image, oy, ox) of the next pixel.
+        int image = 0, oy = 0, ox = 0;
+        for (long first = 0; first < total; first += Pixels)
+        {
+            int count = (int)Math.Min(Pixels, total - first);
+            for (int q = 0; q < Pixels; q++)
+            {
+                if (q < count)
+                {
+                    reads[q] = source + image * imageStride + (long)oy * sourceWidth + ox;
+                    writes[q] = output + (long)image * shape.OutputSize + (long)oy * outputWidth + ox;
+                    if (++ox < outputWidth) continue;
+                    ox = 0;
+                    if (++oy < outputHeight) continue;
+                    oy = 0;
+                    image++;
+                }
+                else reads[q] = reads[count - 1];
+            }
             for (int block = 0; block < blocks; block++)
             {
-                float* blockWeights = packed + (long)block * patch * FilterBlock, blockBiases = biases + block * FilterBlock;
-                float* blockOutput = y0 + block * FilterBlock * plane;
-                for (int oy = 0; oy < shape.OutputHeight; oy++)
-                    for (int t = 0; t < tiles; t++)
-                    {
-                        Tile(padded + (long)oy * paddedWidth + t * Columns, blockWeights, blockBiases, offsets, patch, tile);
-                        // tile[q·64 + j] is filter j at column q of the tile: filter j's run of columns into its plane.
-                        int count = Math.Min(Columns, outputWidth - t * Columns);
-                        float* destination = blockOutput + (long)oy * outputWidth + t * Columns;
-                        for (int j = 0; j < FilterBlock; j++, destination += plane)
-                            for (int q = 0; q < count; q++) destination[q] = tile[q * FilterBlock + j];
-                    }
+                Tile(reads, packed + (long)block * patch * FilterBlock, biases + block * FilterBlock, offsets, patch, tile);
+                // tile[q·64 + j] is filter j at pixel q: into filter j's plane.
+                long blockOffset = block * FilterBlock * plane;
+                for (int q = 0; q < count; q++)
+                {
+                    float* destination = writes[q] + blockOffset;
+                    float* values = tile + q * FilterBlock;
+                    for (int j = 0; j < FilterBlock; j++) destination[j * plane] = values[j];
+                }
             }
         }
     }
 
-    /// <summary>Sums plus biases of 64 filters x 6 output columns of one output row into tile[q·64 + j]: one loop over the
-    /// taps, no calls, so the 24 accumulators stay in registers.</summary>
+    /// <summary>Sums plus biases of 64 filters x 6 pixels (pixel q's window starting at reads[q]) into tile[q·64 + j]: one
+    /// loop over the taps, no calls, so the 24 accumulators stay in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float* row, float* weights, float* biases, int* offsets, int patch, float* tile)
+    private static void Tile(float** reads, float* weights, float* biases, int* offsets, int patch, float* tile)
     {
+        float* p0 = reads[0], p1 = reads[1], p2 = reads[2], p3 = reads[3], p4 = reads[4], p5 = reads[5];
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
@@ -119,24 +150,24 @@ internal static unsafe class Conv2dImplicit
         float* w = weights;
         for (int tap = 0; tap < patch; tap++, w += FilterBlock)
         {
-            float* x = row + offsets[tap];
+            int offset = offsets[tap];
             Vector512<float> w0 = Vector512.Load(w), w1 = Vector512.Load(w + Lanes), w2 = Vector512.Load(w + 2 * Lanes), w3 = Vector512.Load(w + 3 * Lanes);
-            Vector512<float> v = Vector512.Create(x[0]);
+            Vector512<float> v = Vector512.Create(p0[offset]);
             a0 = Avx512F.FusedMultiplyAdd(w0, v, a0); b0 = Avx512F.FusedMultiplyAdd(w1, v, b0);
             c0 = Avx512F.FusedMultiplyAdd(w2, v, c0); d0 = Avx512F.FusedMultiplyAdd(w3, v, d0);
-            v = Vector512.Create(x[1]);
+            v = Vector512.Create(p1[offset]);
             a1 = Avx512F.FusedMultiplyAdd(w0, v, a1); b1 = Avx512F.FusedMultiplyAdd(w1, v, b1);
             c1 = Avx512F.FusedMultiplyAdd(w2, v, c1); d1 = Avx512F.FusedMultiplyAdd(w3, v, d1);
-            v = Vector512.Create(x[2]);
+            v = Vector512.Create(p2[offset]);
             a2 = Avx512F.FusedMultiplyAdd(w0, v, a2); b2 = Avx512F.FusedMultiplyAdd(w1, v, b2);
             c2 = Avx512F.FusedMultiplyAdd(w2, v, c2); d2 = Avx512F.FusedMultiplyAdd(w3, v, d2);
-            v = Vector512.Create(x[3]);
+            v = Vector512.Create(p3[offset]);
             a3 = Avx512F.FusedMultiplyAdd(w0, v, a3); b3 = Avx512F.FusedMultiplyAdd(w1, v, b3);
             c3 = Avx512F.FusedMultiplyAdd(w2, v, c3); d3 = Avx512F.FusedMultiplyAdd(w3, v, d3);
-            v = Vector512.Create(x[4]);
+            v = Vector512.Create(p4[offset]);
             a4 = Avx512F.FusedMultiplyAdd(w0, v, a4); b4 = Avx512F.FusedMultiplyAdd(w1, v, b4);
             c4 = Avx512F.FusedMultiplyAdd(w2, v, c4); d4 = Avx512F.FusedMultiplyAdd(w3, v, d4);
-            v = Vector512.Create(x[5]);
+            v = Vector512.Create(p5[offset]);
             a5 = Avx512F.FusedMultiplyAdd(w0, v, a5); b5 = Avx512F.FusedMultiplyAdd(w1, v, b5);
             c5 = Avx512F.FusedMultiplyAdd(w2, v, c5); d5 = Avx512F.FusedMultiplyAdd(w3, v, d5);
         }

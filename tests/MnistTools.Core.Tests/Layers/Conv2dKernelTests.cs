@@ -47,15 +47,17 @@ public class Conv2dKernelTests
         using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
         var random = new Random(17);
         int cases = 0;
-        // Output widths 1..13 (every tail of the 6-column tiles, and rows of 1 and 2 whole tiles), patches just past the
-        // direct path's, 1 and 2 blocks of 64 filters, both paddings, 1..3 images.
+        // Output widths 1..13 and heights 1..4 (6-pixel tiles across rows and, without padding, images; every tail at
+        // the band's or a padded image's end), patches just past the direct path's, 1 and 2 blocks of 64 filters, both
+        // paddings, 1..3 images.
         foreach ((int channels, int kernel) in new[] { (4, 3), (3, 4), (1, 6), (2, 5) })
             foreach (int filters in new[] { 64, 128 })
                 foreach (Padding padding in Enum.GetValues<Padding>())
                     for (int outputWidth = 1; outputWidth <= 13; outputWidth++)
                     {
                         int width = padding == Padding.Same ? outputWidth : outputWidth + kernel - 1;
-                        var shape = Conv2dShape.Create(channels, 2 + outputWidth % 4 + kernel, width, filters, kernel, 1, padding);
+                        int outputHeight = 1 + (outputWidth + cases) % 4, height = padding == Padding.Same ? outputHeight : outputHeight + kernel - 1;
+                        var shape = Conv2dShape.Create(channels, height, width, filters, kernel, 1, padding);
                         Assert.True(Conv2dImplicit.Applies(shape, InstructionSet.Avx512), $"{shape} does not take the implicit path");
                         int rows = 1 + cases % 3;
                         CheckAgainstReference(random, shape, rows, skipInputGradient: true);
