@@ -19,7 +19,7 @@ public sealed class Evaluator
     private const long ParallelWork = 1L << 20;
 
     /// <summary>Images per job: progress is reported between jobs (cancellation is honoured between chunks too).</summary>
-    private const int ImagesPerJob = 2048;
+    private const int ImagesPerJob = 4096;
 
     private readonly Network _network;
     private readonly BatchBuffers?[] _buffers = new BatchBuffers?[2];
