@@ -56,8 +56,9 @@ internal static unsafe class Conv2dImplicit
     /// <param name="biases">b [F].</param>
     /// <param name="output">Y [B x F x OH x OW], overwritten.</param>
     /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    /// <param name="relu">Store ReLU(sum + bias) instead of sum + bias.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows)
+    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu)
     {
         int filters = shape.Filters, patch = shape.PatchSize, blocks = filters / FilterBlock;
         (int sourceWidth, int sourcePlane) = Source(shape);
@@ -77,7 +78,7 @@ internal static unsafe class Conv2dImplicit
 
         if (!Padded(shape))
         {
-            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows);
+            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows, relu);
             return;
         }
         new Span<float>(padded, shape.Channels * sourcePlane).Clear();
@@ -89,14 +90,14 @@ internal static unsafe class Conv2dImplicit
                 for (int y = 0; y < shape.Height; y++)
                     new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, shape.Width)
                         .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
-            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1);
+            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu);
         }
     }
 
     /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* source, long imageStride, int sourceWidth, float* packed, float* biases, int* offsets, in Conv2dShape shape,
-        float* output, int images)
+        float* output, int images, bool relu)
     {
         int patch = shape.PatchSize, blocks = shape.Filters / FilterBlock, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;
         long plane = (long)outputHeight * outputWidth, total = images * plane;
@@ -124,7 +125,7 @@ internal static unsafe class Conv2dImplicit
             }
             for (int block = 0; block < blocks; block++)
             {
-                Tile(reads, packed + (long)block * patch * FilterBlock, biases + block * FilterBlock, offsets, patch, tile);
+                Tile(reads, packed + (long)block * patch * FilterBlock, biases + block * FilterBlock, offsets, patch, tile, relu);
                 // tile[q·64 + j] is filter j at pixel q: into filter j's plane.
                 long blockOffset = block * FilterBlock * plane;
                 for (int q = 0; q < count; q++)
@@ -137,10 +138,11 @@ internal static unsafe class Conv2dImplicit
         }
     }
 
-    /// <summary>Sums plus biases of 64 filters x 6 pixels (pixel q's window starting at reads[q]) into tile[q·64 + j]: one
+    /// <summary>Sums plus biases (through ReLU when <paramref name="relu"/>) of 64 filters x 6 pixels (pixel q's window starting
+    /// at reads[q]) into tile[q·64 + j]: one
     /// loop over the taps, no calls, so the 24 accumulators stay in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(float** reads, float* weights, float* biases, int* offsets, int patch, float* tile)
+    private static void Tile(float** reads, float* weights, float* biases, int* offsets, int patch, float* tile, bool relu)
     {
         float* p0 = reads[0], p1 = reads[1], p2 = reads[2], p3 = reads[3], p4 = reads[4], p5 = reads[5];
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
@@ -172,20 +174,21 @@ internal static unsafe class Conv2dImplicit
             c5 = Avx512F.FusedMultiplyAdd(w2, v, c5); d5 = Avx512F.FusedMultiplyAdd(w3, v, d5);
         }
         Vector512<float> e0 = Vector512.Load(biases), e1 = Vector512.Load(biases + Lanes), e2 = Vector512.Load(biases + 2 * Lanes), e3 = Vector512.Load(biases + 3 * Lanes);
-        Store(a0 + e0, b0 + e1, c0 + e2, d0 + e3, tile);
-        Store(a1 + e0, b1 + e1, c1 + e2, d1 + e3, tile + FilterBlock);
-        Store(a2 + e0, b2 + e1, c2 + e2, d2 + e3, tile + 2 * FilterBlock);
-        Store(a3 + e0, b3 + e1, c3 + e2, d3 + e3, tile + 3 * FilterBlock);
-        Store(a4 + e0, b4 + e1, c4 + e2, d4 + e3, tile + 4 * FilterBlock);
-        Store(a5 + e0, b5 + e1, c5 + e2, d5 + e3, tile + 5 * FilterBlock);
+        Store(a0 + e0, b0 + e1, c0 + e2, d0 + e3, relu, tile);
+        Store(a1 + e0, b1 + e1, c1 + e2, d1 + e3, relu, tile + FilterBlock);
+        Store(a2 + e0, b2 + e1, c2 + e2, d2 + e3, relu, tile + 2 * FilterBlock);
+        Store(a3 + e0, b3 + e1, c3 + e2, d3 + e3, relu, tile + 3 * FilterBlock);
+        Store(a4 + e0, b4 + e1, c4 + e2, d4 + e3, relu, tile + 4 * FilterBlock);
+        Store(a5 + e0, b5 + e1, c5 + e2, d5 + e3, relu, tile + 5 * FilterBlock);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> first, Vector512<float> second, Vector512<float> third, Vector512<float> fourth, float* destination)
+    private static void Store(Vector512<float> first, Vector512<float> second, Vector512<float> third, Vector512<float> fourth, bool relu,
+        float* destination)
     {
-        Vector512.Store(first, destination);
-        Vector512.Store(second, destination + Lanes);
-        Vector512.Store(third, destination + 2 * Lanes);
-        Vector512.Store(fourth, destination + 3 * Lanes);
+        Vector512.Store(Conv2dDirect.Finish(first, relu), destination);
+        Vector512.Store(Conv2dDirect.Finish(second, relu), destination + Lanes);
+        Vector512.Store(Conv2dDirect.Finish(third, relu), destination + 2 * Lanes);
+        Vector512.Store(Conv2dDirect.Finish(fourth, relu), destination + 3 * Lanes);
     }
 }

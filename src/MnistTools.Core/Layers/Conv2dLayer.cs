@@ -56,9 +56,15 @@ internal sealed class Conv2dLayer : Layer
             Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, band.Output, band.Scratch, band.Rows);
             return;
         }
-        // Z then Y = f(Z), a chunk of images at a time; Z in Y's place when nothing is saved (inference).
+        if (band.Saved.IsEmpty)
+        {
+            // Inference: Y = f(Z) straight into the output.
+            Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, band.Output, band.Scratch, band.Rows, activation);
+            return;
+        }
+        // Z then Y = f(Z), a chunk of images at a time.
         int chunk = ChunkImages(band.Rows), inputs = InputSize, outputs = OutputSize;
-        Span<float> pre = band.Saved.IsEmpty ? band.Output : band.Saved;
+        Span<float> pre = band.Saved;
         for (int first = 0; first < band.Rows; first += chunk)
         {
             int images = Math.Min(chunk, band.Rows - first);

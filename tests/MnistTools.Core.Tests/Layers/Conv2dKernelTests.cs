@@ -69,6 +69,45 @@ public class Conv2dKernelTests
         Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(4, 9, 9, 64, 3, 1, Padding.Valid), InstructionSet.Avx2), "AVX2");
     }
 
+    [SkippableTheory]
+    [InlineData(2, 9, 6, 3, Padding.Same, InstructionSet.Avx512)]   // the direct path
+    [InlineData(6, 7, 64, 3, Padding.Valid, InstructionSet.Avx512)] // the implicit path
+    [InlineData(6, 7, 64, 3, Padding.Valid, InstructionSet.Avx2)]   // im2col + GEMM
+    [InlineData(3, 8, 5, 2, Padding.Same, InstructionSet.Portable)]
+    public void TheActivationInTheForwardHasTheBitsOfTheSeparatePass(int channels, int size, int filters, int kernel, Padding padding, InstructionSet path)
+    {
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads: 1);
+        var shape = Conv2dShape.Create(channels, size, size, filters, kernel, 1, padding);
+        Assert.Equal(path == InstructionSet.Avx512 && filters == 6, Conv2dDirect.Applies(shape, path));
+        Assert.Equal(path == InstructionSet.Avx512 && filters == 64, Conv2dImplicit.Applies(shape, path));
+        const int rows = 3;
+        var random = new Random(23);
+        float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount), b = RandomFloats(random, filters);
+        // Outputs of NaN and exact zeros for the activations' edge cases: a NaN input, and all-zero filters with bias 0
+        // (the sums start from +0, so no output is −0).
+        x[0] = float.NaN;
+        Array.Clear(w, 0, 2 * shape.PatchSize);
+        b[0] = 0f;
+        b[1] = -0f;
+        var scratch = new float[shape.ScratchFloats(rows)];
+        var z = new float[rows * shape.OutputSize];
+        Conv2dKernels.Conv2dForward(x, w, b, shape, z, scratch, rows);
+        Assert.Contains(z, float.IsNaN);
+        Assert.Contains(z, value => value == 0f);
+        Assert.Contains(z, value => value < 0f);
+        foreach (Activation activation in Enum.GetValues<Activation>())
+        {
+            var expected = new float[z.Length];
+            ActivationFunctions.ActivationForward(activation, z, expected);
+            var y = new float[z.Length + 1];
+            y[^1] = 7f;
+            Conv2dKernels.Conv2dForward(x, w, b, shape, y, scratch, rows, activation);
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y[..^1].Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(7f, y[^1]);
+        }
+    }
+
     [Fact]
     public void EveryOutputWidthAndEveryTailOfTheRowCopies()
     {

@@ -30,10 +30,12 @@ public class EvaluatorTests
     [Theory]
     [InlineData("Conv2d 4 3 Tanh, MaxPool2d 2, Conv2d 64 3 padding=same ReLU, Dense 7 Sigmoid, Dense 4 Softmax")]
     [InlineData("Conv2d 5 2 stride=2 LeakyReLU, Conv2d 64 3 Sigmoid, Dropout 0.5, Dense 4 Softmax")]
+    [InlineData("Conv2d 6 3 ReLU, MaxPool2d 2, Conv2d 64 3 ReLU, Dense 4 Softmax")]
     [InlineData("Dense 9 Tanh, Dense 6 ReLU, Dense 4 Softmax")]
     public void InferenceWithoutSavedValuesHasTheBitsOfTrainingBuffers(string architecture)
     {
-        // Inference buffers keep no pre-activations: each layer writes Z into its output and applies f in place there.
+        // Inference buffers keep no pre-activations: each layer writes f(Z) into its output (a convolution's ReLU in
+        // registers on the direct and implicit paths): those paths and the GEMM path, with ReLU and the other activations.
         var network = new Network([2, 10, 10], LayerSpec.ParseAll(architecture.Split(", ")), Loss.CrossEntropy, Initializer.Default, seed: 7);
         const int rows = 5;
         var random = new Random(3);
