@@ -52,8 +52,9 @@ internal static unsafe class Conv2dDirect
     /// <param name="biases">b [F].</param>
     /// <param name="output">Y [B x F x OH x OW], overwritten.</param>
     /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    /// <param name="relu">Store ReLU(sum + bias) instead of sum + bias.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows)
+    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu)
     {
         int filters = shape.Filters, patch = shape.PatchSize, blocks = (filters + FilterBlock - 1) / FilterBlock;
         int paddedWidth = PaddedWidth(shape), paddedHeight = PaddedHeight(shape), paddedPlane = paddedHeight * paddedWidth;
@@ -106,20 +107,26 @@ internal static unsafe class Conv2dDirect
                             float* destination = y0 + (block * FilterBlock + j) * plane + offset;
                             Vector512<float> bias = Vector512.Create(biases[block * FilterBlock + j]);
                             float* sums = tile + j * 2 * Lanes;
+                            Vector512<float> first = Finish(Vector512.Load(sums) + bias, relu), second = Finish(Vector512.Load(sums + Lanes) + bias, relu);
                             if (whole)
                             {
-                                Vector512.Store(Vector512.Load(sums) + bias, destination);
-                                Vector512.Store(Vector512.Load(sums + Lanes) + bias, destination + Lanes);
+                                Vector512.Store(first, destination);
+                                Vector512.Store(second, destination + Lanes);
                                 continue;
                             }
-                            Vector512.Store(Vector512.Load(sums) + bias, sums);
-                            Vector512.Store(Vector512.Load(sums + Lanes) + bias, sums + Lanes);
+                            Vector512.Store(first, sums);
+                            Vector512.Store(second, sums + Lanes);
                             for (int q = 0; q < columns; q++) destination[q] = sums[q];
                         }
                     }
             }
         }
     }
+
+    /// <summary>z, or ReLU(z) as <see cref="Training.VectorMath.ReLU"/> computes it (0 where z &lt;= 0, NaN kept).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Finish(Vector512<float> z, bool relu) =>
+        relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(z, Vector512<float>.Zero), Vector512<float>.Zero, z) : z;
 
     /// <summary>Sums of 8 filters x 32 output columns of one output row into tile[j·32 + q]: one loop over the taps, no
     /// calls, so the 16 accumulators stay in registers.</summary>

@@ -15,7 +15,8 @@ namespace MnistTools.Layers;
 /// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
-/// AVX-512 instead.
+/// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
+/// <see cref="Conv2dImplicit"/>.
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -24,18 +25,35 @@ internal static class Conv2dKernels
     /// <param name="biases">b [F].</param>
     /// <param name="output">Y [B x F x OH x OW], overwritten.</param>
     /// <param name="scratch">At least <see cref="Conv2dShape.ScratchFloats"/>(B) floats; contents undefined after.</param>
+    /// <param name="activation">f to apply: Y = f(W ⊛ X + b), the same bits as <see cref="ActivationFunctions.ActivationForward"/>
+    /// over Z (ReLU is applied in registers on the direct and implicit paths, others after the convolution); null for Z.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Conv2dForward(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases,
-        in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows)
+        in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows, Activation? activation = null)
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, output.Length, "output");
         InstructionSet path = ComputeSettings.InstructionSet;
-        if (Conv2dDirect.Applies(shape, path))
-        {
+        bool direct = Conv2dDirect.Applies(shape, path), @implicit = !direct && Conv2dImplicit.Applies(shape, path);
+        bool relu = activation == Activation.ReLU && (direct || @implicit);
+        if (direct || @implicit)
             fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
-                Conv2dDirect.Forward(x, w, b, shape, y, work, rows);
-            return;
+            {
+                if (direct) Conv2dDirect.Forward(x, w, b, shape, y, work, rows, relu);
+                else Conv2dImplicit.Forward(x, w, b, shape, y, work, rows, relu);
+            }
+        else ThroughGemm(input, weights, biases, shape, output, scratch, rows, path);
+        if (activation is { } f && !relu)
+        {
+            Span<float> y = output[..(rows * shape.OutputSize)];
+            ActivationFunctions.ActivationForward(f, y, y);
         }
+    }
+
+    /// <summary>Y = W ⊛ X + b through im2col and the packed GEMM, a group of images at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ThroughGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases,
+        in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows, InstructionSet path)
+    {
         int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;
         int vector = Im2Col.VectorWidth(path);
         Span<float> columns = scratch.Slice(Im2Col.Slack, patch * group * pixels);

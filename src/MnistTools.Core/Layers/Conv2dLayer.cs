@@ -4,7 +4,8 @@ namespace MnistTools.Layers;
 
 /// <summary>
 /// A 2-D convolution with an optional activation f (<see cref="Conv2dKernels"/>). Per image: X [C x H x W] →
-/// Z [F x OH x OW] = W ⊛ X + b, Y = f(Z) (Z saved when f exists). Parameters: W [F x C x K x K], then b [F].
+/// Z [F x OH x OW] = W ⊛ X + b, Y = f(Z) (Z saved when f exists and the band keeps saved values, as in training).
+/// Parameters: W [F x C x K x K], then b [F].
 /// The weight gradient is summed per band (the two lanes' shares are added by the trainer).
 /// </summary>
 internal sealed class Conv2dLayer : Layer
@@ -55,12 +56,19 @@ internal sealed class Conv2dLayer : Layer
             Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, band.Output, band.Scratch, band.Rows);
             return;
         }
+        if (band.Saved.IsEmpty)
+        {
+            // Inference: Y = f(Z) straight into the output.
+            Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, band.Output, band.Scratch, band.Rows, activation);
+            return;
+        }
         // Z then Y = f(Z), a chunk of images at a time.
         int chunk = ChunkImages(band.Rows), inputs = InputSize, outputs = OutputSize;
+        Span<float> pre = band.Saved;
         for (int first = 0; first < band.Rows; first += chunk)
         {
             int images = Math.Min(chunk, band.Rows - first);
-            Span<float> z = band.Saved.Slice(first * outputs, images * outputs);
+            Span<float> z = pre.Slice(first * outputs, images * outputs);
             Conv2dKernels.Conv2dForward(band.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
                 band.Scratch, images);
             ActivationFunctions.ActivationForward(activation, z, band.Output.Slice(first * outputs, images * outputs));

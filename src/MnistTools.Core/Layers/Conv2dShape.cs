@@ -73,11 +73,12 @@ internal readonly record struct Conv2dShape(int Channels, int Height, int Width,
     /// <summary>Scratch floats <see cref="Conv2dKernels"/> needs for a band of <paramref name="rows"/> images: the im2col
     /// columns [C·K·K x g·OH·OW], one group's GEMM output or gathered gradient [F x g·OH·OW], and the slack before and
     /// after them that the vector row copies may touch (<see cref="Im2Col.Slack"/>); or, if more, what the direct
-    /// forward path needs (<see cref="Conv2dDirect.ScratchFloats"/>).</summary>
+    /// forward paths need (<see cref="Conv2dDirect.ScratchFloats"/>, <see cref="Conv2dImplicit.ScratchFloats"/>).</summary>
     public int ScratchFloats(int rows)
     {
         long columns = (long)ImagesPerGroup(rows) * OutputPixels;
-        return checked((int)Math.Max((PatchSize + (long)Filters) * columns + 2 * Im2Col.Slack, Conv2dDirect.ScratchFloats(this)));
+        long direct = Math.Max(Conv2dDirect.ScratchFloats(this), Conv2dImplicit.ScratchFloats(this));
+        return checked((int)Math.Max((PatchSize + (long)Filters) * columns + 2 * Im2Col.Slack, direct));
     }
 
     /// <summary>Throws when the sizes are inconsistent (a shape not made by <see cref="Create"/>).</summary>

@@ -6,7 +6,7 @@ namespace MnistTools.Layers;
 
 /// <summary>
 /// A fully connected layer with an optional hidden activation f. Shapes: B rows, I inputs, O outputs (units).
-///   forward   Z[B x O] = X[B x I] · Wᵀ + b,  Y = f(Z)       (W [O x I] row-major, b [O]; Z saved when f exists)
+///   forward   Z[B x O] = X[B x I] · Wᵀ + b,  Y = f(Z)       (W [O x I] row-major, b [O]; Z saved when f exists in training)
 ///   backward  dZ = dY ⊙ f'(Z)  (in place),  db[O] = Σ_rows dZ,  dW[O x I] = dZᵀ · X,  dX[B x I] = dZ · W
 /// The last layer of a network has no hidden activation: the output activation and the loss (<see cref="OutputLayer"/>)
 /// take its Z. All products go through <see cref="Gemm"/>. The bias loops are written out (not one library call per
@@ -36,7 +36,7 @@ internal sealed class DenseLayer : Layer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
     {
-        Span<float> z = _activation is null ? band.Output : band.Saved;
+        Span<float> z = _activation is null || band.Saved.IsEmpty ? band.Output : band.Saved;
         DenseForward(band.Input, Weights(parameters), Biases(parameters), z, band.Rows, InputSize, OutputSize);
         if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, band.Output);
     }
@@ -49,7 +49,7 @@ internal sealed class DenseLayer : Layer
     {
         if (count == 0) return;
         int inputs = InputSize, outputs = OutputSize, rows = band.Rows;
-        Span<float> all = _activation is null ? band.Output : band.Saved;
+        Span<float> all = _activation is null || band.Saved.IsEmpty ? band.Output : band.Saved;
         Gemm.MultiplyStrided(band.Input.Slice(0, rows * inputs), inputs, Weights(parameters).Slice(first * inputs, count * inputs), inputs,
             all.Slice(first, (rows - 1) * outputs + count), outputs, rows, count, inputs, transposeA: false, transposeB: true, accumulate: false);
         ReadOnlySpan<float> biases = Biases(parameters).Slice(first, count);

@@ -24,7 +24,8 @@ internal readonly ref struct LayerBand
     /// <summary>Y [Rows x OutputSize].</summary>
     public Span<float> Output { get; }
 
-    /// <summary>[Rows x SavedSize]: what forward keeps for backward.</summary>
+    /// <summary>[Rows x SavedSize]: what forward keeps for backward; empty in inference (a layer with an activation then
+    /// writes its pre-activation into <see cref="Output"/> and applies the activation there in place: the same bits).</summary>
     public Span<float> Saved { get; }
 
     /// <summary>Scratch of the layer's <see cref="Layer.ScratchSize"/> for these rows.</summary>

@@ -250,7 +250,7 @@ public sealed class Network
     /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
     public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs) => PredictRows(pixels, count, outputs, nameof(pixels));
 
-    /// <summary>Chunks of up to <see cref="BatchBuffers.InferenceRows"/> rows through <see cref="Propagation.Forward"/>:
+    /// <summary>Chunks of <see cref="BatchBuffers.InferenceRowsFor"/> rows through <see cref="Propagation.Forward"/>:
     /// float rows are copied in as they are, byte rows scaled by <see cref="PixelScaling"/>.</summary>
     private void PredictRows<T>(ReadOnlySpan<T> source, int count, Span<float> outputs, string sourceName) where T : unmanaged
     {
@@ -261,7 +261,7 @@ public sealed class Network
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
         CheckNotTrainedElsewhere("used for prediction");
-        var buffers = new BatchBuffers(this, Math.Min(count, BatchBuffers.InferenceRows), training: false, bands: 1);
+        var buffers = new BatchBuffers(this, Math.Min(count, BatchBuffers.InferenceRowsFor(this)), training: false, bands: 1);
         for (int start = 0; start < count; start += buffers.MaxRows)
         {
             int rows = Math.Min(buffers.MaxRows, count - start);

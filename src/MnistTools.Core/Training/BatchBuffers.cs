@@ -11,7 +11,8 @@ namespace MnistTools.Training;
 ///   Input              [B x InputSize]   the images' pixels / 255f
 ///   Labels             [B]
 ///   Outputs[l]         [B x n_l]         each layer's output
-///   Saved[l]           [B x SavedSize_l] what each layer keeps for backward
+///   Saved[l]           [B x SavedSize_l] what each layer keeps for backward (training only: inference layers apply
+///                                        their activation in place in Outputs[l])
 ///   Gradients[l]       [B x n_l]         d(loss)/d(output of l) (training only)
 ///   Scores             [B x K]           the output activation of the last layer's output (softmax or sigmoid)
 ///   RowMax, RowSum     [B]               softmax's per-row max and Σ exp(z − max), for a stable log-sum-exp
@@ -34,7 +35,7 @@ internal sealed class BatchBuffers
         for (int l = 0; l < layers.Count; l++)
         {
             Outputs[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
-            Saved[l] = new AlignedFloats(checked(maxRows * layers[l].SavedSize));
+            Saved[l] = new AlignedFloats(training ? checked(maxRows * layers[l].SavedSize) : 0);
             if (training) Gradients[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
             // A layer that runs forward by units (for every row at once) needs scratch for all the rows.
             scratch = Math.Max(scratch, layers[l].ScratchSize(layers[l].CanForwardByUnits ? maxRows : bandRows));
@@ -46,8 +47,24 @@ internal sealed class BatchBuffers
         for (int band = 0; band < bands; band++) Scratch[band] = new AlignedFloats(scratch);
     }
 
-    /// <summary>Rows per evaluation or prediction chunk.</summary>
+    /// <summary>Most rows per evaluation or prediction chunk.</summary>
     public const int InferenceRows = 256;
+
+    /// <summary>Floats of layer outputs one inference chunk may span: 1 MiB, a core's L2 cache here, so
+    /// what one layer writes is still in cache when the next reads it. A convolutional net's feature maps are large (the
+    /// Keras net's first convolution writes 86 KB per image, Z and Y twice that): 256 images of them went to memory and
+    /// back, and the first convolution and pooling took twice as long as on chunks of a few images.</summary>
+    internal const int InferenceCacheFloats = 1 << 18;
+
+    /// <summary>Rows per evaluation or prediction chunk of <paramref name="network"/>: as many as keep a chunk's inputs
+    /// and layer outputs within <see cref="InferenceCacheFloats"/>, at least 1 and at most <see cref="InferenceRows"/>.
+    /// Forward results per row do not depend on the chunk size.</summary>
+    public static int InferenceRowsFor(Network network)
+    {
+        long perRow = network.InputSize;
+        foreach (Layer layer in network.LayerStack) perRow += layer.OutputSize;
+        return (int)Math.Clamp(InferenceCacheFloats / Math.Max(perRow, 1), 1, InferenceRows);
+    }
 
     public int MaxRows { get; }
 
@@ -73,7 +90,7 @@ internal sealed class BatchBuffers
     public LayerBand Band(IReadOnlyList<Layer> layers, int l, int offset, int rows, int band, in BandKey key)
     {
         Layer layer = layers[l];
-        int inputs = layer.InputSize, outputs = layer.OutputSize, saved = layer.SavedSize;
+        int inputs = layer.InputSize, outputs = layer.OutputSize, saved = Saved[l].Length == 0 ? 0 : layer.SavedSize;
         ReadOnlySpan<float> input = l == 0 ? Input.AsSpan(offset * inputs, rows * inputs) : Outputs[l - 1].AsSpan(offset * inputs, rows * inputs);
         var view = new LayerBand(input, Outputs[l].AsSpan(offset * outputs, rows * outputs), Saved[l].AsSpan(offset * saved, rows * saved),
             Scratch[band].AsSpan(0, layer.ScratchSize(rows)), rows, key);

@@ -5,10 +5,11 @@ using MnistTools.Numerics;
 namespace MnistTools.Training;
 
 /// <summary>
-/// Loss, accuracy and confusion matrix of a network on a data set, in chunks of <see cref="BatchBuffers.InferenceRows"/>
+/// Loss, accuracy and confusion matrix of a network on a data set, in chunks of <see cref="BatchBuffers.InferenceRowsFor"/>
 /// images shared between the two cores (<see cref="ParallelWorker"/>): each thread forwards whole chunks in its own
 /// buffers and counts into its own confusion matrix; each chunk's loss lands in its own slot and the slots are summed
-/// in chunk order, so the result has the same bits whichever thread ran which chunk.
+/// in chunk order, so the result has the same bits whichever thread ran which chunk. A job holds many chunks, so the
+/// thread that finishes its share first waits at most one small chunk for the other.
 /// </summary>
 public sealed class Evaluator
 {
@@ -17,14 +18,15 @@ public sealed class Evaluator
     /// <summary>Below this much work (images x parameters) a job runs on the calling thread alone.</summary>
     private const long ParallelWork = 1L << 20;
 
-    /// <summary>Chunks per job: progress is reported and cancellation honoured between jobs.</summary>
-    private const int ChunksPerJob = 16;
+    /// <summary>Images per job: progress is reported between jobs (cancellation is honoured between chunks too).</summary>
+    private const int ImagesPerJob = 4096;
 
     private readonly Network _network;
     private readonly BatchBuffers?[] _buffers = new BatchBuffers?[2];
     private readonly int[][] _confusion = new int[2][];
 
     private MnistDataSet? _data;
+    private readonly int _chunkRows;
     private double[] _chunkLoss = Array.Empty<double>();
     private int _firstChunk;
     private CancellationToken _cancellation;
@@ -35,6 +37,7 @@ public sealed class Evaluator
         _network = network ?? throw new ArgumentNullException(nameof(network));
         int classes = network.OutputSize;
         for (int thread = 0; thread < 2; thread++) _confusion[thread] = new int[classes * classes];
+        _chunkRows = BatchBuffers.InferenceRowsFor(network);
         _job = new ChunkJob(this);
     }
 
@@ -49,17 +52,17 @@ public sealed class Evaluator
         DataCompatibility.Check(_network, data);
         _network.CheckNotTrainedElsewhere("evaluated");
         int classes = _network.OutputSize;
-        int batch = BatchBuffers.InferenceRows, chunks = (data.Count + batch - 1) / batch;
+        int batch = _chunkRows, chunks = (data.Count + batch - 1) / batch, chunksPerJob = Math.Max(1, ImagesPerJob / batch);
         foreach (int[] counts in _confusion) Array.Clear(counts);
         _chunkLoss = chunks <= _chunkLoss.Length ? _chunkLoss : new double[chunks];
         _data = data;
         _cancellation = cancellationToken;
         try
         {
-            for (_firstChunk = 0; _firstChunk < chunks; _firstChunk += ChunksPerJob)
+            for (_firstChunk = 0; _firstChunk < chunks; _firstChunk += chunksPerJob)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int jobChunks = Math.Min(ChunksPerJob, chunks - _firstChunk);
+                int jobChunks = Math.Min(chunksPerJob, chunks - _firstChunk);
                 _job.Chunks = jobChunks;
                 long work = (long)Math.Min(data.Count - _firstChunk * batch, jobChunks * batch) * _network.ParameterCount;
                 ParallelWorker.Run(_job, ParallelWorker.ShouldTry(work >= ParallelWork));
@@ -90,13 +93,13 @@ public sealed class Evaluator
         public override void RunChunk(int chunk, int thread) => evaluator.RunChunk(chunk, thread);
     }
 
-    /// <summary>Forwards images [chunk·256, ...) of the current job in this thread's buffers.</summary>
+    /// <summary>Forwards the images of chunk <paramref name="chunk"/> of the current job in this thread's buffers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunChunk(int chunk, int thread)
     {
         if (_cancellation.IsCancellationRequested) return;
         MnistDataSet data = _data!;
-        BatchBuffers buffers = _buffers[thread] ??= new BatchBuffers(_network, BatchBuffers.InferenceRows, training: false, bands: 1);
+        BatchBuffers buffers = _buffers[thread] ??= new BatchBuffers(_network, _chunkRows, training: false, bands: 1);
         int index = _firstChunk + chunk, start = index * buffers.MaxRows;
         int rows = Math.Min(buffers.MaxRows, data.Count - start);
         buffers.LoadRange(data, start, rows);

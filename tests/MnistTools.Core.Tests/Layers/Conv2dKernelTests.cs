@@ -40,6 +40,74 @@ public class Conv2dKernelTests
         Assert.True(cases > 1000, $"only {cases} cases ran");
     }
 
+    [SkippableFact]
+    public void TheImplicitPathMatchesTheReferenceOnEveryTileTail()
+    {
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
+        using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
+        var random = new Random(17);
+        int cases = 0;
+        // Output widths 1..13 and heights 1..4 (6-pixel tiles across rows and, without padding, images; every tail at
+        // the band's or a padded image's end), patches just past the direct path's, 1 and 2 blocks of 64 filters, both
+        // paddings, 1..3 images.
+        foreach ((int channels, int kernel) in new[] { (4, 3), (3, 4), (1, 6), (2, 5) })
+            foreach (int filters in new[] { 64, 128 })
+                foreach (Padding padding in Enum.GetValues<Padding>())
+                    for (int outputWidth = 1; outputWidth <= 13; outputWidth++)
+                    {
+                        int width = padding == Padding.Same ? outputWidth : outputWidth + kernel - 1;
+                        int outputHeight = 1 + (outputWidth + cases) % 4, height = padding == Padding.Same ? outputHeight : outputHeight + kernel - 1;
+                        var shape = Conv2dShape.Create(channels, height, width, filters, kernel, 1, padding);
+                        Assert.True(Conv2dImplicit.Applies(shape, InstructionSet.Avx512), $"{shape} does not take the implicit path");
+                        int rows = 1 + cases % 3;
+                        CheckAgainstReference(random, shape, rows, skipInputGradient: true);
+                        cases++;
+                    }
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(4, 9, 9, 64, 3, 2, Padding.Valid), InstructionSet.Avx512), "stride 2");
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(4, 9, 9, 48, 3, 1, Padding.Valid), InstructionSet.Avx512), "48 filters");
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(3, 9, 9, 64, 3, 1, Padding.Valid), InstructionSet.Avx512), "27 taps");
+        Assert.False(Conv2dImplicit.Applies(Conv2dShape.Create(4, 9, 9, 64, 3, 1, Padding.Valid), InstructionSet.Avx2), "AVX2");
+    }
+
+    [SkippableTheory]
+    [InlineData(2, 9, 6, 3, Padding.Same, InstructionSet.Avx512)]   // the direct path
+    [InlineData(6, 7, 64, 3, Padding.Valid, InstructionSet.Avx512)] // the implicit path
+    [InlineData(6, 7, 64, 3, Padding.Valid, InstructionSet.Avx2)]   // im2col + GEMM
+    [InlineData(3, 8, 5, 2, Padding.Same, InstructionSet.Portable)]
+    public void TheActivationInTheForwardHasTheBitsOfTheSeparatePass(int channels, int size, int filters, int kernel, Padding padding, InstructionSet path)
+    {
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads: 1);
+        var shape = Conv2dShape.Create(channels, size, size, filters, kernel, 1, padding);
+        Assert.Equal(path == InstructionSet.Avx512 && filters == 6, Conv2dDirect.Applies(shape, path));
+        Assert.Equal(path == InstructionSet.Avx512 && filters == 64, Conv2dImplicit.Applies(shape, path));
+        const int rows = 3;
+        var random = new Random(23);
+        float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount), b = RandomFloats(random, filters);
+        // Outputs of NaN and exact zeros for the activations' edge cases: a NaN input, and all-zero filters with bias 0
+        // (the sums start from +0, so no output is −0).
+        x[0] = float.NaN;
+        Array.Clear(w, 0, 2 * shape.PatchSize);
+        b[0] = 0f;
+        b[1] = -0f;
+        var scratch = new float[shape.ScratchFloats(rows)];
+        var z = new float[rows * shape.OutputSize];
+        Conv2dKernels.Conv2dForward(x, w, b, shape, z, scratch, rows);
+        Assert.Contains(z, float.IsNaN);
+        Assert.Contains(z, value => value == 0f);
+        Assert.Contains(z, value => value < 0f);
+        foreach (Activation activation in Enum.GetValues<Activation>())
+        {
+            var expected = new float[z.Length];
+            ActivationFunctions.ActivationForward(activation, z, expected);
+            var y = new float[z.Length + 1];
+            y[^1] = 7f;
+            Conv2dKernels.Conv2dForward(x, w, b, shape, y, scratch, rows, activation);
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), y[..^1].Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(7f, y[^1]);
+        }
+    }
+
     [Fact]
     public void EveryOutputWidthAndEveryTailOfTheRowCopies()
     {
@@ -117,11 +185,14 @@ public class Conv2dKernelTests
         }
     }
 
-    [Theory]
-    [InlineData(32, 13, 64, 3, Padding.Valid)] // the Keras net's second layer: im2col + GEMM, 4 images per group
-    [InlineData(1, 28, 6, 5, Padding.Same)]    // LeNet's first layer: the direct path on AVX-512
-    public void TheForwardBitsDoNotDependOnTheGroupingOrTheThreadCount(int channels, int size, int filters, int kernel, Padding padding)
+    [SkippableTheory]
+    [InlineData(32, 13, 64, 3, Padding.Valid, InstructionSet.Avx512)] // the Keras net's second layer: the implicit path
+    [InlineData(32, 13, 64, 3, Padding.Valid, InstructionSet.Avx2)]   // the same through im2col + GEMM
+    [InlineData(1, 28, 6, 5, Padding.Same, InstructionSet.Avx512)]    // LeNet's first layer: the direct path
+    public void TheForwardBitsDoNotDependOnTheGroupingOrTheThreadCount(int channels, int size, int filters, int kernel, Padding padding, InstructionSet path)
     {
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var pathScope = ComputeSettings.Override(path);
         // 9 images: groups of 4, 4, 1 for the first shape, whose GEMMs (64 x 484 x 288) are large enough to be split
         // between two threads when two are allowed.
         var shape = Conv2dShape.Create(channels, size, size, filters, kernel, 1, padding);

@@ -1,3 +1,4 @@
+using MnistTools.Layers;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;
@@ -24,6 +25,32 @@ public class EvaluatorTests
         string grid = result.FormatConfusionMatrix();
         Assert.Equal(4, grid.Split('\n').Length);
         Assert.Contains("5", grid.Split('\n')[1]);
+    }
+
+    [Theory]
+    [InlineData("Conv2d 4 3 Tanh, MaxPool2d 2, Conv2d 64 3 padding=same ReLU, Dense 7 Sigmoid, Dense 4 Softmax")]
+    [InlineData("Conv2d 5 2 stride=2 LeakyReLU, Conv2d 64 3 Sigmoid, Dropout 0.5, Dense 4 Softmax")]
+    [InlineData("Conv2d 6 3 ReLU, MaxPool2d 2, Conv2d 64 3 ReLU, Dense 4 Softmax")]
+    [InlineData("Dense 9 Tanh, Dense 6 ReLU, Dense 4 Softmax")]
+    public void InferenceWithoutSavedValuesHasTheBitsOfTrainingBuffers(string architecture)
+    {
+        // Inference buffers keep no pre-activations: each layer writes f(Z) into its output (a convolution's ReLU in
+        // registers on the direct and implicit paths): those paths and the GEMM path, with ReLU and the other activations.
+        var network = new Network([2, 10, 10], LayerSpec.ParseAll(architecture.Split(", ")), Loss.CrossEntropy, Initializer.Default, seed: 7);
+        const int rows = 5;
+        var random = new Random(3);
+        var training = new BatchBuffers(network, rows, training: true, bands: 1);
+        var inference = new BatchBuffers(network, rows, training: false, bands: 1);
+        for (int i = 0; i < rows * network.InputSize; i++) training.Input[i] = inference.Input[i] = (float)(random.NextDouble() * 2 - 0.5);
+        Propagation.Forward(network, training, 0, rows, 0, BandKey.Inference);
+        Propagation.Forward(network, inference, 0, rows, 0, BandKey.Inference);
+        for (int l = 0; l < network.LayerStack.Count; l++)
+        {
+            Assert.Equal(0, inference.Saved[l].Length);
+            Assert.Equal(training.Outputs[l].AsSpan().ToArray(), inference.Outputs[l].AsSpan().ToArray());
+        }
+        Assert.Equal(training.Scores.AsSpan().ToArray(), inference.Scores.AsSpan().ToArray());
+        Assert.Contains(training.Scores.AsSpan().ToArray(), value => value is > 0f and < 1f);
     }
 
     [Fact]
