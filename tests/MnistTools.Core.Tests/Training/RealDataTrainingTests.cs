@@ -114,6 +114,22 @@ public class RealDataRecipeTests
 
     [Fact]
     [Trait("Category", "Stress")]
+    public void LeNet5WithAffineDistortionsAdamWAndACosineScheduleReaches99Point5Percent()
+    {
+        var network = new Network(new[] { 1, 28, 28 }, LayerSpec.ParseAll(new[]
+        {
+            "Conv2d 6 5 padding=same ReLU", "MaxPool2d 2", "Conv2d 16 5 ReLU", "MaxPool2d 2", "Dense 120 ReLU", "Dense 84 ReLU", "Dense 10 Softmax",
+        }), Loss.CrossEntropy, seed: 1);
+        double accuracy = TrainAndTest(network, new TrainingOptions
+        {
+            Optimizer = Optimizer.AdamW, LearningRate = 0.001f, WeightDecay = 0.01f, BatchSize = 64, Augmentation = Augmentation.Affine,
+            Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Cosine },
+        }, 30);
+        Assert.True(accuracy >= 0.995, $"test accuracy {accuracy:P2} < 99.5%");
+    }
+
+    [Fact]
+    [Trait("Category", "Stress")]
     public void DenseNetworkWithElasticDistortionsReaches99Percent()
     {
         var network = new Network(new[] { 784, 800, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
