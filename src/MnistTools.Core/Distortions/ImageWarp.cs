@@ -181,69 +181,53 @@ internal static class ImageWarp
         ref float line = ref MemoryMarshal.GetReference(rowScratch);
         ref float middle = ref MemoryMarshal.GetReference(temporary);
         ref float target = ref MemoryMarshal.GetReference(field);
-        ref float across = ref MemoryMarshal.GetReference(rowTaps);
-        ref float down = ref MemoryMarshal.GetReference(columnTaps);
         for (int y = 0; y < rows; y++)
         {
             rowScratch.Clear();
             field.Slice(y * stride, columns).CopyTo(rowScratch.Slice(radius));
-            int x = 0;
-            for (; x + 32 <= stride; x += 32)
-            {
-                Vector256<float> sum0 = Vector256<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
-                for (int k = 0; k < taps; k++)
-                {
-                    var tap = Vector256.Create(Unsafe.Add(ref across, k));
-                    ref float at = ref Unsafe.Add(ref line, x + k);
-                    sum0 += tap * Vector256.LoadUnsafe(ref at);
-                    sum1 += tap * Vector256.LoadUnsafe(ref at, 8);
-                    sum2 += tap * Vector256.LoadUnsafe(ref at, 16);
-                    sum3 += tap * Vector256.LoadUnsafe(ref at, 24);
-                }
-                Store4(sum0, sum1, sum2, sum3, ref Unsafe.Add(ref middle, y * stride + x));
-            }
-            for (; x < stride; x += 8)
-            {
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int k = 0; k < taps; k++) sum += Vector256.Create(Unsafe.Add(ref across, k)) * Vector256.LoadUnsafe(ref line, (nuint)(x + k));
-                sum.StoreUnsafe(ref middle, (nuint)(y * stride + x));
-            }
+            // temporary[y, x] = Σ_k rowTaps[k] · line[x + k]
+            WeightedRow(ref line, 0, 1, rowTaps, 0, taps, stride, ref Unsafe.Add(ref middle, y * stride));
         }
         for (int y = 0; y < rows; y++)
         {
+            // field[y, x] = Σ_k columnTaps[k] · temporary[y + k − r, x], over the rows inside the field
             int first = Math.Max(0, radius - y), end = Math.Min(taps, rows + radius - y);
-            int x = 0;
-            for (; x + 32 <= stride; x += 32)
-            {
-                Vector256<float> sum0 = Vector256<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
-                for (int k = first; k < end; k++)
-                {
-                    var tap = Vector256.Create(Unsafe.Add(ref down, k));
-                    ref float at = ref Unsafe.Add(ref middle, (y + k - radius) * stride + x);
-                    sum0 += tap * Vector256.LoadUnsafe(ref at);
-                    sum1 += tap * Vector256.LoadUnsafe(ref at, 8);
-                    sum2 += tap * Vector256.LoadUnsafe(ref at, 16);
-                    sum3 += tap * Vector256.LoadUnsafe(ref at, 24);
-                }
-                Store4(sum0, sum1, sum2, sum3, ref Unsafe.Add(ref target, y * stride + x));
-            }
-            for (; x < stride; x += 8)
-            {
-                Vector256<float> sum = Vector256<float>.Zero;
-                for (int k = first; k < end; k++)
-                    sum += Vector256.Create(Unsafe.Add(ref down, k)) * Vector256.LoadUnsafe(ref middle, (nuint)((y + k - radius) * stride + x));
-                sum.StoreUnsafe(ref target, (nuint)(y * stride + x));
-            }
+            WeightedRow(ref middle, (y - radius) * stride, stride, columnTaps, first, end, stride, ref Unsafe.Add(ref target, y * stride));
         }
     }
 
+    /// <summary>
+    /// destination[x] = Σ_(k = first .. end − 1) taps[k] · source[offset + k·step + x] for x in [0, width), width a multiple
+    /// of 8; four vectors at a time, each its own sum in tap order. Every index read is inside source (the offset alone
+    /// may be negative), so no reference ever points outside the buffer.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4(Vector256<float> sum0, Vector256<float> sum1, Vector256<float> sum2, Vector256<float> sum3, ref float destination)
+    private static void WeightedRow(ref float source, int offset, int step, ReadOnlySpan<float> taps, int first, int end, int width, ref float destination)
     {
-        sum0.StoreUnsafe(ref destination);
-        sum1.StoreUnsafe(ref destination, 8);
-        sum2.StoreUnsafe(ref destination, 16);
-        sum3.StoreUnsafe(ref destination, 24);
+        int x = 0;
+        for (; x + 32 <= width; x += 32)
+        {
+            Vector256<float> sum0 = Vector256<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
+            for (int k = first; k < end; k++)
+            {
+                var tap = Vector256.Create(taps[k]);
+                ref float at = ref Unsafe.Add(ref source, offset + k * step + x);
+                sum0 += tap * Vector256.LoadUnsafe(ref at);
+                sum1 += tap * Vector256.LoadUnsafe(ref at, 8);
+                sum2 += tap * Vector256.LoadUnsafe(ref at, 16);
+                sum3 += tap * Vector256.LoadUnsafe(ref at, 24);
+            }
+            sum0.StoreUnsafe(ref destination, (nuint)x);
+            sum1.StoreUnsafe(ref destination, (nuint)(x + 8));
+            sum2.StoreUnsafe(ref destination, (nuint)(x + 16));
+            sum3.StoreUnsafe(ref destination, (nuint)(x + 24));
+        }
+        for (; x < width; x += 8)
+        {
+            Vector256<float> sum = Vector256<float>.Zero;
+            for (int k = first; k < end; k++) sum += Vector256.Create(taps[k]) * Vector256.LoadUnsafe(ref Unsafe.Add(ref source, offset + k * step + x));
+            sum.StoreUnsafe(ref destination, (nuint)x);
+        }
     }
 }
 
