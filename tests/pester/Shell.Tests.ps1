@@ -58,7 +58,7 @@ Describe 'Format views' {
     It 'keeps every property reachable with Select-Object' {
         ($Epochs[0] | Select-Object *).PSObject.Properties.Name | Should -Be @('Epoch', 'TrainLoss', 'TrainAccuracy', 'ValidationLoss',
             'ValidationAccuracy', 'LearningRate', 'LearningRateMin', 'LearningRateMax', 'LearningRateSchedule', 'BatchSize', 'Optimizer',
-            'L2', 'WeightDecay', 'Samples', 'Seconds', 'SamplesPerSecond', 'IsBest', 'StopReason')
+            'L2', 'WeightDecay', 'Augmentation', 'Samples', 'Seconds', 'SamplesPerSecond', 'IsBest', 'StopReason')
         ($Result | Select-Object -ExpandProperty PerClass).Count | Should -Be 10
         $Result.ConfusionMatrix[3, 3] | Should -Be ([math]::Round($Result.PerClass[3].Recall * $Result.PerClass[3].Support))
     }
@@ -142,6 +142,8 @@ Describe 'Tab completion' {
         @{ Line = 'New-Network -Initializer '; Expected = 'Default', 'Normal', 'Xavier', 'He' }
         @{ Line = 'Invoke-Training -Optimizer '; Expected = 'Sgd', 'Momentum', 'Adam', 'AdamW' }
         @{ Line = 'Invoke-Training -LearningRateSchedule '; Expected = 'Constant', 'Step', 'Cosine', 'OneCycle', 'Plateau' }
+        @{ Line = 'Invoke-Training -Augment '; Expected = 'None', 'Shift', 'Affine', 'Elastic' }
+        @{ Line = 'Get-MnistImage -Augment '; Expected = 'None', 'Shift', 'Affine', 'Elastic' }
         @{ Line = 'Export-TrainingChart -Metric '; Expected = 'Loss', 'Accuracy', 'LearningRate' }
         @{ Line = 'Import-MnistSet -Subset '; Expected = 'Train', 'Test' }
         @{ Line = 'Export-Network -Format '; Expected = 'Onnx' }
