@@ -16,6 +16,9 @@ public sealed class TrainingRunState
     /// <summary>η₀, the rate the schedule starts from (the float base rate, widened exactly).</summary>
     public double BaseLearningRate { get; set; }
 
+    /// <summary>How the run distorts its training images; a call that continues the run must distort them the same way.</summary>
+    public Augmentation Augmentation { get; set; }
+
     /// <summary>Epochs of the whole span (the -Epochs of the call that started it).</summary>
     public int SpanEpochs { get; set; }
 
@@ -74,6 +77,7 @@ public sealed class TrainingRunState
         Require(Schedule is not null, nameof(Schedule), "is missing");
         try { Schedule!.Validate(); }
         catch (MnistToolsException e) { throw new MnistToolsException("TrainingRunStateInvalid", FailureKind.InvalidData, e.Message, e.Target, e); }
+        Require(Enum.IsDefined(Augmentation), nameof(Augmentation), $"is not a kind of augmentation (got {(int)Augmentation})");
         Require(BaseLearningRate > 0 && double.IsFinite(BaseLearningRate), nameof(BaseLearningRate), $"must be a positive number (got {BaseLearningRate})");
         Require(SpanEpochs >= 1, nameof(SpanEpochs), $"must be at least 1 (got {SpanEpochs})");
         Require(StepsPerEpoch >= 0, nameof(StepsPerEpoch), $"must be >= 0 (got {StepsPerEpoch})");

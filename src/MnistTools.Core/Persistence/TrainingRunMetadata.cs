@@ -10,6 +10,7 @@ namespace MnistTools.Persistence;
 /// run.schedule                         Constant | Step | Cosine | OneCycle | Plateau
 /// run.schedule.step_epochs, .step_factor, .min_learning_rate, .warmup_fraction, .plateau_patience, .plateau_factor
 /// run.base_learning_rate, run.span_epochs, run.steps_per_epoch, run.epochs_done
+/// run.augmentation                     None | Shift | Affine | Elastic (absent in files written before it: None)
 /// run.plateau.learning_rate, run.plateau.best_loss, run.plateau.wait
 /// run.early_stopping.patience, .best_loss, .best_epoch, .epochs_since_best
 /// run.best.optimizer_step              the best epoch's optimizer step count (its buffers are the run.best.* tensors)
@@ -26,6 +27,7 @@ internal static class TrainingRunMetadata
     private const string PlateauPatience = "run.schedule.plateau_patience";
     private const string PlateauFactor = "run.schedule.plateau_factor";
     private const string BaseLearningRate = "run.base_learning_rate";
+    private const string AugmentationKey = "run.augmentation";
     private const string SpanEpochs = "run.span_epochs";
     private const string StepsPerEpoch = "run.steps_per_epoch";
     private const string EpochsDone = "run.epochs_done";
@@ -50,6 +52,7 @@ internal static class TrainingRunMetadata
         yield return (PlateauPatience, Integer(o.PlateauPatience));
         yield return (PlateauFactor, Number(o.PlateauFactor));
         yield return (BaseLearningRate, Number(run.BaseLearningRate));
+        yield return (AugmentationKey, run.Augmentation.ToString());
         yield return (SpanEpochs, Integer(run.SpanEpochs));
         yield return (StepsPerEpoch, Integer(run.StepsPerEpoch));
         yield return (EpochsDone, Integer(run.EpochsDone));
@@ -98,6 +101,7 @@ internal static class TrainingRunMetadata
                 PlateauFactor = NetworkFileReader.ParseDouble(metadata, PlateauFactor, path),
             },
             BaseLearningRate = NetworkFileReader.ParseDouble(metadata, BaseLearningRate, path),
+            Augmentation = metadata.ContainsKey(AugmentationKey) ? NetworkFileReader.ParseEnum<Augmentation>(metadata, AugmentationKey, path) : Augmentation.None,
             SpanEpochs = Int(metadata, SpanEpochs, path),
             StepsPerEpoch = Int(metadata, StepsPerEpoch, path),
             EpochsDone = Int(metadata, EpochsDone, path),

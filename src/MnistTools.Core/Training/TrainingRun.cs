@@ -16,7 +16,7 @@ namespace MnistTools.Training;
 /// Continuing: a run with a schedule or early stopping keeps its <see cref="TrainingRunState"/> in the network while it
 /// is unfinished (a checkpoint stores it). A new run continues that state instead of starting a new span when it asks
 /// for exactly the remaining epochs with the same schedule (kind and the parameters it uses), base rate, steps per
-/// epoch and early-stopping patience:
+/// epoch, augmentation and early-stopping patience:
 /// then the rates, the plateau and early-stopping decisions and so the weights are those of the uninterrupted run, bit
 /// for bit. Otherwise it starts a new span (<see cref="Notice"/> says why it did not continue).
 ///
@@ -128,7 +128,7 @@ public sealed class TrainingRun
             Notice = $"The network holds an unfinished run ({stored.Schedule}, {stored.EpochsDone} of {stored.SpanEpochs} epochs done" +
                      (stored.EarlyStoppingPatience > 0 ? $", early stopping patience {stored.EarlyStoppingPatience}" : "") +
                      $"); this call starts a new one because {mismatch}. To continue it, ask for -Epochs {stored.SpanEpochs - stored.EpochsDone} " +
-                     "with the same schedule, learning rate, batch size, training set and early stopping.";
+                     "with the same schedule, learning rate, batch size, training set, augmentation and early stopping.";
 
         if (Continued) _state = stored;
         else if (schedule.Kind != LearningRateSchedule.Constant || EarlyStoppingPatience > 0)
@@ -136,6 +136,7 @@ public sealed class TrainingRun
             {
                 Schedule = schedule,
                 BaseLearningRate = baseRate,
+                Augmentation = options.Augmentation,
                 SpanEpochs = _epochs,
                 StepsPerEpoch = steps,
                 PlateauLearningRate = baseRate,
@@ -163,6 +164,8 @@ public sealed class TrainingRun
         if (!stored.Schedule.SameRatesAs(schedule)) return $"this call's schedule is {schedule}";
         if (stored.BaseLearningRate != baseRate) return $"this call's learning rate is {baseRate:G9}, not {stored.BaseLearningRate:G9}";
         if (stored.StepsPerEpoch != steps) return $"this call has {steps} steps per epoch, not {stored.StepsPerEpoch}";
+        if (stored.Augmentation != _trainer.Options.Augmentation)
+            return $"this call's augmentation is {_trainer.Options.Augmentation}, not {stored.Augmentation}";
         if (stored.EarlyStoppingPatience != EarlyStoppingPatience) return $"this call's early stopping patience is {EarlyStoppingPatience}";
         if (remaining != _epochs) return $"this call asks for {_epochs} epoch(s), not the remaining {remaining}";
         return null;

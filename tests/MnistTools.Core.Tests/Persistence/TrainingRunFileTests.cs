@@ -23,6 +23,7 @@ public class TrainingRunFileTests
             Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Plateau, StepEpochs = 3, StepFactor = 0.3, MinLearningRate = 1e-5,
                 WarmupFraction = 0.25, PlateauPatience = 4, PlateauFactor = 0.2 },
             BaseLearningRate = 0.001f,
+            Augmentation = Augmentation.Elastic,
             SpanEpochs = 9,
             StepsPerEpoch = 938,
             EpochsDone = 4,
@@ -54,6 +55,7 @@ public class TrainingRunFileTests
     {
         Assert.NotNull(actual);
         Assert.Equal(expected.Schedule, actual!.Schedule);
+        Assert.Equal(expected.Augmentation, actual.Augmentation);
         Assert.Equal(BitConverter.DoubleToInt64Bits(expected.BaseLearningRate), BitConverter.DoubleToInt64Bits(actual.BaseLearningRate));
         Assert.Equal(BitConverter.DoubleToInt64Bits(expected.PlateauLearningRate), BitConverter.DoubleToInt64Bits(actual.PlateauLearningRate));
         Assert.Equal(BitConverter.DoubleToInt64Bits(expected.PlateauBestLoss), BitConverter.DoubleToInt64Bits(actual.PlateauBestLoss));
@@ -101,11 +103,23 @@ public class TrainingRunFileTests
         Assert.Equal("Plateau", (string?)metadata["run.schedule"]);
         Assert.Equal("4", (string?)metadata["run.epochs_done"]);
         Assert.Equal("9", (string?)metadata["run.span_epochs"]);
+        Assert.Equal("Elastic", (string?)metadata["run.augmentation"]);
         Assert.Equal("1876", (string?)metadata["run.best.optimizer_step"]);
         Assert.Equal("[5,6]", header["run.best.layers.0.weight"]!["shape"]!.ToJsonString());
         Assert.NotNull(header["run.best.optimizer.second_moment.layers.1.bias"]);
         Assert.Equal("Infinity", (string?)JsonNode.Parse(Encoding.UTF8.GetString(NetworkFileWriter.ToBytes(WithRun(false)), 8,
             (int)BinaryPrimitives.ReadUInt64LittleEndian(NetworkFileWriter.ToBytes(WithRun(false)))))!["__metadata__"]!["run.early_stopping.best_loss"]);
+    }
+
+    /// <summary>A checkpoint written before the run state named its augmentation reads as a run without one.</summary>
+    [Fact]
+    public void ARunStateWithoutItsAugmentationReadsAsNone()
+    {
+        byte[] bytes = EditHeader(NetworkFileWriter.ToBytes(WithRun(best: false)), header => header["__metadata__"]!.AsObject().Remove("run.augmentation"));
+        using var folder = new TempFolder();
+        string path = folder.File("old.safetensors");
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal(Augmentation.None, NetworkFileReader.Read(path).Run!.Augmentation);
     }
 
     /// <summary>Rewrites the header of <paramref name="bytes"/> through <paramref name="edit"/>, keeping the data.</summary>
@@ -142,6 +156,8 @@ public class TrainingRunFileTests
     [InlineData("run.epochs_done", "10", NetworkFileReader.BadHeader, "EpochsDone")]
     [InlineData("run.schedule", "Linear", NetworkFileReader.BadHeader, "run.schedule")]
     [InlineData("run.schedule.plateau_factor", "1.5", NetworkFileReader.BadHeader, "PlateauFactor")]
+    [InlineData("run.augmentation", "Wobble", NetworkFileReader.BadHeader, "run.augmentation")]
+    [InlineData("run.augmentation", "7", NetworkFileReader.BadHeader, "run.augmentation")]
     [InlineData("run.base_learning_rate", "NaN", NetworkFileReader.BadHeader, "BaseLearningRate")]
     [InlineData("run.span_epochs", null, NetworkFileReader.BadHeader, "run.span_epochs")]
     [InlineData("run.schedule", null, NetworkFileReader.BadTensor, "run.best")]

@@ -193,6 +193,14 @@ public class TrainingRunTests
         Assert.False(lower.Continued);
         Assert.Contains("schedule is Cosine (down to 0.0001)", lower.Notice);
 
+        // Nor is another augmentation.
+        network.RunState = Unfinished();
+        network.RunState.Augmentation = Augmentation.Affine;
+        var plain = new TrainingRun(new Trainer(network, Options(LearningRateSchedule.Cosine)), Train, 3);
+        plain.Run().ToArray();
+        Assert.False(plain.Continued);
+        Assert.Contains("augmentation is None, not Affine", plain.Notice);
+
         // Another schedule is not a continuation either.
         network.RunState = new TrainingRunState { Schedule = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Step }, BaseLearningRate = 0.02f,
             SpanEpochs = 4, StepsPerEpoch = 15, EpochsDone = 1, PlateauLearningRate = 0.02f };
