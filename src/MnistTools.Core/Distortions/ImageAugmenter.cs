@@ -136,20 +136,23 @@ public sealed class ImageAugmenter
     }
 
     /// <summary>
-    /// Image <paramref name="index"/> of <paramref name="data"/> as training with this <paramref name="kind"/>, seed and
-    /// epoch shows it, its grey levels rounded to bytes (for pictures and inspection).
+    /// Image <paramref name="index"/> of <paramref name="data"/> (whose images have this augmenter's size) as training
+    /// with this kind, seed and epoch shows it, its grey levels rounded to bytes (for pictures and inspection).
     /// </summary>
-    public static MnistImage Distort(MnistDataSet data, int index, Augmentation kind, int seed, int epoch)
+    public MnistImage Distort(MnistDataSet data, int index, int seed, int epoch)
     {
         ArgumentNullException.ThrowIfNull(data);
-        MnistImage original = data[index];
+        if (data.Rows != Rows || data.Columns != Columns)
+            throw new ArgumentException($"'{data.Name}' holds {data.Rows}x{data.Columns} images; this augmenter distorts {Rows}x{Columns}.", nameof(data));
+        if ((uint)index >= (uint)data.Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"Index must be in 0..{data.Count - 1}.");
         var inputs = new float[data.ImageSize];
-        new ImageAugmenter(kind, data.Rows, data.Columns).Distort(data.GetPixels(index), seed, epoch, index, inputs);
+        Distort(data.GetPixels(index), seed, epoch, index, inputs);
         var pixels = new byte[inputs.Length];
         for (int i = 0; i < inputs.Length; i++) pixels[i] = (byte)Math.Clamp(MathF.Round(inputs[i] * Training.PixelScaling.MaxGrey), 0f, 255f);
-        return new MnistImage(index, original.Label, data.Rows, data.Columns, pixels, data.Name)
+        int? label = data.IsLabelled ? data.GetLabel(index) : null;
+        return new MnistImage(index, label, data.Rows, data.Columns, pixels, data.Name)
         {
-            ClassName = original.ClassName,
+            ClassName = label is int l ? data.ClassName(l) : null,
             SetClassNames = data.ClassNames,
         };
     }

@@ -80,6 +80,8 @@ public sealed class GetMnistImageCommand : PSCmdlet
             }
         }
 
+        // One augmenter (its scratch) for all the images of a set.
+        Distortions.ImageAugmenter? augmenter = Augment == Augmentation.None ? null : new(Augment, set.Rows, set.Columns);
         int emitted = 0;
         IEnumerable<int> positions = Index ?? Enumerable.Range(0, set.Count);
         foreach (int i in positions)
@@ -92,7 +94,7 @@ public sealed class GetMnistImageCommand : PSCmdlet
                 continue;
             }
             if (keep is not null && !keep[set.GetLabel(i)]) continue;
-            WriteObject(Augment == Augmentation.None ? set[i] : Distortions.ImageAugmenter.Distort(set, i, Augment, Seed, Epoch));
+            WriteObject(augmenter is null ? set[i] : augmenter.Distort(set, i, Seed, Epoch));
             emitted++;
             if (Stopping) return;
         }

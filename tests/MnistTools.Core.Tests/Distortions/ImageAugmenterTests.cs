@@ -155,7 +155,7 @@ public class ImageAugmenterTests
     public void ADistortedImageOfASetKeepsItsIndexLabelAndClassName()
     {
         var data = new MnistDataSet("dots", null, Side, Side, Dot(3, 4).Concat(Dot(20, 20)).ToArray(), new byte[] { 1, 7 });
-        MnistImage image = ImageAugmenter.Distort(data, 1, Augmentation.Shift, seed: 4, epoch: 2);
+        MnistImage image = new ImageAugmenter(Augmentation.Shift, Side, Side).Distort(data, 1, seed: 4, epoch: 2);
         Assert.Equal((1, 7, "7", Side, Side), (image.Index, image.Label!.Value, image.ClassName, image.Rows, image.Columns));
         float[] inputs = Distort(Augmentation.Shift, Dot(20, 20), 4, 2, 1);
         Assert.Equal(inputs.Select(v => (byte)MathF.Round(v * 255f)), image.Pixels);
