@@ -52,14 +52,32 @@ internal static class SnapshotFactory
     }
 
     /// <summary>Asserts two float arrays are identical bit for bit (NaN payloads and signed zeros included).</summary>
-    public static void AssertBitsEqual(float[]? expected, float[]? actual)
+    /// <param name="what">Names the buffer in a failure message.</param>
+    public static void AssertBitsEqual(float[]? expected, float[]? actual, string what = "buffer")
     {
-        if (expected is null) { Assert.Null(actual); return; }
-        Assert.NotNull(actual);
+        Assert.True((expected is null) == (actual is null), $"{what}: one of the two is missing");
+        if (expected is null) return;
         Assert.Equal(expected.Length, actual!.Length);
         for (int i = 0; i < expected.Length; i++)
             if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                Assert.Fail($"Element {i} differs: {expected[i]:R} (0x{BitConverter.SingleToInt32Bits(expected[i]):X8}) vs {actual[i]:R} (0x{BitConverter.SingleToInt32Bits(actual[i]):X8}).");
+                Assert.Fail($"{what}: element {i} differs: {expected[i]:R} (0x{BitConverter.SingleToInt32Bits(expected[i]):X8}) vs {actual[i]:R} (0x{BitConverter.SingleToInt32Bits(actual[i]):X8}).");
+    }
+
+    /// <summary>The same optimizer kind, step, hyper-parameters (bit for bit) and buffers (bit for bit), or both null.</summary>
+    public static void AssertSameOptimizerState(OptimizerState? expected, OptimizerState? actual)
+    {
+        if (expected is null) { Assert.Null(actual); return; }
+        Assert.NotNull(actual);
+        Assert.Equal(expected.Kind, actual!.Kind);
+        Assert.Equal(expected.Step, actual.Step);
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Momentum), BitConverter.SingleToInt32Bits(actual.Momentum));
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Beta1), BitConverter.SingleToInt32Bits(actual.Beta1));
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Beta2), BitConverter.SingleToInt32Bits(actual.Beta2));
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Epsilon), BitConverter.SingleToInt32Bits(actual.Epsilon));
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected.WeightDecay), BitConverter.SingleToInt32Bits(actual.WeightDecay));
+        AssertBitsEqual(expected.Velocity, actual.Velocity, "velocity");
+        AssertBitsEqual(expected.FirstMoment, actual.FirstMoment, "first moment");
+        AssertBitsEqual(expected.SecondMoment, actual.SecondMoment, "second moment");
     }
 
     public static void AssertSameSnapshot(NetworkSnapshot expected, NetworkSnapshot actual)
@@ -74,19 +92,7 @@ internal static class SnapshotFactory
         Assert.Equal(expected.EpochsTrained, actual.EpochsTrained);
         AssertBitsEqual(expected.Parameters, actual.Parameters);
         Assert.Equal(expected.Metadata.OrderBy(p => p.Key), actual.Metadata.OrderBy(p => p.Key));
-        if (expected.Optimizer is null) { Assert.Null(actual.Optimizer); return; }
-        OptimizerState e = expected.Optimizer, a = actual.Optimizer!;
-        Assert.NotNull(actual.Optimizer);
-        Assert.Equal(e.Kind, a.Kind);
-        Assert.Equal(e.Step, a.Step);
-        Assert.Equal(BitConverter.SingleToInt32Bits(e.Momentum), BitConverter.SingleToInt32Bits(a.Momentum));
-        Assert.Equal(BitConverter.SingleToInt32Bits(e.Beta1), BitConverter.SingleToInt32Bits(a.Beta1));
-        Assert.Equal(BitConverter.SingleToInt32Bits(e.Beta2), BitConverter.SingleToInt32Bits(a.Beta2));
-        Assert.Equal(BitConverter.SingleToInt32Bits(e.Epsilon), BitConverter.SingleToInt32Bits(a.Epsilon));
-        Assert.Equal(BitConverter.SingleToInt32Bits(e.WeightDecay), BitConverter.SingleToInt32Bits(a.WeightDecay));
-        AssertBitsEqual(e.Velocity, a.Velocity);
-        AssertBitsEqual(e.FirstMoment, a.FirstMoment);
-        AssertBitsEqual(e.SecondMoment, a.SecondMoment);
+        AssertSameOptimizerState(expected.Optimizer, actual.Optimizer);
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using MnistTools.Tests.Persistence;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;
@@ -261,10 +262,10 @@ public class OptimizerTests
                 Assert.True(Optimizers.Update(parts, step, theta, g0.AsSpan(0, split), g1.AsSpan(0, split), 0, decay));
                 Assert.True(Optimizers.Update(parts, step, theta, g0.AsSpan(split), g1.AsSpan(split), split, decay));
                 string what = $"{optimizer}, decay {decay}, split at {split}";
-                AssertSameBits(thetaWhole, theta, what);
-                AssertSameBits(whole.Velocity, parts.Velocity, what);
-                AssertSameBits(whole.FirstMoment, parts.FirstMoment, what);
-                AssertSameBits(whole.SecondMoment, parts.SecondMoment, what);
+                SnapshotFactory.AssertBitsEqual(thetaWhole, theta, what);
+                SnapshotFactory.AssertBitsEqual(whole.Velocity, parts.Velocity, what);
+                SnapshotFactory.AssertBitsEqual(whole.FirstMoment, parts.FirstMoment, what);
+                SnapshotFactory.AssertBitsEqual(whole.SecondMoment, parts.SecondMoment, what);
             }
         }
     }
@@ -295,13 +296,13 @@ public class OptimizerTests
             }
 
         OptimizerState clone = source.Clone();
-        AssertSameState(source, clone);
+        SnapshotFactory.AssertSameOptimizerState(source, clone);
         AssertOwnBuffers(source, clone);
 
         // Into a state of another kind (and a wrong length): the buffers are replaced or dropped.
         var target = OptimizerState.Create(OptimizerState.UsesMoments(optimizer) ? Optimizer.Momentum : Optimizer.Adam, n + 1);
         source.CopyTo(target);
-        AssertSameState(source, target);
+        SnapshotFactory.AssertSameOptimizerState(source, target);
         AssertOwnBuffers(source, target);
 
         // Into a state whose buffers fit: they are reused, and the copy allocates nothing.
@@ -316,7 +317,7 @@ public class OptimizerTests
         Assert.Same(velocity, target.Velocity);
         Assert.Same(first, target.FirstMoment);
         Assert.Same(second, target.SecondMoment);
-        AssertSameState(source, target);
+        SnapshotFactory.AssertSameOptimizerState(source, target);
 
         // The copies are independent of the source.
         float[]? sourceFirst = source.Velocity ?? source.FirstMoment;
@@ -329,34 +330,10 @@ public class OptimizerTests
         Assert.Throws<ArgumentNullException>(() => source.CopyTo(null!));
     }
 
-    private static void AssertSameState(OptimizerState expected, OptimizerState actual)
-    {
-        Assert.Equal(expected.Kind, actual.Kind);
-        Assert.Equal(expected.Step, actual.Step);
-        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Momentum), BitConverter.SingleToInt32Bits(actual.Momentum));
-        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Beta1), BitConverter.SingleToInt32Bits(actual.Beta1));
-        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Beta2), BitConverter.SingleToInt32Bits(actual.Beta2));
-        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Epsilon), BitConverter.SingleToInt32Bits(actual.Epsilon));
-        Assert.Equal(BitConverter.SingleToInt32Bits(expected.WeightDecay), BitConverter.SingleToInt32Bits(actual.WeightDecay));
-        AssertSameBits(expected.Velocity, actual.Velocity, "velocity");
-        AssertSameBits(expected.FirstMoment, actual.FirstMoment, "first moment");
-        AssertSameBits(expected.SecondMoment, actual.SecondMoment, "second moment");
-    }
-
     private static void AssertOwnBuffers(OptimizerState source, OptimizerState copy)
     {
         if (source.Velocity is not null) Assert.NotSame(source.Velocity, copy.Velocity);
         if (source.FirstMoment is not null) Assert.NotSame(source.FirstMoment, copy.FirstMoment);
         if (source.SecondMoment is not null) Assert.NotSame(source.SecondMoment, copy.SecondMoment);
-    }
-
-    private static void AssertSameBits(float[]? expected, float[]? actual, string what)
-    {
-        Assert.True((expected is null) == (actual is null), $"{what}: one buffer is missing");
-        if (expected is null) return;
-        Assert.Equal(expected.Length, actual!.Length);
-        for (int i = 0; i < expected.Length; i++)
-            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                Assert.Fail($"{what} {i}: {expected[i]:R} vs {actual[i]:R}");
     }
 }
