@@ -64,11 +64,10 @@ internal sealed class Conv2dLayer : Layer
         }
         // Z then Y = f(Z), a chunk of images at a time.
         int chunk = ChunkImages(band.Rows), inputs = InputSize, outputs = OutputSize;
-        Span<float> pre = band.Saved;
         for (int first = 0; first < band.Rows; first += chunk)
         {
             int images = Math.Min(chunk, band.Rows - first);
-            Span<float> z = pre.Slice(first * outputs, images * outputs);
+            Span<float> z = band.Saved.Slice(first * outputs, images * outputs);
             Conv2dKernels.Conv2dForward(band.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
                 band.Scratch, images);
             ActivationFunctions.ActivationForward(activation, z, band.Output.Slice(first * outputs, images * outputs));
