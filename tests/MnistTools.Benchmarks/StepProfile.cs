@@ -30,7 +30,7 @@ public static class StepProfile
     private static void Profile(NetworkCase @case, MnistDataSet data, int epochs)
     {
         Network network = @case.CreateNetwork();
-        ParameterLayout layout = network.Layout ?? throw new InvalidOperationException("A dense network has a layout.");
+        int[] sizes = network.LayerSizes ?? throw new InvalidOperationException("A dense network has layer sizes.");
         int batch = @case.BatchSize, count = data.Count, steps = count / batch, half = (batch + 1) / 2;
         var step = new TrainingStep(network, batch);
         OptimizerState state = OptimizerState.Create(@case.Optimizer, network.ParameterCount);
@@ -56,7 +56,7 @@ public static class StepProfile
             for (int s = 0; s < steps; s++) buffers.Load(data, order.AsSpan(s * batch, batch), 0);
             load = Now() - t3;
         }
-        (double laneGemm, double weightGemm) = ReplayGemm(layout, batch, half);
+        (double laneGemm, double weightGemm) = ReplayGemm(sizes, batch, half);
         double Us(double seconds) => seconds * 1e6 / steps;
         double total = Us(lanes + update);
         Console.WriteLine();
@@ -72,16 +72,16 @@ public static class StepProfile
     }
 
     /// <summary>Microseconds per step of the two passes' products, as the step cuts them (see <see cref="TrainingStep"/>).</summary>
-    private static (double Lanes, double Weights) ReplayGemm(ParameterLayout layout, int batch, int half)
+    private static (double Lanes, double Weights) ReplayGemm(int[] sizes, int batch, int half)
     {
         var lanes = new List<GemmData>();
         var weights = new List<GemmData>();
         int[] laneRows = new[] { half, batch - half }.Where(r => r > 0).ToArray();
-        bool splitFirst = layout.LayerCount >= 2 && layout.WeightCount(0) >= TrainingStep.SplitFirstLayerWeights;
-        for (int l = 0; l < layout.LayerCount; l++)
+        bool splitFirst = sizes.Length >= 3 && (long)sizes[0] * sizes[1] >= TrainingStep.SplitFirstLayerWeights;
+        for (int l = 0; l + 1 < sizes.Length; l++)
         {
-            int inputs = layout.LayerSizes[l], outputs = layout.LayerSizes[l + 1];
-            bool laneWeights = layout.WeightCount(l) < (long)batch * inputs;
+            int inputs = sizes[l], outputs = sizes[l + 1];
+            bool laneWeights = (long)inputs * outputs < (long)batch * inputs;
             if (l == 0 && splitFirst)
                 for (int part = 0; part < 2; part++)
                     lanes.Add(new GemmData(new GemmShape("Z", batch, outputs * (part + 1) / 2 - outputs * part / 2, inputs, false, true)));

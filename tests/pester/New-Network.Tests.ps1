@@ -94,6 +94,25 @@ Describe 'New-Network' {
         $err.TargetObject | Should -Be 'LayerSizes'
     }
 
+    It 'refuses an activation where it cannot stand: <Parameter> <Value> is <Id>' -TestCases @(
+        @{ Parameter = 'Activation'; Value = 'Softmax'; Id = 'ActivationInvalid' }
+        @{ Parameter = 'OutputActivation'; Value = 'ReLU'; Id = 'OutputActivationInvalid' }
+        @{ Parameter = 'OutputActivation'; Value = 'None'; Id = 'OutputActivationInvalid' }
+    ) {
+        param($Parameter, $Value, $Id)
+        $arguments = @{ LayerSizes = 784, 32, 10; Seed = 1; $Parameter = $Value }
+        $err = { New-Network @arguments } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be "$Id,MnistTools.Commands.NewNetworkCommand"
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be $Parameter
+    }
+
+    It 'takes None as a linear hidden activation' {
+        $net = New-Network -LayerSizes 784, 32, 10 -Activation None -OutputActivation Softmax -Loss CrossEntropy -Seed 1
+        $net.Activation | Should -Be 'None'
+        $net.Architecture | Should -Be 'Dense 32, Dense 10 Softmax'
+    }
+
     It 'rejects an unknown activation name at binding' {
         $err = { New-Network 784, 10 -Activation Swish } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'CannotConvertArgumentNoMessage,*NewNetworkCommand*'

@@ -13,7 +13,7 @@ internal readonly record struct Conv2dShape(int Channels, int Height, int Width,
     /// net's second convolution 4 images (484 columns) ran faster than 1 or 2 and as fast as 8, in less scratch.</summary>
     internal const int GroupColumns = 512;
 
-    /// <summary>The shape of a convolution with <paramref name="padding"/>'s rule (see <see cref="MnistTools.Padding"/>).</summary>
+    /// <summary>The shape of a convolution with <paramref name="padding"/>'s rule (see <see cref="Layers.Padding"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or no output pixel fits.</exception>
     public static Conv2dShape Create(int channels, int height, int width, int filters, int kernel, int stride, Padding padding)
     {

@@ -22,10 +22,10 @@ internal static class OutputLayer
     /// <remarks>Softmax in three sweeps over the whole [B x K] block (row maxima and shifts, one vectorised exp, row sums
     /// and divisions) rather than five library calls per short row.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OutputForward(OutputActivation outputActivation, ReadOnlySpan<float> z, Span<float> a,
+    public static void OutputForward(Activation outputActivation, ReadOnlySpan<float> z, Span<float> a,
         Span<float> rowMax, Span<float> rowSum, int batch, int classes)
     {
-        if (outputActivation == OutputActivation.Sigmoid)
+        if (outputActivation == Activation.Sigmoid)
         {
             VectorMath.Sigmoid(z.Slice(0, batch * classes), a.Slice(0, batch * classes));
             return;
@@ -56,7 +56,7 @@ internal static class OutputLayer
     /// <param name="gradient">dZ [B x K], written scaled by <paramref name="scale"/> (1/B of the whole batch, which may be
     /// larger than these <paramref name="batch"/> rows when it is split into lanes); empty to skip.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double LossAndGradient(OutputActivation outputActivation, Loss loss, ReadOnlySpan<float> z, ReadOnlySpan<float> a,
+    public static double LossAndGradient(Activation outputActivation, Loss loss, ReadOnlySpan<float> z, ReadOnlySpan<float> a,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowSum, ReadOnlySpan<int> labels, Span<float> gradient, int batch, int classes,
         float scale)
     {
@@ -80,7 +80,7 @@ internal static class OutputLayer
                 total += 0.5 * sample;
                 if (!wantGradient) continue;
                 for (int k = 0; k < classes; k++) gRow[k] = (aRow[k] - (k == label ? 1f : 0f)) * scale;
-                if (outputActivation == OutputActivation.Sigmoid)
+                if (outputActivation == Activation.Sigmoid)
                 {
                     for (int k = 0; k < classes; k++) gRow[k] *= aRow[k] * (1f - aRow[k]);
                 }
@@ -93,7 +93,7 @@ internal static class OutputLayer
                 continue;
             }
 
-            if (outputActivation == OutputActivation.Softmax)
+            if (outputActivation == Activation.Softmax)
                 total += rowMax[r] + Math.Log(rowSum[r]) - zRow[label];
             else
                 for (int k = 0; k < classes; k++) total += Softplus(zRow[k]) - (k == label ? zRow[k] : 0.0);

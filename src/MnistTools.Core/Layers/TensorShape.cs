@@ -5,6 +5,10 @@ internal readonly record struct TensorShape(int Channels, int Height, int Width)
 {
     public static TensorShape Vector(int size) => new(size, 1, 1);
 
+    /// <summary>[n] or [c, h, w] as a shape.</summary>
+    public static TensorShape Of(IReadOnlyList<int> shape) =>
+        shape.Count == 3 ? new TensorShape(shape[0], shape[1], shape[2]) : Vector(shape[0]);
+
     public int Size => Channels * Height * Width;
 
     public bool IsVector => Height == 1 && Width == 1;

@@ -1,25 +1,5 @@
 namespace MnistTools;
 
-/// <summary>Hidden-layer activation.</summary>
-public enum Activation
-{
-    /// <summary>1 / (1 + e^-z).</summary>
-    Sigmoid,
-    /// <summary>max(0, z).</summary>
-    ReLU,
-    /// <summary>tanh(z).</summary>
-    Tanh,
-    /// <summary>z for z &gt; 0, else 0.01 z (see <see cref="Layers.ActivationFunctions.LeakyReLUSlope"/>).</summary>
-    LeakyReLU,
-}
-
-/// <summary>Output-layer activation.</summary>
-public enum OutputActivation
-{
-    Sigmoid,
-    Softmax,
-}
-
 /// <summary>Cost function.</summary>
 public enum Loss
 {

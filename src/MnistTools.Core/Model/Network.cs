@@ -4,8 +4,9 @@ using MnistTools.Training;
 namespace MnistTools;
 
 /// <summary>
-/// A feed-forward network of dense layers. All parameters live in one flat float buffer laid out as
-/// <see cref="ParameterLayout"/> describes (per layer W [out x in] row-major, then b [out]).
+/// A feed-forward network: a checked layer list (<see cref="LayerSequence"/>) and the layers that compute it. All
+/// parameters live in one flat float buffer, each layer's weights then biases in list order (the kind says their shape:
+/// Dense W [out x in] row-major, Conv2d W [F x C x K x K]).
 /// Inputs are grey levels scaled to [0, 1] (pixel / 255f), one row per image.
 /// Not thread-safe for training; <see cref="Predict"/> may run on several threads while nothing trains.
 /// A network is used by one runspace (thread) at a time while it trains: training takes a cheap ownership guard
@@ -19,8 +20,10 @@ public sealed class Network
     private readonly ResolvedLayer[] _resolved;
     /// <summary>The layers that compute (Flatten reads the same values as a vector and is not one of them).</summary>
     private readonly Layer[] _layers;
-    /// <summary>The dense view (LayerSizes) when every computing layer is Dense; null otherwise.</summary>
-    private readonly ParameterLayout? _layout;
+    /// <summary>Units per layer, input first, when every computing layer is Dense; null otherwise.</summary>
+    private readonly int[]? _layerSizes;
+    /// <summary>Per layer of <see cref="_resolved"/>: whether a layer of <see cref="_layers"/> computes it.</summary>
+    private readonly bool[] _computes;
     /// <summary>The flat parameter buffer, 64-byte aligned (see <see cref="Numerics.AlignedFloats"/>): W_0's rows start on cache lines.</summary>
     private readonly Numerics.AlignedFloats _parameters;
     private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
@@ -36,9 +39,9 @@ public sealed class Network
     /// </summary>
     /// <exception cref="MnistToolsException">InvalidArgument for fewer than two layers, a size below 1, or an undefined enum value.</exception>
     public Network(IReadOnlyList<int> layerSizes, Activation activation = Activation.Sigmoid,
-        OutputActivation outputActivation = OutputActivation.Sigmoid, Loss loss = Loss.Quadratic,
+        Activation outputActivation = Activation.Sigmoid, Loss loss = Loss.Quadratic,
         Initializer initializer = Initializer.Default, int seed = 0)
-        : this(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed, activation)
+        : this(DenseInput(layerSizes), LayerSequence.DenseSpecs(layerSizes!, activation, outputActivation), loss, initializer, seed, activation)
     {
         WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
     }
@@ -48,10 +51,10 @@ public sealed class Network
     /// [channels, height, width]), with parameters drawn from <paramref name="seed"/>. The last layer is Dense with
     /// Softmax or Sigmoid.
     /// </summary>
-    /// <exception cref="MnistToolsException">InvalidArgument: a layer list or shape that does not fit (see <see cref="LayerSpec.CheckSequence"/>).</exception>
+    /// <exception cref="MnistToolsException">InvalidArgument: a layer list or shape that does not fit (see <see cref="LayerSequence.CheckSequence"/>).</exception>
     public Network(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers, Loss loss = Loss.CrossEntropy,
         Initializer initializer = Initializer.Default, int seed = 0)
-        : this(inputShape?.ToArray() ?? throw new MnistToolsException(LayerSpec.InputShapeInvalidErrorId, FailureKind.InvalidArgument,
+        : this(inputShape?.ToArray() ?? throw new MnistToolsException(LayerSequence.InputShapeInvalidErrorId, FailureKind.InvalidArgument,
             "An input shape is required.", "InputShape"), layers, loss, initializer, seed, hiddenActivation: null)
     {
         WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
@@ -63,62 +66,44 @@ public sealed class Network
     {
         CheckDefined(loss, "Loss");
         CheckDefined(initializer, "Initializer");
-        _resolved = LayerSpec.CheckSequence(specs ?? throw new MnistToolsException(LayerSpec.SequenceInvalidErrorId, FailureKind.InvalidArgument,
+        _resolved = LayerSequence.CheckSequence(specs ?? throw new MnistToolsException(LayerSequence.SequenceInvalidErrorId, FailureKind.InvalidArgument,
             "A layer list is required.", LayerSpec.ErrorTarget), inputShape).ToArray();
         _inputShape = inputShape;
-        OutputActivation = LayerSpec.OutputActivationOf(specs);
+        OutputActivation = LayerSequence.OutputActivationOf(specs);
         // The hidden activation: as named, else the first hidden Dense or Conv2d layer's (Sigmoid when there is none);
         // the Default initializer of the last layer follows it.
         Activation = hiddenActivation ?? _resolved.Take(_resolved.Length - 1).Select(layer => layer.Spec.Activation)
-            .Where(a => a is not LayerActivation.None and not LayerActivation.Softmax).Select(a => (Activation)a).DefaultIfEmpty(Activation.Sigmoid).First();
+            .Where(a => a is not Activation.None and not Activation.Softmax).DefaultIfEmpty(Activation.Sigmoid).First();
         Loss = loss;
         Initializer = initializer;
         Seed = seed;
-        _layers = LayerFactory.Create(_resolved);
+        Layer?[] built = LayerFactory.Create(_resolved);
+        _layers = built.OfType<Layer>().ToArray();
+        _computes = built.Select(layer => layer is not null).ToArray();
         int count = 0;
         foreach (Layer layer in _layers) count = layer.Place(count);
-        if (_layers.All(layer => layer is DenseLayer))
-        {
-            var sizes = new List<int> { _layers[0].InputSize };
-            sizes.AddRange(_layers.Select(layer => layer.OutputSize));
-            _layout = new ParameterLayout(sizes);
-        }
+        _layerSizes = LayerSequence.DenseLayerSizes(_resolved);
         _parameters = new Numerics.AlignedFloats(count);
     }
 
-    private static int[] DenseInput(IReadOnlyList<int> layerSizes)
-    {
-        // The layer-size rules (at least two sizes, each in range, a bounded network) and their error ids.
-        var layout = new ParameterLayout(layerSizes ?? throw new MnistToolsException("LayerSizesMissing", FailureKind.InvalidArgument,
-            "Layer sizes are required.", "LayerSizes"));
-        return new[] { layout.InputSize };
-    }
-
-    /// <summary>The layer list of a dense network given by layer sizes (the last layer carries the output activation).</summary>
-    internal static LayerSpec[] DenseSpecs(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation)
-    {
-        CheckDefined(activation, "Activation");
-        CheckDefined(outputActivation, "OutputActivation");
-        var specs = new LayerSpec[layerSizes.Count - 1];
-        for (int l = 0; l < specs.Length; l++)
-            specs[l] = LayerSpec.Dense(layerSizes[l + 1], l < specs.Length - 1 ? (LayerActivation)activation
-                : outputActivation == OutputActivation.Softmax ? LayerActivation.Softmax : LayerActivation.Sigmoid);
-        return specs;
-    }
+    /// <summary>The input of a dense network given by layer sizes, after checking the sizes (their rules and error ids).</summary>
+    private static int[] DenseInput(IReadOnlyList<int>? layerSizes) =>
+        [LayerSequence.CheckLayerSizes(layerSizes ?? throw new MnistToolsException("LayerSizesMissing", FailureKind.InvalidArgument,
+            "Layer sizes are required.", "LayerSizes"))];
 
     /// <summary>
     /// Rebuilds a dense network from saved state (a version 1 network file). <paramref name="parameters"/> must hold
-    /// exactly <see cref="ParameterCount"/> values in the <see cref="ParameterLayout"/> order; the optimizer buffers too.
+    /// exactly <see cref="ParameterCount"/> values, layer by layer (weights, then biases); the optimizer buffers too.
     /// </summary>
     /// <exception cref="MnistToolsException">NetworkStateInvalid (InvalidData) when lengths or values disagree with the architecture.</exception>
-    public static Network Restore(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation, Loss loss,
+    public static Network Restore(IReadOnlyList<int> layerSizes, Activation activation, Activation outputActivation, Loss loss,
         Initializer initializer, int seed, int epochsTrained, ReadOnlySpan<float> parameters,
         OptimizerState? optimizerState, IReadOnlyDictionary<string, string>? metadata)
     {
         Network network;
         try
         {
-            network = new Network(DenseInput(layerSizes), DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed, activation);
+            network = new Network(DenseInput(layerSizes), LayerSequence.DenseSpecs(layerSizes, activation, outputActivation), loss, initializer, seed, activation);
         }
         catch (MnistToolsException e)
         {
@@ -138,7 +123,7 @@ public sealed class Network
         Network network;
         try
         {
-            CheckDefined(activation, "Activation");
+            ActivationRoles.CheckHidden(activation, "Activation");
             network = new Network(inputShape?.ToArray() ?? Array.Empty<int>(), layers, loss, initializer, seed, activation);
         }
         catch (MnistToolsException e)
@@ -172,16 +157,16 @@ public sealed class Network
     public int[] InputShape => _inputShape.ToArray();
 
     /// <summary>Whether every layer that computes is Dense (the network has <see cref="LayerSizes"/>).</summary>
-    public bool IsDense => _layout is not null;
+    public bool IsDense => _layerSizes is not null;
 
     /// <summary>Units per layer, input first (a copy), for dense networks; null when a layer is not Dense.</summary>
-    public int[]? LayerSizes => _layout?.LayerSizes.ToArray();
+    public int[]? LayerSizes => _layerSizes?.ToArray();
 
     /// <summary>The hidden activation (of every hidden layer of a dense network built from layer sizes; else the first hidden layer's).</summary>
     public Activation Activation { get; }
 
     /// <summary>The last layer's activation, applied with the loss.</summary>
-    public OutputActivation OutputActivation { get; }
+    public Activation OutputActivation { get; }
 
     public Loss Loss { get; }
 
@@ -195,9 +180,6 @@ public sealed class Network
 
     /// <summary>Complete epochs of training applied so far (all runs together).</summary>
     public int EpochsTrained { get; internal set; }
-
-    /// <summary>Where each dense layer's weights and biases sit in the flat buffer; null when a layer is not Dense.</summary>
-    public ParameterLayout? Layout => _layout;
 
     /// <summary>Values of one image (the product of <see cref="InputShape"/>).</summary>
     public int InputSize => _layers[0].InputSize;
@@ -276,11 +258,14 @@ public sealed class Network
 
     /// <summary>The layers, input side first: what each computes and holds.</summary>
     public IReadOnlyList<LayerSummary> Layers =>
-        _resolved.Select((layer, index) => new LayerSummary(index, layer.Spec.Kind.ToString(), ResolvedLayer.FormatShape(layer.OutputShape),
+        _resolved.Select((layer, index) => new LayerSummary(index, layer.Spec.Kind.Name, ResolvedLayer.FormatShape(layer.OutputShape),
             (int)layer.ParameterCount, layer.Spec.ToString())).ToArray();
 
     /// <summary>The layer specs (Flatten included) joined by ', ' (e.g. <c>Dense 128 ReLU, Dense 10 Softmax</c>).</summary>
     public string Architecture => string.Join(", ", _resolved.Select(layer => layer.Spec.ToString()));
+
+    /// <summary>The checked layer list with every layer's input and output shape, Flatten included.</summary>
+    public IReadOnlyList<ResolvedLayer> ResolvedLayers => _resolved;
 
     /// <summary>The layer list as specs, Flatten included (a copy).</summary>
     public LayerSpec[] LayerSpecs => _resolved.Select(layer => layer.Spec).ToArray();
@@ -306,8 +291,8 @@ public sealed class Network
         int computing = -1;
         for (int l = 0; l < _resolved.Length; l++)
         {
-            if (_resolved[l].Spec.Kind != LayerKind.Flatten) computing++;
-            // Flatten computes nothing: its output is the previous layer's (or the input's) values.
+            if (_computes[l]) computing++;
+            // A layer that computes nothing (Flatten) outputs the previous layer's (or the input's) values.
             outputs[l] = computing < 0 ? buffers.Input.AsSpan(0, InputSize).ToArray()
                 : buffers.Outputs[computing].AsSpan(0, _layers[computing].OutputSize).ToArray();
         }
@@ -353,9 +338,9 @@ public sealed class Network
         get
         {
             string parameters = ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
-            bool uniform = _layout is not null && _resolved.Take(_resolved.Length - 1).All(layer => layer.Spec.Activation == (LayerActivation)Activation);
+            bool uniform = _layerSizes is not null && _resolved.Take(_resolved.Length - 1).All(layer => layer.Spec.Activation == Activation);
             return uniform
-                ? $"{string.Join('-', _layout!.LayerSizes)} {Activation}/{OutputActivation} {Loss}, {parameters} parameters"
+                ? $"{string.Join('-', _layerSizes!)} {Activation}/{OutputActivation} {Loss}, {parameters} parameters"
                 : $"{string.Join('x', _inputShape)} {Architecture}; {Loss}, {parameters} parameters";
         }
     }

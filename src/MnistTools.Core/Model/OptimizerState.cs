@@ -2,8 +2,8 @@ namespace MnistTools;
 
 /// <summary>
 /// What an optimizer carries from one step to the next, so that training resumes exactly where it stopped
-/// (also after a save and import). The buffers use the network's flat parameter layout
-/// (<see cref="ParameterLayout"/>) and are null when the optimizer does not use them:
+/// (also after a save and import). The buffers use the network's flat parameter layout (each layer's weights, then
+/// its biases, in list order) and are null when the optimizer does not use them:
 /// Sgd uses none, Momentum uses <see cref="Velocity"/>, Adam and AdamW use <see cref="FirstMoment"/> and <see cref="SecondMoment"/>.
 /// </summary>
 public sealed class OptimizerState

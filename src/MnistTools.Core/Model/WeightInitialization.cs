@@ -1,3 +1,5 @@
+using MnistTools.Layers;
+
 namespace MnistTools;
 
 /// <summary>

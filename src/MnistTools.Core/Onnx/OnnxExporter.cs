@@ -1,4 +1,5 @@
 using System.Globalization;
+using MnistTools.Layers;
 using MnistTools.Persistence;
 
 namespace MnistTools.Onnx;
@@ -9,7 +10,7 @@ namespace MnistTools.Onnx;
 /// <code>
 /// input  "input"  float [N, InputSize]   grey levels / 255, exactly what Network.Predict takes;
 ///        Reshape to [N, C, H, W] first when the network's input is an image
-/// per layer l of the list:
+/// per layer l of the list, the nodes its kind adds (<see cref="LayerSpec.AddInferenceNodes"/>), named layers.l.*, e.g.
 ///   Dense     Gemm(prev, layers.l.weight [out, in], layers.l.bias [out], transB = 1)
 ///   Conv2d    Conv(prev, layers.l.weight [F, C, K, K], layers.l.bias [F], kernel_shape, strides, pads)
 ///   MaxPool2d MaxPool(prev, kernel_shape, strides)          Flatten   Flatten(prev, axis = 1)
@@ -70,54 +71,23 @@ public static class OnnxExporter
             previous = "input.image";
         }
         var slots = architecture.Slots("").ToDictionary(slot => slot.Name);
-        ReadOnlySpan<float> parameters = snapshot.Parameters;
         IReadOnlyList<ResolvedLayer> layers = architecture.Layers;
         for (int l = 0; l < layers.Count; l++)
         {
             ResolvedLayer layer = layers[l];
             LayerSpec spec = layer.Spec;
-            bool last = l == layers.Count - 1;
-            string output = $"layers.{l}.output";
-            string weight = NetworkFileFormat.WeightName(l), bias = NetworkFileFormat.BiasName(l);
-            switch (spec.Kind)
-            {
-                case LayerKind.Dense:
-                    AddTensors(graph, slots[weight], slots[bias], parameters);
-                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.gemm", "Gemm", new[] { previous, weight, bias }, output, IntAttribute("transB", 1)));
-                    break;
-                case LayerKind.Conv2d:
-                {
-                    AddTensors(graph, slots[weight], slots[bias], parameters);
-                    Layers.Conv2dShape conv = layer.ConvolutionShape;
-                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.conv", "Conv", new[] { previous, weight, bias }, output,
-                        IntsAttribute("kernel_shape", conv.Kernel, conv.Kernel), IntsAttribute("strides", conv.Stride, conv.Stride),
-                        IntsAttribute("pads", conv.PadTop, conv.PadLeft, conv.PadBottom, conv.PadRight)));
-                    break;
-                }
-                case LayerKind.MaxPool2d:
-                {
-                    Layers.MaxPool2dShape pool = layer.PoolingShape;
-                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.maxpool", "MaxPool", new[] { previous }, output,
-                        IntsAttribute("kernel_shape", pool.Size, pool.Size), IntsAttribute("strides", pool.Stride, pool.Stride)));
-                    break;
-                }
-                case LayerKind.Flatten:
-                    graph.Message(Graph.Node, NodeMessage($"layers.{l}.flatten", "Flatten", new[] { previous }, output, IntAttribute("axis", 1)));
-                    break;
-                default: // Dropout: the identity at inference.
-                    continue;
-            }
-            previous = output;
-            if (last)
+            var nodes = new LayerNodes(graph, l, slots, snapshot.Parameters);
+            previous = spec.AddInferenceNodes(nodes, layer, previous);
+            if (l == layers.Count - 1)
             {
                 // The architecture's check leaves Softmax or Sigmoid here (a version 1 snapshot's output activation too).
-                graph.Message(Graph.Node, OutputNode(LayerSpec.OutputActivationOf([spec]), previous, OutputName));
+                graph.Message(Graph.Node, OutputNode(LayerSequence.OutputActivationOf([spec]), previous, OutputName));
                 previous = OutputName;
             }
-            else if (spec.Kind is LayerKind.Dense or LayerKind.Conv2d && spec.Activation is not LayerActivation.None)
+            else if (spec.Activation is not Activation.None)
             {
                 string activated = $"layers.{l}.activation";
-                graph.Message(Graph.Node, HiddenNode((Activation)spec.Activation, l, previous, activated));
+                graph.Message(Graph.Node, HiddenNode(spec.Activation, l, previous, activated));
                 previous = activated;
             }
         }
@@ -155,9 +125,8 @@ public static class OnnxExporter
     {
         yield return ("mnisttools.input_shape", NetworkArchitecture.FormatShape(a.InputShape));
         yield return ("mnisttools.layers", a.Description);
-        if (a.Layers.All(layer => layer.Spec.Kind == LayerKind.Dense))
-            yield return ("mnisttools.layer_sizes", string.Join(',', a.Layers.Select(layer => layer.InputSize).Append(a.Layers[^1].OutputSize)
-                .Select(v => v.ToString(CultureInfo.InvariantCulture))));
+        if (LayerSequence.DenseLayerSizes(a.Layers) is { } sizes)
+            yield return ("mnisttools.layer_sizes", string.Join(',', sizes.Select(v => v.ToString(CultureInfo.InvariantCulture))));
         yield return ("mnisttools.loss", s.Loss.ToString());
         yield return ("mnisttools.epochs_trained", s.EpochsTrained.ToString(CultureInfo.InvariantCulture));
         yield return ("mnisttools.input_scaling", "pixel / 255");
@@ -165,20 +134,40 @@ public static class OnnxExporter
             yield return (NetworkFileFormat.UserPrefix + key, value);
     }
 
-    private static void AddTensors(ProtoWriter graph, NetworkFileFormat.TensorSlot weight, NetworkFileFormat.TensorSlot bias, ReadOnlySpan<float> parameters)
+    /// <summary>The graph as one layer's kind writes into it: tensors and nodes named after layer <c>l</c>.</summary>
+    private sealed class LayerNodes(ProtoWriter graph, int index, IReadOnlyDictionary<string, NetworkFileFormat.TensorSlot> slots, float[] parameters)
+        : IInferenceGraph
     {
-        graph.Message(Graph.Initializer, TensorMessage(weight.Name, weight.Shape, parameters.Slice(weight.Offset, weight.Count)));
-        graph.Message(Graph.Initializer, TensorMessage(bias.Name, bias.Shape, parameters.Slice(bias.Offset, bias.Count)));
+        private int _nodes;
+
+        public (string Weight, string Bias) AddParameters()
+        {
+            NetworkFileFormat.TensorSlot weight = slots[NetworkFileFormat.WeightName(index)], bias = slots[NetworkFileFormat.BiasName(index)];
+            graph.Message(Graph.Initializer, TensorMessage(weight.Name, weight.Shape, parameters.AsSpan(weight.Offset, weight.Count)));
+            graph.Message(Graph.Initializer, TensorMessage(bias.Name, bias.Shape, parameters.AsSpan(bias.Offset, bias.Count)));
+            return (weight.Name, bias.Name);
+        }
+
+        /// <summary>The first node of a layer is <c>layers.l.&lt;op&gt;</c> with output <c>layers.l.output</c>; later ones
+        /// are numbered.</summary>
+        public string AddNode(string opType, IReadOnlyList<string> inputs, params GraphAttribute[] attributes)
+        {
+            string suffix = _nodes == 0 ? "" : $".{_nodes}";
+            _nodes++;
+            string output = $"layers.{index}.output{suffix}";
+            graph.Message(Graph.Node, NodeMessage($"layers.{index}.{opType.ToLowerInvariant()}{suffix}", opType, inputs, output,
+                attributes.Select(AttributeMessage).ToArray()));
+            return output;
+        }
     }
 
-    private static ProtoWriter IntAttribute(string name, long value) =>
-        new ProtoWriter().String(Attribute.Name, name).Int64(Attribute.I, value).Int64(Attribute.Type, Attribute.TypeInt);
-
-    private static ProtoWriter IntsAttribute(string name, params long[] values)
+    private static ProtoWriter AttributeMessage(GraphAttribute attribute)
     {
-        var attribute = new ProtoWriter().String(Attribute.Name, name);
-        foreach (long value in values) attribute.Int64(Attribute.Ints, value);
-        return attribute.Int64(Attribute.Type, Attribute.TypeInts);
+        var message = new ProtoWriter().String(Attribute.Name, attribute.Name);
+        if (attribute.Int is { } value) return message.Int64(Attribute.I, value).Int64(Attribute.Type, Attribute.TypeInt);
+        if (attribute.Float is { } number) return message.Float(Attribute.F, number).Int64(Attribute.Type, Attribute.TypeFloat);
+        foreach (long item in attribute.Ints ?? []) message.Int64(Attribute.Ints, item);
+        return message.Int64(Attribute.Type, Attribute.TypeInts);
     }
 
     private static ProtoWriter Int64TensorMessage(string name, long[] values)
@@ -198,20 +187,19 @@ public static class OnnxExporter
             Activation.ReLU => NodeMessage(name, "Relu", new[] { input }, output),
             Activation.Tanh => NodeMessage(name, "Tanh", new[] { input }, output),
             Activation.LeakyReLU => NodeMessage(name, "LeakyRelu", new[] { input }, output,
-                new ProtoWriter().String(Attribute.Name, "alpha").Float(Attribute.F, Layers.ActivationFunctions.LeakyReLUSlope).Int64(Attribute.Type, Attribute.TypeFloat)),
+                AttributeMessage(GraphAttribute.Of("alpha", ActivationFunctions.LeakyReLUSlope))),
             _ => throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{activation} is not a valid Activation.", "Activation"),
         };
     }
 
-    private static ProtoWriter OutputNode(OutputActivation activation, string input, string output) => activation switch
+    private static ProtoWriter OutputNode(Activation activation, string input, string output) => activation switch
     {
-        OutputActivation.Sigmoid => NodeMessage("output.sigmoid", "Sigmoid", new[] { input }, output),
-        OutputActivation.Softmax => NodeMessage("output.softmax", "Softmax", new[] { input }, output,
-            new ProtoWriter().String(Attribute.Name, "axis").Int64(Attribute.I, 1).Int64(Attribute.Type, Attribute.TypeInt)),
-        _ => throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{activation} is not a valid OutputActivation.", "OutputActivation"),
+        Activation.Sigmoid => NodeMessage("output.sigmoid", "Sigmoid", new[] { input }, output),
+        Activation.Softmax => NodeMessage("output.softmax", "Softmax", new[] { input }, output, AttributeMessage(GraphAttribute.Of("axis", 1))),
+        _ => throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{activation} is not an output activation.", "OutputActivation"),
     };
 
-    private static ProtoWriter NodeMessage(string name, string opType, string[] inputs, string output, params ProtoWriter[] attributes)
+    private static ProtoWriter NodeMessage(string name, string opType, IReadOnlyList<string> inputs, string output, params ProtoWriter[] attributes)
     {
         var node = new ProtoWriter();
         foreach (string input in inputs) node.String(Node.Input, input);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MnistTools.Layers;
 
 namespace MnistTools.Persistence;
 
@@ -30,17 +31,14 @@ internal sealed class NetworkArchitecture
     /// <exception cref="MnistToolsException">InvalidArgument when the shapes or layers do not fit (LayerSpec's ids).</exception>
     public static NetworkArchitecture FromLayers(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers)
     {
-        IReadOnlyList<ResolvedLayer> resolved = LayerSpec.CheckSequence(layers, inputShape);
-        LayerSpec.OutputActivationOf(layers);
+        IReadOnlyList<ResolvedLayer> resolved = LayerSequence.CheckSequence(layers, inputShape);
+        LayerSequence.OutputActivationOf(layers);
         return new NetworkArchitecture(inputShape.ToArray(), resolved);
     }
 
-    /// <exception cref="MnistToolsException">InvalidArgument for bad layer sizes (ParameterLayout's ids).</exception>
-    public static NetworkArchitecture FromLayerSizes(IReadOnlyList<int> layerSizes, Activation activation, OutputActivation outputActivation)
-    {
-        var layout = new ParameterLayout(layerSizes);
-        return FromLayers(new[] { layout.InputSize }, Network.DenseSpecs(layerSizes, activation, outputActivation));
-    }
+    /// <exception cref="MnistToolsException">InvalidArgument for bad layer sizes or activations (<see cref="LayerSequence.DenseSpecs"/>).</exception>
+    public static NetworkArchitecture FromLayerSizes(IReadOnlyList<int> layerSizes, Activation activation, Activation outputActivation) =>
+        FromLayers(new[] { LayerSequence.CheckLayerSizes(layerSizes) }, LayerSequence.DenseSpecs(layerSizes, activation, outputActivation));
 
     public static NetworkArchitecture FromSnapshot(NetworkSnapshot snapshot) =>
         snapshot.Layers is { } layers
@@ -49,8 +47,8 @@ internal sealed class NetworkArchitecture
 
     /// <summary>
     /// The tensors of one flat buffer (parameters or an optimizer buffer), in layout order: for layer i of the list
-    /// (Flatten counted) with parameters, <c>layers.{i}.weight</c> (Dense [out, in], Conv2d [F, C, K, K]) and
-    /// <c>layers.{i}.bias</c> [out].
+    /// (Flatten counted) with parameters, <c>layers.{i}.weight</c> (shaped as its kind says: Dense [out, in], Conv2d
+    /// [F, C, K, K]) and <c>layers.{i}.bias</c> [out].
     /// </summary>
     public IEnumerable<NetworkFileFormat.TensorSlot> Slots(string prefix)
     {
@@ -59,10 +57,7 @@ internal sealed class NetworkArchitecture
         {
             ResolvedLayer layer = Layers[i];
             if (layer.ParameterCount == 0) continue;
-            LayerSpec spec = layer.Spec;
-            long[] shape = spec.Kind == LayerKind.Conv2d
-                ? new long[] { spec.Filters, layer.InputShape[0], spec.Kernel, spec.Kernel }
-                : new long[] { spec.Units, layer.InputSize };
+            long[] shape = layer.WeightShape;
             int units = layer.Units, weights = layer.WeightCount;
             yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.WeightName(i, prefix), shape, offset, weights);
             yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.BiasName(i, prefix), new long[] { units }, offset + weights, units);

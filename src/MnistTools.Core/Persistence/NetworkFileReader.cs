@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using MnistTools.Layers;
 
 namespace MnistTools.Persistence;
 
@@ -250,7 +251,7 @@ public static class NetworkFileReader
 
         int[]? sizes = null;
         Activation activation = default;
-        OutputActivation outputActivation = default;
+        Activation outputActivation = default;
         if (version == 1)
         {
             string sizesText = Require(metadata, NetworkFileFormat.KeyLayerSizes, path);
@@ -263,7 +264,7 @@ public static class NetworkFileReader
             }
             sizes = list.ToArray();
             activation = ParseEnum<Activation>(metadata, NetworkFileFormat.KeyActivation, path);
-            outputActivation = ParseEnum<OutputActivation>(metadata, NetworkFileFormat.KeyOutputActivation, path);
+            outputActivation = ParseEnum<Activation>(metadata, NetworkFileFormat.KeyOutputActivation, path);
             try
             {
                 layout = NetworkArchitecture.FromLayerSizes(sizes, activation, outputActivation);

@@ -1,3 +1,5 @@
+using MnistTools.Layers;
+
 namespace MnistTools.Persistence;
 
 /// <summary>Saves and loads <see cref="Network"/>s through <see cref="NetworkSnapshot"/> and the network file format.</summary>

@@ -1,8 +1,10 @@
+using MnistTools.Layers;
+
 namespace MnistTools.Persistence;
 
 /// <summary>
 /// Everything a network file holds, as plain data: the architecture, the training state and the
-/// parameters in the flat <see cref="ParameterLayout"/> order. The file layer reads and writes only this
+/// parameters in the flat buffer's order (each layer's weights, then its biases). The file layer reads and writes only this
 /// record, so it does not depend on how <c>Network</c> keeps its state.
 /// </summary>
 public sealed class NetworkSnapshot
@@ -19,7 +21,7 @@ public sealed class NetworkSnapshot
 
     public Activation Activation { get; init; }
 
-    public OutputActivation OutputActivation { get; init; }
+    public Activation OutputActivation { get; init; }
 
     public Loss Loss { get; init; }
 

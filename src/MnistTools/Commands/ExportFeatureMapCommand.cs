@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 using MnistTools.Imaging;
+using MnistTools.Layers;
 
 namespace MnistTools.Commands;
 
@@ -135,7 +136,7 @@ public sealed class ExportFeatureMapCommand : PictureExportCommand
         try
         {
             outputs = Network.GetLayerOutputs(image.Pixels);
-            layers = LayerSpec.CheckSequence(Network.LayerSpecs, Network.InputShape);
+            layers = Network.ResolvedLayers;
         }
         catch (MnistToolsException e)
         {
@@ -159,12 +160,13 @@ public sealed class ExportFeatureMapCommand : PictureExportCommand
             $"the feature maps of image #{image.Index} through {chosen.Length} layers");
     }
 
-    /// <summary>The -Layer indices in order without repeats, or the default: Conv2d and MaxPool2d layers, then the scores.</summary>
+    /// <summary>The -Layer indices in order without repeats, or the default: the layers that compute feature maps (an image
+    /// output that is not their input's values, as Conv2d and MaxPool2d give), then the scores.</summary>
     private int[] Chosen(IReadOnlyList<ResolvedLayer> layers) =>
         Layer is { Length: > 0 } asked
             ? asked.Distinct().Order().ToArray()
             : Enumerable.Range(0, layers.Count)
-                .Where(l => layers[l].Spec.Kind is LayerKind.Conv2d or LayerKind.MaxPool2d || l == layers.Count - 1).ToArray();
+                .Where(l => layers[l].OutputShape.Count == 3 && !layers[l].Spec.IsInferenceIdentity || l == layers.Count - 1).ToArray();
 
     private static List<FeatureMapSection> Sections(IReadOnlyList<ResolvedLayer> layers, float[][] outputs, int[] chosen, int predicted)
     {

@@ -65,14 +65,17 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
                 "No network arrived, so there is nothing to draw.", OutputPath)));
             return;
         }
-        LayerSpec first = network.LayerSpecs.First(spec => spec.Kind is LayerKind.Dense or LayerKind.Conv2d);
-        int firstIndex = Array.IndexOf(network.LayerSpecs, first);
+        // The first layer with weights: filters [F, C, K, K] are drawn as C·K x K tiles, a dense layer's [units, inputs]
+        // as square pictures of its inputs.
+        int firstIndex = network.ResolvedLayers.ToList().FindIndex(layer => layer.ParameterCount > 0);
+        long[] shape = network.ResolvedLayers[firstIndex].WeightShape;
+        bool filters = shape.Length == 4;
         int units, tileRows, tileColumns;
-        if (first.Kind == LayerKind.Conv2d)
+        if (filters)
         {
-            units = first.Filters;
-            tileRows = network.InputShape[0] * first.Kernel;
-            tileColumns = first.Kernel;
+            units = (int)shape[0];
+            tileRows = (int)(shape[1] * shape[2]);
+            tileColumns = (int)shape[3];
         }
         else
         {
@@ -81,7 +84,7 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
             if (side * side != inputs || firstIndex > 1)
                 ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NotPictureErrorId, FailureKind.InvalidArgument,
                     $"The network's first layer sees {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures.", network)));
-            units = first.Units;
+            units = (int)shape[0];
             tileRows = tileColumns = side;
         }
         int shown = First > 0 ? Math.Min(First, units) : units;
@@ -89,6 +92,6 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
         // The first layer's weights, one unit (row) after another.
         float[] weights = network.GetWeights(firstIndex)[..(shown * tileRows * tileColumns)];
         WritePicture(() => WeightGrid.Render(weights, shown, tileRows, tileColumns, Scale, columns),
-            first.Kind == LayerKind.Conv2d ? $"the first convolution's {shown} filters" : $"the first-layer weights of {shown} hidden units");
+            filters ? $"the first convolution's {shown} filters" : $"the first-layer weights of {shown} hidden units");
     }
 }

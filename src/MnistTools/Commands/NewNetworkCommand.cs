@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Security.Cryptography;
+using MnistTools.Layers;
 
 namespace MnistTools.Commands;
 
@@ -37,7 +38,7 @@ public sealed class NewNetworkCommand : PSCmdlet
 
     /// <summary>Output-layer activation.</summary>
     [Parameter(ParameterSetName = LayerSizesSet)]
-    public OutputActivation OutputActivation { get; set; } = OutputActivation.Sigmoid;
+    public Activation OutputActivation { get; set; } = Activation.Sigmoid;
 
     /// <summary>The cost: Quadratic by default with -LayerSizes (the original script's), CrossEntropy with -Layers.</summary>
     [Parameter]

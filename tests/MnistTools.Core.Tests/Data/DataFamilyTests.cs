@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using MnistTools.Training;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Data;
 
@@ -80,7 +81,7 @@ public sealed class DataFamilyTests : IDisposable
     [Fact]
     public void DataCompatibilityRefusesAnUnlabelledSetForTrainingButNotForClassifying()
     {
-        var network = new Network([4, 3, 2], Activation.Sigmoid, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        var network = new Network([4, 3, 2], Activation.Sigmoid, Activation.Softmax, Loss.CrossEntropy, seed: 1);
         var unlabelled = new MnistDataSet("kaggle-test", "test.csv", 2, 2, new byte[8], null);
         var e = Assert.Throws<MnistToolsException>(() => DataCompatibility.Check(network, unlabelled));
         Assert.Equal("DataSetUnlabelled", e.ErrorId);

@@ -3,6 +3,7 @@ using MnistTools.Tests.Data;
 using MnistTools.Training;
 using SkiaSharp;
 using Xunit.Abstractions;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Imaging;
 
@@ -105,7 +106,7 @@ public class RoundTripTests : IClassFixture<RoundTripFixture>
     {
         // One epoch of 784-64-10 ReLU/Softmax with Adam on the 60,000 training images (about 96% test accuracy).
         MnistDataSet train = RealDataTests.Load(train: true);
-        var network = new Network(new[] { 784, 64, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        var network = new Network(new[] { 784, 64, 10 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 1);
         new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 32 }).TrainEpoch(train);
 
         int[] original = Classify(network, i => _fixture.Originals.GetPixels(i));

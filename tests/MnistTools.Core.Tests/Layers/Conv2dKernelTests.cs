@@ -96,7 +96,7 @@ public class Conv2dKernelTests
         Assert.Contains(z, float.IsNaN);
         Assert.Contains(z, value => value == 0f);
         Assert.Contains(z, value => value < 0f);
-        foreach (Activation activation in Enum.GetValues<Activation>())
+        foreach (Activation activation in Activations.Nonlinear)
         {
             var expected = new float[z.Length];
             ActivationFunctions.ActivationForward(activation, z, expected);

@@ -30,7 +30,7 @@ public class Conv2dLayerFusionTests
     public void MatchesTheUnfusedOrderBitForBitAndTheReference(int channels, int height, int width, int filters, int kernel, int stride, Padding padding, int rows)
     {
         var shape = Conv2dShape.Create(channels, height, width, filters, kernel, stride, padding);
-        foreach (Activation activation in Enum.GetValues<Activation>())
+        foreach (Activation activation in Activations.Nonlinear)
             foreach (bool firstLayer in new[] { false, true })
                 Check(shape, activation, rows, firstLayer);
     }

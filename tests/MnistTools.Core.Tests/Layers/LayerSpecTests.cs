@@ -1,8 +1,10 @@
+using MnistTools.Layers;
+
 namespace MnistTools.Tests.Layers;
 
 /// <summary>
 /// <see cref="LayerSpec"/>: every valid form and its fields, case and spacing, the canonical text and its round trip,
-/// each way a spec can be wrong (the error names the spec and the wrong word), and <see cref="LayerSpec.CheckSequence"/>'s
+/// each way a spec can be wrong (the error names the spec and the wrong word), and <see cref="LayerSequence.CheckSequence"/>'s
 /// shapes, parameter counts, implied Flatten and refusals.
 /// </summary>
 public class LayerSpecTests
@@ -53,22 +55,24 @@ public class LayerSpecTests
     [Fact]
     public void TheFieldsAreThoseWritten()
     {
-        Assert.Equal(LayerSpec.Dense(128, LayerActivation.ReLU), LayerSpec.Parse("Dense 128 ReLU"));
-        var dense = LayerSpec.Parse("Dense 10");
-        Assert.Equal((LayerKind.Dense, 10, 0, 0, 0, LayerActivation.None, 0.0), (dense.Kind, dense.Units, dense.Filters, dense.Kernel, dense.Stride, dense.Activation, dense.Rate));
+        Assert.Equal(new DenseSpec(128, Activation.ReLU), LayerSpec.Parse("Dense 128 ReLU"));
+        var dense = Assert.IsType<DenseSpec>(LayerSpec.Parse("Dense 10"));
+        Assert.Equal(("Dense", 10, Activation.None), (dense.Kind.Name, dense.Units, dense.Activation));
 
-        var conv = LayerSpec.Parse("Conv2d 6 5 stride=2 padding=same ReLU");
-        Assert.Equal((LayerKind.Conv2d, 0, 6, 5, 2, Padding.Same, LayerActivation.ReLU), (conv.Kind, conv.Units, conv.Filters, conv.Kernel, conv.Stride, conv.Padding, conv.Activation));
-        Assert.Equal(LayerSpec.Conv2d(6, 5, 2, Padding.Same, LayerActivation.ReLU), conv);
-        Assert.Equal((1, Padding.Valid, LayerActivation.None), (LayerSpec.Parse("Conv2d 4 3").Stride, LayerSpec.Parse("Conv2d 4 3").Padding, LayerSpec.Parse("Conv2d 4 3").Activation));
+        var conv = Assert.IsType<Conv2dSpec>(LayerSpec.Parse("Conv2d 6 5 stride=2 padding=same ReLU"));
+        Assert.Equal(("Conv2d", 6, 5, 2, Padding.Same, Activation.ReLU), (conv.Kind.Name, conv.Filters, conv.Kernel, conv.Stride, conv.Padding, conv.Activation));
+        Assert.Equal(new Conv2dSpec(6, 5, 2, Padding.Same, Activation.ReLU), conv);
+        var plain = Assert.IsType<Conv2dSpec>(LayerSpec.Parse("Conv2d 4 3"));
+        Assert.Equal((1, Padding.Valid, Activation.None), (plain.Stride, plain.Padding, plain.Activation));
 
-        var pool = LayerSpec.Parse("MaxPool2d 3");
-        Assert.Equal((LayerKind.MaxPool2d, 3, 3), (pool.Kind, pool.Kernel, pool.Stride));
-        Assert.Equal(2, LayerSpec.Parse("MaxPool2d 3 stride=2").Stride);
-        Assert.Equal(LayerSpec.MaxPool2d(3, 2), LayerSpec.Parse("MaxPool2d 3 stride=2"));
+        var pool = Assert.IsType<MaxPool2dSpec>(LayerSpec.Parse("MaxPool2d 3"));
+        Assert.Equal(("MaxPool2d", 3, 3), (pool.Kind.Name, pool.Size, pool.Stride));
+        Assert.Equal(2, Assert.IsType<MaxPool2dSpec>(LayerSpec.Parse("MaxPool2d 3 stride=2")).Stride);
+        Assert.Equal(new MaxPool2dSpec(3, 2), LayerSpec.Parse("MaxPool2d 3 stride=2"));
 
-        Assert.Equal((LayerKind.Dropout, 0.5), (LayerSpec.Parse("Dropout 0.5").Kind, LayerSpec.Parse("Dropout 0.5").Rate));
-        Assert.Equal(LayerSpec.Flatten(), LayerSpec.Parse("Flatten"));
+        var dropout = Assert.IsType<DropoutSpec>(LayerSpec.Parse("Dropout 0.5"));
+        Assert.Equal(("Dropout", 0.5), (dropout.Kind.Name, dropout.Rate));
+        Assert.Equal(new FlattenSpec(), LayerSpec.Parse("Flatten"));
         Assert.NotEqual(LayerSpec.Parse("Dense 10"), LayerSpec.Parse("Dense 10 Softmax"));
     }
 
@@ -76,19 +80,19 @@ public class LayerSpecTests
     public void EveryCombinationRoundTrips()
     {
         var specs = new List<LayerSpec>();
-        foreach (LayerActivation activation in Enum.GetValues<LayerActivation>())
+        foreach (Activation activation in Enum.GetValues<Activation>())
         {
-            specs.Add(LayerSpec.Dense(1 + (int)activation * 37, activation));
+            specs.Add(new DenseSpec(1 + (int)activation * 37, activation));
             foreach (Padding padding in Enum.GetValues<Padding>())
                 foreach (int stride in new[] { 1, 2, 3 })
-                    specs.Add(LayerSpec.Conv2d(16, 1 + stride, stride, padding, activation));
+                    specs.Add(new Conv2dSpec(16, 1 + stride, stride, padding, activation));
         }
         foreach (int size in new[] { 1, 2, 3 })
             foreach (int? stride in new int?[] { null, 1, 2, 4 })
-                specs.Add(LayerSpec.MaxPool2d(size, stride));
+                specs.Add(new MaxPool2dSpec(size, stride));
         foreach (double rate in new[] { 0, 0.1, 0.2, 0.3, 1.0 / 3, 0.5, 0.7, 0.9999999, 1e-7 })
-            specs.Add(LayerSpec.Dropout(rate));
-        specs.Add(LayerSpec.Flatten());
+            specs.Add(new DropoutSpec(rate));
+        specs.Add(new FlattenSpec());
         foreach (LayerSpec spec in specs)
         {
             LayerSpec again = LayerSpec.Parse(spec.ToString());
@@ -171,10 +175,10 @@ public class LayerSpecTests
     {
         foreach (Action make in new Action[]
                  {
-                     () => LayerSpec.Dense(0), () => LayerSpec.Dense(LayerSpec.MaxSize + 1), () => LayerSpec.Dense(3, (LayerActivation)99),
-                     () => LayerSpec.Conv2d(0, 3), () => LayerSpec.Conv2d(3, 0), () => LayerSpec.Conv2d(3, 3, stride: 0),
-                     () => LayerSpec.Conv2d(3, 3, padding: (Padding)7), () => LayerSpec.MaxPool2d(0), () => LayerSpec.MaxPool2d(2, 0),
-                     () => LayerSpec.Dropout(1), () => LayerSpec.Dropout(-0.5), () => LayerSpec.Dropout(double.NaN),
+                     () => new DenseSpec(0), () => new DenseSpec(LayerSpec.MaxSize + 1), () => new DenseSpec(3, (Activation)99),
+                     () => new Conv2dSpec(0, 3), () => new Conv2dSpec(3, 0), () => new Conv2dSpec(3, 3, stride: 0),
+                     () => new Conv2dSpec(3, 3, padding: (Padding)7), () => new MaxPool2dSpec(0), () => new MaxPool2dSpec(2, 0),
+                     () => new DropoutSpec(1), () => new DropoutSpec(-0.5), () => new DropoutSpec(double.NaN),
                  })
             Assert.Equal(LayerSpec.SpecInvalidErrorId, Assert.Throws<MnistToolsException>(make).ErrorId);
     }
@@ -183,7 +187,7 @@ public class LayerSpecTests
     public void TheKerasConvnetHasItsShapesAndParameters()
     {
         var layers = LayerSpec.ParseAll(["Conv2d 32 3 ReLU", "MaxPool2d 2", "Conv2d 64 3 ReLU", "MaxPool2d 2", "Dropout 0.5", "Dense 10 Softmax"]);
-        var resolved = LayerSpec.CheckSequence(layers, [1, 28, 28]);
+        var resolved = LayerSequence.CheckSequence(layers, [1, 28, 28]);
         Assert.Equal(["Conv2d 32 3 ReLU", "MaxPool2d 2", "Conv2d 64 3 ReLU", "MaxPool2d 2", "Dropout 0.5", "Flatten", "Dense 10 Softmax"],
             resolved.Select(l => l.Spec.ToString()));
         Assert.Equal(["32x26x26", "32x13x13", "64x11x11", "64x5x5", "64x5x5", "1600", "10"], resolved.Select(l => ResolvedLayer.FormatShape(l.OutputShape)));
@@ -192,68 +196,71 @@ public class LayerSpecTests
         Assert.Equal(34826, resolved.Sum(l => l.ParameterCount));
         Assert.Equal([false, false, false, false, false, true, false], resolved.Select(l => l.IsImplied));
         Assert.Equal((1600, 10), (resolved[^1].InputSize, resolved[^1].OutputSize));
-        var convolution = resolved[2].ConvolutionShape;
+        var convolution = ((Conv2dSpec)resolved[2].Spec).ShapeOn(resolved[2].InputShape);
         Assert.Equal((32, 13, 13, 64, 3, 11, 11), (convolution.Channels, convolution.Height, convolution.Width, convolution.Filters, convolution.Kernel, convolution.OutputHeight, convolution.OutputWidth));
-        Assert.Equal((32, 26, 26, 13, 13), (resolved[1].PoolingShape.Channels, resolved[1].PoolingShape.Height, resolved[1].PoolingShape.Width, resolved[1].PoolingShape.OutputHeight, resolved[1].PoolingShape.OutputWidth));
+        var pooling = ((MaxPool2dSpec)resolved[1].Spec).ShapeOn(resolved[1].InputShape);
+        Assert.Equal((32, 26, 26, 13, 13), (pooling.Channels, pooling.Height, pooling.Width, pooling.OutputHeight, pooling.OutputWidth));
+        Assert.Equal([[32L, 1, 3, 3], [], [64L, 32, 3, 3], [], [], [], [10L, 1600]], resolved.Select(l => l.WeightShape));
     }
 
     [Fact]
     public void LeNetHasItsShapesAndParameters()
     {
         var layers = LayerSpec.ParseAll(["Conv2d 6 5 padding=same ReLU", "MaxPool2d 2", "Conv2d 16 5 ReLU", "MaxPool2d 2", "Dense 120 ReLU", "Dense 84 ReLU", "Dense 10 Softmax"]);
-        var resolved = LayerSpec.CheckSequence(layers, [1, 28, 28]);
+        var resolved = LayerSequence.CheckSequence(layers, [1, 28, 28]);
         Assert.Equal(["6x28x28", "6x14x14", "16x10x10", "16x5x5", "400", "120", "84", "10"], resolved.Select(l => ResolvedLayer.FormatShape(l.OutputShape)));
         Assert.Equal(61706, resolved.Sum(l => l.ParameterCount));
-        Assert.Equal((2, 2), (resolved[0].ConvolutionShape.PadTop, resolved[0].ConvolutionShape.PadLeft));
+        var convolution = ((Conv2dSpec)resolved[0].Spec).ShapeOn(resolved[0].InputShape);
+        Assert.Equal((2, 2), (convolution.PadTop, convolution.PadLeft));
     }
 
     [Fact]
     public void ADenseNetworkOnAVectorInputNeedsNoFlatten()
     {
-        var resolved = LayerSpec.CheckSequence(LayerSpec.ParseAll(["Dense 128 ReLU", "Dense 10 Softmax"]), [784]);
+        var resolved = LayerSequence.CheckSequence(LayerSpec.ParseAll(["Dense 128 ReLU", "Dense 10 Softmax"]), [784]);
         Assert.Equal(["128", "10"], resolved.Select(l => ResolvedLayer.FormatShape(l.OutputShape)));
         Assert.Equal(784L * 128 + 128 + 128 * 10 + 10, resolved.Sum(l => l.ParameterCount));
         // On an image input the Flatten is implied; written out, it is not implied, and the same shapes follow.
-        var implied = LayerSpec.CheckSequence(LayerSpec.ParseAll(["Dense 10"]), [1, 28, 28]);
-        var written = LayerSpec.CheckSequence(LayerSpec.ParseAll(["Flatten", "Dense 10"]), [1, 28, 28]);
+        var implied = LayerSequence.CheckSequence(LayerSpec.ParseAll(["Dense 10"]), [1, 28, 28]);
+        var written = LayerSequence.CheckSequence(LayerSpec.ParseAll(["Flatten", "Dense 10"]), [1, 28, 28]);
         Assert.Equal([true, false], implied.Select(l => l.IsImplied));
         Assert.Equal([false, false], written.Select(l => l.IsImplied));
         Assert.Equal(implied.Select(l => l.Spec), written.Select(l => l.Spec));
         // Flatten of a vector, stride and same padding.
-        var strided = LayerSpec.CheckSequence(LayerSpec.ParseAll(["Conv2d 4 3 stride=2 padding=same", "MaxPool2d 3 stride=2", "Flatten", "Flatten", "Dense 3"]), [2, 13, 14]);
+        var strided = LayerSequence.CheckSequence(LayerSpec.ParseAll(["Conv2d 4 3 stride=2 padding=same", "MaxPool2d 3 stride=2", "Flatten", "Flatten", "Dense 3"]), [2, 13, 14]);
         Assert.Equal(["4x7x7", "4x3x3", "36", "36", "3"], strided.Select(l => ResolvedLayer.FormatShape(l.OutputShape)));
     }
 
     public static TheoryData<string[], int[], string, string[]> SequenceErrors() => new()
     {
         // layers, input shape, error id, words the message must hold
-        { ["Conv2d 8 5", "Dense 10"], [1, 4, 9], LayerSpec.ShapeInvalidErrorId, ["Layer 1", "'Conv2d 8 5'", "1x4x9", "5x5", "4x9"] },
-        { ["Conv2d 8 3", "MaxPool2d 4", "Dense 10"], [1, 5, 5], LayerSpec.ShapeInvalidErrorId, ["Layer 2", "'MaxPool2d 4'", "8x3x3", "4x4", "leaves nothing"] },
-        { ["Dense 10", "Conv2d 4 3", "Dense 10"], [1, 28, 28], LayerSpec.ShapeInvalidErrorId, ["Layer 2", "'Conv2d 4 3'", "10"] },
-        { ["Flatten", "MaxPool2d 2", "Dense 10"], [1, 28, 28], LayerSpec.ShapeInvalidErrorId, ["Layer 2", "'MaxPool2d 2'", "784"] },
-        { ["Conv2d 4 3", "Dense 10"], [784], LayerSpec.ShapeInvalidErrorId, ["Layer 1", "784"] },
-        { ["Conv2d 1024 1 padding=same", "Dense 10"], [3, 64, 64], LayerSpec.ShapeInvalidErrorId, ["1024x64x64", "1048576"] },
-        { ["Dense 10 Softmax", "Dense 10"], [784], LayerSpec.SequenceInvalidErrorId, ["Softmax", "layer 1", "'Dense 10 Softmax'"] },
-        { ["Conv2d 4 3 Softmax", "Dense 10"], [1, 8, 8], LayerSpec.SequenceInvalidErrorId, ["Softmax", "'Conv2d 4 3 Softmax'"] },
-        { ["Dense 10", "Dropout 0.5"], [784], LayerSpec.SequenceInvalidErrorId, ["last layer", "'Dropout 0.5'"] },
-        { ["Conv2d 4 3"], [1, 8, 8], LayerSpec.SequenceInvalidErrorId, ["last layer", "'Conv2d 4 3'"] },
-        { [], [784], LayerSpec.SequenceInvalidErrorId, ["at least one layer"] },
-        { ["Dense 1048576", "Dense 1048576"], [1], LayerSpec.NetworkTooLargeErrorId, ["layer 2", "'Dense 1048576'"] },
-        { ["Dense 10"], [], LayerSpec.InputShapeInvalidErrorId, ["input shape"] },
-        { ["Dense 10"], [1, 28], LayerSpec.InputShapeInvalidErrorId, ["1,28"] },
-        { ["Dense 10"], [1, 0, 28], LayerSpec.InputShapeInvalidErrorId, ["1,0,28"] },
-        { ["Dense 10"], [1, 1, 28, 28], LayerSpec.InputShapeInvalidErrorId, ["1,1,28,28"] },
-        { ["Dense 10"], [4096, 4096, 4096], LayerSpec.InputShapeInvalidErrorId, ["4096,4096,4096"] },
+        { ["Conv2d 8 5", "Dense 10"], [1, 4, 9], LayerSequence.ShapeInvalidErrorId, ["Layer 1", "'Conv2d 8 5'", "1x4x9", "5x5", "4x9"] },
+        { ["Conv2d 8 3", "MaxPool2d 4", "Dense 10"], [1, 5, 5], LayerSequence.ShapeInvalidErrorId, ["Layer 2", "'MaxPool2d 4'", "8x3x3", "4x4", "leaves nothing"] },
+        { ["Dense 10", "Conv2d 4 3", "Dense 10"], [1, 28, 28], LayerSequence.ShapeInvalidErrorId, ["Layer 2", "'Conv2d 4 3'", "10"] },
+        { ["Flatten", "MaxPool2d 2", "Dense 10"], [1, 28, 28], LayerSequence.ShapeInvalidErrorId, ["Layer 2", "'MaxPool2d 2'", "784"] },
+        { ["Conv2d 4 3", "Dense 10"], [784], LayerSequence.ShapeInvalidErrorId, ["Layer 1", "784"] },
+        { ["Conv2d 1024 1 padding=same", "Dense 10"], [3, 64, 64], LayerSequence.ShapeInvalidErrorId, ["1024x64x64", "1048576"] },
+        { ["Dense 10 Softmax", "Dense 10"], [784], LayerSequence.SequenceInvalidErrorId, ["Softmax", "layer 1", "'Dense 10 Softmax'"] },
+        { ["Conv2d 4 3 Softmax", "Dense 10"], [1, 8, 8], LayerSequence.SequenceInvalidErrorId, ["Softmax", "'Conv2d 4 3 Softmax'"] },
+        { ["Dense 10", "Dropout 0.5"], [784], LayerSequence.SequenceInvalidErrorId, ["last layer", "'Dropout 0.5'"] },
+        { ["Conv2d 4 3"], [1, 8, 8], LayerSequence.SequenceInvalidErrorId, ["last layer", "'Conv2d 4 3'"] },
+        { [], [784], LayerSequence.SequenceInvalidErrorId, ["at least one layer"] },
+        { ["Dense 1048576", "Dense 1048576"], [1], LayerSequence.NetworkTooLargeErrorId, ["layer 2", "'Dense 1048576'"] },
+        { ["Dense 10"], [], LayerSequence.InputShapeInvalidErrorId, ["input shape"] },
+        { ["Dense 10"], [1, 28], LayerSequence.InputShapeInvalidErrorId, ["1,28"] },
+        { ["Dense 10"], [1, 0, 28], LayerSequence.InputShapeInvalidErrorId, ["1,0,28"] },
+        { ["Dense 10"], [1, 1, 28, 28], LayerSequence.InputShapeInvalidErrorId, ["1,1,28,28"] },
+        { ["Dense 10"], [4096, 4096, 4096], LayerSequence.InputShapeInvalidErrorId, ["4096,4096,4096"] },
     };
 
     [Theory]
     [MemberData(nameof(SequenceErrors))]
     public void ShapesAndOrdersThatDoNotFitAreRefusedWithTheShapes(string[] layers, int[] inputShape, string errorId, string[] words)
     {
-        var error = Assert.Throws<MnistToolsException>(() => LayerSpec.CheckSequence(LayerSpec.ParseAll(layers), inputShape));
+        var error = Assert.Throws<MnistToolsException>(() => LayerSequence.CheckSequence(LayerSpec.ParseAll(layers), inputShape));
         Assert.Equal(errorId, error.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, error.Kind);
-        Assert.Equal(errorId == LayerSpec.InputShapeInvalidErrorId ? "InputShape" : "Layers", error.Target);
+        Assert.Equal(errorId == LayerSequence.InputShapeInvalidErrorId ? "InputShape" : "Layers", error.Target);
         foreach (string word in words) Assert.Contains(word, error.Message);
     }
 }

@@ -1,3 +1,5 @@
+using MnistTools.Layers;
+
 namespace MnistTools.Tests.Model;
 
 public class NetworkTests
@@ -5,7 +7,7 @@ public class NetworkTests
     [Fact]
     public void DescribesItselfAndCountsParameters()
     {
-        var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy);
+        var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy);
         Assert.Equal(101_770, network.ParameterCount);
         Assert.Equal("784-128-10 ReLU/Softmax CrossEntropy, 101,770 parameters", network.ToString());
         Assert.Equal(new[] { 784, 128, 10 }, network.LayerSizes);
@@ -19,9 +21,9 @@ public class NetworkTests
     public void ANetworkWithoutHiddenLayersKeepsTheActivationItWasGivenAndItsDefaultInitializer()
     {
         // 784-10: no hidden layer carries -Activation, yet the Default initializer follows it (He for ReLU).
-        var relu = new Network(new[] { 784, 10 }, Activation.ReLU, OutputActivation.Softmax, seed: 1);
-        var he = new Network(new[] { 784, 10 }, Activation.ReLU, OutputActivation.Softmax, initializer: Initializer.He, seed: 1);
-        var xavier = new Network(new[] { 784, 10 }, Activation.ReLU, OutputActivation.Softmax, initializer: Initializer.Xavier, seed: 1);
+        var relu = new Network(new[] { 784, 10 }, Activation.ReLU, Activation.Softmax, seed: 1);
+        var he = new Network(new[] { 784, 10 }, Activation.ReLU, Activation.Softmax, initializer: Initializer.He, seed: 1);
+        var xavier = new Network(new[] { 784, 10 }, Activation.ReLU, Activation.Softmax, initializer: Initializer.Xavier, seed: 1);
         Assert.Equal(Activation.ReLU, relu.Activation);
         Assert.Equal(he.GetParameters(), relu.GetParameters());
         Assert.NotEqual(xavier.GetParameters(), relu.GetParameters());
@@ -37,7 +39,7 @@ public class NetworkTests
     [Fact]
     public void ListsItsLayersAndArchitecture()
     {
-        var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy);
+        var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy);
         IReadOnlyList<LayerSummary> layers = network.Layers;
         Assert.Equal(2, layers.Count);
         Assert.Equal((0, "Dense", "128", 100_480, "Dense 128 ReLU"), (layers[0].Index, layers[0].Kind, layers[0].OutputShape, layers[0].Parameters, layers[0].Spec));
@@ -47,7 +49,7 @@ public class NetworkTests
         Assert.Equal("Dense 128 ReLU, Dense 10 Softmax", network.Architecture);
 
         // Deeper, with a sigmoid output: hidden layers carry the hidden activation, the last the output activation.
-        var deep = new Network(new[] { 16, 8, 6, 3 }, Activation.Tanh, OutputActivation.Sigmoid, Loss.Quadratic);
+        var deep = new Network(new[] { 16, 8, 6, 3 }, Activation.Tanh, Activation.Sigmoid, Loss.Quadratic);
         Assert.Equal("Dense 8 Tanh, Dense 6 Tanh, Dense 3 Sigmoid", deep.Architecture);
         Assert.Equal(new[] { 0, 1, 2 }, deep.Layers.Select(layer => layer.Index));
         Assert.Equal(new[] { "8", "6", "3" }, deep.Layers.Select(layer => layer.OutputShape));
@@ -84,11 +86,11 @@ public class NetworkTests
         var normal = new Network(new[] { 400, 300, 10 }, Activation.Sigmoid, initializer: Initializer.Normal, seed: 3);
         static double Std(ReadOnlySpan<float> values) { double s = 0; foreach (float v in values) s += (double)v * v; return Math.Sqrt(s / values.Length); }
         // 120,000 draws: the sample standard deviation is within 1% of sigma.
-        Assert.InRange(Std(he.Layout!.Weights(he.GetParameters(), 0)) / Math.Sqrt(2.0 / 400), 0.99, 1.01);
-        Assert.InRange(Std(xavier.Layout!.Weights(xavier.GetParameters(), 0)) / Math.Sqrt(2.0 / 700), 0.99, 1.01);
-        Assert.InRange(Std(normal.Layout!.Weights(normal.GetParameters(), 0)), 0.99, 1.01);
-        Assert.All(he.Layout!.Biases(he.GetParameters(), 0).ToArray(), b => Assert.Equal(0f, b));
-        Assert.Contains(normal.Layout!.Biases(normal.GetParameters(), 0).ToArray(), b => b != 0f);
+        Assert.InRange(Std(new ParameterLayout(he.LayerSizes!).Weights(he.GetParameters(), 0)) / Math.Sqrt(2.0 / 400), 0.99, 1.01);
+        Assert.InRange(Std(new ParameterLayout(xavier.LayerSizes!).Weights(xavier.GetParameters(), 0)) / Math.Sqrt(2.0 / 700), 0.99, 1.01);
+        Assert.InRange(Std(new ParameterLayout(normal.LayerSizes!).Weights(normal.GetParameters(), 0)), 0.99, 1.01);
+        Assert.All(new ParameterLayout(he.LayerSizes!).Biases(he.GetParameters(), 0).ToArray(), b => Assert.Equal(0f, b));
+        Assert.Contains(new ParameterLayout(normal.LayerSizes!).Biases(normal.GetParameters(), 0).ToArray(), b => b != 0f);
     }
 
     [Fact]
@@ -104,7 +106,7 @@ public class NetworkTests
     [Fact]
     public void RestoreRoundTripsAndValidates()
     {
-        var original = new Network(new[] { 6, 4, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.Xavier, 9);
+        var original = new Network(new[] { 6, 4, 3 }, Activation.Tanh, Activation.Softmax, Loss.CrossEntropy, Initializer.Xavier, 9);
         var state = OptimizerState.Create(Optimizer.Adam, original.ParameterCount);
         state.Step = 12;
         var copy = Network.Restore(original.LayerSizes!, original.Activation, original.OutputActivation, original.Loss, original.Initializer,

@@ -5,6 +5,7 @@ using MnistTools.Tests.Data;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
 using Xunit.Abstractions;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Onnx;
 
@@ -119,7 +120,7 @@ public class OnnxConvExportTests(ITestOutputHelper output)
             Parameters = new float[2 * 9 + 2 + 3 * 8 + 3],
         };
         var e = Assert.Throws<MnistToolsException>(() => OnnxExporter.ToBytes(snapshot));
-        Assert.Equal(LayerSpec.OutputActivationInvalidErrorId, e.ErrorId);
+        Assert.Equal(ActivationRoles.OutputInvalidErrorId, e.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, e.Kind);
         Assert.Contains("Softmax or Sigmoid", e.Message);
     }

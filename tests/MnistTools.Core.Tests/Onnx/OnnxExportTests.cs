@@ -5,6 +5,8 @@ using MnistTools.Tests.Data;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
 using Xunit.Abstractions;
+using MnistTools.Layers;
+using MnistTools.Tests.Layers;
 
 namespace MnistTools.Tests.Onnx;
 
@@ -19,11 +21,11 @@ public class OnnxExportTests(ITestOutputHelper output)
     private static readonly Lazy<MnistDataSet> TrainSubset = new(() => RealDataTests.Load(train: true, first: 3000));
     private static readonly Lazy<MnistDataSet> TestSet = new(() => RealDataTests.Load(train: false, first: 2000));
 
-    public static TheoryData<Activation, OutputActivation> Combinations()
+    public static TheoryData<Activation, Activation> Combinations()
     {
-        var data = new TheoryData<Activation, OutputActivation>();
-        foreach (Activation a in Enum.GetValues<Activation>())
-            foreach (OutputActivation o in Enum.GetValues<OutputActivation>())
+        var data = new TheoryData<Activation, Activation>();
+        foreach (Activation a in Activations.Nonlinear)
+            foreach (Activation o in Activations.Output)
                 data.Add(a, o);
         return data;
     }
@@ -38,7 +40,7 @@ public class OnnxExportTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Combinations))]
-    public void OnnxRuntimeMatchesPredictOnRealImages(Activation activation, OutputActivation outputActivation)
+    public void OnnxRuntimeMatchesPredictOnRealImages(Activation activation, Activation outputActivation)
     {
         Loss loss = Loss.CrossEntropy; // trains fastest with either output; the loss is not part of the inference graph
         var network = new Network(new[] { 784, 64, 32, 10 }, activation, outputActivation, loss, Initializer.Default, seed: 3);
@@ -76,7 +78,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     [Fact]
     public void BatchDimensionIsFree()
     {
-        var network = new Network(new[] { 784, 16, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        var network = new Network(new[] { 784, 16, 10 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 1);
         MnistDataSet one = TestSet.Value.Slice(0, 1);
         float[] actual = RunOnnx(OnnxExporter.ToBytes(network), NetworkPersistenceTests.Inputs(one), 1, 784, out InferenceSession session);
         session.Dispose();
@@ -87,7 +89,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     [Fact]
     public void ExportIsDeterministicAndAtomic()
     {
-        var network = new Network(new[] { 784, 16, 10 }, Activation.Tanh, OutputActivation.Sigmoid, Loss.Quadratic, seed: 2);
+        var network = new Network(new[] { 784, 16, 10 }, Activation.Tanh, Activation.Sigmoid, Loss.Quadratic, seed: 2);
         Assert.Equal(OnnxExporter.ToBytes(network), OnnxExporter.ToBytes(network));
         using var folder = new TempFolder();
         string path = folder.File("net.onnx");

@@ -1,6 +1,7 @@
 using MnistTools.Persistence;
 using MnistTools.Tests.Data;
 using MnistTools.Training;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Persistence;
 
@@ -32,10 +33,10 @@ public class NetworkPersistenceTests
     }
 
     [Theory]
-    [InlineData(Optimizer.Sgd, Activation.Sigmoid, OutputActivation.Sigmoid, Loss.Quadratic)]
-    [InlineData(Optimizer.Momentum, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy)]
-    [InlineData(Optimizer.Adam, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy)]
-    public void TrainedNetworkRoundTripsBitExact(Optimizer optimizer, Activation activation, OutputActivation output, Loss loss)
+    [InlineData(Optimizer.Sgd, Activation.Sigmoid, Activation.Sigmoid, Loss.Quadratic)]
+    [InlineData(Optimizer.Momentum, Activation.Tanh, Activation.Softmax, Loss.CrossEntropy)]
+    [InlineData(Optimizer.Adam, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy)]
+    public void TrainedNetworkRoundTripsBitExact(Optimizer optimizer, Activation activation, Activation output, Loss loss)
     {
         using var folder = new TempFolder();
         string path = folder.File("net.safetensors");
@@ -76,10 +77,10 @@ public class NetworkPersistenceTests
         string path = folder.File("resume.safetensors");
         int[] sizes = { 784, 20, 10 };
 
-        var straight = new Network(sizes, Activation.Sigmoid, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 11);
+        var straight = new Network(sizes, Activation.Sigmoid, Activation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 11);
         Train(straight, optimizer, 2);
 
-        var first = new Network(sizes, Activation.Sigmoid, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 11);
+        var first = new Network(sizes, Activation.Sigmoid, Activation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 11);
         Train(first, optimizer, 1);
         NetworkPersistence.Save(first, path, overwrite: false);
         Network resumed = NetworkPersistence.Load(path);
@@ -99,7 +100,7 @@ public class NetworkPersistenceTests
     {
         using var folder = new TempFolder();
         string path = folder.File("new.safetensors");
-        var original = new Network(new[] { 784, 30, 10 }, Activation.LeakyReLU, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.He, seed: -3);
+        var original = new Network(new[] { 784, 30, 10 }, Activation.LeakyReLU, Activation.Softmax, Loss.CrossEntropy, Initializer.He, seed: -3);
         NetworkPersistence.Save(original, path, overwrite: false);
         Network imported = NetworkPersistence.Load(path);
         Assert.Null(imported.OptimizerState);

@@ -5,6 +5,7 @@ using MnistTools.Persistence;
 using MnistTools.Tests.Data;
 using MnistTools.Training;
 using Xunit.Abstractions;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Persistence;
 
@@ -54,7 +55,7 @@ public class PythonStdlibReaderTests(ITestOutputHelper output)
     {
         using var folder = new TempFolder();
         string path = folder.File("net.safetensors"), inputsPath = folder.File("inputs.f32");
-        var network = new Network(new[] { 784, 16, 10 }, Activation.LeakyReLU, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.He, seed: 9);
+        var network = new Network(new[] { 784, 16, 10 }, Activation.LeakyReLU, Activation.Softmax, Loss.CrossEntropy, Initializer.He, seed: 9);
         new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, BatchSize = 50 }).TrainEpoch(RealDataTests.Load(train: true, first: 1000));
         network.Metadata["DataSet"] = "mnist-train";
         NetworkPersistence.Save(network, path, overwrite: false);
@@ -83,7 +84,7 @@ public class PythonStdlibReaderTests(ITestOutputHelper output)
         JsonElement tensors = report.RootElement.GetProperty("tensors");
         Assert.Equal(12, tensors.EnumerateObject().Count()); // 4 parameter tensors, and Adam's first and second moment of each
         float[] parameters = network.GetParameters();
-        ParameterLayout layout = network.Layout!;
+        ParameterLayout layout = new ParameterLayout(network.LayerSizes!);
         foreach ((string name, int[] shape, int offset) in new[]
         {
             ("layers.0.weight", new[] { 16, 784 }, layout.WeightOffset(0)), ("layers.0.bias", new[] { 16 }, layout.BiasOffset(0)),

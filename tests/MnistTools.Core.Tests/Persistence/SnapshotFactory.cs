@@ -1,4 +1,5 @@
 using MnistTools.Persistence;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Persistence;
 
@@ -40,7 +41,7 @@ internal static class SnapshotFactory
         {
             LayerSizes = sizes,
             Activation = Activation.LeakyReLU,
-            OutputActivation = OutputActivation.Softmax,
+            OutputActivation = Activation.Softmax,
             Loss = Loss.CrossEntropy,
             Initializer = Initializer.He,
             Seed = -42,

@@ -1,5 +1,6 @@
 using MnistTools.Onnx;
 using MnistTools.Persistence;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Persistence;
 
@@ -11,7 +12,7 @@ namespace MnistTools.Tests.Persistence;
 public class TrainingOwnershipTests
 {
     private static Network NewNetwork() =>
-        new(new[] { 12, 5, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 3);
+        new(new[] { 12, 5, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 3);
 
     /// <summary>Holds the network's training claim on a thread of its own until disposed.</summary>
     private sealed class TrainingElsewhere : IDisposable

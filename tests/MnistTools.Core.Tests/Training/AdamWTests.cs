@@ -1,5 +1,6 @@
 using System.Numerics;
 using MnistTools.Training;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Training;
 
@@ -133,7 +134,7 @@ public class AdamWTests
         var data = SyntheticData.Create(120);
         float[] Train(Optimizer optimizer, float decay, out OptimizerState state)
         {
-            var network = new Network(new[] { 16, 9, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 4);
+            var network = new Network(new[] { 16, 9, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 4);
             var trainer = new Trainer(network, new TrainingOptions { Optimizer = optimizer, LearningRate = 0.01f, BatchSize = 10, WeightDecay = decay, L2 = 1e-3f });
             trainer.TrainEpoch(data);
             trainer.TrainEpoch(data);

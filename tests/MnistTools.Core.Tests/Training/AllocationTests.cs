@@ -49,7 +49,7 @@ public class AllocationTests(ITestOutputHelper output)
     public void ASteadyStateStepAllocatesNothing(Optimizer optimizer, string sizes, int threads, Augmentation augmentation)
     {
         int[] layerSizes = sizes.Split('-').Select(int.Parse).ToArray();
-        var network = new Network(layerSizes, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 3);
+        var network = new Network(layerSizes, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 3);
         MnistDataSet data = layerSizes[0] == 16 ? SyntheticData.Create(64 * 23, seed: 2) : SyntheticData.Images(64 * 23, seed: 2);
         int[] order = Enumerable.Range(0, data.Count).ToArray();
         var options = new TrainingOptions { Optimizer = optimizer, BatchSize = 64, LearningRate = 0.001f, L2 = 0.001f, Augmentation = augmentation };
@@ -81,7 +81,7 @@ public class AllocationTests(ITestOutputHelper output)
     [InlineData(2)]
     public void EvaluationAfterTheFirstAllocatesASmallBoundedAmount(int threads)
     {
-        var network = new Network(new[] { 16, 12, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 3);
+        var network = new Network(new[] { 16, 12, 3 }, Activation.Tanh, Activation.Softmax, Loss.CrossEntropy, seed: 3);
         MnistDataSet large = SyntheticData.Create(20_000, seed: 4), small = SyntheticData.Create(1_000, seed: 5);
         using var scope = ComputeSettings.Override(threads: threads);
         var evaluator = new Evaluator(network);

@@ -16,7 +16,7 @@ public class AugmentedTrainingTests
 {
     private static readonly MnistDataSet Images = SyntheticData.Images(150, seed: 7);
 
-    private static Network Dense() => new(new[] { 784, 24, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 2);
+    private static Network Dense() => new(new[] { 784, 24, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 2);
 
     private static Network Convolutional() => new(new[] { 1, 28, 28 },
         "Conv2d 4 3 ReLU, MaxPool2d 2, Dropout 0.25, Dense 3 Softmax".Split(", ").Select(LayerSpec.Parse).ToArray(), seed: 2);

@@ -57,7 +57,7 @@ public class EvaluatorTests
     public void EvaluationMatchesPredictAcrossChunkBoundaries()
     {
         var data = SyntheticData.Create(600); // 256 + 256 + 88
-        var network = new Network(new[] { 16, 5, 3 }, Activation.Sigmoid, OutputActivation.Softmax, Loss.CrossEntropy, seed: 4);
+        var network = new Network(new[] { 16, 5, 3 }, Activation.Sigmoid, Activation.Softmax, Loss.CrossEntropy, seed: 4);
         TestResult result = new Evaluator(network).Evaluate(data);
         float[] inputs = new float[600 * 16], outputs = new float[600 * 3];
         PixelScaling.ToInputs(data.Pixels, inputs);

@@ -1,4 +1,6 @@
 using MnistTools.Training;
+using MnistTools.Layers;
+using MnistTools.Tests.Layers;
 
 namespace MnistTools.Tests.Training;
 
@@ -17,13 +19,13 @@ public class GradientCheckTests
     private const int Batch = 4;
 
     public static IEnumerable<object[]> Combinations() =>
-        from activation in Enum.GetValues<Activation>()
-        from output in Enum.GetValues<OutputActivation>()
+        from activation in Activations.Nonlinear
+        from output in Activations.Output
         from loss in Enum.GetValues<Loss>()
         select new object[] { activation, output, loss };
 
     /// <summary>The network, and a batch of 4 random 5x1 images (inputs pixel / 255f) with labels 0, 2, 1, 2.</summary>
-    private static (Network network, MnistDataSet data, float[] inputs, int[] labels) Build(Activation activation, OutputActivation output, Loss loss)
+    private static (Network network, MnistDataSet data, float[] inputs, int[] labels) Build(Activation activation, Activation output, Loss loss)
     {
         var random = new SeededRandom(42);
         var network = new Network(Sizes, activation, output, loss, Initializer.Normal, seed: 7);
@@ -43,7 +45,7 @@ public class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Combinations))]
-    public void ReferenceGradientMatchesCentralDifferences(Activation activation, OutputActivation output, Loss loss)
+    public void ReferenceGradientMatchesCentralDifferences(Activation activation, Activation output, Loss loss)
     {
         var (network, _, inputs, labels) = Build(activation, output, loss);
         double[] parameters = ToDouble(network.Parameters);
@@ -68,7 +70,7 @@ public class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Combinations))]
-    public void FloatGradientMatchesTheDoubleReference(Activation activation, OutputActivation output, Loss loss)
+    public void FloatGradientMatchesTheDoubleReference(Activation activation, Activation output, Loss loss)
     {
         var (network, data, inputs, labels) = Build(activation, output, loss);
         AssertAwayFromKinks(network, ToDouble(inputs), labels);
@@ -88,14 +90,14 @@ public class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(Combinations))]
-    public void PredictMatchesTheReferenceForward(Activation activation, OutputActivation output, Loss loss)
+    public void PredictMatchesTheReferenceForward(Activation activation, Activation output, Loss loss)
     {
         var (network, _, inputs, _) = Build(activation, output, loss);
         float[] outputs = new float[Batch * 3];
         network.Predict(inputs, Batch, outputs);
         // Reference loss of a one-hot label k is a monotone function of a_k; compare the outputs directly instead.
         double[] parameters = ToDouble(network.Parameters);
-        ParameterLayout layout = network.Layout!;
+        ParameterLayout layout = new ParameterLayout(network.LayerSizes!);
         for (int s = 0; s < Batch; s++)
         {
             double[] a = ToDouble(inputs.AsSpan(s * 5, 5));
@@ -109,7 +111,7 @@ public class GradientCheckTests
                     for (int i = 0; i < nIn; i++) z[o] += parameters[layout.WeightOffset(l) + o * nIn + i] * a[i];
                 }
                 if (l < layout.LayerCount - 1) a = z.Select(v => ReferenceNetwork.Hidden(activation, v)).ToArray();
-                else if (output == OutputActivation.Sigmoid) a = z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
+                else if (output == Activation.Sigmoid) a = z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
                 else { double max = z.Max(); double sum = z.Sum(v => Math.Exp(v - max)); a = z.Select(v => Math.Exp(v - max) / sum).ToArray(); }
             }
             for (int k = 0; k < 3; k++)

@@ -71,9 +71,9 @@ public class KernelTests
     {
         float[] z = { 1000f, 0f, -1000f, 999f };
         float[] a = new float[4], max = new float[1], sum = new float[1], grad = new float[4];
-        OutputLayer.OutputForward(OutputActivation.Softmax, z, a, max, sum, 1, 4);
+        OutputLayer.OutputForward(Activation.Softmax, z, a, max, sum, 1, 4);
         Assert.All(a, v => Assert.True(float.IsFinite(v)));
-        double loss = OutputLayer.LossAndGradient(OutputActivation.Softmax, Loss.CrossEntropy, z, a, max, sum, new[] { 2 }, grad, 1, 4, 1f);
+        double loss = OutputLayer.LossAndGradient(Activation.Softmax, Loss.CrossEntropy, z, a, max, sum, new[] { 2 }, grad, 1, 4, 1f);
         Assert.Equal(2000 + Math.Log(1 + Math.Exp(-1)), loss, 3); // log Σ exp(z) − z_2, no overflow
         Assert.Equal(-1f, grad[2], 5);
     }

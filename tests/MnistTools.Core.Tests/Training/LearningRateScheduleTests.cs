@@ -1,4 +1,5 @@
 using MnistTools.Training;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Training;
 
@@ -126,7 +127,7 @@ public class LearningRateScheduleTests
     {
         // 64 images in batches of 16: 4 steps per epoch, a span of 2 epochs is the cosine table's 8 steps.
         var data = SyntheticData.Create(64);
-        var network = new Network(new[] { 16, 8, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 3);
+        var network = new Network(new[] { 16, 8, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 3);
         var cosine = new LearningRateScheduleOptions { Kind = LearningRateSchedule.Cosine, MinLearningRate = 0.001 };
         var trainer = new Trainer(network, new TrainingOptions { LearningRate = 0.1f, BatchSize = 16, Schedule = cosine });
         // The base rate is a float: the table's 0.1 becomes (double)0.1f, so compare against the formula at that base.
@@ -142,7 +143,7 @@ public class LearningRateScheduleTests
         }
 
         // A constant rate is reported exactly, not as a sum divided back.
-        var constant = new Network(new[] { 16, 8, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 3);
+        var constant = new Network(new[] { 16, 8, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 3);
         TrainingEpoch record = new Trainer(constant, new TrainingOptions { LearningRate = 0.001f, BatchSize = 7 }).TrainEpoch(data);
         Assert.Equal((double)0.001f, record.LearningRate);
         Assert.Equal(record.LearningRate, record.LearningRateMin);
@@ -162,7 +163,7 @@ public class LearningRateScheduleTests
         var data = SyntheticData.Create(48);
         const int span = 5;
         var schedule = new LearningRateScheduleOptions { Kind = kind, StepEpochs = 2, StepFactor = 0.5, MinLearningRate = 0.01, WarmupFraction = 0.4 };
-        Network Fresh() => new(new[] { 16, 8, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 5);
+        Network Fresh() => new(new[] { 16, 8, 3 }, Activation.Tanh, Activation.Softmax, Loss.CrossEntropy, seed: 5);
 
         var scheduled = Fresh();
         var options = new TrainingOptions { Optimizer = Optimizer.Momentum, LearningRate = 0.2f, BatchSize = 48, Schedule = schedule, Seed = 2 };

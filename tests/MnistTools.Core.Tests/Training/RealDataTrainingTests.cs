@@ -1,6 +1,7 @@
 using MnistTools.Tests.Data;
 using MnistTools.Training;
 using Xunit.Abstractions;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Training;
 
@@ -22,7 +23,7 @@ public class RealDataTrainingTests
     {
         // The DESIGN's "seed's run": 784-20-16-10 Sigmoid/Quadratic, seed 1, one epoch of SGD lr 1 batch 100 on the test set.
         MnistDataSet test = RealDataTests.Load(train: false);
-        var network = new Network(new[] { 784, 20, 16, 10 }, Activation.Sigmoid, OutputActivation.Sigmoid, Loss.Quadratic, seed: 1);
+        var network = new Network(new[] { 784, 20, 16, 10 }, Activation.Sigmoid, Activation.Sigmoid, Loss.Quadratic, seed: 1);
         var evaluator = new Evaluator(network);
         double before = evaluator.Evaluate(test).Accuracy;
         var epoch = new Trainer(network, new TrainingOptions { BatchSize = 100, LearningRate = 1f }).TrainEpoch(test);
@@ -37,7 +38,7 @@ public class RealDataTrainingTests
     public void ReLUSoftmaxAdamReaches97PercentInThreeEpochs()
     {
         MnistDataSet train = RealDataTests.Load(train: true), test = RealDataTests.Load(train: false);
-        var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        var network = new Network(new[] { 784, 128, 10 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 1);
         var trainer = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 32 });
         var epochs = Enumerable.Range(0, 3).Select(_ => trainer.TrainEpoch(train)).ToList();
         TestResult result = new Evaluator(network).Evaluate(test);
@@ -50,7 +51,7 @@ public class RealDataTrainingTests
     {
         // Nielsen's book setting: 784-30-10, N(0,1) init, SGD lr 3.0, batch 10, 10 epochs.
         MnistDataSet train = RealDataTests.Load(train: true), test = RealDataTests.Load(train: false);
-        var network = new Network(new[] { 784, 30, 10 }, Activation.Sigmoid, OutputActivation.Sigmoid, Loss.Quadratic, Initializer.Normal, seed: 1);
+        var network = new Network(new[] { 784, 30, 10 }, Activation.Sigmoid, Activation.Sigmoid, Loss.Quadratic, Initializer.Normal, seed: 1);
         var trainer = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Sgd, LearningRate = 3f, BatchSize = 10 });
         var epochs = Enumerable.Range(0, 10).Select(_ => trainer.TrainEpoch(train)).ToList();
         TestResult result = new Evaluator(network).Evaluate(test);
@@ -74,7 +75,7 @@ public class RealDataRecipeTests
     public void ReadmeRecipeReaches98Point5Percent()
     {
         MnistDataSet train = RealDataTests.Load(train: true), test = RealDataTests.Load(train: false);
-        var network = new Network(new[] { 784, 512, 256, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        var network = new Network(new[] { 784, 512, 256, 10 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 1);
         var trainer = new Trainer(network, new TrainingOptions
         {
             Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 64,
@@ -132,7 +133,7 @@ public class RealDataRecipeTests
     [Trait("Category", "Stress")]
     public void DenseNetworkWithElasticDistortionsReaches99Percent()
     {
-        var network = new Network(new[] { 784, 800, 10 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 1);
+        var network = new Network(new[] { 784, 800, 10 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 1);
         double accuracy = TrainAndTest(network, new TrainingOptions
         {
             Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = 128, Augmentation = Augmentation.Elastic,

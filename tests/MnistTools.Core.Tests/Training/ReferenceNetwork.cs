@@ -13,10 +13,10 @@ internal static class ReferenceNetwork
     /// <summary>What one pass over a batch of B samples gives. Outputs [B x K]; Gradient [ParameterCount] of the mean loss.</summary>
     public sealed record Result(double LossSum, int Correct, double[] Outputs, double[] Gradient);
 
-    public static double Loss(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+    public static double Loss(int[] sizes, Activation activation, Activation output, Loss loss,
         double[] parameters, double[] inputs, int[] labels) => Run(sizes, activation, output, loss, parameters, inputs, labels, null, null, null) / labels.Length;
 
-    public static double LossAndGradient(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+    public static double LossAndGradient(int[] sizes, Activation activation, Activation output, Loss loss,
         double[] parameters, double[] inputs, int[] labels, double[] gradient) =>
         Run(sizes, activation, output, loss, parameters, inputs, labels, gradient, null, null) / labels.Length;
 
@@ -43,7 +43,7 @@ internal static class ReferenceNetwork
     }
 
     /// <summary>Every hidden layer's pre-activations Z of every sample (to keep finite differences away from kinks).</summary>
-    public static List<double> HiddenPreActivations(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+    public static List<double> HiddenPreActivations(int[] sizes, Activation activation, Activation output, Loss loss,
         double[] parameters, double[] inputs, int[] labels)
     {
         var values = new List<double>();
@@ -52,7 +52,7 @@ internal static class ReferenceNetwork
     }
 
     /// <returns>The summed loss.</returns>
-    private static double Run(int[] sizes, Activation activation, OutputActivation output, Loss loss,
+    private static double Run(int[] sizes, Activation activation, Activation output, Loss loss,
         double[] parameters, double[] inputs, int[] labels, double[]? gradient, double[]? outputs, List<double>? hiddenZ)
     {
         var layout = new ParameterLayout(sizes);
@@ -84,7 +84,7 @@ internal static class ReferenceNetwork
             if (outputs is not null) outA.CopyTo(outputs, s * K);
             double sample = loss == MnistTools.Loss.Quadratic
                 ? 0.5 * outA.Select((v, k) => (v - y[k]) * (v - y[k])).Sum()
-                : output == OutputActivation.Softmax
+                : output == Activation.Softmax
                     ? -Math.Log(outA[labels[s]])
                     : -outA.Select((v, k) => y[k] * Math.Log(v) + (1 - y[k]) * Math.Log(1 - v)).Sum();
             total += sample;
@@ -94,12 +94,12 @@ internal static class ReferenceNetwork
             double[] dA = new double[K];
             for (int k = 0; k < K; k++)
                 dA[k] = loss == MnistTools.Loss.Quadratic ? outA[k] - y[k]
-                    : output == OutputActivation.Softmax ? (k == labels[s] ? -1 / outA[k] : 0)
+                    : output == Activation.Softmax ? (k == labels[s] ? -1 / outA[k] : 0)
                     : -(y[k] / outA[k]) + (1 - y[k]) / (1 - outA[k]);
             double[] dZ = new double[K];
             for (int k = 0; k < K; k++)
             {
-                if (output == OutputActivation.Sigmoid) dZ[k] = dA[k] * outA[k] * (1 - outA[k]);
+                if (output == Activation.Sigmoid) dZ[k] = dA[k] * outA[k] * (1 - outA[k]);
                 else
                     for (int j = 0; j < K; j++) dZ[k] += dA[j] * outA[j] * ((j == k ? 1 : 0) - outA[k]);
             }
@@ -140,9 +140,9 @@ internal static class ReferenceNetwork
         _ => z > 0 ? 1 : ActivationFunctions.LeakyReLUSlope,
     };
 
-    private static double[] Output(OutputActivation output, double[] z)
+    private static double[] Output(Activation output, double[] z)
     {
-        if (output == OutputActivation.Sigmoid) return z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
+        if (output == Activation.Sigmoid) return z.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
         double max = z.Max();
         double[] e = z.Select(v => Math.Exp(v - max)).ToArray();
         double sum = e.Sum();

@@ -39,7 +39,7 @@ public class StepOracleTests(ITestOutputHelper output)
     /// <summary>16-12-3 Tanh/Softmax CrossEntropy: every layer's weight gradient by units for small batches, per lane for larger.</summary>
     private static Network Narrow()
     {
-        var network = new Network(new[] { 16, 12, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 11);
+        var network = new Network(new[] { 16, 12, 3 }, Activation.Tanh, Activation.Softmax, Loss.CrossEntropy, seed: 11);
         StepHarness.RandomizeBiases(network, 0.3, 12);
         return network;
     }
@@ -47,7 +47,7 @@ public class StepOracleTests(ITestOutputHelper output)
     /// <summary>784-96-10-3 ReLU/Softmax CrossEntropy: W_0 (75,264 weights) runs forward split by units.</summary>
     private static Network Wide()
     {
-        var network = new Network(new[] { 784, 96, 10, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 5);
+        var network = new Network(new[] { 784, 96, 10, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 5);
         StepHarness.RandomizeBiases(network, 0.1, 6);
         return network;
     }
@@ -55,7 +55,7 @@ public class StepOracleTests(ITestOutputHelper output)
     /// <summary>784-40-10-3 LeakyReLU/Sigmoid CrossEntropy: W_0 (31,360 weights) runs forward by rows in each lane.</summary>
     private static Network Medium()
     {
-        var network = new Network(new[] { 784, 40, 10, 3 }, Activation.LeakyReLU, OutputActivation.Sigmoid, Loss.CrossEntropy, seed: 8);
+        var network = new Network(new[] { 784, 40, 10, 3 }, Activation.LeakyReLU, Activation.Sigmoid, Loss.CrossEntropy, seed: 8);
         StepHarness.RandomizeBiases(network, 0.1, 9);
         return network;
     }
@@ -136,7 +136,7 @@ public class StepOracleTests(ITestOutputHelper output)
         var data = new MnistDataSet("long rows", null, side, inputs / side, pixels, labels, classCount: 3);
         Network Build()
         {
-            var network = new Network(new[] { inputs, 4, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 4);
+            var network = new Network(new[] { inputs, 4, 3 }, Activation.Tanh, Activation.Softmax, Loss.CrossEntropy, seed: 4);
             StepHarness.RandomizeBiases(network, 0.1, 5);
             return network;
         }

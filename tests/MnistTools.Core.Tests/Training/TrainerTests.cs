@@ -1,11 +1,12 @@
 using MnistTools.Training;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Training;
 
 public class TrainerTests
 {
     private static Network NewNetwork(Activation activation = Activation.ReLU, int seed = 3) =>
-        new(new[] { 16, 8, 3 }, activation, OutputActivation.Softmax, Loss.CrossEntropy, seed: seed);
+        new(new[] { 16, 8, 3 }, activation, Activation.Softmax, Loss.CrossEntropy, seed: seed);
 
     [Theory]
     [InlineData(Optimizer.Sgd, 0.5f)]
@@ -101,7 +102,7 @@ public class TrainerTests
         var data = SyntheticData.Create(200);
         // Softmax: once the wild step sends Z to ±Inf, the max-shift gives Inf - Inf = NaN on every GEMM path. (With a
         // sigmoid output the loss stays finite when the kernel fuses multiply-add: FMA products never overflow alone.)
-        var network = new Network(new[] { 16, 8, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: 2);
+        var network = new Network(new[] { 16, 8, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 2);
         new Trainer(network, new TrainingOptions { LearningRate = 0.1f, BatchSize = 20 }).TrainEpoch(data);
         float[] good = network.GetParameters();
         var wild = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Sgd, LearningRate = 1e38f, BatchSize = 20 });

@@ -1,6 +1,7 @@
 using MnistTools.Persistence;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Training;
 
@@ -26,7 +27,7 @@ public class TrainingRunTests
         return new MnistDataSet("misleading", null, 4, 4, pixels, labels, classCount: 3);
     }
 
-    private static Network NewNetwork(int seed = 3) => new(new[] { 16, 8, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, seed: seed);
+    private static Network NewNetwork(int seed = 3) => new(new[] { 16, 8, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: seed);
 
     private static TrainingOptions Options(LearningRateSchedule kind = LearningRateSchedule.Constant, Optimizer optimizer = Optimizer.Adam) => new()
     {

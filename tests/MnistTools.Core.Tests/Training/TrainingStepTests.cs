@@ -1,5 +1,6 @@
 using MnistTools.Numerics;
 using MnistTools.Training;
+using MnistTools.Layers;
 
 namespace MnistTools.Tests.Training;
 
@@ -7,11 +8,11 @@ namespace MnistTools.Tests.Training;
 public class TrainingStepTests
 {
     private static Network NewNetwork() =>
-        new(new[] { 16, 12, 3 }, Activation.Tanh, OutputActivation.Softmax, Loss.CrossEntropy, seed: 11);
+        new(new[] { 16, 12, 3 }, Activation.Tanh, Activation.Softmax, Loss.CrossEntropy, seed: 11);
 
     /// <summary>A first layer wide enough (784 x 96 = 75,264 weights) to run forward split by units.</summary>
     private static Network WideNetwork(Activation activation = Activation.ReLU) =>
-        new(new[] { 784, 96, 10, 3 }, activation, OutputActivation.Softmax, Loss.CrossEntropy, seed: 5);
+        new(new[] { 784, 96, 10, 3 }, activation, Activation.Softmax, Loss.CrossEntropy, seed: 5);
 
     /// <summary>
     /// Runs the production step on batch rows order[start .. start + batch) and checks it against the double oracle

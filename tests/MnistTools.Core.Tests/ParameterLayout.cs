@@ -1,13 +1,14 @@
-namespace MnistTools;
+namespace MnistTools.Tests;
 
 /// <summary>
-/// Where each layer's parameters live in the one flat parameter buffer. This layout is part of the
+/// The tests' description of where a dense network's parameters live in the one flat parameter buffer (the oracles and
+/// the file tests read it; the module's layers place themselves). This layout is part of the
 /// saved-file and ONNX-export contract: for each layer l = 0..L-2, mapping LayerSizes[l] inputs to
 /// LayerSizes[l+1] outputs, the weights W_l [out x in] (row-major: row o holds the weights into output
 /// unit o), immediately followed by the biases b_l [out]. Layers follow each other with no gaps.
 /// Gradients, momentum and Adam moments use the same layout.
 /// </summary>
-public sealed class ParameterLayout
+internal sealed class ParameterLayout
 {
     private readonly int[] _sizes;
     private readonly int[] _weightOffsets;
@@ -15,29 +16,18 @@ public sealed class ParameterLayout
 
     public ParameterLayout(IReadOnlyList<int> layerSizes)
     {
-        ArgumentNullException.ThrowIfNull(layerSizes);
-        if (layerSizes.Count < 2)
-            throw new MnistToolsException("LayerSizesTooFew", FailureKind.InvalidArgument,
-                $"A network needs at least two layer sizes (input and output); got {layerSizes.Count}.", "LayerSizes");
         _sizes = layerSizes.ToArray();
-        foreach (int size in _sizes)
-            if (size < 1 || size > 1 << 20)
-                throw new MnistToolsException("LayerSizeOutOfRange", FailureKind.InvalidArgument,
-                    $"Every layer size must be in 1..{1 << 20}; got {size}.", "LayerSizes");
         _weightOffsets = new int[LayerCount];
         _biasOffsets = new int[LayerCount];
-        long offset = 0;
+        int offset = 0;
         for (int l = 0; l < LayerCount; l++)
         {
-            _weightOffsets[l] = checked((int)offset);
-            offset += (long)_sizes[l] * _sizes[l + 1];
-            _biasOffsets[l] = checked((int)offset);
+            _weightOffsets[l] = offset;
+            offset += _sizes[l] * _sizes[l + 1];
+            _biasOffsets[l] = offset;
             offset += _sizes[l + 1];
-            if (offset > int.MaxValue / 4)
-                throw new MnistToolsException("NetworkTooLarge", FailureKind.InvalidArgument,
-                    $"The network has more than {int.MaxValue / 4} parameters.", "LayerSizes");
         }
-        ParameterCount = (int)offset;
+        ParameterCount = offset;
     }
 
     /// <summary>Units per layer, input first.</summary>

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text;
+
+namespace MnistTools.Layers;
+
+/// <summary>
+/// <c>Dense &lt;units&gt; [&lt;activation&gt;]</c>: a fully connected layer (<see cref="DenseLayer"/>). Reads a vector (an
+/// image input is flattened first); parameters W [units x inputs] then b [units]; ONNX Gemm (transB = 1). The last
+/// layer of every list is Dense: its units are the class scores.
+/// </summary>
+public sealed record DenseSpec : LayerSpec
+{
+    internal static readonly LayerKind Definition = new("Dense", "<units> [<activation>]",
+        "fully connected: every output unit sees every input value", Read);
+
+    /// <summary>A dense layer of <paramref name="units"/> outputs.</summary>
+    /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/> or an undefined activation.</exception>
+    public DenseSpec(int units, Activation activation = Activation.None)
+    {
+        Units = CheckSize(units, "units", "Dense");
+        _activation = CheckActivation(activation, "Dense");
+    }
+
+    private readonly Activation _activation;
+
+    public override LayerKind Kind => Definition;
+
+    /// <summary>Output units.</summary>
+    public int Units { get; }
+
+    public override Activation Activation => _activation;
+
+    internal override bool ReadsVector => true;
+
+    internal override bool GivesScores => true;
+
+    protected override void WriteArguments(StringBuilder text) => text.Append(' ').Append(Units.ToString(CultureInfo.InvariantCulture));
+
+    internal override int[] OutputShape(int[] input, Func<string, MnistToolsException> misfit, out long parameters)
+    {
+        parameters = ((long)input[0] + 1) * Units;
+        return [Units];
+    }
+
+    internal override int ParameterRows(IReadOnlyList<int> input) => Units;
+
+    internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
+        new DenseLayer(TensorShape.Of(layer.InputShape), Units, isLast ? null : HiddenActivation(Activation));
+
+    internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
+    {
+        (string weight, string bias) = graph.AddParameters();
+        return graph.AddNode("Gemm", [input, weight, bias], GraphAttribute.Of("transB", 1));
+    }
+
+    /// <summary>The layer's own activation: null for None (Softmax never reaches a hidden layer: the list check refuses it).</summary>
+    internal static Activation? HiddenActivation(Activation activation) => activation == Activation.None ? null : activation;
+
+    private static LayerSpec Read(LayerSpecReader reader)
+    {
+        int units = reader.Size("units");
+        Activation activation = Activation.None;
+        while (reader.Next() is { } word)
+            if (!reader.TryActivation(word, out activation))
+                throw reader.Wrong(word, "is not an activation (Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
+        return new DenseSpec(units, activation);
+    }
+}

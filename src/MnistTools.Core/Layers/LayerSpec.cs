@@ -1,0 +1,110 @@
+using System.Text;
+
+namespace MnistTools.Layers;
+
+/// <summary>
+/// One layer of a network's layer list, as written for New-Network -Layers: the kind's word, then its arguments,
+/// separated by spaces, case-insensitive (<c>Dense 128 ReLU</c>, <c>Conv2d 6 5 padding=same ReLU</c>, <c>MaxPool2d 2</c>).
+/// Each kind is one subclass that holds all the module knows of it: its arguments (read by <see cref="LayerKind"/>,
+/// written by <see cref="ToString"/>), its shape rule and parameter count, the <see cref="Layer"/> it builds, its tensors'
+/// shapes in the network file and its ONNX nodes. <see cref="ToString"/> writes the canonical spec, which
+/// <see cref="Parse"/> reads back to an equal record.
+/// </summary>
+public abstract record LayerSpec
+{
+    /// <summary>Error id of a spec that does not parse.</summary>
+    public const string SpecInvalidErrorId = "LayerSpecInvalid";
+
+    /// <summary>The parameter a bad spec is reported against.</summary>
+    public const string ErrorTarget = "Layers";
+
+    /// <summary>Largest unit count, filter count, kernel, window or stride (the dense layer size limit).</summary>
+    public const int MaxSize = 1 << 20;
+
+    /// <summary>The kind: its word and arguments.</summary>
+    public abstract LayerKind Kind { get; }
+
+    /// <summary>The activation the layer applies to its output (None for kinds without one).</summary>
+    public virtual Activation Activation => Activation.None;
+
+    /// <summary>Whether the layer leaves its input's values as they are at inference (Dropout, Flatten): no feature maps of its own.</summary>
+    public virtual bool IsInferenceIdentity => false;
+
+    /// <summary>Whether the layer reads a vector: after an image shape the list implies a Flatten before it (Dense).</summary>
+    internal virtual bool ReadsVector => false;
+
+    /// <summary>Whether the layer can give the class scores, and so end the list (Dense).</summary>
+    internal virtual bool GivesScores => false;
+
+    /// <summary>The canonical spec: options only where they differ from the defaults, keywords lower case, the activation
+    /// last, e.g. <c>Conv2d 32 3 ReLU</c>, <c>Conv2d 6 5 padding=same ReLU</c>, <c>MaxPool2d 2</c>, <c>Dense 10 Softmax</c>.</summary>
+    public sealed override string ToString()
+    {
+        var text = new StringBuilder(Kind.Name);
+        WriteArguments(text);
+        if (Activation != Activation.None) text.Append(' ').Append(Activation.ToString());
+        return text.ToString();
+    }
+
+    /// <summary>Appends the arguments after the kind's word (each after a space), the activation excluded.</summary>
+    protected virtual void WriteArguments(StringBuilder text) { }
+
+    /// <summary>
+    /// The output shape of one image for an input of <paramref name="input"/> ([values] or [channels, height, width]),
+    /// and the layer's parameters (weights and biases) for it.
+    /// </summary>
+    /// <exception cref="MnistToolsException"><see cref="LayerSequence.ShapeInvalidErrorId"/> when the input does not fit
+    /// (made by <paramref name="misfit"/>, which names the layer and its input).</exception>
+    internal abstract int[] OutputShape(int[] input, Func<string, MnistToolsException> misfit, out long parameters);
+
+    /// <summary>Rows of weights, and so biases, for <paramref name="input"/> (Dense units, Conv2d filters); 0 without parameters.</summary>
+    internal virtual int ParameterRows(IReadOnlyList<int> input) => 0;
+
+    /// <summary>The weight tensor's shape in the network file and ONNX (Dense [units, inputs], Conv2d [F, C, K, K]).</summary>
+    internal virtual long[] WeightShape(ResolvedLayer layer) => [layer.Units, layer.WeightCount / Math.Max(layer.Units, 1)];
+
+    /// <summary>The layer that computes it, or null for one that only renames its input's values (Flatten).</summary>
+    /// <param name="layer">This spec with its shapes.</param>
+    /// <param name="isLast">The last layer, whose activation belongs to the output head: it computes Z only.</param>
+    internal abstract Layer? CreateLayer(ResolvedLayer layer, bool isLast);
+
+    /// <summary>Adds the layer's inference nodes (without its activation, which the exporter adds) to an ONNX graph.</summary>
+    /// <returns>The name of the value the layer outputs (<paramref name="input"/> when it adds nothing).</returns>
+    internal abstract string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input);
+
+    /// <summary>Reads one spec (see the type's summary).</summary>
+    /// <exception cref="MnistToolsException"><see cref="SpecInvalidErrorId"/>: the message names the spec and the word that is wrong.</exception>
+    public static LayerSpec Parse(string spec)
+    {
+        string text = spec ?? "";
+        string[] words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length == 0)
+            throw new MnistToolsException(SpecInvalidErrorId, FailureKind.InvalidArgument,
+                $"The layer spec '{text}' is empty: expected {LayerKinds.Names("or")}.", ErrorTarget);
+        LayerKind kind = LayerKinds.Find(words[0])
+            ?? throw Invalid(text, words[0], $"is not a layer kind ({string.Join(", ", LayerKinds.All)}).");
+        var reader = new LayerSpecReader(text, words, kind);
+        LayerSpec result = kind.Read(reader);
+        reader.End();
+        return result;
+    }
+
+    /// <summary>Reads every spec of a list, in order.</summary>
+    public static IReadOnlyList<LayerSpec> ParseAll(IEnumerable<string> specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        return specs.Select(Parse).ToArray();
+    }
+
+    /// <summary><paramref name="value"/> when it is a whole number in 1..<see cref="MaxSize"/>.</summary>
+    private protected static int CheckSize(int value, string what, string kind) =>
+        value is >= 1 and <= MaxSize ? value
+        : throw Invalid(kind, value.ToString(System.Globalization.CultureInfo.InvariantCulture), $"is not a valid <{what}> (a whole number in 1..{MaxSize}).");
+
+    /// <summary><paramref name="activation"/> when it is one of the enum's values.</summary>
+    private protected static Activation CheckActivation(Activation activation, string kind) =>
+        Enum.IsDefined(activation) ? activation : throw Invalid(kind, activation.ToString(), "is not an activation.");
+
+    internal static MnistToolsException Invalid(string spec, string word, string reason) =>
+        new(SpecInvalidErrorId, FailureKind.InvalidArgument, $"The layer spec '{spec}' is not valid: '{word}' {reason}", ErrorTarget);
+}
