@@ -58,13 +58,13 @@ public static class ConvStepProfile
 
         // Each layer on lane 0 (rows [0, half)), one thread, the step's own buffers' shapes.
         using var single = ComputeSettings.Override(threads: 1);
-        IReadOnlyList<Layer> layers = network.LayerStack;
-        var buffers = new BatchBuffers(network, batch, training: true, bands: 2);
+        IReadOnlyList<Layer> layers = network.Stack.Layers;
+        var buffers = new BatchBuffers(network.Stack, batch, training: true, bands: 2);
         var gradients = new BandGradients(layers, batch);
         buffers.Load(data, order.AsSpan(0, half), 0);
         var key = new BandKey(true, 1, 1, 1, 0);
-        Propagation.Forward(network, buffers, 0, half, 0, key);
-        Propagation.Backward(network, buffers, 0, half, 0, key, 1f / batch, gradients);
+        Propagation.Forward(network.Stack, buffers, 0, half, 0, key);
+        Propagation.Backward(network.Stack, buffers, 0, half, 0, key, 1f / batch, gradients);
         var rows = new List<(string Name, double Seconds)>();
         rows.Add(("load (bytes -> floats)", Measure(() => buffers.Load(data, order.AsSpan(0, half), 0)).Cpu));
         for (int l = 0; l < layers.Count; l++)
@@ -75,8 +75,8 @@ public static class ConvStepProfile
         }
         rows.Add(("output activation + loss", Measure(() =>
         {
-            Propagation.Forward(network, buffers, 0, half, 0, key, firstLayer: layers.Count);
-            Propagation.Loss(network, buffers, 0, half);
+            Propagation.Forward(network.Stack, buffers, 0, half, 0, key, firstLayer: layers.Count);
+            Propagation.Loss(network.Stack, buffers, 0, half);
         }).Cpu));
         for (int l = layers.Count - 1; l >= 0; l--)
         {

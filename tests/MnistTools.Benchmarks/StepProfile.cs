@@ -37,7 +37,7 @@ public static class StepProfile
         var options = new TrainingOptions { BatchSize = batch, Optimizer = @case.Optimizer, LearningRate = @case.LearningRate };
         var order = new int[count];
         double lanes = 0, update = 0, load = 0;
-        var buffers = new BatchBuffers(network, batch, training: false, bands: 1);
+        var buffers = new BatchBuffers(network.Stack, batch, training: false, bands: 1);
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             lanes = update = load = 0;

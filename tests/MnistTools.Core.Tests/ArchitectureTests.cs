@@ -31,3 +31,13 @@ public class ArchitectureTests
     private static Regex KindNames() =>
         new($@"\b({string.Join('|', LayerKinds.All.Select(kind => kind.Name))})(Spec|Layer|Kernels|Shape|Direct|Implicit)\b|\bIm2Col\b");
 }
+
+public class NamespaceDumpTests
+{
+    [Fact]
+    public void Dump()
+    {
+        var edges = NamespaceGraph.Edges(typeof(Network).Assembly.Location, "MnistTools");
+        File.WriteAllLines("/tmp/edges.txt", edges.Select(e => $"{e.From} -> {e.To}   {e.User} uses {e.Used}"));
+    }
+}

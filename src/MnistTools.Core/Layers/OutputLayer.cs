@@ -15,6 +15,14 @@ namespace MnistTools.Layers;
 /// </summary>
 internal static class OutputLayer
 {
+    /// <summary>The class of the highest score (the first of equal ones; a NaN loses to any number).</summary>
+    public static int PredictedClass(ReadOnlySpan<float> scores)
+    {
+        int best = 0;
+        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[best] || (float.IsNaN(scores[best]) && !float.IsNaN(scores[k]))) best = k;
+        return best;
+    }
+
     /// <param name="z">Z [B x K].</param>
     /// <param name="a">A [B x K], written.</param>
     /// <param name="rowMax">[B], written for Softmax.</param>

@@ -51,12 +51,7 @@ public sealed class Classification
     /// behind training accuracy, Test-Network and Get-Classification.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static int PredictedClass(ReadOnlySpan<float> scores)
-    {
-        int best = 0;
-        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[best] || (float.IsNaN(scores[best]) && !float.IsNaN(scores[k]))) best = k;
-        return best;
-    }
+    public static int PredictedClass(ReadOnlySpan<float> scores) => Layers.OutputLayer.PredictedClass(scores);
 
     private static string NameOf(int label, IReadOnlyList<string>? names) =>
         names is not null && (uint)label < (uint)names.Count ? names[label] : label.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -18,14 +18,13 @@ public sealed class Network
     private readonly int[] _inputShape;
     /// <summary>The layer list as the user sees it, Flatten included.</summary>
     private readonly ResolvedLayer[] _resolved;
-    /// <summary>The layers that compute (Flatten reads the same values as a vector and is not one of them).</summary>
-    private readonly Layer[] _layers;
+    /// <summary>The layers that compute (Flatten reads the same values as a vector and is not one of them), the output
+    /// head and the flat parameter buffer.</summary>
+    private readonly LayerStack _stack;
     /// <summary>Units per layer, input first, when every computing layer is Dense; null otherwise.</summary>
     private readonly int[]? _layerSizes;
-    /// <summary>Per layer of <see cref="_resolved"/>: whether a layer of <see cref="_layers"/> computes it.</summary>
+    /// <summary>Per layer of <see cref="_resolved"/>: whether a layer of <see cref="_stack"/> computes it.</summary>
     private readonly bool[] _computes;
-    /// <summary>The flat parameter buffer, 64-byte aligned (see <see cref="Numerics.AlignedFloats"/>): W_0's rows start on cache lines.</summary>
-    private readonly Numerics.AlignedFloats _parameters;
     private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Managed thread id of the thread training this network, 0 when none.</summary>
     private int _trainingThread;
@@ -43,7 +42,7 @@ public sealed class Network
         Initializer initializer = Initializer.Default, int seed = 0)
         : this(DenseInput(layerSizes), LayerSequence.DenseSpecs(layerSizes!, activation, outputActivation), loss, initializer, seed, activation)
     {
-        WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
+        WeightInitialization.Fill(_stack.Layers, _stack.Parameters, initializer, Activation, seed);
     }
 
     /// <summary>
@@ -57,7 +56,7 @@ public sealed class Network
         : this(inputShape?.ToArray() ?? throw new MnistToolsException(LayerSequence.InputShapeInvalidErrorId, FailureKind.InvalidArgument,
             "An input shape is required.", "InputShape"), layers, loss, initializer, seed, hiddenActivation: null)
     {
-        WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
+        WeightInitialization.Fill(_stack.Layers, _stack.Parameters, initializer, Activation, seed);
     }
 
     /// <param name="hiddenActivation">The network's <see cref="Activation"/> when the caller names it (a dense network
@@ -78,12 +77,9 @@ public sealed class Network
         Initializer = initializer;
         Seed = seed;
         Layer?[] built = LayerFactory.Create(_resolved);
-        _layers = built.OfType<Layer>().ToArray();
+        _stack = new LayerStack(built.OfType<Layer>().ToArray(), OutputActivation, loss);
         _computes = built.Select(layer => layer is not null).ToArray();
-        int count = 0;
-        foreach (Layer layer in _layers) count = layer.Place(count);
         _layerSizes = LayerSequence.DenseLayerSizes(_resolved);
-        _parameters = new Numerics.AlignedFloats(count);
     }
 
     /// <summary>The input of a dense network given by layer sizes, after checking the sizes (their rules and error ids).</summary>
@@ -141,7 +137,7 @@ public sealed class Network
                 $"The parameters hold {parameters.Length} values; the network {Architecture} has {ParameterCount}.", "Parameters");
         if (epochsTrained < 0)
             throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, $"Epochs trained is negative ({epochsTrained}).", "EpochsTrained");
-        parameters.CopyTo(_parameters.Span);
+        parameters.CopyTo(_stack.Parameters);
         if (optimizerState is not null)
         {
             optimizerState.Validate(ParameterCount);
@@ -176,16 +172,16 @@ public sealed class Network
     /// <summary>The seed the starting parameters were drawn from; also the default training seed.</summary>
     public int Seed { get; }
 
-    public int ParameterCount => _parameters.Length;
+    public int ParameterCount => _stack.ParameterCount;
 
     /// <summary>Complete epochs of training applied so far (all runs together).</summary>
     public int EpochsTrained { get; internal set; }
 
     /// <summary>Values of one image (the product of <see cref="InputShape"/>).</summary>
-    public int InputSize => _layers[0].InputSize;
+    public int InputSize => _stack.InputSize;
 
     /// <summary>Classes the network scores.</summary>
-    public int OutputSize => _layers[^1].OutputSize;
+    public int OutputSize => _stack.OutputSize;
 
     /// <summary>The optimizer's carried state; null until the network has been trained.</summary>
     public OptimizerState? OptimizerState { get; internal set; }
@@ -200,7 +196,7 @@ public sealed class Network
     public IDictionary<string, string> Metadata => _metadata;
 
     /// <summary>A copy of the flat parameter buffer [ParameterCount].</summary>
-    public float[] GetParameters() => _parameters.Span.ToArray();
+    public float[] GetParameters() => _stack.Parameters.ToArray();
 
     /// <summary>
     /// A copy of the weights of layer <paramref name="index"/> of <see cref="Layers"/>: Dense [units x inputs],
@@ -211,11 +207,11 @@ public sealed class Network
         if (index < 0 || index >= _resolved.Length) throw new ArgumentOutOfRangeException(nameof(index));
         int offset = 0;
         for (int l = 0; l < index; l++) offset += (int)_resolved[l].ParameterCount;
-        return _parameters.Span.Slice(offset, _resolved[index].WeightCount).ToArray();
+        return _stack.Parameters.Slice(offset, _resolved[index].WeightCount).ToArray();
     }
 
     /// <summary>The live parameter buffer [ParameterCount].</summary>
-    internal Span<float> Parameters => _parameters.Span;
+    internal Span<float> Parameters => _stack.Parameters;
 
     /// <summary>
     /// Forward pass over <paramref name="count"/> inputs.
@@ -243,7 +239,7 @@ public sealed class Network
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
         CheckNotTrainedElsewhere("used for prediction");
-        var buffers = new BatchBuffers(this, Math.Min(count, BatchBuffers.InferenceRowsFor(this)), training: false, bands: 1);
+        var buffers = new BatchBuffers(Stack, Math.Min(count, BatchBuffers.InferenceRowsFor(Stack)), training: false, bands: 1);
         for (int start = 0; start < count; start += buffers.MaxRows)
         {
             int rows = Math.Min(buffers.MaxRows, count - start);
@@ -251,7 +247,7 @@ public sealed class Network
             Span<float> input = buffers.Input.AsSpan(0, rows * InputSize);
             if (typeof(T) == typeof(byte)) PixelScaling.ToInputs(System.Runtime.InteropServices.MemoryMarshal.Cast<T, byte>(rowsIn), input);
             else System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(rowsIn).CopyTo(input);
-            Propagation.Forward(this, buffers, 0, rows, 0, BandKey.Inference);
+            Propagation.Forward(Stack, buffers, 0, rows, 0, BandKey.Inference);
             buffers.Scores.AsSpan(0, rows * OutputSize).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
         }
     }
@@ -270,8 +266,8 @@ public sealed class Network
     /// <summary>The layer list as specs, Flatten included (a copy).</summary>
     public LayerSpec[] LayerSpecs => _resolved.Select(layer => layer.Spec).ToArray();
 
-    /// <summary>The layers that compute, in order; each owns its slice of <see cref="Parameters"/>.</summary>
-    internal IReadOnlyList<Layer> LayerStack => _layers;
+    /// <summary>The layers that compute, in order (each owns its slice of <see cref="Parameters"/>), and the output head.</summary>
+    internal LayerStack Stack => _stack;
 
     /// <summary>
     /// What every layer of <see cref="Layers"/> outputs for one image given as grey levels (inference: dropout is the
@@ -284,9 +280,9 @@ public sealed class Network
         if (pixels.Length != InputSize)
             throw new ArgumentException($"pixels holds {pixels.Length} values; the network takes {InputSize}.", nameof(pixels));
         CheckNotTrainedElsewhere("used for prediction");
-        var buffers = new BatchBuffers(this, 1, training: false, bands: 1);
+        var buffers = new BatchBuffers(Stack, 1, training: false, bands: 1);
         PixelScaling.ToInputs(pixels, buffers.Input.AsSpan(0, InputSize));
-        Propagation.Forward(this, buffers, 0, 1, 0, BandKey.Inference);
+        Propagation.Forward(Stack, buffers, 0, 1, 0, BandKey.Inference);
         var outputs = new float[_resolved.Length][];
         int computing = -1;
         for (int l = 0; l < _resolved.Length; l++)
@@ -294,7 +290,7 @@ public sealed class Network
             if (_computes[l]) computing++;
             // A layer that computes nothing (Flatten) outputs the previous layer's (or the input's) values.
             outputs[l] = computing < 0 ? buffers.Input.AsSpan(0, InputSize).ToArray()
-                : buffers.Outputs[computing].AsSpan(0, _layers[computing].OutputSize).ToArray();
+                : buffers.Outputs[computing].AsSpan(0, _stack.Layers[computing].OutputSize).ToArray();
         }
         buffers.Scores.AsSpan(0, OutputSize).CopyTo(outputs[^1]);
         return outputs;

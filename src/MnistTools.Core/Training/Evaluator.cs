@@ -37,7 +37,7 @@ public sealed class Evaluator
         _network = network ?? throw new ArgumentNullException(nameof(network));
         int classes = network.OutputSize;
         for (int thread = 0; thread < 2; thread++) _confusion[thread] = new int[classes * classes];
-        _chunkRows = BatchBuffers.InferenceRowsFor(network);
+        _chunkRows = BatchBuffers.InferenceRowsFor(network.Stack);
         _job = new ChunkJob(this);
     }
 
@@ -99,12 +99,12 @@ public sealed class Evaluator
     {
         if (_cancellation.IsCancellationRequested) return;
         MnistDataSet data = _data!;
-        BatchBuffers buffers = _buffers[thread] ??= new BatchBuffers(_network, _chunkRows, training: false, bands: 1);
+        BatchBuffers buffers = _buffers[thread] ??= new BatchBuffers(_network.Stack, _chunkRows, training: false, bands: 1);
         int index = _firstChunk + chunk, start = index * buffers.MaxRows;
         int rows = Math.Min(buffers.MaxRows, data.Count - start);
         buffers.LoadRange(data, start, rows);
-        Propagation.Forward(_network, buffers, 0, rows, 0, BandKey.Inference);
-        _chunkLoss[index] = Propagation.Loss(_network, buffers, 0, rows);
+        Propagation.Forward(_network.Stack, buffers, 0, rows, 0, BandKey.Inference);
+        _chunkLoss[index] = Propagation.Loss(_network.Stack, buffers, 0, rows);
         int classes = _network.OutputSize;
         int[] confusion = _confusion[thread];
         ReadOnlySpan<float> scores = buffers.Scores.AsSpan(0, rows * classes);

@@ -67,9 +67,9 @@ internal sealed class TrainingStep
     {
         Augmentation = augmentation;
         _network = network;
-        _layers = network.LayerStack;
+        _layers = network.Stack.Layers;
         BatchSize = batchSize;
-        _buffers = new BatchBuffers(network, batchSize, training: true, bands: Lanes);
+        _buffers = new BatchBuffers(network.Stack, batchSize, training: true, bands: Lanes);
         _laneGradients = new[] { new BandGradients(_layers, batchSize), new BandGradients(_layers, batchSize) };
         _splitFirstLayer = _layers.Count >= 2 && _layers[0].CanForwardByUnits && _layers[0].WeightCount >= SplitFirstLayerWeights;
         _load = new LoadJob(this);
@@ -216,16 +216,16 @@ internal sealed class TrainingStep
             BatchBuffers buffers = step._buffers;
             if (FirstLayer == 0) step.LoadLane(Batch, lane);
             BandKey key = Batch.Key with { FirstRow = offset };
-            Propagation.Forward(network, buffers, offset, rows, thread, key, FirstLayer);
+            Propagation.Forward(network.Stack, buffers, offset, rows, thread, key, FirstLayer);
             if (ForwardOnly)
             {
-                Loss[lane] = Propagation.Loss(network, buffers, offset, rows);
+                Loss[lane] = Propagation.Loss(network.Stack, buffers, offset, rows);
                 int classes = network.OutputSize;
                 Finite[lane] = FiniteCheck.AllFinite(buffers.Scores.AsSpan(offset * classes, rows * classes));
                 return;
             }
-            Correct[lane] = Propagation.Correct(network, buffers, offset, rows);
-            Loss[lane] = Propagation.Backward(network, buffers, offset, rows, thread, key, 1f / Batch.Rows, step._laneGradients[lane]);
+            Correct[lane] = Propagation.Correct(network.Stack, buffers, offset, rows);
+            Loss[lane] = Propagation.Backward(network.Stack, buffers, offset, rows, thread, key, 1f / Batch.Rows, step._laneGradients[lane]);
         }
     }
 

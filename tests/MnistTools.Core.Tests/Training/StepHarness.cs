@@ -57,7 +57,7 @@ internal static class StepHarness
     public static void RandomizeBiases(Network network, double sigma, ulong seed)
     {
         var random = new SeededRandom(seed);
-        foreach (Layer layer in network.LayerStack)
+        foreach (Layer layer in network.Stack.Layers)
         {
             Span<float> biases = network.Parameters.Slice(layer.BiasOffset, layer.Units);
             for (int i = 0; i < biases.Length; i++) biases[i] = (float)(sigma * random.NextGaussian());

@@ -140,7 +140,7 @@ public class StepOracleTests(ITestOutputHelper output)
             StepHarness.RandomizeBiases(network, 0.1, 5);
             return network;
         }
-        Assert.True(Build().LayerStack[0].WeightGradientByUnits(2));
+        Assert.True(Build().Stack.Layers[0].WeightGradientByUnits(2));
         // Each first-layer output sums 100,000 float products: its rounding error, and the gradient's, is that much larger.
         (_gradientRelative, _gradientFloor) = (1e-3, 5e-6);
         AssertStepsMatchTheOracle(Build(), data, new[] { 3, 1, 0, 2 }, optimizer, batchSize: 2, rows: 2);
@@ -222,12 +222,12 @@ public class StepOracleTests(ITestOutputHelper output)
     /// <summary>Every layer takes both weight-gradient routes over <paramref name="batchSizes"/>; the first layer's forward is split by units or not.</summary>
     private static void AssertEveryRouteIsTaken(Network network, IEnumerable<int> batchSizes, bool splitFirstLayer)
     {
-        foreach (Layer layer in network.LayerStack)
+        foreach (Layer layer in network.Stack.Layers)
         {
             Assert.Contains(batchSizes, b => layer.WeightGradientByUnits(b));
             Assert.Contains(batchSizes, b => !layer.WeightGradientByUnits(b));
         }
-        Assert.Equal(splitFirstLayer, network.LayerStack[0].WeightCount >= TrainingStep.SplitFirstLayerWeights);
+        Assert.Equal(splitFirstLayer, network.Stack.Layers[0].WeightCount >= TrainingStep.SplitFirstLayerWeights);
     }
 
     private void AssertLoss(string what, double expected, double actual)

@@ -66,7 +66,7 @@ internal static class TextbookOptimizer
     public static bool[] WeightMask(Network network)
     {
         var weight = new bool[network.ParameterCount];
-        foreach (MnistTools.Layers.Layer layer in network.LayerStack) weight.AsSpan(layer.ParameterOffset, layer.WeightCount).Fill(true);
+        foreach (MnistTools.Layers.Layer layer in network.Stack.Layers) weight.AsSpan(layer.ParameterOffset, layer.WeightCount).Fill(true);
         return weight;
     }
 

@@ -168,7 +168,7 @@ public class TrainingStepTests
     [InlineData(Optimizer.Sgd, 1, Activation.LeakyReLU)]
     public void AWideFirstLayerTrainsTheSameBitsOnOneThreadOrTwo(Optimizer optimizer, int batchSize, Activation activation)
     {
-        Assert.True(WideNetwork().LayerStack[0].WeightCount >= TrainingStep.SplitFirstLayerWeights);
+        Assert.True(WideNetwork().Stack.Layers[0].WeightCount >= TrainingStep.SplitFirstLayerWeights);
         var data = SyntheticData.Images(120, seed: 2);
         (float[] Parameters, double Loss) Train(int threads)
         {

@@ -1,10 +1,9 @@
 using System.Runtime.CompilerServices;
-using MnistTools.Layers;
 
-namespace MnistTools.Training;
+namespace MnistTools.Layers;
 
 /// <summary>
-/// The one forward and backward path through a network's layers, over a band of rows [offset, offset + rows) held in
+/// The one forward and backward path through a network's layers (<see cref="LayerStack"/>), over a band of rows [offset, offset + rows) held in
 /// <see cref="BatchBuffers"/>: training lanes, evaluation and prediction all run it. Shapes: K classes.
 ///   forward   layer by layer, then Scores = softmax or sigmoid of the last layer's output Z [rows x K]
 ///   loss      Σ over the rows of the per-image loss (<see cref="OutputLayer.LossAndGradient"/>)
@@ -14,28 +13,28 @@ internal static class Propagation
 {
     /// <summary>Forward of the band through layers [<paramref name="firstLayer"/>, last], then the output activation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(Network network, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int firstLayer = 0)
+    public static void Forward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int firstLayer = 0)
     {
-        IReadOnlyList<Layer> layers = network.LayerStack;
-        ReadOnlySpan<float> parameters = network.Parameters;
+        IReadOnlyList<Layer> layers = stack.Layers;
+        ReadOnlySpan<float> parameters = stack.Parameters;
         for (int l = firstLayer; l < layers.Count; l++) layers[l].Forward(parameters, buffers.Band(layers, l, offset, rows, band, key));
-        int classes = network.OutputSize;
-        OutputLayer.OutputForward(network.OutputActivation, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
+        int classes = stack.OutputSize;
+        OutputLayer.OutputForward(stack.OutputActivation, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
             buffers.Scores.AsSpan(offset * classes, rows * classes), buffers.RowMax.AsSpan(offset, rows), buffers.RowSum.AsSpan(offset, rows), rows, classes);
     }
 
     /// <summary>After <see cref="Forward"/>: the band's summed loss (no gradient).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Loss(Network network, BatchBuffers buffers, int offset, int rows) =>
-        LossAndGradient(network, buffers, offset, rows, Span<float>.Empty, 0f);
+    public static double Loss(LayerStack stack, BatchBuffers buffers, int offset, int rows) =>
+        LossAndGradient(stack, buffers, offset, rows, Span<float>.Empty, 0f);
 
     /// <summary>After <see cref="Forward"/>: how many rows of the band have their label as the predicted class.</summary>
-    public static int Correct(Network network, BatchBuffers buffers, int offset, int rows)
+    public static int Correct(LayerStack stack, BatchBuffers buffers, int offset, int rows)
     {
-        int classes = network.OutputSize, correct = 0;
+        int classes = stack.OutputSize, correct = 0;
         ReadOnlySpan<float> scores = buffers.Scores.AsSpan(offset * classes, rows * classes);
         for (int r = 0; r < rows; r++)
-            if (Classification.PredictedClass(scores.Slice(r * classes, classes)) == buffers.Labels[offset + r]) correct++;
+            if (OutputLayer.PredictedClass(scores.Slice(r * classes, classes)) == buffers.Labels[offset + r]) correct++;
         return correct;
     }
 
@@ -46,22 +45,22 @@ internal static class Propagation
     /// </summary>
     /// <param name="scale">1/B of the whole batch (which may be larger than this band).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Backward(Network network, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, float scale,
+    public static double Backward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, float scale,
         BandGradients gradients)
     {
-        IReadOnlyList<Layer> layers = network.LayerStack;
-        ReadOnlySpan<float> parameters = network.Parameters;
-        int classes = network.OutputSize;
-        double loss = LossAndGradient(network, buffers, offset, rows, buffers.Gradients[^1].AsSpan(offset * classes, rows * classes), scale);
+        IReadOnlyList<Layer> layers = stack.Layers;
+        ReadOnlySpan<float> parameters = stack.Parameters;
+        int classes = stack.OutputSize;
+        double loss = LossAndGradient(stack, buffers, offset, rows, buffers.Gradients[^1].AsSpan(offset * classes, rows * classes), scale);
         for (int l = layers.Count - 1; l >= 0; l--)
             layers[l].Backward(parameters, buffers.Band(layers, l, offset, rows, band, key), gradients.Weights(l), gradients.Biases(l));
         return loss;
     }
 
-    private static double LossAndGradient(Network network, BatchBuffers buffers, int offset, int rows, Span<float> gradient, float scale)
+    private static double LossAndGradient(LayerStack stack, BatchBuffers buffers, int offset, int rows, Span<float> gradient, float scale)
     {
-        int classes = network.OutputSize;
-        return OutputLayer.LossAndGradient(network.OutputActivation, network.Loss, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
+        int classes = stack.OutputSize;
+        return OutputLayer.LossAndGradient(stack.OutputActivation, stack.Loss, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
             buffers.Scores.AsSpan(offset * classes, rows * classes), buffers.RowMax.AsSpan(offset, rows), buffers.RowSum.AsSpan(offset, rows),
             buffers.Labels.AsSpan(offset, rows), gradient, rows, classes, scale);
     }

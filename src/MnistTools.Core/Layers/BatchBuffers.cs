@@ -1,9 +1,6 @@
-using System.Runtime.CompilerServices;
-using MnistTools.Distortions;
-using MnistTools.Layers;
 using MnistTools.Numerics;
 
-namespace MnistTools.Training;
+namespace MnistTools.Layers;
 
 /// <summary>
 /// Every buffer a pass over up to <see cref="MaxRows"/> images needs, allocated once and reused for every batch.
@@ -21,12 +18,12 @@ namespace MnistTools.Training;
 /// </summary>
 internal sealed class BatchBuffers
 {
-    public BatchBuffers(Network network, int maxRows, bool training, int bands)
+    public BatchBuffers(LayerStack stack, int maxRows, bool training, int bands)
     {
         if (maxRows < 1) throw new ArgumentOutOfRangeException(nameof(maxRows));
-        IReadOnlyList<Layer> layers = network.LayerStack;
+        IReadOnlyList<Layer> layers = stack.Layers;
         MaxRows = maxRows;
-        Input = new AlignedFloats(checked(maxRows * network.InputSize));
+        Input = new AlignedFloats(checked(maxRows * stack.InputSize));
         Labels = new int[maxRows];
         Outputs = new AlignedFloats[layers.Count];
         Saved = new AlignedFloats[layers.Count];
@@ -40,7 +37,7 @@ internal sealed class BatchBuffers
             // A layer that runs forward by units (for every row at once) needs scratch for all the rows.
             scratch = Math.Max(scratch, layers[l].ScratchSize(layers[l].CanForwardByUnits ? maxRows : bandRows));
         }
-        Scores = new AlignedFloats(checked(maxRows * network.OutputSize));
+        Scores = new AlignedFloats(checked(maxRows * stack.OutputSize));
         RowMax = new float[maxRows];
         RowSum = new float[maxRows];
         Scratch = new AlignedFloats[bands];
@@ -56,13 +53,13 @@ internal sealed class BatchBuffers
     /// back, and the first convolution and pooling took twice as long as on chunks of a few images.</summary>
     internal const int InferenceCacheFloats = 1 << 18;
 
-    /// <summary>Rows per evaluation or prediction chunk of <paramref name="network"/>: as many as keep a chunk's inputs
+    /// <summary>Rows per evaluation or prediction chunk of <paramref name="stack"/>: as many as keep a chunk's inputs
     /// and layer outputs within <see cref="InferenceCacheFloats"/>, at least 1 and at most <see cref="InferenceRows"/>.
     /// Forward results per row do not depend on the chunk size.</summary>
-    public static int InferenceRowsFor(Network network)
+    public static int InferenceRowsFor(LayerStack stack)
     {
-        long perRow = network.InputSize;
-        foreach (Layer layer in network.LayerStack) perRow += layer.OutputSize;
+        long perRow = stack.InputSize;
+        foreach (Layer layer in stack.Layers) perRow += layer.OutputSize;
         return (int)Math.Clamp(InferenceCacheFloats / Math.Max(perRow, 1), 1, InferenceRows);
     }
 
@@ -100,44 +97,5 @@ internal sealed class BatchBuffers
             OutputGradient = Gradients[l].AsSpan(offset * outputs, rows * outputs),
             InputGradient = l == 0 ? Span<float>.Empty : Gradients[l - 1].AsSpan(offset * inputs, rows * inputs),
         };
-    }
-
-    /// <summary>
-    /// Input[r, :] = pixels of image indices[r] / 255f and Labels[r] = its label, for r in [offset, offset + indices.Length);
-    /// with an <paramref name="augmenter"/>, the image as it distorts it for (seed, epoch) of <paramref name="key"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Load(MnistDataSet data, ReadOnlySpan<int> indices, int offset, ImageAugmenter? augmenter = null, in BandKey key = default)
-    {
-        int size = data.ImageSize;
-        ReadOnlySpan<byte> all = data.Pixels;
-        Span<float> input = Input.AsSpan(offset * size, indices.Length * size);
-        for (int r = 0; r < indices.Length; r++)
-        {
-            // Shuffled rows are scattered over the whole set: ask for a row a few ahead so its cache lines arrive in time.
-            if (r + PrefetchDistance < indices.Length) Prefetch(all.Slice(indices[r + PrefetchDistance] * size, size));
-            int index = indices[r];
-            if (augmenter is null) PixelScaling.ToInputs(data.GetPixels(index), input.Slice(r * size, size));
-            else augmenter.Distort(data.GetPixels(index), key.Seed, key.Epoch, index, input.Slice(r * size, size));
-            Labels[offset + r] = data.GetLabel(index);
-        }
-    }
-
-    /// <summary>The contiguous images [start, start + rows) of <paramref name="data"/> into rows [0, rows).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void LoadRange(MnistDataSet data, int start, int rows)
-    {
-        int size = data.ImageSize;
-        PixelScaling.ToInputs(data.Pixels.Slice(start * size, rows * size), Input.AsSpan(0, rows * size));
-        for (int r = 0; r < rows; r++) Labels[r] = data.GetLabel(start + r);
-    }
-
-    private const int PrefetchDistance = 4;
-
-    private static unsafe void Prefetch(ReadOnlySpan<byte> row)
-    {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        fixed (byte* start = row)
-            for (int offset = 0; offset < row.Length; offset += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + offset);
     }
 }

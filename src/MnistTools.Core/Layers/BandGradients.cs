@@ -1,7 +1,6 @@
-using MnistTools.Layers;
 using MnistTools.Numerics;
 
-namespace MnistTools.Training;
+namespace MnistTools.Layers;
 
 /// <summary>
 /// One band's (lane's) share of the parameter gradients: for every layer its bias gradient sums [Units], and its weight
