@@ -1,3 +1,5 @@
+using MnistTools.Errors;
+
 namespace MnistTools.Csv;
 
 /// <summary>Reading a big CSV file as two halves on two threads.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MnistTools.Errors;
 using ScottPlot;
 using SkiaSharp;
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using MnistTools.Errors;
 using SkiaSharp;
 
 namespace MnistTools.Imaging;

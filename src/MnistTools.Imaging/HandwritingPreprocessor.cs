@@ -1,3 +1,5 @@
+using MnistTools.Errors;
+
 namespace MnistTools.Imaging;
 
 /// <summary>The one-call entry point for "classify my own handwriting": picture file in, MNIST-style image out.</summary>

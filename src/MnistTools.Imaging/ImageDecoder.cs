@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MnistTools.Errors;
 using SkiaSharp;
 
 namespace MnistTools.Imaging;

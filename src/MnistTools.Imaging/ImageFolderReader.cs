@@ -1,3 +1,5 @@
+using MnistTools.Errors;
+
 namespace MnistTools.Imaging;
 
 /// <summary>How <see cref="ImageFolderReader"/> turns pictures into images.</summary>

@@ -1,3 +1,4 @@
+using MnistTools.Files;
 using MnistTools.Persistence;
 using SkiaSharp;
 

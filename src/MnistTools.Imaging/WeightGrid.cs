@@ -1,3 +1,4 @@
+using MnistTools.Errors;
 using SkiaSharp;
 
 namespace MnistTools.Imaging;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MnistTools.Layers;
 using MnistTools.Numerics;
+using MnistTools.Randomness;
 
 namespace MnistTools.Benchmarks;
 

@@ -1,5 +1,6 @@
-using MnistTools.Training;
+using MnistTools.Data;
 using MnistTools.Layers;
+using MnistTools.Training;
 
 namespace MnistTools.Benchmarks;
 

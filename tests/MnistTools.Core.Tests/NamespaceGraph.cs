@@ -9,20 +9,21 @@ namespace MnistTools.Tests;
 /// </summary>
 internal static class NamespaceGraph
 {
-    /// <summary>Edges (from, to, the type that uses, the type used) between namespaces starting with <paramref name="prefix"/>.</summary>
-    public static IReadOnlyList<(string From, string To, string User, string Used)> Edges(string assemblyPath, string prefix)
+    /// <summary>Edges (from, to, the type that uses, the type used) between the namespaces of the assembly's own types
+    /// (compiler-made types outside any namespace left out).</summary>
+    public static IReadOnlyList<(string From, string To, string User, string Used)> Edges(string assemblyPath)
     {
         using AssemblyDefinition assembly = AssemblyDefinition.ReadAssembly(assemblyPath);
         var edges = new HashSet<(string, string, string, string)>();
         foreach (TypeDefinition type in assembly.MainModule.GetTypes())
         {
             string from = NamespaceOf(type);
-            if (!from.StartsWith(prefix, StringComparison.Ordinal) || type.Name == "<Module>") continue;
+            if (from.Length == 0) continue;
             foreach (TypeReference used in Uses(type))
                 foreach (TypeReference part in Flatten(used))
                 {
                     string to = NamespaceOf(part);
-                    if (to != from && IsSameModule(part, assembly))
+                    if (to != from && to.Length > 0 && IsSameModule(part, assembly))
                         edges.Add((from, to, type.FullName, part.FullName));
                 }
         }

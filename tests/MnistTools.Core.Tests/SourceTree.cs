@@ -29,6 +29,15 @@ internal static class SourceTree
         }
     }
 
+    /// <summary>The built DLL of the project <paramref name="name"/> (src/name), in this test run's configuration.</summary>
+    public static string BuiltAssembly(string name)
+    {
+        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+            ? "Debug" : "Release";
+        string path = Path.Combine(Root, "src", name, "bin", configuration, "net8.0", name + ".dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built (build the solution first).", path);
+    }
+
     private static string FindRoot()
     {
         for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)

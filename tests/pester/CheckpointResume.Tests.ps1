@@ -18,7 +18,7 @@ BeforeAll {
     $script:Epochs = 6
     $script:Training = "-BatchSize 16 -Optimizer AdamW -WeightDecay 0.01 -LearningRate 0.002 -LearningRateSchedule OneCycle -Augment Elastic"
     $script:NewNet = "New-Network -LayerSizes 784,256,128,10 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 11"
-    $script:LoadTrain = "[MnistTools.IdxReader]::ReadDataSet((Join-Path `$env:MNIST_DATA 'train-images-idx3-ubyte.gz'), (Join-Path `$env:MNIST_DATA 'train-labels-idx1-ubyte.gz'), 'mnist-train', 0, 12000, 10, [Threading.CancellationToken]::None)"
+    $script:LoadTrain = "[MnistTools.Data.IdxReader]::ReadDataSet((Join-Path `$env:MNIST_DATA 'train-images-idx3-ubyte.gz'), (Join-Path `$env:MNIST_DATA 'train-labels-idx1-ubyte.gz'), 'mnist-train', 0, 12000, 10, [Threading.CancellationToken]::None)"
 }
 
 Describe 'Invoke-Training -CheckpointPath survives kill -9' -Tag 'CrashSafety' {

@@ -124,7 +124,7 @@ Describe 'Import-MnistSet' {
                 $e.FullyQualifiedErrorId | Should -Be "$Id,$Cmd"
                 $e.CategoryInfo.Category | Should -Be $Category
                 $e.TargetObject | Should -Be $Target
-                $e.Exception | Should -BeOfType MnistTools.MnistToolsException
+                $e.Exception | Should -BeOfType MnistTools.Errors.MnistToolsException
             }
             # a folder whose test pair is valid except for what the test replaces
             function New-Case([string] $Name, [byte[]] $Images, [byte[]] $Labels) {

@@ -113,8 +113,8 @@ Describe 'Import-Network' {
 Import-Module '$env:MNISTTOOLS_MODULE'
 `$null = New-Network -LayerSizes 2,1   # loads the core assembly for the type names below
 function Read-Set([bool] `$train, [int] `$first) {
-    `$names = [MnistTools.IdxReader]::StandardFileNames(`$train)
-    [MnistTools.IdxReader]::ReadDataSet((Join-Path '$dataFolder' "`$(`$names.Item1).gz"), (Join-Path '$dataFolder' "`$(`$names.Item2).gz"), 'mnist', 0, `$first, 10, [Threading.CancellationToken]::None)
+    `$names = [MnistTools.Data.IdxReader]::StandardFileNames(`$train)
+    [MnistTools.Data.IdxReader]::ReadDataSet((Join-Path '$dataFolder' "`$(`$names.Item1).gz"), (Join-Path '$dataFolder' "`$(`$names.Item2).gz"), 'mnist', 0, `$first, 10, [Threading.CancellationToken]::None)
 }
 function Write-Scores(`$net, [string] `$path) {
     `$scores = [Collections.Generic.List[float]]::new()

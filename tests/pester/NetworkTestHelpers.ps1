@@ -5,8 +5,8 @@ function Get-TestMnistSet {
     # The real MNIST train or test set from $env:MNIST_DATA; fails loudly when the variable is unset.
     param([ValidateSet('Train', 'Test')][string] $Subset = 'Test', [int] $Skip = 0, [Nullable[int]] $First = $null)
     if (-not $env:MNIST_DATA) { throw 'MNIST_DATA is not set: point it at the folder holding the four MNIST .gz files.' }
-    $names = [MnistTools.IdxReader]::StandardFileNames($Subset -eq 'Train')
-    [MnistTools.IdxReader]::ReadDataSet((Join-Path $env:MNIST_DATA "$($names.Item1).gz"), (Join-Path $env:MNIST_DATA "$($names.Item2).gz"),
+    $names = [MnistTools.Data.IdxReader]::StandardFileNames($Subset -eq 'Train')
+    [MnistTools.Data.IdxReader]::ReadDataSet((Join-Path $env:MNIST_DATA "$($names.Item1).gz"), (Join-Path $env:MNIST_DATA "$($names.Item2).gz"),
         "mnist-$($Subset.ToLower())", $Skip, $First, 10, [System.Threading.CancellationToken]::None)
 }
 
@@ -14,7 +14,7 @@ function New-SyntheticSet {
     # $Count images of $Side x $Side pixels, $Classes classes: class c lights up row c (mod $Side), plus seeded noise.
     # -LabelShift k labels each image (c + k) mod $Classes: a set whose loss rises as a network learns the real task.
     param([int] $Count = 300, [int] $Side = 4, [int] $Classes = 3, [int] $Seed = 1, [string] $Name = 'synthetic', [int] $LabelShift = 0)
-    $random = [MnistTools.SeededRandom]::new([uint64]$Seed)
+    $random = [MnistTools.Randomness.SeededRandom]::new([uint64]$Seed)
     $pixels = [byte[]]::new($Count * $Side * $Side)
     $labels = [byte[]]::new($Count)
     for ($i = 0; $i -lt $Count; $i++) {

@@ -128,7 +128,7 @@ Describe 'Export-Csv' {
     It 'refuses a damaged confusion matrix column with InvalidData' {
         $caught = $null
         try { [MnistTools.ConfusionMatrix]::Parse('1 2;3') } catch { $caught = $_.Exception.InnerException }
-        $caught | Should -BeOfType MnistTools.MnistToolsException
+        $caught | Should -BeOfType MnistTools.Errors.MnistToolsException
         $caught.ErrorId | Should -Be 'ConfusionMatrixText'
         $caught.Kind | Should -Be 'InvalidData'
     }
@@ -347,7 +347,7 @@ Describe 'Assembly isolation' {
     It 'works beside another module that loaded an older System.Numerics.Tensors first' -Skip:(-not (Test-Path (Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages/system.numerics.tensors/9.0.0/lib/net8.0/System.Numerics.Tensors.dll'))) {
         $older = Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages/system.numerics.tensors/9.0.0/lib/net8.0/System.Numerics.Tensors.dll'
         $script = "Add-Type -LiteralPath '$older'; Import-Module '$env:MNISTTOOLS_MODULE'; " +
-            '$s = [MnistTools.IdxReader]::ReadDataSet((Join-Path $env:MNIST_DATA "t10k-images-idx3-ubyte.gz"), (Join-Path $env:MNIST_DATA "t10k-labels-idx1-ubyte.gz"), "t", 0, 300, 10, [Threading.CancellationToken]::None); ' +
+            '$s = [MnistTools.Data.IdxReader]::ReadDataSet((Join-Path $env:MNIST_DATA "t10k-images-idx3-ubyte.gz"), (Join-Path $env:MNIST_DATA "t10k-labels-idx1-ubyte.gz"), "t", 0, 300, 10, [Threading.CancellationToken]::None); ' +
             '$n = New-Network 784, 10 -Seed 1 -OutputActivation Softmax -Loss CrossEntropy; $null = $s | Invoke-Training -Network $n; ' +
             '"correct=" + ($s | Test-Network -Network $n).Correct; ' +
             '([AppDomain]::CurrentDomain.GetAssemblies() | ? { $_.GetName().Name -eq "System.Numerics.Tensors" } | % { $_.GetName().Version.Major } | Sort-Object) -join ","'

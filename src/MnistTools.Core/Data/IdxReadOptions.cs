@@ -1,4 +1,4 @@
-namespace MnistTools;
+namespace MnistTools.Data;
 
 /// <summary>How <see cref="IdxReader.ReadDataSet(string, string?, string, IdxReadOptions, CancellationToken)"/> reads a pair of files.</summary>
 public sealed record IdxReadOptions

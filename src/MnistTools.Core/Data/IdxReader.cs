@@ -1,8 +1,9 @@
-using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers;
 using System.IO.Compression;
+using MnistTools.Errors;
 
-namespace MnistTools;
+namespace MnistTools.Data;
 
 /// <summary>
 /// Reads IDX files (the MNIST format), raw or gzip-compressed (detected by magic bytes, not name).

@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using MnistTools.Errors;
+using MnistTools.Files;
 using MnistTools.Persistence;
 
-namespace MnistTools;
+namespace MnistTools.Data;
 
 /// <summary>
 /// Writes a data set as IDX files that <see cref="IdxReader"/> (and every MNIST loader) reads back exactly: images

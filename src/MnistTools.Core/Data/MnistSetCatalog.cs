@@ -1,4 +1,4 @@
-namespace MnistTools;
+namespace MnistTools.Data;
 
 /// <summary>One file of a downloadable set: its name and the MD5 its publisher gives (lower-case hex).</summary>
 public sealed record CatalogFile(string Name, string Md5);

@@ -1,3 +1,7 @@
+using MnistTools.Errors;
+using MnistTools.Numerics;
+using MnistTools.Randomness;
+
 namespace MnistTools.Distortions;
 
 /// <summary>
@@ -91,7 +95,7 @@ public sealed class ImageAugmenter
         switch (Kind)
         {
             case Augmentation.None:
-                Training.PixelScaling.ToInputs(pixels, inputs);
+                PixelScaling.ToInputs(pixels, inputs);
                 break;
             case Augmentation.Shift:
                 int span = 2 * MaxShift + 1;
@@ -148,7 +152,7 @@ public sealed class ImageAugmenter
         var inputs = new float[data.ImageSize];
         Distort(data.GetPixels(index), seed, epoch, index, inputs);
         var pixels = new byte[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) pixels[i] = (byte)Math.Clamp(MathF.Round(inputs[i] * Training.PixelScaling.MaxGrey), 0f, 255f);
+        for (int i = 0; i < inputs.Length; i++) pixels[i] = (byte)Math.Clamp(MathF.Round(inputs[i] * PixelScaling.MaxGrey), 0f, 255f);
         int? label = data.IsLabelled ? data.GetLabel(index) : null;
         return new MnistImage(index, label, data.Rows, data.Columns, pixels, data.Name)
         {

@@ -1,6 +1,7 @@
-using System.Numerics;
 using System.Numerics.Tensors;
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using MnistTools.Numerics;
 using MnistTools.Training;
 
 namespace MnistTools.Layers;

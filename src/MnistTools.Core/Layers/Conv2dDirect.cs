@@ -123,7 +123,7 @@ internal static unsafe class Conv2dDirect
         }
     }
 
-    /// <summary>z, or ReLU(z) as <see cref="Training.VectorMath.ReLU"/> computes it (0 where z &lt;= 0, NaN kept).</summary>
+    /// <summary>z, or ReLU(z) as <see cref="VectorMath.ReLU"/> computes it (0 where z &lt;= 0, NaN kept).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Finish(Vector512<float> z, bool relu) =>
         relu ? Vector512.ConditionalSelect(Vector512.LessThanOrEqual(z, Vector512<float>.Zero), Vector512<float>.Zero, z) : z;

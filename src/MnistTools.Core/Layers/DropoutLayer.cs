@@ -1,3 +1,5 @@
+using MnistTools.Randomness;
+
 namespace MnistTools.Layers;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using MnistTools.Errors;
 
 namespace MnistTools.Layers;
 

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using MnistTools.Numerics;
 using MnistTools.Training;
 
 namespace MnistTools.Layers;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using MnistTools.Errors;
+using MnistTools.Files;
 using MnistTools.Layers;
 using MnistTools.Persistence;
 

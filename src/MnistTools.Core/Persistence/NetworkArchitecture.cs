@@ -1,4 +1,5 @@
 using System.Globalization;
+using MnistTools.Errors;
 using MnistTools.Layers;
 
 namespace MnistTools.Persistence;

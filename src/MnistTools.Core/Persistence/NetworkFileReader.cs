@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using MnistTools.Errors;
 using MnistTools.Layers;
 
 namespace MnistTools.Persistence;

@@ -1,4 +1,6 @@
+using MnistTools.Errors;
 using MnistTools.Layers;
+using MnistTools.Numerics;
 
 namespace MnistTools.Persistence;
 
@@ -85,7 +87,7 @@ public static class NetworkPersistence
 
     private static void CheckFinite(float[]? values, string what, string path)
     {
-        if (values is null || Training.FiniteCheck.AllFinite(values)) return;
+        if (values is null || FiniteCheck.AllFinite(values)) return;
         int index = Array.FindIndex(values, v => !float.IsFinite(v));
         string fullPath = Path.GetFullPath(path);
         throw new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidData,

@@ -1,3 +1,5 @@
+using MnistTools.Errors;
+
 namespace MnistTools.Training;
 
 /// <summary>Checks that a data set fits a network before any work starts.</summary>

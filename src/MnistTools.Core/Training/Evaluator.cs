@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Errors;
 using MnistTools.Layers;
 using MnistTools.Numerics;
 

@@ -1,7 +1,9 @@
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using MnistTools.Errors;
 using MnistTools.Layers;
+using MnistTools.Numerics;
 
 namespace MnistTools.Training;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Management.Automation;
+using MnistTools.Errors;
 using MnistTools.Imaging;
+using MnistTools.Infrastructure;
 using MnistTools.Layers;
 
 namespace MnistTools.Commands;

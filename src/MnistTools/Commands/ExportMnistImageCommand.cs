@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using MnistTools.Errors;
 using MnistTools.Imaging;
+using MnistTools.Infrastructure;
 
 namespace MnistTools.Commands;
 

@@ -1,5 +1,8 @@
 using System.Management.Automation;
 using MnistTools.Csv;
+using MnistTools.Data;
+using MnistTools.Errors;
+using MnistTools.Infrastructure;
 
 namespace MnistTools.Commands;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using MnistTools.Errors;
 using MnistTools.Imaging;
+using MnistTools.Infrastructure;
 using MnistTools.Training;
 
 namespace MnistTools.Commands;

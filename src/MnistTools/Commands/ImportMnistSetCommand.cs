@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using MnistTools.Csv;
+using MnistTools.Data;
+using MnistTools.Errors;
 using MnistTools.Imaging;
+using MnistTools.Infrastructure;
 
 namespace MnistTools.Commands;
 

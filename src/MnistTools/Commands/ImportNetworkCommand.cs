@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using MnistTools.Errors;
+using MnistTools.Infrastructure;
 using MnistTools.Persistence;
 
 namespace MnistTools.Commands;

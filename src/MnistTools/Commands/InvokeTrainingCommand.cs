@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using MnistTools.Errors;
+using MnistTools.Infrastructure;
 using MnistTools.Training;
 
 namespace MnistTools.Commands;

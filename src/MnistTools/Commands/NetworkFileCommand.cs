@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using MnistTools.Errors;
+using MnistTools.Infrastructure;
 
 namespace MnistTools.Commands;
 

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using System.Security.Cryptography;
+using MnistTools.Errors;
+using MnistTools.Infrastructure;
 using MnistTools.Layers;
 
 namespace MnistTools.Commands;

@@ -3,6 +3,9 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
+using MnistTools.Data;
+using MnistTools.Errors;
+using MnistTools.Infrastructure;
 
 namespace MnistTools.Commands;
 
@@ -173,7 +176,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                     }
                     if (!ShouldProcess(target, $"Extract from {System.IO.Path.GetFileName(archivePath)}")) continue;
                     WriteProgress(new ProgressRecord(1, "Save-MnistSet", $"Extracting {file.Name} ({entry.Length:N0} bytes)"));
-                    MnistTools.Persistence.AtomicFile.Write(target, overwrite: true, (stream, token) =>
+                    MnistTools.Files.AtomicFile.Write(target, overwrite: true, (stream, token) =>
                     {
                         using Stream source = entry.Open();
                         source.CopyTo(stream);

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
+using MnistTools.Errors;
 using MnistTools.Persistence;
 
 namespace MnistTools.Commands;

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using System.Text;
+using MnistTools.Errors;
+using MnistTools.Infrastructure;
 
 namespace MnistTools.Commands;
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
+using MnistTools.Errors;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// The one way the cmdlets build an ErrorRecord: from a <see cref="MnistToolsException"/>, whose ErrorId becomes the

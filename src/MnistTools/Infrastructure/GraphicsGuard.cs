@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Errors;
 using MnistTools.Imaging;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// The gate to the graphics library (MnistTools.Imaging, SkiaSharp and its native parts) for the commands that read or

@@ -1,8 +1,9 @@
 using System.Collections;
-using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Management.Automation;
+using MnistTools.Data;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// Completes Save-MnistSet -Name with the known data sets, each with a tooltip saying what it is, how big, and where

@@ -1,7 +1,9 @@
 using System.Management.Automation;
+using MnistTools.Errors;
+using MnistTools.Files;
 using MnistTools.Persistence;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// What every cmdlet that writes one file shares (Save-Network, Export-Network, the Export-* picture cmdlets):

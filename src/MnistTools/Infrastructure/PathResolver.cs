@@ -1,6 +1,7 @@
 using System.Management.Automation;
+using MnistTools.Errors;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>Resolves -Path (wildcards) and -LiteralPath through the PowerShell provider to file-system paths.</summary>
 internal static class PathResolver

@@ -1,7 +1,8 @@
 using System.Management.Automation;
+using MnistTools.Errors;
 using MnistTools.Imaging;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// What every Export-* picture cmdlet shares: the output path (-Path / -LiteralPath), -Force, -PassThru,

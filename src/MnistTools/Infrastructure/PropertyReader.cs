@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// Reads named properties off any pipeline object (a TrainingEpoch, a TestResult, or the same record after

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>Why one attempt to fetch a file from one mirror failed.</summary>
 internal enum DownloadFailure
@@ -46,7 +46,7 @@ internal sealed class VerifiedDownload
     {
         string folder = Path.GetDirectoryName(target)!;
         // A download killed mid-way (process killed, machine down) leaves its .partial behind: reclaim it now.
-        MnistTools.Persistence.AtomicFile.CleanOrphans(target, ".partial");
+        MnistTools.Files.AtomicFile.CleanOrphans(target, ".partial");
         string temp = Path.Combine(folder, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.partial");
         bool moved = false;
         try

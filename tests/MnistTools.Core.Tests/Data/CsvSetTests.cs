@@ -1,5 +1,6 @@
 using System.Text;
 using MnistTools.Csv;
+using MnistTools.Errors;
 
 namespace MnistTools.Tests.Data;
 

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
-using MnistTools.Training;
+using MnistTools.Data;
+using MnistTools.Errors;
 using MnistTools.Layers;
+using MnistTools.Training;
 
 namespace MnistTools.Tests.Data;
 

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using MnistTools.Data;
+using MnistTools.Errors;
 
 namespace MnistTools.Tests.Data;
 

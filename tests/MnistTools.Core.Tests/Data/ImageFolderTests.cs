@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using MnistTools.Errors;
 using MnistTools.Imaging;
 using MnistTools.Tests.Imaging;
 using SkiaSharp;

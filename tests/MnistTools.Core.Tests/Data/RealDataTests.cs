@@ -1,3 +1,5 @@
+using MnistTools.Data;
+
 namespace MnistTools.Tests.Data;
 
 /// <summary>Reads the real MNIST files from $MNIST_DATA (CI sets it to ../shared/data/mnist).</summary>

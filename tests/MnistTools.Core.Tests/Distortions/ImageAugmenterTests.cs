@@ -1,4 +1,6 @@
 using MnistTools.Distortions;
+using MnistTools.Errors;
+using MnistTools.Randomness;
 
 namespace MnistTools.Tests.Distortions;
 

@@ -1,5 +1,6 @@
 using MnistTools.Distortions;
 using MnistTools.Numerics;
+using MnistTools.Randomness;
 
 namespace MnistTools.Tests.Distortions;
 

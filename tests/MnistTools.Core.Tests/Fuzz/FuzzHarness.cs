@@ -1,4 +1,5 @@
 using CsCheck;
+using MnistTools.Errors;
 
 namespace MnistTools.Tests.Fuzz;
 

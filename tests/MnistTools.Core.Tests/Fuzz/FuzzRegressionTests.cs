@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using MnistTools.Errors;
 using MnistTools.Persistence;
 using MnistTools.Tests.Persistence;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using CsCheck;
+using MnistTools.Data;
 using MnistTools.Persistence;
 using MnistTools.Tests.Data;
 using MnistTools.Tests.Persistence;

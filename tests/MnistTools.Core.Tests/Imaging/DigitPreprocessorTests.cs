@@ -1,3 +1,4 @@
+using MnistTools.Errors;
 using MnistTools.Imaging;
 
 namespace MnistTools.Tests.Imaging;

@@ -1,3 +1,4 @@
+using MnistTools.Errors;
 using MnistTools.Imaging;
 using SkiaSharp;
 

@@ -1,9 +1,10 @@
 using MnistTools.Imaging;
+using MnistTools.Layers;
+using MnistTools.Numerics;
 using MnistTools.Tests.Data;
 using MnistTools.Training;
 using SkiaSharp;
 using Xunit.Abstractions;
-using MnistTools.Layers;
 
 namespace MnistTools.Tests.Imaging;
 

@@ -1,4 +1,5 @@
 using MnistTools.Numerics;
+using MnistTools.Randomness;
 
 namespace MnistTools.Tests.Layers;
 

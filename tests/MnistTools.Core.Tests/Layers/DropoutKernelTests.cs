@@ -1,5 +1,6 @@
 using MnistTools.Layers;
 using MnistTools.Numerics;
+using MnistTools.Randomness;
 
 namespace MnistTools.Tests.Layers;
 

@@ -1,3 +1,4 @@
+using MnistTools.Errors;
 using MnistTools.Layers;
 
 namespace MnistTools.Tests.Layers;

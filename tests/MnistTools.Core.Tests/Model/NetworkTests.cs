@@ -1,4 +1,6 @@
+using MnistTools.Errors;
 using MnistTools.Layers;
+using MnistTools.Randomness;
 
 namespace MnistTools.Tests.Model;
 

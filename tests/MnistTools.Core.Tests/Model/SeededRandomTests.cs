@@ -1,3 +1,5 @@
+using MnistTools.Randomness;
+
 namespace MnistTools.Tests.Model;
 
 /// <summary>Golden values of the documented generator (computed from the published C algorithms, independently in Python).</summary>

@@ -1,11 +1,12 @@
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using MnistTools.Errors;
+using MnistTools.Layers;
 using MnistTools.Onnx;
 using MnistTools.Tests.Data;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
 using Xunit.Abstractions;
-using MnistTools.Layers;
 
 namespace MnistTools.Tests.Onnx;
 

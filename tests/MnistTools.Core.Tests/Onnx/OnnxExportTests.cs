@@ -1,12 +1,13 @@
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using MnistTools.Errors;
+using MnistTools.Layers;
 using MnistTools.Onnx;
 using MnistTools.Tests.Data;
+using MnistTools.Tests.Layers;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
 using Xunit.Abstractions;
-using MnistTools.Layers;
-using MnistTools.Tests.Layers;
 
 namespace MnistTools.Tests.Onnx;
 

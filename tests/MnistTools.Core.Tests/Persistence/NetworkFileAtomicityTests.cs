@@ -1,3 +1,4 @@
+using MnistTools.Errors;
 using MnistTools.Persistence;
 
 namespace MnistTools.Tests.Persistence;

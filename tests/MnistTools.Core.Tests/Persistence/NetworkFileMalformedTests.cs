@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using MnistTools.Errors;
 using MnistTools.Persistence;
 
 namespace MnistTools.Tests.Persistence;

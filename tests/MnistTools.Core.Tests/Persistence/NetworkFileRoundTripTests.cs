@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using MnistTools.Errors;
 using MnistTools.Persistence;
 
 namespace MnistTools.Tests.Persistence;

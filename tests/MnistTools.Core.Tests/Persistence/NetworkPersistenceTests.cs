@@ -1,7 +1,9 @@
+using MnistTools.Errors;
+using MnistTools.Layers;
+using MnistTools.Numerics;
 using MnistTools.Persistence;
 using MnistTools.Tests.Data;
 using MnistTools.Training;
-using MnistTools.Layers;
 
 namespace MnistTools.Tests.Persistence;
 

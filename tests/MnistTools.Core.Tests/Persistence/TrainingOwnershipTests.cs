@@ -1,6 +1,7 @@
+using MnistTools.Errors;
+using MnistTools.Layers;
 using MnistTools.Onnx;
 using MnistTools.Persistence;
-using MnistTools.Layers;
 
 namespace MnistTools.Tests.Persistence;
 

@@ -1,6 +1,7 @@
 using System.Numerics;
-using MnistTools.Training;
+using MnistTools.Errors;
 using MnistTools.Layers;
+using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;
 

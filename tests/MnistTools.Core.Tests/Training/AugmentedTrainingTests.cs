@@ -1,4 +1,5 @@
 using MnistTools.Distortions;
+using MnistTools.Errors;
 using MnistTools.Layers;
 using MnistTools.Numerics;
 using MnistTools.Persistence;

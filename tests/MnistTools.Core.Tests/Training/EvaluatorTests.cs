@@ -1,4 +1,5 @@
 using MnistTools.Layers;
+using MnistTools.Numerics;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;

@@ -1,6 +1,8 @@
-using MnistTools.Training;
 using MnistTools.Layers;
+using MnistTools.Numerics;
+using MnistTools.Randomness;
 using MnistTools.Tests.Layers;
+using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;
 

@@ -1,8 +1,10 @@
+using MnistTools.Errors;
+using MnistTools.Layers;
+using MnistTools.Numerics;
 using MnistTools.Persistence;
+using MnistTools.Tests.Layers;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
-using MnistTools.Layers;
-using MnistTools.Tests.Layers;
 
 namespace MnistTools.Tests.Training;
 

@@ -1,5 +1,6 @@
-using MnistTools.Numerics;
 using MnistTools.Layers;
+using MnistTools.Numerics;
+using MnistTools.Randomness;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;

@@ -1,5 +1,6 @@
-using MnistTools.Training;
+using MnistTools.Errors;
 using MnistTools.Layers;
+using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using MnistTools.Randomness;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
 

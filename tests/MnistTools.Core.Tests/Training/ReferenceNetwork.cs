@@ -82,7 +82,7 @@ internal static class ReferenceNetwork
             y[labels[s]] = 1;
             double[] outA = a[layers];
             if (outputs is not null) outA.CopyTo(outputs, s * K);
-            double sample = loss == MnistTools.Loss.Quadratic
+            double sample = loss == MnistTools.Layers.Loss.Quadratic
                 ? 0.5 * outA.Select((v, k) => (v - y[k]) * (v - y[k])).Sum()
                 : output == Activation.Softmax
                     ? -Math.Log(outA[labels[s]])
@@ -93,7 +93,7 @@ internal static class ReferenceNetwork
             // backward, unfused: dL/da, then through the output activation's Jacobian, then layer by layer.
             double[] dA = new double[K];
             for (int k = 0; k < K; k++)
-                dA[k] = loss == MnistTools.Loss.Quadratic ? outA[k] - y[k]
+                dA[k] = loss == MnistTools.Layers.Loss.Quadratic ? outA[k] - y[k]
                     : output == Activation.Softmax ? (k == labels[s] ? -1 / outA[k] : 0)
                     : -(y[k] / outA[k]) + (1 - y[k]) / (1 - outA[k]);
             double[] dZ = new double[K];

@@ -1,4 +1,5 @@
 using MnistTools.Layers;
+using MnistTools.Randomness;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;

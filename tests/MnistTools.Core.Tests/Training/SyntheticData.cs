@@ -1,3 +1,5 @@
+using MnistTools.Randomness;
+
 namespace MnistTools.Tests.Training;
 
 /// <summary>A small learnable data set built in code: 4x4 images of 3 classes (a bright row 0, 1 or 2) plus seeded noise.</summary>

@@ -1,7 +1,8 @@
+using MnistTools.Errors;
+using MnistTools.Layers;
 using MnistTools.Persistence;
 using MnistTools.Tests.Persistence;
 using MnistTools.Training;
-using MnistTools.Layers;
 
 namespace MnistTools.Tests.Training;
 

@@ -1,3 +1,4 @@
+using MnistTools.Numerics;
 using MnistTools.Training;
 
 namespace MnistTools.Tests.Training;

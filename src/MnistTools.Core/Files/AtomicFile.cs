@@ -1,4 +1,6 @@
-namespace MnistTools.Persistence;
+using MnistTools.Errors;
+
+namespace MnistTools.Files;
 
 /// <summary>
 /// Writes a file so that readers only ever see the old content or the complete new content: the bytes go to a

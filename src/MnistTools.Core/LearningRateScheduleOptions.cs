@@ -1,4 +1,7 @@
-namespace MnistTools.Training;
+using MnistTools.Errors;
+using MnistTools.Training;
+
+namespace MnistTools;
 
 /// <summary>
 /// A learning-rate schedule and its parameters (Invoke-Training's -LearningRateSchedule, -StepEpochs, ...); the

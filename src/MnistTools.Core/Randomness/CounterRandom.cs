@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using MnistTools.Numerics;
 
-namespace MnistTools;
+namespace MnistTools.Randomness;
 
 /// <summary>
 /// Random numbers addressed by a key instead of drawn in sequence: the value at (Seed, Epoch, Step, position) is a pure

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using MnistTools.Numerics;
 
-namespace MnistTools.Training;
+namespace MnistTools.Numerics;
 
 /// <summary>Grey levels to network inputs: x = pixel / 255f, in [0, 1].</summary>
 /// <remarks>

@@ -1,3 +1,4 @@
+using MnistTools.Errors;
 using MnistTools.Training;
 
 namespace MnistTools;

@@ -1,4 +1,4 @@
-namespace MnistTools;
+namespace MnistTools.Errors;
 
 /// <summary>
 /// What kind of failure a <see cref="MnistToolsException"/> reports. The cmdlets map each kind to one PowerShell

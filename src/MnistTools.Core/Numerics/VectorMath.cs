@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace MnistTools.Training;
+namespace MnistTools.Numerics;
 
 /// <summary>
 /// Element-wise functions of the training hot path, y = f(x) over equal-length spans (x and y may be the same span).

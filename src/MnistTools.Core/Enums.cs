@@ -1,14 +1,5 @@
 namespace MnistTools;
 
-/// <summary>Cost function.</summary>
-public enum Loss
-{
-    /// <summary>0.5 * sum (a - y)^2 per sample, averaged over the batch.</summary>
-    Quadratic,
-    /// <summary>With Softmax: -sum y ln a. With Sigmoid: -sum [y ln a + (1-y) ln(1-a)]. Averaged over the batch.</summary>
-    CrossEntropy,
-}
-
 /// <summary>How weights are initialised (biases start at zero except for Normal, which draws them too).</summary>
 public enum Initializer
 {

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace MnistTools.Training;
+namespace MnistTools.Numerics;
 
 /// <summary>Vectorised parameter health checks used by the divergence detector.</summary>
 internal static class FiniteCheck

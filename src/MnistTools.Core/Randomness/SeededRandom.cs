@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace MnistTools;
+namespace MnistTools.Randomness;
 
 /// <summary>
 /// The module's own seeded generator, so that every number a network or a training run draws depends only

@@ -1,4 +1,6 @@
+using MnistTools.Errors;
 using MnistTools.Layers;
+using MnistTools.Numerics;
 using MnistTools.Training;
 
 namespace MnistTools;

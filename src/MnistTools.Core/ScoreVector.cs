@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using MnistTools.Errors;
 
 namespace MnistTools;
 
