@@ -116,4 +116,20 @@ Describe 'sweep-remote.ps1' {
         $new = @($rows | Select-Object -Skip $kept.Count | ForEach-Object Run | Sort-Object -Unique)
         $new | Should -Be @($rows.Run | Sort-Object -Unique | Where-Object { $_ -notin $done })
     }
+
+    It 'opens and closes its own sessions with -HostName' {
+        $csv = Join-Path $TestDrive 'hostname.csv'
+        $ssh = @{ Port = $Sshd.Port; UserName = [Environment]::UserName; KeyFilePath = $Sshd.KeyFilePath; Options = $Sshd.Options }
+        $before = @(Get-PSSession).Count
+        $net = & $SweepRemote -HostName 127.0.0.1 -SessionParameters $ssh -DataPath $env:MNIST_DATA -TrainCount 2000 -TestCount 500 `
+            -LearningRate 3 -HiddenSize 16 -Seed 1 -OutFile $csv -PassThru
+        @(Get-PSSession).Count | Should -Be $before
+        $rows = @(Import-Csv -LiteralPath $csv)
+        ($rows.Kind -join ',') | Should -Be 'Epoch,Test'
+        $rows[1].Host | Should -Be '127.0.0.1'
+        $local = Invoke-LocalRun 16 3 1 2000 500 1
+        [int]$rows[1].Correct | Should -Be $local.Test.Correct
+        $net | Should -BeOfType MnistTools.Network
+        $net.Metadata['SweepRun'] | Should -Be 'h16-lr3-s1'
+    }
 }
