@@ -4,7 +4,8 @@
     A hyper-parameter sweep spread over machines with PowerShell remoting: learning rates x hidden sizes x seeds, each
     host training its share, every epoch and test result streamed back into one CSV. A second call finishes what is missing.
 .DESCRIPTION
-    The grid (every learning rate with every hidden size and seed) is split round-robin over the hosts (or PSSessions).
+    The grid (every learning rate with every hidden size and seed) is split over the hosts (or PSSessions), the largest
+    runs first, each to the host with the least work so far.
     Each host gets its share with Invoke-Command (one job per host), imports MnistTools from its module path, loads the
     training and test sets once from its data path, and trains its runs -ThrottleLimit at a time (ForEach-Object
     -Parallel; the runspaces share the loaded sets), each with -ThreadCount threads. As they arrive here:
@@ -158,15 +159,18 @@ try {
     }
     $live = @($Session | Where-Object State -eq 'Opened')
     if ($live.Count -eq 0) { throw 'None of the sessions is open.' }
+    # Largest runs first, each to the host with the least work so far (a run's work grows with its hidden size).
     $shares = @{}
-    for ($i = 0; $i -lt $pending.Count; $i++) {
-        $label = $live[$i % $live.Count].Name
-        if (-not $shares.ContainsKey($label)) { $shares[$label] = [System.Collections.Generic.List[hashtable]]::new() }
-        $shares[$label].Add($pending[$i])
+    $load = @{}
+    foreach ($s in $live) { $shares[$s.Name] = [System.Collections.Generic.List[hashtable]]::new(); $load[$s.Name] = 0 }
+    foreach ($run in $pending | Sort-Object -Stable -Descending { $_.HiddenSize }) {
+        $label = ($live | Sort-Object -Stable { $load[$_.Name] } | Select-Object -First 1).Name
+        $shares[$label].Add($run)
+        $load[$label] += $run.HiddenSize
     }
     $hostOf = @{}
     $jobs = @(foreach ($s in $live) {
-        if (-not $shares.ContainsKey($s.Name)) { continue }
+        if ($shares[$s.Name].Count -eq 0) { continue }
         $share = $shares[$s.Name].ToArray()
         Write-Verbose "$($s.Name): $($share.Count) run(s): $($share.Run -join ', ')"
         $job = Invoke-Command -Session $s -AsJob -JobName "sweep-$($s.Name)" -ScriptBlock $remote -ArgumentList $share,
