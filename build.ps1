@@ -62,6 +62,7 @@ $ModuleFiles = [ordered]@{
     "$Root/module/MnistTools.psd1"                          = 'MnistTools.psd1'
     "$Root/module/formats/MnistTools.Data.Format.ps1xml"    = 'formats/MnistTools.Data.Format.ps1xml'
     "$Root/module/formats/MnistTools.Network.Format.ps1xml" = 'formats/MnistTools.Network.Format.ps1xml'
+    "$Root/module/types/MnistTools.Types.ps1xml"            = 'types/MnistTools.Types.ps1xml'
     "$Root/module/en-US/about_MnistTools.help.txt"          = 'en-US/about_MnistTools.help.txt'
     "$CmdletBin/MnistTools.dll"                             = 'MnistTools.dll'
     "$CmdletBin/MnistTools.Loader.dll"                      = 'MnistTools.Loader.dll'

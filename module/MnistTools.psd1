@@ -10,6 +10,8 @@
     PowerShellVersion      = '7.4'
     # Imported before the root module: puts the dependencies (dependencies/*) in their own AssemblyLoadContext.
     NestedModules          = @('MnistTools.Loader.dll')
+    # How Network, TestResult and MnistDataSet cross process boundaries (jobs, remoting, Export-Clixml).
+    TypesToProcess         = @('types/MnistTools.Types.ps1xml')
     FormatsToProcess       = @(
         'formats/MnistTools.Data.Format.ps1xml'
         'formats/MnistTools.Network.Format.ps1xml'

@@ -220,7 +220,10 @@ public sealed class Network
     /// </summary>
     /// <param name="inputs">[count x InputSize], values pixel / 255f.</param>
     /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
-    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs) => PredictRows(inputs, count, outputs, nameof(inputs));
+    /// <param name="threadCount">Threads, 1..<see cref="Numerics.ComputeSettings.MaxThreads"/>; null decides by problem size.
+    /// The bits are the same for any count.</param>
+    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs, int? threadCount = null) =>
+        PredictRows(inputs, count, outputs, nameof(inputs), threadCount);
 
     /// <summary>
     /// Forward pass over <paramref name="count"/> images given as grey levels: each pixel is scaled to pixel / 255f
@@ -228,12 +231,16 @@ public sealed class Network
     /// </summary>
     /// <param name="pixels">[count x InputSize] grey levels 0..255.</param>
     /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
-    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs) => PredictRows(pixels, count, outputs, nameof(pixels));
+    /// <param name="threadCount">Threads, 1..<see cref="Numerics.ComputeSettings.MaxThreads"/>; null decides by problem size.</param>
+    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs, int? threadCount = null) =>
+        PredictRows(pixels, count, outputs, nameof(pixels), threadCount);
 
     /// <summary>Chunks of <see cref="BatchBuffers.InferenceRowsFor"/> rows through <see cref="Propagation.Forward"/>:
     /// float rows are copied in as they are, byte rows scaled by <see cref="PixelScaling"/>.</summary>
-    private void PredictRows<T>(ReadOnlySpan<T> source, int count, Span<float> outputs, string sourceName) where T : unmanaged
+    private void PredictRows<T>(ReadOnlySpan<T> source, int count, Span<float> outputs, string sourceName, int? threadCount) where T : unmanaged
     {
+        Numerics.ComputeSettings.CheckThreadCount(threadCount);
+        using var threads = Numerics.ComputeSettings.Override(threads: threadCount);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
         if (source.Length < (long)count * InputSize)
             throw new ArgumentException($"{sourceName} holds {source.Length} values; {count} rows of {InputSize} need {(long)count * InputSize}.", sourceName);

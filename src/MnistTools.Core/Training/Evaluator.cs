@@ -48,8 +48,14 @@ public sealed class Evaluator
     /// <param name="progress">Called on the calling thread with (images done, images in all) after every few thousand images.</param>
     /// <exception cref="MnistToolsException">NetworkOutputNotFinite (InvalidResult) when the loss is NaN or infinite: a
     /// result is never returned with a NaN in it.</exception>
-    public TestResult Evaluate(MnistDataSet data, CancellationToken cancellationToken = default, Action<int, int>? progress = null)
+    /// <param name="threadCount">Threads, 1..<see cref="ComputeSettings.MaxThreads"/>; null decides by problem size (or
+    /// MNISTTOOLS_THREADS). The bits are the same for any count.</param>
+    /// <exception cref="MnistToolsException">ThreadCountOutOfRange (InvalidArgument).</exception>
+    public TestResult Evaluate(MnistDataSet data, CancellationToken cancellationToken = default, Action<int, int>? progress = null,
+        int? threadCount = null)
     {
+        ComputeSettings.CheckThreadCount(threadCount);
+        using var threads = ComputeSettings.Override(threads: threadCount);
         DataCompatibility.Check(_network, data);
         _network.CheckNotTrainedElsewhere("evaluated");
         int classes = _network.OutputSize;

@@ -54,6 +54,8 @@ public sealed class Trainer
     {
         DataCompatibility.Check(_network, data);
         if (validation is not null) DataCompatibility.Check(_network, validation, "ValidationSet");
+        // Scoped to this call on this thread: the setting of the run, not of the process.
+        using var threads = Numerics.ComputeSettings.Override(threads: _options.ThreadCount);
         _network.EnterTraining();
         try
         {

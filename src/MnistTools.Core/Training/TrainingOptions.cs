@@ -36,6 +36,10 @@ public sealed class TrainingOptions
     /// <summary>Seed of the per-epoch shuffles (and of dropout's masks and the distortions); null uses the network's <see cref="Network.Seed"/>.</summary>
     public int? Seed { get; init; }
 
+    /// <summary>Threads the epoch (and its validation) runs on, 1..<see cref="Numerics.ComputeSettings.MaxThreads"/>; null
+    /// decides by problem size (or MNISTTOOLS_THREADS). The bits are the same for any count.</summary>
+    public int? ThreadCount { get; init; }
+
     public float EffectiveLearningRate => LearningRate ?? OptimizerDefaults.LearningRate(Optimizer);
 
     /// <summary>λ_w the optimizer uses: <see cref="WeightDecay"/> or its default for AdamW, 0 for the others.</summary>
@@ -58,6 +62,7 @@ public sealed class TrainingOptions
             throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Augmentation} is not a valid Augmentation.", "Augment");
         if (WeightDecay is float decay && (!(decay >= 0) || !float.IsFinite(decay)))
             throw new MnistToolsException("WeightDecayOutOfRange", FailureKind.InvalidArgument, $"WeightDecay must be a finite number >= 0; got {decay}.", "WeightDecay");
+        Numerics.ComputeSettings.CheckThreadCount(ThreadCount);
         if (Schedule is null)
             throw new MnistToolsException("ScheduleMissing", FailureKind.InvalidArgument, "The learning-rate schedule is required (use Constant for none).", "LearningRateSchedule");
         Schedule.Validate();

@@ -64,6 +64,13 @@ public sealed class GetClassificationCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? LiteralPath { get; set; }
 
+    /// <summary>Threads the prediction runs on (1 or 2); unbound, the module decides by problem size. The same bits for any count.</summary>
+    [Parameter]
+    [ValidateRange(1, Numerics.ComputeSettings.MaxThreads)]
+    public int ThreadCount { get; set; }
+
+    private int? Threads => MyInvocation.BoundParameters.ContainsKey(nameof(ThreadCount)) ? ThreadCount : null;
+
     protected override void BeginProcessing()
     {
         _outputs = new float[Chunk * Network.OutputSize];
@@ -136,7 +143,7 @@ public sealed class GetClassificationCommand : PSCmdlet
                 });
             }
             int rows = Math.Min(Chunk, set.Count - start);
-            Network.PredictPixels(set.Pixels.Slice(start * size, rows * size), rows, _outputs);
+            Network.PredictPixels(set.Pixels.Slice(start * size, rows * size), rows, _outputs, Threads);
             for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, set[start + r]);
         }
         if (shown)
@@ -150,7 +157,7 @@ public sealed class GetClassificationCommand : PSCmdlet
         if (image.Pixels.Length != Network.InputSize)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
                 $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {Network.InputSize} inputs.", image);
-        Network.PredictPixels(image.Pixels, 1, _outputs);
+        Network.PredictPixels(image.Pixels, 1, _outputs, Threads);
         Emit(image.Index, image.Label, 0, image);
     }
 
@@ -202,8 +209,8 @@ public sealed class GetClassificationCommand : PSCmdlet
             if (inputs is not null) inputs[i] = (float)v;
             i++;
         }
-        if (inputs is null) Network.PredictPixels(grey, 1, _outputs);
-        else Network.Predict(inputs, 1, _outputs);
+        if (inputs is null) Network.PredictPixels(grey, 1, _outputs, Threads);
+        else Network.Predict(inputs, 1, _outputs, Threads);
         int side = (int)Math.Round(Math.Sqrt(n));
         MnistImage? image = side * side == n ? new MnistImage(_rawIndex, null, side, side, grey) : null;
         Emit(_rawIndex++, null, 0, image);

@@ -150,6 +150,7 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
                     },
                     Seed = Bound(nameof(Seed)) ? Seed : null,
                     Augmentation = Augment,
+                    ThreadCount = Threads,
                 });
             }
             if (CheckpointPath is not null) _checkpoint ??= ResolveCheckpoint(CheckpointPath);

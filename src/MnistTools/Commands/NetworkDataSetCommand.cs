@@ -5,7 +5,7 @@ namespace MnistTools.Commands;
 /// <summary>
 /// What Invoke-Training and Test-Network share: a network and a data set, either of which may come from the pipeline
 /// ($net | Test-Network -DataSet $test, or $test | Test-Network -Network $net), Ctrl+C as a cancellation token, and
-/// the progress throttle.
+/// the progress throttle, and -ThreadCount.
 /// </summary>
 public abstract class NetworkDataSetCommand : PSCmdlet
 {
@@ -23,6 +23,15 @@ public abstract class NetworkDataSetCommand : PSCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
     [ValidateNotNull]
     public MnistDataSet DataSet { get; set; } = null!;
+
+    /// <summary>Threads the work runs on (1 or 2); unbound, the module decides by problem size (or MNISTTOOLS_THREADS).
+    /// The same bits for any count: give 1 when several calls run side by side (jobs, ForEach-Object -Parallel).</summary>
+    [Parameter]
+    [ValidateRange(1, Numerics.ComputeSettings.MaxThreads)]
+    public int ThreadCount { get; set; }
+
+    /// <summary>-ThreadCount when bound, else null (the default).</summary>
+    protected int? Threads => MyInvocation.BoundParameters.ContainsKey(nameof(ThreadCount)) ? ThreadCount : null;
 
     /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
     protected CancellationToken Stopped => _stop.Token;

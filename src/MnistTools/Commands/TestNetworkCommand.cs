@@ -34,7 +34,7 @@ public sealed class TestNetworkCommand : NetworkDataSetCommand
                 {
                     PercentComplete = total == 0 ? 100 : (int)(100L * done / total),
                 });
-            });
+            }, Threads);
             if (DataSet.ClassCount == result.PerClass.Count) result = result.WithClassNames(DataSet.ClassNames);
             if (shown)
             {
