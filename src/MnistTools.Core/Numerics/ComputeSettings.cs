@@ -1,5 +1,6 @@
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics;
+using MnistTools.Errors;
 
 namespace MnistTools.Numerics;
 

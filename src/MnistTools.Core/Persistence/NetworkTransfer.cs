@@ -1,3 +1,5 @@
+using MnistTools.Errors;
+
 namespace MnistTools.Persistence;
 
 /// <summary>

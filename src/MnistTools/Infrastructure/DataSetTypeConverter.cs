@@ -1,6 +1,7 @@
 using System.Management.Automation;
+using MnistTools.Errors;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// An MnistDataSet does not travel by value (its pixels are tens of MB, and where it came from, a subset of a file or a

@@ -1,6 +1,7 @@
 using System.Management.Automation;
+using MnistTools.Errors;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// Rebuilds a MnistTools object from the property bag PowerShell's serializer makes of it (jobs, remoting,

@@ -1,7 +1,8 @@
 using System.Management.Automation;
+using MnistTools.Errors;
 using MnistTools.Persistence;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// A Network crosses a process boundary as its network file (<see cref="NetworkTransfer"/>): the hidden property

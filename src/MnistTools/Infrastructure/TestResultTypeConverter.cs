@@ -1,7 +1,8 @@
 using System.Collections;
 using System.Management.Automation;
+using MnistTools.Errors;
 
-namespace MnistTools.Commands;
+namespace MnistTools.Infrastructure;
 
 /// <summary>
 /// A TestResult rebuilt from its serialized DataSet, Loss, ConfusionMatrix (its one-line text) and PerClass names: the

@@ -1,3 +1,5 @@
+using MnistTools.Errors;
+using MnistTools.Layers;
 using MnistTools.Persistence;
 using MnistTools.Tests.Training;
 using MnistTools.Training;
@@ -9,7 +11,7 @@ public class NetworkTransferTests
 {
     private static Network Trained(Optimizer optimizer)
     {
-        var network = new Network(new[] { 784, 12, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 3);
+        var network = new Network(new[] { 784, 12, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 3);
         new Trainer(network, new TrainingOptions { Optimizer = optimizer, BatchSize = 20 }).TrainEpoch(SyntheticData.Images(100));
         network.Metadata["Note"] = "transfer";
         return network;

@@ -1,3 +1,5 @@
+using MnistTools.Errors;
+using MnistTools.Layers;
 using MnistTools.Numerics;
 using MnistTools.Training;
 
@@ -12,7 +14,7 @@ public class ThreadCountTests
     private static readonly MnistDataSet Data = SyntheticData.Images(600);
 
     private static Network NewNetwork() =>
-        new(new[] { 784, 96, 3 }, Activation.ReLU, OutputActivation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 11);
+        new(new[] { 784, 96, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, Initializer.Default, seed: 11);
 
     public static TheoryData<int?> Counts => new() { null, 1, 2 };
 
