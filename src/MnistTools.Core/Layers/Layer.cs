@@ -102,5 +102,55 @@ internal abstract class Layer
     public virtual void ForwardUnits(ReadOnlySpan<float> parameters, in LayerBand band, int first, int count) =>
         throw new NotSupportedException($"{Kind} runs forward by rows only.");
 
+    /// <summary>Floats of non-trainable state the layer keeps in the network's state buffer (BatchNorm: running mean [C],
+    /// then running variance [C]), at <see cref="StateOffset"/>; 0 for most layers.</summary>
+    public virtual int StateSize => 0;
+
+    /// <summary>Where the layer's state starts in the network's flat state buffer.</summary>
+    public int StateOffset { get; private set; }
+
+    /// <summary>Places the layer's state at <paramref name="offset"/>; returns the offset after it.</summary>
+    internal int PlaceState(int offset)
+    {
+        StateOffset = offset;
+        return checked(offset + StateSize);
+    }
+
+    /// <summary>Writes the state of a new network into <paramref name="state"/> [StateSize].</summary>
+    public virtual void InitializeState(Span<float> state) { }
+
+    /// <summary>Writes fixed starting parameters (BatchNorm: γ = 1, β = 0) and returns true, drawing nothing; false when
+    /// the initializer draws them.</summary>
+    public virtual bool InitializeParameters(Span<float> weights, Span<float> biases) => false;
+
+    /// <summary>
+    /// Channels of a layer whose training forward and backward need every row of the batch at once (batch statistics);
+    /// 0 for a layer whose rows are independent. The trainer runs such a layer over the whole batch, cut by channel ranges
+    /// (<see cref="ForwardBatch"/>, <see cref="BackwardBatch"/>), and the other layers by rows around it; evaluation and
+    /// prediction run <see cref="Forward"/> by rows as for any layer.
+    /// </summary>
+    public virtual int BatchChannels => 0;
+
+    public bool UsesBatchStatistics => BatchChannels > 0;
+
+    /// <summary>Floats a training batch keeps between <see cref="ForwardBatch"/> and <see cref="BackwardBatch"/> (not per row).</summary>
+    public virtual int BatchStatisticsSize => 0;
+
+    /// <summary>
+    /// Training forward of channels [first, first + count) over every row of <paramref name="band"/> (the whole batch):
+    /// output and saved values of those channels, the batch's statistics into <paramref name="statistics"/>
+    /// [BatchStatisticsSize], and, when <paramref name="updateState"/>, the running state [StateSize].
+    /// </summary>
+    public virtual void ForwardBatch(ReadOnlySpan<float> parameters, Span<float> state, in LayerBand band, Span<float> statistics,
+        bool updateState, int first, int count) => throw new NotSupportedException($"{Kind} runs forward by rows.");
+
+    /// <summary>
+    /// Training backward of channels [first, first + count) over the whole batch after <see cref="ForwardBatch"/>: those
+    /// channels of d(input), and their weight and bias gradients over the whole batch into <paramref name="weightGradient"/>
+    /// [WeightCount] and <paramref name="biasGradient"/> [Units] (only the channels' entries are written).
+    /// </summary>
+    public virtual void BackwardBatch(ReadOnlySpan<float> parameters, in LayerBand band, ReadOnlySpan<float> statistics, int first, int count,
+        Span<float> weightGradient, Span<float> biasGradient) => throw new NotSupportedException($"{Kind} runs backward by rows.");
+
     public override string ToString() => $"{Kind} {InputShape} -> {OutputShape}";
 }

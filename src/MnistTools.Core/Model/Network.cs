@@ -23,6 +23,8 @@ public sealed class Network
     private readonly ParameterLayout? _layout;
     /// <summary>The flat parameter buffer, 64-byte aligned (see <see cref="Numerics.AlignedFloats"/>): W_0's rows start on cache lines.</summary>
     private readonly Numerics.AlignedFloats _parameters;
+    /// <summary>The flat non-trainable state (BatchNorm's running statistics), each layer's slice at its <see cref="Layer.StateOffset"/>; empty for most networks.</summary>
+    private readonly float[] _state;
     private readonly Dictionary<string, string> _metadata = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Managed thread id of the thread training this network, 0 when none.</summary>
     private int _trainingThread;
@@ -84,6 +86,42 @@ public sealed class Network
             _layout = new ParameterLayout(sizes);
         }
         _parameters = new Numerics.AlignedFloats(count);
+        _state = NewState(_layers);
+    }
+
+    /// <summary>
+    /// A network of <paramref name="layers"/> made directly (no layer specs: <see cref="Layers"/> and
+    /// <see cref="Architecture"/> are empty), parameters drawn from <paramref name="seed"/>. The last layer must be linear;
+    /// <paramref name="outputActivation"/> and <paramref name="loss"/> form the head.
+    /// </summary>
+    internal Network(int[] inputShape, Layer[] layers, OutputActivation outputActivation, Loss loss, Initializer initializer, int seed)
+    {
+        if (layers.Length == 0 || layers[^1].Activation is not null) throw new ArgumentException("The last layer must be linear.", nameof(layers));
+        for (int l = 1; l < layers.Length; l++)
+            if (layers[l].InputSize != layers[l - 1].OutputSize) throw new ArgumentException($"Layer {l} does not take layer {l - 1}'s output.", nameof(layers));
+        _inputShape = inputShape.ToArray();
+        _resolved = Array.Empty<ResolvedLayer>();
+        _layers = layers;
+        OutputActivation = outputActivation;
+        Activation = layers.Select(layer => layer.Activation).FirstOrDefault(a => a is not null) ?? Activation.Sigmoid;
+        Loss = loss;
+        Initializer = initializer;
+        Seed = seed;
+        int count = 0;
+        foreach (Layer layer in _layers) count = layer.Place(count);
+        _parameters = new Numerics.AlignedFloats(count);
+        _state = NewState(_layers);
+        WeightInitialization.Fill(_layers, _parameters.Span, initializer, Activation, seed);
+    }
+
+    /// <summary>Places every layer's state and writes its starting values.</summary>
+    private static float[] NewState(Layer[] layers)
+    {
+        int size = 0;
+        foreach (Layer layer in layers) size = layer.PlaceState(size);
+        var state = new float[size];
+        foreach (Layer layer in layers) layer.InitializeState(state.AsSpan(layer.StateOffset, layer.StateSize));
+        return state;
     }
 
     private static int[] DenseInput(IReadOnlyList<int> layerSizes)
@@ -231,6 +269,16 @@ public sealed class Network
         for (int l = 0; l < index; l++) offset += (int)_resolved[l].ParameterCount;
         return _parameters.Span.Slice(offset, _resolved[index].WeightCount).ToArray();
     }
+
+    /// <summary>Floats of non-trainable state (BatchNorm's running statistics); 0 for a network without such layers.</summary>
+    public int StateCount => _state.Length;
+
+    /// <summary>A copy of the flat non-trainable state [StateCount]: per BatchNorm layer, in layer order, its running
+    /// mean [C] then its running variance [C].</summary>
+    public float[] GetState() => _state.ToArray();
+
+    /// <summary>The live non-trainable state [StateCount].</summary>
+    internal Span<float> State => _state;
 
     /// <summary>The live parameter buffer [ParameterCount].</summary>
     internal Span<float> Parameters => _parameters.Span;

@@ -29,6 +29,8 @@ internal static class WeightInitialization
         foreach (Layers.Layer layer in layers)
         {
             if (layer.Units == 0) continue;
+            // Fixed starting values (BatchNorm's γ = 1, β = 0) draw nothing.
+            if (layer.InitializeParameters(parameters.Slice(layer.ParameterOffset, layer.WeightCount), parameters.Slice(layer.BiasOffset, layer.Units))) continue;
             Initializer resolved = Resolve(initializer, layer.Activation ?? hiddenActivation);
             int fanIn = layer.FanIn, fanOut = layer.FanOut;
             double sigma = resolved switch
