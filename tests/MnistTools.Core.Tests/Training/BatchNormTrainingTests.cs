@@ -238,4 +238,26 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         output.WriteLine($"{allocated} bytes over 20 steps");
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public void EarlyStoppingRestoresTheBestEpochsRunningStatistics()
+    {
+        MnistDataSet train = SyntheticData.Create(160, seed: 4), honest = SyntheticData.Create(90, seed: 5);
+        // Labels moved by one class: the better the network learns, the worse its validation loss.
+        byte[] labels = Enumerable.Range(0, honest.Count).Select(i => (byte)((honest.GetLabel(i) + 1) % 3)).ToArray();
+        var misleading = new MnistDataSet("misleading", null, 4, 4, honest.Pixels.ToArray(), labels, classCount: 3);
+        TrainingOptions Options() => new() { Optimizer = Optimizer.Adam, LearningRate = 0.02f, BatchSize = 16, Seed = 6 };
+        Network network = DenseNet();
+        var run = new TrainingRun(new Trainer(network, Options()), train, 20) { Validation = misleading, EarlyStoppingPatience = 3 };
+        TrainingEpoch[] records = run.Run().ToArray();
+        double[] losses = records.Select(r => r.ValidationLoss!.Value).ToArray();
+        int best = Array.IndexOf(losses, losses.Min()) + 1;
+        Assert.True(best < records.Length, "the run must have gone past its best epoch");
+
+        Network reference = DenseNet();
+        var trainer = new Trainer(reference, Options());
+        for (int e = 0; e < best; e++) trainer.TrainEpoch(train);
+        Assert.Equal(reference.GetParameters(), network.GetParameters());
+        Assert.Equal(reference.GetState(), network.GetState());
+    }
 }
