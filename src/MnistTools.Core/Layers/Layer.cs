@@ -35,7 +35,14 @@ internal abstract class Layer
     /// <summary>Weights in all: <see cref="Units"/> rows of <see cref="WeightCount"/> / <see cref="Units"/>.</summary>
     public virtual int WeightCount => 0;
 
-    public int ParameterCount => WeightCount + Units;
+    /// <summary>Whether the layer has its <see cref="Units"/> biases in the parameter buffer; false for a Dense or Conv2d
+    /// made with bias=false (a BatchNorm after it makes them redundant): its kernels then add zeros.</summary>
+    public virtual bool HasBias => true;
+
+    /// <summary>Biases in the parameter buffer: <see cref="Units"/>, or 0 without biases.</summary>
+    public int BiasCount => HasBias ? Units : 0;
+
+    public int ParameterCount => WeightCount + BiasCount;
 
     /// <summary>The activation the layer applies to its own output, or null (linear, or no such notion).</summary>
     public virtual Activation? Activation => null;
@@ -66,7 +73,11 @@ internal abstract class Layer
 
     public ReadOnlySpan<float> Weights(ReadOnlySpan<float> parameters) => parameters.Slice(ParameterOffset, WeightCount);
 
-    public ReadOnlySpan<float> Biases(ReadOnlySpan<float> parameters) => parameters.Slice(BiasOffset, Units);
+    /// <summary>b [Units]: the layer's slice of <paramref name="parameters"/>, or zeros for a layer without biases.</summary>
+    public ReadOnlySpan<float> Biases(ReadOnlySpan<float> parameters) => HasBias ? parameters.Slice(BiasOffset, Units) : _zeroBiases ??= new float[Units];
+
+    /// <summary>[Units] zeros, made on first use by a layer without biases.</summary>
+    private float[]? _zeroBiases;
 
     /// <summary>Output (and saved values) of a band: <see cref="LayerBand.Input"/> → <see cref="LayerBand.Output"/>.</summary>
     public abstract void Forward(ReadOnlySpan<float> parameters, in LayerBand band);

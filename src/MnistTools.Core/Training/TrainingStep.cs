@@ -400,8 +400,10 @@ internal sealed class TrainingStep
                             layer.ParameterOffset + unit * width, decay: true);
                     }
                 }
-                healthy &= Optimizers.Update(state, Step, parameters, first.Biases(l).Slice(from, end - from),
-                    secondLane ? second.Biases(l).Slice(from, end - from) : ReadOnlySpan<float>.Empty, layer.BiasOffset + from, decay: false);
+                // A layer without biases still sums their gradient (its kernels do) but has nothing to update.
+                if (layer.HasBias)
+                    healthy &= Optimizers.Update(state, Step, parameters, first.Biases(l).Slice(from, end - from),
+                        secondLane ? second.Biases(l).Slice(from, end - from) : ReadOnlySpan<float>.Empty, layer.BiasOffset + from, decay: false);
             }
             Healthy[half] = healthy;
         }

@@ -36,6 +36,19 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
             return [conv, norm, pool, dense, norm2, new DenseLayer(norm2.OutputShape, Classes, null)];
         });
 
+    /// <summary>Conv2d 4 3 → BatchNorm ReLU → AvgPool2d 2 → Conv2d 6 3 (no bias) → BatchNorm ReLU → GlobalAvgPool → Dense 3.</summary>
+    private static Network PooledNet(int seed = 3) =>
+        Build([1, 28, 28], seed, input =>
+        {
+            var conv = new Conv2dLayer(input, Conv2dShape.Create(1, 28, 28, 4, 3, 1, Padding.Valid), null);
+            var norm = new BatchNormLayer(conv.OutputShape, Activation.ReLU);
+            var pool = new AvgPool2dLayer(norm.OutputShape, MaxPool2dShape.Create(4, 26, 26, 2, 2));
+            var conv2 = new Conv2dLayer(pool.OutputShape, Conv2dShape.Create(4, 13, 13, 6, 3, 1, Padding.Valid), null, bias: false);
+            var norm2 = new BatchNormLayer(conv2.OutputShape, Activation.ReLU);
+            var global = new GlobalAvgPoolLayer(norm2.OutputShape);
+            return [conv, norm, pool, conv2, norm2, global, new DenseLayer(global.OutputShape, Classes, null)];
+        });
+
     private static Network Build(int[] inputShape, int seed, Func<TensorShape, Layer[]> layers)
     {
         TensorShape input = inputShape.Length == 3 ? new TensorShape(inputShape[0], inputShape[1], inputShape[2]) : TensorShape.Vector(inputShape[0]);
@@ -171,14 +184,17 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void OneCoreAndTwoGiveTheSameBits()
+    [Theory]
+    [InlineData("conv")]
+    [InlineData("pooled")]
+    public void OneCoreAndTwoGiveTheSameBits(string kind)
     {
+        Func<int, Network> make = kind == "conv" ? ConvNet : PooledNet;
         MnistDataSet data = SyntheticData.Images(32 * 4 + 1, seed: 2);
         (float[] Parameters, float[] State) Train(int threads)
         {
             using var scope = ComputeSettings.Override(threads: threads);
-            Network network = ConvNet();
+            Network network = make(3);
             var options = new TrainingOptions { Optimizer = Optimizer.Adam, BatchSize = 32, LearningRate = 0.01f };
             var trainer = new Trainer(network, options);
             for (int epoch = 1; epoch <= 2; epoch++) trainer.TrainEpoch(data);
@@ -188,7 +204,7 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         var two = Train(2);
         Assert.Equal(one.Parameters, two.Parameters);
         Assert.Equal(one.State, two.State);
-        Assert.NotEqual(ConvNet().GetState(), one.State);
+        Assert.NotEqual(make(3).GetState(), one.State);
         Assert.All(one.Parameters, value => Assert.True(float.IsFinite(value)));
     }
 
@@ -213,11 +229,12 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void ASteadyStateStepAllocatesNothing(int threads)
+    [InlineData(1, "conv")]
+    [InlineData(2, "conv")]
+    [InlineData(2, "pooled")]
+    public void ASteadyStateStepAllocatesNothing(int threads, string kind)
     {
-        Network network = ConvNet();
+        Network network = kind == "conv" ? ConvNet() : PooledNet();
         MnistDataSet data = SyntheticData.Images(32 * 8, seed: 2);
         int[] order = Enumerable.Range(0, data.Count).ToArray();
         var options = new TrainingOptions { Optimizer = Optimizer.Adam, BatchSize = 32, LearningRate = 0.001f };
@@ -259,5 +276,50 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         for (int e = 0; e < best; e++) trainer.TrainEpoch(train);
         Assert.Equal(reference.GetParameters(), network.GetParameters());
         Assert.Equal(reference.GetState(), network.GetState());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void LayersWithoutBiasesTrainAsWithZeroBiasesAndHoldNone(int threads)
+    {
+        // Conv2d and Dense with bias=false before a BatchNorm, against the same layers with biases set to 0: the same
+        // products plus zeros, so one step gives the same bits for every weight, and the parameter count drops by the biases.
+        Network Make(bool bias) => Build([1, 28, 28], 3, input =>
+        {
+            var conv = new Conv2dLayer(input, Conv2dShape.Create(1, 28, 28, 4, 3, 1, Padding.Valid), null, bias);
+            var norm = new BatchNormLayer(conv.OutputShape, Activation.ReLU);
+            var pool = new AvgPool2dLayer(norm.OutputShape, MaxPool2dShape.Create(4, 26, 26, 2, 2));
+            var dense = new DenseLayer(pool.OutputShape, 16, null, bias);
+            var norm2 = new BatchNormLayer(dense.OutputShape, Activation.ReLU);
+            return [conv, norm, pool, dense, norm2, new DenseLayer(norm2.OutputShape, Classes, null)];
+        });
+        using var scope = ComputeSettings.Override(threads: threads);
+        Network without = Make(false), with = Make(true);
+        Assert.Equal(with.ParameterCount - 4 - 16, without.ParameterCount);
+        Layer[] a = without.LayerStack.ToArray(), b = with.LayerStack.ToArray();
+        for (int l = 0; l < a.Length; l++)
+        {
+            without.Parameters.Slice(a[l].ParameterOffset, a[l].WeightCount).CopyTo(with.Parameters.Slice(b[l].ParameterOffset, b[l].WeightCount));
+            if (a[l].HasBias) without.Parameters.Slice(a[l].BiasOffset, a[l].Units).CopyTo(with.Parameters.Slice(b[l].BiasOffset, b[l].Units));
+            else with.Parameters.Slice(b[l].BiasOffset, b[l].Units).Clear();
+        }
+        MnistDataSet data = SyntheticData.Images(40, seed: 2);
+        int[] order = Enumerable.Range(0, data.Count).ToArray();
+        var options = new TrainingOptions { Optimizer = Optimizer.Sgd, LearningRate = 0.1f };
+        foreach (Network network in new[] { without, with })
+        {
+            var step = new TrainingStep(network, 40);
+            step.Propagate(StepHarness.Batch(data, order, 0, 40));
+            var state = OptimizerState.Create(Optimizer.Sgd, network.ParameterCount);
+            Assert.True(step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate)));
+        }
+        for (int l = 0; l < a.Length; l++)
+        {
+            Assert.Equal(with.Parameters.Slice(b[l].ParameterOffset, b[l].WeightCount).ToArray(), without.Parameters.Slice(a[l].ParameterOffset, a[l].WeightCount).ToArray());
+            if (a[l].HasBias)
+                Assert.Equal(with.Parameters.Slice(b[l].BiasOffset, b[l].Units).ToArray(), without.Parameters.Slice(a[l].BiasOffset, a[l].Units).ToArray());
+        }
+        Assert.Equal(with.GetState(), without.GetState());
     }
 }
