@@ -49,6 +49,15 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
             return [conv, norm, pool, conv2, norm2, global, new DenseLayer(global.OutputShape, Classes, null)];
         });
 
+    /// <summary>Dense 100 (wide enough for the step to run it forward by units) → BatchNorm ReLU → Dense 3 on 28x28 images.</summary>
+    private static Network WideNet(int seed = 3) =>
+        Build([784], seed, input =>
+        {
+            var dense = new DenseLayer(input, 100, null, bias: false);
+            var norm = new BatchNormLayer(dense.OutputShape, Activation.ReLU);
+            return [dense, norm, new DenseLayer(norm.OutputShape, Classes, null)];
+        });
+
     private static Network Build(int[] inputShape, int seed, Func<TensorShape, Layer[]> layers)
     {
         TensorShape input = inputShape.Length == 3 ? new TensorShape(inputShape[0], inputShape[1], inputShape[2]) : TensorShape.Vector(inputShape[0]);
@@ -187,9 +196,10 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
     [Theory]
     [InlineData("conv")]
     [InlineData("pooled")]
+    [InlineData("wide")]
     public void OneCoreAndTwoGiveTheSameBits(string kind)
     {
-        Func<int, Network> make = kind == "conv" ? ConvNet : PooledNet;
+        Func<int, Network> make = kind switch { "conv" => ConvNet, "pooled" => PooledNet, _ => WideNet };
         MnistDataSet data = SyntheticData.Images(32 * 4 + 1, seed: 2);
         (float[] Parameters, float[] State) Train(int threads)
         {
