@@ -191,6 +191,9 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
             double expected = ReferenceLoss(p, x.AsSpan(r * 16, 16).ToArray(), [labels[r]], 1, mean, variance);
             Assert.Equal(expected, -Math.Log(scores[r * Classes + labels[r]]), 5);
         }
+        // Evaluation (Test-Network, validation) runs the same inference path.
+        double meanLoss = Enumerable.Range(0, 5).Average(r => -Math.Log(scores[r * Classes + labels[r]]));
+        Assert.Equal(meanLoss, new Evaluator(network).Evaluate(data).Loss, 5);
     }
 
     [Theory]
