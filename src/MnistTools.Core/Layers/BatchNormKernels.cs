@@ -14,7 +14,8 @@ namespace MnistTools.Layers;
 ///   inference forward  the same Y with the running μ and 1/√(running σ² + ε)
 ///   backward           dβ_c = Σ dY[:, c, :],  dγ_c = Σ dY·X̂,  dX = γ_c·(1/σ_c)·(dY − dβ_c/N − X̂·dγ_c/N)   (X̂ from X, μ, 1/σ)
 /// Sums are taken in one fixed order whatever the machine: within each run of S values of one row, value s goes to lane
-/// s mod 8 of a float accumulator; the eight lanes are added in lane order into a double, row after row. Each channel is
+/// s mod 8 of a float accumulator; the eight lanes are added in lane order into a double, row after row (a run shorter
+/// than 8, such as one feature after a dense layer, is added value by value: the same order without a vector). Each channel is
 /// summed whole by one call, so cutting the channels between cores does not change a bit. Element-wise passes do the
 /// same float operations on 8-wide vectors and on the scalar tail.
 /// </summary>
@@ -125,6 +126,13 @@ internal static class BatchNormKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static double Sum(ReadOnlySpan<float> values)
     {
+        if (values.Length < Lanes)
+        {
+            // Value i alone in lane i: the lanes' sum in order is the values' sum in order (the same bits, no vector).
+            double total = 0;
+            foreach (float value in values) total += value;
+            return total;
+        }
         Vector256<float> sum = Vector256<float>.Zero;
         int i = 0;
         for (; i <= values.Length - Lanes; i += Lanes) sum += Vector256.Create(values.Slice(i, Lanes));
@@ -136,6 +144,16 @@ internal static class BatchNormKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double SumSquaredDeviations(ReadOnlySpan<float> values, float mean)
     {
+        if (values.Length < Lanes)
+        {
+            double total = 0;
+            foreach (float value in values)
+            {
+                float d = value - mean;
+                total += d * d;
+            }
+            return total;
+        }
         Vector256<float> sum = Vector256<float>.Zero, m = Vector256.Create(mean);
         int i = 0;
         for (; i <= values.Length - Lanes; i += Lanes)
@@ -159,6 +177,17 @@ internal static class BatchNormKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (double Gradient, double Product) SumGradientAndProduct(ReadOnlySpan<float> gradient, ReadOnlySpan<float> input, float mean, float inverse)
     {
+        if (gradient.Length < Lanes)
+        {
+            double totalG = 0, totalP = 0;
+            for (int j = 0; j < gradient.Length; j++)
+            {
+                float g = gradient[j];
+                totalG += g;
+                totalP += g * ((input[j] - mean) * inverse);
+            }
+            return (totalG, totalP);
+        }
         Vector256<float> sumG = Vector256<float>.Zero, sumP = Vector256<float>.Zero, m = Vector256.Create(mean), s = Vector256.Create(inverse);
         int i = 0;
         for (; i <= gradient.Length - Lanes; i += Lanes)
