@@ -1,3 +1,5 @@
+using MnistTools.Training;
+
 namespace MnistTools;
 
 /// <summary>One prediction. Flat: <see cref="Scores"/> exports as one column; the image is reachable through <see cref="GetImage"/>.</summary>
@@ -40,7 +42,10 @@ public sealed class Classification
     /// <summary>True/false when the label is known, otherwise null.</summary>
     public bool? IsCorrect => Label is int label ? label == Predicted : null;
 
-    /// <summary>The output layer's activations, one per class.</summary>
+    /// <summary>How many networks voted: 1, or the size of an <see cref="Ensemble"/>.</summary>
+    public int NetworkCount { get; init; } = 1;
+
+    /// <summary>The output layer's activations, one per class (for an ensemble, the networks' averaged activations).</summary>
     public ScoreVector Scores { get; }
 
     /// <summary>The classified image, when it is known (not exported by Export-Csv: a method, not a property).</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MnistTools.Training;
 
 namespace MnistTools;
 
@@ -54,7 +55,10 @@ public sealed class TestResult
     /// <summary>Correct / Total, a fraction in [0, 1] (0 for an empty set).</summary>
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
 
-    /// <summary>Mean per-image loss (the network's loss function, no L2 term).</summary>
+    /// <summary>How many networks voted: 1, or the size of an <see cref="Ensemble"/> (whose scores are the networks' averaged scores).</summary>
+    public int NetworkCount { get; init; } = 1;
+
+    /// <summary>Mean per-image loss (the network's loss function, no L2 term; for an ensemble, the cross-entropy of the averaged scores).</summary>
     public double Loss { get; }
 
     /// <summary>[true class, predicted class] = count; prints as a grid, exports as one "r0;r1;..." column.</summary>
@@ -70,7 +74,7 @@ public sealed class TestResult
     public TestResult WithClassNames(IReadOnlyList<string> classNames)
     {
         ArgumentNullException.ThrowIfNull(classNames);
-        return new TestResult(DataSet, Loss, _confusion.ToArray(), classNames);
+        return new TestResult(DataSet, Loss, _confusion.ToArray(), classNames) { NetworkCount = NetworkCount };
     }
 
     /// <summary>The confusion matrix as a text grid: rows are true classes, columns predicted classes.</summary>

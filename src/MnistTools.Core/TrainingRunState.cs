@@ -53,6 +53,10 @@ public sealed class TrainingRunState
     /// <summary>Early stopping: the parameters after <see cref="BestEpoch"/> [ParameterCount]; null before the first epoch.</summary>
     public float[]? BestParameters { get; set; }
 
+    /// <summary>Early stopping: the non-trainable state (running statistics) after <see cref="BestEpoch"/> [Network.StateCount];
+    /// null before the first epoch.</summary>
+    public float[]? BestState { get; set; }
+
     /// <summary>Early stopping: the optimizer state after <see cref="BestEpoch"/>; null before the first epoch.</summary>
     public OptimizerState? BestOptimizerState { get; set; }
 
@@ -64,6 +68,7 @@ public sealed class TrainingRunState
     {
         var copy = (TrainingRunState)MemberwiseClone();
         copy.BestParameters = (float[]?)BestParameters?.Clone();
+        copy.BestState = (float[]?)BestState?.Clone();
         copy.BestOptimizerState = BestOptimizerState?.Clone();
         return copy;
     }

@@ -32,6 +32,8 @@ internal static class WeightInitialization
         foreach (Layers.Layer layer in layers)
         {
             if (layer.Units == 0) continue;
+            // Fixed starting values (BatchNorm's γ = 1, β = 0) draw nothing.
+            if (layer.InitializeParameters(parameters.Slice(layer.ParameterOffset, layer.WeightCount), parameters.Slice(layer.BiasOffset, layer.BiasCount))) continue;
             Initializer resolved = Resolve(initializer, layer.Activation ?? hiddenActivation);
             int fanIn = layer.FanIn, fanOut = layer.FanOut;
             double sigma = resolved switch
@@ -42,7 +44,7 @@ internal static class WeightInitialization
             };
             Span<float> weights = parameters.Slice(layer.ParameterOffset, layer.WeightCount);
             for (int i = 0; i < weights.Length; i++) weights[i] = (float)(sigma * random.NextGaussian());
-            Span<float> biases = parameters.Slice(layer.BiasOffset, layer.Units);
+            Span<float> biases = parameters.Slice(layer.BiasOffset, layer.BiasCount);
             if (resolved == Initializer.Normal)
                 for (int i = 0; i < biases.Length; i++) biases[i] = (float)random.NextGaussian();
             else

@@ -89,8 +89,9 @@ Describe 'Export-Csv' {
         $Result | Export-Csv -LiteralPath $Csv
         $back = Import-Csv -LiteralPath $Csv
         Assert-NoTypeNames $back
-        $back.PSObject.Properties.Name | Should -Be @('DataSet', 'Total', 'Correct', 'Accuracy', 'Loss', 'ConfusionMatrix', 'PerClass')
+        $back.PSObject.Properties.Name | Should -Be @('DataSet', 'Total', 'Correct', 'Accuracy', 'NetworkCount', 'Loss', 'ConfusionMatrix', 'PerClass')
         [int]$back.Correct | Should -Be $Result.Correct
+        [int]$back.NetworkCount | Should -Be 1
         [double]::Parse($back.Loss, [cultureinfo]::InvariantCulture) | Should -Be $Result.Loss
         $matrix = [MnistTools.ConfusionMatrix]::Parse($back.ConfusionMatrix)
         for ($r = 0; $r -lt 10; $r++) { for ($c = 0; $c -lt 10; $c++) { $matrix[$r, $c] | Should -Be $Result.ConfusionMatrix[$r, $c] } }
@@ -114,7 +115,7 @@ Describe 'Export-Csv' {
         $Classes | Export-Csv -LiteralPath $Csv
         $back = @(Import-Csv -LiteralPath $Csv)
         Assert-NoTypeNames $back
-        $back[0].PSObject.Properties.Name | Should -Be @('Index', 'Label', 'Predicted', 'PredictedName', 'LabelName', 'Confidence', 'IsCorrect', 'Scores')
+        $back[0].PSObject.Properties.Name | Should -Be @('Index', 'Label', 'Predicted', 'PredictedName', 'LabelName', 'Confidence', 'IsCorrect', 'NetworkCount', 'Scores')
         for ($i = 0; $i -lt $Classes.Count; $i++) {
             [int]$back[$i].Index | Should -Be $Classes[$i].Index
             [int]$back[$i].Label | Should -Be $Classes[$i].Label

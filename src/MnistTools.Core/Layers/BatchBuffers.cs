@@ -11,6 +11,7 @@ namespace MnistTools.Layers;
 ///   Saved[l]           [B x SavedSize_l] what each layer keeps for backward (training only: inference layers apply
 ///                                        their activation in place in Outputs[l])
 ///   Gradients[l]       [B x n_l]         d(loss)/d(output of l) (training only)
+///   Statistics[l]      [per batch]       a batch-statistics layer's μ and 1/σ between its forward and backward (training only)
 ///   Scores             [B x K]           the output activation of the last layer's output (softmax or sigmoid)
 ///   RowMax, RowSum     [B]               softmax's per-row max and Σ exp(z − max), for a stable log-sum-exp
 ///   Scratch[band]      per band          the largest scratch any layer needs for half the rows (or all of them)
@@ -22,11 +23,13 @@ internal sealed class BatchBuffers
     {
         if (maxRows < 1) throw new ArgumentOutOfRangeException(nameof(maxRows));
         IReadOnlyList<Layer> layers = stack.Layers;
+        _stack = stack;
         MaxRows = maxRows;
         Input = new AlignedFloats(checked(maxRows * stack.InputSize));
         Labels = new int[maxRows];
         Outputs = new AlignedFloats[layers.Count];
         Saved = new AlignedFloats[layers.Count];
+        Statistics = new AlignedFloats[layers.Count];
         Gradients = new AlignedFloats[training ? layers.Count : 0];
         int bandRows = (maxRows + bands - 1) / bands, scratch = 0;
         for (int l = 0; l < layers.Count; l++)
@@ -34,6 +37,7 @@ internal sealed class BatchBuffers
             Outputs[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
             Saved[l] = new AlignedFloats(training ? checked(maxRows * layers[l].SavedSize) : 0);
             if (training) Gradients[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
+            Statistics[l] = new AlignedFloats(training ? layers[l].BatchStatisticsSize : 0);
             // A layer that runs forward by units (for every row at once) needs scratch for all the rows.
             scratch = Math.Max(scratch, layers[l].ScratchSize(layers[l].CanForwardByUnits ? maxRows : bandRows));
         }
@@ -75,6 +79,11 @@ internal sealed class BatchBuffers
 
     public AlignedFloats[] Gradients { get; }
 
+    /// <summary>[l][BatchStatisticsSize_l]: what a layer with batch statistics keeps for the whole batch (training only).</summary>
+    public AlignedFloats[] Statistics { get; }
+
+    private readonly LayerStack _stack;
+
     public AlignedFloats Scores { get; }
 
     public float[] RowMax { get; }
@@ -90,10 +99,14 @@ internal sealed class BatchBuffers
         int inputs = layer.InputSize, outputs = layer.OutputSize, saved = Saved[l].Length == 0 ? 0 : layer.SavedSize;
         ReadOnlySpan<float> input = l == 0 ? Input.AsSpan(offset * inputs, rows * inputs) : Outputs[l - 1].AsSpan(offset * inputs, rows * inputs);
         var view = new LayerBand(input, Outputs[l].AsSpan(offset * outputs, rows * outputs), Saved[l].AsSpan(offset * saved, rows * saved),
-            Scratch[band].AsSpan(0, layer.ScratchSize(rows)), rows, key);
+            Scratch[band].AsSpan(0, layer.ScratchSize(rows)), rows, key)
+        {
+            State = _stack.State.Slice(layer.StateOffset, layer.StateSize),
+        };
         if (Gradients.Length == 0) return view;
         return new LayerBand(input, view.Output, view.Saved, view.Scratch, rows, key)
         {
+            State = view.State,
             OutputGradient = Gradients[l].AsSpan(offset * outputs, rows * outputs),
             InputGradient = l == 0 ? Span<float>.Empty : Gradients[l - 1].AsSpan(offset * inputs, rows * inputs),
         };

@@ -12,13 +12,18 @@ internal sealed class Conv2dLayer : Layer
 {
     private readonly Conv2dShape _shape;
     private readonly Activation? _activation;
+    private readonly bool _bias;
 
-    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation)
+    /// <param name="bias">False: no biases in the parameter buffer (b = 0), for a layer a BatchNorm follows.</param>
+    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation, bool bias = true)
         : base(inputShape, new TensorShape(shape.Filters, shape.OutputHeight, shape.OutputWidth))
     {
         _shape = shape;
         _activation = activation;
+        _bias = bias;
     }
+
+    public override bool HasBias => _bias;
 
     public Conv2dShape Shape => _shape;
 

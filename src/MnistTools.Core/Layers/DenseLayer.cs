@@ -15,13 +15,18 @@ namespace MnistTools.Layers;
 internal sealed class DenseLayer : Layer
 {
     private readonly Activation? _activation;
+    private readonly bool _bias;
 
     /// <param name="activation">The hidden activation, or null for a linear output (the last layer).</param>
-    public DenseLayer(TensorShape inputShape, int units, Activation? activation)
+    /// <param name="bias">False: no biases in the parameter buffer (b = 0), for a layer a BatchNorm follows.</param>
+    public DenseLayer(TensorShape inputShape, int units, Activation? activation, bool bias = true)
         : base(inputShape, TensorShape.Vector(units))
     {
         _activation = activation;
+        _bias = bias;
     }
+
+    public override bool HasBias => _bias;
 
     public override Activation? Activation => _activation;
 

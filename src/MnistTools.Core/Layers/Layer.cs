@@ -35,7 +35,14 @@ internal abstract class Layer
     /// <summary>Weights in all: <see cref="Units"/> rows of <see cref="WeightCount"/> / <see cref="Units"/>.</summary>
     public virtual int WeightCount => 0;
 
-    public int ParameterCount => WeightCount + Units;
+    /// <summary>Whether the layer has its <see cref="Units"/> biases in the parameter buffer; false for a Dense or Conv2d
+    /// made with bias=false (a BatchNorm after it makes them redundant): its kernels then add zeros.</summary>
+    public virtual bool HasBias => true;
+
+    /// <summary>Biases in the parameter buffer: <see cref="Units"/>, or 0 without biases.</summary>
+    public int BiasCount => HasBias ? Units : 0;
+
+    public int ParameterCount => WeightCount + BiasCount;
 
     /// <summary>The activation the layer applies to its own output, or null (linear, or no such notion).</summary>
     public virtual Activation? Activation => null;
@@ -66,7 +73,11 @@ internal abstract class Layer
 
     public ReadOnlySpan<float> Weights(ReadOnlySpan<float> parameters) => parameters.Slice(ParameterOffset, WeightCount);
 
-    public ReadOnlySpan<float> Biases(ReadOnlySpan<float> parameters) => parameters.Slice(BiasOffset, Units);
+    /// <summary>b [Units]: the layer's slice of <paramref name="parameters"/>, or zeros for a layer without biases.</summary>
+    public ReadOnlySpan<float> Biases(ReadOnlySpan<float> parameters) => HasBias ? parameters.Slice(BiasOffset, Units) : _zeroBiases ??= new float[Units];
+
+    /// <summary>[Units] zeros, made on first use by a layer without biases.</summary>
+    private float[]? _zeroBiases;
 
     /// <summary>Output (and saved values) of a band: <see cref="LayerBand.Input"/> → <see cref="LayerBand.Output"/>.</summary>
     public abstract void Forward(ReadOnlySpan<float> parameters, in LayerBand band);
@@ -101,6 +112,56 @@ internal abstract class Layer
     /// <summary>Output (and saved values) of units [first, first + count) for all rows of <paramref name="band"/>.</summary>
     public virtual void ForwardUnits(ReadOnlySpan<float> parameters, in LayerBand band, int first, int count) =>
         throw new NotSupportedException($"{Kind} runs forward by rows only.");
+
+    /// <summary>Floats of non-trainable state the layer keeps in the network's state buffer (BatchNorm: running mean [C],
+    /// then running variance [C]), at <see cref="StateOffset"/>; 0 for most layers.</summary>
+    public virtual int StateSize => 0;
+
+    /// <summary>Where the layer's state starts in the network's flat state buffer.</summary>
+    public int StateOffset { get; private set; }
+
+    /// <summary>Places the layer's state at <paramref name="offset"/>; returns the offset after it.</summary>
+    internal int PlaceState(int offset)
+    {
+        StateOffset = offset;
+        return checked(offset + StateSize);
+    }
+
+    /// <summary>Writes the state of a new network into <paramref name="state"/> [StateSize].</summary>
+    public virtual void InitializeState(Span<float> state) { }
+
+    /// <summary>Writes fixed starting parameters (BatchNorm: γ = 1, β = 0) and returns true, drawing nothing; false when
+    /// the initializer draws them.</summary>
+    public virtual bool InitializeParameters(Span<float> weights, Span<float> biases) => false;
+
+    /// <summary>
+    /// Channels of a layer whose training forward and backward need every row of the batch at once (batch statistics);
+    /// 0 for a layer whose rows are independent. The trainer runs such a layer over the whole batch, cut by channel ranges
+    /// (<see cref="ForwardBatch"/>, <see cref="BackwardBatch"/>), and the other layers by rows around it; evaluation and
+    /// prediction run <see cref="Forward"/> by rows as for any layer.
+    /// </summary>
+    public virtual int BatchChannels => 0;
+
+    public bool UsesBatchStatistics => BatchChannels > 0;
+
+    /// <summary>Floats a training batch keeps between <see cref="ForwardBatch"/> and <see cref="BackwardBatch"/> (not per row).</summary>
+    public virtual int BatchStatisticsSize => 0;
+
+    /// <summary>
+    /// Training forward of channels [first, first + count) over every row of <paramref name="band"/> (the whole batch):
+    /// output and saved values of those channels, the batch's statistics into <paramref name="statistics"/>
+    /// [BatchStatisticsSize], and, when <paramref name="updateState"/>, the running state [StateSize].
+    /// </summary>
+    public virtual void ForwardBatch(ReadOnlySpan<float> parameters, Span<float> state, in LayerBand band, Span<float> statistics,
+        bool updateState, int first, int count) => throw new NotSupportedException($"{Kind} runs forward by rows.");
+
+    /// <summary>
+    /// Training backward of channels [first, first + count) over the whole batch after <see cref="ForwardBatch"/>: those
+    /// channels of d(input), and their weight and bias gradients over the whole batch into <paramref name="weightGradient"/>
+    /// [WeightCount] and <paramref name="biasGradient"/> [Units] (only the channels' entries are written).
+    /// </summary>
+    public virtual void BackwardBatch(ReadOnlySpan<float> parameters, in LayerBand band, ReadOnlySpan<float> statistics, int first, int count,
+        Span<float> weightGradient, Span<float> biasGradient) => throw new NotSupportedException($"{Kind} runs backward by rows.");
 
     public override string ToString() => $"{Kind} {InputShape} -> {OutputShape}";
 }

@@ -16,6 +16,7 @@ internal readonly ref struct LayerBand
         Key = key;
         OutputGradient = default;
         InputGradient = default;
+        State = default;
     }
 
     /// <summary>X [Rows x InputSize].</summary>
@@ -36,6 +37,9 @@ internal readonly ref struct LayerBand
 
     /// <summary>dX [Rows x InputSize], or empty when nobody needs it (backward only).</summary>
     public Span<float> InputGradient { get; init; }
+
+    /// <summary>The layer's slice of the network's non-trainable state [StateSize] (BatchNorm's running statistics), read in inference.</summary>
+    public ReadOnlySpan<float> State { get; init; }
 
     public int Rows { get; }
 

@@ -3,23 +3,31 @@ using MnistTools.Numerics;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// What a pass through a network computes with: the layers in order, the output head (its activation and the loss) and
-/// the one flat parameter buffer in which each layer owns a slice (weights, then biases, in list order). A network holds
-/// one; <see cref="Propagation"/> and <see cref="BatchBuffers"/> read it.
+/// What a pass through a network computes with: the layers in order, the output head (its activation and the loss), the
+/// one flat parameter buffer in which each layer owns a slice (weights, then biases, in list order) and the flat
+/// non-trainable state (BatchNorm's running statistics), likewise sliced. A network holds one; <see cref="Propagation"/>
+/// and <see cref="BatchBuffers"/> read it.
 /// </summary>
 internal sealed class LayerStack
 {
     private readonly Layer[] _layers;
     /// <summary>The flat parameter buffer, 64-byte aligned: W_0's rows start on cache lines.</summary>
     private readonly AlignedFloats _parameters;
+    /// <summary>The flat non-trainable state, each layer's slice at its <see cref="Layer.StateOffset"/>; empty for most networks.</summary>
+    private readonly float[] _state;
 
-    /// <summary>Places every layer's parameters one after another and allocates the buffer (zeros).</summary>
+    /// <summary>Places every layer's parameters one after another and allocates the buffer (zeros); places every layer's
+    /// state and writes its starting values.</summary>
     public LayerStack(Layer[] layers, Activation outputActivation, Loss loss)
     {
         _layers = layers;
         int count = 0;
         foreach (Layer layer in layers) count = layer.Place(count);
         _parameters = new AlignedFloats(count);
+        int size = 0;
+        foreach (Layer layer in layers) size = layer.PlaceState(size);
+        _state = new float[size];
+        foreach (Layer layer in layers) layer.InitializeState(_state.AsSpan(layer.StateOffset, layer.StateSize));
         OutputActivation = outputActivation;
         Loss = loss;
     }
@@ -42,4 +50,9 @@ internal sealed class LayerStack
     public Span<float> Parameters => _parameters.Span;
 
     public int ParameterCount => _parameters.Length;
+
+    /// <summary>The live non-trainable state [StateCount].</summary>
+    public Span<float> State => _state;
+
+    public int StateCount => _state.Length;
 }

@@ -23,6 +23,28 @@ internal static class Propagation
             buffers.Scores.AsSpan(offset * classes, rows * classes), buffers.RowMax.AsSpan(offset, rows), buffers.RowSum.AsSpan(offset, rows), rows, classes);
     }
 
+    /// <summary>Forward of the band through layers [<paramref name="firstLayer"/>, <paramref name="endLayer"/>) only (a lane's
+    /// share of a training step that stops at a layer with batch statistics).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardLayers(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int firstLayer, int endLayer)
+    {
+        IReadOnlyList<Layer> layers = stack.Layers;
+        ReadOnlySpan<float> parameters = stack.Parameters;
+        for (int l = firstLayer; l < endLayer; l++) layers[l].Forward(parameters, buffers.Band(layers, l, offset, rows, band, key));
+    }
+
+    /// <summary>Backward of the band through layers <paramref name="fromLayer"/> down to <paramref name="toLayer"/> (both
+    /// included; none when from &lt; to), into <paramref name="gradients"/> as <see cref="Backward"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BackwardLayers(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int fromLayer, int toLayer,
+        BandGradients gradients)
+    {
+        IReadOnlyList<Layer> layers = stack.Layers;
+        ReadOnlySpan<float> parameters = stack.Parameters;
+        for (int l = fromLayer; l >= toLayer; l--)
+            layers[l].Backward(parameters, buffers.Band(layers, l, offset, rows, band, key), gradients.Weights(l), gradients.Biases(l));
+    }
+
     /// <summary>After <see cref="Forward"/>: the band's summed loss (no gradient).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Loss(LayerStack stack, BatchBuffers buffers, int offset, int rows) =>
@@ -44,15 +66,16 @@ internal static class Propagation
     /// not empty (see <see cref="Layer.Backward"/>).
     /// </summary>
     /// <param name="scale">1/B of the whole batch (which may be larger than this band).</param>
+    /// <param name="stopLayer">The lowest layer to run backward (layers below it are run later, or not at all).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Backward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, float scale,
-        BandGradients gradients)
+        BandGradients gradients, int stopLayer = 0)
     {
         IReadOnlyList<Layer> layers = stack.Layers;
         ReadOnlySpan<float> parameters = stack.Parameters;
         int classes = stack.OutputSize;
         double loss = LossAndGradient(stack, buffers, offset, rows, buffers.Gradients[^1].AsSpan(offset * classes, rows * classes), scale);
-        for (int l = layers.Count - 1; l >= 0; l--)
+        for (int l = layers.Count - 1; l >= stopLayer; l--)
             layers[l].Backward(parameters, buffers.Band(layers, l, offset, rows, band, key), gradients.Weights(l), gradients.Biases(l));
         return loss;
     }

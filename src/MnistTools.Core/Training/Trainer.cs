@@ -26,8 +26,9 @@ public sealed class Trainer
     private readonly Network _network;
     private readonly TrainingOptions _options;
     private readonly TrainingStep _step;
-    /// <summary>The parameters and optimizer state at the start of the epoch, restored when it diverges.</summary>
-    private readonly float[] _snapshot;
+    /// <summary>The parameters, non-trainable state (running statistics) and optimizer state at the start of the epoch,
+    /// restored when it diverges.</summary>
+    private readonly float[] _snapshot, _stateSnapshot;
     private readonly OptimizerState _snapshotState = new();
     private int[] _order = Array.Empty<int>();
     private Evaluator? _evaluator;
@@ -39,6 +40,7 @@ public sealed class Trainer
         options.Validate();
         _step = new TrainingStep(network, options.BatchSize, options.Augmentation);
         _snapshot = new float[network.ParameterCount];
+        _stateSnapshot = new float[network.StateCount];
     }
 
     public Network Network => _network;
@@ -79,6 +81,7 @@ public sealed class Trainer
         int seed = _options.Seed ?? _network.Seed;
         ShuffleOrder.Fill(_order, seed, epoch);
         _network.Parameters.CopyTo(_snapshot);
+        _network.State.CopyTo(_stateSnapshot);
         state.CopyTo(_snapshotState);
 
         int batchSize = _options.BatchSize;
@@ -169,6 +172,7 @@ public sealed class Trainer
     private void Diverged(OptimizerState state, int epoch, int batch, int batchCount, string what, double learningRate)
     {
         _snapshot.CopyTo(_network.Parameters);
+        _stateSnapshot.CopyTo(_network.State);
         _snapshotState.CopyTo(state);
         throw new MnistToolsException(DivergedErrorId, FailureKind.InvalidResult,
             $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN, infinite or absurdly large (beyond {FiniteCheck.MaxParameterMagnitude:0e0}). " +

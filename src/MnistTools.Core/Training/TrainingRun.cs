@@ -214,6 +214,8 @@ public sealed class TrainingRun
             state.EpochsSinceBest = 0;
             state.BestParameters ??= new float[Network.ParameterCount];
             Network.Parameters.CopyTo(state.BestParameters);
+            state.BestState ??= new float[Network.StateCount];
+            Network.State.CopyTo(state.BestState);
             state.BestOptimizerState ??= new OptimizerState();
             Network.OptimizerState!.CopyTo(state.BestOptimizerState);
             record.IsBest = true;
@@ -232,6 +234,8 @@ public sealed class TrainingRun
         try
         {
             state.BestParameters!.CopyTo(network.Parameters);
+            // A state saved before the network had state (a file without it) leaves the running statistics as they are.
+            if (state.BestState is { } best && best.Length == network.StateCount) best.CopyTo(network.State);
             state.BestOptimizerState!.CopyTo(network.OptimizerState!);
             network.EpochsTrained = state.BestEpoch;
         }

@@ -24,6 +24,10 @@ namespace MnistTools.Training;
 /// layer after it) starts the step with <see cref="LoadJob"/> (each lane's images) and <see cref="UnitsForwardJob"/>
 /// (half j of its units for every row), so each core reads and packs only the half of W_0 it also updates; the lanes
 /// then start at layer 1.
+/// A network with layers that normalise by batch statistics (<see cref="Layer.UsesBatchStatistics"/>, BatchNorm) runs
+/// the lanes up to such a layer (<see cref="SegmentJob"/>), then that layer over the whole batch cut by halves of its
+/// channels (<see cref="BatchJob"/>), then the lanes again; backward mirrors it. Each channel's statistics are those of
+/// the whole batch, summed by one chunk in one order; its γ and β gradients land in lane 0's share (lane 1's is 0).
 /// Every cut depends on B and the layer sizes alone, never on how many threads run the chunks, and the lanes' shares are
 /// added in lane order, so one core and two give the same bits.
 /// </summary>
@@ -60,6 +64,10 @@ internal sealed class TrainingStep
     private readonly UnitsForwardJob _unitsForward;
     private readonly LaneJob _lanes;
     private readonly UpdateJob _update;
+    /// <summary>Indices of the layers with batch statistics, ascending; empty for most networks (the lanes then run every layer in one job).</summary>
+    private readonly int[] _batchLayers;
+    private readonly SegmentJob _segment;
+    private readonly BatchJob _batchJob;
 
     /// <param name="augmentation">How training batches distort their images (<see cref="ImageAugmenter"/>); the
     /// forward-only <see cref="Check"/> sees them as they are.</param>
@@ -76,6 +84,9 @@ internal sealed class TrainingStep
         _unitsForward = new UnitsForwardJob(this);
         _lanes = new LaneJob(this);
         _update = new UpdateJob(this);
+        _batchLayers = Enumerable.Range(0, _layers.Count).Where(l => _layers[l].UsesBatchStatistics).ToArray();
+        _segment = new SegmentJob(this);
+        _batchJob = new BatchJob(this);
         foreach (Layer layer in _layers)
             if (layer.Units > 0 && layer.WeightGradientByUnits(batchSize)) BlockSize = Math.Max(BlockSize, layer.WeightCount / layer.Units);
     }
@@ -137,9 +148,58 @@ internal sealed class TrainingStep
         _lanes.Batch = batch;
         _lanes.ForwardOnly = forwardOnly;
         _lanes.FirstLayer = firstLayer;
-        try { ParallelWorker.Run(_lanes, parallel); }
-        finally { _lanes.Batch = default; _load.Batch = default; }
+        _lanes.StopLayer = 0;
+        try
+        {
+            if (_batchLayers.Length == 0) ParallelWorker.Run(_lanes, parallel);
+            else RunStages(batch, forwardOnly, firstLayer, parallel);
+        }
+        finally { _lanes.Batch = default; _load.Batch = default; _segment.Batch = default; }
         _update.Rows = batch.Rows;
+    }
+
+    /// <summary>
+    /// The lanes up to each layer with batch statistics, that layer over the whole batch by channel halves, the lanes after
+    /// it; then (unless <paramref name="forwardOnly"/>, the check, which leaves the running statistics as they are) the
+    /// same backward.
+    /// </summary>
+    private void RunStages(in Batch batch, bool forwardOnly, int firstLayer, bool parallel)
+    {
+        _segment.Batch = batch;
+        _batchJob.Rows = batch.Rows;
+        _batchJob.Key = batch.Key with { FirstRow = 0 };
+        int start = firstLayer;
+        foreach (int layer in _batchLayers)
+        {
+            if (layer > start || start == 0)
+            {
+                _segment.Backward = false;
+                _segment.First = start;
+                _segment.End = layer;
+                ParallelWorker.Run(_segment, parallel);
+            }
+            _batchJob.Layer = layer;
+            _batchJob.Backward = false;
+            _batchJob.UpdateState = !forwardOnly;
+            ParallelWorker.Run(_batchJob, parallel);
+            start = layer + 1;
+        }
+        _lanes.FirstLayer = start;
+        _lanes.StopLayer = start;
+        ParallelWorker.Run(_lanes, parallel);
+        if (forwardOnly) return;
+        for (int i = _batchLayers.Length - 1; i >= 0; i--)
+        {
+            int layer = _batchLayers[i], lower = i > 0 ? _batchLayers[i - 1] + 1 : 0;
+            _batchJob.Layer = layer;
+            _batchJob.Backward = true;
+            ParallelWorker.Run(_batchJob, parallel);
+            if (layer - 1 < lower) continue;
+            _segment.Backward = true;
+            _segment.First = layer - 1;
+            _segment.End = lower;
+            ParallelWorker.Run(_segment, parallel);
+        }
     }
 
     /// <summary>The weight gradients and the optimizer update for the batch of the last <see cref="Propagate"/>.</summary>
@@ -200,6 +260,8 @@ internal sealed class TrainingStep
         public Batch Batch;
         public bool ForwardOnly;
         public int FirstLayer;
+        /// <summary>The lowest layer backward runs (0, or the layer after the last one with batch statistics).</summary>
+        public int StopLayer;
         public readonly double[] Loss = new double[Lanes];
         public readonly int[] Correct = new int[Lanes];
         public readonly bool[] Finite = new bool[Lanes];
@@ -225,7 +287,67 @@ internal sealed class TrainingStep
                 return;
             }
             Correct[lane] = Propagation.Correct(network.Stack, buffers, offset, rows);
-            Loss[lane] = Propagation.Backward(network.Stack, buffers, offset, rows, thread, key, 1f / Batch.Rows, step._laneGradients[lane]);
+            Loss[lane] = Propagation.Backward(network.Stack, buffers, offset, rows, thread, key, 1f / Batch.Rows, step._laneGradients[lane], StopLayer);
+        }
+    }
+
+    /// <summary>
+    /// Chunk = lane, in a network with batch statistics: forward through layers [<see cref="First"/>, <see cref="End"/>)
+    /// (loading the lane's images first when First is 0), or backward from layer First down to End.
+    /// </summary>
+    private sealed class SegmentJob(TrainingStep step) : ParallelJob(Lanes)
+    {
+        public Batch Batch;
+        public bool Backward;
+        public int First, End;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void RunChunk(int lane, int thread)
+        {
+            (int offset, int rows) = LaneRows(Batch.Rows, lane);
+            if (rows == 0) return;
+            BandKey key = Batch.Key with { FirstRow = offset };
+            if (Backward)
+            {
+                Propagation.BackwardLayers(step._network.Stack, step._buffers, offset, rows, thread, key, First, End, step._laneGradients[lane]);
+                return;
+            }
+            if (First == 0) step.LoadLane(Batch, lane);
+            Propagation.ForwardLayers(step._network.Stack, step._buffers, offset, rows, thread, key, First, End);
+        }
+    }
+
+    /// <summary>
+    /// Chunk = half j of the channels [C·j/2, C·(j+1)/2) of layer <see cref="Layer"/> (one with batch statistics), over every
+    /// row of the batch: forward (the batch's statistics, the running ones updated when <see cref="UpdateState"/>) or
+    /// backward (d(input), and the channels' γ and β gradients into lane 0's share, lane 1's set to 0). The halves are
+    /// those of the update job, so each thread writes only what it alone reads.
+    /// </summary>
+    private sealed class BatchJob(TrainingStep step) : ParallelJob(Lanes)
+    {
+        public int Layer, Rows;
+        public BandKey Key;
+        public bool Backward, UpdateState;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void RunChunk(int half, int thread)
+        {
+            Layer layer = step._layers[Layer];
+            int channels = layer.BatchChannels, first = channels * half / Lanes, count = channels * (half + 1) / Lanes - first;
+            if (count == 0) return;
+            Network network = step._network;
+            LayerBand band = step._buffers.Band(step._layers, Layer, 0, Rows, thread, Key);
+            Span<float> statistics = step._buffers.Statistics[Layer].AsSpan();
+            if (!Backward)
+            {
+                layer.ForwardBatch(network.Parameters, network.State.Slice(layer.StateOffset, layer.StateSize), band, statistics, UpdateState, first, count);
+                return;
+            }
+            BandGradients mine = step._laneGradients[0], other = step._laneGradients[1];
+            layer.BackwardBatch(network.Parameters, band, statistics, first, count, mine.Weights(Layer), mine.Biases(Layer));
+            int width = layer.WeightCount / layer.Units;
+            other.Weights(Layer).Slice(first * width, count * width).Clear();
+            other.Biases(Layer).Slice(first, count).Clear();
         }
     }
 
@@ -278,8 +400,10 @@ internal sealed class TrainingStep
                             layer.ParameterOffset + unit * width, decay: true);
                     }
                 }
-                healthy &= Optimizers.Update(state, Step, parameters, first.Biases(l).Slice(from, end - from),
-                    secondLane ? second.Biases(l).Slice(from, end - from) : ReadOnlySpan<float>.Empty, layer.BiasOffset + from, decay: false);
+                // A layer without biases still sums their gradient (its kernels do) but has nothing to update.
+                if (layer.HasBias)
+                    healthy &= Optimizers.Update(state, Step, parameters, first.Biases(l).Slice(from, end - from),
+                        secondLane ? second.Biases(l).Slice(from, end - from) : ReadOnlySpan<float>.Empty, layer.BiasOffset + from, decay: false);
             }
             Healthy[half] = healthy;
         }

@@ -13,7 +13,9 @@ namespace MnistTools.Commands;
 /// input size: bytes or integers are grey levels 0..255; floats or doubles are already-scaled inputs in [0, 1]
 /// (grey / 255). To pass one raw array through the pipeline, wrap it: ,$pixels | Get-Classification -Network $net.
 /// -Path / -LiteralPath (or piped files) classify pictures of handwritten digits (PNG, JPEG, any size, dark on light or
-/// light on dark), preprocessed as MNIST was made; ConvertTo-MnistImage shows what the network sees.</para>
+/// light on dark), preprocessed as MNIST was made; ConvertTo-MnistImage shows what the network sees.
+/// Several networks (-Network $a, $b, $c) vote as an ensemble: their class scores are averaged, and each
+/// Classification's NetworkCount says how many voted.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "Classification", DefaultParameterSetName = InputObjectSet)]
 [OutputType(typeof(Classification))]
@@ -42,11 +44,24 @@ public sealed class GetClassificationCommand : PSCmdlet
     private int _rawIndex;
     private float[] _outputs = Array.Empty<float>();
     private IReadOnlyList<string>? _classNames;
+    /// <summary>The voters when -Network names more than one; null for one network (its own prediction path).</summary>
+    private Ensemble? _ensemble;
 
-    /// <summary>The network that classifies.</summary>
+    /// <summary>The network that classifies, or several that vote as an ensemble (same input size and class count).</summary>
     [Parameter(Mandatory = true)]
-    [ValidateNotNull]
-    public Network Network { get; set; } = null!;
+    [ValidateNotNullOrEmpty]
+    public Network[] Network { get; set; } = null!;
+
+    /// <summary>The first (or only) network: every network of an ensemble has its input size and class count.</summary>
+    private Network First => Network[0];
+
+    private string Description => _ensemble is null ? First.Description : $"an ensemble of {_ensemble.Count} networks";
+
+    private void PredictPixels(ReadOnlySpan<byte> pixels, int count)
+    {
+        if (_ensemble is null) First.PredictPixels(pixels, count, _outputs, Threads);
+        else _ensemble.PredictPixels(pixels, count, _outputs, Threads);
+    }
 
     /// <summary>An MnistImage, an MnistDataSet, or a pixel array.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0, ParameterSetName = InputObjectSet)]
@@ -73,7 +88,12 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        _outputs = new float[Chunk * Network.OutputSize];
+        if (Network.Length > 1)
+        {
+            try { _ensemble = new Ensemble(Network); }
+            catch (MnistToolsException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
+        }
+        _outputs = new float[Chunk * First.OutputSize];
         if (ParameterSetName != InputObjectSet) EnsureGraphics();
     }
 
@@ -101,7 +121,7 @@ public sealed class GetClassificationCommand : PSCmdlet
                 case Array array: ClassifyRaw(array); break;
                 default:
                     throw new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
-                        $"Cannot classify a {input.GetType().Name}: pass an MnistImage, an MnistDataSet or an array of {Network.InputSize} pixels.", InputObject);
+                        $"Cannot classify a {input.GetType().Name}: pass an MnistImage, an MnistDataSet or an array of {First.InputSize} pixels.", InputObject);
             }
         }
         catch (MnistToolsException e)
@@ -124,8 +144,8 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void ClassifySet(MnistDataSet set)
     {
-        DataCompatibility.Check(Network, set, nameof(InputObject), requireLabels: false);
-        _classNames = set.ClassCount == Network.OutputSize ? set.ClassNames : null;
+        DataCompatibility.Check(First, set, nameof(InputObject), requireLabels: false);
+        _classNames = set.ClassCount == First.OutputSize ? set.ClassNames : null;
         int size = set.ImageSize;
         var clock = Stopwatch.StartNew();
         var sinceProgress = Stopwatch.StartNew();
@@ -143,21 +163,21 @@ public sealed class GetClassificationCommand : PSCmdlet
                 });
             }
             int rows = Math.Min(Chunk, set.Count - start);
-            Network.PredictPixels(set.Pixels.Slice(start * size, rows * size), rows, _outputs, Threads);
+            PredictPixels(set.Pixels.Slice(start * size, rows * size), rows);
             for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, set[start + r]);
         }
         if (shown)
             WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
-        WriteVerbose($"Classified {set.Count:N0} images of '{set.Name}' with {Network.Description} in {clock.Elapsed.TotalMilliseconds:F0} ms.");
+        WriteVerbose($"Classified {set.Count:N0} images of '{set.Name}' with {Description} in {clock.Elapsed.TotalMilliseconds:F0} ms.");
     }
 
     private void ClassifyImage(MnistImage image)
     {
-        _classNames = image.GetClassNames() is { } names && names.Count == Network.OutputSize ? names : null;
-        if (image.Pixels.Length != Network.InputSize)
+        _classNames = image.GetClassNames() is { } names && names.Count == First.OutputSize ? names : null;
+        if (image.Pixels.Length != First.InputSize)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
-                $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {Network.InputSize} inputs.", image);
-        Network.PredictPixels(image.Pixels, 1, _outputs, Threads);
+                $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {First.InputSize} inputs.", image);
+        PredictPixels(image.Pixels, 1);
         Emit(image.Index, image.Label, 0, image);
     }
 
@@ -182,7 +202,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     private void ClassifyRaw(Array array)
     {
         _classNames = null;
-        int n = Network.InputSize;
+        int n = First.InputSize;
         if (array.Length != n)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
                 $"The pixel array has {array.Length} values; the network takes {n} inputs.", array);
@@ -209,8 +229,9 @@ public sealed class GetClassificationCommand : PSCmdlet
             if (inputs is not null) inputs[i] = (float)v;
             i++;
         }
-        if (inputs is null) Network.PredictPixels(grey, 1, _outputs, Threads);
-        else Network.Predict(inputs, 1, _outputs, Threads);
+        if (inputs is null) PredictPixels(grey, 1);
+        else if (_ensemble is null) First.Predict(inputs, 1, _outputs, Threads);
+        else _ensemble.Predict(inputs, 1, _outputs, Threads);
         int side = (int)Math.Round(Math.Sqrt(n));
         MnistImage? image = side * side == n ? new MnistImage(_rawIndex, null, side, side, grey) : null;
         Emit(_rawIndex++, null, 0, image);
@@ -229,7 +250,7 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void Emit(int index, int? label, int row, MnistImage? image)
     {
-        float[] scores = _outputs.AsSpan(row * Network.OutputSize, Network.OutputSize).ToArray();
+        float[] scores = _outputs.AsSpan(row * First.OutputSize, First.OutputSize).ToArray();
         foreach (float score in scores)
         {
             if (float.IsFinite(score)) continue;
@@ -240,6 +261,6 @@ public sealed class GetClassificationCommand : PSCmdlet
             return;
         }
         int predicted = Classification.PredictedClass(scores); // the same rule as Test-Network and training accuracy
-        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames));
+        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames) { NetworkCount = Network.Length });
     }
 }

@@ -22,6 +22,11 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
     private string? _checkpoint;
     private readonly List<Network> _trained = new();
 
+    /// <summary>The network to train.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public Network Network { get; set; } = null!;
+
     /// <summary>Passes over the data set.</summary>
     [Parameter]
     [ValidateRange(1, TrainingRun.MaxEpochs)]

@@ -3,9 +3,9 @@ using System.Management.Automation;
 namespace MnistTools.Commands;
 
 /// <summary>
-/// What Invoke-Training and Test-Network share: a network and a data set, either of which may come from the pipeline
-/// ($net | Test-Network -DataSet $test, or $test | Test-Network -Network $net), Ctrl+C as a cancellation token, and
-/// the progress throttle, and -ThreadCount.
+/// What Invoke-Training and Test-Network share: a data set, which may come from the pipeline as the network may (each
+/// declares its -Network: $net | Test-Network -DataSet $test, or $test | Test-Network -Network $net), Ctrl+C as a
+/// cancellation token, the progress throttle, and -ThreadCount.
 /// </summary>
 public abstract class NetworkDataSetCommand : PSCmdlet
 {
@@ -13,11 +13,6 @@ public abstract class NetworkDataSetCommand : PSCmdlet
     protected static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stop = new();
-
-    /// <summary>The network to train or evaluate.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [ValidateNotNull]
-    public Network Network { get; set; } = null!;
 
     /// <summary>The labelled images to train or evaluate on.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using MnistTools.Layers;
+using MnistTools.Numerics;
+using MnistTools.Training;
+
+namespace MnistTools.Benchmarks;
+
+/// <summary>
+/// `--batchnorm [rounds]`: what BatchNorm adds to a training step. Two small convolutional networks, the same but for
+/// the normalisation: Conv2d 32 3 → Conv2d 32 3 → MaxPool2d 2 → Dense 128 → Dense 10, each hidden layer with ReLU
+/// (plain), or without bias and followed by BatchNorm ReLU (normalised). Steps of 64 images (Adam) on one thread, timed
+/// by the thread's CPU time (wall when the platform has no thread clock), the two networks in alternating rounds so
+/// both see the same machine; the ratio of the medians is the cost.
+/// </summary>
+public static class BatchNormBenchmark
+{
+    private const int Batch = 64, StepsPerRound = 20;
+
+    public static void Run(int rounds)
+    {
+        MnistDataSet train = MnistFiles.Load(train: true);
+        Console.WriteLine($"BatchNorm cost: {ComputeSettings.InstructionSet}, clock: {(ThreadClock.Seconds() is null ? "wall" : "thread CPU time")}, " +
+            $"one thread, batch {Batch}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        using var single = ComputeSettings.Override(threads: 1);
+        var cases = new[] { new Case("plain", Create(normalised: false), train), new Case("BatchNorm", Create(normalised: true), train) };
+        foreach (Case c in cases) c.Steps(10);
+        for (int round = 0; round < rounds; round++)
+            foreach (Case c in round % 2 == 0 ? cases : cases.Reverse())
+                c.Time();
+        double plain = cases[0].Median, normalised = cases[1].Median;
+        Console.WriteLine($"plain     {plain * 1e3:F2} ms per step ({cases[0].Network.ParameterCount:N0} parameters)");
+        Console.WriteLine($"BatchNorm {normalised * 1e3:F2} ms per step ({cases[1].Network.ParameterCount:N0} parameters)");
+        Console.WriteLine($"ratio     {normalised / plain:F3} (medians of {rounds} rounds of {StepsPerRound} steps)");
+    }
+
+    private static Network Create(bool normalised)
+    {
+        var input = new TensorShape(1, 28, 28);
+        var layers = new List<Layer>();
+        TensorShape Add(Layer layer, Activation? activation)
+        {
+            layers.Add(layer);
+            if (!normalised || activation is null) return layer.OutputShape;
+            var norm = new BatchNormLayer(layer.OutputShape, activation);
+            layers.Add(norm);
+            return norm.OutputShape;
+        }
+        Activation? hidden = normalised ? null : Activation.ReLU;
+        TensorShape shape = Add(new Conv2dLayer(input, Conv2dShape.Create(1, 28, 28, 32, 3, 1, Padding.Valid), hidden, bias: !normalised), Activation.ReLU);
+        shape = Add(new Conv2dLayer(shape, Conv2dShape.Create(32, 26, 26, 32, 3, 1, Padding.Valid), hidden, bias: !normalised), Activation.ReLU);
+        shape = Add(new MaxPool2dLayer(shape, MaxPool2dShape.Create(32, 24, 24, 2, 2)), null);
+        shape = Add(new DenseLayer(shape, 128, hidden, bias: !normalised), Activation.ReLU);
+        layers.Add(new DenseLayer(shape, 10, null));
+        return new Network([1, 28, 28], layers.ToArray(), Activation.Softmax, Loss.CrossEntropy, Initializer.Default, 1);
+    }
+
+    private sealed class Case
+    {
+        private readonly TrainingStep _step;
+        private readonly OptimizerState _state;
+        private readonly TrainingOptions _options = new() { Optimizer = Optimizer.Adam, LearningRate = 0.001f, BatchSize = Batch };
+        private readonly MnistDataSet _data;
+        private readonly int[] _order;
+        private readonly List<double> _times = new();
+        private int _position;
+
+        public Case(string name, Network network, MnistDataSet data)
+        {
+            Name = name;
+            Network = network;
+            _data = data;
+            _step = new TrainingStep(network, Batch);
+            _state = OptimizerState.Create(Optimizer.Adam, network.ParameterCount);
+            _order = new int[data.Count];
+            ShuffleOrder.Fill(_order, 1, 1);
+        }
+
+        public string Name { get; }
+
+        public Network Network { get; }
+
+        public double Median => EndToEnd.Median(_times);
+
+        public void Steps(int count)
+        {
+            for (int s = 0; s < count; s++)
+            {
+                if (_position + Batch > _order.Length) _position = 0;
+                _step.Propagate(new TrainingStep.Batch(_data, _order, _position, Batch, new BandKey(true, 1, 1, _state.Step, 0)));
+                _step.Update(_state, Optimizers.Begin(_state, _options, _options.EffectiveLearningRate));
+                _position += Batch;
+            }
+        }
+
+        public void Time()
+        {
+            double? cpu = ThreadClock.Seconds();
+            long start = Stopwatch.GetTimestamp();
+            Steps(StepsPerRound);
+            double seconds = ThreadClock.Seconds() is { } end && cpu is { } begin ? end - begin : Stopwatch.GetElapsedTime(start).TotalSeconds;
+            _times.Add(seconds / StepsPerRound);
+        }
+    }
+}
