@@ -203,6 +203,27 @@ Describe 'Invoke-Training -CheckpointPath' {
         (Import-Network -LiteralPath $path).Seed | Should -Be 3
         (Import-Network -LiteralPath $path).EpochsTrained | Should -Be 1
     }
+
+    It 'refuses to replace a trained model of the same layers and seed that Save-Network wrote, unless -Force' {
+        $path = Join-Path $TestDrive 'model.safetensors'
+        $trained = New-SmallNet
+        $null = $Set | Invoke-Training -Network $trained -Epochs 10 -LearningRate 0.05
+        $trained | Save-Network -LiteralPath $path
+        $before = Get-FileHash -LiteralPath $path
+        $net = New-SmallNet
+        $err = { $Set | Invoke-Training -Network $net -Epochs 1 -CheckpointPath $path } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be "CheckpointOfOtherNetwork$Id"
+        $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $err.TargetObject | Should -Be $path
+        $err.Exception.Message | Should -Match '10 epoch\(s\) trained.*-Force'
+        (Get-FileHash -LiteralPath $path).Hash | Should -Be $before.Hash
+        $net.EpochsTrained | Should -Be 0
+
+        # The model imported and trained on continues its own file.
+        $model = Import-Network -LiteralPath $path
+        $null = $Set | Invoke-Training -Network $model -Epochs 1 -CheckpointPath $path
+        (Import-Network -LiteralPath $path).EpochsTrained | Should -Be 11
+    }
 }
 
 Describe 'Invoke-Training -Optimizer AdamW' {

@@ -214,6 +214,13 @@ public sealed class Network
     /// </summary>
     public TrainingRunState? RunState { get; internal set; }
 
+    /// <summary>
+    /// The identity of the checkpoints this network writes (32 hex digits), stored in each checkpoint and taken over by a
+    /// network imported from one; null until its first checkpoint. A checkpoint replaces only a file with the same identity
+    /// or one that holds the network's present state (see <see cref="Training.TrainingRun"/>).
+    /// </summary>
+    internal string? CheckpointRunId { get; set; }
+
     /// <summary>Free-form notes kept with the network (data set name, test accuracy...); saved with it.</summary>
     public IDictionary<string, string> Metadata => _metadata;
 
