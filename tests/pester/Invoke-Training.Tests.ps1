@@ -87,6 +87,18 @@ Describe 'Invoke-Training' {
         [System.Linq.Enumerable]::SequenceEqual($weights, $net.GetParameters()) | Should -BeTrue
     }
 
+    It 'refuses a batch whose working memory exceeds the bound, naming the figure, before any work' {
+        # 10,000 one-by-one convolutions: 27,850 parameters, but 11.2 GiB of activations at batch 128.
+        $net = New-Network -InputShape 1, 28, 28 -Layers (@('Conv2d 1 1 ReLU') * 10000 + 'Dense 10 Softmax') -Seed 1
+        $images = New-SyntheticSet -Count 4 -Side 28 -Classes 10
+        $err = { $images | Invoke-Training -Network $net -BatchSize 128 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'WorkingMemoryTooLarge,MnistTools.Commands.InvokeTrainingCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be 'BatchSize'
+        $err.Exception.Message | Should -Match 'batch size 128 needs about 11\.2 GiB .* the limit is \d+\.\d GiB.*-BatchSize \d+ or less'
+        $net.EpochsTrained | Should -Be 0
+    }
+
     It 'refuses a validation set that does not fit' {
         $err = { $Set | Invoke-Training -Network (New-SmallNet) -ValidationSet (New-SyntheticSet -Count 5 -Side 5) } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -Be 'NetworkDataMismatch,MnistTools.Commands.InvokeTrainingCommand'

@@ -268,7 +268,9 @@ public sealed class Network
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
         CheckNotTrainedElsewhere("used for prediction");
-        var buffers = new BatchBuffers(this, Math.Min(count, BatchBuffers.InferenceRowsFor(this)), training: false, bands: 1);
+        int chunk = Math.Min(count, BatchBuffers.InferenceRowsFor(this));
+        WorkingMemory.CheckInference(this, chunk);
+        var buffers = new BatchBuffers(this, chunk, training: false, bands: 1);
         for (int start = 0; start < count; start += buffers.MaxRows)
         {
             int rows = Math.Min(buffers.MaxRows, count - start);
@@ -306,6 +308,7 @@ public sealed class Network
         if (pixels.Length != InputSize)
             throw new ArgumentException($"pixels holds {pixels.Length} values; the network takes {InputSize}.", nameof(pixels));
         CheckNotTrainedElsewhere("used for prediction");
+        WorkingMemory.CheckInference(this, 1);
         var buffers = new BatchBuffers(this, 1, training: false, bands: 1);
         PixelScaling.ToInputs(pixels, buffers.Input.AsSpan(0, InputSize));
         Propagation.Forward(this, buffers, 0, 1, 0, BandKey.Inference);

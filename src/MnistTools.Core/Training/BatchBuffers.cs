@@ -47,6 +47,33 @@ internal sealed class BatchBuffers
         for (int band = 0; band < bands; band++) Scratch[band] = new AlignedFloats(scratch);
     }
 
+    /// <summary>
+    /// Floats the constructor allocates for these arguments (every buffer above, the labels and the softmax rows included),
+    /// computed without allocating: <see cref="WorkingMemory"/> checks it against its bound first. Saturates at long.MaxValue.
+    /// </summary>
+    public static long Floats(Network network, int maxRows, bool training, int bands)
+    {
+        IReadOnlyList<Layer> layers = network.LayerStack;
+        long rows = maxRows, bandRows = (maxRows + bands - 1) / bands, scratch = 0;
+        try
+        {
+            checked
+            {
+                long total = rows * network.InputSize + 3 * rows + rows * network.OutputSize; // Input, Labels, RowMax, RowSum, Scores
+                foreach (Layer layer in layers)
+                {
+                    total += rows * layer.OutputSize * (training ? 2 : 1) + (training ? rows * layer.SavedSize : 0);
+                    scratch = Math.Max(scratch, layer.ScratchSize((int)(layer.CanForwardByUnits ? rows : bandRows)));
+                }
+                return total + bands * scratch;
+            }
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue;
+        }
+    }
+
     /// <summary>Most rows per evaluation or prediction chunk.</summary>
     public const int InferenceRows = 256;
 
