@@ -24,7 +24,7 @@ Describe 'Invoke-Training -LearningRateSchedule' {
     It 'anneals per step with Cosine: each epoch reports its mean and range, down to -MinLearningRate' {
         $net = New-SmallNet
         $epochs = $Set | Invoke-Training -Network $net -Epochs 3 -BatchSize 16 -LearningRate 0.1 -LearningRateSchedule Cosine -MinLearningRate 0.001
-        $epochs[0].LearningRateMax | Should -Be ([double][float]0.1)
+        $epochs[0].LearningRateMax | Should -Be 0.1 -Because "the first step runs at the base rate, shown as given"
         foreach ($e in $epochs) {
             $e.LearningRateMin | Should -BeLessThan $e.LearningRateMax
             $e.LearningRate | Should -BeLessThan $e.LearningRateMax
@@ -40,13 +40,13 @@ Describe 'Invoke-Training -LearningRateSchedule' {
     It 'warms up and anneals with OneCycle (peak = -LearningRate after -WarmupFraction of the steps)' {
         $epochs = $Set | Invoke-Training -Network (New-SmallNet) -Epochs 4 -BatchSize 16 -Optimizer Adam -LearningRate 0.01 -LearningRateSchedule OneCycle -WarmupFraction 0.25
         $epochs[0].LearningRateMin | Should -BeLessThan 0.0005
-        ($epochs.LearningRateMax | Measure-Object -Maximum).Maximum | Should -Be ([double][float]0.01)
+        ($epochs.LearningRateMax | Measure-Object -Maximum).Maximum | Should -Be 0.01
         $epochs[-1].LearningRateMin | Should -BeLessThan 1e-6
     }
 
     It 'lowers the rate when the validation loss stops improving with Plateau' {
         $epochs = $Set | Invoke-Training -Network (New-SmallNet) -Epochs 4 -BatchSize 16 -LearningRate 0.1 -LearningRateSchedule Plateau -PlateauPatience 0 -PlateauFactor 0.5 -ValidationSet $Misleading
-        $epochs[0].LearningRate | Should -Be ([double][float]0.1)
+        $epochs[0].LearningRate | Should -Be 0.1
         $epochs[-1].LearningRate | Should -BeLessThan $epochs[0].LearningRate
     }
 
@@ -68,6 +68,25 @@ Describe 'Invoke-Training -LearningRateSchedule' {
         $err.CategoryInfo.Category | Should -Be 'InvalidData'
         $err.Exception.ParameterName | Should -Be $Name
         $net.EpochsTrained | Should -Be 0
+    }
+
+    It 'refuses a -MinLearningRate above the learning rate with <Schedule>, and accepts an equal one' -TestCases @(
+        @{ Schedule = 'Cosine' }, @{ Schedule = 'Plateau' }
+    ) {
+        param($Schedule)
+        $net = New-SmallNet
+        $err = { $Set | Invoke-Training -Network $net -LearningRateSchedule $Schedule -LearningRate 0.01 -MinLearningRate 0.05 -ValidationSet $Validation } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be "MinLearningRateOutOfRange$Id"
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be 'MinLearningRate'
+        $err.Exception.Message | Should -Match '\(0\.05\) is above the learning rate \(0\.01\)'
+        $net.EpochsTrained | Should -Be 0
+        # The default rate counts too (Adam's 0.001), and an equal floor is a constant rate, not an error.
+        { $Set | Invoke-Training -Network $net -Optimizer Adam -LearningRateSchedule $Schedule -MinLearningRate 0.002 -ValidationSet $Validation } |
+            Should -Throw -ExpectedMessage "*Adam's default*"
+        $epochs = $Set | Invoke-Training -Network $net -LearningRateSchedule $Schedule -LearningRate 0.01 -MinLearningRate 0.01 -ValidationSet $Validation
+        $epochs.Epoch | Should -Be 1
     }
 
     It 'refuses Plateau without a validation set before the first epoch' {
@@ -232,7 +251,7 @@ Describe 'Invoke-Training -Optimizer AdamW' {
         $null = $Set | Invoke-Training -Network $plain -Epochs 3 -Optimizer AdamW -WeightDecay 0 -LearningRate 0.01
         $epochs = $Set | Invoke-Training -Network $decayed -Epochs 3 -Optimizer AdamW -WeightDecay 0.5 -LearningRate 0.01
         $epochs[0].Optimizer | Should -Be 'AdamW'
-        $epochs[0].WeightDecay | Should -Be ([double][float]0.5)
+        $epochs[0].WeightDecay | Should -Be 0.5
         $norm = { param($n) ($n.GetParameters() | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum }
         (& $norm $decayed) | Should -BeLessThan (& $norm $plain)
         $path = Join-Path $TestDrive 'adamw.safetensors'

@@ -50,6 +50,22 @@ Describe 'Invoke-Training' {
         $rows[2].Epoch | Should -Be '3'
     }
 
+    It 'gives back the numbers typed: Export-Csv writes 0.01, and Where-Object LearningRate -eq 0.01 finds the epochs' {
+        $net = New-SmallNet
+        $path = Join-Path $TestDrive 'typed.csv'
+        $epochs = $Set | Invoke-Training -Network $net -Epochs 2 -LearningRate 0.01 -L2 0.0003
+        @($epochs | Where-Object LearningRate -eq 0.01).Count | Should -Be 2
+        $epochs | Export-Csv -LiteralPath $path
+        $rows = Import-Csv -LiteralPath $path
+        $rows.LearningRate | Should -Be @('0.01', '0.01')
+        $rows.L2 | Should -Be @('0.0003', '0.0003')
+        # The default view's rate column is wide enough for any G4 rate (0.0009999, 9.999E-05).
+        $table = $epochs | Format-Table | Out-String -Width 200
+        $table | Should -Match '\b0\.01\b'
+        $adam = New-SmallNet | ForEach-Object { $Set | Invoke-Training -Network $_ -Optimizer Adam -LearningRate 0.00009999 }
+        ($adam | Format-Table | Out-String -Width 200) | Should -Match '9\.999E-05'
+    }
+
     It 'gives identical weights for the same seeds and options (<Optimizer>)' -TestCases @(
         @{ Optimizer = 'Sgd' }, @{ Optimizer = 'Momentum' }, @{ Optimizer = 'Adam' }
     ) {

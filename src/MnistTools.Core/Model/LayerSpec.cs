@@ -119,7 +119,7 @@ public sealed partial record LayerSpec
         string[] words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0)
             throw new MnistToolsException(SpecInvalidErrorId, FailureKind.InvalidArgument,
-                $"The layer spec '{text}' is empty: expected Dense, Conv2d, MaxPool2d, Dropout or Flatten.", ErrorTarget);
+                $"The layer spec '{MessageText.Quote(text)}' is empty: expected Dense, Conv2d, MaxPool2d, Dropout or Flatten.", ErrorTarget);
         var reader = new SpecReader(text, words);
         LayerSpec result = ParseKind(words[0]) switch
         {
@@ -219,7 +219,7 @@ public sealed partial record LayerSpec
         Enum.IsDefined(activation) ? activation : throw Invalid(kind, activation.ToString(), "is not an activation.");
 
     private static MnistToolsException Invalid(string spec, string word, string reason) =>
-        new(SpecInvalidErrorId, FailureKind.InvalidArgument, $"The layer spec '{spec}' is not valid: '{word}' {reason}", ErrorTarget);
+        new(SpecInvalidErrorId, FailureKind.InvalidArgument, $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(word)}' {reason}", ErrorTarget);
 
     /// <summary>The words of one spec after its kind, read left to right.</summary>
     private sealed class SpecReader(string spec, string[] words)
@@ -236,10 +236,14 @@ public sealed partial record LayerSpec
             return SizeValue(word, word, what);
         }
 
-        public int SizeValue(string word, string text, string what) =>
-            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 1 and <= MaxSize
-                ? value
-                : throw Wrong(word, $"is not a valid <{what}> (a whole number in 1..{MaxSize}).");
+        public int SizeValue(string word, string text, string what)
+        {
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 1 and <= MaxSize) return value;
+            // Digits only: a whole number, too large for an int or outside the range (0, 2000000000, 99999999999).
+            if (text.Length > 0 && text.All(char.IsAsciiDigit))
+                throw Wrong(word, $"is out of range: <{what}> is a whole number in 1..{MaxSize}.");
+            throw Wrong(word, $"is not a valid <{what}> (a whole number in 1..{MaxSize}).");
+        }
 
         public double Rate()
         {
@@ -271,7 +275,7 @@ public sealed partial record LayerSpec
 
         private MnistToolsException Missing(string what) =>
             new(SpecInvalidErrorId, FailureKind.InvalidArgument,
-                $"The layer spec '{spec}' is not valid: '{words[0]}' needs <{what}>; the form is {words[0]} {Usage(words[0])}.", ErrorTarget);
+                $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(words[0])}' needs <{what}>; the form is {words[0]} {Usage(words[0])}.", ErrorTarget);
 
         private static string Usage(string kind) => ParseKind(kind) switch
         {

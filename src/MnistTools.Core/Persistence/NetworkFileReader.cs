@@ -100,11 +100,11 @@ public static class NetworkFileReader
             {
                 Kind = kind,
                 Step = ParseLong(metadata, NetworkFileFormat.KeyOptimizerStep, path, 0),
-                Momentum = ParseFloat(metadata, NetworkFileFormat.KeyMomentum, path),
-                Beta1 = ParseFloat(metadata, NetworkFileFormat.KeyBeta1, path),
-                Beta2 = ParseFloat(metadata, NetworkFileFormat.KeyBeta2, path),
-                Epsilon = ParseFloat(metadata, NetworkFileFormat.KeyEpsilon, path),
-                WeightDecay = metadata.ContainsKey(NetworkFileFormat.KeyWeightDecay) ? ParseFloat(metadata, NetworkFileFormat.KeyWeightDecay, path) : 0f,
+                Momentum = ParseFloat(metadata, NetworkFileFormat.KeyMomentum, path, FractionRange),
+                Beta1 = ParseFloat(metadata, NetworkFileFormat.KeyBeta1, path, FractionRange),
+                Beta2 = ParseFloat(metadata, NetworkFileFormat.KeyBeta2, path, FractionRange),
+                Epsilon = ParseFloat(metadata, NetworkFileFormat.KeyEpsilon, path, PositiveRange),
+                WeightDecay = metadata.ContainsKey(NetworkFileFormat.KeyWeightDecay) ? ParseFloat(metadata, NetworkFileFormat.KeyWeightDecay, path, NonNegativeRange) : 0f,
                 Velocity = values.GetValueOrDefault(NetworkFileFormat.VelocityBuffer),
                 FirstMoment = values.GetValueOrDefault(NetworkFileFormat.FirstMomentBuffer),
                 SecondMoment = values.GetValueOrDefault(NetworkFileFormat.SecondMomentBuffer),
@@ -410,6 +410,19 @@ public static class NetworkFileReader
         string text = Require(metadata, key, path);
         if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
             throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected a number.");
+        return value;
+    }
+
+    /// <summary>The optimizer hyper-parameters' ranges, as the trainer accepts them: β1, β2 and μ in [0, 1), ε > 0, λ_w >= 0, all finite.</summary>
+    private static readonly (Func<float, bool> Holds, string Text) FractionRange = (v => v >= 0 && v < 1, "a number in [0, 1)"),
+        PositiveRange = (v => v > 0 && float.IsFinite(v), "a finite number > 0"),
+        NonNegativeRange = (v => v >= 0 && float.IsFinite(v), "a finite number >= 0");
+
+    private static float ParseFloat(Dictionary<string, string> metadata, string key, string path, (Func<float, bool> Holds, string Text) range)
+    {
+        float value = ParseFloat(metadata, key, path);
+        if (!range.Holds(value))
+            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(metadata[key])}'; expected {range.Text}.");
         return value;
     }
 

@@ -110,6 +110,7 @@ public sealed class TrainingRun
         if (EarlyStoppingPatience < 0 || EarlyStoppingPatience > MaxEpochs)
             throw new MnistToolsException(PatienceOutOfRangeErrorId, FailureKind.InvalidArgument,
                 $"EarlyStoppingPatience must be in 0..{MaxEpochs}; got {EarlyStoppingPatience}.", "EarlyStoppingPatience");
+        Trainer.CheckEpochCount(Network, _epochs);
         DataCompatibility.Check(Network, _data);
         if (Validation is not null) DataCompatibility.Check(Network, Validation, "ValidationSet");
         if (EarlyStoppingPatience > 0 && Validation is null)

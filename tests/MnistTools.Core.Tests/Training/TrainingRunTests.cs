@@ -337,6 +337,34 @@ public class TrainingRunTests
     }
 
     [Fact]
+    public void AFileAtTheLastEpochCountImportsButTrainingItIsRefusedClearly()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("old.safetensors");
+        var network = NewNetwork();
+        network.EpochsTrained = int.MaxValue;
+        NetworkPersistence.Save(network, path, overwrite: false);
+        Network imported = NetworkPersistence.Load(path);
+        Assert.Equal(int.MaxValue, imported.EpochsTrained);
+        float[] before = imported.GetParameters();
+
+        var e = Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(imported, Options()), Train, 1).Run());
+        Assert.Equal(TrainingRun.EpochsOutOfRangeErrorId, e.ErrorId);
+        Assert.Equal(FailureKind.InvalidArgument, e.Kind);
+        Assert.Equal("Epochs", e.Target);
+        Assert.Contains("2,147,483,647", e.Message);
+        e = Assert.Throws<MnistToolsException>(() => new Trainer(imported, Options()).TrainEpoch(Train));
+        Assert.Equal(TrainingRun.EpochsOutOfRangeErrorId, e.ErrorId);
+        Assert.Equal(int.MaxValue, imported.EpochsTrained);
+        Assert.Equal(before, imported.GetParameters());
+
+        // One short of it: one more epoch fits, two do not.
+        imported.EpochsTrained = int.MaxValue - 1;
+        Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(imported, Options()), Train, 2).Run());
+        Assert.Equal(int.MaxValue, new TrainingRun(new Trainer(imported, Options()), Train, 1).Run().Single().Epoch);
+    }
+
+    [Fact]
     public void TheFirstCheckpointIsWrittenBeforeTheFirstEpoch()
     {
         using var folder = new TempFolder();
