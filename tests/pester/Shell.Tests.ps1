@@ -157,6 +157,20 @@ Describe 'Tab completion' {
         ($got | Sort-Object) | Should -Be ($Expected | Sort-Object)
     }
 
+    It 'completes New-Network -Layers with the layer kinds of the core, quoted and ready for the arguments' {
+        $kinds = [Enum]::GetNames([MnistTools.LayerKind])
+        $kinds | Should -Contain 'Conv2d'
+        $got = @(Get-Completion "New-Network -Layers '")
+        $got.ListItemText | Should -Be $kinds
+        $got.CompletionText | Should -Be @($kinds | ForEach-Object { if ($_ -eq 'Flatten') { "'Flatten'" } else { "'$_ " } })
+        ($got | Where-Object ListItemText -eq 'Conv2d').ToolTip | Should -Be 'Conv2d <filters> <kernel> [stride=<s>] [padding=valid|same] [<activation>]'
+        @(Get-Completion "New-Network -Layers 'Dense 10 Softmax', 'co").CompletionText | Should -Be @("'Conv2d ")
+        @(Get-Completion 'New-Network -Layers "max').CompletionText | Should -Be @('"MaxPool2d ')
+        @(Get-Completion 'New-Network -Layers ').CompletionText | Should -Be @($kinds | ForEach-Object { if ($_ -eq 'Flatten') { "'Flatten'" } else { "'$_ " } })
+        # Never file names.
+        @(Get-Completion "New-Network -Layers 'Dense 1") | Should -BeNullOrEmpty
+    }
+
     It 'explains each data set in the -Name tooltip' {
         $matches = @(Get-Completion 'Save-MnistSet -Name ')
         ($matches | Where-Object CompletionText -eq 'Mnist').ToolTip | Should -Match 'Handwritten digits.*60,000.*data[/\\]mnist'

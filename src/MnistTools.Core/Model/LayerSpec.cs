@@ -134,6 +134,16 @@ public sealed partial record LayerSpec
         return result;
     }
 
+    /// <summary>What follows the kind word in a spec of <paramref name="kind"/>, e.g. "&lt;units&gt; [&lt;activation&gt;]"; "no arguments" for Flatten.</summary>
+    public static string FormOf(LayerKind kind) => kind switch
+    {
+        LayerKind.Dense => "<units> [<activation>]",
+        LayerKind.Conv2d => "<filters> <kernel> [stride=<s>] [padding=valid|same] [<activation>]",
+        LayerKind.MaxPool2d => "<size> [stride=<s>]",
+        LayerKind.Dropout => "<rate>",
+        _ => "no arguments",
+    };
+
     /// <summary>Reads every spec of a list, in order.</summary>
     public static IReadOnlyList<LayerSpec> ParseAll(IEnumerable<string> specs)
     {
@@ -277,13 +287,6 @@ public sealed partial record LayerSpec
             new(SpecInvalidErrorId, FailureKind.InvalidArgument,
                 $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(words[0])}' needs <{what}>; the form is {words[0]} {Usage(words[0])}.", ErrorTarget);
 
-        private static string Usage(string kind) => ParseKind(kind) switch
-        {
-            LayerKind.Dense => "<units> [<activation>]",
-            LayerKind.Conv2d => "<filters> <kernel> [stride=<s>] [padding=valid|same] [<activation>]",
-            LayerKind.MaxPool2d => "<size> [stride=<s>]",
-            LayerKind.Dropout => "<rate>",
-            _ => "no arguments",
-        };
+        private static string Usage(string kind) => ParseKind(kind) is { } known ? FormOf(known) : "no arguments";
     }
 }

@@ -209,7 +209,9 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
             WriteObject(record);
             _epochIndex++;
         }
-        if (run.StopMessage is not null) WriteVerbose(run.StopMessage);
+        // A run that stops before its -Epochs says so where it is seen; a completed run only in the verbose stream.
+        if (run.StopReason == TrainingStopReason.EarlyStopping) WriteWarning(run.StopMessage!);
+        else if (run.StopMessage is not null) WriteVerbose(run.StopMessage);
         CompleteProgress();
     }
 

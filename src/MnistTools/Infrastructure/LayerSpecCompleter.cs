@@ -1,0 +1,32 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace MnistTools.Commands;
+
+/// <summary>
+/// Completes New-Network -Layers with the layer kinds (the core's <see cref="LayerKind"/> names, so a new kind is offered
+/// as soon as it exists), each with its form as the tooltip. A spec has spaces, so the completion opens a quote (or keeps
+/// the one typed) and leaves it open after a kind that takes arguments: <c>-Layers '</c> Tab gives <c>'Conv2d </c>, ready
+/// for "32 3 ReLU'". Matching is by prefix, case-insensitive; after the kind word nothing is offered.
+/// </summary>
+public sealed class LayerSpecCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string word = wordToComplete ?? "";
+        char quote = word.Length > 0 && word[0] is '\'' or '"' ? word[0] : '\'';
+        string typed = word.TrimStart('\'', '"');
+        if (typed.Contains(' ')) yield break;
+        foreach (LayerKind kind in Enum.GetValues<LayerKind>())
+        {
+            string text = kind.ToString();
+            if (!text.StartsWith(typed, StringComparison.OrdinalIgnoreCase)) continue;
+            string form = LayerSpec.FormOf(kind);
+            bool takesArguments = form != LayerSpec.FormOf(LayerKind.Flatten);
+            string completion = quote + text + (takesArguments ? " " : quote.ToString());
+            yield return new CompletionResult(completion, text, CompletionResultType.ParameterValue, takesArguments ? $"{text} {form}" : text);
+        }
+    }
+}
