@@ -17,7 +17,8 @@ public sealed class LayerSpecCompleter : IArgumentCompleter
     {
         string word = wordToComplete ?? "";
         char quote = word.Length > 0 && word[0] is '\'' or '"' ? word[0] : '\'';
-        string typed = word.TrimStart('\'', '"');
+        // PowerShell passes an unterminated quoted word closed ('max becomes 'max').
+        string typed = word.Trim('\'', '"');
         if (typed.Contains(' ')) yield break;
         foreach (LayerKind kind in Enum.GetValues<LayerKind>())
         {
