@@ -8,9 +8,11 @@ public sealed class Classification
     private readonly MnistImage? _image;
 
     /// <param name="classNames">The data set's class names; null names each class by its number.</param>
+    /// <param name="path">The picture file classified; null for images of a data set and pixel arrays.</param>
     public Classification(int index, int? label, int predicted, float confidence, float[] scores, MnistImage? image,
-        IReadOnlyList<string>? classNames = null)
+        IReadOnlyList<string>? classNames = null, string? path = null)
     {
+        Path = path;
         PredictedName = NameOf(predicted, classNames);
         LabelName = label is int known ? NameOf(known, classNames) : null;
         Index = index;
@@ -23,6 +25,9 @@ public sealed class Classification
 
     /// <summary>Index of the image in its data set (or position in the input).</summary>
     public int Index { get; }
+
+    /// <summary>The full path of the picture file classified (Get-Classification -Path, piped files); null otherwise.</summary>
+    public string? Path { get; }
 
     /// <summary>The true label, or null when unknown.</summary>
     public int? Label { get; }

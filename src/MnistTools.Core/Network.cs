@@ -216,6 +216,13 @@ public sealed class Network
     /// </summary>
     public TrainingRunState? RunState { get; internal set; }
 
+    /// <summary>
+    /// The identity of the checkpoints this network writes (32 hex digits), stored in each checkpoint and taken over by a
+    /// network imported from one; null until its first checkpoint. A checkpoint replaces only a file with the same identity
+    /// or one that holds the network's present state (see <see cref="Training.TrainingRun"/>).
+    /// </summary>
+    internal string? CheckpointRunId { get; set; }
+
     /// <summary>Free-form notes kept with the network (data set name, test accuracy...); saved with it.</summary>
     public IDictionary<string, string> Metadata => _metadata;
 
@@ -280,7 +287,9 @@ public sealed class Network
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
         if (count == 0) return;
         CheckNotTrainedElsewhere("used for prediction");
-        var buffers = new BatchBuffers(Stack, Math.Min(count, BatchBuffers.InferenceRowsFor(Stack)), training: false, bands: 1);
+        int chunk = Math.Min(count, BatchBuffers.InferenceRowsFor(Stack));
+        WorkingMemory.CheckInference(Stack, chunk);
+        var buffers = new BatchBuffers(Stack, chunk, training: false, bands: 1);
         for (int start = 0; start < count; start += buffers.MaxRows)
         {
             int rows = Math.Min(buffers.MaxRows, count - start);
@@ -321,6 +330,7 @@ public sealed class Network
         if (pixels.Length != InputSize)
             throw new ArgumentException($"pixels holds {pixels.Length} values; the network takes {InputSize}.", nameof(pixels));
         CheckNotTrainedElsewhere("used for prediction");
+        WorkingMemory.CheckInference(Stack, 1);
         var buffers = new BatchBuffers(Stack, 1, training: false, bands: 1);
         PixelScaling.ToInputs(pixels, buffers.Input.AsSpan(0, InputSize));
         Propagation.Forward(Stack, buffers, 0, 1, 0, BandKey.Inference);

@@ -15,14 +15,14 @@ public static class OptimizerDefaults
     /// <summary>ε of Adam.</summary>
     public const float Epsilon = 1e-8f;
 
-    /// <summary>λ of AdamW's decoupled weight decay (PyTorch's default).</summary>
-    public const float WeightDecay = 0.01f;
+    /// <summary>λ of AdamW's decoupled weight decay (PyTorch's default), as written (the kernels use it as a float).</summary>
+    public const double WeightDecay = 0.01;
 
-    /// <summary>η when none is given: Sgd 0.1, Momentum 0.01, Adam and AdamW 0.001.</summary>
-    public static float LearningRate(Optimizer optimizer) => optimizer switch
+    /// <summary>η when none is given: Sgd 0.1, Momentum 0.01, Adam and AdamW 0.001, as written (the kernels use it as a float).</summary>
+    public static double LearningRate(Optimizer optimizer) => optimizer switch
     {
-        Optimizer.Sgd => 0.1f,
-        Optimizer.Momentum => 0.01f,
-        _ => 0.001f,
+        Optimizer.Sgd => 0.1,
+        Optimizer.Momentum => 0.01,
+        _ => 0.001,
     };
 }

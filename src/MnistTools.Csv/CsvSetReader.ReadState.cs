@@ -102,8 +102,8 @@ public static partial class CsvSetReader
                 _labelColumn = _header is null ? -1 : Array.FindIndex(_header, h => string.Equals(h, wanted.Trim(), StringComparison.OrdinalIgnoreCase));
                 if (_labelColumn < 0)
                     throw Fail("CsvLabelColumnNotFound", _header is null
-                        ? $"has no header row, so it has no column named '{wanted}' (a headerless file has its label first, or none)."
-                        : $"has no column named '{wanted}'; its header starts {string.Join(",", _header.Take(5))}{(count > 5 ? ",..." : "")}.");
+                        ? $"has no header row, so it has no column named '{Shorten(wanted)}' (a headerless file has its label first, or none)."
+                        : $"has no column named '{Shorten(wanted)}'; its header starts {string.Join(",", _header.Take(5).Select(Shorten))}{(count > 5 ? ",..." : "")}.");
             }
             else if (_header is not null)
             {
@@ -117,7 +117,7 @@ public static partial class CsvSetReader
             }
             int pixels = count - (_labelColumn >= 0 ? 1 : 0);
             if (!IsSquare(pixels))
-                throw Fail("CsvColumnCount", $"has {pixels} pixel columns besides the label column '{_header?[_labelColumn]}': not a square image (n x n).");
+                throw Fail("CsvColumnCount", $"has {pixels} pixel columns besides the label column '{Shorten(_header?[_labelColumn] ?? "")}': not a square image (n x n).");
             _side = (int)Math.Round(Math.Sqrt(pixels));
             if (_side > MaxSide)
                 throw Fail("CsvTooLarge", $"has images of {_side}x{_side} pixels; at most {MaxSide}x{MaxSide} are read.");
@@ -146,8 +146,7 @@ public static partial class CsvSetReader
             int p = 0;
             for (int c = 0; c < _columns; c++)
             {
-                if (!TryParseInt(row[c].Span, out int value))
-                    throw Fail("CsvNotANumber", $"line {Line(row)}, column {c + 1}{ColumnName(c)}: '{Shorten(row[c].ToString())}' is not an integer.");
+                if (!TryParseInt(row[c].Span, out int value)) NotAValue(row, c);
                 if (c == _labelColumn)
                 {
                     if (value < 0 || value >= MnistDataSet.MaxClassCount)
@@ -192,6 +191,18 @@ public static partial class CsvSetReader
         }
 
         private string ColumnName(int c) => _header is null ? "" : $" ('{Shorten(_header[c])}')";
+
+        /// <summary>Throws for field <paramref name="c"/>, which is no int: out of range when it is a whole number (too many digits), else not a number.</summary>
+        private void NotAValue(SepReader.Row row, int c)
+        {
+            string text = row[c].ToString();
+            string at = $"line {Line(row)}, column {c + 1}{ColumnName(c)}";
+            if (IsWholeNumber(text))
+                throw c == _labelColumn
+                    ? Fail("CsvLabelOutOfRange", $"{at}: label {Shorten(text.Trim(' ', '"'))} is outside 0..{MnistDataSet.MaxClassCount - 1}.")
+                    : Fail("CsvValueOutOfRange", $"{at}: pixel {Shorten(text.Trim(' ', '"'))} is outside 0..255.");
+            throw Fail("CsvNotANumber", $"{at}: '{Shorten(text)}' is not an integer.");
+        }
 
         private MnistToolsException Fail(string id, string detail) =>
             new(id, FailureKind.InvalidData, $"'{_path}' {detail}", _path);

@@ -159,5 +159,15 @@ public static partial class CsvSetReader
         return side * side == n;
     }
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
+    /// <summary>Text from the file as a message quotes it: control characters escaped, at most 40 characters.</summary>
+    private static string Shorten(string text) => MessageText.Quote(text, 40);
+
+    /// <summary>True for a whole number that <see cref="TryParseInt"/> cannot hold: an optional sign, digits only (spaces and quotes around allowed).</summary>
+    private static bool IsWholeNumber(string text)
+    {
+        ReadOnlySpan<char> span = text.AsSpan().Trim(' ');
+        if (span.Length >= 2 && span[0] == '"' && span[^1] == '"') span = span[1..^1].Trim(' ');
+        if (span.Length > 0 && span[0] is '-' or '+') span = span[1..];
+        return span.Length > 0 && !span.ContainsAnyExcept("0123456789");
+    }
 }

@@ -15,7 +15,9 @@ public sealed record TrainingRun(string? Name, IReadOnlyList<TrainingPoint> Poin
 /// <summary>
 /// Learning curves with ScottPlot, one panel per metric side by side (by default loss per epoch on the left, accuracy
 /// (%) per epoch on the right; the learning rate on request); one colour per run, training as a solid line, validation
-/// dashed; in the learning-rate panel the mean as a solid line and the epoch's lowest and highest rate dotted.
+/// dashed; in the learning-rate panel the mean as a solid line and the epoch's lowest and highest rate dotted. A run
+/// with validation losses has its best epoch (the lowest validation loss, the one early stopping restores) marked in
+/// every panel by a thin vertical line of its colour, named in the legend.
 /// </summary>
 public static class TrainingChart
 {
@@ -57,6 +59,11 @@ public static class TrainingChart
                 TrainingRun run = runs[r];
                 Color color = Color.FromSKColor(RunColor(r));
                 string prefix = run.Name is null ? "" : run.Name + " ";
+                if (BestEpoch(run) is double best)
+                {
+                    var line = plot.Add.VerticalLine(best, 2, color, LinePattern.Dotted);
+                    line.LegendText = $"{prefix}best epoch {best.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+                }
                 switch (metric)
                 {
                     case TrainingChartMetric.Loss:
@@ -94,6 +101,15 @@ public static class TrainingChart
             }
         }
         return PngFile.Encode(bitmap);
+    }
+
+    /// <summary>The epoch of <paramref name="run"/> with the lowest validation loss (the first such); null without one.</summary>
+    public static double? BestEpoch(TrainingRun run)
+    {
+        TrainingPoint? best = null;
+        foreach (TrainingPoint p in run.Points)
+            if (Finite(p.ValidationLoss) && double.IsFinite(p.Epoch) && (best is null || p.ValidationLoss < best.ValidationLoss)) best = p;
+        return best?.Epoch;
     }
 
     /// <summary>The figures of <paramref name="point"/> that <paramref name="metric"/> draws.</summary>

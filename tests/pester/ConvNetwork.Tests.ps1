@@ -383,7 +383,7 @@ Describe 'Export-NetworkWeights (convolutional)' {
         $layout = $ContactSheet::ComputeLayout(4, 3, 3, 8, 2, $false)
         $png = Read-Png $path
         $png.Width | Should -Be $layout.Width
-        $png.Height | Should -Be $layout.Height
+        $png.Height | Should -Be ($layout.Height + $WeightGrid::LegendHeight($layout))
         $weights = $Trained.GetWeights(0)
         foreach ($filter in 0..3) {
             $kernel = $weights[(9 * $filter)..(9 * $filter + 8)]
@@ -403,6 +403,6 @@ Describe 'Export-NetworkWeights (convolutional)' {
         $layout = $ContactSheet::ComputeLayout(3, 4, 2, 4, 3, $false)
         $png = Read-Png $path
         $png.Width | Should -Be $layout.Width
-        $png.Height | Should -Be $layout.Height
+        $png.Height | Should -Be ($layout.Height + $WeightGrid::LegendHeight($layout))
     }
 }

@@ -11,7 +11,7 @@ Describe 'Export-NetworkWeights' {
         $layout = $ContactSheet::ComputeLayout(12, 28, 28, 2, 4, $false)
         $png = Read-Png $path
         $png.Width | Should -Be $layout.Width
-        $png.Height | Should -Be $layout.Height
+        $png.Height | Should -Be ($layout.Height + $WeightGrid::LegendHeight($layout))
         $parameters = $net.GetParameters()
         foreach ($unit in 0, 7, 11) {
             $row = $parameters[($unit * 784)..($unit * 784 + 783)]

@@ -24,7 +24,7 @@ Describe 'Invoke-Training -LearningRateSchedule' {
     It 'anneals per step with Cosine: each epoch reports its mean and range, down to -MinLearningRate' {
         $net = New-SmallNet
         $epochs = $Set | Invoke-Training -Network $net -Epochs 3 -BatchSize 16 -LearningRate 0.1 -LearningRateSchedule Cosine -MinLearningRate 0.001
-        $epochs[0].LearningRateMax | Should -Be ([double][float]0.1)
+        $epochs[0].LearningRateMax | Should -Be 0.1 -Because "the first step runs at the base rate, shown as given"
         foreach ($e in $epochs) {
             $e.LearningRateMin | Should -BeLessThan $e.LearningRateMax
             $e.LearningRate | Should -BeLessThan $e.LearningRateMax
@@ -40,13 +40,13 @@ Describe 'Invoke-Training -LearningRateSchedule' {
     It 'warms up and anneals with OneCycle (peak = -LearningRate after -WarmupFraction of the steps)' {
         $epochs = $Set | Invoke-Training -Network (New-SmallNet) -Epochs 4 -BatchSize 16 -Optimizer Adam -LearningRate 0.01 -LearningRateSchedule OneCycle -WarmupFraction 0.25
         $epochs[0].LearningRateMin | Should -BeLessThan 0.0005
-        ($epochs.LearningRateMax | Measure-Object -Maximum).Maximum | Should -Be ([double][float]0.01)
+        ($epochs.LearningRateMax | Measure-Object -Maximum).Maximum | Should -Be 0.01
         $epochs[-1].LearningRateMin | Should -BeLessThan 1e-6
     }
 
     It 'lowers the rate when the validation loss stops improving with Plateau' {
         $epochs = $Set | Invoke-Training -Network (New-SmallNet) -Epochs 4 -BatchSize 16 -LearningRate 0.1 -LearningRateSchedule Plateau -PlateauPatience 0 -PlateauFactor 0.5 -ValidationSet $Misleading
-        $epochs[0].LearningRate | Should -Be ([double][float]0.1)
+        $epochs[0].LearningRate | Should -Be 0.1
         $epochs[-1].LearningRate | Should -BeLessThan $epochs[0].LearningRate
     }
 
@@ -70,6 +70,25 @@ Describe 'Invoke-Training -LearningRateSchedule' {
         $net.EpochsTrained | Should -Be 0
     }
 
+    It 'refuses a -MinLearningRate above the learning rate with <Schedule>, and accepts an equal one' -TestCases @(
+        @{ Schedule = 'Cosine' }, @{ Schedule = 'Plateau' }
+    ) {
+        param($Schedule)
+        $net = New-SmallNet
+        $err = { $Set | Invoke-Training -Network $net -LearningRateSchedule $Schedule -LearningRate 0.01 -MinLearningRate 0.05 -ValidationSet $Validation } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be "MinLearningRateOutOfRange$Id"
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be 'MinLearningRate'
+        $err.Exception.Message | Should -Match '\(0\.05\) is above the learning rate \(0\.01\)'
+        $net.EpochsTrained | Should -Be 0
+        # The default rate counts too (Adam's 0.001), and an equal floor is a constant rate, not an error.
+        { $Set | Invoke-Training -Network $net -Optimizer Adam -LearningRateSchedule $Schedule -MinLearningRate 0.002 -ValidationSet $Validation } |
+            Should -Throw -ExpectedMessage "*Adam's default*"
+        $epochs = $Set | Invoke-Training -Network $net -LearningRateSchedule $Schedule -LearningRate 0.01 -MinLearningRate 0.01 -ValidationSet $Validation
+        $epochs.Epoch | Should -Be 1
+    }
+
     It 'refuses Plateau without a validation set before the first epoch' {
         $net = New-SmallNet
         $err = { $Set | Invoke-Training -Network $net -LearningRateSchedule Plateau } | Should -Throw -PassThru
@@ -85,13 +104,15 @@ Describe 'Invoke-Training -EarlyStoppingPatience' {
     It 'stops when the validation loss stops improving and restores the best epoch' {
         $net = New-SmallNet
         $epochs = $Set | Invoke-Training -Network $net -Epochs 30 -BatchSize 16 -Optimizer Adam -LearningRate 0.02 -Seed 4 `
-            -ValidationSet $Misleading -EarlyStoppingPatience 2 -Verbose 4>&1 | Tee-Object -Variable all | Where-Object { $_ -is [MnistTools.TrainingEpoch] }
+            -ValidationSet $Misleading -EarlyStoppingPatience 2 -WarningVariable warnings -WarningAction SilentlyContinue
         $best = ($epochs | Where-Object IsBest)[-1].Epoch
         $epochs.Count | Should -Be ($best + 2)
         $epochs.Count | Should -BeLessThan 30
         $epochs[-1].StopReason | Should -Be 'EarlyStopping'
         $net.EpochsTrained | Should -Be $best
-        "$($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })" | Should -Match "Early stopping after epoch $($epochs[-1].Epoch).*since epoch $best"
+        # A run that ends before its -Epochs says so in a warning (not only in -Verbose).
+        @($warnings).Count | Should -Be 1
+        "$warnings" | Should -Match "Early stopping after epoch $($epochs[-1].Epoch).*since epoch $best.*restored"
 
         # The restored network is exactly the one after $best epochs.
         $reference = New-SmallNet
@@ -203,6 +224,27 @@ Describe 'Invoke-Training -CheckpointPath' {
         (Import-Network -LiteralPath $path).Seed | Should -Be 3
         (Import-Network -LiteralPath $path).EpochsTrained | Should -Be 1
     }
+
+    It 'refuses to replace a trained model of the same layers and seed that Save-Network wrote, unless -Force' {
+        $path = Join-Path $TestDrive 'model.safetensors'
+        $trained = New-SmallNet
+        $null = $Set | Invoke-Training -Network $trained -Epochs 10 -LearningRate 0.05
+        $trained | Save-Network -LiteralPath $path
+        $before = Get-FileHash -LiteralPath $path
+        $net = New-SmallNet
+        $err = { $Set | Invoke-Training -Network $net -Epochs 1 -CheckpointPath $path } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be "CheckpointOfOtherNetwork$Id"
+        $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $err.TargetObject | Should -Be $path
+        $err.Exception.Message | Should -Match '10 epoch\(s\) trained.*-Force'
+        (Get-FileHash -LiteralPath $path).Hash | Should -Be $before.Hash
+        $net.EpochsTrained | Should -Be 0
+
+        # The model imported and trained on continues its own file.
+        $model = Import-Network -LiteralPath $path
+        $null = $Set | Invoke-Training -Network $model -Epochs 1 -CheckpointPath $path
+        (Import-Network -LiteralPath $path).EpochsTrained | Should -Be 11
+    }
 }
 
 Describe 'Invoke-Training -Optimizer AdamW' {
@@ -211,7 +253,7 @@ Describe 'Invoke-Training -Optimizer AdamW' {
         $null = $Set | Invoke-Training -Network $plain -Epochs 3 -Optimizer AdamW -WeightDecay 0 -LearningRate 0.01
         $epochs = $Set | Invoke-Training -Network $decayed -Epochs 3 -Optimizer AdamW -WeightDecay 0.5 -LearningRate 0.01
         $epochs[0].Optimizer | Should -Be 'AdamW'
-        $epochs[0].WeightDecay | Should -Be ([double][float]0.5)
+        $epochs[0].WeightDecay | Should -Be 0.5
         $norm = { param($n) ($n.GetParameters() | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum }
         (& $norm $decayed) | Should -BeLessThan (& $norm $plain)
         $path = Join-Path $TestDrive 'adamw.safetensors'

@@ -50,6 +50,22 @@ Describe 'Invoke-Training' {
         $rows[2].Epoch | Should -Be '3'
     }
 
+    It 'gives back the numbers typed: Export-Csv writes 0.01, and Where-Object LearningRate -eq 0.01 finds the epochs' {
+        $net = New-SmallNet
+        $path = Join-Path $TestDrive 'typed.csv'
+        $epochs = $Set | Invoke-Training -Network $net -Epochs 2 -LearningRate 0.01 -L2 0.0003
+        @($epochs | Where-Object LearningRate -eq 0.01).Count | Should -Be 2
+        $epochs | Export-Csv -LiteralPath $path
+        $rows = Import-Csv -LiteralPath $path
+        $rows.LearningRate | Should -Be @('0.01', '0.01')
+        $rows.L2 | Should -Be @('0.0003', '0.0003')
+        # The default view's rate column is wide enough for any G4 rate (0.0009999, 9.999E-05).
+        $table = $epochs | Format-Table | Out-String -Width 200
+        $table | Should -Match '\b0\.01\b'
+        $adam = New-SmallNet | ForEach-Object { $Set | Invoke-Training -Network $_ -Optimizer Adam -LearningRate 0.00009999 }
+        ($adam | Format-Table | Out-String -Width 200) | Should -Match '9\.999E-05'
+    }
+
     It 'gives identical weights for the same seeds and options (<Optimizer>)' -TestCases @(
         @{ Optimizer = 'Sgd' }, @{ Optimizer = 'Momentum' }, @{ Optimizer = 'Adam' }
     ) {
@@ -85,6 +101,18 @@ Describe 'Invoke-Training' {
         $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
         $net.EpochsTrained | Should -Be 0
         [System.Linq.Enumerable]::SequenceEqual($weights, $net.GetParameters()) | Should -BeTrue
+    }
+
+    It 'refuses a batch whose working memory exceeds the bound, naming the figure, before any work' {
+        # 10,000 one-by-one convolutions: 27,850 parameters, but 11.2 GiB of activations at batch 128.
+        $net = New-Network -InputShape 1, 28, 28 -Layers (@('Conv2d 1 1 ReLU') * 10000 + 'Dense 10 Softmax') -Seed 1
+        $images = New-SyntheticSet -Count 4 -Side 28 -Classes 10
+        $err = { $images | Invoke-Training -Network $net -BatchSize 128 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'WorkingMemoryTooLarge,MnistTools.Commands.InvokeTrainingCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be 'BatchSize'
+        $err.Exception.Message | Should -Match 'batch size 128 needs about 11\.2 GiB .* the limit is \d+\.\d GiB.*-BatchSize \d+ or less'
+        $net.EpochsTrained | Should -Be 0
     }
 
     It 'refuses a validation set that does not fit' {

@@ -115,7 +115,8 @@ Describe 'Export-Csv' {
         $Classes | Export-Csv -LiteralPath $Csv
         $back = @(Import-Csv -LiteralPath $Csv)
         Assert-NoTypeNames $back
-        $back[0].PSObject.Properties.Name | Should -Be @('Index', 'Label', 'Predicted', 'PredictedName', 'LabelName', 'Confidence', 'IsCorrect', 'NetworkCount', 'Scores')
+        $back[0].PSObject.Properties.Name | Should -Be @('Index', 'Path', 'Label', 'Predicted', 'PredictedName', 'LabelName', 'Confidence', 'IsCorrect', 'NetworkCount', 'Scores')
+        $back[0].Path | Should -Be '' -Because 'images of a data set have no file'
         for ($i = 0; $i -lt $Classes.Count; $i++) {
             [int]$back[$i].Index | Should -Be $Classes[$i].Index
             [int]$back[$i].Label | Should -Be $Classes[$i].Label
@@ -156,6 +157,23 @@ Describe 'Tab completion' {
     ) {
         $got = @(Get-Completion $Line | ForEach-Object CompletionText)
         ($got | Sort-Object) | Should -Be ($Expected | Sort-Object)
+    }
+
+    It 'completes New-Network -Layers with the layer kinds of the core, quoted and ready for the arguments' {
+        $kinds = [Enum]::GetNames([MnistTools.LayerKind])
+        $kinds | Should -Contain 'Conv2d'
+        $got = @(Get-Completion "New-Network -Layers '")
+        $got.ListItemText | Should -Be $kinds
+        $got.CompletionText | Should -Be @($kinds | ForEach-Object { if ($_ -eq 'Flatten') { "'Flatten'" } else { "'$_ " } })
+        ($got | Where-Object ListItemText -eq 'Conv2d').ToolTip | Should -Be 'Conv2d <filters> <kernel> [stride=<s>] [padding=valid|same] [<activation>]'
+        # Later elements of the list: PowerShell does not call a completer inside an unterminated quote after a comma
+        # (it offers file names there), so the kinds come right after the comma or after a bare prefix.
+        @(Get-Completion "New-Network -Layers 'Dense 10 Softmax', co").CompletionText | Should -Be @("'Conv2d ")
+        @(Get-Completion "New-Network -Layers 'Dense 10 Softmax',").CompletionText.Count | Should -Be $kinds.Count
+        @(Get-Completion 'New-Network -Layers "max').CompletionText | Should -Be @('"MaxPool2d ')
+        @(Get-Completion 'New-Network -Layers ').CompletionText | Should -Be @($kinds | ForEach-Object { if ($_ -eq 'Flatten') { "'Flatten'" } else { "'$_ " } })
+        # Never file names.
+        @(Get-Completion "New-Network -Layers 'Dense 1") | Should -BeNullOrEmpty
     }
 
     It 'explains each data set in the -Name tooltip' {

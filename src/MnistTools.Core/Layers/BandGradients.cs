@@ -35,6 +35,15 @@ internal sealed class BandGradients
         _values = new AlignedFloats(total);
     }
 
+    /// <summary>Floats one band's share holds (what the constructor allocates), without allocating; saturates at long.MaxValue.</summary>
+    public static long Floats(IReadOnlyList<Layer> layers, int batchSize)
+    {
+        long total = 0;
+        foreach (Layer layer in layers)
+            total += (layer.WeightGradientByUnits(batchSize) ? 0L : layer.WeightCount) + layer.Units;
+        return total;
+    }
+
     /// <summary>Layer <paramref name="l"/>'s weight gradient [WeightCount], or empty when it is computed by units.</summary>
     public Span<float> Weights(int l) => _values.AsSpan(_weightStart[l], _weightCount[l]);
 

@@ -48,6 +48,33 @@ internal sealed class BatchBuffers
         for (int band = 0; band < bands; band++) Scratch[band] = new AlignedFloats(scratch);
     }
 
+    /// <summary>
+    /// Floats the constructor allocates for these arguments (every buffer above, the labels and the softmax rows included),
+    /// computed without allocating: <see cref="WorkingMemory"/> checks it against its bound first. Saturates at long.MaxValue.
+    /// </summary>
+    public static long Floats(LayerStack stack, int maxRows, bool training, int bands)
+    {
+        IReadOnlyList<Layer> layers = stack.Layers;
+        long rows = maxRows, bandRows = (maxRows + bands - 1) / bands, scratch = 0;
+        try
+        {
+            checked
+            {
+                long total = rows * stack.InputSize + 3 * rows + rows * stack.OutputSize; // Input, Labels, RowMax, RowSum, Scores
+                foreach (Layer layer in layers)
+                {
+                    total += rows * layer.OutputSize * (training ? 2 : 1) + (training ? rows * layer.SavedSize + layer.BatchStatisticsSize : 0);
+                    scratch = Math.Max(scratch, layer.ScratchSize((int)(layer.CanForwardByUnits ? rows : bandRows)));
+                }
+                return total + bands * scratch;
+            }
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue;
+        }
+    }
+
     /// <summary>Most rows per evaluation or prediction chunk.</summary>
     public const int InferenceRows = 256;
 

@@ -81,7 +81,7 @@ public abstract record LayerSpec
         string[] words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0)
             throw new MnistToolsException(SpecInvalidErrorId, FailureKind.InvalidArgument,
-                $"The layer spec '{text}' is empty: expected {LayerKinds.Names("or")}.", ErrorTarget);
+                $"The layer spec '{MessageText.Quote(text)}' is empty: expected {LayerKinds.Names("or")}.", ErrorTarget);
         LayerKind kind = LayerKinds.Find(words[0])
             ?? throw Invalid(text, words[0], $"is not a layer kind ({string.Join(", ", LayerKinds.All)}).");
         var reader = new LayerSpecReader(text, words, kind);
@@ -107,5 +107,5 @@ public abstract record LayerSpec
         Enum.IsDefined(activation) ? activation : throw Invalid(kind, activation.ToString(), "is not an activation.");
 
     internal static MnistToolsException Invalid(string spec, string word, string reason) =>
-        new(SpecInvalidErrorId, FailureKind.InvalidArgument, $"The layer spec '{spec}' is not valid: '{word}' {reason}", ErrorTarget);
+        new(SpecInvalidErrorId, FailureKind.InvalidArgument, $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(word)}' {reason}", ErrorTarget);
 }

@@ -20,10 +20,14 @@ internal sealed class LayerSpecReader(string spec, string[] words, LayerKind kin
     }
 
     /// <summary><paramref name="text"/> (part of <paramref name="word"/>) as a whole number in 1..<see cref="LayerSpec.MaxSize"/>.</summary>
-    public int SizeValue(string word, string text, string what) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 1 and <= LayerSpec.MaxSize
-            ? value
-            : throw Wrong(word, $"is not a valid <{what}> (a whole number in 1..{LayerSpec.MaxSize}).");
+    public int SizeValue(string word, string text, string what)
+    {
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 1 and <= LayerSpec.MaxSize) return value;
+        // Digits only: a whole number, too large for an int or outside the range (0, 2000000000, 99999999999).
+        if (text.Length > 0 && text.All(char.IsAsciiDigit))
+            throw Wrong(word, $"is out of range: <{what}> is a whole number in 1..{LayerSpec.MaxSize}.");
+        throw Wrong(word, $"is not a valid <{what}> (a whole number in 1..{LayerSpec.MaxSize}).");
+    }
 
     /// <summary>A required rate in [0, 1).</summary>
     public double Rate()
@@ -74,5 +78,5 @@ internal sealed class LayerSpecReader(string spec, string[] words, LayerKind kin
 
     private MnistToolsException Missing(string what) =>
         new(LayerSpec.SpecInvalidErrorId, FailureKind.InvalidArgument,
-            $"The layer spec '{spec}' is not valid: '{words[0]}' needs <{what}>; the form is {words[0]} {UsageText}.", LayerSpec.ErrorTarget);
+            $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(words[0])}' needs <{what}>; the form is {words[0]} {UsageText}.", LayerSpec.ErrorTarget);
 }

@@ -56,6 +56,9 @@ public static class NetworkFileFormat
     /// <summary>AdamW's λ_w; files written before AdamW lack it and read as 0.</summary>
     internal const string KeyWeightDecay = "optimizer.weight_decay";
 
+    /// <summary>Only in checkpoints: the identity of the run (32 hex digits) that may replace the file without -Force.</summary>
+    internal const string KeyCheckpointRun = "checkpoint.run";
+
     /// <summary>Value of <c>optimizer</c> when the file holds no optimizer state.</summary>
     internal const string NoOptimizer = "None";
 

@@ -102,11 +102,11 @@ public static class NetworkFileReader
             {
                 Kind = kind,
                 Step = ParseLong(metadata, NetworkFileFormat.KeyOptimizerStep, path, 0),
-                Momentum = ParseFloat(metadata, NetworkFileFormat.KeyMomentum, path),
-                Beta1 = ParseFloat(metadata, NetworkFileFormat.KeyBeta1, path),
-                Beta2 = ParseFloat(metadata, NetworkFileFormat.KeyBeta2, path),
-                Epsilon = ParseFloat(metadata, NetworkFileFormat.KeyEpsilon, path),
-                WeightDecay = metadata.ContainsKey(NetworkFileFormat.KeyWeightDecay) ? ParseFloat(metadata, NetworkFileFormat.KeyWeightDecay, path) : 0f,
+                Momentum = ParseFloat(metadata, NetworkFileFormat.KeyMomentum, path, FractionRange),
+                Beta1 = ParseFloat(metadata, NetworkFileFormat.KeyBeta1, path, FractionRange),
+                Beta2 = ParseFloat(metadata, NetworkFileFormat.KeyBeta2, path, FractionRange),
+                Epsilon = ParseFloat(metadata, NetworkFileFormat.KeyEpsilon, path, PositiveRange),
+                WeightDecay = metadata.ContainsKey(NetworkFileFormat.KeyWeightDecay) ? ParseFloat(metadata, NetworkFileFormat.KeyWeightDecay, path, NonNegativeRange) : 0f,
                 Velocity = values.GetValueOrDefault(NetworkFileFormat.VelocityBuffer),
                 FirstMoment = values.GetValueOrDefault(NetworkFileFormat.FirstMomentBuffer),
                 SecondMoment = values.GetValueOrDefault(NetworkFileFormat.SecondMomentBuffer),
@@ -131,8 +131,18 @@ public static class NetworkFileReader
             Parameters = values[NetworkFileFormat.ParametersBuffer],
             Optimizer = optimizer,
             Run = TrainingRunMetadata.Read(metadata, values, optimizer, path),
+            CheckpointRun = ReadCheckpointRun(metadata, path),
             Metadata = shell.Metadata,
         };
+    }
+
+    /// <summary>The checkpoint's run identity (32 hex digits), or null when the file is not a checkpoint.</summary>
+    private static string? ReadCheckpointRun(Dictionary<string, string> metadata, string path)
+    {
+        if (!metadata.TryGetValue(NetworkFileFormat.KeyCheckpointRun, out string? run)) return null;
+        if (run.Length != 32 || !run.All(char.IsAsciiHexDigitLower))
+            throw Fail(BadHeader, path, $"'{path}' has {NetworkFileFormat.KeyCheckpointRun} '{MessageText.Quote(run)}'; expected 32 lower-case hex digits.");
+        return run;
     }
 
     /// <summary>Parses the JSON header into the metadata map and the tensor entries (syntax only).</summary>
@@ -182,7 +192,7 @@ public static class NetworkFileReader
                     continue;
                 }
                 if (tensors.ContainsKey(property.Name))
-                    throw Fail(BadHeader, path, $"The header of '{path}' names tensor '{property.Name}' twice.");
+                    throw Fail(BadHeader, path, $"The header of '{path}' names tensor '{MessageText.Quote(property.Name)}' twice.");
                 tensors[property.Name] = ParseTensor(property, path);
             }
             if (metadata is null)
@@ -199,9 +209,9 @@ public static class NetworkFileReader
         foreach (JsonProperty entry in element.EnumerateObject())
         {
             if (entry.Value.ValueKind != JsonValueKind.String)
-                throw Fail(BadHeader, path, $"Metadata entry '{entry.Name}' in '{path}' is not a string.");
+                throw Fail(BadHeader, path, $"Metadata entry '{MessageText.Quote(entry.Name)}' in '{path}' is not a string.");
             if (!metadata.TryAdd(entry.Name, entry.Value.GetString()!))
-                throw Fail(BadHeader, path, $"Metadata entry '{entry.Name}' appears twice in '{path}'.");
+                throw Fail(BadHeader, path, $"Metadata entry '{MessageText.Quote(entry.Name)}' appears twice in '{path}'.");
         }
         return metadata;
     }
@@ -209,13 +219,13 @@ public static class NetworkFileReader
     private static TensorEntry ParseTensor(JsonProperty property, string path)
     {
         JsonElement value = property.Value;
-        string what = $"Tensor '{property.Name}' in '{path}'";
+        string what = $"Tensor '{MessageText.Quote(property.Name)}' in '{path}'";
         if (value.ValueKind != JsonValueKind.Object)
             throw Fail(BadHeader, path, $"{what} is not a JSON object.");
         if (!value.TryGetProperty("dtype", out JsonElement dtype) || dtype.ValueKind != JsonValueKind.String)
             throw Fail(BadHeader, path, $"{what} has no dtype.");
         if (dtype.GetString() != "F32")
-            throw Fail(BadTensor, path, $"{what} has dtype '{dtype.GetString()}'; MnistTools stores F32 (little-endian float32).");
+            throw Fail(BadTensor, path, $"{what} has dtype '{MessageText.Quote(dtype.GetString())}'; MnistTools stores F32 (little-endian float32).");
         long[] shape = ParseIntegers(value, "shape", what, path);
         long[] offsets = ParseIntegers(value, "data_offsets", what, path);
         if (offsets.Length != 2 || offsets[0] > offsets[1])
@@ -243,10 +253,10 @@ public static class NetworkFileReader
     private static NetworkSnapshot ReadMetadata(Dictionary<string, string> metadata, string path, out NetworkArchitecture layout, out string? optimizerKind)
     {
         if (!metadata.TryGetValue(NetworkFileFormat.KeyFormat, out string? format) || format != NetworkFileFormat.FormatName)
-            throw Fail(NotNetwork, path, $"'{path}' is a safetensors file but not a MnistTools network: its metadata 'format' is '{format ?? "(missing)"}', expected '{NetworkFileFormat.FormatName}'.");
+            throw Fail(NotNetwork, path, $"'{path}' is a safetensors file but not a MnistTools network: its metadata 'format' is '{(format is null ? "(missing)" : MessageText.Quote(format))}', expected '{NetworkFileFormat.FormatName}'.");
         if (!metadata.TryGetValue(NetworkFileFormat.KeyVersion, out string? versionText)
             || !int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
-            throw Fail(BadHeader, path, $"'{path}' has format_version '{versionText ?? "(missing)"}'; expected a positive integer.");
+            throw Fail(BadHeader, path, $"'{path}' has format_version '{(versionText is null ? "(missing)" : MessageText.Quote(versionText))}'; expected a positive integer.");
         if (version > NetworkFileFormat.Version)
             throw Fail(VersionUnsupported, path, $"'{path}' is a MnistTools network file of format version {version}; this module reads version {NetworkFileFormat.Version}. Update MnistTools to read it.");
 
@@ -260,7 +270,7 @@ public static class NetworkFileReader
             foreach (string part in sizesText.Split(','))
             {
                 if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size))
-                    throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{sizesText}'; expected comma-separated positive integers.");
+                    throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{MessageText.Quote(sizesText)}'; expected comma-separated positive integers.");
                 list.Add(size);
             }
             sizes = list.ToArray();
@@ -272,7 +282,7 @@ public static class NetworkFileReader
             }
             catch (MnistToolsException e)
             {
-                throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{sizesText}': {e.Message}", e);
+                throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{MessageText.Quote(sizesText)}': {MessageText.Quote(e.Message, 2 * MessageText.MaxQuoted)}", e);
             }
         }
         else
@@ -284,7 +294,7 @@ public static class NetworkFileReader
             foreach (string part in shapeText.Split(','))
             {
                 if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || shape.Count >= 3)
-                    throw Fail(BadHeader, path, $"'{path}' has input_shape '{shapeText}'; expected <values> or <channels>,<height>,<width>.");
+                    throw Fail(BadHeader, path, $"'{path}' has input_shape '{MessageText.Quote(shapeText)}'; expected <values> or <channels>,<height>,<width>.");
                 shape.Add(size);
             }
             try
@@ -293,7 +303,7 @@ public static class NetworkFileReader
             }
             catch (MnistToolsException e)
             {
-                throw Fail(BadHeader, path, $"'{path}' has input_shape '{shapeText}' and layers '{layersText}': {e.Message}", e);
+                throw Fail(BadHeader, path, $"'{path}' has input_shape '{MessageText.Quote(shapeText)}' and layers '{MessageText.Quote(layersText)}': {MessageText.Quote(e.Message, 2 * MessageText.MaxQuoted)}", e);
             }
         }
 
@@ -339,16 +349,16 @@ public static class NetworkFileReader
             {
                 expected++;
                 if (!tensors.TryGetValue(slot.Name, out TensorEntry? entry))
-                    throw Fail(BadTensor, path, $"'{path}' lacks tensor '{slot.Name}' that the architecture {layout.Description} needs.");
+                    throw Fail(BadTensor, path, $"'{path}' lacks tensor '{slot.Name}' that the architecture {MessageText.Quote(layout.Description)} needs.");
                 if (!entry.Shape.SequenceEqual(slot.Shape))
-                    throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' has shape [{string.Join(", ", entry.Shape)}]; the architecture {layout.Description} needs [{string.Join(", ", slot.Shape)}].");
+                    throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' has shape [{string.Join(", ", entry.Shape)}]; the architecture {MessageText.Quote(layout.Description)} needs [{string.Join(", ", slot.Shape)}].");
                 if (entry.End - entry.Begin != (long)slot.Count * sizeof(float))
                     throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' spans {entry.End - entry.Begin} bytes; shape [{string.Join(", ", slot.Shape)}] of F32 needs {(long)slot.Count * sizeof(float)}.");
             }
         if (tensors.Count != expected)
         {
             string unknown = tensors.Keys.First(name => !buffers.Any(prefix => layout.Slots(prefix).Any(s => s.Name == name)));
-            throw Fail(BadTensor, path, $"'{path}' holds tensor '{unknown}', which a network of architecture {layout.Description} does not have.");
+            throw Fail(BadTensor, path, $"'{path}' holds tensor '{MessageText.Quote(unknown)}', which a network of architecture {MessageText.Quote(layout.Description)} does not have.");
         }
 
         long position = 0;
@@ -356,8 +366,8 @@ public static class NetworkFileReader
         {
             if (entry.Begin != position)
                 throw Fail(BadTensor, path, entry.Begin < position
-                    ? $"Tensor '{entry.Name}' in '{path}' starts at byte {entry.Begin}, inside the previous tensor (which ends at {position}): offsets overlap."
-                    : $"'{path}' has unused bytes {position}..{entry.Begin} before tensor '{entry.Name}': offsets must tile the data with no gaps.");
+                    ? $"Tensor '{MessageText.Quote(entry.Name)}' in '{path}' starts at byte {entry.Begin}, inside the previous tensor (which ends at {position}): offsets overlap."
+                    : $"'{path}' has unused bytes {position}..{entry.Begin} before tensor '{MessageText.Quote(entry.Name)}': offsets must tile the data with no gaps.");
             position = entry.End;
         }
         if (position > dataLength)
@@ -377,7 +387,7 @@ public static class NetworkFileReader
         string text = Require(metadata, key, path);
         // Names only: Enum.TryParse alone would also accept numbers such as "7".
         if (!Enum.GetNames<T>().Contains(text, StringComparer.Ordinal))
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{text}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
+            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
         return Enum.Parse<T>(text);
     }
 
@@ -385,7 +395,7 @@ public static class NetworkFileReader
     {
         string text = Require(metadata, key, path);
         if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{text}'; expected an integer in {min}..{max}.");
+            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected an integer in {min}..{max}.");
         return value;
     }
 
@@ -393,7 +403,7 @@ public static class NetworkFileReader
     {
         string text = Require(metadata, key, path);
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{text}'; expected a number.");
+            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected a number.");
         return value;
     }
 
@@ -401,7 +411,20 @@ public static class NetworkFileReader
     {
         string text = Require(metadata, key, path);
         if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{text}'; expected a number.");
+            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected a number.");
+        return value;
+    }
+
+    /// <summary>The optimizer hyper-parameters' ranges, as the trainer accepts them: β1, β2 and μ in [0, 1), ε > 0, λ_w >= 0, all finite.</summary>
+    private static readonly (Func<float, bool> Holds, string Text) FractionRange = (v => v >= 0 && v < 1, "a number in [0, 1)"),
+        PositiveRange = (v => v > 0 && float.IsFinite(v), "a finite number > 0"),
+        NonNegativeRange = (v => v >= 0 && float.IsFinite(v), "a finite number >= 0");
+
+    private static float ParseFloat(Dictionary<string, string> metadata, string key, string path, (Func<float, bool> Holds, string Text) range)
+    {
+        float value = ParseFloat(metadata, key, path);
+        if (!range.Holds(value))
+            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(metadata[key])}'; expected {range.Text}.");
         return value;
     }
 

@@ -157,6 +157,7 @@ public static class NetworkFileWriter
         }
         foreach ((string key, string value) in TrainingRunMetadata.Entries(snapshot.Run))
             yield return (key, value);
+        if (snapshot.CheckpointRun is { } run) yield return (NetworkFileFormat.KeyCheckpointRun, run);
         foreach ((string key, string value) in snapshot.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
             yield return (NetworkFileFormat.UserPrefix + key, value);
     }

@@ -10,7 +10,8 @@ public static class NetworkPersistence
     /// <summary>A snapshot of <paramref name="network"/>: copies of its parameters, optimizer buffers and metadata.</summary>
     /// <param name="extraMetadata">Entries added to (and overriding) the network's own metadata in the snapshot only.</param>
     /// <exception cref="MnistToolsException">NetworkInUse (Busy) while another thread trains the network: the copy would be torn.</exception>
-    public static NetworkSnapshot ToSnapshot(Network network, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    /// <param name="checkpointRun">The run identity to store (checkpoints only; see <see cref="Network.CheckpointRunId"/>).</param>
+    public static NetworkSnapshot ToSnapshot(Network network, IReadOnlyDictionary<string, string>? extraMetadata = null, string? checkpointRun = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         network.CheckNotTrainedElsewhere("copied");
@@ -31,6 +32,7 @@ public static class NetworkPersistence
             Parameters = network.GetParameters(),
             Optimizer = state?.Clone(),
             Run = network.RunState?.Clone(),
+            CheckpointRun = checkpointRun,
             Metadata = metadata,
         };
     }
@@ -52,6 +54,7 @@ public static class NetworkPersistence
                 run.Validate(network.ParameterCount);
                 network.RunState = run.Clone();
             }
+            network.CheckpointRunId = snapshot.CheckpointRun;
             return network;
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
@@ -67,11 +70,11 @@ public static class NetworkPersistence
     /// of it would only spread the damage. The file format itself stores any float bit for bit; this refusal is the policy
     /// of saving a live network.</exception>
     public static void Save(Network network, string path, bool overwrite, IReadOnlyDictionary<string, string>? extraMetadata = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, string? checkpointRun = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         network.CheckNotTrainedElsewhere("saved");
-        NetworkSnapshot snapshot = ToSnapshot(network, extraMetadata);
+        NetworkSnapshot snapshot = ToSnapshot(network, extraMetadata, checkpointRun);
         CheckFinite(snapshot.Parameters, "parameters", path);
         CheckFinite(snapshot.Optimizer?.Velocity, "momentum velocity", path);
         CheckFinite(snapshot.Optimizer?.FirstMoment, "Adam first moment", path);

@@ -40,6 +40,9 @@ public sealed class NetworkSnapshot
     /// <summary>The unfinished training run (schedule position, early stopping's best epoch); null when there is none.</summary>
     public TrainingRunState? Run { get; init; }
 
+    /// <summary>The identity of the training run whose checkpoint this is (32 hex digits); null for a file that is not a checkpoint.</summary>
+    public string? CheckpointRun { get; init; }
+
     /// <summary>Free-form key/value pairs (data set name, test accuracy, ...). Keys are case-sensitive.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }

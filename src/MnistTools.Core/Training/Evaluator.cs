@@ -39,6 +39,7 @@ public sealed class Evaluator
         int classes = network.OutputSize;
         for (int thread = 0; thread < 2; thread++) _confusion[thread] = new int[classes * classes];
         _chunkRows = BatchBuffers.InferenceRowsFor(network.Stack);
+        WorkingMemory.CheckInference(network.Stack, _chunkRows, copies: 2); // one chunk's buffers per thread
         _job = new ChunkJob(this);
     }
 

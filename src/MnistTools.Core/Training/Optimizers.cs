@@ -42,14 +42,14 @@ public static class Optimizers
     internal static OptimizerStep Begin(OptimizerState state, TrainingOptions options, double learningRate)
     {
         state.Step++;
-        state.Momentum = options.Momentum;
+        state.Momentum = options.KernelMomentum;
         state.WeightDecay = state.Kind == Optimizer.AdamW ? options.EffectiveWeightDecay : 0f;
         float rate = (float)learningRate;
-        if (!OptimizerState.UsesMoments(state.Kind)) return new OptimizerStep(rate, options.L2, rate, 1f);
+        if (!OptimizerState.UsesMoments(state.Kind)) return new OptimizerStep(rate, options.KernelL2, rate, 1f);
         double correction1 = 1 - Math.Pow(state.Beta1, state.Step);
         double correction2 = 1 - Math.Pow(state.Beta2, state.Step);
         float decayFactor = state.Kind == Optimizer.AdamW ? (float)(1 - learningRate * state.WeightDecay) : 1f;
-        return new OptimizerStep(rate, options.L2, (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)), decayFactor);
+        return new OptimizerStep(rate, options.KernelL2, (float)(learningRate / correction1), (float)(1 / Math.Sqrt(correction2)), decayFactor);
     }
 
     /// <summary>

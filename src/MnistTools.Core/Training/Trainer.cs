@@ -54,6 +54,7 @@ public sealed class Trainer
     public TrainingEpoch TrainEpoch(MnistDataSet data, MnistDataSet? validation = null, Action<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default, LearningRateScheduler? schedule = null)
     {
+        CheckEpochCount(_network, 1);
         DataCompatibility.Check(_network, data);
         if (validation is not null) DataCompatibility.Check(_network, validation, "ValidationSet");
         // Scoped to this call on this thread: the setting of the run, not of the process.
@@ -88,7 +89,9 @@ public sealed class Trainer
         int batchCount = StepsPerEpoch(count);
         if (schedule is not null && schedule.State.StepsPerEpoch != batchCount)
             throw new ArgumentException($"The schedule counts {schedule.State.StepsPerEpoch} steps per epoch; this epoch has {batchCount}.", nameof(schedule));
-        double baseRate = _options.EffectiveLearningRate;
+        // Steps at the base rate (every step without a schedule) show the rate as given; a scheduled rate shows the double
+        // the schedule computed. The kernels use the float either way.
+        double baseRate = _options.EffectiveLearningRate, typedRate = _options.TypedLearningRate;
         double rateSum = 0, rateMin = double.PositiveInfinity, rateMax = double.NegativeInfinity;
         double lossSum = 0;
         long correct = 0;
@@ -103,9 +106,10 @@ public sealed class Trainer
             if (!double.IsFinite(batchLoss)) Diverged(state, epoch, batch, batchCount, "loss", learningRate);
             correct += batchCorrect;
             lossSum += batchLoss;
-            rateSum += learningRate;
-            rateMin = Math.Min(rateMin, learningRate);
-            rateMax = Math.Max(rateMax, learningRate);
+            double shownRate = learningRate == baseRate ? typedRate : learningRate;
+            rateSum += shownRate;
+            rateMin = Math.Min(rateMin, shownRate);
+            rateMax = Math.Max(rateMax, shownRate);
 
             if (!_step.Update(state, Optimizers.Begin(state, _options, learningRate))) Diverged(state, epoch, batch, batchCount, "weights", learningRate);
 
@@ -138,14 +142,14 @@ public sealed class Trainer
             ValidationLoss = validationResult?.Loss,
             ValidationAccuracy = validationResult?.Accuracy,
             // The mean; exactly the rate when it did not change within the epoch.
-            LearningRate = batchCount == 0 ? baseRate : rateMin == rateMax ? rateMin : rateSum / batchCount,
-            LearningRateMin = batchCount == 0 ? baseRate : rateMin,
-            LearningRateMax = batchCount == 0 ? baseRate : rateMax,
+            LearningRate = batchCount == 0 ? typedRate : rateMin == rateMax ? rateMin : rateSum / batchCount,
+            LearningRateMin = batchCount == 0 ? typedRate : rateMin,
+            LearningRateMax = batchCount == 0 ? typedRate : rateMax,
             LearningRateSchedule = schedule?.State.Schedule.Kind ?? LearningRateSchedule.Constant,
             BatchSize = batchSize,
             Optimizer = _options.Optimizer,
             L2 = _options.L2,
-            WeightDecay = _options.EffectiveWeightDecay,
+            WeightDecay = _options.TypedWeightDecay,
             Augmentation = _options.Augmentation,
             Samples = count,
             Seconds = seconds,
@@ -174,9 +178,45 @@ public sealed class Trainer
         _snapshot.CopyTo(_network.Parameters);
         _stateSnapshot.CopyTo(_network.State);
         _snapshotState.CopyTo(state);
+        (string advice, string target) = DivergenceAdvice(learningRate);
         throw new MnistToolsException(DivergedErrorId, FailureKind.InvalidResult,
             $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN, infinite or absurdly large (beyond {FiniteCheck.MaxParameterMagnitude:0e0}). " +
-            $"The network was restored to its weights at the start of epoch {epoch}. Try a lower learning rate than {learningRate:G6}.",
-            "LearningRate");
+            $"The network was restored to its weights at the start of epoch {epoch}. {advice}",
+            target);
+    }
+
+    /// <summary>
+    /// Throws EpochsOutOfRange (InvalidArgument, target "Epochs") when <paramref name="epochs"/> more epochs would take
+    /// <see cref="Network.EpochsTrained"/> past int.MaxValue (a file may claim any count up to it): the count numbers the
+    /// epochs and seeds their shuffles, so it may not wrap.
+    /// </summary>
+    public static void CheckEpochCount(Network network, int epochs)
+    {
+        if (network.EpochsTrained <= int.MaxValue - epochs) return;
+        throw new MnistToolsException(TrainingRun.EpochsOutOfRangeErrorId, FailureKind.InvalidArgument,
+            $"The network has trained {network.EpochsTrained:N0} epochs; {epochs:N0} more would take its epoch count past {int.MaxValue:N0}, the most it can hold. " +
+            "Train a new network (New-Network) instead.", "Epochs");
+    }
+
+    /// <summary>
+    /// What to change after a divergence at rate η, and the parameter it is about. A weight decay whose step factor leaves
+    /// (0, 1) makes the weights grow (or flip sign and grow) by itself, whatever the gradients: AdamW multiplies every
+    /// weight by 1 − η·λ_w, and plain gradient descent with -L2 by 1 − η·λ (before momentum). Otherwise the rate is the cause.
+    /// </summary>
+    private (string Advice, string Target) DivergenceAdvice(double learningRate)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        double decay = _options.EffectiveWeightDecay, l2 = _options.KernelL2;
+        if (_options.Optimizer == Optimizer.AdamW && learningRate * decay >= 1)
+            return (string.Format(invariant,
+                "The weight decay is the cause: AdamW multiplies every weight by 1 - learning rate x weight decay = 1 - {0:G6} x {1:G6} = {2:G6} each step, " +
+                "which must lie between 0 and 1. Use a -WeightDecay below {3:G6} (1 / learning rate); 0.01 to 0.1 is usual.",
+                learningRate, decay, 1 - learningRate * decay, 1 / learningRate), "WeightDecay");
+        if (_options.Optimizer is Optimizer.Sgd or Optimizer.Momentum && learningRate * l2 >= 1)
+            return (string.Format(invariant,
+                "The L2 term is the cause: each step multiplies every weight by 1 - learning rate x L2 = 1 - {0:G6} x {1:G6} = {2:G6} (before the gradient), " +
+                "which must lie between 0 and 1. Use an -L2 below {3:G6} (1 / learning rate); 1e-4 to 1e-2 is usual.",
+                learningRate, l2, 1 - learningRate * l2, 1 / learningRate), "L2");
+        return ($"Try a lower learning rate than {learningRate:G6}.", "LearningRate");
     }
 }

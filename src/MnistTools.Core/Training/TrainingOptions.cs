@@ -5,6 +5,8 @@ namespace MnistTools.Training;
 /// <summary>
 /// The settings of a training run (Invoke-Training's parameters): the one place the optimizer's hyper-parameters come
 /// from. <see cref="LearningRate"/> is the base rate; <see cref="Schedule"/> says how each step's rate follows from it.
+/// The hyper-parameters are kept as given (doubles, so that a record shows 0.01 for 0.01); the kernels compute with their
+/// float values (<see cref="EffectiveLearningRate"/>, <see cref="KernelL2"/>, ...), rounded once here.
 /// </summary>
 public sealed class TrainingOptions
 {
@@ -12,19 +14,19 @@ public sealed class TrainingOptions
     public int BatchSize { get; init; } = 32;
 
     /// <summary>η. Null picks the optimizer's default (<see cref="OptimizerDefaults.LearningRate"/>).</summary>
-    public float? LearningRate { get; init; }
+    public double? LearningRate { get; init; }
 
     public Optimizer Optimizer { get; init; } = Optimizer.Sgd;
 
     /// <summary>μ for <see cref="Optimizer.Momentum"/>.</summary>
-    public float Momentum { get; init; } = OptimizerDefaults.Momentum;
+    public double Momentum { get; init; } = OptimizerDefaults.Momentum;
 
     /// <summary>L2 weight decay λ on weights (not biases): the loss gains ½λ‖W‖² per batch.</summary>
-    public float L2 { get; init; }
+    public double L2 { get; init; }
 
     /// <summary>λ_w of <see cref="Optimizer.AdamW"/>'s decoupled weight decay (weights, not biases). Null picks
     /// <see cref="OptimizerDefaults.WeightDecay"/>; the other optimizers ignore it.</summary>
-    public float? WeightDecay { get; init; }
+    public double? WeightDecay { get; init; }
 
     /// <summary>How the rate changes over the steps of one call (see <see cref="LearningRateScheduler"/>); constant by default.</summary>
     public LearningRateScheduleOptions Schedule { get; init; } = LearningRateScheduleOptions.Constant;
@@ -40,10 +42,23 @@ public sealed class TrainingOptions
     /// decides by problem size (or MNISTTOOLS_THREADS). The bits are the same for any count.</summary>
     public int? ThreadCount { get; init; }
 
-    public float EffectiveLearningRate => LearningRate ?? OptimizerDefaults.LearningRate(Optimizer);
+    /// <summary>η as given (or the optimizer's default): what a record of a step at the base rate shows.</summary>
+    public double TypedLearningRate => LearningRate ?? OptimizerDefaults.LearningRate(Optimizer);
 
-    /// <summary>λ_w the optimizer uses: <see cref="WeightDecay"/> or its default for AdamW, 0 for the others.</summary>
-    public float EffectiveWeightDecay => Optimizer == Optimizer.AdamW ? WeightDecay ?? OptimizerDefaults.WeightDecay : 0f;
+    /// <summary>η as the kernels use it: <see cref="TypedLearningRate"/> rounded to float (the schedule starts from it).</summary>
+    public float EffectiveLearningRate => (float)TypedLearningRate;
+
+    /// <summary>λ_w as given: <see cref="WeightDecay"/> or its default for AdamW, 0 for the others.</summary>
+    public double TypedWeightDecay => Optimizer == Optimizer.AdamW ? WeightDecay ?? OptimizerDefaults.WeightDecay : 0;
+
+    /// <summary>λ_w as the optimizer uses it (float).</summary>
+    public float EffectiveWeightDecay => (float)TypedWeightDecay;
+
+    /// <summary>λ of L2 as the optimizer uses it (float).</summary>
+    internal float KernelL2 => (float)L2;
+
+    /// <summary>μ as the optimizer uses it (float).</summary>
+    internal float KernelMomentum => (float)Momentum;
 
     internal void Validate()
     {
@@ -52,19 +67,24 @@ public sealed class TrainingOptions
         float rate = EffectiveLearningRate;
         if (!(rate > 0) || !float.IsFinite(rate))
             throw new MnistToolsException("LearningRateOutOfRange", FailureKind.InvalidArgument, $"LearningRate must be a positive finite number; got {rate}.", "LearningRate");
-        if (!(Momentum >= 0 && Momentum < 1))
+        if (!(Momentum >= 0 && KernelMomentum < 1))
             throw new MnistToolsException("MomentumOutOfRange", FailureKind.InvalidArgument, $"Momentum must be in [0, 1); got {Momentum}.", "Momentum");
-        if (!(L2 >= 0) || !float.IsFinite(L2))
+        if (!(L2 >= 0) || !float.IsFinite(KernelL2))
             throw new MnistToolsException("L2OutOfRange", FailureKind.InvalidArgument, $"L2 must be a finite number >= 0; got {L2}.", "L2");
         if (!Enum.IsDefined(Optimizer))
             throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Optimizer} is not a valid Optimizer.", "Optimizer");
         if (!Enum.IsDefined(Augmentation))
             throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Augmentation} is not a valid Augmentation.", "Augment");
-        if (WeightDecay is float decay && (!(decay >= 0) || !float.IsFinite(decay)))
+        if (WeightDecay is double decay && (!(decay >= 0) || !float.IsFinite((float)decay)))
             throw new MnistToolsException("WeightDecayOutOfRange", FailureKind.InvalidArgument, $"WeightDecay must be a finite number >= 0; got {decay}.", "WeightDecay");
         Numerics.ComputeSettings.CheckThreadCount(ThreadCount);
         if (Schedule is null)
             throw new MnistToolsException("ScheduleMissing", FailureKind.InvalidArgument, "The learning-rate schedule is required (use Constant for none).", "LearningRateSchedule");
         Schedule.Validate();
+        // Compared as the float the kernels use: -MinLearningRate 0.01 with -LearningRate 0.01 is equal, not above.
+        if (Schedule.Kind is LearningRateSchedule.Cosine or LearningRateSchedule.Plateau && (float)Schedule.MinLearningRate > rate)
+            throw new MnistToolsException("MinLearningRateOutOfRange", FailureKind.InvalidArgument,
+                $"MinLearningRate ({Schedule.MinLearningRate:G6}) is above the learning rate ({rate:G6}{(LearningRate is null ? $", {Optimizer}'s default" : "")}): " +
+                $"the {Schedule.Kind} schedule only lowers the rate towards it. Give a -MinLearningRate at most the -LearningRate.", "MinLearningRate");
     }
 }

@@ -23,8 +23,11 @@ namespace MnistTools.Training;
 ///
 /// Checkpoint: before the first epoch and after every epoch the network (parameters, optimizer state, EpochsTrained, run
 /// state) is written to <see cref="CheckpointPath"/> with <see cref="NetworkPersistence.Save"/> (atomic: a temporary
-/// file moved over the old one). An existing file there must be a network file of the same network (layer sizes,
-/// activations, loss, initializer and seed), unless <see cref="OverwriteOtherCheckpoint"/>.
+/// file moved over the old one), marked with the network's <see cref="Network.CheckpointRunId"/>. An existing file there
+/// is replaced only when nothing in it can be lost: it is a checkpoint of this network's run (the same identity: written
+/// by this network, or by the run it was imported from), or it holds this network's present state (the same
+/// architecture, EpochsTrained and parameters bit for bit, as after Import-Network of that file). Anything else (a model
+/// Save-Network wrote, another run's checkpoint, another network, not a network file) needs <see cref="OverwriteOtherCheckpoint"/>.
 /// </summary>
 public sealed class TrainingRun
 {
@@ -63,7 +66,7 @@ public sealed class TrainingRun
     /// <summary>The file written before the first epoch and after every epoch; null = none.</summary>
     public string? CheckpointPath { get; init; }
 
-    /// <summary>Replace a file at <see cref="CheckpointPath"/> that is not a network file of this network.</summary>
+    /// <summary>Replace a file at <see cref="CheckpointPath"/> that is not a checkpoint of this network's run.</summary>
     public bool OverwriteOtherCheckpoint { get; init; }
 
     public Network Network => _trainer.Network;
@@ -108,6 +111,7 @@ public sealed class TrainingRun
         if (EarlyStoppingPatience < 0 || EarlyStoppingPatience > MaxEpochs)
             throw new MnistToolsException(PatienceOutOfRangeErrorId, FailureKind.InvalidArgument,
                 $"EarlyStoppingPatience must be in 0..{MaxEpochs}; got {EarlyStoppingPatience}.", "EarlyStoppingPatience");
+        Trainer.CheckEpochCount(Network, _epochs);
         DataCompatibility.Check(Network, _data);
         if (Validation is not null) DataCompatibility.Check(Network, Validation, "ValidationSet");
         if (EarlyStoppingPatience > 0 && Validation is null)
@@ -118,7 +122,11 @@ public sealed class TrainingRun
             throw new MnistToolsException(PlateauNeedsValidationErrorId, FailureKind.InvalidArgument,
                 "The Plateau schedule lowers the rate when the validation loss stops improving: give -ValidationSet with -LearningRateSchedule Plateau.",
                 "LearningRateSchedule");
-        if (CheckpointPath is not null) _checkpoint = CheckCheckpointPath(CheckpointPath);
+        if (CheckpointPath is not null)
+        {
+            _checkpoint = CheckCheckpointPath(CheckpointPath);
+            Network.CheckpointRunId ??= Guid.NewGuid().ToString("N");
+        }
 
         int steps = _trainer.StepsPerEpoch(_data.Count);
         double baseRate = options.EffectiveLearningRate;
@@ -269,12 +277,12 @@ public sealed class TrainingRun
             string? other = OtherNetwork(full);
             if (other is not null)
                 throw new MnistToolsException(CheckpointOfOtherNetworkErrorId, FailureKind.AlreadyExists,
-                    $"The checkpoint '{full}' {other}, so it is not replaced. Give another -CheckpointPath, or -Force to overwrite it.", full);
+                    $"The checkpoint path '{full}' {other}, so it is not replaced. Give another -CheckpointPath, or -Force to overwrite it.", full);
         }
         return full;
     }
 
-    /// <summary>What makes the file at <paramref name="path"/> not a checkpoint of this network, or null when it is one.</summary>
+    /// <summary>What makes the file at <paramref name="path"/> something a checkpoint of this run may not replace, or null.</summary>
     private string? OtherNetwork(string path)
     {
         NetworkSnapshot snapshot;
@@ -299,9 +307,23 @@ public sealed class TrainingRun
         string savedShape = string.Join('x', saved.InputShape), shape = string.Join('x', n.InputShape);
         bool same = savedShape == shape && saved.Description == n.Architecture && snapshot.Loss == n.Loss
             && snapshot.Initializer == n.Initializer && snapshot.Seed == n.Seed;
-        return same ? null
-            : $"holds a different network ({savedShape} {saved.Description}; {snapshot.Loss}, initializer {snapshot.Initializer}, seed {snapshot.Seed}; " +
-              $"this one is {shape} {n.Architecture}; {n.Loss}, initializer {n.Initializer}, seed {n.Seed})";
+        if (!same)
+            return $"holds a different network ({savedShape} {MessageText.Quote(saved.Description)}; {snapshot.Loss}, initializer {snapshot.Initializer}, seed {snapshot.Seed}; " +
+                   $"this one is {shape} {MessageText.Quote(n.Architecture)}; {n.Loss}, initializer {n.Initializer}, seed {n.Seed})";
+        if (snapshot.CheckpointRun is not null && snapshot.CheckpointRun == n.CheckpointRunId) return null;
+        if (snapshot.EpochsTrained == n.EpochsTrained && IsPresentState(snapshot.Parameters)) return null;
+        return $"holds the same architecture and seed but other weights ({snapshot.EpochsTrained} epoch(s) trained; this network has {n.EpochsTrained}), " +
+               (snapshot.CheckpointRun is null
+                   ? "saved by Save-Network or another tool, not as a checkpoint of this network's run"
+                   : "a checkpoint of another run");
+    }
+
+    /// <summary>True when <paramref name="saved"/> equals the network's parameters bit for bit.</summary>
+    private bool IsPresentState(float[] saved)
+    {
+        ReadOnlySpan<float> present = Network.Parameters;
+        return saved.Length == present.Length
+            && System.Runtime.InteropServices.MemoryMarshal.AsBytes(saved.AsSpan()).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(present));
     }
 
     private void WriteCheckpoint()
@@ -309,7 +331,7 @@ public sealed class TrainingRun
         if (_checkpoint is null) return;
         try
         {
-            NetworkPersistence.Save(Network, _checkpoint, overwrite: true);
+            NetworkPersistence.Save(Network, _checkpoint, overwrite: true, checkpointRun: Network.CheckpointRunId);
         }
         catch (MnistToolsException e) when (e.ErrorId == "FolderNotFound")
         {

@@ -53,7 +53,7 @@ internal sealed class TrainingStep
     /// the packed kernels, which beat the unpacked narrow route from about 32 rows up.</summary>
     private const int BlockUnits = 96;
 
-    private const int Lanes = 2;
+    internal const int Lanes = 2;
 
     private readonly Network _network;
     private readonly IReadOnlyList<Layer> _layers;
@@ -77,6 +77,7 @@ internal sealed class TrainingStep
         _network = network;
         _layers = network.Stack.Layers;
         BatchSize = batchSize;
+        WorkingMemory.CheckTraining(network.Stack, batchSize, Lanes);
         _buffers = new BatchBuffers(network.Stack, batchSize, training: true, bands: Lanes);
         _laneGradients = new[] { new BandGradients(_layers, batchSize), new BandGradients(_layers, batchSize) };
         _splitFirstLayer = _layers.Count >= 2 && _layers[0].CanForwardByUnits && _layers[0].WeightCount >= SplitFirstLayerWeights;

@@ -30,6 +30,8 @@ public sealed class GetClassificationCommand : PSCmdlet
     public const string PixelCountErrorId = "ClassificationPixelCountMismatch";
     /// <summary>Error id: a pixel outside 0..255 (integers) or [0, 1] (floating point).</summary>
     public const string PixelValueErrorId = "ClassificationPixelOutOfRange";
+    /// <summary>Error id: a folder given as -Path holds no picture files directly in it.</summary>
+    public const string FolderHasNoPicturesErrorId = "ImageFolderNoPictures";
 
     private const string InputObjectSet = "InputObject";
     private const string PathSet = "Path";
@@ -105,7 +107,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             foreach (string file in PathResolver.ResolveEach(this, (literal ? LiteralPath : Path)!, literal)) ClassifyPicture(file);
             return;
         }
-        if ((InputObject is PSObject { BaseObject: FileInfo picture } ? picture : InputObject as FileInfo) is FileInfo piped)
+        if ((InputObject is PSObject { BaseObject: FileSystemInfo item } ? item : InputObject as FileSystemInfo) is FileSystemInfo piped)
         {
             EnsureGraphics();
             ClassifyPicture(piped.FullName);
@@ -171,27 +173,64 @@ public sealed class GetClassificationCommand : PSCmdlet
         WriteVerbose($"Classified {set.Count:N0} images of '{set.Name}' with {Description} in {clock.Elapsed.TotalMilliseconds:F0} ms.");
     }
 
-    private void ClassifyImage(MnistImage image)
+    private void ClassifyImage(MnistImage image, string? path = null)
     {
         _classNames = image.GetClassNames() is { } names && names.Count == First.OutputSize ? names : null;
         if (image.Pixels.Length != First.InputSize)
             throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
                 $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {First.InputSize} inputs.", image);
         PredictPixels(image.Pixels, 1);
-        Emit(image.Index, image.Label, 0, image);
+        Emit(image.Index, image.Label, 0, image, path);
     }
 
-    /// <summary>A picture file: decoded and preprocessed as MNIST was made, then classified; errors per file.</summary>
+    /// <summary>
+    /// A picture file: decoded and preprocessed as MNIST was made, then classified; errors per file. A folder: each
+    /// picture directly in it (by extension, name order; hidden files and sub-folders left out).
+    /// </summary>
     private void ClassifyPicture(string file)
     {
+        if (Directory.Exists(file))
+        {
+            ClassifyFolder(file);
+            return;
+        }
         try
         {
             MnistImage digit = HandwritingPreprocessor.LoadDigit(file);
-            ClassifyImage(new MnistImage(_rawIndex++, null, digit.Rows, digit.Columns, digit.Pixels, file));
+            ClassifyImage(new MnistImage(_rawIndex++, null, digit.Rows, digit.Columns, digit.Pixels, file), file);
         }
         catch (MnistToolsException e)
         {
             WriteError(ErrorRecords.From(e));
+        }
+    }
+
+    private void ClassifyFolder(string folder)
+    {
+        string[] pictures;
+        try
+        {
+            pictures = Directory.EnumerateFiles(folder)
+                .Where(f => !System.IO.Path.GetFileName(f).StartsWith('.')
+                            && ImageFolderReader.PictureExtensions.Contains(System.IO.Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal).ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WriteError(ErrorRecords.From(new MnistToolsException("ImageReadFailed", FailureKind.ReadWrite, $"Cannot list the folder '{folder}': {e.Message}", folder, e)));
+            return;
+        }
+        if (pictures.Length == 0)
+        {
+            WriteError(ErrorRecords.From(new MnistToolsException(FolderHasNoPicturesErrorId, FailureKind.NotFound,
+                $"The folder '{folder}' holds no pictures ({string.Join(", ", ImageFolderReader.PictureExtensions)}) directly in it; sub-folders are not searched.", folder)));
+            return;
+        }
+        WriteVerbose($"Classifying the {pictures.Length} picture(s) in '{folder}'.");
+        foreach (string picture in pictures)
+        {
+            if (Stopping) return;
+            ClassifyPicture(picture);
         }
     }
 
@@ -248,7 +287,7 @@ public sealed class GetClassificationCommand : PSCmdlet
         return false;
     }
 
-    private void Emit(int index, int? label, int row, MnistImage? image)
+    private void Emit(int index, int? label, int row, MnistImage? image, string? path = null)
     {
         float[] scores = _outputs.AsSpan(row * First.OutputSize, First.OutputSize).ToArray();
         foreach (float score in scores)
@@ -261,6 +300,6 @@ public sealed class GetClassificationCommand : PSCmdlet
             return;
         }
         int predicted = Classification.PredictedClass(scores); // the same rule as Test-Network and training accuracy
-        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames) { NetworkCount = Network.Length });
+        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames, path) { NetworkCount = Network.Length });
     }
 }

@@ -138,11 +138,11 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
                 _trainer = new Trainer(Network, new TrainingOptions
                 {
                     BatchSize = BatchSize,
-                    LearningRate = Bound(nameof(LearningRate)) ? (float)LearningRate : null,
+                    LearningRate = Bound(nameof(LearningRate)) ? LearningRate : null,
                     Optimizer = Optimizer,
-                    Momentum = (float)Momentum,
-                    L2 = (float)L2,
-                    WeightDecay = (float)WeightDecay,
+                    Momentum = Momentum,
+                    L2 = L2,
+                    WeightDecay = WeightDecay,
                     Schedule = new LearningRateScheduleOptions
                     {
                         Kind = LearningRateSchedule,
@@ -177,8 +177,8 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
         if (run.Notice is not null) WriteWarning(run.Notice);
         TrainingOptions options = _trainer.Options;
         WriteVerbose($"Training {Network.Description} on '{DataSet.Name}' ({DataSet.Count:N0} images): {Epochs} epoch(s), batch {BatchSize}, " +
-                     $"{Optimizer} at learning rate {options.EffectiveLearningRate:G4}" +
-                     (Optimizer == Optimizer.AdamW ? $", weight decay {options.EffectiveWeightDecay:G4}" : "") +
+                     $"{Optimizer} at learning rate {options.TypedLearningRate:G4}" +
+                     (Optimizer == Optimizer.AdamW ? $", weight decay {options.TypedWeightDecay:G4}" : "") +
                      $", L2 {L2:G4}, schedule {options.Schedule}" +
                      (run.Continued ? $" (continuing the network's unfinished run at epoch {run.State!.EpochsDone + 1} of {run.State.SpanEpochs})" : "") +
                      $", shuffle seed {(options.Seed ?? Network.Seed)}" +
@@ -217,7 +217,9 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
             WriteObject(record);
             _epochIndex++;
         }
-        if (run.StopMessage is not null) WriteVerbose(run.StopMessage);
+        // A run that stops before its -Epochs says so where it is seen; a completed run only in the verbose stream.
+        if (run.StopReason == TrainingStopReason.EarlyStopping) WriteWarning(run.StopMessage!);
+        else if (run.StopMessage is not null) WriteVerbose(run.StopMessage);
         CompleteProgress();
     }
 

@@ -27,6 +27,7 @@ public sealed class NewNetworkCommand : PSCmdlet
     /// <summary>Layer specs, e.g. 'Conv2d 32 3 ReLU', 'MaxPool2d 2', 'Dense 10 Softmax'.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LayersSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LayerSpecCompleter))]
     public string[] Layers { get; set; } = Array.Empty<string>();
 
     /// <summary>One image's shape: channels,height,width (default 1,28,28) or a number of values.</summary>

@@ -181,16 +181,34 @@ public sealed class CsvSetTests : IDisposable
     [Theory]
     [InlineData("256")]
     [InlineData("-1")]
+    [InlineData("2000000000")]
     [InlineData("99999999999")]
+    [InlineData("-99999999999999999999")]
+    [InlineData("\" 2000000000 \"")]
     public void APixelOutOfRangeNamesLineAndColumn(string value)
     {
         string path = Write("range.csv", $"5,0,1,2,3\n6,0,1,{value},3\n");
         var e = Assert.Throws<MnistToolsException>(() => CsvSetReader.Read(path, "x"));
-        Assert.Contains(e.ErrorId, new[] { "CsvValueOutOfRange", "CsvNotANumber" }); // 11 digits is not an int32
+        Assert.Equal("CsvValueOutOfRange", e.ErrorId); // a whole number of any length is out of range, not "not an integer"
         Assert.Contains("line 2", e.Message);
         Assert.Contains("column 4", e.Message);
+        Assert.Contains($"pixel {value.Trim('"', ' ')} is outside 0..255", e.Message);
         Assert.Equal(path, e.Target);
-        if (value != "99999999999") Assert.Equal("CsvValueOutOfRange", e.ErrorId);
+    }
+
+    [Fact]
+    public void AHugeLabelIsOutOfRangeAndAHugeHeaderIsNotQuotedWhole()
+    {
+        string path = Write("label.csv", "5,0,1,2,3\n2000000000,0,1,2,3\n");
+        Fails("CsvLabelOutOfRange", path, () => CsvSetReader.Read(path, "x"), "line 2, column 1", "label 2000000000 is outside");
+
+        // A 150,000-character header name, and a NUL in another: the message quotes a few dozen characters of each, escaped.
+        string header = Write("header.csv", $"{new string('h', 150_000)},a\0b,c,d,e\n5,0,1,2,3\n");
+        var e = Assert.Throws<MnistToolsException>(() => CsvSetReader.Read(header, "x", new CsvReadOptions { LabelColumn = "digit" }));
+        Assert.Equal("CsvLabelColumnNotFound", e.ErrorId);
+        Assert.InRange(e.Message.Length, 50, 1000);
+        Assert.Contains("a\\0b", e.Message);
+        Assert.DoesNotContain('\0', e.Message);
     }
 
     [Fact]

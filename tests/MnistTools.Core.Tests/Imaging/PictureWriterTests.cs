@@ -194,7 +194,7 @@ public class PictureWriterTests : IDisposable
         }
         SheetLayout layout = ContactSheet.ComputeLayout(units, 28, 28, scale, 3, captions: false);
         using SKBitmap png = PictureHelpers.Decode(WeightGrid.Render(weights, units, 28, 28, scale, 3));
-        Assert.Equal((layout.Width, layout.Height), (png.Width, png.Height));
+        Assert.Equal((layout.Width, layout.Height + WeightGrid.LegendHeight(layout)), (png.Width, png.Height));
         for (int u = 0; u < units; u++)
         {
             (int x, int y) = layout.CellOrigin(u);
@@ -204,6 +204,80 @@ public class PictureWriterTests : IDisposable
             Assert.Equal(SKColors.White, png.GetPixel(tileX + 10 * scale, y + 10 * scale));
         }
         Assert.Equal(new SKColor(0x8F, 0xBB, 0xDA), WeightGrid.ColorOf(-0.5f, 1f));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 3)]
+    [InlineData(8, 2)]
+    public void WeightGridFramesEveryTileADeadOneToo_AndDrawsALegendBar(int scale, int columns)
+    {
+        // Three 3x3 filters; the middle one is dead (all zero), so its tile is white and only its frame shows it.
+        const int units = 3;
+        var weights = new float[units * 9];
+        for (int k = 0; k < 9; k++) { weights[k] = k - 4; weights[18 + k] = 1; }
+        SheetLayout layout = ContactSheet.ComputeLayout(units, 3, 3, scale, columns, captions: false);
+        using SKBitmap png = PictureHelpers.Decode(WeightGrid.Render(weights, units, 3, 3, scale, columns));
+        Assert.Equal((layout.Width, layout.Height + WeightGrid.LegendHeight(layout)), (png.Width, png.Height));
+        for (int u = 0; u < units; u++)
+        {
+            (int x, int y) = layout.CellOrigin(u);
+            int tileX = x + (layout.CellWidth - 3 * scale) / 2, side = 3 * scale;
+            foreach ((int fx, int fy) in new[] { (tileX - 1, y - 1), (tileX + side, y + side), (tileX - 1, y + side / 2), (tileX + side / 2, y - 1) })
+                Assert.Equal(WeightGrid.FrameColor, png.GetPixel(fx, fy));
+            if (u == 1)
+                for (int py = 0; py < side; py++)
+                    for (int px = 0; px < side; px++) Assert.Equal(SKColors.White, png.GetPixel(tileX + px, y + py));
+        }
+        // The legend: blue at the left end, white in the middle, red at the right end of the bar, under the grid.
+        (int left, int top, int width) = WeightGrid.LegendBar(layout);
+        Assert.Equal(layout.Height, top);
+        Assert.Equal(WeightGrid.Negative, png.GetPixel(left, top + WeightGrid.LegendBarHeight / 2));
+        Assert.Equal(WeightGrid.Positive, png.GetPixel(left + width - 1, top + WeightGrid.LegendBarHeight / 2));
+        Assert.Equal(WeightGrid.ColorOf(2f * (width / 2) / (width - 1) - 1f, 1f), png.GetPixel(left + width / 2, top));
+        Assert.True(CountNear(png, 0, png.Width, ContactSheet.TextColor) > 0 || width < 30, "the legend's labels are missing");
+    }
+
+    [Fact]
+    public void TrainingChartMarksTheBestEpochOfEachRunWithAVerticalLine()
+    {
+        // Validation loss lowest at epoch 3 of 6 (then rising): a dotted vertical line of the run's colour in both panels
+        // (about 90 of the 400 rows; no curve covers more than a few dozen rows of a column).
+        double[] validation = { 1.0, 0.6, 0.4, 0.5, 0.7, 0.9 };
+        var points = validation.Select((v, i) => new TrainingPoint(i + 1, 1.0 / (i + 2), v, 0.5 + 0.05 * i, 0.6 - 0.02 * i)).ToList();
+        var run = new TrainingRun(null, points);
+        Assert.Equal(3, TrainingChart.BestEpoch(run));
+        SKColor colour = TrainingChart.RunColor(0);
+        using SKBitmap marked = PictureHelpers.Decode(TrainingChart.Render(new[] { run }, 800, 400));
+        // Without validation losses there is no best epoch and no line.
+        var plain = new TrainingRun(null, points.Select(p => p with { ValidationLoss = null }).ToList());
+        Assert.Null(TrainingChart.BestEpoch(plain));
+        using SKBitmap unmarked = PictureHelpers.Decode(TrainingChart.Render(new[] { plain }, 800, 400));
+        foreach ((int from, int to) in new[] { (0, 400), (400, 800) })
+        {
+            int withLine = TallestColumn(marked, from, to, colour), without = TallestColumn(unmarked, from, to, colour);
+            Assert.True(withLine > 60, $"no vertical best-epoch line: {withLine} rows");
+            Assert.True(without < 40, $"a column of {without} rows of the run's colour without a best epoch");
+        }
+    }
+
+    /// <summary>The most rows in which a band of three columns in [fromX, toX) has a pixel of about <paramref name="colour"/>
+    /// (an antialiased line of width 2 may fall between two columns, each a paler shade).</summary>
+    private static int TallestColumn(SKBitmap png, int fromX, int toX, SKColor colour)
+    {
+        int tallest = 0;
+        for (int x = fromX; x + 3 <= toX; x++)
+        {
+            int rows = 0;
+            for (int y = 0; y < png.Height; y++)
+                for (int dx = 0; dx < 3; dx++)
+                {
+                    SKColor c = png.GetPixel(x + dx, y);
+                    if (Math.Abs(c.Red - colour.Red) + Math.Abs(c.Green - colour.Green) + Math.Abs(c.Blue - colour.Blue) < 90) { rows++; break; }
+                }
+            tallest = Math.Max(tallest, rows);
+        }
+        return tallest;
     }
 
     [Fact]

@@ -171,6 +171,38 @@ public class LayerSpecTests
         Assert.Contains($"'{word}'", error.Message);
     }
 
+    [Theory]
+    [InlineData("Dense 2000000000", "2000000000", "units")]
+    [InlineData("Dense 99999999999999999999", "99999999999999999999", "units")]
+    [InlineData("Dense 1048577", "1048577", "units")]
+    [InlineData("Dense 0", "0", "units")]
+    [InlineData("Conv2d 32 2000000000", "2000000000", "kernel")]
+    [InlineData("Conv2d 32 3 stride=2000000000", "stride=2000000000", "stride")]
+    [InlineData("MaxPool2d 4294967296", "4294967296", "size")]
+    public void AWholeNumberOutOfRangeIsSaidToBeOutOfRange(string spec, string word, string what)
+    {
+        var error = Assert.Throws<MnistToolsException>(() => LayerSpec.Parse(spec));
+        Assert.Equal(LayerSpec.SpecInvalidErrorId, error.ErrorId);
+        Assert.Contains($"'{word}' is out of range: <{what}> is a whole number in 1..{LayerSpec.MaxSize}.", error.Message);
+        Assert.DoesNotContain("not a valid", error.Message);
+    }
+
+    [Fact]
+    public void ControlCharactersInASpecAreShownEscapedAndALongSpecIsCut()
+    {
+        var error = Assert.Throws<MnistToolsException>(() => LayerSpec.Parse("Dense 10\0x ReLU"));
+        Assert.Contains("Dense 10\\0x ReLU", error.Message);
+        Assert.DoesNotContain('\0', error.Message);
+        error = Assert.Throws<MnistToolsException>(() => LayerSpec.Parse("Dense\u001B[31m 10"));
+        Assert.Contains("'Dense\\e[31m'", error.Message);
+        Assert.DoesNotContain('\u001B', error.Message);
+
+        string huge = "Dense " + new string('x', 150_000);
+        error = Assert.Throws<MnistToolsException>(() => LayerSpec.Parse(huge));
+        Assert.InRange(error.Message.Length, 100, 1000);
+        Assert.Contains("more characters)", error.Message);
+    }
+
     [Fact]
     public void TheFactoriesRefuseWhatTheParserRefuses()
     {

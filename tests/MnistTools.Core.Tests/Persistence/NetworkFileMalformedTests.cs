@@ -164,6 +164,30 @@ public class NetworkFileMalformedTests : IDisposable
     public void InvalidArchitectureValuesAreRefused(string key, string value) =>
         Refused(Edit(h => h["__metadata__"]![key] = value), NetworkFileReader.BadHeader, key);
 
+    [Theory]
+    [InlineData("optimizer.beta1", "2", "[0, 1)")]
+    [InlineData("optimizer.beta1", "1", "[0, 1)")]
+    [InlineData("optimizer.beta1", "-0.1", "[0, 1)")]
+    [InlineData("optimizer.beta2", "NaN", "[0, 1)")]
+    [InlineData("optimizer.momentum", "1.5", "[0, 1)")]
+    [InlineData("optimizer.epsilon", "0", "> 0")]
+    [InlineData("optimizer.epsilon", "-1E-08", "> 0")]
+    [InlineData("optimizer.epsilon", "Infinity", "> 0")]
+    [InlineData("optimizer.weight_decay", "-1", ">= 0")]
+    [InlineData("optimizer.weight_decay", "NaN", ">= 0")]
+    public void OptimizerHyperParametersOutOfRangeAreRefused(string key, string value, string range) =>
+        Refused(Edit(h => h["__metadata__"]![key] = value), NetworkFileReader.BadHeader, $"{key} '{value}'", range);
+
+    [Fact]
+    public void AHugeOrControlCharacterValueIsQuotedShortAndEscaped()
+    {
+        var e = Refused(Edit(h => h["__metadata__"]!["layers"] = "Dense 5 " + new string('x', 150_000) + ", Dense 3 Softmax"), NetworkFileReader.BadHeader, "layers");
+        Assert.InRange(e.Message.Length, 100, 2000);
+        e = Refused(Edit(h => h["__metadata__"]!["loss"] = "Cross\0Entropy\u001B[2J"), NetworkFileReader.BadHeader, "Cross\\0Entropy\\e[2J");
+        Assert.DoesNotContain('\0', e.Message);
+        Assert.DoesNotContain('\u001B', e.Message);
+    }
+
     [Fact]
     public void MissingArchitectureEntryIsRefused() =>
         Refused(Edit(h => h["__metadata__"]!.AsObject().Remove("layers")), NetworkFileReader.BadHeader, "layers");

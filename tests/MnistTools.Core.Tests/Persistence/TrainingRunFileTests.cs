@@ -157,7 +157,7 @@ public class TrainingRunFileTests
     [InlineData("run.base_learning_rate", "NaN", NetworkFileReader.BadHeader, "BaseLearningRate")]
     [InlineData("run.span_epochs", null, NetworkFileReader.BadHeader, "run.span_epochs")]
     [InlineData("run.schedule", null, NetworkFileReader.BadTensor, "run.best")]
-    [InlineData("optimizer.weight_decay", "-1", NetworkFileReader.BadHeader, "weight decay")]
+    [InlineData("optimizer.weight_decay", "-1", NetworkFileReader.BadHeader, "optimizer.weight_decay '-1'; expected a finite number >= 0")]
     public void ABadRunStateIsRefused(string key, string? value, string expectedId, string inMessage)
     {
         byte[] bytes = EditHeader(NetworkFileWriter.ToBytes(WithRun(best: true)), h =>

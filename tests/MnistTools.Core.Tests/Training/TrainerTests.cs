@@ -117,6 +117,56 @@ public class TrainerTests
         Assert.True(float.IsFinite(new Evaluator(network).Evaluate(data).Accuracy is var a ? (float)a : 0));
     }
 
+    [Theory]
+    [InlineData(Optimizer.AdamW, 0.001f, 1e6f, 0f, "WeightDecay", "-WeightDecay below 1000")]
+    [InlineData(Optimizer.Sgd, 0.1f, 0.01f, 1e6f, "L2", "-L2 below 10")]
+    [InlineData(Optimizer.Momentum, 0.1f, 0.01f, 1e6f, "L2", "-L2 below 10")]
+    public void ADivergenceCausedByWeightDecayAdvisesALowerDecayNotALowerRate(Optimizer optimizer, float rate, float decay, float l2, string target, string advice)
+    {
+        var data = SyntheticData.Create(200);
+        var network = new Network(new[] { 16, 8, 3 }, Activation.ReLU, Activation.Softmax, Loss.CrossEntropy, seed: 2);
+        float[] start = network.GetParameters();
+        var trainer = new Trainer(network, new TrainingOptions { Optimizer = optimizer, LearningRate = rate, WeightDecay = decay, L2 = l2, BatchSize = 20 });
+        var e = Assert.Throws<MnistToolsException>(() => trainer.TrainEpoch(data));
+        Assert.Equal(Trainer.DivergedErrorId, e.ErrorId);
+        Assert.Equal(target, e.Target);
+        Assert.Contains(advice, e.Message);
+        Assert.DoesNotContain("lower learning rate", e.Message);
+        Assert.Equal(start, network.GetParameters());
+    }
+
+    [Theory]
+    [InlineData(Optimizer.Sgd, 0.01, 0.0003, 0.1)]
+    [InlineData(Optimizer.AdamW, 0.001, 0.0, 0.05)]
+    [InlineData(Optimizer.Momentum, 0.3, 1e-5, 0.01)]
+    public void TheRecordShowsTheHyperParametersAsGivenWhileTheKernelsUseTheirFloats(Optimizer optimizer, double rate, double l2, double decay)
+    {
+        var data = SyntheticData.Create(200);
+        Network typed = NewNetwork(), widened = NewNetwork();
+        TrainingEpoch record = new Trainer(typed, new TrainingOptions { Optimizer = optimizer, LearningRate = rate, L2 = l2, WeightDecay = decay, BatchSize = 20 }).TrainEpoch(data);
+        // As given: 0.01 is 0.01, not 0.009999999776482582 (the float the kernels use).
+        Assert.Equal(rate, record.LearningRate);
+        Assert.Equal(rate, record.LearningRateMin);
+        Assert.Equal(rate, record.LearningRateMax);
+        Assert.Equal(l2, record.L2);
+        Assert.Equal(optimizer == Optimizer.AdamW ? decay : 0, record.WeightDecay);
+        // The same bits as training with the float values themselves: the arithmetic did not change.
+        new Trainer(widened, new TrainingOptions { Optimizer = optimizer, LearningRate = (float)rate, L2 = (float)l2, WeightDecay = (float)decay, BatchSize = 20 }).TrainEpoch(data);
+        Assert.Equal(typed.GetParameters().Select(BitConverter.SingleToInt32Bits), widened.GetParameters().Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void TheDefaultRatesAndDecayAreShownAsWritten()
+    {
+        var data = SyntheticData.Create(60);
+        foreach ((Optimizer optimizer, double rate) in new[] { (Optimizer.Sgd, 0.1), (Optimizer.Momentum, 0.01), (Optimizer.Adam, 0.001), (Optimizer.AdamW, 0.001) })
+        {
+            TrainingEpoch record = new Trainer(NewNetwork(), new TrainingOptions { Optimizer = optimizer, BatchSize = 20 }).TrainEpoch(data);
+            Assert.Equal(rate, record.LearningRate);
+            Assert.Equal(optimizer == Optimizer.AdamW ? 0.01 : 0, record.WeightDecay);
+        }
+    }
+
     [Fact]
     public void CancellationStopsBetweenBatchesAndLeavesAUsableNetwork()
     {

@@ -280,6 +280,93 @@ public class TrainingRunTests
     }
 
     [Fact]
+    public void ACheckpointReplacesOnlyItsOwnRunsFileOrTheNetworksPresentState()
+    {
+        using var folder = new TempFolder();
+        string model = folder.File("model.safetensors");
+        TrainingRun Run(Network network, string path, int epochs = 1, bool force = false) =>
+            new(new Trainer(network, Options()), Train, epochs) { CheckpointPath = path, OverwriteOtherCheckpoint = force };
+
+        // A trained model that Save-Network wrote, and a new network of the same layers and seed: refused, the file kept.
+        var trained = NewNetwork();
+        new Trainer(trained, Options()).TrainEpoch(Train, null);
+        new Trainer(trained, Options()).TrainEpoch(Train, null);
+        NetworkPersistence.Save(trained, model, overwrite: false);
+        byte[] kept = File.ReadAllBytes(model);
+        var fresh = NewNetwork();
+        var e = Assert.Throws<MnistToolsException>(() => Run(fresh, model).Run());
+        Assert.Equal(TrainingRun.CheckpointOfOtherNetworkErrorId, e.ErrorId);
+        Assert.Equal(FailureKind.AlreadyExists, e.Kind);
+        Assert.Equal(model, e.Target);
+        Assert.Contains("2 epoch(s) trained", e.Message);
+        Assert.Contains("-Force", e.Message);
+        Assert.Equal(kept, File.ReadAllBytes(model));
+        Assert.Equal(0, fresh.EpochsTrained);
+
+        // The network imported from that file continues it: the file holds its present state, nothing is lost.
+        Network resumed = NetworkPersistence.Load(model);
+        Run(resumed, model).Run().ToArray();
+        Assert.Equal(3, NetworkPersistence.Load(model).EpochsTrained);
+
+        // A checkpoint of a run, and another run of a new network of the same layers and seed: refused.
+        string checkpoint = folder.File("checkpoint.safetensors");
+        var first = NewNetwork();
+        Run(first, checkpoint, epochs: 2).Run().ToArray();
+        kept = File.ReadAllBytes(checkpoint);
+        e = Assert.Throws<MnistToolsException>(() => Run(NewNetwork(), checkpoint).Run());
+        Assert.Equal(TrainingRun.CheckpointOfOtherNetworkErrorId, e.ErrorId);
+        Assert.Contains("checkpoint of another run", e.Message);
+        Assert.Equal(kept, File.ReadAllBytes(checkpoint));
+
+        // The run's own network, even after it moved on (a stopped call), and a network imported from the checkpoint replace it.
+        new Trainer(first, Options()).TrainEpoch(Train, null);
+        Run(first, checkpoint).Run().ToArray();
+        Assert.Equal(4, NetworkPersistence.Load(checkpoint).EpochsTrained);
+        Network imported = NetworkPersistence.Load(checkpoint);
+        new Trainer(imported, Options()).TrainEpoch(Train, null);
+        Run(imported, checkpoint).Run().ToArray();
+        Assert.Equal(6, NetworkPersistence.Load(checkpoint).EpochsTrained);
+
+        // Save-Network never writes the run's identity: a model saved from the run's network is not its checkpoint.
+        NetworkPersistence.Save(imported, model, overwrite: true);
+        Assert.Null(NetworkFileReader.Read(model).CheckpointRun);
+        Assert.NotNull(NetworkFileReader.Read(checkpoint).CheckpointRun);
+
+        // -Force replaces anything.
+        var forced = NewNetwork(seed: 3);
+        Run(forced, checkpoint, force: true).Run().ToArray();
+        Assert.Equal(1, NetworkPersistence.Load(checkpoint).EpochsTrained);
+    }
+
+    [Fact]
+    public void AFileAtTheLastEpochCountImportsButTrainingItIsRefusedClearly()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("old.safetensors");
+        var network = NewNetwork();
+        network.EpochsTrained = int.MaxValue;
+        NetworkPersistence.Save(network, path, overwrite: false);
+        Network imported = NetworkPersistence.Load(path);
+        Assert.Equal(int.MaxValue, imported.EpochsTrained);
+        float[] before = imported.GetParameters();
+
+        var e = Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(imported, Options()), Train, 1).Run());
+        Assert.Equal(TrainingRun.EpochsOutOfRangeErrorId, e.ErrorId);
+        Assert.Equal(FailureKind.InvalidArgument, e.Kind);
+        Assert.Equal("Epochs", e.Target);
+        Assert.Contains("2,147,483,647", e.Message);
+        e = Assert.Throws<MnistToolsException>(() => new Trainer(imported, Options()).TrainEpoch(Train));
+        Assert.Equal(TrainingRun.EpochsOutOfRangeErrorId, e.ErrorId);
+        Assert.Equal(int.MaxValue, imported.EpochsTrained);
+        Assert.Equal(before, imported.GetParameters());
+
+        // One short of it: one more epoch fits, two do not.
+        imported.EpochsTrained = int.MaxValue - 1;
+        Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(imported, Options()), Train, 2).Run());
+        Assert.Equal(int.MaxValue, new TrainingRun(new Trainer(imported, Options()), Train, 1).Run().Single().Epoch);
+    }
+
+    [Fact]
     public void TheFirstCheckpointIsWrittenBeforeTheFirstEpoch()
     {
         using var folder = new TempFolder();
