@@ -23,7 +23,7 @@ BeforeAll {
     function Get-BindingFailure([scriptblock] $Command) {
         try { & $Command; $null } catch {
             $e = $_.Exception
-            while ($e -and $e -isnot [MnistTools.MnistToolsException]) { $e = $e.InnerException }
+            while ($e -and $e -isnot [MnistTools.Errors.MnistToolsException]) { $e = $e.InnerException }
             $e
         }
     }

@@ -138,8 +138,8 @@ Describe 'Export-Csv' {
 
 Describe 'Tab completion' {
     It 'completes <Line> with <Expected>' -TestCases @(
-        @{ Line = 'New-Network -Activation '; Expected = 'Sigmoid', 'ReLU', 'Tanh', 'LeakyReLU' }
-        @{ Line = 'New-Network -OutputActivation '; Expected = 'Sigmoid', 'Softmax' }
+        @{ Line = 'New-Network -Activation '; Expected = 'Sigmoid', 'ReLU', 'Tanh', 'LeakyReLU', 'None', 'Softmax' }
+        @{ Line = 'New-Network -OutputActivation '; Expected = 'Sigmoid', 'ReLU', 'Tanh', 'LeakyReLU', 'None', 'Softmax' }
         @{ Line = 'New-Network -Loss '; Expected = 'Quadratic', 'CrossEntropy' }
         @{ Line = 'New-Network -Initializer '; Expected = 'Default', 'Normal', 'Xavier', 'He' }
         @{ Line = 'Invoke-Training -Optimizer '; Expected = 'Sgd', 'Momentum', 'Adam', 'AdamW' }
@@ -160,18 +160,24 @@ Describe 'Tab completion' {
     }
 
     It 'completes New-Network -Layers with the layer kinds of the core, quoted and ready for the arguments' {
-        $kinds = [Enum]::GetNames([MnistTools.LayerKind])
+        $registry = [MnistTools.Layers.LayerKinds]::All
+        $kinds = @($registry | ForEach-Object Name)
         $kinds | Should -Contain 'Conv2d'
+        $kinds | Should -Contain 'BatchNorm'
+        $closed = @($registry | Where-Object Usage -eq '' | ForEach-Object Name)
+        $closed | Should -Be @('GlobalAvgPool', 'Flatten')
+        $expected = @($kinds | ForEach-Object { if ($_ -in $closed) { "'$_'" } else { "'$_ " } })
         $got = @(Get-Completion "New-Network -Layers '")
         $got.ListItemText | Should -Be $kinds
-        $got.CompletionText | Should -Be @($kinds | ForEach-Object { if ($_ -eq 'Flatten') { "'Flatten'" } else { "'$_ " } })
-        ($got | Where-Object ListItemText -eq 'Conv2d').ToolTip | Should -Be 'Conv2d <filters> <kernel> [stride=<s>] [padding=valid|same] [<activation>]'
+        $got.CompletionText | Should -Be $expected
+        ($got | Where-Object ListItemText -eq 'Conv2d').ToolTip |
+            Should -Be 'Conv2d <filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>]: 2-D convolution over a channels x height x width input'
         # Later elements of the list: PowerShell does not call a completer inside an unterminated quote after a comma
         # (it offers file names there), so the kinds come right after the comma or after a bare prefix.
         @(Get-Completion "New-Network -Layers 'Dense 10 Softmax', co").CompletionText | Should -Be @("'Conv2d ")
         @(Get-Completion "New-Network -Layers 'Dense 10 Softmax',").CompletionText.Count | Should -Be $kinds.Count
         @(Get-Completion 'New-Network -Layers "max').CompletionText | Should -Be @('"MaxPool2d ')
-        @(Get-Completion 'New-Network -Layers ').CompletionText | Should -Be @($kinds | ForEach-Object { if ($_ -eq 'Flatten') { "'Flatten'" } else { "'$_ " } })
+        @(Get-Completion 'New-Network -Layers ').CompletionText | Should -Be $expected
         # Never file names.
         @(Get-Completion "New-Network -Layers 'Dense 1") | Should -BeNullOrEmpty
     }

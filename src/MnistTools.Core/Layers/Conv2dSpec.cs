@@ -11,13 +11,15 @@ namespace MnistTools.Layers;
 /// </summary>
 public sealed record Conv2dSpec : LayerSpec
 {
-    internal static readonly LayerKind Definition = new("Conv2d", "<filters> <kernel> [stride=<s>] [padding=valid|same] [<activation>]",
+    internal static readonly LayerKind Definition = new("Conv2d", "<filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>]",
         "2-D convolution over a channels x height x width input", Read);
 
     /// <summary>A convolution of <paramref name="filters"/> filters of <paramref name="kernel"/> x <paramref name="kernel"/>.</summary>
     /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/> or an undefined enum value.</exception>
-    public Conv2dSpec(int filters, int kernel, int stride = 1, Padding padding = Padding.Valid, Activation activation = Activation.None)
+    /// <param name="bias">False: no biases (b = 0), for a layer a BatchNorm follows.</param>
+    public Conv2dSpec(int filters, int kernel, int stride = 1, Padding padding = Padding.Valid, Activation activation = Activation.None, bool bias = true)
     {
+        Bias = bias;
         if (!Enum.IsDefined(padding)) throw Invalid("Conv2d", padding.ToString(), "is not a padding (valid, same).");
         Filters = CheckSize(filters, "filters", "Conv2d");
         Kernel = CheckSize(kernel, "kernel", "Conv2d");
@@ -42,6 +44,11 @@ public sealed record Conv2dSpec : LayerSpec
     /// <summary>The border rule (default Valid).</summary>
     public Padding Padding { get; }
 
+    /// <summary>Whether the layer adds a bias per filter (default true).</summary>
+    public bool Bias { get; }
+
+    internal override bool HasBias => Bias;
+
     public override Activation Activation => _activation;
 
     protected override void WriteArguments(StringBuilder text)
@@ -50,6 +57,7 @@ public sealed record Conv2dSpec : LayerSpec
         text.Append(' ').Append(Filters.ToString(invariant)).Append(' ').Append(Kernel.ToString(invariant));
         if (Stride != 1) text.Append(" stride=").Append(Stride.ToString(invariant));
         if (Padding == Padding.Same) text.Append(" padding=same");
+        if (!Bias) text.Append(" bias=false");
     }
 
     internal override int[] OutputShape(int[] input, Func<string, MnistToolsException> misfit, out long parameters)
@@ -59,7 +67,7 @@ public sealed record Conv2dSpec : LayerSpec
         int width = Conv2dShape.OutputExtent(input[2], Kernel, Stride, Padding, out _);
         if (height < 1 || width < 1)
             throw misfit($"a {Kernel}x{Kernel} kernel is larger than the {input[1]}x{input[2]} input (padding=valid).");
-        parameters = ((long)input[0] * Kernel * Kernel + 1) * Filters;
+        parameters = ((long)input[0] * Kernel * Kernel + (Bias ? 1 : 0)) * Filters;
         return [Filters, height, width];
     }
 
@@ -72,13 +80,13 @@ public sealed record Conv2dSpec : LayerSpec
         Conv2dShape.Create(input[0], input[1], input[2], Filters, Kernel, Stride, Padding);
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
-        new Conv2dLayer(TensorShape.Of(layer.InputShape), ShapeOn(layer.InputShape), DenseSpec.HiddenActivation(Activation));
+        new Conv2dLayer(TensorShape.Of(layer.InputShape), ShapeOn(layer.InputShape), DenseSpec.HiddenActivation(Activation), Bias);
 
     internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
     {
-        (string weight, string bias) = graph.AddParameters();
+        (string weight, string? bias) = graph.AddParameters();
         Conv2dShape shape = ShapeOn(layer.InputShape);
-        return graph.AddNode("Conv", [input, weight, bias],
+        return graph.AddNode("Conv", bias is null ? [input, weight] : [input, weight, bias],
             GraphAttribute.Of("kernel_shape", shape.Kernel, shape.Kernel), GraphAttribute.Of("strides", shape.Stride, shape.Stride),
             GraphAttribute.Of("pads", shape.PadTop, shape.PadLeft, shape.PadBottom, shape.PadRight));
     }
@@ -88,9 +96,12 @@ public sealed record Conv2dSpec : LayerSpec
         int filters = reader.Size("filters"), kernel = reader.Size("kernel"), stride = 1;
         Padding padding = Padding.Valid;
         Activation activation = Activation.None;
+        bool bias = true;
         while (reader.Next() is { } word)
         {
-            if (reader.Option(word, "stride") is { } strideText)
+            if (reader.BiasOption(word) is { } value)
+                bias = value;
+            else if (reader.Option(word, "stride") is { } strideText)
                 stride = reader.SizeValue(word, strideText, "stride");
             else if (reader.Option(word, "padding") is { } paddingText)
                 padding = paddingText.ToLowerInvariant() switch
@@ -100,8 +111,8 @@ public sealed record Conv2dSpec : LayerSpec
                     _ => throw reader.Wrong(word, "is not a padding (padding=valid or padding=same)."),
                 };
             else if (!reader.TryActivation(word, out activation))
-                throw reader.Wrong(word, "is not an option of Conv2d (stride=<s>, padding=valid|same, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
+                throw reader.Wrong(word, "is not an option of Conv2d (stride=<s>, padding=valid|same, bias=false, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
         }
-        return new Conv2dSpec(filters, kernel, stride, padding, activation);
+        return new Conv2dSpec(filters, kernel, stride, padding, activation, bias);
     }
 }

@@ -11,15 +11,17 @@ namespace MnistTools.Layers;
 /// </summary>
 public sealed record DenseSpec : LayerSpec
 {
-    internal static readonly LayerKind Definition = new("Dense", "<units> [<activation>]",
+    internal static readonly LayerKind Definition = new("Dense", "<units> [bias=false] [<activation>]",
         "fully connected: every output unit sees every input value", Read);
 
     /// <summary>A dense layer of <paramref name="units"/> outputs.</summary>
     /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/> or an undefined activation.</exception>
-    public DenseSpec(int units, Activation activation = Activation.None)
+    /// <param name="bias">False: no biases (b = 0), for a layer a BatchNorm follows.</param>
+    public DenseSpec(int units, Activation activation = Activation.None, bool bias = true)
     {
         Units = CheckSize(units, "units", "Dense");
         _activation = CheckActivation(activation, "Dense");
+        Bias = bias;
     }
 
     private readonly Activation _activation;
@@ -29,29 +31,38 @@ public sealed record DenseSpec : LayerSpec
     /// <summary>Output units.</summary>
     public int Units { get; }
 
+    /// <summary>Whether the layer adds a bias per unit (default true).</summary>
+    public bool Bias { get; }
+
+    internal override bool HasBias => Bias;
+
     public override Activation Activation => _activation;
 
     internal override bool ReadsVector => true;
 
     internal override bool GivesScores => true;
 
-    protected override void WriteArguments(StringBuilder text) => text.Append(' ').Append(Units.ToString(CultureInfo.InvariantCulture));
+    protected override void WriteArguments(StringBuilder text)
+    {
+        text.Append(' ').Append(Units.ToString(CultureInfo.InvariantCulture));
+        if (!Bias) text.Append(" bias=false");
+    }
 
     internal override int[] OutputShape(int[] input, Func<string, MnistToolsException> misfit, out long parameters)
     {
-        parameters = ((long)input[0] + 1) * Units;
+        parameters = ((long)input[0] + (Bias ? 1 : 0)) * Units;
         return [Units];
     }
 
     internal override int ParameterRows(IReadOnlyList<int> input) => Units;
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
-        new DenseLayer(TensorShape.Of(layer.InputShape), Units, isLast ? null : HiddenActivation(Activation));
+        new DenseLayer(TensorShape.Of(layer.InputShape), Units, isLast ? null : HiddenActivation(Activation), Bias);
 
     internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
     {
-        (string weight, string bias) = graph.AddParameters();
-        return graph.AddNode("Gemm", [input, weight, bias], GraphAttribute.Of("transB", 1));
+        (string weight, string? bias) = graph.AddParameters();
+        return graph.AddNode("Gemm", bias is null ? [input, weight] : [input, weight, bias], GraphAttribute.Of("transB", 1));
     }
 
     /// <summary>The layer's own activation: null for None (Softmax never reaches a hidden layer: the list check refuses it).</summary>
@@ -61,9 +72,13 @@ public sealed record DenseSpec : LayerSpec
     {
         int units = reader.Size("units");
         Activation activation = Activation.None;
+        bool bias = true;
         while (reader.Next() is { } word)
-            if (!reader.TryActivation(word, out activation))
-                throw reader.Wrong(word, "is not an activation (Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
-        return new DenseSpec(units, activation);
+        {
+            if (reader.BiasOption(word) is { } value) bias = value;
+            else if (!reader.TryActivation(word, out activation))
+                throw reader.Wrong(word, "is not an option of Dense (bias=false, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
+        }
+        return new DenseSpec(units, activation, bias);
     }
 }

@@ -7,8 +7,11 @@ namespace MnistTools.Layers;
 internal interface IInferenceGraph
 {
     /// <summary>Adds the layer's weight and bias tensors (shapes as <see cref="LayerSpec.WeightShape"/> says) and
-    /// returns their names.</summary>
-    (string Weight, string Bias) AddParameters();
+    /// returns their names; the bias's is null for a layer without biases.</summary>
+    (string Weight, string? Bias) AddParameters();
+
+    /// <summary>Adds the layer's state tensors (<see cref="LayerSpec.StateTensors"/>) and returns their names, in order.</summary>
+    IReadOnlyList<string> AddState();
 
     /// <summary>Adds one node of operator <paramref name="opType"/> (ONNX's default domain) reading <paramref name="inputs"/>;
     /// returns the name of the value it outputs.</summary>

@@ -9,6 +9,9 @@ public static class LayerKinds
         DenseSpec.Definition,
         Conv2dSpec.Definition,
         MaxPool2dSpec.Definition,
+        AvgPool2dSpec.Definition,
+        GlobalAvgPoolSpec.Definition,
+        BatchNormSpec.Definition,
         DropoutSpec.Definition,
         FlattenSpec.Definition,
     ];

@@ -142,7 +142,7 @@ public static class LayerSequence
         foreach (ResolvedLayer layer in layers)
         {
             if (layer.Spec is FlattenSpec) continue;
-            if (layer.Spec is not DenseSpec dense) return null;
+            if (layer.Spec is not DenseSpec { Bias: true } dense) return null;
             if (sizes.Count == 0) sizes.Add(layer.InputSize);
             sizes.Add(dense.Units);
         }

@@ -61,6 +61,13 @@ public abstract record LayerSpec
     /// <summary>Rows of weights, and so biases, for <paramref name="input"/> (Dense units, Conv2d filters); 0 without parameters.</summary>
     internal virtual int ParameterRows(IReadOnlyList<int> input) => 0;
 
+    /// <summary>Whether the layer has a bias per row (false for <c>bias=false</c>).</summary>
+    internal virtual bool HasBias => true;
+
+    /// <summary>The layer's non-trainable state tensors in the network file and ONNX, in the order of its slice of the
+    /// state buffer: name suffix (layers.i.&lt;suffix&gt;) and shape; none for most kinds.</summary>
+    internal virtual IReadOnlyList<(string Suffix, long[] Shape)> StateTensors(ResolvedLayer layer) => [];
+
     /// <summary>The weight tensor's shape in the network file and ONNX (Dense [units, inputs], Conv2d [F, C, K, K]).</summary>
     internal virtual long[] WeightShape(ResolvedLayer layer) => [layer.Units, layer.WeightCount / Math.Max(layer.Units, 1)];
 

@@ -48,6 +48,26 @@ internal sealed class LayerSpecReader(string spec, string[] words, LayerKind kin
         return word[(name.Length + 1)..];
     }
 
+    /// <summary>The value of <c>bias=true|false</c> in <paramref name="word"/>, or null when the word is not that option.</summary>
+    public bool? BiasOption(string word) =>
+        Option(word, "bias") is not { } text ? null
+        : text.ToLowerInvariant() switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw Wrong(word, "is not a bias option (bias=true or bias=false)."),
+        };
+
+    /// <summary>The value of <c>name=value</c> in <paramref name="word"/> as a finite number, or null when the word is not that option.</summary>
+    public double? NumberOption(string word, string name)
+    {
+        if (Option(word, name) is not { } text) return null;
+        return double.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out double value)
+            && double.IsFinite(value)
+            ? value
+            : throw Wrong(word, $"is not a number for {name} (such as {name}=0.1).");
+    }
+
     /// <summary>Whether <paramref name="word"/> names an activation; a second activation is an error.</summary>
     public bool TryActivation(string word, out Activation activation)
     {

@@ -18,8 +18,14 @@ public sealed record ResolvedLayer(LayerSpec Spec, IReadOnlyList<int> InputShape
     /// <summary>Rows of the weight matrix and biases (Dense units, Conv2d filters); 0 for layers without parameters.</summary>
     public int Units => Spec.ParameterRows(InputShape);
 
+    /// <summary>Biases: one per row, none with <c>bias=false</c> or without parameters.</summary>
+    public int BiasCount => Spec.HasBias ? Units : 0;
+
     /// <summary>Weights (the parameters less the biases).</summary>
-    public int WeightCount => checked((int)(ParameterCount - Units));
+    public int WeightCount => checked((int)(ParameterCount - BiasCount));
+
+    /// <summary>Floats of non-trainable state (BatchNorm's running mean and variance); 0 for most layers.</summary>
+    public int StateCount => checked((int)Spec.StateTensors(this).Sum(tensor => tensor.Shape.Aggregate(1L, (a, b) => a * b)));
 
     /// <summary>The weight tensor's shape: Dense [units, inputs], Conv2d [filters, channels, kernel, kernel]; empty without parameters.</summary>
     public long[] WeightShape => ParameterCount == 0 ? [] : Spec.WeightShape(this);

@@ -72,13 +72,14 @@ public static class OnnxExporter
             graph.Message(Graph.Node, NodeMessage("input.reshape", "Reshape", new[] { InputName, "input.shape" }, "input.image"));
             previous = "input.image";
         }
-        var slots = architecture.Slots("").ToDictionary(slot => slot.Name);
+        var slots = architecture.Slots(NetworkFileFormat.ParametersBuffer).Concat(architecture.Slots(NetworkFileFormat.StateBuffer))
+            .ToDictionary(slot => slot.Name);
         IReadOnlyList<ResolvedLayer> layers = architecture.Layers;
         for (int l = 0; l < layers.Count; l++)
         {
             ResolvedLayer layer = layers[l];
             LayerSpec spec = layer.Spec;
-            var nodes = new LayerNodes(graph, l, slots, snapshot.Parameters);
+            var nodes = new LayerNodes(graph, layer, l, slots, snapshot.Parameters, snapshot.State ?? []);
             previous = spec.AddInferenceNodes(nodes, layer, previous);
             if (l == layers.Count - 1)
             {
@@ -137,17 +138,30 @@ public static class OnnxExporter
     }
 
     /// <summary>The graph as one layer's kind writes into it: tensors and nodes named after layer <c>l</c>.</summary>
-    private sealed class LayerNodes(ProtoWriter graph, int index, IReadOnlyDictionary<string, NetworkFileFormat.TensorSlot> slots, float[] parameters)
-        : IInferenceGraph
+    private sealed class LayerNodes(ProtoWriter graph, ResolvedLayer layer, int index, IReadOnlyDictionary<string, NetworkFileFormat.TensorSlot> slots,
+        float[] parameters, float[] state) : IInferenceGraph
     {
         private int _nodes;
 
-        public (string Weight, string Bias) AddParameters()
+        public (string Weight, string? Bias) AddParameters()
         {
-            NetworkFileFormat.TensorSlot weight = slots[NetworkFileFormat.WeightName(index)], bias = slots[NetworkFileFormat.BiasName(index)];
+            NetworkFileFormat.TensorSlot weight = slots[NetworkFileFormat.WeightName(index)];
             graph.Message(Graph.Initializer, TensorMessage(weight.Name, weight.Shape, parameters.AsSpan(weight.Offset, weight.Count)));
+            if (!slots.TryGetValue(NetworkFileFormat.BiasName(index), out NetworkFileFormat.TensorSlot bias)) return (weight.Name, null);
             graph.Message(Graph.Initializer, TensorMessage(bias.Name, bias.Shape, parameters.AsSpan(bias.Offset, bias.Count)));
             return (weight.Name, bias.Name);
+        }
+
+        public IReadOnlyList<string> AddState()
+        {
+            var names = new List<string>();
+            foreach ((string suffix, _) in layer.Spec.StateTensors(layer))
+            {
+                NetworkFileFormat.TensorSlot slot = slots[$"layers.{index}.{suffix}"];
+                graph.Message(Graph.Initializer, TensorMessage(slot.Name, slot.Shape, state.AsSpan(slot.Offset, slot.Count)));
+                names.Add(slot.Name);
+            }
+            return names;
         }
 
         /// <summary>The first node of a layer is <c>layers.l.&lt;op&gt;</c> with output <c>layers.l.output</c>; later ones

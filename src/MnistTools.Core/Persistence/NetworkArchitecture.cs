@@ -15,9 +15,14 @@ internal sealed class NetworkArchitecture
     {
         InputShape = inputShape;
         Layers = layers;
-        long count = 0;
-        foreach (ResolvedLayer layer in layers) count += layer.ParameterCount;
+        long count = 0, state = 0;
+        foreach (ResolvedLayer layer in layers)
+        {
+            count += layer.ParameterCount;
+            state += layer.StateCount;
+        }
         ParameterCount = checked((int)count);
+        StateCount = checked((int)state);
     }
 
     public int[] InputShape { get; }
@@ -25,6 +30,12 @@ internal sealed class NetworkArchitecture
     public IReadOnlyList<ResolvedLayer> Layers { get; }
 
     public int ParameterCount { get; }
+
+    /// <summary>Floats of non-trainable state (BatchNorm's running statistics).</summary>
+    public int StateCount { get; }
+
+    /// <summary>Values of one flat buffer: <see cref="StateCount"/> for a state buffer, <see cref="ParameterCount"/> otherwise.</summary>
+    public int BufferLength(string buffer) => NetworkFileFormat.IsState(buffer) ? StateCount : ParameterCount;
 
     /// <summary>The layer specs joined by ', ' (for messages).</summary>
     public string Description => string.Join(", ", Layers.Select(layer => layer.Spec.ToString()));
@@ -53,16 +64,30 @@ internal sealed class NetworkArchitecture
     /// </summary>
     public IEnumerable<NetworkFileFormat.TensorSlot> Slots(string prefix)
     {
+        if (NetworkFileFormat.IsState(prefix))
+        {
+            string names = NetworkFileFormat.NamePrefix(prefix);
+            int position = 0;
+            for (int i = 0; i < Layers.Count; i++)
+                foreach ((string suffix, long[] shape) in Layers[i].Spec.StateTensors(Layers[i]))
+                {
+                    int count = checked((int)shape.Aggregate(1L, (a, b) => a * b));
+                    yield return new NetworkFileFormat.TensorSlot($"{names}layers.{i}.{suffix}", shape, position, count);
+                    position += count;
+                }
+            yield break;
+        }
         int offset = 0;
         for (int i = 0; i < Layers.Count; i++)
         {
             ResolvedLayer layer = Layers[i];
             if (layer.ParameterCount == 0) continue;
             long[] shape = layer.WeightShape;
-            int units = layer.Units, weights = layer.WeightCount;
+            int biases = layer.BiasCount, weights = layer.WeightCount;
             yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.WeightName(i, prefix), shape, offset, weights);
-            yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.BiasName(i, prefix), new long[] { units }, offset + weights, units);
-            offset += weights + units;
+            if (biases > 0)
+                yield return new NetworkFileFormat.TensorSlot(NetworkFileFormat.BiasName(i, prefix), new long[] { biases }, offset + weights, biases);
+            offset += weights + biases;
         }
     }
 

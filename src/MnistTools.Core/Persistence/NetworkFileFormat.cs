@@ -10,8 +10,9 @@ namespace MnistTools.Persistence;
 /// [rest]     the tensors, little-endian float32, offsets relative to the start of this region,
 ///            covering it exactly (no gaps, no overlaps, nothing after the last tensor)
 /// </code>
-/// Tensors: <c>layers.{l}.weight</c> (Dense [out, in], Conv2d [F, C, K, K]) and <c>layers.{l}.bias</c> [out] for every
-/// layer l of the list that has parameters, and for each optimizer buffer present
+/// Tensors: <c>layers.{l}.weight</c> (Dense [out, in], Conv2d [F, C, K, K], BatchNorm's γ [C]) and <c>layers.{l}.bias</c>
+/// [out] (none with bias=false) for every layer l of the list that has parameters; the non-trainable state of the layers
+/// that have one, <c>layers.{l}.running_mean</c> and <c>layers.{l}.running_var</c> [C] (BatchNorm); and for each optimizer buffer present
 /// <c>optimizer.{velocity|first_moment|second_moment}.layers.{l}.weight|bias</c>. Version 1 files (a dense network as
 /// layer_sizes, activation and output_activation instead of input_shape and layers) still read.
 /// A network in an unfinished run with early stopping also holds the best epoch's buffers under <c>run.best.</c> (the
@@ -63,6 +64,16 @@ public static class NetworkFileFormat
     internal const string NoOptimizer = "None";
 
     internal const string ParametersBuffer = "";
+
+    /// <summary>The buffer of non-trainable state: its tensors are the layers' state tensors (<c>layers.{l}.running_mean</c>...),
+    /// named with the prefix before this mark.</summary>
+    internal const string StateBuffer = "|state";
+
+    /// <summary>Whether <paramref name="buffer"/> holds state rather than parameter-shaped values.</summary>
+    internal static bool IsState(string buffer) => buffer.EndsWith(StateBuffer, StringComparison.Ordinal);
+
+    /// <summary>The prefix of the tensor names of <paramref name="buffer"/>.</summary>
+    internal static string NamePrefix(string buffer) => IsState(buffer) ? buffer[..^StateBuffer.Length] : buffer;
     internal const string VelocityBuffer = "optimizer.velocity.";
     internal const string FirstMomentBuffer = "optimizer.first_moment.";
     internal const string SecondMomentBuffer = "optimizer.second_moment.";

@@ -79,7 +79,7 @@ public static class NetworkFileReader
         var values = new Dictionary<string, float[]>();
         foreach (string prefixName in buffers)
         {
-            float[] buffer = new float[layout.ParameterCount];
+            float[] buffer = new float[layout.BufferLength(prefixName)];
             foreach (var slot in layout.Slots(prefixName))
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -112,7 +112,7 @@ public static class NetworkFileReader
                 SecondMoment = values.GetValueOrDefault(NetworkFileFormat.SecondMomentBuffer),
             };
         }
-        else if (values.Count > 1)
+        else if (values.Keys.Any(name => !NetworkFileFormat.IsState(name) && name != NetworkFileFormat.ParametersBuffer))
         {
             throw Fail(BadTensor, path, $"'{path}' holds optimizer tensors but its header says optimizer '{NetworkFileFormat.NoOptimizer}'.");
         }
@@ -129,6 +129,7 @@ public static class NetworkFileReader
             Seed = shell.Seed,
             EpochsTrained = shell.EpochsTrained,
             Parameters = values[NetworkFileFormat.ParametersBuffer],
+            State = values.GetValueOrDefault(NetworkFileFormat.StateBuffer),
             Optimizer = optimizer,
             Run = TrainingRunMetadata.Read(metadata, values, optimizer, path),
             CheckpointRun = ReadCheckpointRun(metadata, path),
@@ -339,6 +340,13 @@ public static class NetworkFileReader
     private static List<string> CheckTensors(Dictionary<string, TensorEntry> tensors, NetworkArchitecture layout, long dataLength, string path)
     {
         var buffers = new List<string> { NetworkFileFormat.ParametersBuffer };
+        // A network with state (BatchNorm) always stores it; a best epoch stores its own beside its parameters.
+        if (layout.StateCount > 0)
+        {
+            buffers.Add(NetworkFileFormat.StateBuffer);
+            if (tensors.Keys.Any(name => name.StartsWith(NetworkFileFormat.BestPrefix, StringComparison.Ordinal)))
+                buffers.Add(NetworkFileFormat.BestPrefix + NetworkFileFormat.StateBuffer);
+        }
         foreach (string prefix in OptionalBuffers)
             if (tensors.Keys.Any(name => name.StartsWith(prefix, StringComparison.Ordinal)))
                 buffers.Add(prefix);

@@ -58,6 +58,7 @@ public static class NetworkFileWriter
         CheckEnum(snapshot.Initializer);
         if (snapshot.EpochsTrained < 0) throw Invalid($"EpochsTrained must be >= 0; got {snapshot.EpochsTrained}.");
         var buffers = new List<(string, float[])> { (NetworkFileFormat.ParametersBuffer, snapshot.Parameters) };
+        if (layout.StateCount > 0) buffers.Add((NetworkFileFormat.StateBuffer, snapshot.State ?? throw Invalid($"The architecture {layout.Description} has state (running statistics) but the snapshot holds none.")));
         if (snapshot.Optimizer is { } optimizer)
         {
             CheckEnum(optimizer.Kind);
@@ -72,10 +73,13 @@ public static class NetworkFileWriter
             try { run.Validate(layout.ParameterCount); }
             catch (MnistToolsException e) { throw Invalid(e.Message); }
             buffers.AddRange(TrainingRunMetadata.Buffers(run));
+            if (layout.StateCount > 0 && run.BestParameters is not null)
+                buffers.Add((NetworkFileFormat.BestPrefix + NetworkFileFormat.StateBuffer,
+                    run.BestState ?? throw Invalid("The run state holds a best epoch's parameters but not its running statistics.")));
         }
         foreach ((string prefix, float[] values) in buffers)
-            if (values.Length != layout.ParameterCount)
-                throw Invalid($"The buffer '{(prefix.Length == 0 ? "parameters" : prefix.TrimEnd('.'))}' holds {values.Length} values; the architecture {layout.Description} has {layout.ParameterCount} parameters.");
+            if (values.Length != layout.BufferLength(prefix))
+                throw Invalid($"The buffer '{(prefix.Length == 0 ? "parameters" : prefix.TrimEnd('.'))}' holds {values.Length} values; the architecture {layout.Description} has {layout.BufferLength(prefix)}.");
         foreach ((string key, string value) in snapshot.Metadata)
             if (string.IsNullOrEmpty(key) || value is null)
                 throw Invalid("Metadata keys must be non-empty and values non-null.");

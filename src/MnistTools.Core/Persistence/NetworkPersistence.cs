@@ -30,6 +30,7 @@ public static class NetworkPersistence
             Seed = network.Seed,
             EpochsTrained = network.EpochsTrained,
             Parameters = network.GetParameters(),
+            State = network.StateCount > 0 ? network.GetState() : null,
             Optimizer = state?.Clone(),
             Run = network.RunState?.Clone(),
             CheckpointRun = checkpointRun,
@@ -49,9 +50,19 @@ public static class NetworkPersistence
                     snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata)
                 : Network.Restore(snapshot.LayerSizes ?? Array.Empty<int>(), snapshot.Activation, snapshot.OutputActivation, snapshot.Loss,
                     snapshot.Initializer, snapshot.Seed, snapshot.EpochsTrained, snapshot.Parameters, snapshot.Optimizer, snapshot.Metadata);
+            if (snapshot.State is { } state)
+            {
+                if (state.Length != network.StateCount)
+                    throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData,
+                        $"The state holds {state.Length} values; the network {network.Architecture} has {network.StateCount}.", "State");
+                state.CopyTo(network.State);
+            }
             if (snapshot.Run is { } run)
             {
                 run.Validate(network.ParameterCount);
+                if (run.BestParameters is not null && network.StateCount > 0 && run.BestState?.Length != network.StateCount)
+                    throw new MnistToolsException("TrainingRunStateInvalid", FailureKind.InvalidData,
+                        $"The best epoch's running statistics hold {run.BestState?.Length ?? 0} values; the network has {network.StateCount}.", "Run");
                 network.RunState = run.Clone();
             }
             network.CheckpointRunId = snapshot.CheckpointRun;
@@ -76,6 +87,7 @@ public static class NetworkPersistence
         network.CheckNotTrainedElsewhere("saved");
         NetworkSnapshot snapshot = ToSnapshot(network, extraMetadata, checkpointRun);
         CheckFinite(snapshot.Parameters, "parameters", path);
+        CheckFinite(snapshot.State, "running statistics", path);
         CheckFinite(snapshot.Optimizer?.Velocity, "momentum velocity", path);
         CheckFinite(snapshot.Optimizer?.FirstMoment, "Adam first moment", path);
         CheckFinite(snapshot.Optimizer?.SecondMoment, "Adam second moment", path);

@@ -34,6 +34,10 @@ public sealed class NetworkSnapshot
     /// <summary>[ParameterCount], layer by layer: the weights (Dense [out x in], Conv2d [F x C x K x K], row-major), then the biases.</summary>
     public required float[] Parameters { get; init; }
 
+    /// <summary>[StateCount], layer by layer: the non-trainable state (BatchNorm's running mean [C] then variance [C]); null
+    /// for a network without state.</summary>
+    public float[]? State { get; init; }
+
     /// <summary>The optimizer's state, so that training resumes exactly; null when the network was never trained.</summary>
     public OptimizerState? Optimizer { get; init; }
 

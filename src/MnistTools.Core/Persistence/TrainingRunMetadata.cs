@@ -124,6 +124,7 @@ internal static class TrainingRunMetadata
             best.FirstMoment = buffers.GetValueOrDefault(NetworkFileFormat.BestPrefix + NetworkFileFormat.FirstMomentBuffer);
             best.SecondMoment = buffers.GetValueOrDefault(NetworkFileFormat.BestPrefix + NetworkFileFormat.SecondMomentBuffer);
             run.BestParameters = buffers[NetworkFileFormat.BestPrefix];
+            run.BestState = buffers.GetValueOrDefault(NetworkFileFormat.BestPrefix + NetworkFileFormat.StateBuffer);
             run.BestOptimizerState = best;
         }
         try

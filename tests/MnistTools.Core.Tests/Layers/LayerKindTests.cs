@@ -17,6 +17,10 @@ public class LayerKindTests
         { "MaxPool2d 3 stride=2", "2x9x9", 0, "2x4x4" },
         { "Dropout 0.25", "2x9x9", 0, "2x9x9" },
         { "Flatten", "2x9x9", 0, "162" },
+        { "BatchNorm ReLU", "2x9x9", 4, "2x9x9" },
+        { "AvgPool2d 3 stride=2", "2x9x9", 0, "2x4x4" },
+        { "GlobalAvgPool", "2x9x9", 0, "2" },
+        { "Conv2d 4 3 bias=false", "2x9x9", 2 * 9 * 4, "4x7x7" },
     };
 
     [Theory]
@@ -30,13 +34,13 @@ public class LayerKindTests
         ResolvedLayer resolved = LayerSequence.CheckSequence(layers, inputShape)[0];
         Assert.Equal((parameters, output), (resolved.ParameterCount, ResolvedLayer.FormatShape(resolved.OutputShape)));
         long weights = resolved.WeightShape.Length == 0 ? 0 : resolved.WeightShape.Aggregate(1L, (a, b) => a * b);
-        Assert.Equal(parameters, weights + resolved.Units);
+        Assert.Equal(parameters, weights + resolved.BiasCount);
     }
 
     [Fact]
     public void TheRegistryListsEveryKindOnceAndFindsItsWordInAnyCase()
     {
-        Assert.Equal(["Dense", "Conv2d", "MaxPool2d", "Dropout", "Flatten"], LayerKinds.All.Select(kind => kind.Name));
+        Assert.Equal(["Dense", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool", "BatchNorm", "Dropout", "Flatten"], LayerKinds.All.Select(kind => kind.Name));
         foreach (LayerKind kind in LayerKinds.All)
         {
             Assert.Same(kind, LayerKinds.Find(kind.Name.ToUpperInvariant()));

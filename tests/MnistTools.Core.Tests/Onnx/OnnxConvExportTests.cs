@@ -39,6 +39,9 @@ public class OnnxConvExportTests(ITestOutputHelper output)
         { "no activation", "Conv2d 4 5, MaxPool2d 2, Flatten, Dense 10 Softmax" },
         // LeNet-5 as the contract writes it
         { "LeNet-5", "Conv2d 6 5 padding=same ReLU, MaxPool2d 2, Conv2d 16 5 ReLU, MaxPool2d 2, Dense 120 ReLU, Dense 84 ReLU, Dense 10 Softmax" },
+        // BatchNormalization with trained running statistics, bias-less Conv and Gemm, AveragePool, GlobalAveragePool + Flatten
+        { "batch norm", "Conv2d 6 3 bias=false, BatchNorm ReLU, AvgPool2d 2, Conv2d 8 3 padding=same, BatchNorm momentum=0.2 eps=0.001 Tanh, MaxPool2d 2, Dense 16 bias=false, BatchNorm ReLU, Dense 10 Softmax" },
+        { "avg pool stride", "Conv2d 4 3 ReLU, AvgPool2d 3 stride=2, Dense 10 Softmax" },
     };
 
     private static float[] RunOnnx(byte[] model, float[] inputs, int count, int width, Action<InferenceSession>? inspect = null)
@@ -92,6 +95,30 @@ public class OnnxConvExportTests(ITestOutputHelper output)
             session => Assert.Equal("2,14,28", session.ModelMetadata.CustomMetadataMap["mnisttools.input_shape"]));
         (float maxDifference, _, _) = Compare(expected, actual, test);
         output.WriteLine($"2x14x28 input: max |ONNX Runtime - Predict| = {maxDifference:E2}");
+        Assert.True(maxDifference <= OnnxExportTests.Tolerance, $"max abs difference {maxDifference:E3} exceeds {OnnxExportTests.Tolerance:E0}.");
+    }
+
+    [Fact]
+    public void ABatchNormNetworkRoundTripsThroughTheNetworkFileWithItsRunningStatistics()
+    {
+        Network network = Build("Conv2d 4 3 bias=false, BatchNorm ReLU, MaxPool2d 2, GlobalAvgPool, Dense 12, BatchNorm Sigmoid, Dense 10 Softmax", [1, 28, 28], seed: 4);
+        new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, BatchSize = 50, LearningRate = 0.01f }).TrainEpoch(TrainSubset.Value);
+        float[] state = network.GetState();
+        Assert.Equal(2 * 4 + 2 * 12, state.Length);
+        Assert.Contains(state, value => value != 0f && value != 1f); // trained: the running statistics moved from 0 and 1
+        using var folder = new TempFolder();
+        string path = folder.File("bn.safetensors");
+        MnistTools.Persistence.NetworkPersistence.Save(network, path, overwrite: false);
+        Network back = MnistTools.Persistence.NetworkPersistence.Load(path);
+        Assert.Equal(network.Architecture, back.Architecture);
+        Assert.Equal(network.GetParameters(), back.GetParameters());
+        Assert.Equal(state, back.GetState());
+        MnistDataSet test = TestSet.Value;
+        Assert.Equal(NetworkPersistenceTests.Scores(network, test), NetworkPersistenceTests.Scores(back, test));
+        Assert.Equal(OnnxExporter.ToBytes(network), OnnxExporter.ToBytes(back));
+        // GlobalAveragePool (+ Flatten) and BatchNormalization on a vector, against ONNX Runtime.
+        float[] actual = RunOnnx(OnnxExporter.ToBytes(network), NetworkPersistenceTests.Inputs(test), test.Count, 784);
+        (float maxDifference, _, _) = Compare(NetworkPersistenceTests.Scores(network, test), actual, test);
         Assert.True(maxDifference <= OnnxExportTests.Tolerance, $"max abs difference {maxDifference:E3} exceeds {OnnxExportTests.Tolerance:E0}.");
     }
 
