@@ -94,11 +94,11 @@ public sealed class ConfusionMatrix
         {
             string[] cells = rows[r].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (cells.Length != rows.Length)
-                throw new MnistToolsException("ConfusionMatrixText", FailureKind.InvalidData,
+                throw new MnistToolsException(ErrorIds.ConfusionMatrixText, FailureKind.InvalidData,
                     $"Row {r} of the confusion matrix text has {cells.Length} counts; a {rows.Length}-class matrix needs {rows.Length}.", text);
             for (int c = 0; c < cells.Length; c++)
                 if (!int.TryParse(cells[c], NumberStyles.None, CultureInfo.InvariantCulture, out counts[r, c]))
-                    throw new MnistToolsException("ConfusionMatrixText", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.ConfusionMatrixText, FailureKind.InvalidData,
                         $"'{cells[c]}' in row {r} of the confusion matrix text is not a count.", text);
         }
         return new ConfusionMatrix(counts);

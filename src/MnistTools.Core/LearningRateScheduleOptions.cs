@@ -55,7 +55,7 @@ public sealed record LearningRateScheduleOptions
     internal void Validate()
     {
         if (!Enum.IsDefined(Kind))
-            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Kind} is not a valid LearningRateSchedule.", "LearningRateSchedule");
+            throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{Kind} is not a valid LearningRateSchedule.", "LearningRateSchedule");
         if (StepEpochs < 1 || StepEpochs > MaxEpochs)
             throw OutOfRange("StepEpochs", $"StepEpochs must be in 1..{MaxEpochs}; got {StepEpochs}.");
         if (!(StepFactor >= MinFactor && StepFactor <= 1))
@@ -97,5 +97,5 @@ public sealed record LearningRateScheduleOptions
     };
 
     private static MnistToolsException OutOfRange(string parameter, string message) =>
-        new(parameter + "OutOfRange", FailureKind.InvalidArgument, message, parameter);
+        new(parameter + ErrorIds.OutOfRange, FailureKind.InvalidArgument, message, parameter);
 }

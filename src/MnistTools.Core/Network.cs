@@ -31,9 +31,6 @@ public sealed class Network
     /// <summary>Managed thread id of the thread training this network, 0 when none.</summary>
     private int _trainingThread;
 
-    /// <summary>Error id: another thread (runspace) is training this network.</summary>
-    public const string InUseErrorId = "NetworkInUse";
-
     /// <summary>
     /// A new dense network with parameters drawn from <paramref name="seed"/> (see <see cref="WeightInitialization"/>):
     /// the same as the layer list <c>Dense n_1 activation, ..., Dense n_L outputActivation</c> on an input of n_0 values.
@@ -55,7 +52,7 @@ public sealed class Network
     /// <exception cref="MnistToolsException">InvalidArgument: a layer list or shape that does not fit (see <see cref="LayerSequence.CheckSequence"/>).</exception>
     public Network(IReadOnlyList<int> inputShape, IReadOnlyList<LayerSpec> layers, Loss loss = Loss.CrossEntropy,
         Initializer initializer = Initializer.Default, int seed = 0)
-        : this(inputShape?.ToArray() ?? throw new MnistToolsException(LayerSequence.InputShapeInvalidErrorId, FailureKind.InvalidArgument,
+        : this(inputShape?.ToArray() ?? throw new MnistToolsException(ErrorIds.InputShapeInvalid, FailureKind.InvalidArgument,
             "An input shape is required.", "InputShape"), layers, loss, initializer, seed, hiddenActivation: null)
     {
         WeightInitialization.Fill(_stack.Layers, _stack.Parameters, initializer, Activation, seed);
@@ -67,7 +64,7 @@ public sealed class Network
     {
         CheckDefined(loss, "Loss");
         CheckDefined(initializer, "Initializer");
-        _resolved = LayerSequence.CheckSequence(specs ?? throw new MnistToolsException(LayerSequence.SequenceInvalidErrorId, FailureKind.InvalidArgument,
+        _resolved = LayerSequence.CheckSequence(specs ?? throw new MnistToolsException(ErrorIds.LayerSequenceInvalid, FailureKind.InvalidArgument,
             "A layer list is required.", LayerSpec.ErrorTarget), inputShape).ToArray();
         _inputShape = inputShape;
         OutputActivation = LayerSequence.OutputActivationOf(specs);
@@ -108,7 +105,7 @@ public sealed class Network
 
     /// <summary>The input of a dense network given by layer sizes, after checking the sizes (their rules and error ids).</summary>
     private static int[] DenseInput(IReadOnlyList<int>? layerSizes) =>
-        [LayerSequence.CheckLayerSizes(layerSizes ?? throw new MnistToolsException("LayerSizesMissing", FailureKind.InvalidArgument,
+        [LayerSequence.CheckLayerSizes(layerSizes ?? throw new MnistToolsException(ErrorIds.LayerSizesMissing, FailureKind.InvalidArgument,
             "Layer sizes are required.", "LayerSizes"))];
 
     /// <summary>
@@ -127,7 +124,7 @@ public sealed class Network
         }
         catch (MnistToolsException e)
         {
-            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, e.Message, e.Target, e);
+            throw new MnistToolsException(ErrorIds.NetworkStateInvalid, FailureKind.InvalidData, e.Message, e.Target, e);
         }
         return network.RestoreState(epochsTrained, parameters, optimizerState, metadata);
     }
@@ -148,7 +145,7 @@ public sealed class Network
         }
         catch (MnistToolsException e)
         {
-            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, e.Message, e.Target, e);
+            throw new MnistToolsException(ErrorIds.NetworkStateInvalid, FailureKind.InvalidData, e.Message, e.Target, e);
         }
         return network.RestoreState(epochsTrained, parameters, optimizerState, metadata);
     }
@@ -157,10 +154,10 @@ public sealed class Network
         IReadOnlyDictionary<string, string>? metadata)
     {
         if (parameters.Length != ParameterCount)
-            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.NetworkStateInvalid, FailureKind.InvalidData,
                 $"The parameters hold {parameters.Length} values; the network {Architecture} has {ParameterCount}.", "Parameters");
         if (epochsTrained < 0)
-            throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData, $"Epochs trained is negative ({epochsTrained}).", "EpochsTrained");
+            throw new MnistToolsException(ErrorIds.NetworkStateInvalid, FailureKind.InvalidData, $"Epochs trained is negative ({epochsTrained}).", "EpochsTrained");
         parameters.CopyTo(_stack.Parameters);
         if (optimizerState is not null)
         {
@@ -373,7 +370,7 @@ public sealed class Network
     }
 
     private MnistToolsException InUse(string what) =>
-        new(InUseErrorId, FailureKind.Busy,
+        new(ErrorIds.NetworkInUse, FailureKind.Busy,
             $"The network {Description} is being trained in another runspace (thread), so it cannot be {what} now. " +
             "A network is used by one runspace at a time: wait for that training to finish, or give each runspace its own network " +
             "(New-Network with the same -Seed, or Import-Network from a saved file).", this);
@@ -397,6 +394,6 @@ public sealed class Network
     private static void CheckDefined<T>(T value, string name) where T : struct, Enum
     {
         if (!Enum.IsDefined(value))
-            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{value} is not a valid {name}.", name);
+            throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{value} is not a valid {name}.", name);
     }
 }

@@ -93,24 +93,24 @@ public sealed class OptimizerState
         void Check(float[]? buffer, bool needed, string name)
         {
             if (needed && buffer is null)
-                throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData,
+                throw new MnistToolsException(ErrorIds.OptimizerStateInvalid, FailureKind.InvalidData,
                     $"The {Kind} optimizer state has no {name} buffer.", name);
             if (buffer is not null && buffer.Length != parameterCount)
-                throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData,
+                throw new MnistToolsException(ErrorIds.OptimizerStateInvalid, FailureKind.InvalidData,
                     $"The optimizer's {name} buffer has {buffer.Length} values; the network has {parameterCount} parameters.", name);
         }
         if (!Enum.IsDefined(Kind))
-            throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData, $"Unknown optimizer kind {(int)Kind}.", "Kind");
+            throw new MnistToolsException(ErrorIds.OptimizerStateInvalid, FailureKind.InvalidData, $"Unknown optimizer kind {(int)Kind}.", "Kind");
         if (Step < 0)
-            throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData, $"The optimizer step count is negative ({Step}).", "Step");
+            throw new MnistToolsException(ErrorIds.OptimizerStateInvalid, FailureKind.InvalidData, $"The optimizer step count is negative ({Step}).", "Step");
         if (!(Momentum >= 0 && Momentum < 1) || !(Beta1 >= 0 && Beta1 < 1) || !(Beta2 >= 0 && Beta2 < 1))
-            throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.OptimizerStateInvalid, FailureKind.InvalidData,
                 $"The momentum and Adam's betas must be in [0, 1) (momentum {Momentum}, beta1 {Beta1}, beta2 {Beta2}).", "Beta1");
         if (!(Epsilon > 0) || !float.IsFinite(Epsilon))
-            throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData, $"Adam's epsilon must be a finite number > 0 ({Epsilon}).", "Epsilon");
+            throw new MnistToolsException(ErrorIds.OptimizerStateInvalid, FailureKind.InvalidData, $"Adam's epsilon must be a finite number > 0 ({Epsilon}).", "Epsilon");
         Check(Velocity, Kind == Optimizer.Momentum, nameof(Velocity));
         if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
-            throw new MnistToolsException("OptimizerStateInvalid", FailureKind.InvalidData, $"The weight decay is not a finite number >= 0 ({WeightDecay}).", "WeightDecay");
+            throw new MnistToolsException(ErrorIds.OptimizerStateInvalid, FailureKind.InvalidData, $"The weight decay is not a finite number >= 0 ({WeightDecay}).", "WeightDecay");
         Check(FirstMoment, UsesMoments(Kind), nameof(FirstMoment));
         Check(SecondMoment, UsesMoments(Kind), nameof(SecondMoment));
     }

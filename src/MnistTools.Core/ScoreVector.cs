@@ -42,7 +42,7 @@ public sealed class ScoreVector : IReadOnlyList<float>
         var scores = new float[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out scores[i]))
-                throw new MnistToolsException("ScoreText", FailureKind.InvalidData, $"'{parts[i]}' is not a score.", text);
+                throw new MnistToolsException(ErrorIds.ScoreText, FailureKind.InvalidData, $"'{parts[i]}' is not a score.", text);
         return new ScoreVector(scores);
     }
 }

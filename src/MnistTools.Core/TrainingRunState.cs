@@ -78,11 +78,11 @@ public sealed class TrainingRunState
     {
         static void Require(bool ok, string field, string message)
         {
-            if (!ok) throw new MnistToolsException("TrainingRunStateInvalid", FailureKind.InvalidData, $"The training run state's {field} {message}.", field);
+            if (!ok) throw new MnistToolsException(ErrorIds.TrainingRunStateInvalid, FailureKind.InvalidData, $"The training run state's {field} {message}.", field);
         }
         Require(Schedule is not null, nameof(Schedule), "is missing");
         try { Schedule!.Validate(); }
-        catch (MnistToolsException e) { throw new MnistToolsException("TrainingRunStateInvalid", FailureKind.InvalidData, e.Message, e.Target, e); }
+        catch (MnistToolsException e) { throw new MnistToolsException(ErrorIds.TrainingRunStateInvalid, FailureKind.InvalidData, e.Message, e.Target, e); }
         Require(Enum.IsDefined(Augmentation), nameof(Augmentation), $"is not a kind of augmentation (got {(int)Augmentation})");
         Require(BaseLearningRate > 0 && double.IsFinite(BaseLearningRate), nameof(BaseLearningRate), $"must be a positive number (got {BaseLearningRate})");
         Require(SpanEpochs >= 1, nameof(SpanEpochs), $"must be at least 1 (got {SpanEpochs})");

@@ -51,7 +51,7 @@ public static partial class CsvSetReader
             int pixels = first._side * first._side;
             long count = (long)first._kept + second._kept;
             if (count * pixels > Array.MaxLength)
-                throw first.Fail("CsvTooLarge", $"holds more pixels than one buffer can keep ({Array.MaxLength:N0}).");
+                throw first.Fail(ErrorIds.CsvTooLarge, $"holds more pixels than one buffer can keep ({Array.MaxLength:N0}).");
             byte[] data = GC.AllocateUninitializedArray<byte>((int)(count * pixels));
             first._pixels.AsSpan(0, first._kept * pixels).CopyTo(data);
             second._pixels.AsSpan(0, second._kept * pixels).CopyTo(data.AsSpan(first._kept * pixels));
@@ -78,7 +78,7 @@ public static partial class CsvSetReader
                 if (_header is not null || Done) return;
             }
             if (row.ColCount != _columns)
-                throw Fail("CsvRowLength", $"line {Line(row)} has {row.ColCount} field(s); {(_header is null ? "the first row" : "the header")} has {_columns}.");
+                throw Fail(ErrorIds.CsvRowLength, $"line {Line(row)} has {row.ColCount} field(s); {(_header is null ? "the first row" : "the header")} has {_columns}.");
             int index = _dataRows++;
             if (index < _options.Skip) return;
             Keep(row);
@@ -101,7 +101,7 @@ public static partial class CsvSetReader
             {
                 _labelColumn = _header is null ? -1 : Array.FindIndex(_header, h => string.Equals(h, wanted.Trim(), StringComparison.OrdinalIgnoreCase));
                 if (_labelColumn < 0)
-                    throw Fail("CsvLabelColumnNotFound", _header is null
+                    throw Fail(ErrorIds.CsvLabelColumnNotFound, _header is null
                         ? $"has no header row, so it has no column named '{Shorten(wanted)}' (a headerless file has its label first, or none)."
                         : $"has no column named '{Shorten(wanted)}'; its header starts {string.Join(",", _header.Take(5).Select(Shorten))}{(count > 5 ? ",..." : "")}.");
             }
@@ -113,14 +113,14 @@ public static partial class CsvSetReader
             {
                 if (count > 1 && IsSquare(count - 1)) _labelColumn = 0;
                 else if (!IsSquare(count))
-                    throw Fail("CsvColumnCount", $"line {Line(row)} has {count} fields: neither a square image (n x n fields) nor a label and a square image (1 + n x n).");
+                    throw Fail(ErrorIds.CsvColumnCount, $"line {Line(row)} has {count} fields: neither a square image (n x n fields) nor a label and a square image (1 + n x n).");
             }
             int pixels = count - (_labelColumn >= 0 ? 1 : 0);
             if (!IsSquare(pixels))
-                throw Fail("CsvColumnCount", $"has {pixels} pixel columns besides the label column '{Shorten(_header?[_labelColumn] ?? "")}': not a square image (n x n).");
+                throw Fail(ErrorIds.CsvColumnCount, $"has {pixels} pixel columns besides the label column '{Shorten(_header?[_labelColumn] ?? "")}': not a square image (n x n).");
             _side = (int)Math.Round(Math.Sqrt(pixels));
             if (_side > MaxSide)
-                throw Fail("CsvTooLarge", $"has images of {_side}x{_side} pixels; at most {MaxSide}x{MaxSide} are read.");
+                throw Fail(ErrorIds.CsvTooLarge, $"has images of {_side}x{_side} pixels; at most {MaxSide}x{MaxSide} are read.");
             _columns = count;
             Allocate();
         }
@@ -150,13 +150,13 @@ public static partial class CsvSetReader
                 if (c == _labelColumn)
                 {
                     if (value < 0 || value >= MnistDataSet.MaxClassCount)
-                        throw Fail("CsvLabelOutOfRange", $"line {Line(row)}, column {c + 1}{ColumnName(c)}: label {value} is outside 0..{MnistDataSet.MaxClassCount - 1}.");
+                        throw Fail(ErrorIds.CsvLabelOutOfRange, $"line {Line(row)}, column {c + 1}{ColumnName(c)}: label {value} is outside 0..{MnistDataSet.MaxClassCount - 1}.");
                     _labels[_kept] = (byte)value;
                     if (value > _maxLabel) _maxLabel = value;
                     continue;
                 }
                 if ((uint)value > 255)
-                    throw Fail("CsvValueOutOfRange", $"line {Line(row)}, column {c + 1}{ColumnName(c)}: pixel {value} is outside 0..255.");
+                    throw Fail(ErrorIds.CsvValueOutOfRange, $"line {Line(row)}, column {c + 1}{ColumnName(c)}: pixel {value} is outside 0..255.");
                 target[p++] = (byte)value;
             }
             _kept++;
@@ -166,7 +166,7 @@ public static partial class CsvSetReader
         private void Grow(int pixels)
         {
             long size = Math.Min(Math.Max(2L * _pixels.Length, pixels), (long)Array.MaxLength / pixels * pixels);
-            if (size <= _pixels.Length) throw Fail("CsvTooLarge", $"holds more pixels than one buffer can keep ({Array.MaxLength:N0}).");
+            if (size <= _pixels.Length) throw Fail(ErrorIds.CsvTooLarge, $"holds more pixels than one buffer can keep ({Array.MaxLength:N0}).");
             Array.Resize(ref _pixels, (int)size);
             if (_labelColumn >= 0) Array.Resize(ref _labels, (int)(size / pixels));
         }
@@ -174,7 +174,7 @@ public static partial class CsvSetReader
         public MnistDataSet ToDataSet(string name)
         {
             if (_columns < 0)
-                throw Fail("CsvEmptyFile", "holds no rows.");
+                throw Fail(ErrorIds.CsvEmptyFile, "holds no rows.");
             int pixels = _side * _side;
             byte[] data = _pixels.Length == _kept * pixels ? _pixels : _pixels.AsSpan(0, _kept * pixels).ToArray();
             byte[]? labels = _labelColumn < 0 ? null : _labels.Length == _kept ? _labels : _labels.AsSpan(0, _kept).ToArray();
@@ -186,7 +186,7 @@ public static partial class CsvSetReader
             IReadOnlyList<string>? names = _options.ClassNames;
             int classCount = names?.Count ?? Math.Max(10, _maxLabel + 1);
             if (names is not null && _maxLabel >= classCount)
-                throw Fail("CsvLabelOutOfRange", $"holds label {_maxLabel}, but {classCount} class names were given (labels 0..{classCount - 1}).");
+                throw Fail(ErrorIds.CsvLabelOutOfRange, $"holds label {_maxLabel}, but {classCount} class names were given (labels 0..{classCount - 1}).");
             return new MnistDataSet(name, _path, _side, _side, data, labels, classCount, names);
         }
 
@@ -199,9 +199,9 @@ public static partial class CsvSetReader
             string at = $"line {Line(row)}, column {c + 1}{ColumnName(c)}";
             if (IsWholeNumber(text))
                 throw c == _labelColumn
-                    ? Fail("CsvLabelOutOfRange", $"{at}: label {Shorten(text.Trim(' ', '"'))} is outside 0..{MnistDataSet.MaxClassCount - 1}.")
-                    : Fail("CsvValueOutOfRange", $"{at}: pixel {Shorten(text.Trim(' ', '"'))} is outside 0..255.");
-            throw Fail("CsvNotANumber", $"{at}: '{Shorten(text)}' is not an integer.");
+                    ? Fail(ErrorIds.CsvLabelOutOfRange, $"{at}: label {Shorten(text.Trim(' ', '"'))} is outside 0..{MnistDataSet.MaxClassCount - 1}.")
+                    : Fail(ErrorIds.CsvValueOutOfRange, $"{at}: pixel {Shorten(text.Trim(' ', '"'))} is outside 0..255.");
+            throw Fail(ErrorIds.CsvNotANumber, $"{at}: '{Shorten(text)}' is not an integer.");
         }
 
         private MnistToolsException Fail(string id, string detail) =>

@@ -27,17 +27,17 @@ public static partial class CsvSetReader
     public static MnistDataSet Read(string path, string name, CsvReadOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new CsvReadOptions();
-        if (options.Skip < 0) throw new MnistToolsException("SkipOutOfRange", FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
-        if (options.First is < 0) throw new MnistToolsException("FirstOutOfRange", FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
+        if (options.Skip < 0) throw new MnistToolsException(ErrorIds.SkipOutOfRange, FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
+        if (options.First is < 0) throw new MnistToolsException(ErrorIds.FirstOutOfRange, FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
         if (Directory.Exists(path))
-            throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; a CSV file was expected.", path);
+            throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{path}' is a folder; a CSV file was expected.", path);
         if (!File.Exists(path))
-            throw new MnistToolsException("CsvFileNotFound", FailureKind.NotFound, $"Cannot find the CSV file '{path}'.", path);
+            throw new MnistToolsException(ErrorIds.CsvFileNotFound, FailureKind.NotFound, $"Cannot find the CSV file '{path}'.", path);
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             if (file.Length == 0)
-                throw new MnistToolsException("CsvEmptyFile", FailureKind.InvalidData, $"'{path}' is empty.", path);
+                throw new MnistToolsException(ErrorIds.CsvEmptyFile, FailureKind.InvalidData, $"'{path}' is empty.", path);
             if (options.Skip == 0 && options.First is null && file.Length >= ParallelThreshold && Environment.ProcessorCount > 1
                 && ReadInTwo(file, path, name, options, cancellationToken) is MnistDataSet quick)
                 return quick;
@@ -46,7 +46,7 @@ public static partial class CsvSetReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new MnistToolsException("CsvReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
+            throw new MnistToolsException(ErrorIds.CsvReadFailed, FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
         }
     }
 
@@ -73,7 +73,7 @@ public static partial class CsvSetReader
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or NotSupportedException)
         {
-            throw new MnistToolsException("CsvReadFailed", FailureKind.InvalidData, $"'{path}' cannot be read as CSV: {e.Message}", path, e);
+            throw new MnistToolsException(ErrorIds.CsvReadFailed, FailureKind.InvalidData, $"'{path}' cannot be read as CSV: {e.Message}", path, e);
         }
         using (reader)
         {
@@ -89,7 +89,7 @@ public static partial class CsvSetReader
             catch (Exception e) when (e is InvalidDataException or ArgumentException or NotSupportedException or FormatException)
             {
                 // Sep's own complaints (an unterminated quote, a row longer than it can buffer).
-                throw new MnistToolsException("CsvReadFailed", FailureKind.InvalidData, $"'{path}' cannot be read as CSV: {e.Message}", path, e);
+                throw new MnistToolsException(ErrorIds.CsvReadFailed, FailureKind.InvalidData, $"'{path}' cannot be read as CSV: {e.Message}", path, e);
             }
         }
     }

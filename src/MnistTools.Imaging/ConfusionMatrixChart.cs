@@ -31,13 +31,13 @@ public static class ConfusionMatrixChart
         ArgumentNullException.ThrowIfNull(matrix);
         int classes = matrix.GetLength(0);
         if (classes < 1 || classes != matrix.GetLength(1) || classes > 100)
-            throw new MnistToolsException("ConfusionMatrixInvalid", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.ConfusionMatrixInvalid, FailureKind.InvalidArgument,
                 $"A confusion matrix must be square with 1..100 classes; got {matrix.GetLength(0)} x {matrix.GetLength(1)}.", "ConfusionMatrix");
         long total = 0;
         foreach (long c in matrix)
         {
             if (c < 0)
-                throw new MnistToolsException("ConfusionMatrixInvalid", FailureKind.InvalidArgument, $"A confusion matrix holds counts; found {c}.", "ConfusionMatrix");
+                throw new MnistToolsException(ErrorIds.ConfusionMatrixInvalid, FailureKind.InvalidArgument, $"A confusion matrix holds counts; found {c}.", "ConfusionMatrix");
             total += c;
         }
         ChartSize.Check(size, size, MinSide, MaxSide);

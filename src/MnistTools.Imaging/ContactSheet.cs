@@ -63,7 +63,7 @@ public static class ContactSheet
     {
         CheckScale(scale);
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count));
-        if (columns < 1) throw new MnistToolsException("ColumnsOutOfRange", FailureKind.InvalidArgument, $"Columns must be at least 1; got {columns}.", "Columns");
+        if (columns < 1) throw new MnistToolsException(ErrorIds.ColumnsOutOfRange, FailureKind.InvalidArgument, $"Columns must be at least 1; got {columns}.", "Columns");
         columns = Math.Min(columns, count);
         int rows = (count + columns - 1) / columns;
         float fontSize = Math.Clamp(4f * scale, 11f, 36f);
@@ -83,7 +83,7 @@ public static class ContactSheet
     public static byte[] Render(IReadOnlyList<SheetItem> items, int scale, int columns)
     {
         ArgumentNullException.ThrowIfNull(items);
-        if (items.Count == 0) throw new MnistToolsException("NoImages", FailureKind.InvalidArgument, "There are no images to draw.", "InputObject");
+        if (items.Count == 0) throw new MnistToolsException(ErrorIds.NoImages, FailureKind.InvalidArgument, "There are no images to draw.", "InputObject");
         GraphicsLibrary.EnsureAvailable();
         int maxRows = items.Max(i => i.Image.Rows), maxColumns = items.Max(i => i.Image.Columns);
         bool captions = items.Any(i => i.Caption is not null);
@@ -128,13 +128,13 @@ public static class ContactSheet
     private static void CheckScale(int scale)
     {
         if (scale is < 1 or > 64)
-            throw new MnistToolsException("ScaleOutOfRange", FailureKind.InvalidArgument, $"Scale must be in 1..64; got {scale}.", "Scale");
+            throw new MnistToolsException(ErrorIds.ScaleOutOfRange, FailureKind.InvalidArgument, $"Scale must be in 1..64; got {scale}.", "Scale");
     }
 
     private static void CheckSide(long width, long height)
     {
         if (width > MaxSide || height > MaxSide)
-            throw new MnistToolsException("PictureTooLarge", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.PictureTooLarge, FailureKind.InvalidArgument,
                 $"The picture would be {width} x {height} pixels; the largest side allowed is {MaxSide}. Use a smaller -Scale, other -Columns, or fewer images.", "Scale");
     }
 }

@@ -86,7 +86,7 @@ public static class DigitPreprocessor
         }
         int background = Median(borderHistogram);
         if (peak - background < MinimumContrast)
-            throw new MnistToolsException("ImageHasNoInk", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.ImageHasNoInk, FailureKind.InvalidData,
                 $"The picture{(source is null ? "" : $" '{source}'")} holds no digit: nothing stands out from its background " +
                 $"(background {background}, strongest ink {peak}, need a difference of at least {MinimumContrast} grey levels).", source);
 

@@ -69,9 +69,9 @@ public static class FeatureMapSheet
     {
         ArgumentNullException.ThrowIfNull(sections);
         if (scale is < 1 or > 64)
-            throw new MnistToolsException("ScaleOutOfRange", FailureKind.InvalidArgument, $"Scale must be in 1..64; got {scale}.", "Scale");
+            throw new MnistToolsException(ErrorIds.ScaleOutOfRange, FailureKind.InvalidArgument, $"Scale must be in 1..64; got {scale}.", "Scale");
         if (columns < 1)
-            throw new MnistToolsException("ColumnsOutOfRange", FailureKind.InvalidArgument, $"Columns must be at least 1; got {columns}.", "Columns");
+            throw new MnistToolsException(ErrorIds.ColumnsOutOfRange, FailureKind.InvalidArgument, $"Columns must be at least 1; got {columns}.", "Columns");
         if (imageRows < 1 || imageColumns < 1) throw new ArgumentOutOfRangeException(nameof(imageRows));
         GraphicsLibrary.EnsureAvailable();
         float fontSize = Math.Clamp(4f * scale, 11f, 22f);
@@ -225,7 +225,7 @@ public static class FeatureMapSheet
     private static void CheckSide(long width, long height)
     {
         if (width > MaxSide || height > MaxSide)
-            throw new MnistToolsException("PictureTooLarge", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.PictureTooLarge, FailureKind.InvalidArgument,
                 $"The picture would be at least {width} x {height} pixels; the largest side allowed is {MaxSide}. Use a smaller -Scale, other -Columns, or fewer -Layer.", "Scale");
     }
 

@@ -8,7 +8,7 @@ namespace MnistTools.Imaging;
 
 /// <summary>
 /// Makes the native Skia and HarfBuzz libraries load from the folder this assembly lives in, and turns a
-/// failure to load them into one clear <see cref="MnistToolsException"/> (id <see cref="UnavailableErrorId"/>).
+/// failure to load them into one clear <see cref="MnistToolsException"/> (id <see cref="ErrorIds.GraphicsLibraryUnavailable"/>).
 /// </summary>
 /// <remarks>
 /// A PowerShell module is not an application: pwsh's deps.json knows nothing of it, so the runtime never
@@ -19,9 +19,6 @@ namespace MnistTools.Imaging;
 /// </remarks>
 public static class GraphicsLibrary
 {
-    /// <summary>The error id of every "graphics library cannot load" failure.</summary>
-    public const string UnavailableErrorId = "GraphicsLibraryUnavailable";
-
     private static readonly string[] NativeNames = { "libSkiaSharp", "libHarfBuzzSharp" };
     private static readonly Lazy<Exception?> LoadFailure = new(Probe, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -42,11 +39,11 @@ public static class GraphicsLibrary
     /// <summary>The folder searched for runtimes/&lt;rid&gt;/native (the folder holding this assembly).</summary>
     public static string? BaseDirectory => Path.GetDirectoryName(typeof(GraphicsLibrary).Assembly.Location);
 
-    /// <summary>Throws <see cref="MnistToolsException"/> (<see cref="UnavailableErrorId"/>, Unavailable) unless the graphics library works.</summary>
+    /// <summary>Throws <see cref="MnistToolsException"/> (<see cref="ErrorIds.GraphicsLibraryUnavailable"/>, Unavailable) unless the graphics library works.</summary>
     public static void EnsureAvailable()
     {
         if (LoadFailure.Value is Exception failure)
-            throw new MnistToolsException(UnavailableErrorId, FailureKind.Unavailable,
+            throw new MnistToolsException(ErrorIds.GraphicsLibraryUnavailable, FailureKind.Unavailable,
                 $"The graphics library (SkiaSharp and its native libSkiaSharp for {RuntimeInformation.RuntimeIdentifier}) could not be loaded, " +
                 $"so pictures cannot be read or written; every other MnistTools command still works. " +
                 $"Looked in '{Path.Combine(BaseDirectory ?? ".", "runtimes")}'. Cause: {failure.GetBaseException().Message}",

@@ -27,19 +27,19 @@ public static class ImageDecoder
     {
         GraphicsLibrary.EnsureAvailable();
         if (!File.Exists(path))
-            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find the picture '{path}'.", path);
+            throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, $"Cannot find the picture '{path}'.", path);
         byte[] encoded;
         try
         {
             long length = new FileInfo(path).Length;
             if (length > maxFileBytes)
-                throw new MnistToolsException("ImageTooLarge", FailureKind.InvalidData,
+                throw new MnistToolsException(ErrorIds.ImageTooLarge, FailureKind.InvalidData,
                     $"'{path}' is {length:N0} bytes; picture files of at most {maxFileBytes:N0} bytes are read.", path);
             encoded = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new MnistToolsException("ImageReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
+            throw new MnistToolsException(ErrorIds.ImageReadFailed, FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
         }
         return DecodeGrey(encoded, path, maxPixels);
     }
@@ -54,12 +54,12 @@ public static class ImageDecoder
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data);
         if (codec is null)
-            throw new MnistToolsException("ImageDecodeFailed", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.ImageDecodeFailed, FailureKind.InvalidData,
                 $"'{source}' is not a picture the graphics library can read (PNG, JPEG, BMP, GIF or WebP).", source);
 
         int width = codec.Info.Width, height = codec.Info.Height;
         if (width < 1 || height < 1 || (long)width * height > maxPixels)
-            throw new MnistToolsException("ImageTooLarge", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.ImageTooLarge, FailureKind.InvalidData,
                 $"'{source}' says it is {width} x {height} pixels; only pictures of 1 to {maxPixels} pixels are read.", source);
 
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
@@ -70,7 +70,7 @@ public static class ImageDecoder
             fixed (byte* pixels = rgba) result = codec.GetPixels(info, (IntPtr)pixels);
         }
         if (result != SKCodecResult.Success)
-            throw new MnistToolsException("ImageDecodeFailed", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.ImageDecodeFailed, FailureKind.InvalidData,
                 $"'{source}' is damaged: decoding stopped with '{result}'.", source);
 
         byte[] luminance = ToLuminanceOverWhite(rgba, width * height);

@@ -48,11 +48,11 @@ public static class ImageFolderReader
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(onBadItem);
         if (!Directory.Exists(folder))
-            throw new MnistToolsException("ImageFolderNotFound", FailureKind.NotFound, $"Cannot find the folder '{folder}'.", folder);
-        if (options.Skip < 0) throw new MnistToolsException("SkipOutOfRange", FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
-        if (options.First is < 0) throw new MnistToolsException("FirstOutOfRange", FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
+            throw new MnistToolsException(ErrorIds.ImageFolderNotFound, FailureKind.NotFound, $"Cannot find the folder '{folder}'.", folder);
+        if (options.Skip < 0) throw new MnistToolsException(ErrorIds.SkipOutOfRange, FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
+        if (options.First is < 0) throw new MnistToolsException(ErrorIds.FirstOutOfRange, FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
         if (options.Size is < 1 or > 4096)
-            throw new MnistToolsException("SizeOutOfRange", FailureKind.InvalidArgument, $"Size must be in 1..4096; got {options.Size}.", "Size");
+            throw new MnistToolsException(ErrorIds.SizeOutOfRange, FailureKind.InvalidArgument, $"Size must be in 1..4096; got {options.Size}.", "Size");
 
         List<(string File, int Label)> items;
         string[] classNames;
@@ -66,14 +66,14 @@ public static class ImageFolderReader
             {
                 classNames = classFolders.Select(d => Path.GetFileName(d)!).ToArray();
                 if (classNames.Length > MnistDataSet.MaxClassCount)
-                    throw new MnistToolsException("ImageFolderTooManyClasses", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.ImageFolderTooManyClasses, FailureKind.InvalidData,
                         $"'{folder}' has {classNames.Length} sub-folders (classes); at most {MnistDataSet.MaxClassCount} are supported.", folder);
                 for (int c = 0; c < classFolders.Length; c++)
                 {
                     int before = items.Count;
                     foreach (string file in FilesUnder(classFolders[c], onBadItem)) items.Add((file, c));
                     if (items.Count == before)
-                        onBadItem(new MnistToolsException("ImageFolderEmptyClass", FailureKind.InvalidData,
+                        onBadItem(new MnistToolsException(ErrorIds.ImageFolderEmptyClass, FailureKind.InvalidData,
                             $"The class folder '{classFolders[c]}' holds no pictures ({string.Join(", ", PictureExtensions)}); class {c} ('{classNames[c]}') has no images.",
                             classFolders[c]));
                 }
@@ -85,7 +85,7 @@ public static class ImageFolderReader
                 foreach (string file in FilesUnder(folder, others.Add)) items.Add((file, -1));
                 // Without a single picture, the one error is that the folder holds no data set (not each stray file).
                 if (items.Count == 0)
-                    throw new MnistToolsException("ImageFolderNoClasses", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.ImageFolderNoClasses, FailureKind.InvalidData,
                         $"'{folder}' has no class sub-folders and no pictures: put the pictures of each class in a sub-folder named after it " +
                         "(or pictures without labels directly in the folder).", folder);
                 others.ForEach(onBadItem);
@@ -93,7 +93,7 @@ public static class ImageFolderReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new MnistToolsException("ImageFolderReadFailed", FailureKind.ReadWrite, $"Cannot list '{folder}': {e.Message}", folder, e);
+            throw new MnistToolsException(ErrorIds.ImageFolderReadFailed, FailureKind.ReadWrite, $"Cannot list '{folder}': {e.Message}", folder, e);
         }
 
         int start = Math.Min(options.Skip, items.Count);
@@ -158,7 +158,7 @@ public static class ImageFolderReader
             if (relative.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.'))) continue;
             if (PictureExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase)) pictures.Add(file);
             else
-                onBadItem(new MnistToolsException("ImageNotAPicture", FailureKind.InvalidData,
+                onBadItem(new MnistToolsException(ErrorIds.ImageNotAPicture, FailureKind.InvalidData,
                     $"'{file}' is not a picture (its extension is not one of {string.Join(", ", PictureExtensions)}); it was left out.", file));
         }
         pictures.Sort(StringComparer.Ordinal);

@@ -41,7 +41,7 @@ public static class TrainingChart
         ChartSize.Check(width, height, MinSide, MaxSide);
         IReadOnlyList<TrainingChartMetric> panels = metrics is { Count: > 0 } ? metrics.Distinct().ToArray() : DefaultMetrics;
         if (!runs.Any(r => r.Points.Any(p => panels.Any(m => Values(m, p).Any(Finite)))))
-            throw new MnistToolsException("NoTrainingData", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.NoTrainingData, FailureKind.InvalidArgument,
                 $"There is nothing to draw: no input record has an Epoch with a {string.Join(" or ", panels.SelectMany(Names))}.", "InputObject");
         GraphicsLibrary.EnsureAvailable();
 
@@ -175,7 +175,7 @@ internal static class ChartSize
     public static void Check(int width, int height, int min, int max)
     {
         if (width < min || width > max || height < min || height > max)
-            throw new MnistToolsException("ChartSizeOutOfRange", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.ChartSizeOutOfRange, FailureKind.InvalidArgument,
                 $"Width and Height must be in {min}..{max}; got {width} x {height}.", "Width");
     }
 }

@@ -33,7 +33,7 @@ public static class WeightGrid
     {
         int inputs = tileRows * tileColumns;
         if (units < 1 || tileRows < 1 || tileColumns < 1 || (long)units * inputs != weights.Length)
-            throw new MnistToolsException("WeightShapeMismatch", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.WeightShapeMismatch, FailureKind.InvalidArgument,
                 $"The weights hold {weights.Length} values; expected {units} units x {tileRows} x {tileColumns} inputs.", "Network");
         GraphicsLibrary.EnsureAvailable();
         SheetLayout layout = ContactSheet.ComputeLayout(units, tileRows, tileColumns, scale, columns, captions: false);

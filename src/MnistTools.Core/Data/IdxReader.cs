@@ -58,16 +58,16 @@ public static class IdxReader
         ArgumentNullException.ThrowIfNull(options);
         int skip = options.Skip, classCount = options.ClassCount;
         int? first = options.First;
-        if (skip < 0) throw new MnistToolsException("SkipOutOfRange", FailureKind.InvalidArgument, $"Skip must be >= 0; got {skip}.", "Skip");
-        if (first is < 0) throw new MnistToolsException("FirstOutOfRange", FailureKind.InvalidArgument, $"First must be >= 0; got {first}.", "First");
+        if (skip < 0) throw new MnistToolsException(ErrorIds.SkipOutOfRange, FailureKind.InvalidArgument, $"Skip must be >= 0; got {skip}.", "Skip");
+        if (first is < 0) throw new MnistToolsException(ErrorIds.FirstOutOfRange, FailureKind.InvalidArgument, $"First must be >= 0; got {first}.", "First");
         if (classCount < 1 || classCount > MnistDataSet.MaxClassCount)
-            throw new MnistToolsException("ClassCountOutOfRange", FailureKind.InvalidArgument, $"The class count must be in 1..{MnistDataSet.MaxClassCount}; got {classCount}.", "ClassNames");
+            throw new MnistToolsException(ErrorIds.ClassCountOutOfRange, FailureKind.InvalidArgument, $"The class count must be in 1..{MnistDataSet.MaxClassCount}; got {classCount}.", "ClassNames");
 
         using var images = IdxStream.Open(imagePath, ImageMagic, 3);
         using IdxStream? labels = labelPath is null ? null : IdxStream.OpenLabels(labelPath);
         int count = images.Dimensions[0];
         if (labels is not null && labels.Dimensions[0] != count)
-            throw new MnistToolsException("IdxCountMismatch", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.IdxCountMismatch, FailureKind.InvalidData,
                 $"'{imagePath}' holds {count} images but '{labelPath}' holds {labels.Dimensions[0]} labels.", labelPath);
         int rows = images.Dimensions[1], columns = images.Dimensions[2];
         int start = Math.Min(skip, count);
@@ -98,7 +98,7 @@ public static class IdxReader
             long value = wide ? BinaryPrimitives.ReadInt32BigEndian(raw.AsSpan(i * recordSize, 4)) : raw[i];
             long label = value - firstLabel;
             if (label < 0 || label >= classCount)
-                throw new MnistToolsException("IdxLabelOutOfRange", FailureKind.InvalidData,
+                throw new MnistToolsException(ErrorIds.IdxLabelOutOfRange, FailureKind.InvalidData,
                     $"Label {value} of item {start + i} in '{labelPath}' is outside {firstLabel}..{firstLabel + classCount - 1}.", labelPath);
             result[i] = (byte)label;
         }
@@ -160,9 +160,9 @@ public static class IdxReader
         public static IdxStream Open(string path, int expectedMagic, int expectedDimensions, int? alternativeMagic = null)
         {
             if (Directory.Exists(path))
-                throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; an IDX file was expected.", path);
+                throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{path}' is a folder; an IDX file was expected.", path);
             if (!File.Exists(path))
-                throw new MnistToolsException("IdxFileNotFound", FailureKind.NotFound, $"Cannot find the IDX file '{path}'.", path);
+                throw new MnistToolsException(ErrorIds.IdxFileNotFound, FailureKind.NotFound, $"Cannot find the IDX file '{path}'.", path);
             FileStream file;
             try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -173,7 +173,7 @@ public static class IdxReader
             {
                 long length = file.Length;
                 if (length == 0)
-                    throw new MnistToolsException("IdxEmptyFile", FailureKind.InvalidData, $"'{path}' is empty.", path);
+                    throw new MnistToolsException(ErrorIds.IdxEmptyFile, FailureKind.InvalidData, $"'{path}' is empty.", path);
                 bool gzip = IsGzip(file);
                 uint? gzipSize = gzip ? ReadGzipTrailerSize(file) : null;
                 Stream data = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
@@ -188,7 +188,7 @@ public static class IdxReader
                     headerLength = 4 + 4 * expectedDimensions;
                 }
                 if (magic != expectedMagic)
-                    throw new MnistToolsException("IdxBadMagic", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.IdxBadMagic, FailureKind.InvalidData,
                         $"'{path}' does not start with the IDX magic number 0x{expectedMagic:X8} (found 0x{magic:X8}); " +
                         (expectedDimensions == 3 ? "an image file was expected." : "a label file was expected."), path);
                 ReadHeader(data, header.Slice(4, 4 * expectedDimensions), path);
@@ -198,19 +198,19 @@ public static class IdxReader
                 {
                     dimensions[d] = BinaryPrimitives.ReadInt32BigEndian(header.Slice(4 + 4 * d));
                     if (dimensions[d] < 0 || (d > 0 && dimensions[d] == 0) || (d > 0 && dimensions[d] > 4096))
-                        throw new MnistToolsException("IdxBadDimensions", FailureKind.InvalidData,
+                        throw new MnistToolsException(ErrorIds.IdxBadDimensions, FailureKind.InvalidData,
                             $"'{path}' declares dimension {d} as {dimensions[d]}.", path);
                     payload *= dimensions[d];
                 }
                 // Refuse before allocating: the payload must fit the file (raw) or what deflate can produce (gzip).
                 if (!gzip && headerLength + payload != length)
-                    throw new MnistToolsException("IdxLengthMismatch", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.IdxLengthMismatch, FailureKind.InvalidData,
                         $"'{path}' declares {payload} bytes of data but holds {length - headerLength}.", path);
                 if (gzip && payload > length * MaxDeflateRatio)
-                    throw new MnistToolsException("IdxLengthMismatch", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.IdxLengthMismatch, FailureKind.InvalidData,
                         $"'{path}' declares {payload} bytes of data, more than its {length} compressed bytes can hold.", path);
                 if (payload > Array.MaxLength)
-                    throw new MnistToolsException("IdxTooLarge", FailureKind.InvalidData, $"'{path}' declares {payload} bytes, more than one buffer can hold.", path);
+                    throw new MnistToolsException(ErrorIds.IdxTooLarge, FailureKind.InvalidData, $"'{path}' declares {payload} bytes, more than one buffer can hold.", path);
                 // The gzip trailer's ISIZE (length mod 2^32 of the last member) vouches for the size of a normal
                 // single-member file; only then is the whole buffer allocated up front.
                 bool sizeTrusted = !gzip || gzipSize == (uint)(headerLength + payload);
@@ -245,14 +245,14 @@ public static class IdxReader
                     // A raw file's length was checked exactly; a gzip stream must be inflated to its end.
                     Discard(_payload - skipBytes - wanted, cancellationToken);
                     if (_data.ReadByte() >= 0)
-                        throw new MnistToolsException("IdxTrailingData", FailureKind.InvalidData,
+                        throw new MnistToolsException(ErrorIds.IdxTrailingData, FailureKind.InvalidData,
                             $"'{_path}' inflates to more data than its header declares ({_payload} bytes).", _path);
                 }
                 return result;
             }
             catch (InvalidDataException e)
             {
-                throw new MnistToolsException("IdxCorruptGzip", FailureKind.InvalidData, $"'{_path}' is not a valid gzip stream: {e.Message}", _path, e);
+                throw new MnistToolsException(ErrorIds.IdxCorruptGzip, FailureKind.InvalidData, $"'{_path}' is not a valid gzip stream: {e.Message}", _path, e);
             }
             catch (IOException e)
             {
@@ -281,7 +281,7 @@ public static class IdxReader
                 cancellationToken.ThrowIfCancellationRequested();
                 int n = _data.Read(buffer[..Math.Min(buffer.Length, ChunkSize)]);
                 if (n == 0)
-                    throw new MnistToolsException("IdxTruncated", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.IdxTruncated, FailureKind.InvalidData,
                         $"'{_path}' ends before the {_payload} bytes its header declares.", _path);
                 buffer = buffer[n..];
             }
@@ -311,11 +311,11 @@ public static class IdxReader
             }
             catch (EndOfStreamException e)
             {
-                throw new MnistToolsException("IdxTruncated", FailureKind.InvalidData, $"'{path}' is too short to hold an IDX header.", path, e);
+                throw new MnistToolsException(ErrorIds.IdxTruncated, FailureKind.InvalidData, $"'{path}' is too short to hold an IDX header.", path, e);
             }
             catch (InvalidDataException e)
             {
-                throw new MnistToolsException("IdxCorruptGzip", FailureKind.InvalidData, $"'{path}' is not a valid gzip stream: {e.Message}", path, e);
+                throw new MnistToolsException(ErrorIds.IdxCorruptGzip, FailureKind.InvalidData, $"'{path}' is not a valid gzip stream: {e.Message}", path, e);
             }
             catch (IOException e)
             {
@@ -343,7 +343,7 @@ public static class IdxReader
         }
 
         private static MnistToolsException ReadFailed(string path, Exception e) =>
-            new("IdxReadFailed", FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
+            new(ErrorIds.IdxReadFailed, FailureKind.ReadWrite, $"Cannot read '{path}': {e.Message}", path, e);
 
         public void Dispose()
         {

@@ -36,7 +36,7 @@ public static class IdxWriter
     {
         ArgumentNullException.ThrowIfNull(set);
         if (!set.IsLabelled)
-            throw new MnistToolsException("DataSetUnlabelled", FailureKind.InvalidArgument, $"'{set.Name}' has no labels to write.", path);
+            throw new MnistToolsException(ErrorIds.DataSetUnlabelled, FailureKind.InvalidArgument, $"'{set.Name}' has no labels to write.", path);
         AtomicFile.Write(path, overwrite, (stream, token) =>
         {
             Span<byte> header = stackalloc byte[8];

@@ -46,7 +46,7 @@ public sealed class ImageAugmenter
     public ImageAugmenter(Augmentation kind, int rows, int columns)
     {
         if (!Enum.IsDefined(kind))
-            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{kind} is not a valid Augmentation.", "Augment");
+            throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{kind} is not a valid Augmentation.", "Augment");
         if (rows < 1 || columns < 1 || (long)(rows + 2) * (columns + 8) * 2 > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(rows), $"An image of {rows}x{columns} pixels cannot be distorted.");
         Kind = kind;

@@ -10,12 +10,9 @@ namespace MnistTools.Files;
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>Error id of every "the file exists and may not be replaced" failure (AlreadyExists), in every writer.</summary>
-    public const string FileExistsErrorId = "FileExists";
-
     /// <summary>
     /// Writes <paramref name="path"/> through <paramref name="writeContent"/>. Without <paramref name="overwrite"/>
-    /// an existing file is an error (<see cref="FileExistsErrorId"/>, checked again at the final move, so a file that
+    /// an existing file is an error (<see cref="ErrorIds.FileExists"/>, checked again at the final move, so a file that
     /// appears meanwhile is not clobbered either).
     /// </summary>
     /// <param name="wrapStream">Test hook: wraps the temporary file's stream (for example to inject a failure mid-write).</param>
@@ -26,12 +23,12 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(writeContent);
         string fullPath = Path.GetFullPath(path);
         if (Directory.Exists(fullPath))
-            throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a file path was expected.", fullPath);
+            throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a file path was expected.", fullPath);
         if (!overwrite && File.Exists(fullPath))
             throw ExistsError(fullPath);
         string folder = Path.GetDirectoryName(fullPath)!;
         if (!Directory.Exists(folder))
-            throw new MnistToolsException("FolderNotFound", FailureKind.NotFound, $"Cannot write '{fullPath}': the folder '{folder}' does not exist.", fullPath);
+            throw new MnistToolsException(ErrorIds.FolderNotFound, FailureKind.NotFound, $"Cannot write '{fullPath}': the folder '{folder}' does not exist.", fullPath);
 
         CleanOrphans(fullPath, TempSuffix);
         string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TempSuffix}");
@@ -58,7 +55,7 @@ public static class AtomicFile
         {
             TryDelete(temp);
             if (e is IOException or UnauthorizedAccessException)
-                throw new MnistToolsException("FileWriteFailed", FailureKind.Write, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
+                throw new MnistToolsException(ErrorIds.FileWriteFailed, FailureKind.Write, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
             throw;
         }
     }
@@ -99,11 +96,11 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// The failure for an existing <paramref name="path"/> that may not be replaced: <see cref="FileExistsErrorId"/>,
+    /// The failure for an existing <paramref name="path"/> that may not be replaced: <see cref="ErrorIds.FileExists"/>,
     /// AlreadyExists, target the path. For callers that check before they start writing (ShouldProcess, -Force).
     /// </summary>
     public static MnistToolsException ExistsError(string path, Exception? inner = null) =>
-        new(FileExistsErrorId, FailureKind.AlreadyExists, $"The file '{path}' already exists. Use -Force to overwrite it.", path, inner);
+        new(ErrorIds.FileExists, FailureKind.AlreadyExists, $"The file '{path}' already exists. Use -Force to overwrite it.", path, inner);
 
     private static void TryDelete(string path)
     {

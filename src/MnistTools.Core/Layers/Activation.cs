@@ -25,12 +25,6 @@ public enum Activation
 /// <summary>Where each <see cref="Activation"/> may stand.</summary>
 public static class ActivationRoles
 {
-    /// <summary>Error id of a hidden-layer activation that cannot stand there (Softmax).</summary>
-    public const string HiddenInvalidErrorId = "ActivationInvalid";
-
-    /// <summary>Error id of an output activation that cannot give class scores (anything but Softmax and Sigmoid).</summary>
-    public const string OutputInvalidErrorId = "OutputActivationInvalid";
-
     /// <summary>Whether a hidden layer may apply <paramref name="activation"/> (everything but Softmax).</summary>
     public static bool IsHidden(Activation activation) => Enum.IsDefined(activation) && activation != Activation.Softmax;
 
@@ -38,16 +32,16 @@ public static class ActivationRoles
     public static bool IsOutput(Activation activation) => activation is Activation.Softmax or Activation.Sigmoid;
 
     /// <summary><paramref name="activation"/> when a hidden layer may apply it.</summary>
-    /// <exception cref="MnistToolsException"><see cref="HiddenInvalidErrorId"/> (InvalidArgument) otherwise, against <paramref name="target"/>.</exception>
+    /// <exception cref="MnistToolsException"><see cref="ErrorIds.ActivationInvalid"/> (InvalidArgument) otherwise, against <paramref name="target"/>.</exception>
     public static Activation CheckHidden(Activation activation, string target) =>
         IsHidden(activation) ? activation
-        : throw new MnistToolsException(HiddenInvalidErrorId, FailureKind.InvalidArgument,
+        : throw new MnistToolsException(ErrorIds.ActivationInvalid, FailureKind.InvalidArgument,
             $"{activation} is not a hidden-layer activation: use Sigmoid, ReLU, Tanh, LeakyReLU or None (Softmax belongs to the last layer).", target);
 
     /// <summary><paramref name="activation"/> when the class scores may come out of it.</summary>
-    /// <exception cref="MnistToolsException"><see cref="OutputInvalidErrorId"/> (InvalidArgument) otherwise, against <paramref name="target"/>.</exception>
+    /// <exception cref="MnistToolsException"><see cref="ErrorIds.OutputActivationInvalid"/> (InvalidArgument) otherwise, against <paramref name="target"/>.</exception>
     public static Activation CheckOutput(Activation activation, string target) =>
         IsOutput(activation) ? activation
-        : throw new MnistToolsException(OutputInvalidErrorId, FailureKind.InvalidArgument,
+        : throw new MnistToolsException(ErrorIds.OutputActivationInvalid, FailureKind.InvalidArgument,
             $"{activation} is not an output activation: the class scores come out of Softmax or Sigmoid.", target);
 }

@@ -8,25 +8,6 @@ namespace MnistTools.Layers;
 /// </summary>
 public static class LayerSequence
 {
-    /// <summary>Error id of a layer list whose order is wrong (empty, Softmax before the last layer, not ending in a layer that gives scores).</summary>
-    public const string SequenceInvalidErrorId = "LayerSequenceInvalid";
-
-    /// <summary>Error id of a layer whose input shape does not fit it (a kernel larger than its input, a pool that leaves
-    /// nothing, a convolution after a vector).</summary>
-    public const string ShapeInvalidErrorId = "LayerShapeInvalid";
-
-    /// <summary>Error id of an input shape that is not [values] or [channels, height, width] of positive sizes.</summary>
-    public const string InputShapeInvalidErrorId = "InputShapeInvalid";
-
-    /// <summary>Error id of a network with more parameters than the module holds.</summary>
-    public const string NetworkTooLargeErrorId = "NetworkTooLarge";
-
-    /// <summary>Error id of layer sizes that are too few (fewer than input and output).</summary>
-    public const string LayerSizesTooFewErrorId = "LayerSizesTooFew";
-
-    /// <summary>Error id of a layer size outside 1..<see cref="LayerSpec.MaxSize"/>.</summary>
-    public const string LayerSizeOutOfRangeErrorId = "LayerSizeOutOfRange";
-
     /// <summary>Most values one image may have at a layer's input or output.</summary>
     public const int MaxValuesPerImage = 1 << 20;
 
@@ -47,9 +28,9 @@ public static class LayerSequence
         ArgumentNullException.ThrowIfNull(layers);
         int[] shape = CheckInputShape(inputShape);
         if (layers.Count == 0)
-            throw new MnistToolsException(SequenceInvalidErrorId, FailureKind.InvalidArgument, "A network needs at least one layer.", LayerSpec.ErrorTarget);
+            throw new MnistToolsException(ErrorIds.LayerSequenceInvalid, FailureKind.InvalidArgument, "A network needs at least one layer.", LayerSpec.ErrorTarget);
         if (layers[^1] is { GivesScores: false } last)
-            throw new MnistToolsException(SequenceInvalidErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.LayerSequenceInvalid, FailureKind.InvalidArgument,
                 $"The last layer must be Dense (its units are the class scores); layer {layers.Count} is '{last}'.", LayerSpec.ErrorTarget);
 
         var resolved = new List<ResolvedLayer>(layers.Count + 1);
@@ -58,7 +39,7 @@ public static class LayerSequence
         {
             LayerSpec spec = layers[l] ?? throw new ArgumentNullException(nameof(layers), $"Layer {l + 1} is null.");
             if (spec.Activation == Activation.Softmax && l < layers.Count - 1)
-                throw new MnistToolsException(SequenceInvalidErrorId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.LayerSequenceInvalid, FailureKind.InvalidArgument,
                     $"Softmax is allowed on the last layer only; layer {l + 1} '{spec}' is followed by {layers.Count - 1 - l} more.", LayerSpec.ErrorTarget);
             if (spec.ReadsVector && shape.Length == 3)
             {
@@ -73,7 +54,7 @@ public static class LayerSequence
                 throw ShapeError(l, spec, shape, $"its output {ResolvedLayer.FormatShape(output)} has more than {MaxValuesPerImage} values.");
             parameters += count;
             if (parameters > MaxParameters)
-                throw new MnistToolsException(NetworkTooLargeErrorId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.NetworkTooLarge, FailureKind.InvalidArgument,
                     $"The network has more than {MaxParameters} parameters (at layer {l + 1} '{spec}').", LayerSpec.ErrorTarget);
             resolved.Add(new ResolvedLayer(spec, shape, output, count, IsImplied: false));
             shape = output;
@@ -85,12 +66,12 @@ public static class LayerSequence
     /// The output activation of a network's layer list: its last layer gives the class scores, so it must end in
     /// Softmax or Sigmoid (which the output head applies with the loss).
     /// </summary>
-    /// <exception cref="MnistToolsException"><see cref="ActivationRoles.OutputInvalidErrorId"/> otherwise.</exception>
+    /// <exception cref="MnistToolsException"><see cref="ErrorIds.OutputActivationInvalid"/> otherwise.</exception>
     public static Activation OutputActivationOf(IReadOnlyList<LayerSpec> layers)
     {
         LayerSpec last = layers[^1];
         return ActivationRoles.IsOutput(last.Activation) ? last.Activation
-            : throw new MnistToolsException(ActivationRoles.OutputInvalidErrorId, FailureKind.InvalidArgument,
+            : throw new MnistToolsException(ErrorIds.OutputActivationInvalid, FailureKind.InvalidArgument,
                 $"The last layer '{last}' gives the class scores, so it must end in Softmax or Sigmoid (e.g. '{new DenseSpec(last is DenseSpec dense ? dense.Units : 10, Activation.Softmax)}').", LayerSpec.ErrorTarget);
     }
 
@@ -98,24 +79,24 @@ public static class LayerSequence
     /// The input size of a dense network given by layer sizes (input first), after checking them: at least two, each in
     /// 1..<see cref="LayerSpec.MaxSize"/>, at most <see cref="MaxParameters"/> parameters in all.
     /// </summary>
-    /// <exception cref="MnistToolsException"><see cref="LayerSizesTooFewErrorId"/>, <see cref="LayerSizeOutOfRangeErrorId"/> or
-    /// <see cref="NetworkTooLargeErrorId"/> (InvalidArgument), against LayerSizes.</exception>
+    /// <exception cref="MnistToolsException"><see cref="ErrorIds.LayerSizesTooFew"/>, <see cref="ErrorIds.LayerSizeOutOfRange"/> or
+    /// <see cref="ErrorIds.NetworkTooLarge"/> (InvalidArgument), against LayerSizes.</exception>
     public static int CheckLayerSizes(IReadOnlyList<int> layerSizes)
     {
         ArgumentNullException.ThrowIfNull(layerSizes);
         if (layerSizes.Count < 2)
-            throw new MnistToolsException(LayerSizesTooFewErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.LayerSizesTooFew, FailureKind.InvalidArgument,
                 $"A network needs at least two layer sizes (input and output); got {layerSizes.Count}.", "LayerSizes");
         foreach (int size in layerSizes)
             if (size < 1 || size > LayerSpec.MaxSize)
-                throw new MnistToolsException(LayerSizeOutOfRangeErrorId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.LayerSizeOutOfRange, FailureKind.InvalidArgument,
                     $"Every layer size must be in 1..{LayerSpec.MaxSize}; got {size}.", "LayerSizes");
         long parameters = 0;
         for (int l = 0; l + 1 < layerSizes.Count; l++)
         {
             parameters += ((long)layerSizes[l] + 1) * layerSizes[l + 1];
             if (parameters > MaxParameters)
-                throw new MnistToolsException(NetworkTooLargeErrorId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.NetworkTooLarge, FailureKind.InvalidArgument,
                     $"The network has more than {MaxParameters} parameters.", "LayerSizes");
         }
         return layerSizes[0];
@@ -168,13 +149,13 @@ public static class LayerSequence
     {
         string text = inputShape is null ? "(none)" : string.Join(",", inputShape);
         if (inputShape is not { Count: 1 or 3 } || inputShape.Any(size => size < 1) || Values(inputShape) > MaxValuesPerImage)
-            throw new MnistToolsException(InputShapeInvalidErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.InputShapeInvalid, FailureKind.InvalidArgument,
                 $"The input shape {text} is not valid: give <values> or <channels>,<height>,<width>, each at least 1 and at most {MaxValuesPerImage} values in all.",
                 "InputShape");
         return inputShape.ToArray();
     }
 
     private static MnistToolsException ShapeError(int index, LayerSpec spec, int[] input, string reason) =>
-        new(ShapeInvalidErrorId, FailureKind.InvalidArgument,
+        new(ErrorIds.LayerShapeInvalid, FailureKind.InvalidArgument,
             $"Layer {index + 1} '{spec}' does not fit its input {ResolvedLayer.FormatShape(input)}: {reason}", LayerSpec.ErrorTarget);
 }

@@ -13,9 +13,6 @@ namespace MnistTools.Layers;
 /// </summary>
 public abstract record LayerSpec
 {
-    /// <summary>Error id of a spec that does not parse.</summary>
-    public const string SpecInvalidErrorId = "LayerSpecInvalid";
-
     /// <summary>The parameter a bad spec is reported against.</summary>
     public const string ErrorTarget = "Layers";
 
@@ -54,7 +51,7 @@ public abstract record LayerSpec
     /// The output shape of one image for an input of <paramref name="input"/> ([values] or [channels, height, width]),
     /// and the layer's parameters (weights and biases) for it.
     /// </summary>
-    /// <exception cref="MnistToolsException"><see cref="LayerSequence.ShapeInvalidErrorId"/> when the input does not fit
+    /// <exception cref="MnistToolsException"><see cref="ErrorIds.LayerShapeInvalid"/> when the input does not fit
     /// (made by <paramref name="misfit"/>, which names the layer and its input).</exception>
     internal abstract int[] OutputShape(int[] input, Func<string, MnistToolsException> misfit, out long parameters);
 
@@ -81,13 +78,13 @@ public abstract record LayerSpec
     internal abstract string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input);
 
     /// <summary>Reads one spec (see the type's summary).</summary>
-    /// <exception cref="MnistToolsException"><see cref="SpecInvalidErrorId"/>: the message names the spec and the word that is wrong.</exception>
+    /// <exception cref="MnistToolsException"><see cref="ErrorIds.LayerSpecInvalid"/>: the message names the spec and the word that is wrong.</exception>
     public static LayerSpec Parse(string spec)
     {
         string text = spec ?? "";
         string[] words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         if (words.Length == 0)
-            throw new MnistToolsException(SpecInvalidErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.LayerSpecInvalid, FailureKind.InvalidArgument,
                 $"The layer spec '{MessageText.Quote(text)}' is empty: expected {LayerKinds.Names("or")}.", ErrorTarget);
         LayerKind kind = LayerKinds.Find(words[0])
             ?? throw Invalid(text, words[0], $"is not a layer kind ({string.Join(", ", LayerKinds.All)}).");
@@ -114,5 +111,5 @@ public abstract record LayerSpec
         Enum.IsDefined(activation) ? activation : throw Invalid(kind, activation.ToString(), "is not an activation.");
 
     internal static MnistToolsException Invalid(string spec, string word, string reason) =>
-        new(SpecInvalidErrorId, FailureKind.InvalidArgument, $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(word)}' {reason}", ErrorTarget);
+        new(ErrorIds.LayerSpecInvalid, FailureKind.InvalidArgument, $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(word)}' {reason}", ErrorTarget);
 }

@@ -97,6 +97,6 @@ internal sealed class LayerSpecReader(string spec, string[] words, LayerKind kin
     private string UsageText => kind.Usage.Length == 0 ? "no arguments" : kind.Usage;
 
     private MnistToolsException Missing(string what) =>
-        new(LayerSpec.SpecInvalidErrorId, FailureKind.InvalidArgument,
+        new(ErrorIds.LayerSpecInvalid, FailureKind.InvalidArgument,
             $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(words[0])}' needs <{what}>; the form is {words[0]} {UsageText}.", LayerSpec.ErrorTarget);
 }

@@ -13,8 +13,6 @@ namespace MnistTools.Layers;
 /// </summary>
 internal static class WorkingMemory
 {
-    public const string TooLargeErrorId = "WorkingMemoryTooLarge";
-
     /// <summary>The largest working memory of one call: 4 GiB (lower when the process has less memory, see <see cref="LimitBytes"/>).</summary>
     public const long MaxBytes = 4L << 30;
 
@@ -44,7 +42,7 @@ internal static class WorkingMemory
         long bytes = TrainingBytes(stack, batchSize, lanes), limit = LimitBytes;
         if (bytes <= limit) return;
         int fits = LargestFitting(rows => TrainingBytes(stack, rows, lanes), batchSize, limit);
-        throw new MnistToolsException(TooLargeErrorId, FailureKind.InvalidArgument,
+        throw new MnistToolsException(ErrorIds.WorkingMemoryTooLarge, FailureKind.InvalidArgument,
             $"Training {Describe(stack)} at batch size {batchSize} needs about {Format(bytes)} of working memory (each layer's outputs, " +
             $"saved values and gradients for every image of the batch); the limit is {Format(limit)}{LimitNote(limit)}. " +
             (fits > 0 ? $"Use -BatchSize {fits} or less, or a network with fewer or smaller layers." : "Even one image is too many: use a network with fewer or smaller layers."),
@@ -56,7 +54,7 @@ internal static class WorkingMemory
     {
         long bytes = Saturate((double)InferenceBytes(stack, rows) * copies), limit = LimitBytes;
         if (bytes <= limit) return;
-        throw new MnistToolsException(TooLargeErrorId, FailureKind.InvalidArgument,
+        throw new MnistToolsException(ErrorIds.WorkingMemoryTooLarge, FailureKind.InvalidArgument,
             $"Running {Describe(stack)} needs about {Format(bytes)} of working memory for {rows} image(s) at a time (each layer's outputs); " +
             $"the limit is {Format(limit)}{LimitNote(limit)}. Use a network with fewer or smaller layers.",
             "Network");

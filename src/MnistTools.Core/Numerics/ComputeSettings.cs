@@ -29,15 +29,12 @@ public static class ComputeSettings
     /// <summary>The most threads parallel work uses: the caller and <see cref="ParallelWorker"/>'s one background thread.</summary>
     public const int MaxThreads = 2;
 
-    /// <summary>Error id: a thread count outside 1..<see cref="MaxThreads"/>.</summary>
-    public const string ThreadCountErrorId = "ThreadCountOutOfRange";
-
     /// <summary>Checks a caller's thread count (null: the default, decided by problem size and MNISTTOOLS_THREADS).</summary>
     /// <exception cref="MnistToolsException">ThreadCountOutOfRange (InvalidArgument).</exception>
     public static void CheckThreadCount(int? threads)
     {
         if (threads is < 1 or > MaxThreads)
-            throw new MnistToolsException(ThreadCountErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.ThreadCountOutOfRange, FailureKind.InvalidArgument,
                 $"ThreadCount must be in 1..{MaxThreads}; got {threads}.", "ThreadCount");
     }
 

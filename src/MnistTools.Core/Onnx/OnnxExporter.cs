@@ -58,7 +58,7 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(snapshot);
         NetworkArchitecture architecture = NetworkArchitecture.FromSnapshot(snapshot);
         if (snapshot.Parameters.Length != architecture.ParameterCount)
-            throw new MnistToolsException("NetworkSnapshotInvalid", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.NetworkSnapshotInvalid, FailureKind.InvalidArgument,
                 $"The parameters hold {snapshot.Parameters.Length} values; the architecture has {architecture.ParameterCount}.", "Network");
 
         var graph = new ProtoWriter()
@@ -204,7 +204,7 @@ public static class OnnxExporter
             Activation.Tanh => NodeMessage(name, "Tanh", new[] { input }, output),
             Activation.LeakyReLU => NodeMessage(name, "LeakyRelu", new[] { input }, output,
                 AttributeMessage(GraphAttribute.Of("alpha", ActivationFunctions.LeakyReLUSlope))),
-            _ => throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{activation} is not a valid Activation.", "Activation"),
+            _ => throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{activation} is not a valid Activation.", "Activation"),
         };
     }
 
@@ -212,7 +212,7 @@ public static class OnnxExporter
     {
         Activation.Sigmoid => NodeMessage("output.sigmoid", "Sigmoid", new[] { input }, output),
         Activation.Softmax => NodeMessage("output.softmax", "Softmax", new[] { input }, output, AttributeMessage(GraphAttribute.Of("axis", 1))),
-        _ => throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{activation} is not an output activation.", "OutputActivation"),
+        _ => throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{activation} is not an output activation.", "OutputActivation"),
     };
 
     private static ProtoWriter NodeMessage(string name, string opType, IReadOnlyList<string> inputs, string output, params ProtoWriter[] attributes)

@@ -19,12 +19,6 @@ namespace MnistTools.Persistence;
 /// </summary>
 public static class NetworkFileReader
 {
-    public const string BadHeader = "NetworkFileBadHeader";
-    public const string NotNetwork = "NetworkFileNotNetwork";
-    public const string VersionUnsupported = "NetworkFileVersionUnsupported";
-    public const string BadTensor = "NetworkFileBadTensor";
-    public const string Truncated = "NetworkFileTruncated";
-
     /// <summary>The buffers a file may hold besides the parameters: the optimizer's, then early stopping's best epoch's.</summary>
     private static readonly string[] OptionalBuffers = NetworkFileFormat.OptimizerBuffers
         .Concat(new[] { "" }.Concat(NetworkFileFormat.OptimizerBuffers).Select(prefix => NetworkFileFormat.BestPrefix + prefix)).ToArray();
@@ -38,9 +32,9 @@ public static class NetworkFileReader
         ArgumentNullException.ThrowIfNull(path);
         string fullPath = Path.GetFullPath(path);
         if (Directory.Exists(fullPath))
-            throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a network file was expected.", fullPath);
+            throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a network file was expected.", fullPath);
         if (!File.Exists(fullPath))
-            throw new MnistToolsException("NetworkFileNotFound", FailureKind.NotFound, $"Cannot find the network file '{fullPath}'.", fullPath);
+            throw new MnistToolsException(ErrorIds.NetworkFileNotFound, FailureKind.NotFound, $"Cannot find the network file '{fullPath}'.", fullPath);
         try
         {
             using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -48,7 +42,7 @@ public static class NetworkFileReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new MnistToolsException("NetworkFileReadFailed", FailureKind.ReadWrite, $"Cannot read '{fullPath}': {e.Message}", fullPath, e);
+            throw new MnistToolsException(ErrorIds.NetworkFileReadFailed, FailureKind.ReadWrite, $"Cannot read '{fullPath}': {e.Message}", fullPath, e);
         }
     }
 
@@ -57,16 +51,16 @@ public static class NetworkFileReader
     {
         long fileLength = stream.Length;
         if (fileLength < 8)
-            throw Fail(BadHeader, path, $"'{path}' is {fileLength} bytes long: not a MnistTools network file (it must start with an 8-byte header length).");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' is {fileLength} bytes long: not a MnistTools network file (it must start with an 8-byte header length).");
         Span<byte> prefix = stackalloc byte[8];
         stream.ReadExactly(prefix);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > NetworkFileFormat.MaxHeaderLength)
-            throw Fail(BadHeader, path, $"'{path}' is not a MnistTools network file: its first 8 bytes give a header length of {headerLength} bytes (at most {NetworkFileFormat.MaxHeaderLength} is allowed).");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' is not a MnistTools network file: its first 8 bytes give a header length of {headerLength} bytes (at most {NetworkFileFormat.MaxHeaderLength} is allowed).");
         if ((long)headerLength > fileLength - 8)
-            throw Fail(Truncated, path, $"'{path}' is truncated or not a network file: its header should be {headerLength} bytes but only {fileLength - 8} bytes follow the length.");
+            throw Fail(ErrorIds.NetworkFileTruncated, path, $"'{path}' is truncated or not a network file: its header should be {headerLength} bytes but only {fileLength - 8} bytes follow the length.");
         if (headerLength < 2)
-            throw Fail(BadHeader, path, $"'{path}' has a header of {headerLength} bytes: too short to be a JSON object.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has a header of {headerLength} bytes: too short to be a JSON object.");
 
         byte[] headerBytes = new byte[(int)headerLength];
         stream.ReadExactly(headerBytes);
@@ -114,7 +108,7 @@ public static class NetworkFileReader
         }
         else if (values.Keys.Any(name => !NetworkFileFormat.IsState(name) && name != NetworkFileFormat.ParametersBuffer))
         {
-            throw Fail(BadTensor, path, $"'{path}' holds optimizer tensors but its header says optimizer '{NetworkFileFormat.NoOptimizer}'.");
+            throw Fail(ErrorIds.NetworkFileBadTensor, path, $"'{path}' holds optimizer tensors but its header says optimizer '{NetworkFileFormat.NoOptimizer}'.");
         }
 
         return new NetworkSnapshot
@@ -142,7 +136,7 @@ public static class NetworkFileReader
     {
         if (!metadata.TryGetValue(NetworkFileFormat.KeyCheckpointRun, out string? run)) return null;
         if (run.Length != 32 || !run.All(char.IsAsciiHexDigitLower))
-            throw Fail(BadHeader, path, $"'{path}' has {NetworkFileFormat.KeyCheckpointRun} '{MessageText.Quote(run)}'; expected 32 lower-case hex digits.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has {NetworkFileFormat.KeyCheckpointRun} '{MessageText.Quote(run)}'; expected 32 lower-case hex digits.");
         return run;
     }
 
@@ -150,9 +144,9 @@ public static class NetworkFileReader
     private static (Dictionary<string, string> Metadata, Dictionary<string, TensorEntry> Tensors) ParseHeader(byte[] headerBytes, string path)
     {
         if (headerBytes[0] != (byte)'{')
-            throw Fail(BadHeader, path, $"'{path}' is not a MnistTools network file: its header does not start with a JSON object.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' is not a MnistTools network file: its header does not start with a JSON object.");
         if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
-            throw Fail(BadHeader, path, $"The header of '{path}' is not valid JSON: it is not valid UTF-8.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"The header of '{path}' is not valid JSON: it is not valid UTF-8.");
         JsonDocument document;
         try
         {
@@ -160,7 +154,7 @@ public static class NetworkFileReader
         }
         catch (JsonException e)
         {
-            throw Fail(BadHeader, path, $"The header of '{path}' is not valid JSON: {e.Message}", e);
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"The header of '{path}' is not valid JSON: {e.Message}", e);
         }
         using (document)
         {
@@ -172,7 +166,7 @@ public static class NetworkFileReader
             {
                 // Reading a name or string whose escapes decode to invalid UTF-16 (a lone surrogate such as "\uDDDD")
                 // throws InvalidOperationException although JsonDocument.Parse accepted the text. Found by fuzzing.
-                throw Fail(BadHeader, path, $"The header of '{path}' is not valid JSON text: {e.Message}", e);
+                throw Fail(ErrorIds.NetworkFileBadHeader, path, $"The header of '{path}' is not valid JSON text: {e.Message}", e);
             }
         }
     }
@@ -181,23 +175,23 @@ public static class NetworkFileReader
     {
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw Fail(BadHeader, path, $"The header of '{path}' is not a JSON object.");
+                throw Fail(ErrorIds.NetworkFileBadHeader, path, $"The header of '{path}' is not a JSON object.");
             Dictionary<string, string>? metadata = null;
             var tensors = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
             foreach (JsonProperty property in document.RootElement.EnumerateObject())
             {
                 if (property.Name == NetworkFileFormat.MetadataKey)
                 {
-                    if (metadata is not null) throw Fail(BadHeader, path, $"The header of '{path}' has '{NetworkFileFormat.MetadataKey}' twice.");
+                    if (metadata is not null) throw Fail(ErrorIds.NetworkFileBadHeader, path, $"The header of '{path}' has '{NetworkFileFormat.MetadataKey}' twice.");
                     metadata = ParseMetadata(property.Value, path);
                     continue;
                 }
                 if (tensors.ContainsKey(property.Name))
-                    throw Fail(BadHeader, path, $"The header of '{path}' names tensor '{MessageText.Quote(property.Name)}' twice.");
+                    throw Fail(ErrorIds.NetworkFileBadHeader, path, $"The header of '{path}' names tensor '{MessageText.Quote(property.Name)}' twice.");
                 tensors[property.Name] = ParseTensor(property, path);
             }
             if (metadata is null)
-                throw Fail(NotNetwork, path, $"'{path}' has no '{NetworkFileFormat.MetadataKey}': it is not a MnistTools network file.");
+                throw Fail(ErrorIds.NetworkFileNotNetwork, path, $"'{path}' has no '{NetworkFileFormat.MetadataKey}': it is not a MnistTools network file.");
             return (metadata, tensors);
         }
     }
@@ -205,14 +199,14 @@ public static class NetworkFileReader
     private static Dictionary<string, string> ParseMetadata(JsonElement element, string path)
     {
         if (element.ValueKind != JsonValueKind.Object)
-            throw Fail(BadHeader, path, $"'{NetworkFileFormat.MetadataKey}' in '{path}' is not a JSON object.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{NetworkFileFormat.MetadataKey}' in '{path}' is not a JSON object.");
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (JsonProperty entry in element.EnumerateObject())
         {
             if (entry.Value.ValueKind != JsonValueKind.String)
-                throw Fail(BadHeader, path, $"Metadata entry '{MessageText.Quote(entry.Name)}' in '{path}' is not a string.");
+                throw Fail(ErrorIds.NetworkFileBadHeader, path, $"Metadata entry '{MessageText.Quote(entry.Name)}' in '{path}' is not a string.");
             if (!metadata.TryAdd(entry.Name, entry.Value.GetString()!))
-                throw Fail(BadHeader, path, $"Metadata entry '{MessageText.Quote(entry.Name)}' appears twice in '{path}'.");
+                throw Fail(ErrorIds.NetworkFileBadHeader, path, $"Metadata entry '{MessageText.Quote(entry.Name)}' appears twice in '{path}'.");
         }
         return metadata;
     }
@@ -222,30 +216,30 @@ public static class NetworkFileReader
         JsonElement value = property.Value;
         string what = $"Tensor '{MessageText.Quote(property.Name)}' in '{path}'";
         if (value.ValueKind != JsonValueKind.Object)
-            throw Fail(BadHeader, path, $"{what} is not a JSON object.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"{what} is not a JSON object.");
         if (!value.TryGetProperty("dtype", out JsonElement dtype) || dtype.ValueKind != JsonValueKind.String)
-            throw Fail(BadHeader, path, $"{what} has no dtype.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"{what} has no dtype.");
         if (dtype.GetString() != "F32")
-            throw Fail(BadTensor, path, $"{what} has dtype '{MessageText.Quote(dtype.GetString())}'; MnistTools stores F32 (little-endian float32).");
+            throw Fail(ErrorIds.NetworkFileBadTensor, path, $"{what} has dtype '{MessageText.Quote(dtype.GetString())}'; MnistTools stores F32 (little-endian float32).");
         long[] shape = ParseIntegers(value, "shape", what, path);
         long[] offsets = ParseIntegers(value, "data_offsets", what, path);
         if (offsets.Length != 2 || offsets[0] > offsets[1])
-            throw Fail(BadTensor, path, $"{what} has data_offsets [{string.Join(", ", offsets)}]; expected [begin, end] with begin <= end.");
+            throw Fail(ErrorIds.NetworkFileBadTensor, path, $"{what} has data_offsets [{string.Join(", ", offsets)}]; expected [begin, end] with begin <= end.");
         return new TensorEntry(property.Name, shape, offsets[0], offsets[1]);
     }
 
     private static long[] ParseIntegers(JsonElement tensor, string name, string what, string path)
     {
         if (!tensor.TryGetProperty(name, out JsonElement array) || array.ValueKind != JsonValueKind.Array)
-            throw Fail(BadHeader, path, $"{what} has no '{name}' array.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"{what} has no '{name}' array.");
         var values = new List<long>();
         foreach (JsonElement item in array.EnumerateArray())
         {
             // Any integer that does not fit a non-negative int64 (or is not an integer) is refused here, so sums below cannot overflow.
             if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out long v) || v < 0 || v > long.MaxValue / 4)
-                throw Fail(BadTensor, path, $"{what} has '{name}' entry {item.GetRawText()}: not a non-negative integer in range.");
+                throw Fail(ErrorIds.NetworkFileBadTensor, path, $"{what} has '{name}' entry {item.GetRawText()}: not a non-negative integer in range.");
             values.Add(v);
-            if (values.Count > 8) throw Fail(BadTensor, path, $"{what} has more than 8 '{name}' entries.");
+            if (values.Count > 8) throw Fail(ErrorIds.NetworkFileBadTensor, path, $"{what} has more than 8 '{name}' entries.");
         }
         return values.ToArray();
     }
@@ -254,12 +248,12 @@ public static class NetworkFileReader
     private static NetworkSnapshot ReadMetadata(Dictionary<string, string> metadata, string path, out NetworkArchitecture layout, out string? optimizerKind)
     {
         if (!metadata.TryGetValue(NetworkFileFormat.KeyFormat, out string? format) || format != NetworkFileFormat.FormatName)
-            throw Fail(NotNetwork, path, $"'{path}' is a safetensors file but not a MnistTools network: its metadata 'format' is '{(format is null ? "(missing)" : MessageText.Quote(format))}', expected '{NetworkFileFormat.FormatName}'.");
+            throw Fail(ErrorIds.NetworkFileNotNetwork, path, $"'{path}' is a safetensors file but not a MnistTools network: its metadata 'format' is '{(format is null ? "(missing)" : MessageText.Quote(format))}', expected '{NetworkFileFormat.FormatName}'.");
         if (!metadata.TryGetValue(NetworkFileFormat.KeyVersion, out string? versionText)
             || !int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
-            throw Fail(BadHeader, path, $"'{path}' has format_version '{(versionText is null ? "(missing)" : MessageText.Quote(versionText))}'; expected a positive integer.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has format_version '{(versionText is null ? "(missing)" : MessageText.Quote(versionText))}'; expected a positive integer.");
         if (version > NetworkFileFormat.Version)
-            throw Fail(VersionUnsupported, path, $"'{path}' is a MnistTools network file of format version {version}; this module reads version {NetworkFileFormat.Version}. Update MnistTools to read it.");
+            throw Fail(ErrorIds.NetworkFileVersionUnsupported, path, $"'{path}' is a MnistTools network file of format version {version}; this module reads version {NetworkFileFormat.Version}. Update MnistTools to read it.");
 
         int[]? sizes = null;
         Activation activation = default;
@@ -271,7 +265,7 @@ public static class NetworkFileReader
             foreach (string part in sizesText.Split(','))
             {
                 if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size))
-                    throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{MessageText.Quote(sizesText)}'; expected comma-separated positive integers.");
+                    throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has layer_sizes '{MessageText.Quote(sizesText)}'; expected comma-separated positive integers.");
                 list.Add(size);
             }
             sizes = list.ToArray();
@@ -283,7 +277,7 @@ public static class NetworkFileReader
             }
             catch (MnistToolsException e)
             {
-                throw Fail(BadHeader, path, $"'{path}' has layer_sizes '{MessageText.Quote(sizesText)}': {MessageText.Quote(e.Message, 2 * MessageText.MaxQuoted)}", e);
+                throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has layer_sizes '{MessageText.Quote(sizesText)}': {MessageText.Quote(e.Message, 2 * MessageText.MaxQuoted)}", e);
             }
         }
         else
@@ -295,7 +289,7 @@ public static class NetworkFileReader
             foreach (string part in shapeText.Split(','))
             {
                 if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || shape.Count >= 3)
-                    throw Fail(BadHeader, path, $"'{path}' has input_shape '{MessageText.Quote(shapeText)}'; expected <values> or <channels>,<height>,<width>.");
+                    throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has input_shape '{MessageText.Quote(shapeText)}'; expected <values> or <channels>,<height>,<width>.");
                 shape.Add(size);
             }
             try
@@ -304,7 +298,7 @@ public static class NetworkFileReader
             }
             catch (MnistToolsException e)
             {
-                throw Fail(BadHeader, path, $"'{path}' has input_shape '{MessageText.Quote(shapeText)}' and layers '{MessageText.Quote(layersText)}': {MessageText.Quote(e.Message, 2 * MessageText.MaxQuoted)}", e);
+                throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has input_shape '{MessageText.Quote(shapeText)}' and layers '{MessageText.Quote(layersText)}': {MessageText.Quote(e.Message, 2 * MessageText.MaxQuoted)}", e);
             }
         }
 
@@ -357,45 +351,45 @@ public static class NetworkFileReader
             {
                 expected++;
                 if (!tensors.TryGetValue(slot.Name, out TensorEntry? entry))
-                    throw Fail(BadTensor, path, $"'{path}' lacks tensor '{slot.Name}' that the architecture {MessageText.Quote(layout.Description)} needs.");
+                    throw Fail(ErrorIds.NetworkFileBadTensor, path, $"'{path}' lacks tensor '{slot.Name}' that the architecture {MessageText.Quote(layout.Description)} needs.");
                 if (!entry.Shape.SequenceEqual(slot.Shape))
-                    throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' has shape [{string.Join(", ", entry.Shape)}]; the architecture {MessageText.Quote(layout.Description)} needs [{string.Join(", ", slot.Shape)}].");
+                    throw Fail(ErrorIds.NetworkFileBadTensor, path, $"Tensor '{slot.Name}' in '{path}' has shape [{string.Join(", ", entry.Shape)}]; the architecture {MessageText.Quote(layout.Description)} needs [{string.Join(", ", slot.Shape)}].");
                 if (entry.End - entry.Begin != (long)slot.Count * sizeof(float))
-                    throw Fail(BadTensor, path, $"Tensor '{slot.Name}' in '{path}' spans {entry.End - entry.Begin} bytes; shape [{string.Join(", ", slot.Shape)}] of F32 needs {(long)slot.Count * sizeof(float)}.");
+                    throw Fail(ErrorIds.NetworkFileBadTensor, path, $"Tensor '{slot.Name}' in '{path}' spans {entry.End - entry.Begin} bytes; shape [{string.Join(", ", slot.Shape)}] of F32 needs {(long)slot.Count * sizeof(float)}.");
             }
         if (tensors.Count != expected)
         {
             string unknown = tensors.Keys.First(name => !buffers.Any(prefix => layout.Slots(prefix).Any(s => s.Name == name)));
-            throw Fail(BadTensor, path, $"'{path}' holds tensor '{MessageText.Quote(unknown)}', which a network of architecture {MessageText.Quote(layout.Description)} does not have.");
+            throw Fail(ErrorIds.NetworkFileBadTensor, path, $"'{path}' holds tensor '{MessageText.Quote(unknown)}', which a network of architecture {MessageText.Quote(layout.Description)} does not have.");
         }
 
         long position = 0;
         foreach (TensorEntry entry in tensors.Values.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
             if (entry.Begin != position)
-                throw Fail(BadTensor, path, entry.Begin < position
+                throw Fail(ErrorIds.NetworkFileBadTensor, path, entry.Begin < position
                     ? $"Tensor '{MessageText.Quote(entry.Name)}' in '{path}' starts at byte {entry.Begin}, inside the previous tensor (which ends at {position}): offsets overlap."
                     : $"'{path}' has unused bytes {position}..{entry.Begin} before tensor '{MessageText.Quote(entry.Name)}': offsets must tile the data with no gaps.");
             position = entry.End;
         }
         if (position > dataLength)
-            throw Fail(Truncated, path, $"'{path}' is truncated: its tensors need {position} bytes of data but only {dataLength} are present.");
+            throw Fail(ErrorIds.NetworkFileTruncated, path, $"'{path}' is truncated: its tensors need {position} bytes of data but only {dataLength} are present.");
         if (position < dataLength)
-            throw Fail(BadTensor, path, $"'{path}' has {dataLength - position} bytes after its last tensor; a network file ends with its last tensor.");
+            throw Fail(ErrorIds.NetworkFileBadTensor, path, $"'{path}' has {dataLength - position} bytes after its last tensor; a network file ends with its last tensor.");
         return buffers;
     }
 
     internal static string Require(Dictionary<string, string> metadata, string key, string path) =>
         metadata.TryGetValue(key, out string? value)
             ? value
-            : throw Fail(BadHeader, path, $"'{path}' lacks the metadata entry '{key}'.");
+            : throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' lacks the metadata entry '{key}'.");
 
     internal static T ParseEnum<T>(Dictionary<string, string> metadata, string key, string path) where T : struct, Enum
     {
         string text = Require(metadata, key, path);
         // Names only: Enum.TryParse alone would also accept numbers such as "7".
         if (!Enum.GetNames<T>().Contains(text, StringComparer.Ordinal))
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected one of {string.Join(", ", Enum.GetNames<T>())}.");
         return Enum.Parse<T>(text);
     }
 
@@ -403,7 +397,7 @@ public static class NetworkFileReader
     {
         string text = Require(metadata, key, path);
         if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected an integer in {min}..{max}.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected an integer in {min}..{max}.");
         return value;
     }
 
@@ -411,7 +405,7 @@ public static class NetworkFileReader
     {
         string text = Require(metadata, key, path);
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected a number.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected a number.");
         return value;
     }
 
@@ -419,7 +413,7 @@ public static class NetworkFileReader
     {
         string text = Require(metadata, key, path);
         if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected a number.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has {key} '{MessageText.Quote(text)}'; expected a number.");
         return value;
     }
 
@@ -432,7 +426,7 @@ public static class NetworkFileReader
     {
         float value = ParseFloat(metadata, key, path);
         if (!range.Holds(value))
-            throw Fail(BadHeader, path, $"'{path}' has {key} '{MessageText.Quote(metadata[key])}'; expected {range.Text}.");
+            throw Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has {key} '{MessageText.Quote(metadata[key])}'; expected {range.Text}.");
         return value;
     }
 

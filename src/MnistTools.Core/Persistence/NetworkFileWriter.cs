@@ -91,7 +91,7 @@ public static class NetworkFileWriter
         if (!Enum.IsDefined(value)) throw Invalid($"{value} is not a valid {typeof(T).Name}.");
     }
 
-    private static MnistToolsException Invalid(string message) => new("NetworkSnapshotInvalid", FailureKind.InvalidArgument, message, "Network");
+    private static MnistToolsException Invalid(string message) => new(ErrorIds.NetworkSnapshotInvalid, FailureKind.InvalidArgument, message, "Network");
 
     /// <summary>The 8-byte length prefix and the space-padded JSON header, ready to write.</summary>
     private static byte[] BuildHeader(NetworkSnapshot snapshot, NetworkArchitecture layout, List<(string Prefix, float[] Values)> buffers)

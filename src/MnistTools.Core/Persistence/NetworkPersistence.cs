@@ -53,7 +53,7 @@ public static class NetworkPersistence
             if (snapshot.State is { } state)
             {
                 if (state.Length != network.StateCount)
-                    throw new MnistToolsException("NetworkStateInvalid", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.NetworkStateInvalid, FailureKind.InvalidData,
                         $"The state holds {state.Length} values; the network {network.Architecture} has {network.StateCount}.", "State");
                 state.CopyTo(network.State);
             }
@@ -61,7 +61,7 @@ public static class NetworkPersistence
             {
                 run.Validate(network.ParameterCount);
                 if (run.BestParameters is not null && network.StateCount > 0 && run.BestState?.Length != network.StateCount)
-                    throw new MnistToolsException("TrainingRunStateInvalid", FailureKind.InvalidData,
+                    throw new MnistToolsException(ErrorIds.TrainingRunStateInvalid, FailureKind.InvalidData,
                         $"The best epoch's running statistics hold {run.BestState?.Length ?? 0} values; the network has {network.StateCount}.", "Run");
                 network.RunState = run.Clone();
             }
@@ -70,7 +70,7 @@ public static class NetworkPersistence
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.InvalidData or FailureKind.InvalidArgument)
         {
-            throw new MnistToolsException(NetworkFileReader.BadTensor, FailureKind.InvalidData, $"'{source}' does not describe a valid network: {e.Message}", source, e);
+            throw new MnistToolsException(ErrorIds.NetworkFileBadTensor, FailureKind.InvalidData, $"'{source}' does not describe a valid network: {e.Message}", source, e);
         }
     }
 
@@ -98,14 +98,12 @@ public static class NetworkPersistence
         NetworkFileWriter.Write(path, snapshot, overwrite, cancellationToken);
     }
 
-    public const string NotFiniteErrorId = "NetworkNotFinite";
-
     private static void CheckFinite(float[]? values, string what, string path)
     {
         if (values is null || FiniteCheck.AllFinite(values)) return;
         int index = Array.FindIndex(values, v => !float.IsFinite(v));
         string fullPath = Path.GetFullPath(path);
-        throw new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidData,
+        throw new MnistToolsException(ErrorIds.NetworkNotFinite, FailureKind.InvalidData,
             $"Cannot save the network to '{fullPath}': its {what} hold a non-finite value ({values[index]} at index {index}). " +
             "A network with NaN or infinite values cannot classify; retrain it (with a lower learning rate) or load a saved copy.", fullPath);
     }

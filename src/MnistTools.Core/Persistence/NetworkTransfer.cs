@@ -14,12 +14,6 @@ public static class NetworkTransfer
     /// below PowerShell remoting's default 200 MB limit on a received object).</summary>
     public const long MaxBytes = 128L << 20;
 
-    /// <summary>Error id: the network's file is larger than <see cref="MaxBytes"/>, or no file bytes came with the object.</summary>
-    public const string TooLargeErrorId = "NetworkTooLargeToSerialize";
-
-    /// <summary>Error id: a serialized network without its file bytes (sent by a process that did not load MnistTools).</summary>
-    public const string MissingFileErrorId = "SerializedNetworkIncomplete";
-
     /// <summary>The size of the tensors a file of <paramref name="network"/> holds (parameters, optimizer buffers, the best
     /// epoch's copies), in bytes: a lower bound of the file size, known without building the file.</summary>
     public static long TensorBytes(Network network)
@@ -54,7 +48,7 @@ public static class NetworkTransfer
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(source);
         if (bytes.LongLength > maxBytes)
-            throw new MnistToolsException(TooLargeErrorId, FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.NetworkTooLargeToSerialize, FailureKind.InvalidData,
                 $"{source} carries a network file of {bytes.LongLength:N0} bytes; at most {maxBytes:N0} are accepted. " +
                 "Save the network with Save-Network where both sides can read it and pass the path instead.", source);
         using var stream = new MemoryStream(bytes, writable: false);
@@ -62,7 +56,7 @@ public static class NetworkTransfer
     }
 
     private static MnistToolsException TooLarge(long bytes, long maxBytes, Network network) =>
-        new(TooLargeErrorId, FailureKind.InvalidArgument,
+        new(ErrorIds.NetworkTooLargeToSerialize, FailureKind.InvalidArgument,
             $"The network {network.Description} needs a file of at least {bytes:N0} bytes; a network crosses a process boundary " +
             $"(jobs, remoting, Export-Clixml) only up to {maxBytes:N0} bytes. Save it with Save-Network where the other side can " +
             "read it and pass the path instead.", network);

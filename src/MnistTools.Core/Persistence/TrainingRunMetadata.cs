@@ -86,7 +86,7 @@ internal static class TrainingRunMetadata
         bool hasBest = buffers.ContainsKey(NetworkFileFormat.BestPrefix);
         if (!metadata.ContainsKey(Schedule))
         {
-            if (hasBest) throw NetworkFileReader.Fail(NetworkFileReader.BadTensor, path, $"'{path}' holds best-epoch tensors (run.best.*) but no run state (run.schedule).");
+            if (hasBest) throw NetworkFileReader.Fail(ErrorIds.NetworkFileBadTensor, path, $"'{path}' holds best-epoch tensors (run.best.*) but no run state (run.schedule).");
             return null;
         }
         var run = new TrainingRunState
@@ -117,7 +117,7 @@ internal static class TrainingRunMetadata
         if (hasBest)
         {
             if (optimizer is null)
-                throw NetworkFileReader.Fail(NetworkFileReader.BadTensor, path, $"'{path}' holds best-epoch tensors (run.best.*) but no optimizer state.");
+                throw NetworkFileReader.Fail(ErrorIds.NetworkFileBadTensor, path, $"'{path}' holds best-epoch tensors (run.best.*) but no optimizer state.");
             OptimizerState best = optimizer.Clone();
             best.Step = NetworkFileReader.ParseLong(metadata, BestOptimizerStep, path, 0);
             best.Velocity = buffers.GetValueOrDefault(NetworkFileFormat.BestPrefix + NetworkFileFormat.VelocityBuffer);
@@ -133,7 +133,7 @@ internal static class TrainingRunMetadata
         }
         catch (MnistToolsException e)
         {
-            throw NetworkFileReader.Fail(NetworkFileReader.BadHeader, path, $"'{path}' has an invalid run state: {e.Message}", e);
+            throw NetworkFileReader.Fail(ErrorIds.NetworkFileBadHeader, path, $"'{path}' has an invalid run state: {e.Message}", e);
         }
         return run;
     }

@@ -5,12 +5,6 @@ namespace MnistTools.Training;
 /// <summary>Checks that a data set fits a network before any work starts.</summary>
 public static class DataCompatibility
 {
-    /// <summary>Error id: the image size or the class count of the set differs from the network's inputs or outputs.</summary>
-    public const string MismatchErrorId = "NetworkDataMismatch";
-
-    /// <summary>Error id: training or testing was asked of a set that has no labels.</summary>
-    public const string UnlabelledErrorId = "DataSetUnlabelled";
-
     /// <param name="requireLabels">True for training and testing (they compare with the labels); false for classifying.</param>
     /// <exception cref="MnistToolsException">InvalidArgument: NetworkDataMismatch naming both sizes, or DataSetUnlabelled
     /// naming the set and its source. The target is <paramref name="parameterName"/>.</exception>
@@ -19,16 +13,16 @@ public static class DataCompatibility
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
         if (requireLabels && !data.IsLabelled)
-            throw new MnistToolsException(UnlabelledErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.DataSetUnlabelled, FailureKind.InvalidArgument,
                 $"'{data.Name}'{(data.Source is null ? "" : $" (from '{data.Source}')")} has no labels, so it cannot be used to train or test: " +
                 "import a file with a label column, or classify its images with Get-Classification.", parameterName);
         if (network.InputSize != data.ImageSize)
-            throw new MnistToolsException(MismatchErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.NetworkDataMismatch, FailureKind.InvalidArgument,
                 $"The network takes {network.InputSize} inputs but the images of '{data.Name}' have {data.Rows}x{data.Columns} = {data.ImageSize} pixels.",
                 parameterName);
         // An unlabelled set's class count is only a default: any network may classify its images.
         if (data.IsLabelled && network.OutputSize != data.ClassCount)
-            throw new MnistToolsException(MismatchErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.NetworkDataMismatch, FailureKind.InvalidArgument,
                 $"The network has {network.OutputSize} outputs but '{data.Name}' has {data.ClassCount} classes" +
                 $"{(data.ClassCount <= 12 ? $" ({string.Join(", ", data.ClassNames)})" : "")}: create the network with {data.ClassCount} outputs " +
                 $"(e.g. New-Network -LayerSizes {data.ImageSize},128,{data.ClassCount}).", parameterName);

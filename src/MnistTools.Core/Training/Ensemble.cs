@@ -13,9 +13,6 @@ namespace MnistTools.Training;
 /// </summary>
 public sealed class Ensemble
 {
-    /// <summary>Error id: a network of the ensemble takes another input size or scores another number of classes.</summary>
-    public const string MismatchErrorId = "EnsembleNetworkMismatch";
-
     /// <summary>Images per evaluation chunk: each network forwards a chunk (split between the two cores) before the next.</summary>
     private const int ChunkImages = 2048;
 
@@ -33,15 +30,15 @@ public sealed class Ensemble
     public Ensemble(IReadOnlyList<Network> networks)
     {
         if (networks is null || networks.Count == 0)
-            throw new MnistToolsException(MismatchErrorId, FailureKind.InvalidArgument, "An ensemble needs at least one network.", "Network");
+            throw new MnistToolsException(ErrorIds.EnsembleNetworkMismatch, FailureKind.InvalidArgument, "An ensemble needs at least one network.", "Network");
         _networks = networks.ToArray();
-        Network first = _networks[0] ?? throw new MnistToolsException(MismatchErrorId, FailureKind.InvalidArgument, "Network 1 of the ensemble is null.", "Network");
+        Network first = _networks[0] ?? throw new MnistToolsException(ErrorIds.EnsembleNetworkMismatch, FailureKind.InvalidArgument, "Network 1 of the ensemble is null.", "Network");
         for (int i = 1; i < _networks.Length; i++)
         {
-            Network network = _networks[i] ?? throw new MnistToolsException(MismatchErrorId, FailureKind.InvalidArgument,
+            Network network = _networks[i] ?? throw new MnistToolsException(ErrorIds.EnsembleNetworkMismatch, FailureKind.InvalidArgument,
                 $"Network {i + 1} of the ensemble is null.", "Network");
             if (network.InputSize != first.InputSize || network.OutputSize != first.OutputSize)
-                throw new MnistToolsException(MismatchErrorId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.EnsembleNetworkMismatch, FailureKind.InvalidArgument,
                     $"Network {i + 1} of the ensemble ({network.Description}) takes {network.InputSize} inputs and scores {network.OutputSize} classes; " +
                     $"network 1 ({first.Description}) takes {first.InputSize} and scores {first.OutputSize}. Every network of an ensemble must take the " +
                     "same images and score the same classes.", network);
@@ -143,7 +140,7 @@ public sealed class Ensemble
             progress?.Invoke(start + rows, data.Count);
         }
         if (!double.IsFinite(lossSum))
-            throw new MnistToolsException(Evaluator.NotFiniteErrorId, FailureKind.InvalidResult,
+            throw new MnistToolsException(ErrorIds.NetworkOutputNotFinite, FailureKind.InvalidResult,
                 $"The ensemble's outputs on '{data.Name}' are not finite (the loss is {lossSum}): a network's weights overflow on these inputs.", "Network");
         return new TestResult(data.Name, data.Count == 0 ? 0 : lossSum / data.Count, confusion) { NetworkCount = _networks.Length };
     }

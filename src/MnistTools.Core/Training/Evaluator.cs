@@ -14,8 +14,6 @@ namespace MnistTools.Training;
 /// </summary>
 public sealed class Evaluator
 {
-    public const string NotFiniteErrorId = "NetworkOutputNotFinite";
-
     /// <summary>Below this much work (images x parameters) a job runs on the calling thread alone.</summary>
     private const long ParallelWork = 1L << 20;
 
@@ -90,7 +88,7 @@ public sealed class Evaluator
             for (int predicted = 0; predicted < classes; predicted++)
                 confusion[actual, predicted] = _confusion[0][actual * classes + predicted] + _confusion[1][actual * classes + predicted];
         if (!double.IsFinite(lossSum))
-            throw new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidResult,
+            throw new MnistToolsException(ErrorIds.NetworkOutputNotFinite, FailureKind.InvalidResult,
                 $"The network's outputs on '{data.Name}' are not finite (the loss is {lossSum}): its weights overflow on these inputs. " +
                 "Retrain it with a lower learning rate, or load a saved copy.", "Network");
         return new TestResult(data.Name, data.Count == 0 ? 0 : lossSum / data.Count, confusion);

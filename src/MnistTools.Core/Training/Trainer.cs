@@ -21,8 +21,6 @@ namespace MnistTools.Training;
 /// </summary>
 public sealed class Trainer
 {
-    public const string DivergedErrorId = "TrainingDiverged";
-
     private readonly Network _network;
     private readonly TrainingOptions _options;
     private readonly TrainingStep _step;
@@ -179,7 +177,7 @@ public sealed class Trainer
         _stateSnapshot.CopyTo(_network.State);
         _snapshotState.CopyTo(state);
         (string advice, string target) = DivergenceAdvice(learningRate);
-        throw new MnistToolsException(DivergedErrorId, FailureKind.InvalidResult,
+        throw new MnistToolsException(ErrorIds.TrainingDiverged, FailureKind.InvalidResult,
             $"Training diverged in epoch {epoch}, batch {batch + 1} of {batchCount}: the {what} became NaN, infinite or absurdly large (beyond {FiniteCheck.MaxParameterMagnitude:0e0}). " +
             $"The network was restored to its weights at the start of epoch {epoch}. {advice}",
             target);
@@ -193,7 +191,7 @@ public sealed class Trainer
     public static void CheckEpochCount(Network network, int epochs)
     {
         if (network.EpochsTrained <= int.MaxValue - epochs) return;
-        throw new MnistToolsException(TrainingRun.EpochsOutOfRangeErrorId, FailureKind.InvalidArgument,
+        throw new MnistToolsException(ErrorIds.EpochsOutOfRange, FailureKind.InvalidArgument,
             $"The network has trained {network.EpochsTrained:N0} epochs; {epochs:N0} more would take its epoch count past {int.MaxValue:N0}, the most it can hold. " +
             "Train a new network (New-Network) instead.", "Epochs");
     }

@@ -63,27 +63,27 @@ public sealed class TrainingOptions
     internal void Validate()
     {
         if (BatchSize < 1)
-            throw new MnistToolsException("BatchSizeOutOfRange", FailureKind.InvalidArgument, $"BatchSize must be at least 1; got {BatchSize}.", "BatchSize");
+            throw new MnistToolsException(ErrorIds.BatchSizeOutOfRange, FailureKind.InvalidArgument, $"BatchSize must be at least 1; got {BatchSize}.", "BatchSize");
         float rate = EffectiveLearningRate;
         if (!(rate > 0) || !float.IsFinite(rate))
-            throw new MnistToolsException("LearningRateOutOfRange", FailureKind.InvalidArgument, $"LearningRate must be a positive finite number; got {rate}.", "LearningRate");
+            throw new MnistToolsException(ErrorIds.LearningRateOutOfRange, FailureKind.InvalidArgument, $"LearningRate must be a positive finite number; got {rate}.", "LearningRate");
         if (!(Momentum >= 0 && KernelMomentum < 1))
-            throw new MnistToolsException("MomentumOutOfRange", FailureKind.InvalidArgument, $"Momentum must be in [0, 1); got {Momentum}.", "Momentum");
+            throw new MnistToolsException(ErrorIds.MomentumOutOfRange, FailureKind.InvalidArgument, $"Momentum must be in [0, 1); got {Momentum}.", "Momentum");
         if (!(L2 >= 0) || !float.IsFinite(KernelL2))
-            throw new MnistToolsException("L2OutOfRange", FailureKind.InvalidArgument, $"L2 must be a finite number >= 0; got {L2}.", "L2");
+            throw new MnistToolsException(ErrorIds.L2OutOfRange, FailureKind.InvalidArgument, $"L2 must be a finite number >= 0; got {L2}.", "L2");
         if (!Enum.IsDefined(Optimizer))
-            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Optimizer} is not a valid Optimizer.", "Optimizer");
+            throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{Optimizer} is not a valid Optimizer.", "Optimizer");
         if (!Enum.IsDefined(Augmentation))
-            throw new MnistToolsException("UnknownEnumValue", FailureKind.InvalidArgument, $"{Augmentation} is not a valid Augmentation.", "Augment");
+            throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{Augmentation} is not a valid Augmentation.", "Augment");
         if (WeightDecay is double decay && (!(decay >= 0) || !float.IsFinite((float)decay)))
-            throw new MnistToolsException("WeightDecayOutOfRange", FailureKind.InvalidArgument, $"WeightDecay must be a finite number >= 0; got {decay}.", "WeightDecay");
+            throw new MnistToolsException(ErrorIds.WeightDecayOutOfRange, FailureKind.InvalidArgument, $"WeightDecay must be a finite number >= 0; got {decay}.", "WeightDecay");
         Numerics.ComputeSettings.CheckThreadCount(ThreadCount);
         if (Schedule is null)
-            throw new MnistToolsException("ScheduleMissing", FailureKind.InvalidArgument, "The learning-rate schedule is required (use Constant for none).", "LearningRateSchedule");
+            throw new MnistToolsException(ErrorIds.ScheduleMissing, FailureKind.InvalidArgument, "The learning-rate schedule is required (use Constant for none).", "LearningRateSchedule");
         Schedule.Validate();
         // Compared as the float the kernels use: -MinLearningRate 0.01 with -LearningRate 0.01 is equal, not above.
         if (Schedule.Kind is LearningRateSchedule.Cosine or LearningRateSchedule.Plateau && (float)Schedule.MinLearningRate > rate)
-            throw new MnistToolsException("MinLearningRateOutOfRange", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.MinLearningRateOutOfRange, FailureKind.InvalidArgument,
                 $"MinLearningRate ({Schedule.MinLearningRate:G6}) is above the learning rate ({rate:G6}{(LearningRate is null ? $", {Optimizer}'s default" : "")}): " +
                 $"the {Schedule.Kind} schedule only lowers the rate towards it. Give a -MinLearningRate at most the -LearningRate.", "MinLearningRate");
     }

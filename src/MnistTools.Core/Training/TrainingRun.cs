@@ -31,15 +31,6 @@ namespace MnistTools.Training;
 /// </summary>
 public sealed class TrainingRun
 {
-    public const string EpochsOutOfRangeErrorId = "EpochsOutOfRange";
-    public const string PatienceOutOfRangeErrorId = "EarlyStoppingPatienceOutOfRange";
-    public const string EarlyStoppingNeedsValidationErrorId = "EarlyStoppingNeedsValidationSet";
-    public const string PlateauNeedsValidationErrorId = "PlateauNeedsValidationSet";
-    public const string CheckpointIsDirectoryErrorId = "PathIsDirectory";
-    public const string CheckpointFolderNotFoundErrorId = "CheckpointFolderNotFound";
-    public const string CheckpointNotWritableErrorId = "CheckpointNotWritable";
-    public const string CheckpointOfOtherNetworkErrorId = "CheckpointOfOtherNetwork";
-
     public const int MaxEpochs = 1_000_000;
 
     private readonly Trainer _trainer;
@@ -107,19 +98,19 @@ public sealed class TrainingRun
         TrainingOptions options = _trainer.Options;
         LearningRateScheduleOptions schedule = options.Schedule;
         if (_epochs < 1 || _epochs > MaxEpochs)
-            throw new MnistToolsException(EpochsOutOfRangeErrorId, FailureKind.InvalidArgument, $"Epochs must be in 1..{MaxEpochs}; got {_epochs}.", "Epochs");
+            throw new MnistToolsException(ErrorIds.EpochsOutOfRange, FailureKind.InvalidArgument, $"Epochs must be in 1..{MaxEpochs}; got {_epochs}.", "Epochs");
         if (EarlyStoppingPatience < 0 || EarlyStoppingPatience > MaxEpochs)
-            throw new MnistToolsException(PatienceOutOfRangeErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.EarlyStoppingPatienceOutOfRange, FailureKind.InvalidArgument,
                 $"EarlyStoppingPatience must be in 0..{MaxEpochs}; got {EarlyStoppingPatience}.", "EarlyStoppingPatience");
         Trainer.CheckEpochCount(Network, _epochs);
         DataCompatibility.Check(Network, _data);
         if (Validation is not null) DataCompatibility.Check(Network, Validation, "ValidationSet");
         if (EarlyStoppingPatience > 0 && Validation is null)
-            throw new MnistToolsException(EarlyStoppingNeedsValidationErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.EarlyStoppingNeedsValidationSet, FailureKind.InvalidArgument,
                 "Early stopping watches the validation loss: give -ValidationSet (images not in the training set) with -EarlyStoppingPatience.",
                 "EarlyStoppingPatience");
         if (schedule.NeedsValidation && Validation is null)
-            throw new MnistToolsException(PlateauNeedsValidationErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.PlateauNeedsValidationSet, FailureKind.InvalidArgument,
                 "The Plateau schedule lowers the rate when the validation loss stops improving: give -ValidationSet with -LearningRateSchedule Plateau.",
                 "LearningRateSchedule");
         if (CheckpointPath is not null)
@@ -263,20 +254,20 @@ public sealed class TrainingRun
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            throw new MnistToolsException(CheckpointNotWritableErrorId, FailureKind.InvalidArgument, $"'{path}' is not a valid checkpoint path: {e.Message}", path, e);
+            throw new MnistToolsException(ErrorIds.CheckpointNotWritable, FailureKind.InvalidArgument, $"'{path}' is not a valid checkpoint path: {e.Message}", path, e);
         }
         if (Directory.Exists(full))
-            throw new MnistToolsException(CheckpointIsDirectoryErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument,
                 $"The checkpoint path '{full}' is a folder; give a file path such as '{Path.Combine(full, "checkpoint" + NetworkFileFormat.Extension)}'.", full);
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
-            throw new MnistToolsException(CheckpointFolderNotFoundErrorId, FailureKind.NotFound,
+            throw new MnistToolsException(ErrorIds.CheckpointFolderNotFound, FailureKind.NotFound,
                 $"Cannot write the checkpoint '{full}': the folder '{folder}' does not exist.", full);
         if (File.Exists(full) && !OverwriteOtherCheckpoint)
         {
             string? other = OtherNetwork(full);
             if (other is not null)
-                throw new MnistToolsException(CheckpointOfOtherNetworkErrorId, FailureKind.AlreadyExists,
+                throw new MnistToolsException(ErrorIds.CheckpointOfOtherNetwork, FailureKind.AlreadyExists,
                     $"The checkpoint path '{full}' {other}, so it is not replaced. Give another -CheckpointPath, or -Force to overwrite it.", full);
         }
         return full;
@@ -333,13 +324,13 @@ public sealed class TrainingRun
         {
             NetworkPersistence.Save(Network, _checkpoint, overwrite: true, checkpointRun: Network.CheckpointRunId);
         }
-        catch (MnistToolsException e) when (e.ErrorId == "FolderNotFound")
+        catch (MnistToolsException e) when (e.ErrorId == ErrorIds.FolderNotFound)
         {
-            throw new MnistToolsException(CheckpointFolderNotFoundErrorId, FailureKind.NotFound, $"Cannot write the checkpoint: {e.Message}", _checkpoint, e);
+            throw new MnistToolsException(ErrorIds.CheckpointFolderNotFound, FailureKind.NotFound, $"Cannot write the checkpoint: {e.Message}", _checkpoint, e);
         }
         catch (MnistToolsException e) when (e.Kind is FailureKind.Write or FailureKind.ReadWrite)
         {
-            throw new MnistToolsException(CheckpointNotWritableErrorId, FailureKind.Write,
+            throw new MnistToolsException(ErrorIds.CheckpointNotWritable, FailureKind.Write,
                 $"Cannot write the checkpoint '{_checkpoint}' (is the folder read-only or the disk full?): {e.Message}", _checkpoint, e);
         }
     }

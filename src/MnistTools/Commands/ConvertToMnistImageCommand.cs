@@ -20,9 +20,6 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Error id: a path names a folder, not a picture file (the id every writer and reader uses for that).</summary>
-    public const string PathIsDirectoryErrorId = "PathIsDirectory";
-
     private int _index;
 
     /// <summary>Picture files; wildcards allowed.</summary>
@@ -57,7 +54,7 @@ public sealed class ConvertToMnistImageCommand : PSCmdlet
             try
             {
                 if (Directory.Exists(file))
-                    throw new MnistToolsException(PathIsDirectoryErrorId, FailureKind.InvalidArgument, $"'{file}' is a folder, not a picture.", file);
+                    throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{file}' is a folder, not a picture.", file);
                 MnistImage image = HandwritingPreprocessor.LoadDigit(file);
                 WriteObject(new MnistImage(_index++, null, image.Rows, image.Columns, image.Pixels, file));
             }

@@ -15,13 +15,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportConfusionMatrixCommand : PictureExportCommand
 {
-    /// <summary>Error id: the input has no confusion matrix, or it is not a square matrix of counts.</summary>
-    public const string NoMatrixErrorId = "ConfusionMatrixInvalid";
-    /// <summary>Error id: more than one matrix arrived; only the first is drawn.</summary>
-    public const string TooManyErrorId = "OneMatrixPerPicture";
-    /// <summary>Error id: nothing arrived.</summary>
-    public const string NoInputErrorId = "NoConfusionMatrix";
-
     private long[,]? _matrix;
     private string? _title;
     private IReadOnlyList<string>? _classNames;
@@ -47,13 +40,13 @@ public sealed class ExportConfusionMatrixCommand : PictureExportCommand
         long[,]? matrix = PropertyReader.ToMatrix(source);
         if (matrix is null || matrix.GetLength(0) != matrix.GetLength(1) || matrix.GetLength(0) == 0)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(NoMatrixErrorId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ConfusionMatrixInvalid, FailureKind.InvalidArgument,
                 "The input has no ConfusionMatrix property holding a square matrix of counts.", input)));
             return;
         }
         if (_matrix is not null)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(TooManyErrorId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.OneMatrixPerPicture, FailureKind.InvalidArgument,
                 "One picture holds one confusion matrix; only the first input is drawn.", input)));
             return;
         }
@@ -71,7 +64,7 @@ public sealed class ExportConfusionMatrixCommand : PictureExportCommand
     protected override void EndProcessing()
     {
         if (_matrix is null)
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoInputErrorId, FailureKind.InvalidArgument,
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NoConfusionMatrix, FailureKind.InvalidArgument,
                 "No confusion matrix arrived, so there is nothing to draw.", OutputPath)));
         long[,] matrix = _matrix!;
         WritePicture(() => ConfusionMatrixChart.Render(matrix, Size, Title ?? _title, _classNames), "a confusion matrix");

@@ -28,21 +28,6 @@ public enum FeatureMapScaling
 [OutputType(typeof(FileInfo))]
 public sealed class ExportFeatureMapCommand : PictureExportCommand
 {
-    /// <summary>Error id: the input is neither an MnistImage nor a Classification (the id the other picture cmdlets use).</summary>
-    public const string UnsupportedInputErrorId = ExportMnistImageCommand.UnsupportedInputErrorId;
-    /// <summary>Error id: a Classification made from a bare pixel array carries no image.</summary>
-    public const string NoImageErrorId = ExportMnistImageCommand.NoImageErrorId;
-    /// <summary>Error id: nothing arrived on the pipeline.</summary>
-    public const string NoImagesErrorId = ExportMnistImageCommand.NoImagesErrorId;
-    /// <summary>Error id: a second image arrived; one picture shows one image.</summary>
-    public const string TooManyErrorId = "OneImagePerPicture";
-    /// <summary>Error id: the image's pixel count is not the network's input size (as Get-Classification).</summary>
-    public const string PixelCountErrorId = GetClassificationCommand.PixelCountErrorId;
-    /// <summary>Error id: a -Layer index that is not one of $net.Layers.</summary>
-    public const string LayerIndexErrorId = "LayerIndexOutOfRange";
-    /// <summary>Error id: a layer's output holds NaN or an infinity (as Get-Classification and Test-Network).</summary>
-    public const string NotFiniteErrorId = "NetworkOutputNotFinite";
-
     private MnistImage? _image;
     private int? _label;
     private bool _rejected;
@@ -83,7 +68,7 @@ public sealed class ExportFeatureMapCommand : PictureExportCommand
         int count = Network.Layers.Count;
         int bad = Layer?.FirstOrDefault(index => index >= count, -1) ?? -1;
         if (bad >= 0)
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(LayerIndexErrorId, FailureKind.InvalidArgument,
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.LayerIndexOutOfRange, FailureKind.InvalidArgument,
                 $"-Layer {bad} is not a layer of the network: its layers are 0..{count - 1} ({Network.Architecture}).", nameof(Layer))));
     }
 
@@ -100,23 +85,23 @@ public sealed class ExportFeatureMapCommand : PictureExportCommand
         {
             _rejected = true;
             WriteError(ErrorRecords.From(input is Classification classification
-                ? new MnistToolsException(NoImageErrorId, FailureKind.InvalidArgument,
+                ? new MnistToolsException(ErrorIds.ClassificationHasNoImage, FailureKind.InvalidArgument,
                     $"Classification #{classification.Index} carries no image (it was made from a bare pixel array), so it cannot be drawn.", classification)
-                : new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
+                : new MnistToolsException(ErrorIds.UnsupportedInput, FailureKind.InvalidArgument,
                     $"Export-FeatureMap draws an MnistImage or a Classification that carries one; got {input.GetType().Name}.", input)));
             return;
         }
         if (_image is not null)
         {
             _rejected = true;
-            WriteError(ErrorRecords.From(new MnistToolsException(TooManyErrorId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.OneImagePerPicture, FailureKind.InvalidArgument,
                 $"One picture shows one image; image #{image.Index} is not drawn (only #{_image.Index} is).", image)));
             return;
         }
         if (image.Pixels.Length != Network.InputSize)
         {
             _rejected = true;
-            WriteError(ErrorRecords.From(new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ClassificationPixelCountMismatch, FailureKind.InvalidArgument,
                 $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {Network.InputSize} inputs.", image)));
             return;
         }
@@ -129,7 +114,7 @@ public sealed class ExportFeatureMapCommand : PictureExportCommand
         if (_image is not MnistImage image)
         {
             if (!_rejected)
-                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoImagesErrorId, FailureKind.InvalidArgument,
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NoImages, FailureKind.InvalidArgument,
                     "No image arrived, so there is nothing to draw.", OutputPath)));
             return;
         }
@@ -149,7 +134,7 @@ public sealed class ExportFeatureMapCommand : PictureExportCommand
         foreach (int l in chosen)
         {
             if (outputs[l].Any(v => !float.IsFinite(v)))
-                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NotFiniteErrorId, FailureKind.InvalidResult,
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NetworkOutputNotFinite, FailureKind.InvalidResult,
                     $"Layer {l} '{layers[l].Spec}' gives values that are not finite (NaN or infinity) for image #{image.Index}: the network's weights are broken.", Network)));
         }
         float[] scores = outputs[^1];

@@ -16,13 +16,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportMnistImageCommand : PictureExportCommand
 {
-    /// <summary>Error id: a Classification that carries no image (made from a bare pixel array).</summary>
-    public const string NoImageErrorId = "ClassificationHasNoImage";
-    /// <summary>Error id: the input is neither an MnistImage nor a Classification.</summary>
-    public const string UnsupportedInputErrorId = "UnsupportedInput";
-    /// <summary>Error id: nothing arrived on the pipeline.</summary>
-    public const string NoImagesErrorId = "NoImages";
-
     private readonly List<SheetItem> _items = new();
     private bool _sawClassification;
 
@@ -53,12 +46,12 @@ public sealed class ExportMnistImageCommand : PictureExportCommand
                 _items.Add(new SheetItem(image, classification.Label ?? image.Label, classification.Predicted));
                 break;
             case Classification classification:
-                WriteError(ErrorRecords.From(new MnistToolsException(NoImageErrorId, FailureKind.InvalidArgument,
+                WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ClassificationHasNoImage, FailureKind.InvalidArgument,
                     $"Classification #{classification.Index} carries no image (it was made from a bare pixel array), so it cannot be drawn.",
                     classification)));
                 break;
             default:
-                WriteError(ErrorRecords.From(new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
+                WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.UnsupportedInput, FailureKind.InvalidArgument,
                     $"Export-MnistImage draws MnistImage and Classification objects; got {InputObject.BaseObject.GetType().Name}.",
                     InputObject.BaseObject)));
                 break;
@@ -68,7 +61,7 @@ public sealed class ExportMnistImageCommand : PictureExportCommand
     protected override void EndProcessing()
     {
         if (_items.Count == 0)
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoImagesErrorId, FailureKind.InvalidArgument,
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NoImages, FailureKind.InvalidArgument,
                 "There are no images to draw.", OutputPath)));
         bool single = _items.Count == 1 && !_sawClassification;
         WritePicture(() => single ? ContactSheet.RenderSingle(_items[0].Image, Scale) : ContactSheet.Render(_items, Scale, Columns),

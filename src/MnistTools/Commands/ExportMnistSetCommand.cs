@@ -18,17 +18,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportMnistSetCommand : OutputFileCommand
 {
-    /// <summary>Error id: the input is neither an MnistDataSet nor an MnistImage.</summary>
-    public const string UnsupportedInputId = "ExportInputUnsupported";
-    /// <summary>Error id: nothing arrived on the pipeline.</summary>
-    public const string NoImagesId = "NoImages";
-    /// <summary>Error id: the images differ in size, or some are labelled and some not.</summary>
-    public const string MixedImagesId = "ExportImagesMixed";
-    /// <summary>Error id: -Format ImageFolder (Export-MnistImage draws pictures).</summary>
-    public const string FormatNotWritableId = "ExportFormatNotWritable";
-    /// <summary>Error id: an IDX image file name without images-idx3 and no -LabelPath for a labelled set.</summary>
-    public const string LabelPathNeededId = "ExportLabelPathNeeded";
-
     private readonly CancellationTokenSource _stop = new();
     private readonly List<MnistDataSet> _sets = new();
     private readonly List<MnistImage> _images = new();
@@ -65,7 +54,7 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
                 _images.Add(image);
                 break;
             default:
-                WriteError(ErrorRecords.From(new MnistToolsException(UnsupportedInputId, FailureKind.InvalidArgument,
+                WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ExportInputUnsupported, FailureKind.InvalidArgument,
                     $"Export-MnistSet writes MnistDataSet and MnistImage objects; got {InputObject.BaseObject.GetType().Name}.", InputObject.BaseObject)));
                 break;
         }
@@ -82,7 +71,7 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
             string target = ResolveTarget();
             MnistSetFormat format = Format ?? (System.IO.Path.GetExtension(target).ToLowerInvariant() is ".csv" or ".tsv" or ".txt" ? MnistSetFormat.Csv : MnistSetFormat.Idx);
             if (format == MnistSetFormat.ImageFolder)
-                throw new MnistToolsException(FormatNotWritableId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.ExportFormatNotWritable, FailureKind.InvalidArgument,
                     "Export-MnistSet writes Idx or Csv; to draw images as pictures use Export-MnistImage.", nameof(Format));
             string? labels = format == MnistSetFormat.Idx && set.IsLabelled ? LabelFile(target) : null;
             foreach (string file in labels is null ? [target] : new[] { target, labels })
@@ -148,7 +137,7 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
     private MnistDataSet Combine()
     {
         if (_sets.Count == 0)
-            throw new MnistToolsException(NoImagesId, FailureKind.InvalidArgument, "There are no images to write.", nameof(InputObject));
+            throw new MnistToolsException(ErrorIds.NoImages, FailureKind.InvalidArgument, "There are no images to write.", nameof(InputObject));
         if (_sets.Count == 1) return _sets[0];
         MnistDataSet first = _sets[0];
         long total = 0;
@@ -180,7 +169,7 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
         string name = System.IO.Path.GetFileName(imageFile);
         int at = name.IndexOf("images-idx3", StringComparison.OrdinalIgnoreCase);
         if (at < 0)
-            throw new MnistToolsException(LabelPathNeededId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.ExportLabelPathNeeded, FailureKind.InvalidArgument,
                 $"Cannot name the label file for '{imageFile}': its name does not contain 'images-idx3' (as in train-images-idx3-ubyte.gz). " +
                 "Use such a name, which Import-MnistSet also follows, or give -LabelPath.", imageFile);
         return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(imageFile)!, name[..at] + "labels-idx1" + name[(at + "images-idx3".Length)..]);
@@ -189,5 +178,5 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
     private static bool IsGz(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
 
     private static MnistToolsException Mixed(string detail, object target) =>
-        new(MixedImagesId, FailureKind.InvalidArgument, $"The images cannot be written as one set: {detail}", target);
+        new(ErrorIds.ExportImagesMixed, FailureKind.InvalidArgument, $"The images cannot be written as one set: {detail}", target);
 }

@@ -17,13 +17,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportNetworkWeightsCommand : PictureExportCommand
 {
-    /// <summary>Error id: the network's input size is not a square number of pixels.</summary>
-    public const string NotPictureErrorId = "NetworkInputNotAPicture";
-    /// <summary>Error id: a second network arrived; only the first is drawn.</summary>
-    public const string TooManyErrorId = "OneNetworkPerPicture";
-    /// <summary>Error id: no network arrived (an empty pipeline).</summary>
-    public const string NoInputErrorId = "NoNetwork";
-
     private Network? _network;
 
     protected override bool DrawsText => false;
@@ -52,7 +45,7 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
     {
         if (_network is not null)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(TooManyErrorId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.OneNetworkPerPicture, FailureKind.InvalidArgument,
                 "One picture shows one network; only the first is drawn.", Network)));
             return;
         }
@@ -63,7 +56,7 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
     {
         if (_network is not Network network)
         {
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoInputErrorId, FailureKind.InvalidArgument,
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NoNetwork, FailureKind.InvalidArgument,
                 "No network arrived, so there is nothing to draw.", OutputPath)));
             return;
         }
@@ -84,7 +77,7 @@ public sealed class ExportNetworkWeightsCommand : PictureExportCommand
             int inputs = network.InputSize;
             int side = (int)Math.Round(Math.Sqrt(inputs));
             if (side * side != inputs || firstIndex > 1)
-                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NotPictureErrorId, FailureKind.InvalidArgument,
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NetworkInputNotAPicture, FailureKind.InvalidArgument,
                     $"The network's first layer sees {inputs} inputs, which is not a square picture, so its weights cannot be drawn as pictures.", network)));
             units = (int)shape[0];
             tileRows = tileColumns = side;

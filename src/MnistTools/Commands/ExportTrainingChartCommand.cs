@@ -17,11 +17,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportTrainingChartCommand : PictureExportCommand
 {
-    /// <summary>Error id: a record has no Epoch, or a figure that is not a number.</summary>
-    public const string BadRecordErrorId = "TrainingRecordInvalid";
-    /// <summary>Error id: no record had anything to draw.</summary>
-    public const string NoDataErrorId = "NoTrainingData";
-
     private readonly List<(string? Run, TrainingPoint Point)> _points = new();
 
     /// <summary>A TrainingEpoch, or any record with the same property names.</summary>
@@ -54,7 +49,7 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
         PSObject record = InputObject!;
         if (!PropertyReader.TryGetDouble(record, "Epoch", out double? epoch) || epoch is null)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(BadRecordErrorId, FailureKind.InvalidData,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.TrainingRecordInvalid, FailureKind.InvalidData,
                 "The record has no numeric Epoch property, so it cannot be drawn as a training epoch.", record)));
             return;
         }
@@ -64,7 +59,7 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
         {
             if (!PropertyReader.TryGetDouble(record, names[i], out figures[i]))
             {
-                WriteError(ErrorRecords.From(new MnistToolsException(BadRecordErrorId, FailureKind.InvalidData,
+                WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.TrainingRecordInvalid, FailureKind.InvalidData,
                     $"The record's {names[i]} is not a number.", record)));
                 return;
             }
@@ -80,7 +75,7 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
             .Select(g => new TrainingRun(g.Key, g.Select(p => p.Point).OrderBy(p => p.Epoch).ToList()))
             .ToList();
         if (runs.Count == 0)
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(NoDataErrorId, FailureKind.InvalidArgument,
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NoTrainingData, FailureKind.InvalidArgument,
                 "No training records arrived, so there is nothing to draw.", OutputPath)));
         WritePicture(() => TrainingChart.Render(runs, Width, Height, Metric), $"learning curves of {runs.Count} run(s)");
     }

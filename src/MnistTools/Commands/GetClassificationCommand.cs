@@ -21,18 +21,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(Classification))]
 public sealed class GetClassificationCommand : PSCmdlet
 {
-    /// <summary>
-    /// Error id: an input that is neither an MnistImage, an MnistDataSet, a picture file nor a pixel array, or an array
-    /// element that is not a number (the id Show-MnistImage and Export-MnistImage use for input they cannot take).
-    /// </summary>
-    public const string UnsupportedInputErrorId = "UnsupportedInput";
-    /// <summary>Error id: an image or pixel array whose size is not the network's input size.</summary>
-    public const string PixelCountErrorId = "ClassificationPixelCountMismatch";
-    /// <summary>Error id: a pixel outside 0..255 (integers) or [0, 1] (floating point).</summary>
-    public const string PixelValueErrorId = "ClassificationPixelOutOfRange";
-    /// <summary>Error id: a folder given as -Path holds no picture files directly in it.</summary>
-    public const string FolderHasNoPicturesErrorId = "ImageFolderNoPictures";
-
     private const string InputObjectSet = "InputObject";
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
@@ -122,7 +110,7 @@ public sealed class GetClassificationCommand : PSCmdlet
                 case MnistImage image: ClassifyImage(image); break;
                 case Array array: ClassifyRaw(array); break;
                 default:
-                    throw new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
+                    throw new MnistToolsException(ErrorIds.UnsupportedInput, FailureKind.InvalidArgument,
                         $"Cannot classify a {input.GetType().Name}: pass an MnistImage, an MnistDataSet or an array of {First.InputSize} pixels.", InputObject);
             }
         }
@@ -177,7 +165,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     {
         _classNames = image.GetClassNames() is { } names && names.Count == First.OutputSize ? names : null;
         if (image.Pixels.Length != First.InputSize)
-            throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.ClassificationPixelCountMismatch, FailureKind.InvalidArgument,
                 $"Image #{image.Index} has {image.Rows}x{image.Columns} = {image.Pixels.Length} pixels; the network takes {First.InputSize} inputs.", image);
         PredictPixels(image.Pixels, 1);
         Emit(image.Index, image.Label, 0, image, path);
@@ -217,12 +205,12 @@ public sealed class GetClassificationCommand : PSCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException("ImageReadFailed", FailureKind.ReadWrite, $"Cannot list the folder '{folder}': {e.Message}", folder, e)));
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ImageReadFailed, FailureKind.ReadWrite, $"Cannot list the folder '{folder}': {e.Message}", folder, e)));
             return;
         }
         if (pictures.Length == 0)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(FolderHasNoPicturesErrorId, FailureKind.NotFound,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ImageFolderNoPictures, FailureKind.NotFound,
                 $"The folder '{folder}' holds no pictures ({string.Join(", ", ImageFolderReader.PictureExtensions)}) directly in it; sub-folders are not searched.", folder)));
             return;
         }
@@ -243,7 +231,7 @@ public sealed class GetClassificationCommand : PSCmdlet
         _classNames = null;
         int n = First.InputSize;
         if (array.Length != n)
-            throw new MnistToolsException(PixelCountErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.ClassificationPixelCountMismatch, FailureKind.InvalidArgument,
                 $"The pixel array has {array.Length} values; the network takes {n} inputs.", array);
         bool scaled = IsScaled(array);
         byte[] grey = new byte[n];
@@ -258,10 +246,10 @@ public sealed class GetClassificationCommand : PSCmdlet
                 _ => double.NaN,
             };
             if (value is null || double.IsNaN(v))
-                throw new MnistToolsException(UnsupportedInputErrorId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.UnsupportedInput, FailureKind.InvalidArgument,
                     $"Pixel {i} is {(value is null ? "null" : "a " + value.GetType().Name)}, not a number.", array);
             if (scaled ? !(v >= 0 && v <= 1) : !(v >= 0 && v <= 255))
-                throw new MnistToolsException(PixelValueErrorId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.ClassificationPixelOutOfRange, FailureKind.InvalidArgument,
                     scaled ? $"Pixel {i} is {v}; floating-point pixels must be scaled inputs in [0, 1] (grey / 255)."
                            : $"Pixel {i} is {v}; integer pixels must be grey levels in 0..255.", array);
             grey[i] = (byte)Math.Round(scaled ? v * 255 : v);
@@ -294,7 +282,7 @@ public sealed class GetClassificationCommand : PSCmdlet
         {
             if (float.IsFinite(score)) continue;
             // A network with overflowing or NaN weights (e.g. a hand-edited file): say so, never emit NaN scores.
-            WriteError(ErrorRecords.From(new MnistToolsException(Evaluator.NotFiniteErrorId, FailureKind.InvalidResult,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.NetworkOutputNotFinite, FailureKind.InvalidResult,
                 $"The network's output for image {index} is not finite (NaN or infinite): its weights are unusable. Retrain it or import another file.",
                 image is null ? index : image)));
             return;

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using MnistTools.Errors;
 using MnistTools.Infrastructure;
+using MnistTools.Training;
 
 namespace MnistTools.Commands;
 
@@ -14,11 +15,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(MnistImage))]
 public sealed class GetMnistImageCommand : PSCmdlet
 {
-    /// <summary>Error id: an -Index outside 0..Count-1 (non-terminating; the other indexes are still emitted).</summary>
-    public const string IndexOutOfRangeId = "IndexOutOfRange";
-    /// <summary>Error id: a -Label the set cannot hold (at least its ClassCount).</summary>
-    public const string LabelOutOfRangeId = "LabelOutOfRange";
-
     /// <summary>The set to take images from.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [Alias("InputObject")]
@@ -67,7 +63,7 @@ public sealed class GetMnistImageCommand : PSCmdlet
         bool[]? keep = null;
         if (Label is not null && !set.IsLabelled)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(Training.DataCompatibility.UnlabelledErrorId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.DataSetUnlabelled, FailureKind.InvalidArgument,
                 $"'{set.Name}' has no labels, so -Label cannot pick its images.", nameof(Label))));
             return;
         }
@@ -77,7 +73,7 @@ public sealed class GetMnistImageCommand : PSCmdlet
             foreach (int label in Label)
             {
                 if (label < set.ClassCount) keep[label] = true;
-                else WriteError(ErrorRecords.From(new MnistToolsException(LabelOutOfRangeId, FailureKind.InvalidArgument,
+                else WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.LabelOutOfRange, FailureKind.InvalidArgument,
                     $"Label {label} cannot occur in '{set.Name}', whose labels are 0..{set.ClassCount - 1}.", label)));
             }
         }
@@ -91,7 +87,7 @@ public sealed class GetMnistImageCommand : PSCmdlet
             if (emitted >= limit) break;
             if ((uint)i >= (uint)set.Count)
             {
-                WriteError(ErrorRecords.From(new MnistToolsException(IndexOutOfRangeId, FailureKind.InvalidArgument,
+                WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.IndexOutOfRange, FailureKind.InvalidArgument,
                     $"Index {i} is outside '{set.Name}', which holds images 0..{set.Count - 1}.", i)));
                 continue;
             }

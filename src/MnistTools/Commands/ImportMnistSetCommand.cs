@@ -25,17 +25,6 @@ public sealed class ImportMnistSetCommand : PSCmdlet
     private const string LiteralPathSet = "LiteralPath";
     private const string FilesSet = "Files";
 
-    /// <summary>Error id: a standard file name is not in the folder (also used for an inferred label file).</summary>
-    public const string FileNotFoundId = "IdxFileNotFound";
-    /// <summary>Error id: a folder holds the image files of several sets for the subset (e.g. two EMNIST splits).</summary>
-    public const string FileAmbiguousId = "IdxFileAmbiguous";
-    /// <summary>Error id: no path given and neither $env:MNIST_DATA nor ./data/mnist exists.</summary>
-    public const string DefaultFolderNotFoundId = "MnistDataNotFound";
-    /// <summary>Error id: -Path names an image file whose label file cannot be derived from the name.</summary>
-    public const string LabelPathNotInferredId = "LabelPathNotInferred";
-    /// <summary>Error id: a parameter that does not apply to the format read (-Size for IDX, -LabelColumn for a folder...).</summary>
-    public const string ParameterNotApplicableId = "ParameterNotApplicable";
-
     private const string ImagesPart = "images-idx3";
     private const string LabelsPart = "labels-idx1";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
@@ -133,7 +122,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
             {
                 resolved = path is null ? [DefaultFolder()] : PathResolver.ResolveExisting(this, path, literal: ParameterSetName == LiteralPathSet);
                 if (resolved.Count == 0) // a wildcard that matched nothing
-                    throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find any file or folder matching '{path}'.", path);
+                    throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, $"Cannot find any file or folder matching '{path}'.", path);
             }
             catch (MnistToolsException e)
             {
@@ -185,7 +174,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
             : format != MnistSetFormat.ImageFolder && MyInvocation.BoundParameters.ContainsKey(nameof(Size)) ? "-Size (picture folders only)"
             : null;
         if (wrong is not null)
-            throw new MnistToolsException(ParameterNotApplicableId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.ParameterNotApplicable, FailureKind.InvalidArgument,
                 $"'{item}' is read as {format}, to which {wrong} does not apply.", item);
     }
 
@@ -239,7 +228,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         if (ClassNames is not null)
         {
             if (ClassNames.Length != set.ClassCount)
-                throw new MnistToolsException("ClassNamesCount", FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.ClassNamesCount, FailureKind.InvalidArgument,
                     $"{ClassNames.Length} class names were given, but '{folder}' has {set.ClassCount} classes ({string.Join(", ", set.ClassNames)}).", nameof(ClassNames));
             set = new MnistDataSet(set.Name, set.Source, set.Rows, set.Columns, set.Pixels.ToArray(), set.IsLabelled ? set.Labels.ToArray() : null, set.ClassCount, ClassNames);
         }
@@ -326,7 +315,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
                 .Where(f => endings.Any(e => StripGz(System.IO.Path.GetFileName(f)).EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                 .Select(f => StripGz(f)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
             if (candidates.Length > 1)
-                throw new MnistToolsException(FileAmbiguousId, FailureKind.InvalidArgument,
+                throw new MnistToolsException(ErrorIds.IdxFileAmbiguous, FailureKind.InvalidArgument,
                     $"'{folder}' holds the {Subset.ToString().ToLowerInvariant()} images of several sets ({string.Join(", ", candidates.Select(System.IO.Path.GetFileName))}); pass the image file as -Path.", folder);
             images = FindVariant(candidates.Length == 1 ? candidates[0] : bare);
         }
@@ -341,7 +330,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         string fileName = System.IO.Path.GetFileName(imageFile);
         int at = fileName.IndexOf(ImagesPart, StringComparison.OrdinalIgnoreCase);
         if (at < 0)
-            throw new MnistToolsException(LabelPathNotInferredId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.LabelPathNotInferred, FailureKind.InvalidArgument,
                 $"Cannot tell the label file of '{imageFile}': its name does not contain '{ImagesPart}'. Use -ImagePath and -LabelPath (or -ImagePath alone for images without labels).", imageFile);
         string labelName = fileName[..at] + LabelsPart + fileName[(at + ImagesPart.Length)..];
         string folder = System.IO.Path.GetDirectoryName(imageFile) ?? ".";
@@ -359,7 +348,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         string gz = bare + ".gz";
         if (File.Exists(gz)) return gz;
         if (File.Exists(bare) || Directory.Exists(bare)) return bare; // a folder of that name fails in the reader
-        throw new MnistToolsException(FileNotFoundId, FailureKind.NotFound,
+        throw new MnistToolsException(ErrorIds.IdxFileNotFound, FailureKind.NotFound,
             $"Cannot find '{System.IO.Path.GetFileName(gz)}' or '{System.IO.Path.GetFileName(bare)}' in '{System.IO.Path.GetDirectoryName(bare)}'. " +
             "(A CSV file or a folder of pictures is read with -Format Csv or -Format ImageFolder.)", gz);
     }
@@ -373,7 +362,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         }
         catch (Exception e) when (e is SessionStateException or ProviderInvocationException or NotSupportedException)
         {
-            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, path, e);
+            throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, e.Message, path, e);
         }
     }
 
@@ -387,7 +376,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         }
         string local = PathResolver.ResolveForWrite(this, System.IO.Path.Combine(".", "data", "mnist"));
         if (!Directory.Exists(local))
-            throw new MnistToolsException(DefaultFolderNotFoundId, FailureKind.NotFound,
+            throw new MnistToolsException(ErrorIds.MnistDataNotFound, FailureKind.NotFound,
                 $"No -Path given, $env:MNIST_DATA is not set and '{local}' does not exist. Run Save-MnistSet -Name Mnist or pass -Path.", local);
         WriteVerbose($"No -Path and no $env:MNIST_DATA: using {local}");
         return local;

@@ -260,7 +260,7 @@ public sealed class InvokeTrainingCommand : NetworkDataSetCommand
         }
         catch (Exception e) when (e is System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or ArgumentException)
         {
-            throw new MnistToolsException(TrainingRun.CheckpointFolderNotFoundErrorId, FailureKind.NotFound,
+            throw new MnistToolsException(ErrorIds.CheckpointFolderNotFound, FailureKind.NotFound,
                 $"Cannot write the checkpoint '{path}': {e.Message}", path, e);
         }
     }

@@ -22,27 +22,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class SaveMnistSetCommand : PSCmdlet
 {
-    /// <summary>Error id: every mirror failed to deliver a file (HTTP error, dropped connection, timeout).</summary>
-    public const string DownloadFailedId = "DownloadFailed";
-    /// <summary>Error id: a file arrived whole but its MD5 is wrong (on every mirror that delivered it).</summary>
-    public const string ChecksumMismatchId = "ChecksumMismatch";
-    /// <summary>Error id: a file of that name exists with another checksum; it is kept unless -Force.</summary>
-    public const string ExistingFileMismatchId = "ExistingFileMismatch";
-    /// <summary>Error id: -Path names a file, not a folder.</summary>
-    public const string PathIsFileId = "PathIsFile";
-    /// <summary>Error id: a file's target path is a folder.</summary>
-    public const string PathIsDirectoryId = "PathIsDirectory";
-    /// <summary>Error id: a -Checksum entry names an unknown file or is not 32 hex digits.</summary>
-    public const string BadChecksumId = "BadChecksum";
-    /// <summary>Error id: a -BaseUri that is not an absolute http(s) URI.</summary>
-    public const string BadBaseUriId = "BadBaseUri";
-
-    /// <summary>Error id: the target folder cannot be created.</summary>
-    public const string CannotCreateFolderId = "CannotCreateFolder";
-
-    /// <summary>Error id: the downloaded archive lacks a file of the set, or cannot be opened as a zip archive.</summary>
-    public const string ArchiveBadId = "ArchiveBad";
-
     /// <summary>Status values of the emitted FileInfo objects.</summary>
     public const string StatusDownloaded = "Downloaded", StatusAlreadyPresent = "AlreadyPresent", StatusExtracted = "Extracted";
 
@@ -142,7 +121,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(ArchiveBadId, FailureKind.InvalidData, $"'{archivePath}' cannot be opened as a zip archive: {e.Message}", archivePath, e)));
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ArchiveBad, FailureKind.InvalidData, $"'{archivePath}' cannot be opened as a zip archive: {e.Message}", archivePath, e)));
             return;
         }
         using (zip)
@@ -153,7 +132,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 ZipArchiveEntry? entry = zip.GetEntry(info.ArchiveFolder + file.Name) ?? zip.GetEntry(file.Name);
                 if (entry is null)
                 {
-                    WriteError(ErrorRecords.From(new MnistToolsException(ArchiveBadId, FailureKind.InvalidData,
+                    WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ArchiveBad, FailureKind.InvalidData,
                         $"'{archivePath}' holds no '{info.ArchiveFolder}{file.Name}'.", archivePath)));
                     continue;
                 }
@@ -169,7 +148,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                         }
                         if (!Force)
                         {
-                            WriteError(ErrorRecords.From(new MnistToolsException(ExistingFileMismatchId, FailureKind.AlreadyExists,
+                            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ExistingFileMismatch, FailureKind.AlreadyExists,
                                 $"'{target}' exists but differs from the file in '{archivePath}'. It was left as it is; use -Force to replace it.", target)));
                             continue;
                         }
@@ -189,7 +168,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 }
                 catch (InvalidDataException e)
                 {
-                    WriteError(ErrorRecords.From(new MnistToolsException(ArchiveBadId, FailureKind.InvalidData, $"'{file.Name}' in '{archivePath}' is damaged: {e.Message}", archivePath, e)));
+                    WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ArchiveBad, FailureKind.InvalidData, $"'{file.Name}' in '{archivePath}' is damaged: {e.Message}", archivePath, e)));
                 }
                 catch (OperationCanceledException)
                 {
@@ -221,7 +200,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     {
         if (Directory.Exists(target))
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(PathIsDirectoryId, FailureKind.InvalidArgument,
+            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument,
                 $"'{target}' is a folder; the file cannot be saved there.", target)));
             return false;
         }
@@ -236,7 +215,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                     Emit(target, StatusAlreadyPresent, md5, null);
                     return true;
                 }
-                WriteError(ErrorRecords.From(new MnistToolsException(ExistingFileMismatchId, FailureKind.AlreadyExists,
+                WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ExistingFileMismatch, FailureKind.AlreadyExists,
                     $"'{target}' exists but its MD5 is {present}, not {md5}. It was left as it is; use -Force to replace it.", target)));
                 return false;
             }
@@ -250,7 +229,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(CannotCreateFolderId, FailureKind.Write,
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.CannotCreateFolder, FailureKind.Write,
                 $"Cannot create '{folder}': {e.Message}", folder, e)));
         }
 
@@ -285,9 +264,9 @@ public sealed class SaveMnistSetCommand : PSCmdlet
 
         string what = File.Exists(target) ? " The existing file was left untouched." : " No file was written.";
         WriteError(checksumFailed
-            ? ErrorRecords.From(new MnistToolsException(ChecksumMismatchId, FailureKind.InvalidData,
+            ? ErrorRecords.From(new MnistToolsException(ErrorIds.ChecksumMismatch, FailureKind.InvalidData,
                 $"'{fileName}' did not arrive with the expected MD5 {md5}.{what} Tried: {string.Join("; ", failures)}", target))
-            : ErrorRecords.From(new MnistToolsException(DownloadFailedId, FailureKind.Connection,
+            : ErrorRecords.From(new MnistToolsException(ErrorIds.DownloadFailed, FailureKind.Connection,
                 $"Could not download '{fileName}' from any mirror.{what} Tried: {string.Join("; ", failures)}", target)));
         return false;
     }
@@ -311,7 +290,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             string key = entry.Key?.ToString() ?? "";
             string? value = (entry.Value is PSObject ps ? ps.BaseObject : entry.Value)?.ToString();
             if (!expected.ContainsKey(key) || value is null || !Md5Pattern.IsMatch(value))
-                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(BadChecksumId, FailureKind.InvalidArgument,
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.BadChecksum, FailureKind.InvalidArgument,
                     $"-Checksum entry '{key}' = '{value}': the key must be one of {string.Join(", ", expected.Keys)} and the value 32 hex digits (MD5).",
                     entry.Key)));
             expected[key] = value!.ToLowerInvariant();
@@ -326,7 +305,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         foreach (Uri uri in BaseUri)
         {
             if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(BadBaseUriId, FailureKind.InvalidArgument,
+                ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.BadBaseUri, FailureKind.InvalidArgument,
                     $"-BaseUri '{uri}' is not an absolute http or https URI.", uri)));
             // "…/mnist" and "…/mnist/" both mean the folder: new Uri(base, name) would otherwise drop "mnist".
             list.Add(uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/"));
@@ -348,11 +327,11 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         }
         catch (Exception e) when (e is SessionStateException or ProviderInvocationException or NotSupportedException)
         {
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, Path, e)));
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, e.Message, Path, e)));
             throw; // not reached
         }
         if (File.Exists(folder))
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(PathIsFileId, FailureKind.InvalidArgument,
+            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.PathIsFile, FailureKind.InvalidArgument,
                 $"-Path '{folder}' is a file; Save-MnistSet needs a folder to put the files in.", folder)));
         return folder;
     }

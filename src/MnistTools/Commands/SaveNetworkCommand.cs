@@ -19,9 +19,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class SaveNetworkCommand : NetworkFileCommand
 {
-    /// <summary>Error id: a -Metadata key is empty.</summary>
-    public const string MetadataKeyEmptyErrorId = "MetadataKeyEmpty";
-
     private Dictionary<string, string> _metadata = new();
 
     /// <summary>Extra notes stored in the file (data set, test accuracy...); they join the network's own Metadata.</summary>
@@ -46,7 +43,7 @@ public sealed class SaveNetworkCommand : NetworkFileCommand
         {
             string key = LanguagePrimitives.ConvertTo<string>(entry.Key) ?? "";
             if (key.Length == 0)
-                throw new MnistToolsException(MetadataKeyEmptyErrorId, FailureKind.InvalidArgument, "Metadata keys must be non-empty.", "Metadata");
+                throw new MnistToolsException(ErrorIds.MetadataKeyEmpty, FailureKind.InvalidArgument, "Metadata keys must be non-empty.", "Metadata");
             object? value = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
             metadata[key] = value switch
             {

@@ -16,9 +16,6 @@ namespace MnistTools.Commands;
 [OutputType(typeof(string))]
 public sealed class ShowMnistImageCommand : PSCmdlet
 {
-    /// <summary>Error id: a pipeline object that is neither an MnistImage nor a Classification with an image.</summary>
-    public const string UnsupportedInputId = "UnsupportedInput";
-
     /// <summary>Width assumed when there is no console to ask.</summary>
     public const int FallbackWidth = 120;
 
@@ -58,7 +55,7 @@ public sealed class ShowMnistImageCommand : PSCmdlet
                     Add(image, $"#{c.Index} predicted {c.Predicted}{(c.Label is int l ? $", true {l}" : "")}");
                     break;
                 default:
-                    WriteError(ErrorRecords.From(new MnistToolsException(UnsupportedInputId, FailureKind.InvalidArgument,
+                    WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.UnsupportedInput, FailureKind.InvalidArgument,
                         $"Show-MnistImage draws MnistImage objects and Classifications that carry their image; got {(item is Classification ? "a Classification without an image" : item.GetType().FullName)}.",
                         item)));
                     break;

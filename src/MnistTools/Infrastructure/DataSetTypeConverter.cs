@@ -10,11 +10,8 @@ namespace MnistTools.Infrastructure;
 /// </summary>
 public sealed class DataSetTypeConverter : DeserializedTypeConverter<MnistDataSet>
 {
-    /// <summary>Error id: a deserialized MnistDataSet where a live one is needed.</summary>
-    public const string NotTransferableErrorId = "DataSetNotTransferable";
-
     protected override MnistDataSet Rebuild(PSObject bag) =>
-        throw new MnistToolsException(NotTransferableErrorId, FailureKind.InvalidArgument,
+        throw new MnistToolsException(ErrorIds.DataSetNotTransferable, FailureKind.InvalidArgument,
             $"The data set '{Get(bag, nameof(MnistDataSet.Name))}' ({Get(bag, nameof(MnistDataSet.Count))} images) was serialized " +
             "(a job, remoting or Import-Clixml): a data set does not cross a process boundary, only its properties do. Send its " +
             $"path instead and import it on this side: Import-MnistSet -Path '{Get(bag, nameof(MnistDataSet.Source))}'.", bag);

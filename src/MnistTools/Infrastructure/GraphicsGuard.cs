@@ -15,8 +15,6 @@ namespace MnistTools.Infrastructure;
 internal static class GraphicsGuard
 {
     // A constant: compiled into this assembly, so reading it does not load MnistTools.Imaging.
-    private const string UnavailableErrorId = GraphicsLibrary.UnavailableErrorId;
-
     /// <summary>Returns when the graphics library works.</summary>
     /// <exception cref="MnistToolsException">GraphicsLibraryUnavailable (Unavailable, target "SkiaSharp").</exception>
     public static void EnsureAvailable()
@@ -27,7 +25,7 @@ internal static class GraphicsGuard
         }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or TypeLoadException)
         {
-            throw new MnistToolsException(UnavailableErrorId, FailureKind.Unavailable,
+            throw new MnistToolsException(ErrorIds.GraphicsLibraryUnavailable, FailureKind.Unavailable,
                 $"The picture support (MnistTools.Imaging and SkiaSharp) could not be loaded; every other MnistTools command still works. Cause: {e.Message}",
                 "SkiaSharp", e);
         }
@@ -50,7 +48,7 @@ internal static class GraphicsGuard
 
     /// <summary>The GraphicsLibraryUnavailable failure (Unavailable) for a native failure met while drawing.</summary>
     public static MnistToolsException FromNativeFailure(Exception e) =>
-        new(UnavailableErrorId, FailureKind.Unavailable,
+        new(ErrorIds.GraphicsLibraryUnavailable, FailureKind.Unavailable,
             $"The graphics library failed while drawing; every other MnistTools command still works. Cause: {e.GetBaseException().Message}",
             "SkiaSharp", e);
 }

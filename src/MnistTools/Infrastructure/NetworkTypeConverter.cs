@@ -41,7 +41,7 @@ public sealed class NetworkTypeConverter : DeserializedTypeConverter<Network>
             case string failure when failure.IndexOf(": ", StringComparison.Ordinal) is int colon and > 0:
                 throw new MnistToolsException(failure[..colon], FailureKind.InvalidData, failure[(colon + 2)..], source);
             default:
-                throw new MnistToolsException(NetworkTransfer.MissingFileErrorId, FailureKind.InvalidData,
+                throw new MnistToolsException(ErrorIds.SerializedNetworkIncomplete, FailureKind.InvalidData,
                     $"{source} came without its network file: the sending process had not imported MnistTools, so only its " +
                     "properties travelled. Import the module there before the network is sent, or pass a saved file's path.", source);
         }

@@ -15,9 +15,6 @@ public abstract class OutputFileCommand : PSCmdlet
     protected const string PathSet = "Path";
     protected const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>Error id: a wildcard -Path matched several items.</summary>
-    public const string AmbiguousPathErrorId = "PathAmbiguous";
-
     /// <summary>The file to write.</summary>
     [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -50,10 +47,10 @@ public abstract class OutputFileCommand : PSCmdlet
         if (!WildcardPattern.ContainsWildcardCharacters(path)) return PathResolver.ResolveForWrite(this, WildcardPattern.Unescape(path));
         IReadOnlyList<string> matches = PathResolver.ResolveExisting(this, path, literal: false);
         if (matches.Count == 0)
-            throw new MnistToolsException("PathNotFound", FailureKind.NotFound,
+            throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound,
                 $"The path '{path}' matches no file; a path with wildcards must name one existing file (use -LiteralPath for names with wildcard characters).", path);
         if (matches.Count != 1)
-            throw new MnistToolsException(AmbiguousPathErrorId, FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.PathAmbiguous, FailureKind.InvalidArgument,
                 $"The path '{path}' matches {matches.Count} items; name one file (use -LiteralPath for names with wildcard characters).", path);
         return matches[0];
     }

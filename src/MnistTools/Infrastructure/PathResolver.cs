@@ -19,7 +19,7 @@ internal static class PathResolver
                 string resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
                 EnsureFileSystem(provider, path);
                 if (!File.Exists(resolved) && !Directory.Exists(resolved))
-                    throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find path '{resolved}' because it does not exist.", resolved);
+                    throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, $"Cannot find path '{resolved}' because it does not exist.", resolved);
                 return new[] { resolved };
             }
             var paths = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out ProviderInfo p);
@@ -28,11 +28,11 @@ internal static class PathResolver
         }
         catch (ItemNotFoundException e)
         {
-            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, path, e);
+            throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, e.Message, path, e);
         }
         catch (System.Management.Automation.DriveNotFoundException e)
         {
-            throw new MnistToolsException("PathNotFound", FailureKind.NotFound, e.Message, path, e);
+            throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, e.Message, path, e);
         }
     }
 
@@ -69,7 +69,7 @@ internal static class PathResolver
     private static void EnsureFileSystem(ProviderInfo provider, string path)
     {
         if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
-            throw new MnistToolsException("PathNotFileSystem", FailureKind.InvalidArgument,
+            throw new MnistToolsException(ErrorIds.PathNotFileSystem, FailureKind.InvalidArgument,
                 $"The path '{path}' is on the {provider.Name} provider; only file-system paths are supported.", path);
     }
 }

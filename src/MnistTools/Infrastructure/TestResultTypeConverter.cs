@@ -15,7 +15,7 @@ public sealed class TestResultTypeConverter : DeserializedTypeConverter<TestResu
         // The matrix travels as an object whose ToString is its one-line text (the deserialized bag keeps that text).
         if (bag.Properties[nameof(TestResult.ConfusionMatrix)]?.Value?.ToString() is not { Length: > 0 } text
             || Get(bag, nameof(TestResult.Loss)) is not double loss)
-            throw new MnistToolsException("SerializedTestResultIncomplete", FailureKind.InvalidData,
+            throw new MnistToolsException(ErrorIds.SerializedTestResultIncomplete, FailureKind.InvalidData,
                 "The serialized TestResult lacks its ConfusionMatrix or Loss.", bag);
         int[,] counts = ConfusionMatrix.Parse(text).ToArray();
         List<string>? names = null;

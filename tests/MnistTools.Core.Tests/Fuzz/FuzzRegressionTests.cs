@@ -40,7 +40,7 @@ public sealed class FuzzRegressionTests
         byte[] file = Compose(header.Replace(find, replace));
 
         var e = Assert.Throws<MnistToolsException>(() => NetworkFileReader.Read(new MemoryStream(file), "bad.safetensors"));
-        Assert.Equal(NetworkFileReader.BadHeader, e.ErrorId);
+        Assert.Equal(ErrorIds.NetworkFileBadHeader, e.ErrorId);
         Assert.Equal(FailureKind.InvalidData, e.Kind);
         Assert.Equal("bad.safetensors", e.Target);
     }

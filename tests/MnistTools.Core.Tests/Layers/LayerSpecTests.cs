@@ -191,7 +191,7 @@ public class LayerSpecTests
     public void ABadSpecNamesTheSpecAndTheWrongWord(string spec, string word)
     {
         var error = Assert.Throws<MnistToolsException>(() => LayerSpec.Parse(spec));
-        Assert.Equal(LayerSpec.SpecInvalidErrorId, error.ErrorId);
+        Assert.Equal(ErrorIds.LayerSpecInvalid, error.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, error.Kind);
         Assert.Equal("Layers", error.Target);
         Assert.Contains($"'{spec}'", error.Message);
@@ -209,7 +209,7 @@ public class LayerSpecTests
     public void AWholeNumberOutOfRangeIsSaidToBeOutOfRange(string spec, string word, string what)
     {
         var error = Assert.Throws<MnistToolsException>(() => LayerSpec.Parse(spec));
-        Assert.Equal(LayerSpec.SpecInvalidErrorId, error.ErrorId);
+        Assert.Equal(ErrorIds.LayerSpecInvalid, error.ErrorId);
         Assert.Contains($"'{word}' is out of range: <{what}> is a whole number in 1..{LayerSpec.MaxSize}.", error.Message);
         Assert.DoesNotContain("not a valid", error.Message);
     }
@@ -240,7 +240,7 @@ public class LayerSpecTests
                      () => new Conv2dSpec(3, 3, padding: (Padding)7), () => new MaxPool2dSpec(0), () => new MaxPool2dSpec(2, 0),
                      () => new DropoutSpec(1), () => new DropoutSpec(-0.5), () => new DropoutSpec(double.NaN),
                  })
-            Assert.Equal(LayerSpec.SpecInvalidErrorId, Assert.Throws<MnistToolsException>(make).ErrorId);
+            Assert.Equal(ErrorIds.LayerSpecInvalid, Assert.Throws<MnistToolsException>(make).ErrorId);
     }
 
     [Fact]
@@ -294,23 +294,23 @@ public class LayerSpecTests
     public static TheoryData<string[], int[], string, string[]> SequenceErrors() => new()
     {
         // layers, input shape, error id, words the message must hold
-        { ["Conv2d 8 5", "Dense 10"], [1, 4, 9], LayerSequence.ShapeInvalidErrorId, ["Layer 1", "'Conv2d 8 5'", "1x4x9", "5x5", "4x9"] },
-        { ["Conv2d 8 3", "MaxPool2d 4", "Dense 10"], [1, 5, 5], LayerSequence.ShapeInvalidErrorId, ["Layer 2", "'MaxPool2d 4'", "8x3x3", "4x4", "leaves nothing"] },
-        { ["Dense 10", "Conv2d 4 3", "Dense 10"], [1, 28, 28], LayerSequence.ShapeInvalidErrorId, ["Layer 2", "'Conv2d 4 3'", "10"] },
-        { ["Flatten", "MaxPool2d 2", "Dense 10"], [1, 28, 28], LayerSequence.ShapeInvalidErrorId, ["Layer 2", "'MaxPool2d 2'", "784"] },
-        { ["Conv2d 4 3", "Dense 10"], [784], LayerSequence.ShapeInvalidErrorId, ["Layer 1", "784"] },
-        { ["Conv2d 1024 1 padding=same", "Dense 10"], [3, 64, 64], LayerSequence.ShapeInvalidErrorId, ["1024x64x64", "1048576"] },
-        { ["Dense 10 Softmax", "Dense 10"], [784], LayerSequence.SequenceInvalidErrorId, ["Softmax", "layer 1", "'Dense 10 Softmax'"] },
-        { ["Conv2d 4 3 Softmax", "Dense 10"], [1, 8, 8], LayerSequence.SequenceInvalidErrorId, ["Softmax", "'Conv2d 4 3 Softmax'"] },
-        { ["Dense 10", "Dropout 0.5"], [784], LayerSequence.SequenceInvalidErrorId, ["last layer", "'Dropout 0.5'"] },
-        { ["Conv2d 4 3"], [1, 8, 8], LayerSequence.SequenceInvalidErrorId, ["last layer", "'Conv2d 4 3'"] },
-        { [], [784], LayerSequence.SequenceInvalidErrorId, ["at least one layer"] },
-        { ["Dense 1048576", "Dense 1048576"], [1], LayerSequence.NetworkTooLargeErrorId, ["layer 2", "'Dense 1048576'"] },
-        { ["Dense 10"], [], LayerSequence.InputShapeInvalidErrorId, ["input shape"] },
-        { ["Dense 10"], [1, 28], LayerSequence.InputShapeInvalidErrorId, ["1,28"] },
-        { ["Dense 10"], [1, 0, 28], LayerSequence.InputShapeInvalidErrorId, ["1,0,28"] },
-        { ["Dense 10"], [1, 1, 28, 28], LayerSequence.InputShapeInvalidErrorId, ["1,1,28,28"] },
-        { ["Dense 10"], [4096, 4096, 4096], LayerSequence.InputShapeInvalidErrorId, ["4096,4096,4096"] },
+        { ["Conv2d 8 5", "Dense 10"], [1, 4, 9], ErrorIds.LayerShapeInvalid, ["Layer 1", "'Conv2d 8 5'", "1x4x9", "5x5", "4x9"] },
+        { ["Conv2d 8 3", "MaxPool2d 4", "Dense 10"], [1, 5, 5], ErrorIds.LayerShapeInvalid, ["Layer 2", "'MaxPool2d 4'", "8x3x3", "4x4", "leaves nothing"] },
+        { ["Dense 10", "Conv2d 4 3", "Dense 10"], [1, 28, 28], ErrorIds.LayerShapeInvalid, ["Layer 2", "'Conv2d 4 3'", "10"] },
+        { ["Flatten", "MaxPool2d 2", "Dense 10"], [1, 28, 28], ErrorIds.LayerShapeInvalid, ["Layer 2", "'MaxPool2d 2'", "784"] },
+        { ["Conv2d 4 3", "Dense 10"], [784], ErrorIds.LayerShapeInvalid, ["Layer 1", "784"] },
+        { ["Conv2d 1024 1 padding=same", "Dense 10"], [3, 64, 64], ErrorIds.LayerShapeInvalid, ["1024x64x64", "1048576"] },
+        { ["Dense 10 Softmax", "Dense 10"], [784], ErrorIds.LayerSequenceInvalid, ["Softmax", "layer 1", "'Dense 10 Softmax'"] },
+        { ["Conv2d 4 3 Softmax", "Dense 10"], [1, 8, 8], ErrorIds.LayerSequenceInvalid, ["Softmax", "'Conv2d 4 3 Softmax'"] },
+        { ["Dense 10", "Dropout 0.5"], [784], ErrorIds.LayerSequenceInvalid, ["last layer", "'Dropout 0.5'"] },
+        { ["Conv2d 4 3"], [1, 8, 8], ErrorIds.LayerSequenceInvalid, ["last layer", "'Conv2d 4 3'"] },
+        { [], [784], ErrorIds.LayerSequenceInvalid, ["at least one layer"] },
+        { ["Dense 1048576", "Dense 1048576"], [1], ErrorIds.NetworkTooLarge, ["layer 2", "'Dense 1048576'"] },
+        { ["Dense 10"], [], ErrorIds.InputShapeInvalid, ["input shape"] },
+        { ["Dense 10"], [1, 28], ErrorIds.InputShapeInvalid, ["1,28"] },
+        { ["Dense 10"], [1, 0, 28], ErrorIds.InputShapeInvalid, ["1,0,28"] },
+        { ["Dense 10"], [1, 1, 28, 28], ErrorIds.InputShapeInvalid, ["1,1,28,28"] },
+        { ["Dense 10"], [4096, 4096, 4096], ErrorIds.InputShapeInvalid, ["4096,4096,4096"] },
     };
 
     [Theory]
@@ -320,7 +320,7 @@ public class LayerSpecTests
         var error = Assert.Throws<MnistToolsException>(() => LayerSequence.CheckSequence(LayerSpec.ParseAll(layers), inputShape));
         Assert.Equal(errorId, error.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, error.Kind);
-        Assert.Equal(errorId == LayerSequence.InputShapeInvalidErrorId ? "InputShape" : "Layers", error.Target);
+        Assert.Equal(errorId == ErrorIds.InputShapeInvalid ? "InputShape" : "Layers", error.Target);
         foreach (string word in words) Assert.Contains(word, error.Message);
     }
 }

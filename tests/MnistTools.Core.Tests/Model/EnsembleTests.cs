@@ -93,7 +93,7 @@ public class EnsembleTests
     {
         Network odd = Net(5, classes, inputs);
         var e = Assert.Throws<MnistToolsException>(() => new Ensemble([Net(1), Net(2), odd]));
-        Assert.Equal(Ensemble.MismatchErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.EnsembleNetworkMismatch, e.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, e.Kind);
         Assert.Same(odd, e.Target);
         Assert.Contains("Network 3", e.Message);
@@ -103,6 +103,6 @@ public class EnsembleTests
     public void AnEmptyEnsembleIsRefused()
     {
         var e = Assert.Throws<MnistToolsException>(() => new Ensemble(Array.Empty<Network>()));
-        Assert.Equal(Ensemble.MismatchErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.EnsembleNetworkMismatch, e.ErrorId);
     }
 }

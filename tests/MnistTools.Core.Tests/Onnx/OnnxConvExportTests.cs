@@ -148,7 +148,7 @@ public class OnnxConvExportTests(ITestOutputHelper output)
             Parameters = new float[2 * 9 + 2 + 3 * 8 + 3],
         };
         var e = Assert.Throws<MnistToolsException>(() => OnnxExporter.ToBytes(snapshot));
-        Assert.Equal(ActivationRoles.OutputInvalidErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.OutputActivationInvalid, e.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, e.Kind);
         Assert.Contains("Softmax or Sigmoid", e.Message);
     }

@@ -67,16 +67,16 @@ public class NetworkFileMalformedTests : IDisposable
         byte[] garbage = new byte[4096];
         new Random(3).NextBytes(garbage);
         garbage[7] = 0x80; // make sure the "header length" is absurd
-        Refused(garbage, NetworkFileReader.BadHeader, "not a MnistTools network file");
+        Refused(garbage, ErrorIds.NetworkFileBadHeader, "not a MnistTools network file");
     }
 
     [Fact]
-    public void TextFileIsRefused() => Refused(Encoding.UTF8.GetBytes("784,20,16,10\nthis is not a network\n"), NetworkFileReader.BadHeader);
+    public void TextFileIsRefused() => Refused(Encoding.UTF8.GetBytes("784,20,16,10\nthis is not a network\n"), ErrorIds.NetworkFileBadHeader);
 
     [Theory]
     [InlineData(0)]
     [InlineData(7)]
-    public void FileShorterThanTheLengthPrefixIsRefused(int length) => Refused(new byte[length], NetworkFileReader.BadHeader, $"{length} bytes long");
+    public void FileShorterThanTheLengthPrefixIsRefused(int length) => Refused(new byte[length], ErrorIds.NetworkFileBadHeader, $"{length} bytes long");
 
     [Theory]
     [InlineData(ulong.MaxValue)]
@@ -86,7 +86,7 @@ public class NetworkFileMalformedTests : IDisposable
     {
         byte[] file = Valid();
         BinaryPrimitives.WriteUInt64LittleEndian(file, length);
-        Refused(file, NetworkFileReader.BadHeader, length.ToString());
+        Refused(file, ErrorIds.NetworkFileBadHeader, length.ToString());
     }
 
     [Fact]
@@ -94,26 +94,26 @@ public class NetworkFileMalformedTests : IDisposable
     {
         byte[] file = Valid();
         BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)file.Length);
-        Refused(file, NetworkFileReader.Truncated);
+        Refused(file, ErrorIds.NetworkFileTruncated);
     }
 
     [Theory]
     [InlineData(1)]
     [InlineData(100)]
-    public void TruncatedDataIsRefused(int cut) => Refused(Valid()[..^cut], NetworkFileReader.Truncated, "truncated");
+    public void TruncatedDataIsRefused(int cut) => Refused(Valid()[..^cut], ErrorIds.NetworkFileTruncated, "truncated");
 
     [Fact]
-    public void FileCutInsideTheHeaderIsRefused() => Refused(Valid()[..40], NetworkFileReader.Truncated);
+    public void FileCutInsideTheHeaderIsRefused() => Refused(Valid()[..40], ErrorIds.NetworkFileTruncated);
 
     [Fact]
-    public void TrailingBytesAreRefused() => Refused([.. Valid(), 0, 0, 0, 0], NetworkFileReader.BadTensor, "after its last tensor");
+    public void TrailingBytesAreRefused() => Refused([.. Valid(), 0, 0, 0, 0], ErrorIds.NetworkFileBadTensor, "after its last tensor");
 
     [Theory]
     [InlineData("{\"__metadata__\": {\"format\": \"mnisttools.network\",")]
     [InlineData("{\"__metadata__\" \"x\"}")]
     [InlineData("{ } trailing")]
     [InlineData("[1, 2, 3]")]
-    public void UnparseableHeaderIsRefused(string header) => Refused(Compose(header, Array.Empty<byte>()), NetworkFileReader.BadHeader);
+    public void UnparseableHeaderIsRefused(string header) => Refused(Compose(header, Array.Empty<byte>()), ErrorIds.NetworkFileBadHeader);
 
     [Fact]
     public void InvalidUtf8HeaderIsRefused()
@@ -122,13 +122,13 @@ public class NetworkFileMalformedTests : IDisposable
         byte[] file = new byte[8 + header.Length];
         BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)header.Length);
         header.CopyTo(file, 8);
-        Refused(file, NetworkFileReader.BadHeader, "not valid JSON");
+        Refused(file, ErrorIds.NetworkFileBadHeader, "not valid JSON");
     }
 
     [Fact]
     public void FutureVersionIsRefusedNamingBothVersions()
     {
-        var e = Refused(Edit(h => h["__metadata__"]!["format_version"] = "3"), NetworkFileReader.VersionUnsupported, "version 3", "reads version 2");
+        var e = Refused(Edit(h => h["__metadata__"]!["format_version"] = "3"), ErrorIds.NetworkFileVersionUnsupported, "version 3", "reads version 2");
         Assert.Contains("Update MnistTools", e.Message);
     }
 
@@ -136,16 +136,16 @@ public class NetworkFileMalformedTests : IDisposable
     [InlineData("0")]
     [InlineData("one")]
     [InlineData("-1")]
-    public void NonsenseVersionIsRefused(string version) => Refused(Edit(h => h["__metadata__"]!["format_version"] = version), NetworkFileReader.BadHeader, "format_version");
+    public void NonsenseVersionIsRefused(string version) => Refused(Edit(h => h["__metadata__"]!["format_version"] = version), ErrorIds.NetworkFileBadHeader, "format_version");
 
     [Fact]
-    public void OtherSafetensorsFileIsNotANetwork() => Refused(Edit(h => h["__metadata__"] = new JsonObject { ["format"] = "pt" }), NetworkFileReader.NotNetwork, "'pt'");
+    public void OtherSafetensorsFileIsNotANetwork() => Refused(Edit(h => h["__metadata__"] = new JsonObject { ["format"] = "pt" }), ErrorIds.NetworkFileNotNetwork, "'pt'");
 
     [Fact]
-    public void SafetensorsFileWithoutMetadataIsNotANetwork() => Refused(Edit(h => h.Remove("__metadata__")), NetworkFileReader.NotNetwork);
+    public void SafetensorsFileWithoutMetadataIsNotANetwork() => Refused(Edit(h => h.Remove("__metadata__")), ErrorIds.NetworkFileNotNetwork);
 
     [Fact]
-    public void NonStringMetadataIsRefused() => Refused(Edit(h => h["__metadata__"]!["seed"] = 5), NetworkFileReader.BadHeader, "seed");
+    public void NonStringMetadataIsRefused() => Refused(Edit(h => h["__metadata__"]!["seed"] = 5), ErrorIds.NetworkFileBadHeader, "seed");
 
     [Theory]
     [InlineData("layers", "Dense 5 Swish, Dense 3 Softmax")]
@@ -162,7 +162,7 @@ public class NetworkFileMalformedTests : IDisposable
     [InlineData("optimizer", "Lion")]
     [InlineData("optimizer.beta1", "x")]
     public void InvalidArchitectureValuesAreRefused(string key, string value) =>
-        Refused(Edit(h => h["__metadata__"]![key] = value), NetworkFileReader.BadHeader, key);
+        Refused(Edit(h => h["__metadata__"]![key] = value), ErrorIds.NetworkFileBadHeader, key);
 
     [Theory]
     [InlineData("optimizer.beta1", "2", "[0, 1)")]
@@ -176,29 +176,29 @@ public class NetworkFileMalformedTests : IDisposable
     [InlineData("optimizer.weight_decay", "-1", ">= 0")]
     [InlineData("optimizer.weight_decay", "NaN", ">= 0")]
     public void OptimizerHyperParametersOutOfRangeAreRefused(string key, string value, string range) =>
-        Refused(Edit(h => h["__metadata__"]![key] = value), NetworkFileReader.BadHeader, $"{key} '{value}'", range);
+        Refused(Edit(h => h["__metadata__"]![key] = value), ErrorIds.NetworkFileBadHeader, $"{key} '{value}'", range);
 
     [Fact]
     public void AHugeOrControlCharacterValueIsQuotedShortAndEscaped()
     {
-        var e = Refused(Edit(h => h["__metadata__"]!["layers"] = "Dense 5 " + new string('x', 150_000) + ", Dense 3 Softmax"), NetworkFileReader.BadHeader, "layers");
+        var e = Refused(Edit(h => h["__metadata__"]!["layers"] = "Dense 5 " + new string('x', 150_000) + ", Dense 3 Softmax"), ErrorIds.NetworkFileBadHeader, "layers");
         Assert.InRange(e.Message.Length, 100, 2000);
-        e = Refused(Edit(h => h["__metadata__"]!["loss"] = "Cross\0Entropy\u001B[2J"), NetworkFileReader.BadHeader, "Cross\\0Entropy\\e[2J");
+        e = Refused(Edit(h => h["__metadata__"]!["loss"] = "Cross\0Entropy\u001B[2J"), ErrorIds.NetworkFileBadHeader, "Cross\\0Entropy\\e[2J");
         Assert.DoesNotContain('\0', e.Message);
         Assert.DoesNotContain('\u001B', e.Message);
     }
 
     [Fact]
     public void MissingArchitectureEntryIsRefused() =>
-        Refused(Edit(h => h["__metadata__"]!.AsObject().Remove("layers")), NetworkFileReader.BadHeader, "layers");
+        Refused(Edit(h => h["__metadata__"]!.AsObject().Remove("layers")), ErrorIds.NetworkFileBadHeader, "layers");
 
     [Fact]
     public void ShapeDisagreeingWithTheArchitectureIsRefused() =>
-        Refused(Edit(h => h["layers.0.weight"]!["shape"] = new JsonArray(6, 5)), NetworkFileReader.BadTensor, "layers.0.weight", "[6, 5]", "[5, 6]");
+        Refused(Edit(h => h["layers.0.weight"]!["shape"] = new JsonArray(6, 5)), ErrorIds.NetworkFileBadTensor, "layers.0.weight", "[6, 5]", "[5, 6]");
 
     [Fact]
     public void ArchitectureDisagreeingWithTheTensorsIsRefused() =>
-        Refused(Edit(h => h["__metadata__"]!["layers"] = "Dense 4 LeakyReLU, Dense 3 Softmax"), NetworkFileReader.BadTensor, "Dense 4 LeakyReLU");
+        Refused(Edit(h => h["__metadata__"]!["layers"] = "Dense 4 LeakyReLU, Dense 3 Softmax"), ErrorIds.NetworkFileBadTensor, "Dense 4 LeakyReLU");
 
     /// <summary>A version 1 file: the dense architecture as layer_sizes and two activations (the tensors are named alike).</summary>
     private static byte[] VersionOne(Action<JsonObject>? edit = null) => Edit(h =>
@@ -233,39 +233,39 @@ public class NetworkFileMalformedTests : IDisposable
     [InlineData("layer_sizes", "6,,3")]
     [InlineData("layer_sizes", "6")]
     public void InvalidVersionOneValuesAreRefused(string key, string value) =>
-        Refused(VersionOne(h => h["__metadata__"]![key] = value), NetworkFileReader.BadHeader, key);
+        Refused(VersionOne(h => h["__metadata__"]![key] = value), ErrorIds.NetworkFileBadHeader, key);
 
     [Fact]
     public void VersionOneArchitectureDisagreeingWithTheTensorsIsRefused() =>
-        Refused(VersionOne(h => h["__metadata__"]!["layer_sizes"] = "6,4,3"), NetworkFileReader.BadTensor, "Dense 4 LeakyReLU");
+        Refused(VersionOne(h => h["__metadata__"]!["layer_sizes"] = "6,4,3"), ErrorIds.NetworkFileBadTensor, "Dense 4 LeakyReLU");
 
     [Fact]
     public void HugeShapeIsRefused() =>
-        Refused(Edit(h => h["layers.0.weight"]!["shape"] = new JsonArray(1L << 40, 1L << 40)), NetworkFileReader.BadTensor);
+        Refused(Edit(h => h["layers.0.weight"]!["shape"] = new JsonArray(1L << 40, 1L << 40)), ErrorIds.NetworkFileBadTensor);
 
     [Fact]
     public void ShapeBeyondInt64IsRefused() =>
-        Refused(Compose(Split(Valid()).Header.ToJsonString().Replace("\"shape\":[5,6]", "\"shape\":[99999999999999999999999,6]"), Split(Valid()).Data), NetworkFileReader.BadTensor, "99999999999999999999999");
+        Refused(Compose(Split(Valid()).Header.ToJsonString().Replace("\"shape\":[5,6]", "\"shape\":[99999999999999999999999,6]"), Split(Valid()).Data), ErrorIds.NetworkFileBadTensor, "99999999999999999999999");
 
     [Fact]
-    public void OtherDtypeIsRefused() => Refused(Edit(h => h["layers.0.bias"]!["dtype"] = "F16"), NetworkFileReader.BadTensor, "F16");
+    public void OtherDtypeIsRefused() => Refused(Edit(h => h["layers.0.bias"]!["dtype"] = "F16"), ErrorIds.NetworkFileBadTensor, "F16");
 
     [Fact]
-    public void MissingTensorIsRefused() => Refused(Edit(h => h.Remove("layers.1.bias")), NetworkFileReader.BadTensor, "layers.1.bias");
+    public void MissingTensorIsRefused() => Refused(Edit(h => h.Remove("layers.1.bias")), ErrorIds.NetworkFileBadTensor, "layers.1.bias");
 
     [Fact]
     public void UnknownTensorIsRefused() =>
         Refused(Edit(h => h["layers.7.weight"] = new JsonObject { ["dtype"] = "F32", ["shape"] = new JsonArray(0), ["data_offsets"] = new JsonArray(0, 0) }),
-            NetworkFileReader.BadTensor, "layers.7.weight");
+            ErrorIds.NetworkFileBadTensor, "layers.7.weight");
 
     [Fact]
     public void IncompleteOptimizerBufferIsRefused() =>
-        Refused(Edit(h => h.Remove("optimizer.first_moment.layers.1.weight")), NetworkFileReader.BadTensor, "optimizer.first_moment.layers.1.weight");
+        Refused(Edit(h => h.Remove("optimizer.first_moment.layers.1.weight")), ErrorIds.NetworkFileBadTensor, "optimizer.first_moment.layers.1.weight");
 
     [Fact]
     public void OverlappingOffsetsAreRefused() =>
         // layers.0.bias [5] normally at [120,140]; moved to overlap the weights (same size, so only the overlap is wrong).
-        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(100, 120)), NetworkFileReader.BadTensor, "overlap");
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(100, 120)), ErrorIds.NetworkFileBadTensor, "overlap");
 
     [Fact]
     public void OffsetsOutsideTheDataAreRefused()
@@ -275,21 +275,21 @@ public class NetworkFileMalformedTests : IDisposable
         string last = header.Where(p => p.Key != "__metadata__").MaxBy(p => (long)p.Value!["data_offsets"]![1]!).Key;
         long end = (long)header[last]!["data_offsets"]![1]!, size = end - (long)header[last]!["data_offsets"]![0]!;
         header[last]!["data_offsets"] = new JsonArray(end, end + size);
-        Refused(Compose(header.ToJsonString(), data), NetworkFileReader.BadTensor, "gaps");
-        Refused(Compose(header.ToJsonString(), [.. data, .. new byte[size]]), NetworkFileReader.BadTensor, "gaps");
+        Refused(Compose(header.ToJsonString(), data), ErrorIds.NetworkFileBadTensor, "gaps");
+        Refused(Compose(header.ToJsonString(), [.. data, .. new byte[size]]), ErrorIds.NetworkFileBadTensor, "gaps");
     }
 
     [Fact]
     public void OffsetsTooLongForTheShapeAreRefused() =>
-        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(120, 144)), NetworkFileReader.BadTensor, "spans 24 bytes");
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(120, 144)), ErrorIds.NetworkFileBadTensor, "spans 24 bytes");
 
     [Fact]
     public void ReversedOffsetsAreRefused() =>
-        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(140, 120)), NetworkFileReader.BadTensor, "begin <= end");
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(140, 120)), ErrorIds.NetworkFileBadTensor, "begin <= end");
 
     [Fact]
     public void OffsetBeyondInt64RangeIsRefused() =>
-        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(120, long.MaxValue)), NetworkFileReader.BadTensor);
+        Refused(Edit(h => h["layers.0.bias"]!["data_offsets"] = new JsonArray(120, long.MaxValue)), ErrorIds.NetworkFileBadTensor);
 
     [Fact]
     public void DuplicateTensorIsRefused()
@@ -297,10 +297,10 @@ public class NetworkFileMalformedTests : IDisposable
         (JsonObject header, byte[] data) = Split(Valid());
         string json = header.ToJsonString();
         string entry = "\"layers.0.bias\":" + header["layers.0.bias"]!.ToJsonString();
-        Refused(Compose(json.Replace(entry, entry + "," + entry), data), NetworkFileReader.BadHeader, "twice");
+        Refused(Compose(json.Replace(entry, entry + "," + entry), data), ErrorIds.NetworkFileBadHeader, "twice");
     }
 
     [Fact]
     public void OptimizerTensorsWithoutOptimizerAreRefused() =>
-        Refused(Edit(h => h["__metadata__"]!["optimizer"] = "None"), NetworkFileReader.BadTensor, "optimizer");
+        Refused(Edit(h => h["__metadata__"]!["optimizer"] = "None"), ErrorIds.NetworkFileBadTensor, "optimizer");
 }

@@ -56,14 +56,14 @@ public class NetworkTransferTests
         foreach (long limit in new[] { tensors - 1, bytes.LongLength - 1 })
         {
             var sending = Assert.Throws<MnistToolsException>(() => NetworkTransfer.ToBytes(network, limit));
-            Assert.Equal(NetworkTransfer.TooLargeErrorId, sending.ErrorId);
+            Assert.Equal(ErrorIds.NetworkTooLargeToSerialize, sending.ErrorId);
             Assert.Equal(FailureKind.InvalidArgument, sending.Kind);
             Assert.Contains("Save-Network", sending.Message);
         }
         Assert.Equal(bytes, NetworkTransfer.ToBytes(network, bytes.LongLength));
 
         var receiving = Assert.Throws<MnistToolsException>(() => NetworkTransfer.FromBytes(bytes, "the test's bytes", bytes.LongLength - 1));
-        Assert.Equal(NetworkTransfer.TooLargeErrorId, receiving.ErrorId);
+        Assert.Equal(ErrorIds.NetworkTooLargeToSerialize, receiving.ErrorId);
         Assert.Equal(FailureKind.InvalidData, receiving.Kind);
         Assert.Equal("the test's bytes", receiving.Target);
     }
@@ -73,7 +73,7 @@ public class NetworkTransferTests
     {
         byte[] bytes = NetworkTransfer.ToBytes(Trained(Optimizer.Sgd));
         var error = Assert.Throws<MnistToolsException>(() => NetworkTransfer.FromBytes(bytes[..^8], "cut"));
-        Assert.Equal(NetworkFileReader.Truncated, error.ErrorId);
+        Assert.Equal(ErrorIds.NetworkFileTruncated, error.ErrorId);
         Assert.Equal(FailureKind.InvalidData, error.Kind);
     }
 }

@@ -57,7 +57,7 @@ public class TrainingOwnershipTests
     private static void AssertInUse(Network network, string verb, Action write)
     {
         var e = Assert.Throws<MnistToolsException>(write);
-        Assert.Equal((Network.InUseErrorId, FailureKind.Busy), (e.ErrorId, e.Kind));
+        Assert.Equal((ErrorIds.NetworkInUse, FailureKind.Busy), (e.ErrorId, e.Kind));
         Assert.Same(network, e.Target);
         Assert.Contains($"cannot be {verb} now", e.Message);
     }

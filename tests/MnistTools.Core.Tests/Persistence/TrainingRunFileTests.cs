@@ -149,15 +149,15 @@ public class TrainingRunFileTests
     }
 
     [Theory]
-    [InlineData("run.epochs_done", "10", NetworkFileReader.BadHeader, "EpochsDone")]
-    [InlineData("run.schedule", "Linear", NetworkFileReader.BadHeader, "run.schedule")]
-    [InlineData("run.schedule.plateau_factor", "1.5", NetworkFileReader.BadHeader, "PlateauFactor")]
-    [InlineData("run.augmentation", "Wobble", NetworkFileReader.BadHeader, "run.augmentation")]
-    [InlineData("run.augmentation", "7", NetworkFileReader.BadHeader, "run.augmentation")]
-    [InlineData("run.base_learning_rate", "NaN", NetworkFileReader.BadHeader, "BaseLearningRate")]
-    [InlineData("run.span_epochs", null, NetworkFileReader.BadHeader, "run.span_epochs")]
-    [InlineData("run.schedule", null, NetworkFileReader.BadTensor, "run.best")]
-    [InlineData("optimizer.weight_decay", "-1", NetworkFileReader.BadHeader, "optimizer.weight_decay '-1'; expected a finite number >= 0")]
+    [InlineData("run.epochs_done", "10", ErrorIds.NetworkFileBadHeader, "EpochsDone")]
+    [InlineData("run.schedule", "Linear", ErrorIds.NetworkFileBadHeader, "run.schedule")]
+    [InlineData("run.schedule.plateau_factor", "1.5", ErrorIds.NetworkFileBadHeader, "PlateauFactor")]
+    [InlineData("run.augmentation", "Wobble", ErrorIds.NetworkFileBadHeader, "run.augmentation")]
+    [InlineData("run.augmentation", "7", ErrorIds.NetworkFileBadHeader, "run.augmentation")]
+    [InlineData("run.base_learning_rate", "NaN", ErrorIds.NetworkFileBadHeader, "BaseLearningRate")]
+    [InlineData("run.span_epochs", null, ErrorIds.NetworkFileBadHeader, "run.span_epochs")]
+    [InlineData("run.schedule", null, ErrorIds.NetworkFileBadTensor, "run.best")]
+    [InlineData("optimizer.weight_decay", "-1", ErrorIds.NetworkFileBadHeader, "optimizer.weight_decay '-1'; expected a finite number >= 0")]
     public void ABadRunStateIsRefused(string key, string? value, string expectedId, string inMessage)
     {
         byte[] bytes = EditHeader(NetworkFileWriter.ToBytes(WithRun(best: true)), h =>

@@ -67,7 +67,7 @@ public sealed class HostileNumericsTests
                         }
                         catch (MnistToolsException e)
                         {
-                            Assert.Equal(Trainer.DivergedErrorId, e.ErrorId);
+                            Assert.Equal(ErrorIds.TrainingDiverged, e.ErrorId);
                             Assert.Equal(before, network.GetParameters());
                             break;
                         }
@@ -106,7 +106,7 @@ public sealed class HostileNumericsTests
             if (inOptimizerState) network.OptimizerState!.SecondMoment![5] = poison;
             else network.Parameters[17] = poison;
             var e = Assert.Throws<MnistToolsException>(() => NetworkPersistence.Save(network, path, overwrite: true));
-            Assert.Equal(NetworkPersistence.NotFiniteErrorId, e.ErrorId);
+            Assert.Equal(ErrorIds.NetworkNotFinite, e.ErrorId);
             Assert.Equal(FailureKind.InvalidData, e.Kind);
             Assert.Equal(path, e.Target);
             Assert.Contains(inOptimizerState ? "Adam second moment" : "parameters", e.Message);

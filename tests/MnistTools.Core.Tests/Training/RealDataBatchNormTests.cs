@@ -34,7 +34,7 @@ public class RealDataBatchNormTests(ITestOutputHelper output)
             {
                 for (int epoch = 0; epoch < 2; epoch++) trainer.TrainEpoch(train);
             }
-            catch (MnistToolsException e) when (e.ErrorId == Trainer.DivergedErrorId)
+            catch (MnistToolsException e) when (e.ErrorId == ErrorIds.TrainingDiverged)
             {
                 output.WriteLine($"{(normalised ? "BatchNorm" : "plain")}: {e.Message}");
             }

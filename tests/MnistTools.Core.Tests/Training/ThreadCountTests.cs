@@ -70,7 +70,7 @@ public class ThreadCountTests
         var prediction = Assert.Throws<MnistToolsException>(() => network.PredictPixels(Data.Pixels, 1, new float[3], threads));
         foreach (MnistToolsException error in new[] { training, evaluation, prediction })
         {
-            Assert.Equal(ComputeSettings.ThreadCountErrorId, error.ErrorId);
+            Assert.Equal(ErrorIds.ThreadCountOutOfRange, error.ErrorId);
             Assert.Equal(FailureKind.InvalidArgument, error.Kind);
             Assert.Equal("ThreadCount", error.Target);
         }

@@ -128,7 +128,7 @@ public class TrainerTests
         float[] start = network.GetParameters();
         var trainer = new Trainer(network, new TrainingOptions { Optimizer = optimizer, LearningRate = rate, WeightDecay = decay, L2 = l2, BatchSize = 20 });
         var e = Assert.Throws<MnistToolsException>(() => trainer.TrainEpoch(data));
-        Assert.Equal(Trainer.DivergedErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.TrainingDiverged, e.ErrorId);
         Assert.Equal(target, e.Target);
         Assert.Contains(advice, e.Message);
         Assert.DoesNotContain("lower learning rate", e.Message);

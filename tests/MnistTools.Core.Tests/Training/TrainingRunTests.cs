@@ -220,16 +220,16 @@ public class TrainingRunTests
         float[] before = network.GetParameters();
         var e = Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(network, Options()), Train, 3)
             { EarlyStoppingPatience = 2, CheckpointPath = folder.File("c.safetensors") }.Run());
-        Assert.Equal(TrainingRun.EarlyStoppingNeedsValidationErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.EarlyStoppingNeedsValidationSet, e.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, e.Kind);
         Assert.Equal("EarlyStoppingPatience", e.Target);
 
         e = Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(network, Options(LearningRateSchedule.Plateau)), Train, 3).Run());
-        Assert.Equal(TrainingRun.PlateauNeedsValidationErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.PlateauNeedsValidationSet, e.ErrorId);
         Assert.Equal("LearningRateSchedule", e.Target);
 
         e = Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(network, Options()), Train, 0).Run());
-        Assert.Equal(TrainingRun.EpochsOutOfRangeErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.EpochsOutOfRange, e.ErrorId);
 
         Assert.Equal(before, network.GetParameters());
         Assert.Equal(0, network.EpochsTrained);
@@ -245,12 +245,12 @@ public class TrainingRunTests
         TrainingRun Run(string path, bool force = false) => new(new Trainer(network, Options()), Train, 1) { CheckpointPath = path, OverwriteOtherCheckpoint = force };
 
         var e = Assert.Throws<MnistToolsException>(() => Run(folder.Path).Run());
-        Assert.Equal(TrainingRun.CheckpointIsDirectoryErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.PathIsDirectory, e.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, e.Kind);
 
         string missing = Path.Combine(folder.Path, "no-such-folder", "c.safetensors");
         e = Assert.Throws<MnistToolsException>(() => Run(missing).Run());
-        Assert.Equal(TrainingRun.CheckpointFolderNotFoundErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.CheckpointFolderNotFound, e.ErrorId);
         Assert.Equal(FailureKind.NotFound, e.Kind);
         Assert.Equal(missing, e.Target);
 
@@ -262,7 +262,7 @@ public class TrainingRunTests
         {
             byte[] kept = File.ReadAllBytes(path);
             e = Assert.Throws<MnistToolsException>(() => Run(path).Run());
-            Assert.Equal(TrainingRun.CheckpointOfOtherNetworkErrorId, e.ErrorId);
+            Assert.Equal(ErrorIds.CheckpointOfOtherNetwork, e.ErrorId);
             Assert.Equal(FailureKind.AlreadyExists, e.Kind);
             Assert.Equal(path, e.Target);
             Assert.Contains("-Force", e.Message);
@@ -295,7 +295,7 @@ public class TrainingRunTests
         byte[] kept = File.ReadAllBytes(model);
         var fresh = NewNetwork();
         var e = Assert.Throws<MnistToolsException>(() => Run(fresh, model).Run());
-        Assert.Equal(TrainingRun.CheckpointOfOtherNetworkErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.CheckpointOfOtherNetwork, e.ErrorId);
         Assert.Equal(FailureKind.AlreadyExists, e.Kind);
         Assert.Equal(model, e.Target);
         Assert.Contains("2 epoch(s) trained", e.Message);
@@ -314,7 +314,7 @@ public class TrainingRunTests
         Run(first, checkpoint, epochs: 2).Run().ToArray();
         kept = File.ReadAllBytes(checkpoint);
         e = Assert.Throws<MnistToolsException>(() => Run(NewNetwork(), checkpoint).Run());
-        Assert.Equal(TrainingRun.CheckpointOfOtherNetworkErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.CheckpointOfOtherNetwork, e.ErrorId);
         Assert.Contains("checkpoint of another run", e.Message);
         Assert.Equal(kept, File.ReadAllBytes(checkpoint));
 
@@ -351,12 +351,12 @@ public class TrainingRunTests
         float[] before = imported.GetParameters();
 
         var e = Assert.Throws<MnistToolsException>(() => new TrainingRun(new Trainer(imported, Options()), Train, 1).Run());
-        Assert.Equal(TrainingRun.EpochsOutOfRangeErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.EpochsOutOfRange, e.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, e.Kind);
         Assert.Equal("Epochs", e.Target);
         Assert.Contains("2,147,483,647", e.Message);
         e = Assert.Throws<MnistToolsException>(() => new Trainer(imported, Options()).TrainEpoch(Train));
-        Assert.Equal(TrainingRun.EpochsOutOfRangeErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.EpochsOutOfRange, e.ErrorId);
         Assert.Equal(int.MaxValue, imported.EpochsTrained);
         Assert.Equal(before, imported.GetParameters());
 

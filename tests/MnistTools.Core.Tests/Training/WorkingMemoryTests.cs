@@ -45,7 +45,7 @@ public class WorkingMemoryTests
         long bytes = WorkingMemory.TrainingBytes(network.Stack, 128, TrainingStep.Lanes);
         Assert.InRange(bytes, 12_000_000_000L, 12_100_000_000L);
         var e = Assert.Throws<MnistToolsException>(() => new Trainer(network, new TrainingOptions { BatchSize = 128 }));
-        Assert.Equal(WorkingMemory.TooLargeErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.WorkingMemoryTooLarge, e.ErrorId);
         Assert.Equal(FailureKind.InvalidArgument, e.Kind);
         Assert.Equal("BatchSize", e.Target);
         Assert.Contains(WorkingMemory.Format(bytes), e.Message);
@@ -67,12 +67,12 @@ public class WorkingMemoryTests
         var network = new Network(new[] { 64, 128, 128 }, specs, Loss.CrossEntropy, seed: 1);
         Assert.True(WorkingMemory.InferenceBytes(network.Stack, 1) > WorkingMemory.LimitBytes);
         var e = Assert.Throws<MnistToolsException>(() => new Evaluator(network));
-        Assert.Equal(WorkingMemory.TooLargeErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.WorkingMemoryTooLarge, e.ErrorId);
         Assert.Equal("Network", e.Target);
         e = Assert.Throws<MnistToolsException>(() => network.PredictPixels(new byte[network.InputSize], 1, new float[10]));
-        Assert.Equal(WorkingMemory.TooLargeErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.WorkingMemoryTooLarge, e.ErrorId);
         e = Assert.Throws<MnistToolsException>(() => network.GetLayerOutputs(new byte[network.InputSize]));
-        Assert.Equal(WorkingMemory.TooLargeErrorId, e.ErrorId);
+        Assert.Equal(ErrorIds.WorkingMemoryTooLarge, e.ErrorId);
     }
 
     [Fact]
