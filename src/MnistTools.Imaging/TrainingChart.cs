@@ -10,7 +10,7 @@ public sealed record TrainingPoint(double Epoch, double? TrainLoss, double? Vali
     double? LearningRate = null, double? LearningRateMin = null, double? LearningRateMax = null);
 
 /// <summary>One training run: its name (null for a single unnamed run) and its epochs in order.</summary>
-public sealed record TrainingRun(string? Name, IReadOnlyList<TrainingPoint> Points);
+public sealed record ChartSeries(string? Name, IReadOnlyList<TrainingPoint> Points);
 
 /// <summary>
 /// Learning curves with ScottPlot, one panel per metric side by side (by default loss per epoch on the left, accuracy
@@ -35,7 +35,7 @@ public static class TrainingChart
 
     /// <summary>Draws the curves into a PNG of [height x width] pixels, one panel per metric (default loss, accuracy).</summary>
     /// <exception cref="MnistToolsException">InvalidArgument <c>NoTrainingData</c> when no run has a single finite value of the metrics drawn.</exception>
-    public static byte[] Render(IReadOnlyList<TrainingRun> runs, int width, int height, IReadOnlyList<TrainingChartMetric>? metrics = null)
+    public static byte[] Render(IReadOnlyList<ChartSeries> runs, int width, int height, IReadOnlyList<TrainingChartMetric>? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(runs);
         ChartSize.Check(width, height, MinSide, MaxSide);
@@ -56,7 +56,7 @@ public static class TrainingChart
             };
             for (int r = 0; r < runs.Count; r++)
             {
-                TrainingRun run = runs[r];
+                ChartSeries run = runs[r];
                 Color color = Color.FromSKColor(RunColor(r));
                 string prefix = run.Name is null ? "" : run.Name + " ";
                 if (BestEpoch(run) is double best)
@@ -104,7 +104,7 @@ public static class TrainingChart
     }
 
     /// <summary>The epoch of <paramref name="run"/> with the lowest validation loss (the first such); null without one.</summary>
-    public static double? BestEpoch(TrainingRun run)
+    public static double? BestEpoch(ChartSeries run)
     {
         TrainingPoint? best = null;
         foreach (TrainingPoint p in run.Points)

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace MnistTools.Numerics;
 
 /// <summary>
-/// Single-precision matrix multiply for the dense layers. Row-major, contiguous buffers.
+/// Single-precision matrix multiply for the layers (dense products, convolutions through im2col). Row-major, contiguous buffers.
 /// The three products training needs:
 ///   forward          Z[batch x out]  = X[batch x in] . W^T        (transposeB)
 ///   backward inputs  dX[batch x in]  = dZ[batch x out] . W[out x in]

@@ -72,7 +72,7 @@ public sealed class ExportTrainingChartCommand : PictureExportCommand
     {
         // Runs in order of first appearance; epochs in order within a run.
         var runs = _points.GroupBy(p => p.Run)
-            .Select(g => new TrainingRun(g.Key, g.Select(p => p.Point).OrderBy(p => p.Epoch).ToList()))
+            .Select(g => new ChartSeries(g.Key, g.Select(p => p.Point).OrderBy(p => p.Epoch).ToList()))
             .ToList();
         if (runs.Count == 0)
             ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.NoTrainingData, FailureKind.InvalidArgument,

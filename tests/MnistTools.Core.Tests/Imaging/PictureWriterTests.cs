@@ -86,12 +86,12 @@ public class PictureWriterTests : IDisposable
     [Fact]
     public void TrainingChartDrawsEachRunInItsColourOnBothPanels()
     {
-        var runs = new List<TrainingRun>();
+        var runs = new List<ChartSeries>();
         for (int r = 0; r < 2; r++)
         {
             var points = Enumerable.Range(1, 8)
                 .Select(e => new TrainingPoint(e, 1.0 / (e + r), 1.2 / (e + r), 1 - 0.5 / (e + r), 1 - 0.6 / (e + r))).ToList();
-            runs.Add(new TrainingRun($"run{r}", points));
+            runs.Add(new ChartSeries($"run{r}", points));
         }
         using SKBitmap png = PictureHelpers.Decode(TrainingChart.Render(runs, 900, 360));
         Assert.Equal((900, 360), (png.Width, png.Height));
@@ -107,7 +107,7 @@ public class PictureWriterTests : IDisposable
     [Fact]
     public void TrainingChartWithNothingToDrawIsAnError()
     {
-        var runs = new List<TrainingRun> { new(null, new[] { new TrainingPoint(1, null, double.NaN, null, null) }) };
+        var runs = new List<ChartSeries> { new(null, new[] { new TrainingPoint(1, null, double.NaN, null, null) }) };
         var e = Assert.Throws<MnistToolsException>(() => TrainingChart.Render(runs, 800, 400));
         Assert.Equal("NoTrainingData", e.ErrorId);
     }
@@ -245,12 +245,12 @@ public class PictureWriterTests : IDisposable
         // (about 90 of the 400 rows; no curve covers more than a few dozen rows of a column).
         double[] validation = { 1.0, 0.6, 0.4, 0.5, 0.7, 0.9 };
         var points = validation.Select((v, i) => new TrainingPoint(i + 1, 1.0 / (i + 2), v, 0.5 + 0.05 * i, 0.6 - 0.02 * i)).ToList();
-        var run = new TrainingRun(null, points);
+        var run = new ChartSeries(null, points);
         Assert.Equal(3, TrainingChart.BestEpoch(run));
         SKColor colour = TrainingChart.RunColor(0);
         using SKBitmap marked = PictureHelpers.Decode(TrainingChart.Render(new[] { run }, 800, 400));
         // Without validation losses there is no best epoch and no line.
-        var plain = new TrainingRun(null, points.Select(p => p with { ValidationLoss = null }).ToList());
+        var plain = new ChartSeries(null, points.Select(p => p with { ValidationLoss = null }).ToList());
         Assert.Null(TrainingChart.BestEpoch(plain));
         using SKBitmap unmarked = PictureHelpers.Decode(TrainingChart.Render(new[] { plain }, 800, 400));
         foreach ((int from, int to) in new[] { (0, 400), (400, 800) })
