@@ -81,28 +81,6 @@ public sealed class Network
         _layerSizes = LayerSequence.DenseLayerSizes(_resolved);
     }
 
-    /// <summary>
-    /// A network of <paramref name="layers"/> made directly (no layer specs: <see cref="Layers"/> and
-    /// <see cref="Architecture"/> are empty), parameters drawn from <paramref name="seed"/>. The last layer must be linear;
-    /// <paramref name="outputActivation"/> and <paramref name="loss"/> form the head.
-    /// </summary>
-    internal Network(int[] inputShape, Layer[] layers, Activation outputActivation, Loss loss, Initializer initializer, int seed)
-    {
-        if (layers.Length == 0 || layers[^1].Activation is not null) throw new ArgumentException("The last layer must be linear.", nameof(layers));
-        for (int l = 1; l < layers.Length; l++)
-            if (layers[l].InputSize != layers[l - 1].OutputSize) throw new ArgumentException($"Layer {l} does not take layer {l - 1}'s output.", nameof(layers));
-        _inputShape = inputShape.ToArray();
-        _resolved = Array.Empty<ResolvedLayer>();
-        OutputActivation = outputActivation;
-        Activation = layers.Select(layer => layer.Activation).FirstOrDefault(a => a is not null) ?? Activation.Sigmoid;
-        Loss = loss;
-        Initializer = initializer;
-        Seed = seed;
-        _stack = new LayerStack(layers, outputActivation, loss);
-        _computes = [];
-        WeightInitialization.Fill(_stack.Layers, _stack.Parameters, initializer, Activation, seed);
-    }
-
     /// <summary>The input of a dense network given by layer sizes, after checking the sizes (their rules and error ids).</summary>
     private static int[] DenseInput(IReadOnlyList<int>? layerSizes) =>
         [LayerSequence.CheckLayerSizes(layerSizes ?? throw new MnistToolsException(ErrorIds.LayerSizesMissing, FailureKind.InvalidArgument,

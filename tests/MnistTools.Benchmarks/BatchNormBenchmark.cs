@@ -33,26 +33,11 @@ public static class BatchNormBenchmark
         Console.WriteLine($"ratio     {normalised / plain:F3} (medians of {rounds} rounds of {StepsPerRound} steps)");
     }
 
-    private static Network Create(bool normalised)
-    {
-        var input = new TensorShape(1, 28, 28);
-        var layers = new List<Layer>();
-        TensorShape Add(Layer layer, Activation? activation)
-        {
-            layers.Add(layer);
-            if (!normalised || activation is null) return layer.OutputShape;
-            var norm = new BatchNormLayer(layer.OutputShape, activation);
-            layers.Add(norm);
-            return norm.OutputShape;
-        }
-        Activation? hidden = normalised ? null : Activation.ReLU;
-        TensorShape shape = Add(new Conv2dLayer(input, Conv2dShape.Create(1, 28, 28, 32, 3, 1, Padding.Valid), hidden, bias: !normalised), Activation.ReLU);
-        shape = Add(new Conv2dLayer(shape, Conv2dShape.Create(32, 26, 26, 32, 3, 1, Padding.Valid), hidden, bias: !normalised), Activation.ReLU);
-        shape = Add(new MaxPool2dLayer(shape, MaxPool2dShape.Create(32, 24, 24, 2, 2)), null);
-        shape = Add(new DenseLayer(shape, 128, hidden, bias: !normalised), Activation.ReLU);
-        layers.Add(new DenseLayer(shape, 10, null));
-        return new Network([1, 28, 28], layers.ToArray(), Activation.Softmax, Loss.CrossEntropy, Initializer.Default, 1);
-    }
+    private static Network Create(bool normalised) =>
+        new([1, 28, 28], LayerSpec.ParseAll(normalised
+                ? ["Conv2d 32 3 bias=false", "BatchNorm ReLU", "Conv2d 32 3 bias=false", "BatchNorm ReLU", "MaxPool2d 2", "Dense 128 bias=false", "BatchNorm ReLU", "Dense 10 Softmax"]
+                : ["Conv2d 32 3 ReLU", "Conv2d 32 3 ReLU", "MaxPool2d 2", "Dense 128 ReLU", "Dense 10 Softmax"]),
+            Loss.CrossEntropy, Initializer.Default, 1);
 
     private sealed class Case
     {

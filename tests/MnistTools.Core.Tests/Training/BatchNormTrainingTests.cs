@@ -16,53 +16,21 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
     private const int Hidden = 8, Classes = 3;
 
     /// <summary>Dense 8 → BatchNorm ReLU → Dense 3 (softmax cross-entropy) on the 4x4 synthetic images.</summary>
-    private static Network DenseNet(int seed = 3) =>
-        Build([16], seed, input =>
-        {
-            var dense = new DenseLayer(input, Hidden, null);
-            var norm = new BatchNormLayer(dense.OutputShape, Activation.ReLU);
-            return [dense, norm, new DenseLayer(norm.OutputShape, Classes, null)];
-        });
+    private static Network DenseNet(int seed = 3) => Build([16], seed, "Dense 8", "BatchNorm ReLU", "Dense 3 Softmax");
 
     /// <summary>Conv2d 4 3 → BatchNorm ReLU → MaxPool2d 2 → Dense 16 → BatchNorm ReLU → Dense 3 on 28x28 images.</summary>
     private static Network ConvNet(int seed = 3) =>
-        Build([1, 28, 28], seed, input =>
-        {
-            var conv = new Conv2dLayer(input, Conv2dShape.Create(1, 28, 28, 4, 3, 1, Padding.Valid), null);
-            var norm = new BatchNormLayer(conv.OutputShape, Activation.ReLU);
-            var pool = new MaxPool2dLayer(norm.OutputShape, MaxPool2dShape.Create(4, 26, 26, 2, 2));
-            var dense = new DenseLayer(pool.OutputShape, 16, null);
-            var norm2 = new BatchNormLayer(dense.OutputShape, Activation.ReLU);
-            return [conv, norm, pool, dense, norm2, new DenseLayer(norm2.OutputShape, Classes, null)];
-        });
+        Build([1, 28, 28], seed, "Conv2d 4 3", "BatchNorm ReLU", "MaxPool2d 2", "Dense 16", "BatchNorm ReLU", "Dense 3 Softmax");
 
     /// <summary>Conv2d 4 3 → BatchNorm ReLU → AvgPool2d 2 → Conv2d 6 3 (no bias) → BatchNorm ReLU → GlobalAvgPool → Dense 3.</summary>
     private static Network PooledNet(int seed = 3) =>
-        Build([1, 28, 28], seed, input =>
-        {
-            var conv = new Conv2dLayer(input, Conv2dShape.Create(1, 28, 28, 4, 3, 1, Padding.Valid), null);
-            var norm = new BatchNormLayer(conv.OutputShape, Activation.ReLU);
-            var pool = new AvgPool2dLayer(norm.OutputShape, MaxPool2dShape.Create(4, 26, 26, 2, 2));
-            var conv2 = new Conv2dLayer(pool.OutputShape, Conv2dShape.Create(4, 13, 13, 6, 3, 1, Padding.Valid), null, bias: false);
-            var norm2 = new BatchNormLayer(conv2.OutputShape, Activation.ReLU);
-            var global = new GlobalAvgPoolLayer(norm2.OutputShape);
-            return [conv, norm, pool, conv2, norm2, global, new DenseLayer(global.OutputShape, Classes, null)];
-        });
+        Build([1, 28, 28], seed, "Conv2d 4 3", "BatchNorm ReLU", "AvgPool2d 2", "Conv2d 6 3 bias=false", "BatchNorm ReLU", "GlobalAvgPool", "Dense 3 Softmax");
 
     /// <summary>Dense 100 (wide enough for the step to run it forward by units) → BatchNorm ReLU → Dense 3 on 28x28 images.</summary>
-    private static Network WideNet(int seed = 3) =>
-        Build([784], seed, input =>
-        {
-            var dense = new DenseLayer(input, 100, null, bias: false);
-            var norm = new BatchNormLayer(dense.OutputShape, Activation.ReLU);
-            return [dense, norm, new DenseLayer(norm.OutputShape, Classes, null)];
-        });
+    private static Network WideNet(int seed = 3) => Build([784], seed, "Dense 100 bias=false", "BatchNorm ReLU", "Dense 3 Softmax");
 
-    private static Network Build(int[] inputShape, int seed, Func<TensorShape, Layer[]> layers)
-    {
-        TensorShape input = inputShape.Length == 3 ? new TensorShape(inputShape[0], inputShape[1], inputShape[2]) : TensorShape.Vector(inputShape[0]);
-        return new Network(inputShape, layers(input), Activation.Softmax, Loss.CrossEntropy, Initializer.Default, seed);
-    }
+    private static Network Build(int[] inputShape, int seed, params string[] layers) =>
+        new(inputShape, LayerSpec.ParseAll(layers), Loss.CrossEntropy, Initializer.Default, seed);
 
     /// <summary>
     /// The dense net's mean loss over a batch in double, with the batch's statistics (training) or the given running ones.
@@ -298,15 +266,11 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
     {
         // Conv2d and Dense with bias=false before a BatchNorm, against the same layers with biases set to 0: the same
         // products plus zeros, so one step gives the same bits for every weight, and the parameter count drops by the biases.
-        Network Make(bool bias) => Build([1, 28, 28], 3, input =>
+        Network Make(bool bias)
         {
-            var conv = new Conv2dLayer(input, Conv2dShape.Create(1, 28, 28, 4, 3, 1, Padding.Valid), null, bias);
-            var norm = new BatchNormLayer(conv.OutputShape, Activation.ReLU);
-            var pool = new AvgPool2dLayer(norm.OutputShape, MaxPool2dShape.Create(4, 26, 26, 2, 2));
-            var dense = new DenseLayer(pool.OutputShape, 16, null, bias);
-            var norm2 = new BatchNormLayer(dense.OutputShape, Activation.ReLU);
-            return [conv, norm, pool, dense, norm2, new DenseLayer(norm2.OutputShape, Classes, null)];
-        });
+            string noBias = bias ? "" : " bias=false";
+            return Build([1, 28, 28], 3, "Conv2d 4 3" + noBias, "BatchNorm ReLU", "AvgPool2d 2", "Dense 16" + noBias, "BatchNorm ReLU", "Dense 3 Softmax");
+        }
         using var scope = ComputeSettings.Override(threads: threads);
         Network without = Make(false), with = Make(true);
         Assert.Equal(with.ParameterCount - 4 - 16, without.ParameterCount);

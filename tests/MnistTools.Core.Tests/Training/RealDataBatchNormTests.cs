@@ -11,14 +11,9 @@ namespace MnistTools.Tests.Training;
 public class RealDataBatchNormTests(ITestOutputHelper output)
 {
     /// <summary>784 → Dense 128 → (BatchNorm) ReLU → Dense 10 Softmax, seed 1.</summary>
-    private static Network Create(bool normalised)
-    {
-        var dense = new DenseLayer(TensorShape.Vector(784), 128, normalised ? null : Activation.ReLU, bias: !normalised);
-        Layer[] layers = normalised
-            ? [dense, new BatchNormLayer(dense.OutputShape, Activation.ReLU), new DenseLayer(dense.OutputShape, 10, null)]
-            : [dense, new DenseLayer(dense.OutputShape, 10, null)];
-        return new Network([784], layers, Activation.Softmax, Loss.CrossEntropy, Initializer.Default, 1);
-    }
+    private static Network Create(bool normalised) =>
+        new([784], LayerSpec.ParseAll(normalised ? ["Dense 128 bias=false", "BatchNorm ReLU", "Dense 10 Softmax"] : ["Dense 128 ReLU", "Dense 10 Softmax"]),
+            Loss.CrossEntropy, Initializer.Default, 1);
 
     [Fact]
     public void BatchNormTrainsAtALearningRateThePlainNetworkCannotTake()
