@@ -1,3 +1,4 @@
+using MnistTools.Persistence;
 using System.Runtime.CompilerServices;
 using nietras.SeparatedValues;
 
@@ -28,7 +29,7 @@ public static partial class CsvSetReader
         options ??= new CsvReadOptions();
         if (options.Skip < 0) throw new MnistToolsException("SkipOutOfRange", FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
         if (options.First is < 0) throw new MnistToolsException("FirstOutOfRange", FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
-        if (Directory.Exists(path))
+        if (RegularFile.CheckReadable(path) == FileKind.Directory)
             throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{path}' is a folder; a CSV file was expected.", path);
         if (!File.Exists(path))
             throw new MnistToolsException("CsvFileNotFound", FailureKind.NotFound, $"Cannot find the CSV file '{path}'.", path);

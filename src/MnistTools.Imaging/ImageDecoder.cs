@@ -1,3 +1,4 @@
+using MnistTools.Persistence;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
@@ -25,7 +26,7 @@ public static class ImageDecoder
     public static GreyPicture DecodeGrey(string path, long maxPixels, long maxFileBytes)
     {
         GraphicsLibrary.EnsureAvailable();
-        if (!File.Exists(path))
+        if (RegularFile.CheckReadable(path) != FileKind.Regular)
             throw new MnistToolsException("PathNotFound", FailureKind.NotFound, $"Cannot find the picture '{path}'.", path);
         byte[] encoded;
         try

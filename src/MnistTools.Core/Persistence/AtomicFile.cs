@@ -14,7 +14,8 @@ public static class AtomicFile
     /// <summary>
     /// Writes <paramref name="path"/> through <paramref name="writeContent"/>. Without <paramref name="overwrite"/>
     /// an existing file is an error (<see cref="FileExistsErrorId"/>, checked again at the final move, so a file that
-    /// appears meanwhile is not clobbered either).
+    /// appears meanwhile is not clobbered either). A target that is not a regular file (a folder, a device, a FIFO, or
+    /// a link to one) is refused even with <paramref name="overwrite"/> (<see cref="RegularFile.CheckReplaceable"/>).
     /// </summary>
     /// <param name="wrapStream">Test hook: wraps the temporary file's stream (for example to inject a failure mid-write).</param>
     public static void Write(string path, bool overwrite, Action<Stream, CancellationToken> writeContent,
@@ -23,8 +24,7 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(writeContent);
         string fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
-            throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a file path was expected.", fullPath);
+        RegularFile.CheckReplaceable(fullPath); // a folder, or a device or FIFO that -Force must not turn into a file
         if (!overwrite && File.Exists(fullPath))
             throw ExistsError(fullPath);
         string folder = Path.GetDirectoryName(fullPath)!;

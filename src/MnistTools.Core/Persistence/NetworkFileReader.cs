@@ -35,7 +35,7 @@ public static class NetworkFileReader
     {
         ArgumentNullException.ThrowIfNull(path);
         string fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
+        if (RegularFile.CheckReadable(fullPath) == FileKind.Directory)
             throw new MnistToolsException("PathIsDirectory", FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a network file was expected.", fullPath);
         if (!File.Exists(fullPath))
             throw new MnistToolsException("NetworkFileNotFound", FailureKind.NotFound, $"Cannot find the network file '{fullPath}'.", fullPath);

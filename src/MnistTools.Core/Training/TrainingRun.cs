@@ -255,6 +255,8 @@ public sealed class TrainingRun
         if (Directory.Exists(full))
             throw new MnistToolsException(CheckpointIsDirectoryErrorId, FailureKind.InvalidArgument,
                 $"The checkpoint path '{full}' is a folder; give a file path such as '{Path.Combine(full, "checkpoint" + NetworkFileFormat.Extension)}'.", full);
+        if (RegularFile.KindOf(full) == FileKind.Special)
+            throw RegularFile.NotRegular(full, "replace");
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new MnistToolsException(CheckpointFolderNotFoundErrorId, FailureKind.NotFound,

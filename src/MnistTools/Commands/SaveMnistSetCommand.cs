@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
+using MnistTools.Persistence;
 
 namespace MnistTools.Commands;
 
@@ -156,6 +157,7 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 }
                 try
                 {
+                    RegularFile.CheckReplaceable(target);
                     if (File.Exists(target))
                     {
                         if (SameContent(entry, target))
@@ -216,10 +218,13 @@ public sealed class SaveMnistSetCommand : PSCmdlet
     /// <summary>Fetches one file; true when it is then in place with the expected MD5.</summary>
     private bool SaveOne(VerifiedDownload download, IReadOnlyList<Uri> mirrors, string fileName, string target, string md5, int fileNumber, int fileCount)
     {
-        if (Directory.Exists(target))
+        try
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(PathIsDirectoryId, FailureKind.InvalidArgument,
-                $"'{target}' is a folder; the file cannot be saved there.", target)));
+            RegularFile.CheckReplaceable(target); // a folder (PathIsDirectory), a device or a FIFO (PathNotRegularFile)
+        }
+        catch (MnistToolsException e)
+        {
+            WriteError(ErrorRecords.From(e));
             return false;
         }
         if (File.Exists(target))
