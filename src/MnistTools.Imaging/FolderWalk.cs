@@ -96,7 +96,7 @@ internal sealed class FolderWalk
                 if (!_seenFiles.Add(real!)) continue;
                 if (ImageFolderReader.PictureExtensions.Contains(Path.GetExtension(entry), StringComparer.OrdinalIgnoreCase)) pictures.Add(entry);
                 else
-                    _report(new MnistToolsException("ImageNotAPicture", FailureKind.InvalidData,
+                    _report(new MnistToolsException(ImageFolderReader.NotAPictureId, FailureKind.InvalidData,
                         $"'{entry}' is not a picture (its extension is not one of {string.Join(", ", ImageFolderReader.PictureExtensions)}); it was left out.", entry));
             }
         }

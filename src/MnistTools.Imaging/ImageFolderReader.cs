@@ -38,6 +38,12 @@ public sealed record ImageFolderOptions
 /// </summary>
 public static class ImageFolderReader
 {
+    /// <summary>Error id of a file under the folder whose extension is not a picture's (reported per file, left out).</summary>
+    public const string NotAPictureId = "ImageNotAPicture";
+
+    /// <summary>Error id of a link left out (<see cref="FolderWalk"/>).</summary>
+    public const string LinkSkippedId = FolderWalk.LinkSkippedId;
+
     /// <summary>File extensions read as pictures (what the graphics library decodes).</summary>
     public static IReadOnlyList<string> PictureExtensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 

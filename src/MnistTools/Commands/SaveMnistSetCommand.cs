@@ -107,24 +107,34 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         IReadOnlyList<string> downloads = info.Archive is CatalogFile archive ? [archive.Name] : info.Files.Select(f => f.Name).ToList();
         var download = new VerifiedDownload(client, TimeSpan.FromSeconds(TimeoutSec), info.Archive is null ? VerifiedDownload.MaxBytes : MaxArchiveBytes);
 
-        bool allThere = true;
-        for (int f = 0; f < downloads.Count; f++)
+        // The first folder of the path that does not exist yet: removed again when nothing was saved in it, so a failed
+        // download leaves no empty ./data/... behind (Import-MnistSet's "no data" message stays the helpful one).
+        string? created = FirstMissingFolder(folder);
+        try
         {
-            string fileName = downloads[f];
-            string target = System.IO.Path.Combine(folder, fileName);
-            string md5 = expected[fileName];
-            try
+            bool allThere = true;
+            for (int f = 0; f < downloads.Count; f++)
             {
-                allThere &= SaveOne(download, mirrors, fileName, target, md5, f, downloads.Count);
+                string fileName = downloads[f];
+                string target = System.IO.Path.Combine(folder, fileName);
+                string md5 = expected[fileName];
+                try
+                {
+                    allThere &= SaveOne(download, mirrors, fileName, target, md5, f, downloads.Count);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new PipelineStoppedException();
+                }
             }
-            catch (OperationCanceledException)
-            {
-                throw new PipelineStoppedException();
-            }
+            if (info.Archive is CatalogFile zip && allThere)
+                Extract(info, System.IO.Path.Combine(folder, zip.Name), folder);
+            WriteProgress(new ProgressRecord(1, "Save-MnistSet", "Done") { RecordType = ProgressRecordType.Completed });
         }
-        if (info.Archive is CatalogFile zip && allThere)
-            Extract(info, System.IO.Path.Combine(folder, zip.Name), folder);
-        WriteProgress(new ProgressRecord(1, "Save-MnistSet", "Done") { RecordType = ProgressRecordType.Completed });
+        finally
+        {
+            if (created is not null) RemoveIfEmpty(created);
+        }
     }
 
     /// <summary>
@@ -196,6 +206,26 @@ public sealed class SaveMnistSetCommand : PSCmdlet
                 }
             }
         }
+    }
+
+    /// <summary>The outermost folder on the way to <paramref name="folder"/> that does not exist, or null when it exists.</summary>
+    private static string? FirstMissingFolder(string folder)
+    {
+        string? missing = null;
+        for (string? current = folder; current is not null && !Directory.Exists(current) && !File.Exists(current); current = System.IO.Path.GetDirectoryName(current))
+            missing = current;
+        return missing;
+    }
+
+    /// <summary>Deletes <paramref name="folder"/> when it holds no file at any depth (only empty folders); best effort.</summary>
+    private static void RemoveIfEmpty(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder) && !Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Any())
+                Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* a file appeared meanwhile, or no right: leave it */ }
     }
 
     private static bool SameContent(ZipArchiveEntry entry, string path)
@@ -290,7 +320,8 @@ public sealed class SaveMnistSetCommand : PSCmdlet
             ? ErrorRecords.From(new MnistToolsException(ChecksumMismatchId, FailureKind.InvalidData,
                 $"'{fileName}' did not arrive with the expected MD5 {md5}.{what} Tried: {string.Join("; ", failures)}", target))
             : ErrorRecords.From(new MnistToolsException(DownloadFailedId, FailureKind.Connection,
-                $"Could not download '{fileName}' from any mirror.{what} Tried: {string.Join("; ", failures)}", target)));
+                $"Could not download '{fileName}' from any mirror.{what} Tried: {string.Join("; ", failures)}. " +
+                $"Offline? Copy the set's files into a folder and pass it to Import-MnistSet -Path (or set $env:MNIST_DATA to it, Import-MnistSet's default).", target)));
         return false;
     }
 
