@@ -29,13 +29,14 @@ public sealed class ParameterLayout
         long offset = 0;
         for (int l = 0; l < LayerCount; l++)
         {
-            _weightOffsets[l] = checked((int)offset);
-            offset += (long)_sizes[l] * _sizes[l + 1];
-            _biasOffsets[l] = checked((int)offset);
-            offset += _sizes[l + 1];
-            if (offset > int.MaxValue / 4)
-                throw new MnistToolsException("NetworkTooLarge", FailureKind.InvalidArgument,
+            // Checked before any offset is narrowed to int: one layer alone can pass int.MaxValue (46341 x 46341).
+            if (offset + (long)_sizes[l] * _sizes[l + 1] + _sizes[l + 1] > int.MaxValue / 4)
+                throw new MnistToolsException(LayerSpec.NetworkTooLargeErrorId, FailureKind.InvalidArgument,
                     $"The network has more than {int.MaxValue / 4} parameters.", "LayerSizes");
+            _weightOffsets[l] = (int)offset;
+            offset += (long)_sizes[l] * _sizes[l + 1];
+            _biasOffsets[l] = (int)offset;
+            offset += _sizes[l + 1];
         }
         ParameterCount = (int)offset;
     }
