@@ -29,13 +29,13 @@ public static class RegularFile
     /// <summary>Error id: the path is a folder where a file was expected (InvalidArgument).</summary>
     public const string IsDirectoryErrorId = "PathIsDirectory";
 
-    /// <summary>The kind of <paramref name="path"/>, links followed. Never throws for I/O reasons (unreadable: Missing or Regular, so the open reports it).</summary>
+    /// <summary>The kind of <paramref name="path"/>, links followed. Never throws for I/O reasons: a path that cannot be examined (missing, a dangling link, a folder on the way without search permission) is Missing.</summary>
     public static FileKind KindOf(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (OperatingSystem.IsLinux() && Libc.TryMode(path) is { } mode)
+        if (OperatingSystem.IsLinux() && Libc.TryMode(path, out int? mode))
         {
-            return (mode & Libc.TypeMask) switch
+            return mode is null ? FileKind.Missing : (mode.Value & Libc.TypeMask) switch
             {
                 Libc.Regular => FileKind.Regular,
                 Libc.Folder => FileKind.Directory,
@@ -138,16 +138,18 @@ public static class RegularFile
             return IntPtr.Zero;
         }
 
-        /// <summary>st_mode, or null when the path does not exist, cannot be examined, or statx is missing.</summary>
-        public static int? TryMode(string path)
+        /// <summary>False when statx is missing; true with null when the path cannot be examined (it does not exist, a dangling link).</summary>
+        public static bool TryMode(string path, out int? mode)
         {
-            if (StatxFunction == null) return null;
+            mode = null;
+            if (StatxFunction == null) return false;
             byte* buffer = stackalloc byte[StructSize];
             fixed (byte* name = NullTerminated(path))
             {
-                if (StatxFunction(AtFdCwd, name, 0, TypeAndMode, buffer) != 0) return null;
+                if (StatxFunction(AtFdCwd, name, 0, TypeAndMode, buffer) != 0) return true;
             }
-            return *(ushort*)(buffer + ModeOffset);
+            mode = *(ushort*)(buffer + ModeOffset);
+            return true;
         }
 
         /// <summary>False when realpath is missing; true with null when the path does not resolve.</summary>
