@@ -117,21 +117,22 @@ Describe 'Export-MnistSet' {
         @(Get-ChildItem -LiteralPath $folder -Force -Filter '.*.tmp') | Should -BeNullOrEmpty
     }
 
-    It 'a folder as -Path gets the standard pair of the subset, which Import-MnistSet -Path <folder> reads back' {
+    It 'a folder as -Path gets the standard pair of the subset, which Import-MnistSet -Path on the folder reads back' {
         $folder = New-Item -ItemType Directory "$TestDrive/as-folder"
-        $written = @($Test | Export-MnistSet -Path $folder.FullName -PassThru)
+        $few = Import-MnistSet -Path $Data -Subset Test -First 40
+        $written = @($few | Export-MnistSet -Path $folder.FullName -PassThru)
         $written.Name | Should -Be @('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')   # the set is mnist-test
-        Assert-SameSet $Test (Import-MnistSet -Path $folder.FullName -Subset Test)
+        Assert-SameSet $few (Import-MnistSet -Path $folder.FullName -Subset Test)
         $train = Import-MnistSet -Path $Data -Subset Train -First 30
         $train | Export-MnistSet -Path $folder.FullName
         Assert-SameSet $train (Import-MnistSet -Path $folder.FullName)
         # A new folder: a path ending in a separator is created; -Subset names the pair.
         $new = Join-Path $TestDrive 'new-folder/'
-        $Test | Export-MnistSet -Path $new -Subset Train
-        Assert-SameSet $Test (Import-MnistSet -Path $new -Subset Train)
-        $e = Get-SingleError { $Test | Export-MnistSet -Path $folder.FullName -Format Csv }
+        $few | Export-MnistSet -Path $new -Subset Train
+        Assert-SameSet $few (Import-MnistSet -Path $new -Subset Train)
+        $e = Get-SingleError { $few | Export-MnistSet -Path $folder.FullName -Format Csv }
         $e.FullyQualifiedErrorId | Should -Be "ParameterNotApplicable,$Cmd"
-        $e = Get-SingleError { $Test | Export-MnistSet -Path $folder.FullName }
+        $e = Get-SingleError { $few | Export-MnistSet -Path $folder.FullName }
         $e.FullyQualifiedErrorId | Should -Be "FileExists,$Cmd"
     }
 

@@ -138,6 +138,32 @@ Describe 'Save-MnistSet' {
         $r.Errors[0].Exception.Message | Should -Match ([regex]::Escape("${Base}missing/again/train-images"))
     }
 
+    It 'offline (a refused port): DownloadFailed says what to do, no empty ./data/... is left, Import-MnistSet still says MNIST_DATA' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()   # a port nobody listens on: refused
+        $work = New-Item -ItemType Directory (Join-Path $TestDrive 'offline')
+        $saved = $env:MNIST_DATA
+        Push-Location $work
+        try {
+            $env:MNIST_DATA = $null
+            $r = Invoke-Save @{ BaseUri = "http://127.0.0.1:$port/" }
+            $r.Errors.Count | Should -Be 4
+            $r.Errors[0].FullyQualifiedErrorId | Should -Be "DownloadFailed,$Cmd"
+            $r.Errors[0].Exception.Message | Should -Match 'MNIST_DATA'
+            @(Get-ChildItem -LiteralPath $work -Force) | Should -BeNullOrEmpty   # not even an empty ./data/mnist
+            $e = Get-SingleError { Import-MnistSet }
+            $e.FullyQualifiedErrorId | Should -Be 'MnistDataNotFound,MnistTools.Commands.ImportMnistSetCommand'
+        }
+        finally {
+            Pop-Location
+            $env:MNIST_DATA = $saved
+        }
+        # A folder that existed before stays.
+        $kept = New-Item -ItemType Directory (Join-Path $TestDrive 'kept')
+        Invoke-Save @{ Path = $kept.FullName; BaseUri = "http://127.0.0.1:$port/" } | Out-Null
+        Test-Path -LiteralPath $kept.FullName | Should -BeTrue
+    }
+
     It 'a server that stops sending: DownloadFailed after -TimeoutSec, not a hang' {
         $folder = Join-Path $TestDrive 'stall'
         $clock = [Diagnostics.Stopwatch]::StartNew()

@@ -69,6 +69,7 @@ public static class AtomicFile
 
         var temps = new List<string>();
         var moved = new List<(string Target, string? Backup)>();
+        var backups = new List<string>();
         int current = 0;
         try
         {
@@ -86,6 +87,7 @@ public static class AtomicFile
                 {
                     if (!overwrite) throw ExistsError(target);
                     string backup = TemporaryName(target);
+                    backups.Add(backup); // File.Replace may leave it behind when its own rename fails
                     File.Replace(temps[current], target, backup, ignoreMetadataErrors: true);
                     moved.Add((target, backup));
                 }
@@ -99,7 +101,7 @@ public static class AtomicFile
         catch (Exception e)
         {
             for (int i = moved.Count - 1; i >= 0; i--) Restore(moved[i].Target, moved[i].Backup);
-            foreach (string temp in temps) TryDelete(temp);
+            foreach (string temp in temps.Concat(backups)) TryDelete(temp);
             throw e is MnistToolsException ? e : WriteFailed(current < targets.Length ? targets[current] : targets[^1], e);
         }
         foreach ((_, string? backup) in moved)
