@@ -87,7 +87,16 @@ internal sealed class FolderWalk
                         continue;
                     }
                 }
-                else real = Path.Combine(currentReal, name);
+                else
+                {
+                    real = Path.Combine(currentReal, name);
+                    // Out of the tree through a link, a plain folder can still lead back in (a link to the tree's parent).
+                    if (!RegularFile.IsWithin(currentReal, _rootReal) && RegularFile.IsWithin(real, _rootReal))
+                    {
+                        Skip(entry, real, "which leads back into the folder");
+                        continue;
+                    }
+                }
                 if (Directory.Exists(real!))
                 {
                     if (_visitedFolders.Add(real!)) pending.Push((entry, real!));

@@ -103,6 +103,18 @@ public sealed class ImageFolderLinkTests : IDisposable
     }
 
     [Fact]
+    public void ALinkOutToAFolderHoldingTheTreeDoesNotLeadBackIn()
+    {
+        Put(_folder, "a/x.png", 3);
+        Put(_folder, "b/y.png", 5);
+        Put(_outside, "o.png", 6);
+        Link("a/up", _root); // out of the tree, to the folder that holds it (and "elsewhere")
+        MnistDataSet set = Read();
+        Assert.Equal(new byte[] { 0, 0, 1 }, set.Labels.ToArray()); // a: x and elsewhere/o; b: y, once
+        Assert.Equal([Path.Combine(_folder, "a/up/pictures")], SkippedLinks());
+    }
+
+    [Fact]
     public void AStopRequestEndsTheScan()
     {
         Put(_folder, "a/x.png", 3);
