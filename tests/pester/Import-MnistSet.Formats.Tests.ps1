@@ -215,7 +215,7 @@ Describe 'Import-MnistSet (picture folders)' {
         $warnings = @($r.Warnings | Where-Object { "$_" -match 'not pictures' })
         $warnings.Count | Should -Be 1
         "$($warnings[0])" | Should -Match '21 file\(s\) that are not pictures'
-        $verbose = @(Import-MnistSet $folder -Verbose 4>&1 2>$null 3>$null | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $verbose = @(Import-MnistSet $folder -Verbose -ErrorAction SilentlyContinue -WarningAction SilentlyContinue 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
         @($verbose | Where-Object { $_ -like "*$text*is not a picture*" }).Count | Should -Be 1
     }
 

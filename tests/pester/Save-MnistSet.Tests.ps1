@@ -78,7 +78,7 @@ Describe 'Save-MnistSet' {
         $r.Errors[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $r.Errors[0].TargetObject | Should -Be (Join-Path $folder 'train-images-idx3-ubyte.gz')
         $r.Errors[0].Exception.Message | Should -Match 'No file was written'
-        Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
     }
 
     It 'a corrupt file with -Force: the previous good file is untouched' {
@@ -117,7 +117,7 @@ Describe 'Save-MnistSet' {
         $r.Errors[0].FullyQualifiedErrorId | Should -Be "DownloadFailed,$Cmd"
         $r.Errors[0].CategoryInfo.Category | Should -Be 'ConnectionError'
         $r.Errors[0].TargetObject | Should -Be (Join-Path $folder 'train-images-idx3-ubyte.gz')
-        Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
     }
 
     It 'a 404 on the first mirror: the second mirror is used' {
@@ -175,7 +175,7 @@ Describe 'Save-MnistSet' {
         $errs[0].FullyQualifiedErrorId | Should -Be "DownloadFailed,$Cmd"
         $errs[0].Exception.Message | Should -Match 'timeout'
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
-        Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
     }
 
     It 'stops at once when the pipeline is stopped (Ctrl+C), leaving no partial file' {
@@ -197,7 +197,7 @@ Describe 'Save-MnistSet' {
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
             $handle.IsCompleted | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
         }
         finally { $ps.Dispose() }
     }

@@ -67,9 +67,9 @@ Describe 'Import-MnistSet (special files)' {
         Assert-NotRegular { Import-MnistSet -LiteralPath /dev/zero -Format Csv } 'ImportMnistSetCommand' '/dev/zero'
     }
 
-    It 'refuses /dev/stdin when it is a pipe (-Format Csv, -ImagePath), as in `cat x | pwsh`' {
+    It 'refuses /dev/stdin when it is a pipe (-Format Csv, -ImagePath, Import-Network), as in `cat x | pwsh`' {
         $script = "Import-Module '$env:MNISTTOOLS_MODULE'; `$ErrorActionPreference = 'Stop'; " +
-            "foreach (`$c in { Import-MnistSet /dev/stdin -Format Csv }, { Import-MnistSet -ImagePath /dev/stdin }) { try { & `$c } catch { `$_.FullyQualifiedErrorId } }"
+            "foreach (`$c in { Import-MnistSet /dev/stdin -Format Csv }, { Import-MnistSet -ImagePath /dev/stdin }, { Import-Network /dev/stdin }) { try { & `$c } catch { `$_.FullyQualifiedErrorId } }"
         $exe = [Environment]::ProcessPath
         $start = [System.Diagnostics.ProcessStartInfo]::new($exe)
         if ((Split-Path -Leaf $exe) -match '^dotnet(\.exe)?$') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
@@ -82,7 +82,8 @@ Describe 'Import-MnistSet (special files)' {
             $output = $process.StandardOutput.ReadToEndAsync()
             $process.WaitForExit(60000) | Should -BeTrue
             $lines = @($output.Result -split "`n" | ForEach-Object Trim | Where-Object { $_ })
-            $lines | Should -Be @('PathNotRegularFile,MnistTools.Commands.ImportMnistSetCommand', 'PathNotRegularFile,MnistTools.Commands.ImportMnistSetCommand')
+            $lines | Should -Be @('PathNotRegularFile,MnistTools.Commands.ImportMnistSetCommand', 'PathNotRegularFile,MnistTools.Commands.ImportMnistSetCommand',
+                'PathNotRegularFile,MnistTools.Commands.ImportNetworkCommand')
         }
         finally { if (-not $process.HasExited) { $process.Kill() }; $process.Dispose() }
     }
