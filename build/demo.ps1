@@ -13,7 +13,14 @@ $root = Split-Path -Parent $PSScriptRoot
 $dataPath = if ($env:MNIST_DATA) { $env:MNIST_DATA } else { Join-Path $root 'data/mnist' }
 if (-not $env:MNIST_DATA -and -not (Test-Path (Join-Path $dataPath 't10k-labels-idx1-ubyte*'))) {
     Write-Host "No `$env:MNIST_DATA and no ${dataPath}: downloading MNIST there."
-    Save-MnistSet -Name Mnist -Path $dataPath | Format-Table Name, Length, Status | Out-Host
+    try {
+        Save-MnistSet -Name Mnist -Path $dataPath -TimeoutSec 30 | Format-Table Name, Length, Status | Out-Host
+    } catch {
+        Write-Host ("demo: cannot run: `$env:MNIST_DATA is not set, and MNIST could not be downloaded into $dataPath (offline?): $($_.Exception.Message) " +
+            "Set MNIST_DATA (and FASHION_MNIST_DATA, for the Fashion-MNIST part) to folders holding the four .gz files of MNIST (and Fashion-MNIST), " +
+            "or run once with internet access.")
+        exit 1
+    }
 }
 
 $clock = [Diagnostics.Stopwatch]::StartNew()

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using MnistTools.Errors;
+using MnistTools.Files;
+using MnistTools.Persistence;
 using nietras.SeparatedValues;
 
 namespace MnistTools.Csv;
@@ -29,7 +31,7 @@ public static partial class CsvSetReader
         options ??= new CsvReadOptions();
         if (options.Skip < 0) throw new MnistToolsException(ErrorIds.SkipOutOfRange, FailureKind.InvalidArgument, $"Skip must be >= 0; got {options.Skip}.", "Skip");
         if (options.First is < 0) throw new MnistToolsException(ErrorIds.FirstOutOfRange, FailureKind.InvalidArgument, $"First must be >= 0; got {options.First}.", "First");
-        if (Directory.Exists(path))
+        if (RegularFile.CheckReadable(path) == FileKind.Directory)
             throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{path}' is a folder; a CSV file was expected.", path);
         if (!File.Exists(path))
             throw new MnistToolsException(ErrorIds.CsvFileNotFound, FailureKind.NotFound, $"Cannot find the CSV file '{path}'.", path);

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using MnistTools.Errors;
+using MnistTools.Files;
+using MnistTools.Persistence;
 using SkiaSharp;
 
 namespace MnistTools.Imaging;
@@ -26,7 +28,7 @@ public static class ImageDecoder
     public static GreyPicture DecodeGrey(string path, long maxPixels, long maxFileBytes)
     {
         GraphicsLibrary.EnsureAvailable();
-        if (!File.Exists(path))
+        if (RegularFile.CheckReadable(path) != FileKind.Regular)
             throw new MnistToolsException(ErrorIds.PathNotFound, FailureKind.NotFound, $"Cannot find the picture '{path}'.", path);
         byte[] encoded;
         try

@@ -30,9 +30,12 @@ public sealed record ImageFolderOptions
 /// PNG, JPEG, BMP, GIF and WebP file under its sub-folder (sorted by relative path). A folder with no sub-folders but
 /// pictures of its own gives an unlabelled set. Pictures become grey images with bright ink on black, as in MNIST
 /// (see <see cref="ImageFolderOptions.Size"/>). Hidden files and folders (names starting with '.') are skipped.
+/// Symbolic links are followed only out of the folder tree, and each file and folder is read once
+/// (<see cref="FolderWalk"/>): a link back into the tree (a loop such as <c>a/s1 -> .</c>, or another class's
+/// picture) is left out and reported as ImageFolderLinkSkipped.
 /// <para>A bad picture (damaged, too large, not a picture, no ink) is reported through the caller's callback with
 /// its own error and left out; the rest still load. Ids: ImageFolderNotFound, ImageFolderNoClasses (fatal);
-/// ImageFolderEmptyClass, ImageNotAPicture, and the decoder's ImageDecodeFailed, ImageTooLarge, ImageReadFailed,
+/// ImageFolderEmptyClass, ImageNotAPicture, ImageFolderLinkSkipped, PathNotRegularFile, and the decoder's ImageDecodeFailed, ImageTooLarge, ImageReadFailed,
 /// ImageHasNoInk (per item).</para>
 /// </summary>
 public static class ImageFolderReader
@@ -59,7 +62,8 @@ public static class ImageFolderReader
         bool labelled;
         try
         {
-            string[] classFolders = Directory.GetDirectories(folder).Where(d => !IsHidden(d)).Order(StringComparer.Ordinal).ToArray();
+            var walk = new FolderWalk(folder, onBadItem, cancellationToken);
+            string[] classFolders = walk.ClassFolders();
             labelled = classFolders.Length > 0;
             items = new List<(string, int)>();
             if (labelled)
@@ -71,7 +75,7 @@ public static class ImageFolderReader
                 for (int c = 0; c < classFolders.Length; c++)
                 {
                     int before = items.Count;
-                    foreach (string file in FilesUnder(classFolders[c], onBadItem)) items.Add((file, c));
+                    foreach (string file in walk.PicturesUnder(classFolders[c])) items.Add((file, c));
                     if (items.Count == before)
                         onBadItem(new MnistToolsException(ErrorIds.ImageFolderEmptyClass, FailureKind.InvalidData,
                             $"The class folder '{classFolders[c]}' holds no pictures ({string.Join(", ", PictureExtensions)}); class {c} ('{classNames[c]}') has no images.",
@@ -82,7 +86,8 @@ public static class ImageFolderReader
             {
                 classNames = MnistDataSet.DefaultClassNames(10);
                 var others = new List<MnistToolsException>();
-                foreach (string file in FilesUnder(folder, others.Add)) items.Add((file, -1));
+                var quiet = new FolderWalk(folder, others.Add, cancellationToken);
+                foreach (string file in quiet.PicturesUnder(folder)) items.Add((file, -1));
                 // Without a single picture, the one error is that the folder holds no data set (not each stray file).
                 if (items.Count == 0)
                     throw new MnistToolsException(ErrorIds.ImageFolderNoClasses, FailureKind.InvalidData,
@@ -148,22 +153,4 @@ public static class ImageFolderReader
         return levels;
     }
 
-    /// <summary>The pictures under <paramref name="folder"/>, sorted; other files are reported as not pictures.</summary>
-    private static IEnumerable<string> FilesUnder(string folder, Action<MnistToolsException> onBadItem)
-    {
-        var pictures = new List<string>();
-        foreach (string file in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System }))
-        {
-            string relative = Path.GetRelativePath(folder, file);
-            if (relative.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.'))) continue;
-            if (PictureExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase)) pictures.Add(file);
-            else
-                onBadItem(new MnistToolsException(ErrorIds.ImageNotAPicture, FailureKind.InvalidData,
-                    $"'{file}' is not a picture (its extension is not one of {string.Join(", ", PictureExtensions)}); it was left out.", file));
-        }
-        pictures.Sort(StringComparer.Ordinal);
-        return pictures;
-    }
-
-    private static bool IsHidden(string path) => Path.GetFileName(path).StartsWith('.');
 }

@@ -79,6 +79,63 @@ Describe 'Export-MnistSet' {
         @(Get-ChildItem -LiteralPath $TestDrive -Force -Filter '.exists.csv.*') | Should -BeNullOrEmpty   # no temporary file left
     }
 
+    It '-LabelPath that is a folder: PathIsDirectory before the image file is written' {
+        $labels = New-Item -ItemType Directory "$TestDrive/labels-folder"
+        $images = "$TestDrive/lp-images-idx3-ubyte"
+        $e = Get-SingleError { $Test | Export-MnistSet -Path $images -LabelPath $labels.FullName }
+        $e.FullyQualifiedErrorId | Should -Be "PathIsDirectory,$Cmd"
+        $e.TargetObject | Should -Be $labels.FullName
+        Test-Path -LiteralPath $images | Should -BeFalse
+    }
+
+    It '-Force with a label file that cannot be replaced: the previous image file is put back, so the pair still agrees' {
+        $folder = New-Item -ItemType Directory "$TestDrive/pair"
+        $images = Join-Path $folder 'train-images-idx3-ubyte.gz'
+        $labels = Join-Path $folder 'train-labels-idx1-ubyte.gz'
+        $old = Import-MnistSet -Path $Data -Subset Test -Skip 100 -First 20
+        $old | Export-MnistSet -Path $images
+        $before = (Get-FileHash -LiteralPath $images).Hash
+        # The label file cannot be replaced: its folder entry is made immutable (chattr +i, root on ext4/xfs/btrfs), or,
+        # where the file system has no such flag, the label file is swapped for a non-empty folder after the checks,
+        # by a pipe-side script that runs when the images are written (a rename over a non-empty folder fails).
+        & chattr +i $labels 2>$null
+        $immutable = $LASTEXITCODE -eq 0
+        try {
+            if ($immutable) {
+                $e = Get-SingleError { $Test | Export-MnistSet -Path $images -Force }
+            }
+            else {
+                $hook = [Action[int]] { param($i) if ($i -eq 1) { Remove-Item -LiteralPath $labels; New-Item -ItemType Directory "$labels/x" -Force | Out-Null } }
+                $e = try { [MnistTools.IdxWriter]::WriteSet($Test, $images, $labels, $true, [Threading.CancellationToken]::None, $hook); $null } catch { $_ }
+                $e.Exception.InnerException.ErrorId | Should -Be 'FileWriteFailed'
+            }
+        }
+        finally { if ($immutable) { & chattr -i $labels } }
+        if ($immutable) { $e.FullyQualifiedErrorId | Should -Be "FileWriteFailed,$Cmd" }
+        (Get-FileHash -LiteralPath $images).Hash | Should -Be $before
+        if ($immutable) { Assert-SameSet $old (Import-MnistSet -Path $folder -Subset Train) }
+        @(Get-ChildItem -LiteralPath $folder -Force -Filter '.*.tmp') | Should -BeNullOrEmpty
+    }
+
+    It 'a folder as -Path gets the standard pair of the subset, which Import-MnistSet -Path on the folder reads back' {
+        $folder = New-Item -ItemType Directory "$TestDrive/as-folder"
+        $few = Import-MnistSet -Path $Data -Subset Test -First 40
+        $written = @($few | Export-MnistSet -Path $folder.FullName -PassThru)
+        $written.Name | Should -Be @('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')   # the set is mnist-test
+        Assert-SameSet $few (Import-MnistSet -Path $folder.FullName -Subset Test)
+        $train = Import-MnistSet -Path $Data -Subset Train -First 30
+        $train | Export-MnistSet -Path $folder.FullName
+        Assert-SameSet $train (Import-MnistSet -Path $folder.FullName)
+        # A new folder: a path ending in a separator is created; -Subset names the pair.
+        $new = Join-Path $TestDrive 'new-folder/'
+        $few | Export-MnistSet -Path $new -Subset Train
+        Assert-SameSet $few (Import-MnistSet -Path $new -Subset Train)
+        $e = Get-SingleError { $few | Export-MnistSet -Path $folder.FullName -Format Csv }
+        $e.FullyQualifiedErrorId | Should -Be "ParameterNotApplicable,$Cmd"
+        $e = Get-SingleError { $few | Export-MnistSet -Path $folder.FullName }
+        $e.FullyQualifiedErrorId | Should -Be "FileExists,$Cmd"
+    }
+
     It 'refuses an IDX label file it cannot name, images of two sizes, other objects and an empty pipeline' {
         $e = Get-SingleError { $Test | Export-MnistSet -Path "$TestDrive/digits.idx" }
         $e.FullyQualifiedErrorId | Should -Be "ExportLabelPathNeeded,$Cmd"

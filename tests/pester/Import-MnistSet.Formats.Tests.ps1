@@ -34,10 +34,11 @@ BeforeAll {
 
     function Get-Errors([scriptblock] $Command) {
         $ErrorActionPreference = 'Continue'
-        $all = @(& $Command 2>&1)
+        $all = @(& $Command 2>&1 3>&1)
         [pscustomobject]@{
             Output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.WarningRecord] })
             Errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            Warnings = @($all | Where-Object { $_ -is [System.Management.Automation.WarningRecord] })
         }
     }
 }
@@ -198,20 +199,61 @@ Describe 'Import-MnistSet (picture folders)' {
         $set[4].ClassName | Should -Be 'odd'
     }
 
-    It 'bad files are reported one by one (WriteError naming each) and the rest load' {
+    It 'bad pictures are reported one by one (WriteError naming each); files that are not pictures get one warning; the rest load' {
         $folder = Join-Path $TestDrive 'with-bad'
         Copy-Item -Recurse $Pictures $folder
         $corrupt = Write-Bytes (Join-Path $folder 'even/broken.png') ([IO.File]::ReadAllBytes((Join-Path $folder 'even/0.png'))[0..60])
         $text = Write-Bytes (Join-Path $folder 'odd/notes.txt') ([Text.Encoding]::ASCII.GetBytes('hello'))
+        foreach ($i in 1..20) { Write-Bytes (Join-Path $folder "odd/extra$i.json") ([byte[]](123, 125)) | Out-Null }
         $r = Get-Errors { Import-MnistSet $folder }
         $r.Output.Count | Should -Be 1
         $r.Output[0].Count | Should -Be 6
-        $r.Errors.Count | Should -Be 2
-        $byTarget = @{}
-        foreach ($e in $r.Errors) { $byTarget[$e.TargetObject] = $e }
-        $byTarget[$corrupt].FullyQualifiedErrorId | Should -Be "ImageDecodeFailed,$Cmd"
-        $byTarget[$corrupt].CategoryInfo.Category | Should -Be 'InvalidData'
-        $byTarget[$text].FullyQualifiedErrorId | Should -Be "ImageNotAPicture,$Cmd"
+        $r.Errors.Count | Should -Be 1
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be "ImageDecodeFailed,$Cmd"
+        $r.Errors[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $r.Errors[0].TargetObject | Should -Be $corrupt
+        $warnings = @($r.Warnings | Where-Object { "$_" -match 'not pictures' })
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -Match '21 file\(s\) that are not pictures'
+        $verbose = @(Import-MnistSet $folder -Verbose -ErrorAction SilentlyContinue -WarningAction SilentlyContinue 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        @($verbose | Where-Object { $_ -like "*$text*is not a picture*" }).Count | Should -Be 1
+    }
+
+    It 'a link loop (a/s1 -> .) and a link to another class''s picture: each picture once, under its own label, one warning' {
+        $folder = Join-Path $TestDrive 'links'
+        Copy-Item -Recurse $Pictures $folder
+        New-Item -ItemType SymbolicLink -Path (Join-Path $folder 'even/s1') -Target (Join-Path $folder 'even') | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $folder 'even/9.png') -Target (Join-Path $folder 'odd/1.png') | Out-Null
+        $r = Get-Errors { Import-MnistSet $folder }
+        $r.Errors | Should -BeNullOrEmpty
+        $set = $r.Output[0]
+        $set.Count | Should -Be 6
+        @(0..5 | ForEach-Object { $set.GetLabel($_) }) | Should -Be @(0, 0, 0, 1, 1, 1)
+        $set[1].Pixels | Should -Be $Test[2].Pixels
+        @($r.Warnings | Where-Object { "$_" -match '2 link\(s\)' }).Count | Should -Be 1
+    }
+
+    It 'a picture that is a link to /dev/zero: PathNotRegularFile for it, the rest load' {
+        $folder = Join-Path $TestDrive 'device'
+        Copy-Item -Recurse $Pictures $folder
+        $zero = (New-Item -ItemType SymbolicLink -Path (Join-Path $folder 'odd/zero.png') -Target /dev/zero).FullName
+        $r = Get-Errors { Import-MnistSet $folder }
+        $r.Output[0].Count | Should -Be 6
+        $r.Errors.Count | Should -Be 1
+        $r.Errors[0].FullyQualifiedErrorId | Should -Be "PathNotRegularFile,$Cmd"
+        $r.Errors[0].TargetObject | Should -Be $zero
+    }
+
+    It 'a folder one level above the IDX files: one error naming the folder that holds them, -Subset or not' {
+        $above = Join-Path $TestDrive 'above'
+        New-TinyMnistFolder (Join-Path $above 'mnist') | Out-Null
+        Write-Bytes (Join-Path $above 'README.md') ([byte[]](65)) | Out-Null
+        $e = Assert-Error { Import-MnistSet $above } 'IdxFilesInSubfolder' 'InvalidArgument' (Join-Path $above 'mnist')
+        $e.Exception.Message | Should -Match ([regex]::Escape("Import-MnistSet -Path '$(Join-Path $above 'mnist')'"))
+        Assert-Error { Import-MnistSet $above -Subset Test } 'IdxFilesInSubfolder' 'InvalidArgument' (Join-Path $above 'mnist') | Out-Null
+        (Import-MnistSet (Join-Path $above 'mnist') -Subset Test).Count | Should -Be 12
+        # -Subset on a folder of pictures, which has no halves.
+        Assert-Error { Import-MnistSet $Pictures -Subset Test } 'ParameterNotApplicable' 'InvalidArgument' $Pictures | Out-Null
     }
 
     It 'an empty class is reported; a folder with no classes fails' {

@@ -86,6 +86,8 @@ Describe 'New-Network' {
         @{ Name = 'a single layer'; Sizes = @(784); Id = 'LayerSizesTooFew' }
         @{ Name = 'a zero-sized layer'; Sizes = @(784, 0, 10); Id = 'LayerSizeOutOfRange' }
         @{ Name = 'a negative size'; Sizes = @(784, -3); Id = 'LayerSizeOutOfRange' }
+        @{ Name = '46340,46340,10 (more parameters than allowed)'; Sizes = @(46340, 46340, 10); Id = 'NetworkTooLarge' }
+        @{ Name = '46341,46341,10 (more weights in one layer than an int counts)'; Sizes = @(46341, 46341, 10); Id = 'NetworkTooLarge' }
     ) {
         param($Sizes, $Id)
         $err = { New-Network -LayerSizes $Sizes -Seed 1 } | Should -Throw -PassThru

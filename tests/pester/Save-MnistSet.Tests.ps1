@@ -78,7 +78,7 @@ Describe 'Save-MnistSet' {
         $r.Errors[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $r.Errors[0].TargetObject | Should -Be (Join-Path $folder 'train-images-idx3-ubyte.gz')
         $r.Errors[0].Exception.Message | Should -Match 'No file was written'
-        Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
     }
 
     It 'a corrupt file with -Force: the previous good file is untouched' {
@@ -117,7 +117,7 @@ Describe 'Save-MnistSet' {
         $r.Errors[0].FullyQualifiedErrorId | Should -Be "DownloadFailed,$Cmd"
         $r.Errors[0].CategoryInfo.Category | Should -Be 'ConnectionError'
         $r.Errors[0].TargetObject | Should -Be (Join-Path $folder 'train-images-idx3-ubyte.gz')
-        Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
     }
 
     It 'a 404 on the first mirror: the second mirror is used' {
@@ -138,6 +138,32 @@ Describe 'Save-MnistSet' {
         $r.Errors[0].Exception.Message | Should -Match ([regex]::Escape("${Base}missing/again/train-images"))
     }
 
+    It 'offline (a refused port): DownloadFailed says what to do, no empty ./data/... is left, Import-MnistSet still says MNIST_DATA' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()   # a port nobody listens on: refused
+        $work = New-Item -ItemType Directory (Join-Path $TestDrive 'offline')
+        $saved = $env:MNIST_DATA
+        Push-Location $work
+        try {
+            $env:MNIST_DATA = $null
+            $r = Invoke-Save @{ BaseUri = "http://127.0.0.1:$port/" }
+            $r.Errors.Count | Should -Be 4
+            $r.Errors[0].FullyQualifiedErrorId | Should -Be "DownloadFailed,$Cmd"
+            $r.Errors[0].Exception.Message | Should -Match 'MNIST_DATA'
+            @(Get-ChildItem -LiteralPath $work -Force) | Should -BeNullOrEmpty   # not even an empty ./data/mnist
+            $e = Get-SingleError { Import-MnistSet }
+            $e.FullyQualifiedErrorId | Should -Be 'MnistDataNotFound,MnistTools.Commands.ImportMnistSetCommand'
+        }
+        finally {
+            Pop-Location
+            $env:MNIST_DATA = $saved
+        }
+        # A folder that existed before stays.
+        $kept = New-Item -ItemType Directory (Join-Path $TestDrive 'kept')
+        Invoke-Save @{ Path = $kept.FullName; BaseUri = "http://127.0.0.1:$port/" } | Out-Null
+        Test-Path -LiteralPath $kept.FullName | Should -BeTrue
+    }
+
     It 'a server that stops sending: DownloadFailed after -TimeoutSec, not a hang' {
         $folder = Join-Path $TestDrive 'stall'
         $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -149,7 +175,7 @@ Describe 'Save-MnistSet' {
         $errs[0].FullyQualifiedErrorId | Should -Be "DownloadFailed,$Cmd"
         $errs[0].Exception.Message | Should -Match 'timeout'
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
-        Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
     }
 
     It 'stops at once when the pipeline is stopped (Ctrl+C), leaving no partial file' {
@@ -171,7 +197,7 @@ Describe 'Save-MnistSet' {
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
             $handle.IsCompleted | Should -BeTrue
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            Get-ChildItem -LiteralPath $folder -Force | Should -BeNullOrEmpty
+            Test-Path -LiteralPath $folder | Should -BeFalse -Because 'nothing was saved, and the folder Save-MnistSet made is removed again'
         }
         finally { $ps.Dispose() }
     }

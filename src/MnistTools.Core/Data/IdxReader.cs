@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Buffers;
 using System.IO.Compression;
 using MnistTools.Errors;
+using MnistTools.Files;
+using MnistTools.Persistence;
 
 namespace MnistTools.Data;
 
@@ -121,9 +123,10 @@ public static class IdxReader
     }
 
     /// <summary>True when the file starts with the gzip magic bytes 1F 8B.</summary>
+    /// <exception cref="MnistToolsException">PathNotRegularFile for a device, FIFO or socket.</exception>
     public static bool IsGzipFile(string path)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        using FileStream file = RegularFile.OpenRead(path, 1);
         return IdxStream.IsGzip(file);
     }
 
@@ -159,7 +162,7 @@ public static class IdxReader
         /// <param name="alternativeMagic">A second accepted magic (its dimension count is its low byte).</param>
         public static IdxStream Open(string path, int expectedMagic, int expectedDimensions, int? alternativeMagic = null)
         {
-            if (Directory.Exists(path))
+            if (RegularFile.CheckReadable(path) == FileKind.Directory)
                 throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{path}' is a folder; an IDX file was expected.", path);
             if (!File.Exists(path))
                 throw new MnistToolsException(ErrorIds.IdxFileNotFound, FailureKind.NotFound, $"Cannot find the IDX file '{path}'.", path);

@@ -60,6 +60,7 @@ public static class ErrorIds
     public const string IdxEmptyFile = "IdxEmptyFile";
     public const string IdxFileAmbiguous = "IdxFileAmbiguous";
     public const string IdxFileNotFound = "IdxFileNotFound";
+    public const string IdxFilesInSubfolder = "IdxFilesInSubfolder";
     public const string IdxLabelOutOfRange = "IdxLabelOutOfRange";
     public const string IdxLengthMismatch = "IdxLengthMismatch";
     public const string IdxReadFailed = "IdxReadFailed";
@@ -68,6 +69,7 @@ public static class ErrorIds
     public const string IdxTruncated = "IdxTruncated";
     public const string ImageDecodeFailed = "ImageDecodeFailed";
     public const string ImageFolderEmptyClass = "ImageFolderEmptyClass";
+    public const string ImageFolderLinkSkipped = "ImageFolderLinkSkipped";
     public const string ImageFolderNoClasses = "ImageFolderNoClasses";
     public const string ImageFolderNoPictures = "ImageFolderNoPictures";
     public const string ImageFolderNotFound = "ImageFolderNotFound";
@@ -126,6 +128,8 @@ public static class ErrorIds
     public const string PathIsFile = "PathIsFile";
     public const string PathNotFileSystem = "PathNotFileSystem";
     public const string PathNotFound = "PathNotFound";
+    public const string PathNotRegularFile = "PathNotRegularFile";
+    public const string PathsSame = "PathsSame";
     public const string PictureTooLarge = "PictureTooLarge";
     public const string PlateauNeedsValidationSet = "PlateauNeedsValidationSet";
     public const string ScaleOutOfRange = "ScaleOutOfRange";

@@ -13,7 +13,8 @@ public static class AtomicFile
     /// <summary>
     /// Writes <paramref name="path"/> through <paramref name="writeContent"/>. Without <paramref name="overwrite"/>
     /// an existing file is an error (<see cref="ErrorIds.FileExists"/>, checked again at the final move, so a file that
-    /// appears meanwhile is not clobbered either).
+    /// appears meanwhile is not clobbered either). A target that is not a regular file (a folder, a device, a FIFO, or
+    /// a link to one) is refused even with <paramref name="overwrite"/> (<see cref="RegularFile.CheckReplaceable"/>).
     /// </summary>
     /// <param name="wrapStream">Test hook: wraps the temporary file's stream (for example to inject a failure mid-write).</param>
     public static void Write(string path, bool overwrite, Action<Stream, CancellationToken> writeContent,
@@ -22,25 +23,12 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(writeContent);
         string fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
-            throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a file path was expected.", fullPath);
-        if (!overwrite && File.Exists(fullPath))
-            throw ExistsError(fullPath);
-        string folder = Path.GetDirectoryName(fullPath)!;
-        if (!Directory.Exists(folder))
-            throw new MnistToolsException(ErrorIds.FolderNotFound, FailureKind.NotFound, $"Cannot write '{fullPath}': the folder '{folder}' does not exist.", fullPath);
+        CheckTarget(fullPath, overwrite); // a folder, or a device or FIFO that -Force must not turn into a file
 
         CleanOrphans(fullPath, TempSuffix);
-        string temp = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TempSuffix}");
+        string temp = WriteTemporary(fullPath, writeContent, cancellationToken, wrapStream);
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Stream stream = wrapStream is null ? file : wrapStream(file);
-                writeContent(stream, cancellationToken);
-                stream.Flush();
-                file.Flush(flushToDisk: true);
-            }
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
@@ -54,11 +42,121 @@ public static class AtomicFile
         catch (Exception e)
         {
             TryDelete(temp);
-            if (e is IOException or UnauthorizedAccessException)
-                throw new MnistToolsException(ErrorIds.FileWriteFailed, FailureKind.Write, $"Cannot write '{fullPath}': {e.Message}", fullPath, e);
-            throw;
+            throw WriteFailed(fullPath, e);
         }
     }
+
+    /// <summary>
+    /// Writes several files as one: every target is checked first (as <see cref="Write"/> does), each file's bytes go to
+    /// a temporary file beside it, and only when all are written are they moved into place, one after the other. When a
+    /// move fails, the files already moved are put back as they were (the previous file, kept as a hard link until the
+    /// end, or no file), so readers never see new images beside old labels. (A process killed between two moves
+    /// still leaves some files new and the rest old.)
+    /// </summary>
+    /// <param name="files">Target paths (distinct) and what to write into each.</param>
+    /// <param name="beforeMove">Test hook: called with a file's index just before it is moved into place.</param>
+    /// <exception cref="MnistToolsException">PathsSame, PathIsDirectory, PathNotRegularFile, FileExists, FolderNotFound (before anything is written); FileWriteFailed.</exception>
+    public static void WriteAll(IReadOnlyList<(string Path, Action<Stream, CancellationToken> Write)> files, bool overwrite,
+        CancellationToken cancellationToken = default, Action<int>? beforeMove = null)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        string[] targets = files.Select(f => Path.GetFullPath(f.Path)).ToArray();
+        if (targets.Distinct(StringComparer.Ordinal).Count() != targets.Length)
+            throw new MnistToolsException(ErrorIds.PathsSame, FailureKind.InvalidArgument,
+                $"The files to write must have different paths; got '{string.Join("', '", targets)}'.", targets[0]);
+        foreach (string target in targets) CheckTarget(target, overwrite);
+
+        var temps = new List<string>();
+        var moved = new List<(string Target, string? Backup)>();
+        var backups = new List<string>();
+        int current = 0;
+        try
+        {
+            for (; current < targets.Length; current++)
+            {
+                CleanOrphans(targets[current], TempSuffix);
+                temps.Add(WriteTemporary(targets[current], files[current].Write, cancellationToken, null));
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            for (current = 0; current < targets.Length; current++)
+            {
+                beforeMove?.Invoke(current);
+                string target = targets[current];
+                if (File.Exists(target))
+                {
+                    if (!overwrite) throw ExistsError(target);
+                    string backup = TemporaryName(target);
+                    backups.Add(backup); // File.Replace may leave it behind when its own rename fails
+                    File.Replace(temps[current], target, backup, ignoreMetadataErrors: true);
+                    moved.Add((target, backup));
+                }
+                else
+                {
+                    File.Move(temps[current], target, overwrite: false);
+                    moved.Add((target, null));
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            for (int i = moved.Count - 1; i >= 0; i--) Restore(moved[i].Target, moved[i].Backup);
+            foreach (string temp in temps.Concat(backups)) TryDelete(temp);
+            throw e is MnistToolsException ? e : WriteFailed(current < targets.Length ? targets[current] : targets[^1], e);
+        }
+        foreach ((_, string? backup) in moved)
+            if (backup is not null) TryDelete(backup);
+    }
+
+    /// <summary>The checks every target passes before anything is written.</summary>
+    private static void CheckTarget(string fullPath, bool overwrite)
+    {
+        RegularFile.CheckReplaceable(fullPath);
+        if (!overwrite && File.Exists(fullPath))
+            throw ExistsError(fullPath);
+        string folder = Path.GetDirectoryName(fullPath)!;
+        if (!Directory.Exists(folder))
+            throw new MnistToolsException(ErrorIds.FolderNotFound, FailureKind.NotFound, $"Cannot write '{fullPath}': the folder '{folder}' does not exist.", fullPath);
+    }
+
+    /// <summary>Writes the content to a new temporary file beside <paramref name="fullPath"/>, flushed to disk; deletes it on failure.</summary>
+    private static string WriteTemporary(string fullPath, Action<Stream, CancellationToken> writeContent, CancellationToken cancellationToken, Func<Stream, Stream>? wrapStream)
+    {
+        string temp = TemporaryName(fullPath);
+        try
+        {
+            using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            Stream stream = wrapStream is null ? file : wrapStream(file);
+            writeContent(stream, cancellationToken);
+            stream.Flush();
+            file.Flush(flushToDisk: true);
+        }
+        catch (Exception e)
+        {
+            TryDelete(temp);
+            throw WriteFailed(fullPath, e);
+        }
+        return temp;
+    }
+
+    private static string TemporaryName(string fullPath) =>
+        Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TempSuffix}");
+
+    /// <summary>Puts <paramref name="target"/> back as it was before a move: its previous content, or no file.</summary>
+    private static void Restore(string target, string? backup)
+    {
+        try
+        {
+            if (backup is null) File.Delete(target);
+            else File.Move(backup, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* best effort: the backup keeps the old bytes */ }
+    }
+
+    /// <summary>FileWriteFailed for an I/O failure, else the exception itself.</summary>
+    private static Exception WriteFailed(string fullPath, Exception e) =>
+        e is IOException or UnauthorizedAccessException
+            ? new MnistToolsException(ErrorIds.FileWriteFailed, FailureKind.Write, $"Cannot write '{fullPath}': {e.Message}", fullPath, e)
+            : e;
 
     /// <summary>Suffix of the temporary files <see cref="Write"/> creates (".&lt;name&gt;.&lt;guid&gt;.tmp").</summary>
     public const string TempSuffix = ".tmp";

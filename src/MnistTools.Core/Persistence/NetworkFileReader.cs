@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text;
 using MnistTools.Errors;
+using MnistTools.Files;
 using MnistTools.Layers;
 
 namespace MnistTools.Persistence;
@@ -31,7 +32,7 @@ public static class NetworkFileReader
     {
         ArgumentNullException.ThrowIfNull(path);
         string fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
+        if (RegularFile.CheckReadable(fullPath) == FileKind.Directory)
             throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument, $"'{fullPath}' is a folder; a network file was expected.", fullPath);
         if (!File.Exists(fullPath))
             throw new MnistToolsException(ErrorIds.NetworkFileNotFound, FailureKind.NotFound, $"Cannot find the network file '{fullPath}'.", fullPath);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MnistTools.Errors;
+using MnistTools.Files;
 using MnistTools.Persistence;
 
 namespace MnistTools.Training;
@@ -259,6 +260,8 @@ public sealed class TrainingRun
         if (Directory.Exists(full))
             throw new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument,
                 $"The checkpoint path '{full}' is a folder; give a file path such as '{Path.Combine(full, "checkpoint" + NetworkFileFormat.Extension)}'.", full);
+        if (RegularFile.KindOf(full) == FileKind.Special)
+            throw RegularFile.NotRegular(full, "replace");
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new MnistToolsException(ErrorIds.CheckpointFolderNotFound, FailureKind.NotFound,

@@ -11,6 +11,9 @@ namespace MnistTools.Commands;
 /// <para type="description">Takes MnistDataSet and MnistImage objects from the pipeline (Get-MnistImage output, for a
 /// subset) and writes them all, in order, as one set. IDX: -Path is the image file (gzip when it ends in .gz), the label
 /// file goes beside it with images-idx3 replaced by labels-idx1 (or to -LabelPath); an unlabelled set writes images only.
+/// A folder as -Path (existing, or ending in a separator) gets the standard pair train-images-idx3-ubyte.gz and
+/// train-labels-idx1-ubyte.gz (t10k-… with -Subset Test), which Import-MnistSet -Path &lt;folder&gt; reads back.
+/// Both files are checked before either is written, and written as one: the label file failing leaves the old image file.
 /// CSV (a path ending in .csv, or -Format Csv): Kaggle's layout, a header label,pixel0,...,pixelN then one row per image.
 /// Import-MnistSet reads either back exactly. Each file is written atomically; an existing file needs -Force.</para>
 /// </summary>
@@ -21,6 +24,7 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
     private readonly CancellationTokenSource _stop = new();
     private readonly List<MnistDataSet> _sets = new();
     private readonly List<MnistImage> _images = new();
+    private string? _createFolder;
 
     /// <summary>An MnistDataSet or MnistImage; everything piped is written as one set.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -36,7 +40,11 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
     [ValidateNotNullOrEmpty]
     public string? LabelPath { get; set; }
 
-    /// <summary>Name of the set written (for -Verbose; IDX and CSV files hold no name).</summary>
+    /// <summary>With a folder as -Path: which standard pair to write, train-… (Train) or t10k-… (Test). Default: Test when the set's name contains "test" or "t10k", else Train.</summary>
+    [Parameter]
+    public MnistSubset Subset { get; set; }
+
+    /// <summary>Name of the set written (for -Verbose; IDX and CSV files hold no name; with a folder as -Path it tells the subset when -Subset is not given).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
@@ -68,12 +76,7 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
         {
             Flush();
             MnistDataSet set = Combine();
-            string target = ResolveTarget();
-            MnistSetFormat format = Format ?? (System.IO.Path.GetExtension(target).ToLowerInvariant() is ".csv" or ".tsv" or ".txt" ? MnistSetFormat.Csv : MnistSetFormat.Idx);
-            if (format == MnistSetFormat.ImageFolder)
-                throw new MnistToolsException(ErrorIds.ExportFormatNotWritable, FailureKind.InvalidArgument,
-                    "Export-MnistSet writes Idx or Csv; to draw images as pictures use Export-MnistImage.", nameof(Format));
-            string? labels = format == MnistSetFormat.Idx && set.IsLabelled ? LabelFile(target) : null;
+            (string target, string? labels, MnistSetFormat format) = Targets(set);
             foreach (string file in labels is null ? [target] : new[] { target, labels })
             {
                 if (RefuseExisting(file) is { } exists) throw exists;
@@ -81,15 +84,9 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
             string what = $"Write {set.Count:N0} images of {set.Rows}x{set.Columns}{(set.IsLabelled ? " with labels" : "")} as {format}";
             if (!ShouldProcess(labels is null ? target : $"{target}, {labels}", what)) return;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            if (format == MnistSetFormat.Csv)
-            {
-                CsvSetWriter.Write(set, target, Force, _stop.Token);
-            }
-            else
-            {
-                IdxWriter.WriteImages(set, target, IsGz(target), Force, _stop.Token);
-                if (labels is not null) IdxWriter.WriteLabels(set, labels, IsGz(labels), Force, _stop.Token);
-            }
+            if (_createFolder is not null) CreateFolder(_createFolder);
+            if (format == MnistSetFormat.Csv) CsvSetWriter.Write(set, target, Force, _stop.Token);
+            else IdxWriter.WriteSet(set, target, labels, Force, _stop.Token);
             WriteVerbose($"Wrote '{Name ?? set.Name}' ({set.Count:N0} images) as {format} to '{target}'{(labels is null ? "" : $" and '{labels}'")} in {clock.Elapsed.TotalMilliseconds:F0} ms.");
             WritePassThru(target);
             if (labels is not null) WritePassThru(labels);
@@ -163,19 +160,55 @@ public sealed class ExportMnistSetCommand : OutputFileCommand
         return new MnistDataSet(first.Name, null, first.Rows, first.Columns, pixels, labels, classCount, names);
     }
 
+    /// <summary>
+    /// The files to write and their format. A folder (an existing one, or a path ending in a separator, created when
+    /// missing) gets the standard IDX pair of the subset (-Subset, else told from the set's name), as
+    /// Import-MnistSet -Path &lt;folder&gt; -Subset reads it; a file path is the image or CSV file.
+    /// </summary>
+    private (string Images, string? Labels, MnistSetFormat Format) Targets(MnistDataSet set)
+    {
+        string target = ResolveTarget();
+        bool folder = Directory.Exists(target) || System.IO.Path.EndsInDirectorySeparator(ParameterSetName == LiteralPathSet ? LiteralPath! : Path!);
+        if (folder)
+        {
+            if (Format is MnistSetFormat.Csv or MnistSetFormat.ImageFolder || LabelPath is not null)
+                throw new MnistToolsException(ErrorIds.ParameterNotApplicable, FailureKind.InvalidArgument,
+                    $"'{target}' is a folder, into which Export-MnistSet writes the standard IDX pair; {(LabelPath is not null ? "-LabelPath" : $"-Format {Format}")} does not apply. Give a file path instead.", target);
+            MnistSubset subset = MyInvocation.BoundParameters.ContainsKey(nameof(Subset)) ? Subset : IdxFileNames.SubsetOf(Name ?? set.Name);
+            (string images, string labels) = IdxFileNames.PairIn(target, subset);
+            if (!Directory.Exists(target)) _createFolder = target;
+            return (images, set.IsLabelled ? labels : null, MnistSetFormat.Idx);
+        }
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Subset)))
+            throw new MnistToolsException(ErrorIds.ParameterNotApplicable, FailureKind.InvalidArgument,
+                $"-Subset names the files written into a folder; '{target}' is a file path.", nameof(Subset));
+        MnistSetFormat format = Format ?? (IdxFileNames.IsCsvName(target) ? MnistSetFormat.Csv : MnistSetFormat.Idx);
+        if (format == MnistSetFormat.ImageFolder)
+            throw new MnistToolsException(ErrorIds.ExportFormatNotWritable, FailureKind.InvalidArgument,
+                "Export-MnistSet writes Idx or Csv; to draw images as pictures use Export-MnistImage.", nameof(Format));
+        return (target, format == MnistSetFormat.Idx && set.IsLabelled ? LabelFile(target) : null, format);
+    }
+
     private string LabelFile(string imageFile)
     {
         if (LabelPath is not null) return PathResolver.ResolveForWrite(this, LabelPath);
-        string name = System.IO.Path.GetFileName(imageFile);
-        int at = name.IndexOf("images-idx3", StringComparison.OrdinalIgnoreCase);
-        if (at < 0)
-            throw new MnistToolsException(ErrorIds.ExportLabelPathNeeded, FailureKind.InvalidArgument,
-                $"Cannot name the label file for '{imageFile}': its name does not contain 'images-idx3' (as in train-images-idx3-ubyte.gz). " +
+        return IdxFileNames.LabelFileFor(imageFile)
+            ?? throw new MnistToolsException(ErrorIds.ExportLabelPathNeeded, FailureKind.InvalidArgument,
+                $"Cannot name the label file for '{imageFile}': its name does not contain '{IdxFileNames.ImagesPart}' (as in train-images-idx3-ubyte.gz). " +
                 "Use such a name, which Import-MnistSet also follows, or give -LabelPath.", imageFile);
-        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(imageFile)!, name[..at] + "labels-idx1" + name[(at + "images-idx3".Length)..]);
     }
 
-    private static bool IsGz(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+    private static void CreateFolder(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MnistToolsException(ErrorIds.CannotCreateFolder, FailureKind.Write, $"Cannot create '{folder}': {e.Message}", folder, e);
+        }
+    }
 
     private static MnistToolsException Mixed(string detail, object target) =>
         new(ErrorIds.ExportImagesMixed, FailureKind.InvalidArgument, $"The images cannot be written as one set: {detail}", target);

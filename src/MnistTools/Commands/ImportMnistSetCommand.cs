@@ -25,8 +25,6 @@ public sealed class ImportMnistSetCommand : PSCmdlet
     private const string LiteralPathSet = "LiteralPath";
     private const string FilesSet = "Files";
 
-    private const string ImagesPart = "images-idx3";
-    private const string LabelsPart = "labels-idx1";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stop = new();
@@ -149,8 +147,8 @@ public sealed class ImportMnistSetCommand : PSCmdlet
     private void Read(string item)
     {
         bool folder = Directory.Exists(item);
-        MnistSetFormat format = Format ?? (folder ? (HasIdxFiles(item) || !HasSubfoldersOrPictures(item) ? MnistSetFormat.Idx : MnistSetFormat.ImageFolder)
-            : IsCsvName(item) ? MnistSetFormat.Csv : MnistSetFormat.Idx);
+        if (folder && (Format is null or MnistSetFormat.Idx) && !IdxFileNames.HasIdxFiles(item)) CheckIdxFolder(item);
+        MnistSetFormat format = Format ?? IdxFileNames.FormatOf(item);
         CheckApplicable(format, item);
         WriteVerbose($"'{item}': read as {format}{(Format is null ? " (told from the path; -Format forces another)" : "")}.");
         switch (format)
@@ -162,10 +160,26 @@ public sealed class ImportMnistSetCommand : PSCmdlet
                 ReadImageFolder(item);
                 break;
             default:
-                (string images, string? labels) = folder ? InFolder(item) : BesideImageFile(item);
+                (string images, string? labels) = folder ? IdxFileNames.InFolder(item, Subset) : IdxFileNames.BesideImageFile(item);
                 ReadIdx(images, labels, Name ?? DefaultName(images, folder ? item : null));
                 break;
         }
+    }
+
+    /// <summary>
+    /// A folder without IDX files of its own that was meant as one (its sub-folders hold IDX files, or -Subset was
+    /// given): one error that names the folder to pass, instead of reading it as pictures.
+    /// </summary>
+    private void CheckIdxFolder(string folder)
+    {
+        IReadOnlyList<string> below = IdxFileNames.FoldersBelowWithIdxFiles(folder, cancellationToken: _stop.Token);
+        if (below.Count > 0)
+            throw new MnistToolsException(ErrorIds.IdxFilesInSubfolder, FailureKind.InvalidArgument,
+                $"'{folder}' holds no IDX files itself; {(below.Count == 1 ? "the folder" : "the folders")} '{string.Join("', '", below)}' {(below.Count == 1 ? "holds" : "hold")} some. " +
+                $"Pass {(below.Count == 1 ? "it" : "one of them")} as -Path (e.g. Import-MnistSet -Path '{below[0]}'{(MyInvocation.BoundParameters.ContainsKey(nameof(Subset)) ? $" -Subset {Subset}" : "")}).", below[0]);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Subset)) && Format is null && IdxFileNames.FormatOf(folder) != MnistSetFormat.Idx)
+            throw new MnistToolsException(ErrorIds.ParameterNotApplicable, FailureKind.InvalidArgument,
+                $"-Subset picks the half of a folder of IDX files, but '{folder}' holds no IDX files (at any depth); it would be read as a folder of pictures, to which -Subset does not apply.", folder);
     }
 
     private void CheckApplicable(MnistSetFormat format, string item)
@@ -213,9 +227,20 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         var sinceProgress = Stopwatch.StartNew();
         bool shown = false;
         int bad = 0;
+        var skipped = new List<MnistToolsException>(); // stray files and links: one summary warning, each in -Verbose
         string activity = $"Reading pictures from '{folder}'";
         MnistDataSet? set = Measure(name, () => ImageFolderReader.Read(folder, name, options,
-            e => { bad++; WriteError(ErrorRecords.From(e)); },
+            e =>
+            {
+                if (e.ErrorId is ErrorIds.ImageNotAPicture or ErrorIds.ImageFolderLinkSkipped)
+                {
+                    skipped.Add(e);
+                    WriteVerbose(e.Message);
+                    return;
+                }
+                bad++;
+                WriteError(ErrorRecords.From(e));
+            },
             (done, total) =>
             {
                 if (sinceProgress.Elapsed < ProgressInterval) return; // throttled; small folders never show a bar
@@ -224,6 +249,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
                 WriteProgress(new ProgressRecord(4, activity, $"{done:N0} of {total:N0} pictures") { PercentComplete = (int)(100L * done / Math.Max(1, total)) });
             }, _stop.Token), emit: false);
         if (shown) WriteProgress(new ProgressRecord(4, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        WarnSkipped(folder, skipped);
         if (set is null) return;
         if (ClassNames is not null)
         {
@@ -234,6 +260,17 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         }
         if (bad > 0) WriteWarning($"'{name}': {bad} file(s) or class(es) left out (see the errors); {set.Count:N0} images loaded.");
         Emit(set);
+    }
+
+    /// <summary>One warning for the files that are not pictures and the links left out of a picture folder (-Verbose names each).</summary>
+    private void WarnSkipped(string folder, List<MnistToolsException> skipped)
+    {
+        int files = skipped.Count(e => e.ErrorId == ErrorIds.ImageNotAPicture), links = skipped.Count - files;
+        if (skipped.Count == 0) return;
+        string examples = string.Join(", ", skipped.Take(3).Select(e => $"'{System.IO.Path.GetRelativePath(folder, e.Target?.ToString() ?? "")}'"));
+        WriteWarning($"'{folder}': left out {(files > 0 ? $"{files:N0} file(s) that are not pictures" : "")}{(files > 0 && links > 0 ? " and " : "")}" +
+                     $"{(links > 0 ? $"{links:N0} link(s) that lead back into the folder or to something already read" : "")} " +
+                     $"(e.g. {examples}{(skipped.Count > 3 ? ", ..." : "")}; -Verbose lists them).");
     }
 
     /// <summary>Runs a reader, reports time and memory with -Verbose, and emits the set (unless <paramref name="emit"/> is false).</summary>
@@ -276,81 +313,12 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         try
         {
             var info = new FileInfo(path);
-            return info.Exists ? $"{path} ({info.Length:N0} bytes{(IsCsvName(path) ? "" : IdxReader.IsGzipFile(path) ? ", gzip" : ", raw")})" : path;
+            return info.Exists ? $"{path} ({info.Length:N0} bytes{(IdxFileNames.IsCsvName(path) ? "" : IdxReader.IsGzipFile(path) ? ", gzip" : ", raw")})" : path;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MnistToolsException)
         {
             return path; // the reader reports why it cannot be read
         }
-    }
-
-    private static bool IsCsvName(string path) =>
-        System.IO.Path.GetExtension(path).ToLowerInvariant() is ".csv" or ".tsv" or ".txt";
-
-    /// <summary>A folder with IDX files in it (any name containing "-idx").</summary>
-    private static bool HasIdxFiles(string folder) =>
-        Directory.EnumerateFiles(folder, "*-idx*").Any();
-
-    private static bool HasSubfoldersOrPictures(string folder) =>
-        Directory.EnumerateDirectories(folder).Any(d => !System.IO.Path.GetFileName(d).StartsWith('.'))
-        || Directory.EnumerateFiles(folder).Any(f => PictureExtensions.Contains(System.IO.Path.GetExtension(f), StringComparer.OrdinalIgnoreCase));
-
-    /// <summary>ImageFolderReader.PictureExtensions, repeated so that telling the format never loads the picture assembly.</summary>
-    private static readonly string[] PictureExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
-
-    /// <summary>
-    /// The subset's image file in a folder: the standard name (with or without .gz), else the one file named
-    /// "*train-images-idx3-ubyte" (Test: "*t10k-" or "*test-images-idx3-ubyte"), as QMNIST and EMNIST name theirs.
-    /// </summary>
-    private (string Images, string? Labels) InFolder(string folder)
-    {
-        (string standard, _) = IdxReader.StandardFileNames(Subset == MnistSubset.Train);
-        string images;
-        string bare = System.IO.Path.Combine(folder, standard);
-        if (File.Exists(bare + ".gz") || File.Exists(bare) || Directory.Exists(bare)) images = FindVariant(bare);
-        else
-        {
-            string[] endings = Subset == MnistSubset.Train ? ["train-images-idx3-ubyte"] : ["t10k-images-idx3-ubyte", "test-images-idx3-ubyte"];
-            string[] candidates = Directory.EnumerateFiles(folder)
-                .Where(f => endings.Any(e => StripGz(System.IO.Path.GetFileName(f)).EndsWith(e, StringComparison.OrdinalIgnoreCase)))
-                .Select(f => StripGz(f)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            if (candidates.Length > 1)
-                throw new MnistToolsException(ErrorIds.IdxFileAmbiguous, FailureKind.InvalidArgument,
-                    $"'{folder}' holds the {Subset.ToString().ToLowerInvariant()} images of several sets ({string.Join(", ", candidates.Select(System.IO.Path.GetFileName))}); pass the image file as -Path.", folder);
-            images = FindVariant(candidates.Length == 1 ? candidates[0] : bare);
-        }
-        return BesideImageFile(images);
-    }
-
-    private static string StripGz(string name) => name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name;
-
-    /// <summary>An image file's label file: the same name with images-idx3 replaced by labels-idx1 (or QMNIST's labels-idx2-int), with or without .gz.</summary>
-    private static (string Images, string? Labels) BesideImageFile(string imageFile)
-    {
-        string fileName = System.IO.Path.GetFileName(imageFile);
-        int at = fileName.IndexOf(ImagesPart, StringComparison.OrdinalIgnoreCase);
-        if (at < 0)
-            throw new MnistToolsException(ErrorIds.LabelPathNotInferred, FailureKind.InvalidArgument,
-                $"Cannot tell the label file of '{imageFile}': its name does not contain '{ImagesPart}'. Use -ImagePath and -LabelPath (or -ImagePath alone for images without labels).", imageFile);
-        string labelName = fileName[..at] + LabelsPart + fileName[(at + ImagesPart.Length)..];
-        string folder = System.IO.Path.GetDirectoryName(imageFile) ?? ".";
-        string labels = System.IO.Path.Combine(folder, labelName);
-        if (File.Exists(labels)) return (imageFile, labels);
-        string bare = System.IO.Path.Combine(folder, StripGz(labelName));
-        string wide = System.IO.Path.Combine(folder, StripGz(fileName[..at] + "labels-idx2-int" + fileName[(at + "images-idx3-ubyte".Length)..]));
-        if (!File.Exists(bare) && !File.Exists(bare + ".gz") && (File.Exists(wide) || File.Exists(wide + ".gz"))) return (imageFile, FindVariant(wide));
-        return (imageFile, FindVariant(bare));
-    }
-
-    /// <summary><paramref name="bare"/>.gz if it exists, else <paramref name="bare"/> if it exists, else IdxFileNotFound.</summary>
-    private static string FindVariant(string bare)
-    {
-        string gz = bare + ".gz";
-        if (File.Exists(gz)) return gz;
-        if (File.Exists(bare) || Directory.Exists(bare)) return bare; // a folder of that name fails in the reader
-        throw new MnistToolsException(ErrorIds.IdxFileNotFound, FailureKind.NotFound,
-            $"Cannot find '{System.IO.Path.GetFileName(gz)}' or '{System.IO.Path.GetFileName(bare)}' in '{System.IO.Path.GetDirectoryName(bare)}'. " +
-            "(A CSV file or a folder of pictures is read with -Format Csv or -Format ImageFolder.)", gz);
     }
 
     /// <summary>A provider path for a file that may not exist (the reader reports a missing one with its own id).</summary>
@@ -390,7 +358,7 @@ public sealed class ImportMnistSetCommand : PSCmdlet
         string? subset = folder is not null ? (Subset == MnistSubset.Train ? "train" : "test")
             : file.Contains("train-images", StringComparison.OrdinalIgnoreCase) ? "train"
             : file.Contains("t10k-images", StringComparison.OrdinalIgnoreCase) || file.Contains("test-images", StringComparison.OrdinalIgnoreCase) ? "test" : null;
-        if (subset is null || string.IsNullOrEmpty(leaf)) return StripGz(file);
+        if (subset is null || string.IsNullOrEmpty(leaf)) return IdxFileNames.StripGz(file);
         return $"{leaf}-{subset}";
     }
 }

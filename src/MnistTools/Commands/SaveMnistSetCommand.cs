@@ -1,6 +1,4 @@
 using System.Collections;
-using System.Diagnostics;
-using System.IO.Compression;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
 using MnistTools.Data;
@@ -20,16 +18,13 @@ namespace MnistTools.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Save, "MnistSet", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
-public sealed class SaveMnistSetCommand : PSCmdlet
+public sealed class SaveMnistSetCommand : PSCmdlet, IDownloadHost
 {
     /// <summary>Status values of the emitted FileInfo objects.</summary>
-    public const string StatusDownloaded = "Downloaded", StatusAlreadyPresent = "AlreadyPresent", StatusExtracted = "Extracted";
-
-    /// <summary>The largest archive accepted (EMNIST's gzip.zip is 536 MB).</summary>
-    private const long MaxArchiveBytes = 1L << 30;
+    public const string StatusDownloaded = MnistSetDownloader.StatusDownloaded, StatusAlreadyPresent = MnistSetDownloader.StatusAlreadyPresent,
+        StatusExtracted = MnistSetDownloader.StatusExtracted;
 
     private static readonly Regex Md5Pattern = new("^[0-9a-fA-F]{32}$", RegexOptions.CultureInvariant);
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _stop = new();
 
@@ -74,206 +69,38 @@ public sealed class SaveMnistSetCommand : PSCmdlet
         Dictionary<string, string> expected = ExpectedChecksums();
         IReadOnlyList<Uri> mirrors = Mirrors();
         string folder = TargetFolder();
-
-        using var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = TimeSpan.FromSeconds(TimeoutSec),
-            AutomaticDecompression = System.Net.DecompressionMethods.None, // the .gz bytes themselves are hashed
-            AllowAutoRedirect = true,
-        };
-        using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.UserAgent.ParseAdd("MnistTools/0.1 (+Save-MnistSet)");
-        MnistSetInfo info = MnistSetCatalog.Get(SetName);
-        // One download per file, or one of the archive the files come in.
-        IReadOnlyList<string> downloads = info.Archive is CatalogFile archive ? [archive.Name] : info.Files.Select(f => f.Name).ToList();
-        var download = new VerifiedDownload(client, TimeSpan.FromSeconds(TimeoutSec), info.Archive is null ? VerifiedDownload.MaxBytes : MaxArchiveBytes);
-
-        bool allThere = true;
-        for (int f = 0; f < downloads.Count; f++)
-        {
-            string fileName = downloads[f];
-            string target = System.IO.Path.Combine(folder, fileName);
-            string md5 = expected[fileName];
-            try
-            {
-                allThere &= SaveOne(download, mirrors, fileName, target, md5, f, downloads.Count);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new PipelineStoppedException();
-            }
-        }
-        if (info.Archive is CatalogFile zip && allThere)
-            Extract(info, System.IO.Path.Combine(folder, zip.Name), folder);
-        WriteProgress(new ProgressRecord(1, "Save-MnistSet", "Done") { RecordType = ProgressRecordType.Completed });
-    }
-
-    /// <summary>
-    /// The set's files out of its checked archive, each written atomically. A file already there with the archive's
-    /// content is kept (AlreadyPresent); one with other content is an error unless -Force.
-    /// </summary>
-    private void Extract(MnistSetInfo info, string archivePath, string folder)
-    {
-        ZipArchive zip;
+        var downloader = new MnistSetDownloader(MnistSetCatalog.Get(SetName), folder, mirrors, expected, TimeSpan.FromSeconds(TimeoutSec), Force, this);
         try
         {
-            zip = ZipFile.OpenRead(archivePath);
+            downloader.Run(_stop.Token);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        catch (MnistToolsException e)
         {
-            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ArchiveBad, FailureKind.InvalidData, $"'{archivePath}' cannot be opened as a zip archive: {e.Message}", archivePath, e)));
-            return;
+            ThrowTerminatingError(ErrorRecords.From(e));
         }
-        using (zip)
+        catch (OperationCanceledException)
         {
-            foreach (CatalogFile file in info.Files)
-            {
-                string target = System.IO.Path.Combine(folder, file.Name);
-                ZipArchiveEntry? entry = zip.GetEntry(info.ArchiveFolder + file.Name) ?? zip.GetEntry(file.Name);
-                if (entry is null)
-                {
-                    WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ArchiveBad, FailureKind.InvalidData,
-                        $"'{archivePath}' holds no '{info.ArchiveFolder}{file.Name}'.", archivePath)));
-                    continue;
-                }
-                try
-                {
-                    if (File.Exists(target))
-                    {
-                        if (SameContent(entry, target))
-                        {
-                            WriteVerbose($"{file.Name}: already extracted; kept.");
-                            Emit(target, StatusAlreadyPresent, VerifiedDownload.Md5Of(target), null);
-                            continue;
-                        }
-                        if (!Force)
-                        {
-                            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ExistingFileMismatch, FailureKind.AlreadyExists,
-                                $"'{target}' exists but differs from the file in '{archivePath}'. It was left as it is; use -Force to replace it.", target)));
-                            continue;
-                        }
-                    }
-                    if (!ShouldProcess(target, $"Extract from {System.IO.Path.GetFileName(archivePath)}")) continue;
-                    WriteProgress(new ProgressRecord(1, "Save-MnistSet", $"Extracting {file.Name} ({entry.Length:N0} bytes)"));
-                    MnistTools.Files.AtomicFile.Write(target, overwrite: true, (stream, token) =>
-                    {
-                        using Stream source = entry.Open();
-                        source.CopyTo(stream);
-                    }, _stop.Token);
-                    Emit(target, StatusExtracted, VerifiedDownload.Md5Of(target), new Uri(archivePath));
-                }
-                catch (MnistToolsException e)
-                {
-                    WriteError(ErrorRecords.From(e));
-                }
-                catch (InvalidDataException e)
-                {
-                    WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ArchiveBad, FailureKind.InvalidData, $"'{file.Name}' in '{archivePath}' is damaged: {e.Message}", archivePath, e)));
-                }
-                catch (OperationCanceledException)
-                {
-                    throw new PipelineStoppedException();
-                }
-            }
-        }
-    }
-
-    private static bool SameContent(ZipArchiveEntry entry, string path)
-    {
-        if (new FileInfo(path).Length != entry.Length) return false;
-        using Stream expected = entry.Open();
-        using var actual = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        byte[] a = new byte[1 << 16], b = new byte[1 << 16];
-        while (true)
-        {
-            int n = expected.ReadAtLeast(a, a.Length, throwOnEndOfStream: false);
-            int m = actual.ReadAtLeast(b, b.Length, throwOnEndOfStream: false);
-            if (n != m || !a.AsSpan(0, n).SequenceEqual(b.AsSpan(0, m))) return false;
-            if (n == 0) return true;
+            throw new PipelineStoppedException();
         }
     }
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    /// <summary>Fetches one file; true when it is then in place with the expected MD5.</summary>
-    private bool SaveOne(VerifiedDownload download, IReadOnlyList<Uri> mirrors, string fileName, string target, string md5, int fileNumber, int fileCount)
+    bool IDownloadHost.ShouldProcess(string target, string action) => ShouldProcess(target, action);
+
+    void IDownloadHost.Verbose(string message) => WriteVerbose(message);
+
+    void IDownloadHost.Progress(string? status, int percent) =>
+        // A new record each time: streams that keep records (jobs, runspaces) must not see them rewritten.
+        WriteProgress(status is null
+            ? new ProgressRecord(1, "Save-MnistSet", "Done") { RecordType = ProgressRecordType.Completed }
+            : new ProgressRecord(1, "Save-MnistSet", status) { PercentComplete = percent });
+
+    void IDownloadHost.Failed(MnistToolsException error) => WriteError(ErrorRecords.From(error));
+
+    void IDownloadHost.Saved(string path, string status, string md5, Uri? source)
     {
-        if (Directory.Exists(target))
-        {
-            WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.PathIsDirectory, FailureKind.InvalidArgument,
-                $"'{target}' is a folder; the file cannot be saved there.", target)));
-            return false;
-        }
-        if (File.Exists(target))
-        {
-            string present = VerifiedDownload.Md5Of(target);
-            if (!Force)
-            {
-                if (string.Equals(present, md5, StringComparison.OrdinalIgnoreCase))
-                {
-                    WriteVerbose($"{fileName}: already present with the expected MD5 {md5}; kept.");
-                    Emit(target, StatusAlreadyPresent, md5, null);
-                    return true;
-                }
-                WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.ExistingFileMismatch, FailureKind.AlreadyExists,
-                    $"'{target}' exists but its MD5 is {present}, not {md5}. It was left as it is; use -Force to replace it.", target)));
-                return false;
-            }
-        }
-
-        if (!ShouldProcess(target, Force && File.Exists(target) ? "Download and replace" : "Download")) return false;
-        string folder = System.IO.Path.GetDirectoryName(target)!;
-        try
-        {
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            ThrowTerminatingError(ErrorRecords.From(new MnistToolsException(ErrorIds.CannotCreateFolder, FailureKind.Write,
-                $"Cannot create '{folder}': {e.Message}", folder, e)));
-        }
-
-        var failures = new List<string>();
-        bool checksumFailed = false;
-        foreach (Uri mirror in mirrors)
-        {
-            var source = new Uri(mirror, fileName);
-            WriteVerbose($"{fileName}: GET {source}");
-            var clock = Stopwatch.StartNew();
-            TimeSpan? lastProgress = null;
-            (DownloadFailure Kind, string Reason)? failure = download.Fetch(source, target, md5, (received, length) =>
-            {
-                if (lastProgress is TimeSpan last && clock.Elapsed - last < ProgressInterval) return;
-                lastProgress = clock.Elapsed;
-                // A new record each time: streams that keep records (jobs, runspaces) must not see them rewritten.
-                WriteProgress(new ProgressRecord(1, "Save-MnistSet", $"{fileName} from {source.Host}: {received:N0} of {(length?.ToString("N0") ?? "?")} bytes")
-                {
-                    PercentComplete = (int)Math.Min(100, (fileNumber * 100 + (length > 0 ? received * 100 / length.Value : 0)) / fileCount),
-                });
-            }, _stop.Token);
-            if (failure is null)
-            {
-                WriteVerbose($"{fileName}: {new FileInfo(target).Length:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s, MD5 {md5} verified.");
-                Emit(target, StatusDownloaded, md5, source);
-                return true;
-            }
-            checksumFailed |= failure.Value.Kind == DownloadFailure.Checksum;
-            failures.Add($"{source}: {failure.Value.Reason}");
-            WriteVerbose($"{fileName}: {source} failed: {failure.Value.Reason}");
-        }
-
-        string what = File.Exists(target) ? " The existing file was left untouched." : " No file was written.";
-        WriteError(checksumFailed
-            ? ErrorRecords.From(new MnistToolsException(ErrorIds.ChecksumMismatch, FailureKind.InvalidData,
-                $"'{fileName}' did not arrive with the expected MD5 {md5}.{what} Tried: {string.Join("; ", failures)}", target))
-            : ErrorRecords.From(new MnistToolsException(ErrorIds.DownloadFailed, FailureKind.Connection,
-                $"Could not download '{fileName}' from any mirror.{what} Tried: {string.Join("; ", failures)}", target)));
-        return false;
-    }
-
-    private void Emit(string target, string status, string md5, Uri? source)
-    {
-        var info = PSObject.AsPSObject(new FileInfo(target));
+        var info = PSObject.AsPSObject(new FileInfo(path));
         info.TypeNames.Insert(0, "MnistTools.SavedFile"); // its format view shows Status and Md5
         info.Properties.Add(new PSNoteProperty("Status", status));
         info.Properties.Add(new PSNoteProperty("Md5", md5.ToLowerInvariant()));

@@ -55,9 +55,16 @@ public abstract class OutputFileCommand : PSCmdlet
         return matches[0];
     }
 
-    /// <summary>The FileExists failure when <paramref name="target"/> exists and -Force was not given, else null.</summary>
-    protected MnistToolsException? RefuseExisting(string target) =>
-        !Force && File.Exists(target) ? AtomicFile.ExistsError(target) : null;
+    /// <summary>
+    /// Why <paramref name="target"/> may not be written, else null: PathIsDirectory or PathNotRegularFile (a folder,
+    /// device, FIFO or socket, whatever -Force says), or FileExists when it exists and -Force was not given.
+    /// </summary>
+    protected MnistToolsException? RefuseExisting(string target)
+    {
+        try { RegularFile.CheckReplaceable(target); }
+        catch (MnistToolsException e) { return e; }
+        return !Force && File.Exists(target) ? AtomicFile.ExistsError(target) : null;
+    }
 
     /// <summary>With -PassThru, the written file as the FileSystem provider gives it (as Get-Item would).</summary>
     protected void WritePassThru(string target)

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 
-namespace MnistTools.Infrastructure;
+namespace MnistTools.Data;
 
 /// <summary>Why one attempt to fetch a file from one mirror failed.</summary>
-internal enum DownloadFailure
+public enum DownloadFailure
 {
     /// <summary>HTTP error status, refused or dropped connection, timeout, short body.</summary>
     Transfer,
@@ -17,7 +17,7 @@ internal enum DownloadFailure
 /// the MD5 matches. Nothing half-written is ever left: the temporary file is deleted on every failure.
 /// Runs synchronously on the caller's thread (a cmdlet's pipeline thread), so progress can be reported from it.
 /// </summary>
-internal sealed class VerifiedDownload
+public sealed class VerifiedDownload
 {
     /// <summary>No MNIST-style .gz file comes near this; a server sending more is refused, not trusted.</summary>
     public const long MaxBytes = 256L << 20;
