@@ -264,7 +264,7 @@ public sealed class Network
         CheckNotTrainedElsewhere("used for prediction");
         int chunk = Math.Min(count, BatchBuffers.InferenceRowsFor(Stack));
         WorkingMemory.CheckInference(Stack, chunk);
-        var buffers = new BatchBuffers(Stack, chunk, training: false, bands: 1);
+        var buffers = new BatchBuffers(Stack, chunk, training: false, lanes: 1);
         for (int start = 0; start < count; start += buffers.MaxRows)
         {
             int rows = Math.Min(buffers.MaxRows, count - start);
@@ -272,7 +272,7 @@ public sealed class Network
             Span<float> input = buffers.Input.AsSpan(0, rows * InputSize);
             if (typeof(T) == typeof(byte)) PixelScaling.ToInputs(System.Runtime.InteropServices.MemoryMarshal.Cast<T, byte>(rowsIn), input);
             else System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(rowsIn).CopyTo(input);
-            Propagation.Forward(Stack, buffers, 0, rows, 0, BandKey.Inference);
+            Propagation.Forward(Stack, buffers, 0, rows, 0, LaneKey.Inference);
             buffers.Scores.AsSpan(0, rows * OutputSize).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
         }
     }
@@ -306,9 +306,9 @@ public sealed class Network
             throw new ArgumentException($"pixels holds {pixels.Length} values; the network takes {InputSize}.", nameof(pixels));
         CheckNotTrainedElsewhere("used for prediction");
         WorkingMemory.CheckInference(Stack, 1);
-        var buffers = new BatchBuffers(Stack, 1, training: false, bands: 1);
+        var buffers = new BatchBuffers(Stack, 1, training: false, lanes: 1);
         PixelScaling.ToInputs(pixels, buffers.Input.AsSpan(0, InputSize));
-        Propagation.Forward(Stack, buffers, 0, 1, 0, BandKey.Inference);
+        Propagation.Forward(Stack, buffers, 0, 1, 0, LaneKey.Inference);
         var outputs = new float[_resolved.Length][];
         int computing = -1;
         for (int l = 0; l < _resolved.Length; l++)

@@ -71,7 +71,7 @@ public static class BatchNormBenchmark
             for (int s = 0; s < count; s++)
             {
                 if (_position + Batch > _order.Length) _position = 0;
-                _step.Propagate(new TrainingStep.Batch(_data, _order, _position, Batch, new BandKey(true, 1, 1, _state.Step, 0)));
+                _step.Propagate(new TrainingStep.Batch(_data, _order, _position, Batch, new LaneKey(true, 1, 1, _state.Step, 0)));
                 _step.Update(_state, Optimizers.Begin(_state, _options, _options.EffectiveLearningRate));
                 _position += Batch;
             }

@@ -7,8 +7,8 @@ namespace MnistTools.Benchmarks;
 
 /// <summary>
 /// `--conv [filter]`: single-threaded GFLOP/s of the convolution kernels per layer shape of the Keras convnet and LeNet-5
-/// (a band of 64 images, one lane's half of a 128 batch), next to the 1024^3 GEMM on the same thread; the GEMMs alone and
-/// the im2col/col2im times; then the pooling and dropout kernels on the same bands. Rates are medians of timed batches
+/// (a lane of 64 images, one lane's half of a 128 batch), next to the 1024^3 GEMM on the same thread; the GEMMs alone and
+/// the im2col/col2im times; then the pooling and dropout kernels on the same lanes. Rates are medians of timed batches
 /// by the thread's CPU time (on a shared machine wall time also counts time the thread waited for a core), wall time
 /// alongside. FLOPs: forward, weight gradient and input gradient 2·MACs each (MACs = F·C·K·K·OH·OW per image).
 /// </summary>
@@ -27,7 +27,7 @@ internal static class ConvBenchmarks
     public static void Run(string? filter, double secondsPerCell = 0.4)
     {
         using var scope = ComputeSettings.Override(threads: 1);
-        Console.WriteLine($"Single thread, {ComputeSettings.InstructionSet}, bands of {Rows} images. GFLOP/s: median of timed batches by the thread's CPU time (wall time in brackets).");
+        Console.WriteLine($"Single thread, {ComputeSettings.InstructionSet}, lanes of {Rows} images. GFLOP/s: median of timed batches by the thread's CPU time (wall time in brackets).");
         var gemm = new GemmData(GemmShape.Issue[0]);
         var reference = Measure(gemm.Run, GemmShape.Issue[0].Flops, secondsPerCell);
         Console.WriteLine($"GEMM 1024^3: {reference.Cpu:F1} ({reference.Wall:F1}), best batch {reference.Best:F1}");
@@ -62,7 +62,7 @@ internal static class ConvBenchmarks
         details.ForEach(Console.WriteLine);
 
         Console.WriteLine();
-        Console.WriteLine("| kernel | µs per band of 64 (CPU, wall) | ns per image (CPU) |");
+        Console.WriteLine("| kernel | µs per lane of 64 (CPU, wall) | ns per image (CPU) |");
         Console.WriteLine("|---|---|---|");
         foreach ((string name, MaxPool2dShape shape) in new[]
                  {
@@ -124,7 +124,7 @@ internal static class ConvBenchmarks
         return values;
     }
 
-    /// <summary>Seeded operands and workspaces of one convolution over a band of images.</summary>
+    /// <summary>Seeded operands and workspaces of one convolution over a lane of images.</summary>
     private sealed class ConvData
     {
         private readonly Conv2dShape _shape;

@@ -8,7 +8,7 @@ namespace MnistTools.Benchmarks;
 /// <summary>
 /// `--profile-conv [filter]`: where a training step of the convolutional networks goes. First the whole step
 /// (<see cref="TrainingStep.Propagate"/> then <see cref="TrainingStep.Update"/>) on one thread and on two, wall time per
-/// step (the two-core split's gain); then each layer's Forward and Backward on one lane (a band of half the batch, as a
+/// step (the two-core split's gain); then each layer's Forward and Backward on one lane (a lane of half the batch, as a
 /// <see cref="TrainingStep"/> lane runs it), the loss, and the update, by the thread's CPU time on one thread, with each
 /// part's share of the one-thread step. Times are medians of timed batches.
 /// </summary>
@@ -36,7 +36,7 @@ public static class ConvStepProfile
         void Step()
         {
             if (position + batch > order.Length) position = 0;
-            step.Propagate(new TrainingStep.Batch(data, order, position, batch, new BandKey(true, 1, 1, state.Step, 0)));
+            step.Propagate(new TrainingStep.Batch(data, order, position, batch, new LaneKey(true, 1, 1, state.Step, 0)));
             step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate));
             position += batch;
         }
@@ -59,10 +59,10 @@ public static class ConvStepProfile
         // Each layer on lane 0 (rows [0, half)), one thread, the step's own buffers' shapes.
         using var single = ComputeSettings.Override(threads: 1);
         IReadOnlyList<Layer> layers = network.Stack.Layers;
-        var buffers = new BatchBuffers(network.Stack, batch, training: true, bands: 2);
-        var gradients = new BandGradients(layers, batch);
+        var buffers = new BatchBuffers(network.Stack, batch, training: true, lanes: 2);
+        var gradients = new LaneGradients(layers, batch);
         buffers.Load(data, order.AsSpan(0, half), 0);
-        var key = new BandKey(true, 1, 1, 1, 0);
+        var key = new LaneKey(true, 1, 1, 1, 0);
         Propagation.Forward(network.Stack, buffers, 0, half, 0, key);
         Propagation.Backward(network.Stack, buffers, 0, half, 0, key, 1f / batch, gradients);
         var rows = new List<(string Name, double Seconds)>();
@@ -71,7 +71,7 @@ public static class ConvStepProfile
         {
             int index = l;
             Layer layer = layers[l];
-            rows.Add(($"{l} {layer}: forward", Measure(() => layer.Forward(network.Parameters, buffers.Band(layers, index, 0, half, 0, key))).Cpu));
+            rows.Add(($"{l} {layer}: forward", Measure(() => layer.Forward(network.Parameters, buffers.Lane(layers, index, 0, half, 0, key))).Cpu));
         }
         rows.Add(("output activation + loss", Measure(() =>
         {
@@ -83,7 +83,7 @@ public static class ConvStepProfile
             int index = l;
             Layer layer = layers[l];
             rows.Add(($"{l} {layer}: backward{(l == 0 ? " (no dX)" : "")}", Measure(() =>
-                layer.Backward(network.Parameters, buffers.Band(layers, index, 0, half, 0, key), gradients.Weights(index), gradients.Biases(index))).Cpu));
+                layer.Backward(network.Parameters, buffers.Lane(layers, index, 0, half, 0, key), gradients.Weights(index), gradients.Biases(index))).Cpu));
         }
         double lanes = 2 * rows.Sum(r => r.Seconds);
         double update = Math.Max(0, oneThreadCpu - lanes);

@@ -37,7 +37,7 @@ public static class StepProfile
         var options = new TrainingOptions { BatchSize = batch, Optimizer = @case.Optimizer, LearningRate = @case.LearningRate };
         var order = new int[count];
         double lanes = 0, update = 0, load = 0;
-        var buffers = new BatchBuffers(network.Stack, batch, training: false, bands: 1);
+        var buffers = new BatchBuffers(network.Stack, batch, training: false, lanes: 1);
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             lanes = update = load = 0;
@@ -45,7 +45,7 @@ public static class StepProfile
             for (int s = 0; s < steps; s++)
             {
                 double t0 = Now();
-                step.Propagate(new TrainingStep.Batch(data, order, s * batch, batch, new BandKey(true, 1, epoch, state.Step, 0)));
+                step.Propagate(new TrainingStep.Batch(data, order, s * batch, batch, new LaneKey(true, 1, epoch, state.Step, 0)));
                 double t1 = Now();
                 step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate));
                 double t2 = Now();

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// Average pooling on a band of B images, NCHW.
+/// Average pooling on a lane of B images, NCHW.
 /// 2-D windows (sizes in <see cref="MaxPool2dShape"/>: C channels, window K x K moved by stride S, valid windows only):
 ///   forward   Y[i, c, oy, ox] = (Σ of X[i, c, oy·S .. oy·S + K − 1, ox·S .. ox·S + K − 1], row by row) / K²
 ///   backward  dX[i, c, y, x] = Σ over the windows that cover (y, x) of dY[i, c, oy, ox] / K²

@@ -19,12 +19,12 @@ internal sealed class AvgPool2dLayer : Layer
 
     public override string Kind => "AvgPool2d";
 
-    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band) =>
-        AvgPool2dKernels.AvgPool2dForward(band.Input, _shape, band.Output, band.Rows);
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerLane lane) =>
+        AvgPool2dKernels.AvgPool2dForward(lane.Input, _shape, lane.Output, lane.Rows);
 
-    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient)
     {
-        if (!band.InputGradient.IsEmpty)
-            AvgPool2dKernels.AvgPool2dBackward(band.OutputGradient, _shape, band.InputGradient, band.Rows);
+        if (!lane.InputGradient.IsEmpty)
+            AvgPool2dKernels.AvgPool2dBackward(lane.OutputGradient, _shape, lane.InputGradient, lane.Rows);
     }
 }

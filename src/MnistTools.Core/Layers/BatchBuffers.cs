@@ -14,12 +14,12 @@ namespace MnistTools.Layers;
 ///   Statistics[l]      [per batch]       a batch-statistics layer's μ and 1/σ between its forward and backward (training only)
 ///   Scores             [B x K]           the output activation of the last layer's output (softmax or sigmoid)
 ///   RowMax, RowSum     [B]               softmax's per-row max and Σ exp(z − max), for a stable log-sum-exp
-///   Scratch[band]      per band          the largest scratch any layer needs for half the rows (or all of them)
-/// A band (lane) of rows [offset, offset + rows) uses the same rows of every buffer and its own scratch.
+///   Scratch[lane]      per lane          the largest scratch any layer needs for half the rows (or all of them)
+/// A lane of rows [offset, offset + rows) uses the same rows of every buffer and its own scratch.
 /// </summary>
 internal sealed class BatchBuffers
 {
-    public BatchBuffers(LayerStack stack, int maxRows, bool training, int bands)
+    public BatchBuffers(LayerStack stack, int maxRows, bool training, int lanes)
     {
         if (maxRows < 1) throw new ArgumentOutOfRangeException(nameof(maxRows));
         IReadOnlyList<Layer> layers = stack.Layers;
@@ -31,7 +31,7 @@ internal sealed class BatchBuffers
         Saved = new AlignedFloats[layers.Count];
         Statistics = new AlignedFloats[layers.Count];
         Gradients = new AlignedFloats[training ? layers.Count : 0];
-        int bandRows = (maxRows + bands - 1) / bands, scratch = 0;
+        int laneRows = (maxRows + lanes - 1) / lanes, scratch = 0;
         for (int l = 0; l < layers.Count; l++)
         {
             Outputs[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
@@ -39,23 +39,23 @@ internal sealed class BatchBuffers
             if (training) Gradients[l] = new AlignedFloats(checked(maxRows * layers[l].OutputSize));
             Statistics[l] = new AlignedFloats(training ? layers[l].BatchStatisticsSize : 0);
             // A layer that runs forward by units (for every row at once) needs scratch for all the rows.
-            scratch = Math.Max(scratch, layers[l].ScratchSize(layers[l].CanForwardByUnits ? maxRows : bandRows));
+            scratch = Math.Max(scratch, layers[l].ScratchSize(layers[l].CanForwardByUnits ? maxRows : laneRows));
         }
         Scores = new AlignedFloats(checked(maxRows * stack.OutputSize));
         RowMax = new float[maxRows];
         RowSum = new float[maxRows];
-        Scratch = new AlignedFloats[bands];
-        for (int band = 0; band < bands; band++) Scratch[band] = new AlignedFloats(scratch);
+        Scratch = new AlignedFloats[lanes];
+        for (int thread = 0; thread < lanes; thread++) Scratch[thread] = new AlignedFloats(scratch);
     }
 
     /// <summary>
     /// Floats the constructor allocates for these arguments (every buffer above, the labels and the softmax rows included),
     /// computed without allocating: <see cref="WorkingMemory"/> checks it against its bound first. Saturates at long.MaxValue.
     /// </summary>
-    public static long Floats(LayerStack stack, int maxRows, bool training, int bands)
+    public static long Floats(LayerStack stack, int maxRows, bool training, int lanes)
     {
         IReadOnlyList<Layer> layers = stack.Layers;
-        long rows = maxRows, bandRows = (maxRows + bands - 1) / bands, scratch = 0;
+        long rows = maxRows, laneRows = (maxRows + lanes - 1) / lanes, scratch = 0;
         try
         {
             checked
@@ -64,9 +64,9 @@ internal sealed class BatchBuffers
                 foreach (Layer layer in layers)
                 {
                     total += rows * layer.OutputSize * (training ? 2 : 1) + (training ? rows * layer.SavedSize + layer.BatchStatisticsSize : 0);
-                    scratch = Math.Max(scratch, layer.ScratchSize((int)(layer.CanForwardByUnits ? rows : bandRows)));
+                    scratch = Math.Max(scratch, layer.ScratchSize((int)(layer.CanForwardByUnits ? rows : laneRows)));
                 }
-                return total + bands * scratch;
+                return total + lanes * scratch;
             }
         }
         catch (OverflowException)
@@ -120,18 +120,18 @@ internal sealed class BatchBuffers
     public AlignedFloats[] Scratch { get; }
 
     /// <summary>Layer <paramref name="l"/>'s view of rows [offset, offset + rows), with gradients when training.</summary>
-    public LayerBand Band(IReadOnlyList<Layer> layers, int l, int offset, int rows, int band, in BandKey key)
+    public LayerLane Lane(IReadOnlyList<Layer> layers, int l, int offset, int rows, int thread, in LaneKey key)
     {
         Layer layer = layers[l];
         int inputs = layer.InputSize, outputs = layer.OutputSize, saved = Saved[l].Length == 0 ? 0 : layer.SavedSize;
         ReadOnlySpan<float> input = l == 0 ? Input.AsSpan(offset * inputs, rows * inputs) : Outputs[l - 1].AsSpan(offset * inputs, rows * inputs);
-        var view = new LayerBand(input, Outputs[l].AsSpan(offset * outputs, rows * outputs), Saved[l].AsSpan(offset * saved, rows * saved),
-            Scratch[band].AsSpan(0, layer.ScratchSize(rows)), rows, key)
+        var view = new LayerLane(input, Outputs[l].AsSpan(offset * outputs, rows * outputs), Saved[l].AsSpan(offset * saved, rows * saved),
+            Scratch[thread].AsSpan(0, layer.ScratchSize(rows)), rows, key)
         {
             State = _stack.State.Slice(layer.StateOffset, layer.StateSize),
         };
         if (Gradients.Length == 0) return view;
-        return new LayerBand(input, view.Output, view.Saved, view.Scratch, rows, key)
+        return new LayerLane(input, view.Output, view.Saved, view.Scratch, rows, key)
         {
             State = view.State,
             OutputGradient = Gradients[l].AsSpan(offset * outputs, rows * outputs),

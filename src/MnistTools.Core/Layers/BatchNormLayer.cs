@@ -70,50 +70,50 @@ internal sealed class BatchNormLayer : Layer
 
     /// <summary>Inference: the running statistics, Y = f(Z) written in place into the output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerLane lane)
     {
-        if (band.Key.Training)
+        if (lane.Key.Training)
             throw new InvalidOperationException("In training BatchNorm runs over the whole batch (ForwardBatch), not by rows.");
-        ReadOnlySpan<float> state = band.State;
-        BatchNormKernels.InferenceForward(band.Input, Weights(parameters), Biases(parameters), state.Slice(0, _channels), state.Slice(_channels, _channels),
-            band.Output, band.Rows, _channels, _spatial, Epsilon);
-        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, band.Output, band.Output);
+        ReadOnlySpan<float> state = lane.State;
+        BatchNormKernels.InferenceForward(lane.Input, Weights(parameters), Biases(parameters), state.Slice(0, _channels), state.Slice(_channels, _channels),
+            lane.Output, lane.Rows, _channels, _spatial, Epsilon);
+        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, lane.Output, lane.Output);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void ForwardBatch(ReadOnlySpan<float> parameters, Span<float> state, in LayerBand band, Span<float> statistics,
+    public override void ForwardBatch(ReadOnlySpan<float> parameters, Span<float> state, in LayerLane lane, Span<float> statistics,
         bool updateState, int first, int count)
     {
         if (count == 0) return;
-        Span<float> z = _activation is null ? band.Output : band.Saved;
-        BatchNormKernels.TrainingForward(band.Input, Weights(parameters), Biases(parameters), z, statistics.Slice(0, _channels),
-            statistics.Slice(_channels, _channels), state.Slice(0, _channels), state.Slice(_channels, _channels), band.Rows, _channels, _spatial,
+        Span<float> z = _activation is null ? lane.Output : lane.Saved;
+        BatchNormKernels.TrainingForward(lane.Input, Weights(parameters), Biases(parameters), z, statistics.Slice(0, _channels),
+            statistics.Slice(_channels, _channels), state.Slice(0, _channels), state.Slice(_channels, _channels), lane.Rows, _channels, _spatial,
             first, count, Momentum, Epsilon, updateState);
         if (_activation is not { } activation) return;
         // The channel range is one contiguous run of values in each row.
         int start = first * _spatial, length = count * _spatial;
-        for (int r = 0; r < band.Rows; r++)
-            ActivationFunctions.ActivationForward(activation, z.Slice(r * OutputSize + start, length), band.Output.Slice(r * OutputSize + start, length));
+        for (int r = 0; r < lane.Rows; r++)
+            ActivationFunctions.ActivationForward(activation, z.Slice(r * OutputSize + start, length), lane.Output.Slice(r * OutputSize + start, length));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void BackwardBatch(ReadOnlySpan<float> parameters, in LayerBand band, ReadOnlySpan<float> statistics, int first, int count,
+    public override void BackwardBatch(ReadOnlySpan<float> parameters, in LayerLane lane, ReadOnlySpan<float> statistics, int first, int count,
         Span<float> weightGradient, Span<float> biasGradient)
     {
         if (count == 0) return;
         if (_activation is { } activation)
         {
             int start = first * _spatial, length = count * _spatial;
-            for (int r = 0; r < band.Rows; r++)
+            for (int r = 0; r < lane.Rows; r++)
             {
                 int at = r * OutputSize + start;
-                ActivationFunctions.ActivationBackward(activation, band.Saved.Slice(at, length), band.Output.Slice(at, length), band.OutputGradient.Slice(at, length));
+                ActivationFunctions.ActivationBackward(activation, lane.Saved.Slice(at, length), lane.Output.Slice(at, length), lane.OutputGradient.Slice(at, length));
             }
         }
-        BatchNormKernels.TrainingBackward(band.OutputGradient, band.Input, Weights(parameters), statistics.Slice(0, _channels),
-            statistics.Slice(_channels, _channels), weightGradient, biasGradient, band.InputGradient, band.Rows, _channels, _spatial, first, count);
+        BatchNormKernels.TrainingBackward(lane.OutputGradient, lane.Input, Weights(parameters), statistics.Slice(0, _channels),
+            statistics.Slice(_channels, _channels), weightGradient, biasGradient, lane.InputGradient, lane.Rows, _channels, _spatial, first, count);
     }
 
-    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient) =>
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient) =>
         throw new InvalidOperationException("In training BatchNorm runs over the whole batch (BackwardBatch), not by rows.");
 }

@@ -14,7 +14,7 @@ namespace MnistTools.Layers;
 ///   forward  Y[f, oy, ox] = (Σ_(c, ky, kx) Wk[f, c, ky, kx] · Xp[c, oy + ky, ox + kx]) + b[f]
 /// AVX-512 register tiles of 8 filters x 2 vectors of 16 output columns: each tap is one broadcast weight per filter
 /// and one unaligned load per vector of the padded row, no masks. Each output is one fused multiply-add chain over the
-/// taps in (c, ky, kx) order from 0, then the bias: the same bits whatever the band or thread.
+/// taps in (c, ky, kx) order from 0, then the bias: the same bits whatever the lane or thread.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Conv2dDirect

@@ -14,9 +14,9 @@ namespace MnistTools.Layers;
 ///   forward  Y[i, f, oy, ox] = (Σ_(c, ky, kx) Wk[f, c, ky, kx] · S[i, c, oy + ky, ox + kx]) + b[f]
 /// AVX-512 register tiles of 64 filters (4 vectors) x <see cref="Pixels"/> output pixels taken in (image, oy, ox) order,
 /// so a tile may span output rows and, without padding, images: each tap is four vector loads of weights and one
-/// broadcast input value per pixel, each pixel read through its own pointer. The last tile of the band (or of a padded
+/// broadcast input value per pixel, each pixel read through its own pointer. The last tile of the lane (or of a padded
 /// image) repeats its last pixel and stores only the real ones. Each output is one fused multiply-add chain over the taps
-/// in (c, ky, kx) order from 0, then the bias: the same bits whatever the band, the tiling or the thread.
+/// in (c, ky, kx) order from 0, then the bias: the same bits whatever the lane, the tiling or the thread.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Conv2dImplicit
@@ -30,7 +30,7 @@ internal static unsafe class Conv2dImplicit
     private const int Lanes = 16;
 
     /// <summary>Whether <see cref="Conv2dKernels.Conv2dForward"/> takes this path for <paramref name="shape"/>. Measured
-    /// single-threaded on the Keras net's second layer (32 channels 13x13, 64 filters 3x3, bands of 64 images, by the
+    /// single-threaded on the Keras net's second layer (32 channels 13x13, 64 filters 3x3, lanes of 64 images, by the
     /// thread's CPU time): 92 GFLOP/s here (the 1024³ GEMM: 85-94 in the same sittings) against 75 through im2col and the
     /// packed GEMM (GEMM: 91-93).</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>

@@ -6,7 +6,7 @@ using MnistTools.Numerics;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// A 2-D convolution on a band of B images, NCHW, through im2col and the packed GEMM. Sizes in <see cref="Conv2dShape"/>:
+/// A 2-D convolution on a lane of B images, NCHW, through im2col and the packed GEMM. Sizes in <see cref="Conv2dShape"/>:
 /// C channels, H x W input, F filters, K x K kernel, OH x OW output, P = OH·OW pixels, g images per group.
 ///   forward   Y[i, f, :] = W[f] · columns(X[i]) + b[f]                (W [F x C·K·K], columns [C·K·K x P])
 ///   backward  dW = Σ_i dY[i] · columns(X[i])ᵀ,  db[f] = Σ_i Σ_p dY[i, f, p],  dX[i] = col2im(Wᵀ · dY[i])
@@ -98,7 +98,7 @@ internal static class Conv2dKernels
     /// <summary>
     /// Backward through Y = f(Z) and the convolution: per group of images, dZ = dY ⊙ f'(Z) in place
     /// (<see cref="ActivationFunctions.ActivationBackward"/>) while the group is in cache, then the group's share of db, dW
-    /// and dX as in the overload without f. The same bits as the activation's backward over the whole band followed by that
+    /// and dX as in the overload without f. The same bits as the activation's backward over the whole lane followed by that
     /// overload: the activation is element-wise and db adds the images in the same order.
     /// </summary>
     /// <param name="outputGradient">dY [B x F x OH x OW] on entry, dZ on return.</param>

@@ -4,9 +4,9 @@ namespace MnistTools.Layers;
 
 /// <summary>
 /// A 2-D convolution with an optional activation f (<see cref="Conv2dKernels"/>). Per image: X [C x H x W] →
-/// Z [F x OH x OW] = W ⊛ X + b, Y = f(Z) (Z saved when f exists and the band keeps saved values, as in training).
+/// Z [F x OH x OW] = W ⊛ X + b, Y = f(Z) (Z saved when f exists and the lane keeps saved values, as in training).
 /// Parameters: W [F x C x K x K], then b [F].
-/// The weight gradient is summed per band (the two lanes' shares are added by the trainer).
+/// The weight gradient is summed per lane (the two lanes' shares are added by the trainer).
 /// </summary>
 internal sealed class Conv2dLayer : Layer
 {
@@ -46,7 +46,7 @@ internal sealed class Conv2dLayer : Layer
     private const int ChunkFloats = 32 * 1024;
 
     /// <summary>Images per forward chunk: about <see cref="ChunkFloats"/> outputs, a whole number of im2col groups (Y does
-    /// not depend on the grouping, and whole groups keep the GEMMs as wide as one call over the band would).</summary>
+    /// not depend on the grouping, and whole groups keep the GEMMs as wide as one call over the lane would).</summary>
     private int ChunkImages(int rows)
     {
         int group = _shape.ImagesPerGroup(rows), images = Math.Max(1, ChunkFloats / OutputSize);
@@ -54,39 +54,39 @@ internal sealed class Conv2dLayer : Layer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerLane lane)
     {
         if (_activation is not { } activation)
         {
-            Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, band.Output, band.Scratch, band.Rows);
+            Conv2dKernels.Conv2dForward(lane.Input, Weights(parameters), Biases(parameters), _shape, lane.Output, lane.Scratch, lane.Rows);
             return;
         }
-        if (band.Saved.IsEmpty)
+        if (lane.Saved.IsEmpty)
         {
             // Inference: Y = f(Z) straight into the output.
-            Conv2dKernels.Conv2dForward(band.Input, Weights(parameters), Biases(parameters), _shape, band.Output, band.Scratch, band.Rows, activation);
+            Conv2dKernels.Conv2dForward(lane.Input, Weights(parameters), Biases(parameters), _shape, lane.Output, lane.Scratch, lane.Rows, activation);
             return;
         }
         // Z then Y = f(Z), a chunk of images at a time.
-        int chunk = ChunkImages(band.Rows), inputs = InputSize, outputs = OutputSize;
-        for (int first = 0; first < band.Rows; first += chunk)
+        int chunk = ChunkImages(lane.Rows), inputs = InputSize, outputs = OutputSize;
+        for (int first = 0; first < lane.Rows; first += chunk)
         {
-            int images = Math.Min(chunk, band.Rows - first);
-            Span<float> z = band.Saved.Slice(first * outputs, images * outputs);
-            Conv2dKernels.Conv2dForward(band.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
-                band.Scratch, images);
-            ActivationFunctions.ActivationForward(activation, z, band.Output.Slice(first * outputs, images * outputs));
+            int images = Math.Min(chunk, lane.Rows - first);
+            Span<float> z = lane.Saved.Slice(first * outputs, images * outputs);
+            Conv2dKernels.Conv2dForward(lane.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
+                lane.Scratch, images);
+            ActivationFunctions.ActivationForward(activation, z, lane.Output.Slice(first * outputs, images * outputs));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient)
     {
         if (_activation is { } activation)
-            Conv2dKernels.Conv2dBackward(band.OutputGradient, band.Saved, band.Output, activation, band.Input, Weights(parameters), _shape,
-                weightGradient, biasGradient, band.InputGradient, band.Scratch, band.Rows);
+            Conv2dKernels.Conv2dBackward(lane.OutputGradient, lane.Saved, lane.Output, activation, lane.Input, Weights(parameters), _shape,
+                weightGradient, biasGradient, lane.InputGradient, lane.Scratch, lane.Rows);
         else
-            Conv2dKernels.Conv2dBackward(band.OutputGradient, band.Input, Weights(parameters), _shape, weightGradient, biasGradient,
-                band.InputGradient, band.Scratch, band.Rows);
+            Conv2dKernels.Conv2dBackward(lane.OutputGradient, lane.Input, Weights(parameters), _shape, weightGradient, biasGradient,
+                lane.InputGradient, lane.Scratch, lane.Rows);
     }
 }

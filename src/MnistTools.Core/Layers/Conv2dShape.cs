@@ -66,11 +66,11 @@ internal readonly record struct Conv2dShape(int Channels, int Height, int Width,
     /// <summary>Multiply-adds of the forward pass for one image, F·C·K·K·OH·OW.</summary>
     public long MultiplyAdds => (long)WeightCount * OutputPixels;
 
-    /// <summary>Images per im2col group for a band of <paramref name="rows"/> images: about <see cref="GroupColumns"/>
+    /// <summary>Images per im2col group for a lane of <paramref name="rows"/> images: about <see cref="GroupColumns"/>
     /// GEMM columns, at least one image. Groups are [0, g), [g, 2g), ...: they depend only on the shape and the row count.</summary>
     public int ImagesPerGroup(int rows) => Math.Clamp(GroupColumns / OutputPixels, 1, Math.Max(rows, 1));
 
-    /// <summary>Scratch floats <see cref="Conv2dKernels"/> needs for a band of <paramref name="rows"/> images: the im2col
+    /// <summary>Scratch floats <see cref="Conv2dKernels"/> needs for a lane of <paramref name="rows"/> images: the im2col
     /// columns [C·K·K x g·OH·OW], one group's GEMM output or gathered gradient [F x g·OH·OW], and the slack before and
     /// after them that the vector row copies may touch (<see cref="Im2Col.Slack"/>); or, if more, what the direct
     /// forward paths need (<see cref="Conv2dDirect.ScratchFloats"/>, <see cref="Conv2dImplicit.ScratchFloats"/>).</summary>

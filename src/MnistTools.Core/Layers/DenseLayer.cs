@@ -39,49 +39,49 @@ internal sealed class DenseLayer : Layer
     public override int SavedSize => _activation is null ? 0 : OutputSize;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerLane lane)
     {
-        Span<float> z = _activation is null || band.Saved.IsEmpty ? band.Output : band.Saved;
-        DenseForward(band.Input, Weights(parameters), Biases(parameters), z, band.Rows, InputSize, OutputSize);
-        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, band.Output);
+        Span<float> z = _activation is null || lane.Saved.IsEmpty ? lane.Output : lane.Saved;
+        DenseForward(lane.Input, Weights(parameters), Biases(parameters), z, lane.Rows, InputSize, OutputSize);
+        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, lane.Output);
     }
 
     /// <summary>Z[:, first .. first + count) and their activations for every row (W's rows [first, first + count)).</summary>
     public override bool CanForwardByUnits => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void ForwardUnits(ReadOnlySpan<float> parameters, in LayerBand band, int first, int count)
+    public override void ForwardUnits(ReadOnlySpan<float> parameters, in LayerLane lane, int first, int count)
     {
         if (count == 0) return;
-        int inputs = InputSize, outputs = OutputSize, rows = band.Rows;
-        Span<float> all = _activation is null || band.Saved.IsEmpty ? band.Output : band.Saved;
-        Gemm.MultiplyStrided(band.Input.Slice(0, rows * inputs), inputs, Weights(parameters).Slice(first * inputs, count * inputs), inputs,
+        int inputs = InputSize, outputs = OutputSize, rows = lane.Rows;
+        Span<float> all = _activation is null || lane.Saved.IsEmpty ? lane.Output : lane.Saved;
+        Gemm.MultiplyStrided(lane.Input.Slice(0, rows * inputs), inputs, Weights(parameters).Slice(first * inputs, count * inputs), inputs,
             all.Slice(first, (rows - 1) * outputs + count), outputs, rows, count, inputs, transposeA: false, transposeB: true, accumulate: false);
         ReadOnlySpan<float> biases = Biases(parameters).Slice(first, count);
         for (int r = 0; r < rows; r++)
         {
             Span<float> z = all.Slice(r * outputs + first, count);
             AddBias(z, biases, 1, count);
-            if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, band.Output.Slice(r * outputs + first, count));
+            if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, lane.Output.Slice(r * outputs + first, count));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient)
     {
-        int rows = band.Rows, inputs = InputSize, outputs = OutputSize;
-        Span<float> delta = band.OutputGradient;
-        if (_activation is { } activation) ActivationFunctions.ActivationBackward(activation, band.Saved, band.Output, delta);
+        int rows = lane.Rows, inputs = InputSize, outputs = OutputSize;
+        Span<float> delta = lane.OutputGradient;
+        if (_activation is { } activation) ActivationFunctions.ActivationBackward(activation, lane.Saved, lane.Output, delta);
         BiasGradient(delta, biasGradient, rows, outputs);
         if (!weightGradient.IsEmpty)
-            Gemm.Multiply(delta, band.Input, weightGradient, outputs, inputs, rows, transposeA: true, transposeB: false, accumulate: false);
-        if (!band.InputGradient.IsEmpty)
-            Gemm.Multiply(delta, Weights(parameters), band.InputGradient, rows, inputs, outputs, transposeA: false, transposeB: false, accumulate: false);
+            Gemm.Multiply(delta, lane.Input, weightGradient, outputs, inputs, rows, transposeA: true, transposeB: false, accumulate: false);
+        if (!lane.InputGradient.IsEmpty)
+            Gemm.Multiply(delta, Weights(parameters), lane.InputGradient, rows, inputs, outputs, transposeA: false, transposeB: false, accumulate: false);
     }
 
     /// <summary>
     /// Whole-batch weight gradients by blocks of units where the weights outnumber the batch's inputs (B · I): sending a
-    /// band's B/2 x I inputs to the other core then costs less than its O x I partial gradient.
+    /// lane's B/2 x I inputs to the other core then costs less than its O x I partial gradient.
     /// </summary>
     public override bool WeightGradientByUnits(int batch) => WeightCount >= (long)batch * InputSize;
 

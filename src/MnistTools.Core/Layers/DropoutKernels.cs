@@ -5,11 +5,11 @@ using MnistTools.Randomness;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// Inverted dropout on a band of B rows of N features, the mask drawn from a <see cref="CounterRandom"/>:
+/// Inverted dropout on a lane of B rows of N features, the mask drawn from a <see cref="CounterRandom"/>:
 ///   keep[r, j] = u((firstRow + r)·N + j) &gt;= rate,  scale = 1 / (1 − rate)
 ///   forward   Y[r, j] = keep ? X[r, j] · scale : 0
 ///   backward  dX[r, j] = keep ? dY[r, j] · scale : 0        (the same mask, drawn again: nothing is stored)
-/// firstRow is the band's first row in the whole batch, so two lanes that split a batch draw the masks one lane would.
+/// firstRow is the lane's first row in the whole batch, so two lanes that split a batch draw the masks one lane would.
 /// A dropped value is 0 whatever X holds (NaN and infinities included). Input and output may be the same buffer.
 /// The uniforms come 32 at a time (<see cref="CounterRandom.FillChunk"/>); the select is the same float operation in
 /// the vector body and the scalar ends.

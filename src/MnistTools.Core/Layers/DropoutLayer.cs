@@ -21,26 +21,26 @@ internal sealed class DropoutLayer : Layer
 
     public override string Kind => "Dropout";
 
-    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band)
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerLane lane)
     {
-        if (!band.Key.Training || _rate == 0f)
+        if (!lane.Key.Training || _rate == 0f)
         {
-            band.Input.CopyTo(band.Output);
+            lane.Input.CopyTo(lane.Output);
             return;
         }
-        DropoutKernels.DropoutForward(band.Input, Random(band.Key), _rate, band.Key.FirstRow, OutputSize, band.Output, band.Rows);
+        DropoutKernels.DropoutForward(lane.Input, Random(lane.Key), _rate, lane.Key.FirstRow, OutputSize, lane.Output, lane.Rows);
     }
 
-    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient)
     {
-        if (band.InputGradient.IsEmpty) return;
+        if (lane.InputGradient.IsEmpty) return;
         if (_rate == 0f)
         {
-            band.OutputGradient.CopyTo(band.InputGradient);
+            lane.OutputGradient.CopyTo(lane.InputGradient);
             return;
         }
-        DropoutKernels.DropoutBackward(band.OutputGradient, Random(band.Key), _rate, band.Key.FirstRow, OutputSize, band.InputGradient, band.Rows);
+        DropoutKernels.DropoutBackward(lane.OutputGradient, Random(lane.Key), _rate, lane.Key.FirstRow, OutputSize, lane.InputGradient, lane.Rows);
     }
 
-    private static CounterRandom Random(in BandKey key) => new(unchecked((ulong)(uint)key.Seed), key.Epoch, unchecked((int)key.Step));
+    private static CounterRandom Random(in LaneKey key) => new(unchecked((ulong)(uint)key.Seed), key.Epoch, unchecked((int)key.Step));
 }

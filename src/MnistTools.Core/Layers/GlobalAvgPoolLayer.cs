@@ -15,12 +15,12 @@ internal sealed class GlobalAvgPoolLayer : Layer
 
     public override string Kind => "GlobalAvgPool";
 
-    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band) =>
-        AvgPool2dKernels.GlobalAvgPoolForward(band.Input, InputShape.Channels, _spatial, band.Output, band.Rows);
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerLane lane) =>
+        AvgPool2dKernels.GlobalAvgPoolForward(lane.Input, InputShape.Channels, _spatial, lane.Output, lane.Rows);
 
-    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient)
     {
-        if (!band.InputGradient.IsEmpty)
-            AvgPool2dKernels.GlobalAvgPoolBackward(band.OutputGradient, InputShape.Channels, _spatial, band.InputGradient, band.Rows);
+        if (!lane.InputGradient.IsEmpty)
+            AvgPool2dKernels.GlobalAvgPoolBackward(lane.OutputGradient, InputShape.Channels, _spatial, lane.InputGradient, lane.Rows);
     }
 }

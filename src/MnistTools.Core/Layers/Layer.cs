@@ -1,11 +1,11 @@
 namespace MnistTools.Layers;
 
 /// <summary>
-/// One layer of a network: a forward/backward pair over a band of rows (images) of a batch, its slice of the network's
+/// One layer of a network: a forward/backward pair over a lane of rows (images) of a batch, its slice of the network's
 /// flat parameter buffer, and its output shape. A layer's parameters are <see cref="Units"/> rows of weights
 /// (<see cref="WeightCount"/> in all, L2 applies) followed by <see cref="Units"/> biases, starting at
-/// <see cref="ParameterOffset"/>. Every row of a band is independent of the others in forward and in the input
-/// gradient, so the trainer may cut a batch into bands (lanes) and run them on different cores.
+/// <see cref="ParameterOffset"/>. Every row of a lane is independent of the others in forward and in the input
+/// gradient, so the trainer may cut a batch into lanes and run them on different cores.
 /// A new layer kind is one subclass of this type: the trainer, the evaluator and prediction know nothing of kinds.
 /// </summary>
 internal abstract class Layer
@@ -61,7 +61,7 @@ internal abstract class Layer
     /// <summary>Floats per image kept from forward for backward (e.g. pre-activations).</summary>
     public virtual int SavedSize => 0;
 
-    /// <summary>Scratch floats one band of <paramref name="rows"/> images needs in forward and backward.</summary>
+    /// <summary>Scratch floats one lane of <paramref name="rows"/> images needs in forward and backward.</summary>
     public virtual int ScratchSize(int rows) => 0;
 
     /// <summary>Places the layer's parameters at <paramref name="offset"/>; returns the offset after them.</summary>
@@ -79,22 +79,22 @@ internal abstract class Layer
     /// <summary>[Units] zeros, made on first use by a layer without biases.</summary>
     private float[]? _zeroBiases;
 
-    /// <summary>Output (and saved values) of a band: <see cref="LayerBand.Input"/> → <see cref="LayerBand.Output"/>.</summary>
-    public abstract void Forward(ReadOnlySpan<float> parameters, in LayerBand band);
+    /// <summary>Output (and saved values) of a lane: <see cref="LayerLane.Input"/> → <see cref="LayerLane.Output"/>.</summary>
+    public abstract void Forward(ReadOnlySpan<float> parameters, in LayerLane lane);
 
     /// <summary>
-    /// Backward over a band after its <see cref="Forward"/>. On entry <see cref="LayerBand.OutputGradient"/> holds
+    /// Backward over a lane after its <see cref="Forward"/>. On entry <see cref="LayerLane.OutputGradient"/> holds
     /// d(loss)/d(output); the layer may overwrite it (it holds d(loss)/d(pre-activation) afterwards, which
-    /// <see cref="WeightGradientUnits"/> reads). Writes the band's bias gradient sums into <paramref name="biasGradient"/>
+    /// <see cref="WeightGradientUnits"/> reads). Writes the lane's bias gradient sums into <paramref name="biasGradient"/>
     /// [Units], its weight gradient into <paramref name="weightGradient"/> [WeightCount] unless that is empty (the trainer
     /// then asks <see cref="WeightGradientUnits"/> over the whole batch), and d(loss)/d(input) into
-    /// <see cref="LayerBand.InputGradient"/> unless that is empty (the first layer).
+    /// <see cref="LayerLane.InputGradient"/> unless that is empty (the first layer).
     /// </summary>
-    public abstract void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient);
+    public abstract void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient);
 
     /// <summary>
     /// Whether the trainer computes this layer's weight gradient over the whole batch by blocks of units
-    /// (<see cref="WeightGradientUnits"/>) rather than per band: worth it where the weights outnumber the batch's inputs.
+    /// (<see cref="WeightGradientUnits"/>) rather than per lane: worth it where the weights outnumber the batch's inputs.
     /// </summary>
     public virtual bool WeightGradientByUnits(int batch) => false;
 
@@ -104,13 +104,13 @@ internal abstract class Layer
     /// <paramref name="input"/> [rows x InputSize].
     /// </summary>
     public virtual void WeightGradientUnits(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, int rows, int first, int count,
-        Span<float> gradient) => throw new NotSupportedException($"{Kind} computes its weight gradient per band.");
+        Span<float> gradient) => throw new NotSupportedException($"{Kind} computes its weight gradient per lane.");
 
     /// <summary>Whether <see cref="ForwardUnits"/> exists: forward of a block of output units for every row.</summary>
     public virtual bool CanForwardByUnits => false;
 
-    /// <summary>Output (and saved values) of units [first, first + count) for all rows of <paramref name="band"/>.</summary>
-    public virtual void ForwardUnits(ReadOnlySpan<float> parameters, in LayerBand band, int first, int count) =>
+    /// <summary>Output (and saved values) of units [first, first + count) for all rows of <paramref name="lane"/>.</summary>
+    public virtual void ForwardUnits(ReadOnlySpan<float> parameters, in LayerLane lane, int first, int count) =>
         throw new NotSupportedException($"{Kind} runs forward by rows only.");
 
     /// <summary>Floats of non-trainable state the layer keeps in the network's state buffer (BatchNorm: running mean [C],
@@ -148,11 +148,11 @@ internal abstract class Layer
     public virtual int BatchStatisticsSize => 0;
 
     /// <summary>
-    /// Training forward of channels [first, first + count) over every row of <paramref name="band"/> (the whole batch):
+    /// Training forward of channels [first, first + count) over every row of <paramref name="lane"/> (the whole batch):
     /// output and saved values of those channels, the batch's statistics into <paramref name="statistics"/>
     /// [BatchStatisticsSize], and, when <paramref name="updateState"/>, the running state [StateSize].
     /// </summary>
-    public virtual void ForwardBatch(ReadOnlySpan<float> parameters, Span<float> state, in LayerBand band, Span<float> statistics,
+    public virtual void ForwardBatch(ReadOnlySpan<float> parameters, Span<float> state, in LayerLane lane, Span<float> statistics,
         bool updateState, int first, int count) => throw new NotSupportedException($"{Kind} runs forward by rows.");
 
     /// <summary>
@@ -160,7 +160,7 @@ internal abstract class Layer
     /// channels of d(input), and their weight and bias gradients over the whole batch into <paramref name="weightGradient"/>
     /// [WeightCount] and <paramref name="biasGradient"/> [Units] (only the channels' entries are written).
     /// </summary>
-    public virtual void BackwardBatch(ReadOnlySpan<float> parameters, in LayerBand band, ReadOnlySpan<float> statistics, int first, int count,
+    public virtual void BackwardBatch(ReadOnlySpan<float> parameters, in LayerLane lane, ReadOnlySpan<float> statistics, int first, int count,
         Span<float> weightGradient, Span<float> biasGradient) => throw new NotSupportedException($"{Kind} runs backward by rows.");
 
     public override string ToString() => $"{Kind} {InputShape} -> {OutputShape}";

@@ -6,7 +6,7 @@ using MnistTools.Numerics;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// 2-D max pooling on a band of B images, NCHW; sizes in <see cref="MaxPool2dShape"/> (C channels, window S0 x S0,
+/// 2-D max pooling on a lane of B images, NCHW; sizes in <see cref="MaxPool2dShape"/> (C channels, window S0 x S0,
 /// stride S, OH x OW output).
 ///   forward   Y[i, c, oy, ox] = max of X[i, c, oy·S .. oy·S + S0 − 1, ox·S .. ox·S + S0 − 1]
 ///   backward  dX[i, c, y, x] = Σ over the windows whose first maximum is (y, x) of dY[i, c, oy, ox]
@@ -17,7 +17,7 @@ namespace MnistTools.Layers;
 /// first of the tied values, as PyTorch does.
 /// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector, the window's four
 /// values compared in the same order as the scalar path: the same bits); other windows, and the rows (forward) or planes
-/// (backward) whose vector reads or writes would leave the band, take the scalar path. The backward vector stores write
+/// (backward) whose vector reads or writes would leave the lane, take the scalar path. The backward vector stores write
 /// whole row pairs, 0 for pixels no window reads, and may run into the next rows, which are written after them.
 /// </summary>
 [SkipLocalsInit]
@@ -51,7 +51,7 @@ internal static unsafe class MaxPool2dKernels
                     if (vector)
                         for (; ox < shape.OutputWidth; ox += 16)
                         {
-                            // Reads two rows of 32 values, writes 16: both may run past the row, not past the band.
+                            // Reads two rows of 32 values, writes 16: both may run past the row, not past the lane.
                             if (window + 2 * ox + shape.Width + 32 > inputEnd || target + ox + 16 > outputEnd) break;
                             Vector512.Store(Forward2x2(window + 2 * ox, shape.Width), target + ox);
                         }
@@ -82,7 +82,7 @@ internal static unsafe class MaxPool2dKernels
             for (int plane = 0; plane < planes; plane++)
             {
                 long inputOffset = (long)plane * planeSize, outputOffset = (long)plane * outputPlane;
-                // The last row pair's vector reads and writes (x, dX: covered past its top row; y, dY: 16 per chunk) stay in the band.
+                // The last row pair's vector reads and writes (x, dX: covered past its top row; y, dY: 16 per chunk) stay in the lane.
                 bool vector = UsesVectors(shape)
                     && x + inputOffset + (2L * shape.OutputHeight - 1) * width + covered <= end
                     && y + outputOffset + outputPlane - outputWidth + 16L * chunks <= outputEnd;

@@ -18,12 +18,12 @@ internal sealed class MaxPool2dLayer : Layer
 
     public override string Kind => "MaxPool2d";
 
-    public override void Forward(ReadOnlySpan<float> parameters, in LayerBand band) =>
-        MaxPool2dKernels.MaxPool2dForward(band.Input, _shape, band.Output, band.Rows);
+    public override void Forward(ReadOnlySpan<float> parameters, in LayerLane lane) =>
+        MaxPool2dKernels.MaxPool2dForward(lane.Input, _shape, lane.Output, lane.Rows);
 
-    public override void Backward(ReadOnlySpan<float> parameters, in LayerBand band, Span<float> weightGradient, Span<float> biasGradient)
+    public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient)
     {
-        if (!band.InputGradient.IsEmpty)
-            MaxPool2dKernels.MaxPool2dBackward(band.OutputGradient, band.Input, band.Output, _shape, band.InputGradient, band.Rows);
+        if (!lane.InputGradient.IsEmpty)
+            MaxPool2dKernels.MaxPool2dBackward(lane.OutputGradient, lane.Input, lane.Output, _shape, lane.InputGradient, lane.Rows);
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// The one forward and backward path through a network's layers (<see cref="LayerStack"/>), over a band of rows [offset, offset + rows) held in
+/// The one forward and backward path through a network's layers (<see cref="LayerStack"/>), over a lane of rows [offset, offset + rows) held in
 /// <see cref="BatchBuffers"/>: training lanes, evaluation and prediction all run it. Shapes: K classes.
 ///   forward   layer by layer, then Scores = softmax or sigmoid of the last layer's output Z [rows x K]
 ///   loss      Σ over the rows of the per-image loss (<see cref="OutputLayer.LossAndGradient"/>)
@@ -11,46 +11,46 @@ namespace MnistTools.Layers;
 /// </summary>
 internal static class Propagation
 {
-    /// <summary>Forward of the band through layers [<paramref name="firstLayer"/>, last], then the output activation.</summary>
+    /// <summary>Forward of the lane through layers [<paramref name="firstLayer"/>, last], then the output activation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int firstLayer = 0)
+    public static void Forward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int thread, in LaneKey key, int firstLayer = 0)
     {
         IReadOnlyList<Layer> layers = stack.Layers;
         ReadOnlySpan<float> parameters = stack.Parameters;
-        for (int l = firstLayer; l < layers.Count; l++) layers[l].Forward(parameters, buffers.Band(layers, l, offset, rows, band, key));
+        for (int l = firstLayer; l < layers.Count; l++) layers[l].Forward(parameters, buffers.Lane(layers, l, offset, rows, thread, key));
         int classes = stack.OutputSize;
         OutputLayer.OutputForward(stack.OutputActivation, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
             buffers.Scores.AsSpan(offset * classes, rows * classes), buffers.RowMax.AsSpan(offset, rows), buffers.RowSum.AsSpan(offset, rows), rows, classes);
     }
 
-    /// <summary>Forward of the band through layers [<paramref name="firstLayer"/>, <paramref name="endLayer"/>) only (a lane's
+    /// <summary>Forward of the lane through layers [<paramref name="firstLayer"/>, <paramref name="endLayer"/>) only (a lane's
     /// share of a training step that stops at a layer with batch statistics).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardLayers(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int firstLayer, int endLayer)
+    public static void ForwardLayers(LayerStack stack, BatchBuffers buffers, int offset, int rows, int thread, in LaneKey key, int firstLayer, int endLayer)
     {
         IReadOnlyList<Layer> layers = stack.Layers;
         ReadOnlySpan<float> parameters = stack.Parameters;
-        for (int l = firstLayer; l < endLayer; l++) layers[l].Forward(parameters, buffers.Band(layers, l, offset, rows, band, key));
+        for (int l = firstLayer; l < endLayer; l++) layers[l].Forward(parameters, buffers.Lane(layers, l, offset, rows, thread, key));
     }
 
-    /// <summary>Backward of the band through layers <paramref name="fromLayer"/> down to <paramref name="toLayer"/> (both
+    /// <summary>Backward of the lane through layers <paramref name="fromLayer"/> down to <paramref name="toLayer"/> (both
     /// included; none when from &lt; to), into <paramref name="gradients"/> as <see cref="Backward"/> does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BackwardLayers(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, int fromLayer, int toLayer,
-        BandGradients gradients)
+    public static void BackwardLayers(LayerStack stack, BatchBuffers buffers, int offset, int rows, int thread, in LaneKey key, int fromLayer, int toLayer,
+        LaneGradients gradients)
     {
         IReadOnlyList<Layer> layers = stack.Layers;
         ReadOnlySpan<float> parameters = stack.Parameters;
         for (int l = fromLayer; l >= toLayer; l--)
-            layers[l].Backward(parameters, buffers.Band(layers, l, offset, rows, band, key), gradients.Weights(l), gradients.Biases(l));
+            layers[l].Backward(parameters, buffers.Lane(layers, l, offset, rows, thread, key), gradients.Weights(l), gradients.Biases(l));
     }
 
-    /// <summary>After <see cref="Forward"/>: the band's summed loss (no gradient).</summary>
+    /// <summary>After <see cref="Forward"/>: the lane's summed loss (no gradient).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Loss(LayerStack stack, BatchBuffers buffers, int offset, int rows) =>
         LossAndGradient(stack, buffers, offset, rows, Span<float>.Empty, 0f);
 
-    /// <summary>After <see cref="Forward"/>: how many rows of the band have their label as the predicted class.</summary>
+    /// <summary>After <see cref="Forward"/>: how many rows of the lane have their label as the predicted class.</summary>
     public static int Correct(LayerStack stack, BatchBuffers buffers, int offset, int rows)
     {
         int classes = stack.OutputSize, correct = 0;
@@ -61,22 +61,22 @@ internal static class Propagation
     }
 
     /// <summary>
-    /// After <see cref="Forward"/>: the band's summed loss, and backward through every layer. Layer l writes its bias
+    /// After <see cref="Forward"/>: the lane's summed loss, and backward through every layer. Layer l writes its bias
     /// gradient sums into <paramref name="gradients"/>.Biases(l) and its weight gradient into .Weights(l) where that is
     /// not empty (see <see cref="Layer.Backward"/>).
     /// </summary>
-    /// <param name="scale">1/B of the whole batch (which may be larger than this band).</param>
+    /// <param name="scale">1/B of the whole batch (which may be larger than this lane).</param>
     /// <param name="stopLayer">The lowest layer to run backward (layers below it are run later, or not at all).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Backward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int band, in BandKey key, float scale,
-        BandGradients gradients, int stopLayer = 0)
+    public static double Backward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int thread, in LaneKey key, float scale,
+        LaneGradients gradients, int stopLayer = 0)
     {
         IReadOnlyList<Layer> layers = stack.Layers;
         ReadOnlySpan<float> parameters = stack.Parameters;
         int classes = stack.OutputSize;
         double loss = LossAndGradient(stack, buffers, offset, rows, buffers.Gradients[^1].AsSpan(offset * classes, rows * classes), scale);
         for (int l = layers.Count - 1; l >= stopLayer; l--)
-            layers[l].Backward(parameters, buffers.Band(layers, l, offset, rows, band, key), gradients.Weights(l), gradients.Biases(l));
+            layers[l].Backward(parameters, buffers.Lane(layers, l, offset, rows, thread, key), gradients.Weights(l), gradients.Biases(l));
         return loss;
     }
 

@@ -7,7 +7,7 @@ namespace MnistTools.Layers;
 /// The working memory of a training step or an inference chunk, estimated from the layer shapes and the rows before any
 /// buffer is allocated, and its bound. Training at batch B holds, per layer, B rows of its output, of what it saves for
 /// backward and of the gradient of its output, plus the input rows, the scores, each lane's scratch and the two lanes'
-/// parameter-gradient shares (<see cref="BatchBuffers"/>, <see cref="BandGradients"/>); inference holds the outputs of a
+/// parameter-gradient shares (<see cref="BatchBuffers"/>, <see cref="LaneGradients"/>); inference holds the outputs of a
 /// chunk of rows. A call that needs more than <see cref="LimitBytes"/> is refused (WorkingMemoryTooLarge) instead of
 /// ending in an OutOfMemoryException halfway.
 /// </summary>
@@ -31,10 +31,10 @@ internal static class WorkingMemory
 
     /// <summary>Bytes the buffers of a training step at <paramref name="batchSize"/> cut into <paramref name="lanes"/> lanes take.</summary>
     public static long TrainingBytes(LayerStack stack, int batchSize, int lanes) =>
-        Saturate(BatchBuffers.Floats(stack, batchSize, training: true, bands: lanes) + lanes * BandGradients.Floats(stack.Layers, batchSize));
+        Saturate(BatchBuffers.Floats(stack, batchSize, training: true, lanes: lanes) + lanes * LaneGradients.Floats(stack.Layers, batchSize));
 
     /// <summary>Bytes the buffers of one inference chunk of <paramref name="rows"/> images take.</summary>
-    public static long InferenceBytes(LayerStack stack, int rows) => Saturate(BatchBuffers.Floats(stack, rows, training: false, bands: 1));
+    public static long InferenceBytes(LayerStack stack, int rows) => Saturate(BatchBuffers.Floats(stack, rows, training: false, lanes: 1));
 
     /// <summary>Throws WorkingMemoryTooLarge (InvalidArgument, target "BatchSize") when training at <paramref name="batchSize"/> needs more than the bound.</summary>
     public static void CheckTraining(LayerStack stack, int batchSize, int lanes)

@@ -13,7 +13,7 @@ internal static class BatchLoading
     /// with an <paramref name="augmenter"/>, the image as it distorts it for (seed, epoch) of <paramref name="key"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Load(this BatchBuffers buffers, MnistDataSet data, ReadOnlySpan<int> indices, int offset, ImageAugmenter? augmenter = null, in BandKey key = default)
+    public static void Load(this BatchBuffers buffers, MnistDataSet data, ReadOnlySpan<int> indices, int offset, ImageAugmenter? augmenter = null, in LaneKey key = default)
     {
         int size = data.ImageSize;
         ReadOnlySpan<byte> all = data.Pixels;

@@ -105,11 +105,11 @@ public sealed class Evaluator
     {
         if (_cancellation.IsCancellationRequested) return;
         MnistDataSet data = _data!;
-        BatchBuffers buffers = _buffers[thread] ??= new BatchBuffers(_network.Stack, _chunkRows, training: false, bands: 1);
+        BatchBuffers buffers = _buffers[thread] ??= new BatchBuffers(_network.Stack, _chunkRows, training: false, lanes: 1);
         int index = _firstChunk + chunk, start = index * buffers.MaxRows;
         int rows = Math.Min(buffers.MaxRows, data.Count - start);
         buffers.LoadRange(data, start, rows);
-        Propagation.Forward(_network.Stack, buffers, 0, rows, 0, BandKey.Inference);
+        Propagation.Forward(_network.Stack, buffers, 0, rows, 0, LaneKey.Inference);
         _chunkLoss[index] = Propagation.Loss(_network.Stack, buffers, 0, rows);
         int classes = _network.OutputSize;
         int[] confusion = _confusion[thread];

@@ -98,7 +98,7 @@ public sealed class Trainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             int start = batch * batchSize, rows = Math.Min(batchSize, count - start);
-            var rowsOfBatch = new TrainingStep.Batch(data, _order, start, rows, new BandKey(true, seed, epoch, state.Step, 0));
+            var rowsOfBatch = new TrainingStep.Batch(data, _order, start, rows, new LaneKey(true, seed, epoch, state.Step, 0));
             (double batchLoss, int batchCorrect) = _step.Propagate(rowsOfBatch);
             double learningRate = schedule?.Rate(batch) ?? baseRate;
             if (!double.IsFinite(batchLoss)) Diverged(state, epoch, batch, batchCount, "loss", learningRate);
@@ -119,7 +119,7 @@ public sealed class Trainer
         if (batchCount > 0)
         {
             int lastStart = (batchCount - 1) * batchSize;
-            (double lastLoss, bool finite) = _step.Check(new TrainingStep.Batch(data, _order, lastStart, count - lastStart, BandKey.Inference));
+            (double lastLoss, bool finite) = _step.Check(new TrainingStep.Batch(data, _order, lastStart, count - lastStart, LaneKey.Inference));
             if (!double.IsFinite(lastLoss) || !finite)
                 Diverged(state, epoch, batchCount - 1, batchCount, "outputs after the last step", rateMax);
         }

@@ -7,13 +7,13 @@ namespace MnistTools.Training;
 
 /// <summary>
 /// One mini-batch step on the two cores (<see cref="ParallelWorker"/>), as a few named jobs. Shapes: B rows in the
-/// batch, a lane is one of two bands of rows, [0, h) and [h, B) with h = ceil(B/2); layer l has U_l units (weight
+/// batch, a lane is one of two lanes of rows, [0, h) and [h, B) with h = ceil(B/2); layer l has U_l units (weight
 /// rows) of R_l weights each.
 ///   <see cref="Propagate"/>  (<see cref="LaneJob"/>, chunk = lane): load the lane's images (distorted when training
 ///       with an <see cref="Augmentation"/>), forward through every
 ///       layer, the loss and dZ_last (carrying 1/B), back through every layer (<see cref="Propagation"/>): row-wise
-///       work only, each lane's bias gradient sums and the per-band weight gradients into its own
-///       <see cref="BandGradients"/>.
+///       work only, each lane's bias gradient sums and the per-lane weight gradients into its own
+///       <see cref="LaneGradients"/>.
 ///   <see cref="Update"/>     (<see cref="UpdateJob"/>, chunk = half j of every layer's units): the weight gradients a
 ///       layer computes over the whole batch (<see cref="Layer.WeightGradientByUnits"/>: one product with k = B per block
 ///       of up to <see cref="BlockUnits"/> units, applied at once while the block is in cache), the two lanes' shares
@@ -58,7 +58,7 @@ internal sealed class TrainingStep
     private readonly Network _network;
     private readonly IReadOnlyList<Layer> _layers;
     private readonly BatchBuffers _buffers;
-    private readonly BandGradients[] _laneGradients;
+    private readonly LaneGradients[] _laneGradients;
     private readonly bool _splitFirstLayer;
     private readonly LoadJob _load;
     private readonly UnitsForwardJob _unitsForward;
@@ -78,8 +78,8 @@ internal sealed class TrainingStep
         _layers = network.Stack.Layers;
         BatchSize = batchSize;
         WorkingMemory.CheckTraining(network.Stack, batchSize, Lanes);
-        _buffers = new BatchBuffers(network.Stack, batchSize, training: true, bands: Lanes);
-        _laneGradients = new[] { new BandGradients(_layers, batchSize), new BandGradients(_layers, batchSize) };
+        _buffers = new BatchBuffers(network.Stack, batchSize, training: true, lanes: Lanes);
+        _laneGradients = new[] { new LaneGradients(_layers, batchSize), new LaneGradients(_layers, batchSize) };
         _splitFirstLayer = _layers.Count >= 2 && _layers[0].CanForwardByUnits && _layers[0].WeightCount >= SplitFirstLayerWeights;
         _load = new LoadJob(this);
         _unitsForward = new UnitsForwardJob(this);
@@ -106,7 +106,7 @@ internal sealed class TrainingStep
     private readonly ImageAugmenter?[] _augmenters = new ImageAugmenter?[Lanes];
 
     /// <summary>The rows of a training batch: images order[start .. start + rows) of data, and where they sit in training.</summary>
-    public readonly record struct Batch(MnistDataSet Data, int[] Order, int Start, int Rows, BandKey Key);
+    public readonly record struct Batch(MnistDataSet Data, int[] Order, int Start, int Rows, LaneKey Key);
 
     /// <summary>Rows of lane <paramref name="lane"/> in a batch of <paramref name="rows"/>.</summary>
     private static (int Offset, int Rows) LaneRows(int rows, int lane)
@@ -241,20 +241,20 @@ internal sealed class TrainingStep
     private sealed class UnitsForwardJob(TrainingStep step) : ParallelJob(Lanes)
     {
         public int Rows;
-        public BandKey Key;
+        public LaneKey Key;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void RunChunk(int chunk, int thread)
         {
             Layer layer = step._layers[0];
             int first = layer.Units * chunk / Lanes, end = layer.Units * (chunk + 1) / Lanes;
-            layer.ForwardUnits(step._network.Parameters, step._buffers.Band(step._layers, 0, 0, Rows, thread, Key), first, end - first);
+            layer.ForwardUnits(step._network.Parameters, step._buffers.Lane(step._layers, 0, 0, Rows, thread, Key), first, end - first);
         }
     }
 
     /// <summary>
     /// Chunk = lane: forward from <see cref="FirstLayer"/>, then (unless <see cref="ForwardOnly"/>) the loss, the correct
-    /// count and backward into the lane's <see cref="BandGradients"/>. Results land in the lane's slots.
+    /// count and backward into the lane's <see cref="LaneGradients"/>. Results land in the lane's slots.
     /// </summary>
     private sealed class LaneJob(TrainingStep step) : ParallelJob(Lanes)
     {
@@ -278,7 +278,7 @@ internal sealed class TrainingStep
             Network network = step._network;
             BatchBuffers buffers = step._buffers;
             if (FirstLayer == 0) step.LoadLane(Batch, lane);
-            BandKey key = Batch.Key with { FirstRow = offset };
+            LaneKey key = Batch.Key with { FirstRow = offset };
             Propagation.Forward(network.Stack, buffers, offset, rows, thread, key, FirstLayer);
             if (ForwardOnly)
             {
@@ -307,7 +307,7 @@ internal sealed class TrainingStep
         {
             (int offset, int rows) = LaneRows(Batch.Rows, lane);
             if (rows == 0) return;
-            BandKey key = Batch.Key with { FirstRow = offset };
+            LaneKey key = Batch.Key with { FirstRow = offset };
             if (Backward)
             {
                 Propagation.BackwardLayers(step._network.Stack, step._buffers, offset, rows, thread, key, First, End, step._laneGradients[lane]);
@@ -327,7 +327,7 @@ internal sealed class TrainingStep
     private sealed class BatchJob(TrainingStep step) : ParallelJob(Lanes)
     {
         public int Layer, Rows;
-        public BandKey Key;
+        public LaneKey Key;
         public bool Backward, UpdateState;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -337,15 +337,15 @@ internal sealed class TrainingStep
             int channels = layer.BatchChannels, first = channels * half / Lanes, count = channels * (half + 1) / Lanes - first;
             if (count == 0) return;
             Network network = step._network;
-            LayerBand band = step._buffers.Band(step._layers, Layer, 0, Rows, thread, Key);
+            LayerLane lane = step._buffers.Lane(step._layers, Layer, 0, Rows, thread, Key);
             Span<float> statistics = step._buffers.Statistics[Layer].AsSpan();
             if (!Backward)
             {
-                layer.ForwardBatch(network.Parameters, network.State.Slice(layer.StateOffset, layer.StateSize), band, statistics, UpdateState, first, count);
+                layer.ForwardBatch(network.Parameters, network.State.Slice(layer.StateOffset, layer.StateSize), lane, statistics, UpdateState, first, count);
                 return;
             }
-            BandGradients mine = step._laneGradients[0], other = step._laneGradients[1];
-            layer.BackwardBatch(network.Parameters, band, statistics, first, count, mine.Weights(Layer), mine.Biases(Layer));
+            LaneGradients mine = step._laneGradients[0], other = step._laneGradients[1];
+            layer.BackwardBatch(network.Parameters, lane, statistics, first, count, mine.Weights(Layer), mine.Biases(Layer));
             int width = layer.WeightCount / layer.Units;
             other.Weights(Layer).Slice(first * width, count * width).Clear();
             other.Biases(Layer).Slice(first, count).Clear();
@@ -371,7 +371,7 @@ internal sealed class TrainingStep
             IReadOnlyList<Layer> layers = step._layers;
             Span<float> parameters = step._network.Parameters;
             OptimizerState state = State!;
-            BandGradients first = step._laneGradients[0], second = step._laneGradients[1];
+            LaneGradients first = step._laneGradients[0], second = step._laneGradients[1];
             bool secondLane = LaneRows(Rows, 1).Rows > 0;
             AlignedFloats block = _block[thread] ??= new AlignedFloats(step.BlockSize);
             bool healthy = true;

@@ -261,7 +261,7 @@ public class PictureWriterTests : IDisposable
         }
     }
 
-    /// <summary>The most rows in which a band of three columns in [fromX, toX) has a pixel of about <paramref name="colour"/>
+    /// <summary>The most rows in which a lane of three columns in [fromX, toX) has a pixel of about <paramref name="colour"/>
     /// (an antialiased line of width 2 may fall between two columns, each a paler shade).</summary>
     private static int TallestColumn(SKBitmap png, int fromX, int toX, SKColor colour)
     {

@@ -48,7 +48,7 @@ public class Conv2dKernelTests
         var random = new Random(17);
         int cases = 0;
         // Output widths 1..13 and heights 1..4 (6-pixel tiles across rows and, without padding, images; every tail at
-        // the band's or a padded image's end), patches just past the direct path's, 1 and 2 blocks of 64 filters, both
+        // the lane's or a padded image's end), patches just past the direct path's, 1 and 2 blocks of 64 filters, both
         // paddings, 1..3 images.
         foreach ((int channels, int kernel) in new[] { (4, 3), (3, 4), (1, 6), (2, 5) })
             foreach (int filters in new[] { 64, 128 })
@@ -201,14 +201,14 @@ public class Conv2dKernelTests
         var random = new Random(3);
         float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount), b = RandomFloats(random, filters);
         float[] dy = RandomFloats(random, rows * shape.OutputSize);
-        float[] Forward(int threads, int band)
+        float[] Forward(int threads, int lane)
         {
             using var scope = ComputeSettings.Override(threads: threads);
             var y = new float[rows * shape.OutputSize];
-            var scratch = new float[shape.ScratchFloats(band)];
-            for (int first = 0; first < rows; first += band)
+            var scratch = new float[shape.ScratchFloats(lane)];
+            for (int first = 0; first < rows; first += lane)
             {
-                int count = Math.Min(band, rows - first);
+                int count = Math.Min(lane, rows - first);
                 Conv2dKernels.Conv2dForward(x.AsSpan(first * shape.InputSize), w, b, shape, y.AsSpan(first * shape.OutputSize), scratch, count);
             }
             return y;
@@ -348,7 +348,7 @@ public class Conv2dKernelTests
         Conv2dKernels.Conv2dForward(x, w, b, shape, y, scratch, rows);
         var (expected, magnitude) = Conv2dForward(ToDouble(x), ToDouble(w), ToDouble(b), shape, rows);
         AssertClose(y, expected, magnitude, $"Y {name}");
-        Assert.True(float.IsNaN(y[^1]), $"Y {name}: wrote past the band");
+        Assert.True(float.IsNaN(y[^1]), $"Y {name}: wrote past the lane");
 
         float[] dw = Enumerable.Repeat(float.NaN, shape.WeightCount).ToArray(), db = Enumerable.Repeat(float.NaN, shape.Filters).ToArray();
         float[] dx = skipInputGradient ? [] : Enumerable.Repeat(float.NaN, rows * shape.InputSize).ToArray();

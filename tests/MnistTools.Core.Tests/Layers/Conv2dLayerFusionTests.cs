@@ -8,7 +8,7 @@ namespace MnistTools.Tests.Layers;
 /// <see cref="Conv2dLayer"/> with an activation runs it fused: forward in chunks of images (the convolution, then f on the
 /// chunk while it is in cache), backward with dZ = dY ⊙ f'(Z) and db taken group by group inside
 /// <see cref="Conv2dKernels.Conv2dBackward(System.Span{float}, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, Activation, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, in Conv2dShape, System.Span{float}, System.Span{float}, System.Span{float}, System.Span{float}, int)"/>.
-/// Checked bit for bit against the unfused order (the convolution over the whole band, then f over all of it; f' over
+/// Checked bit for bit against the unfused order (the convolution over the whole lane, then f over all of it; f' over
 /// all of it, then the convolution's backward), and against the double reference, on the conv networks' layer shapes
 /// (one and several chunks, a last partial chunk and group) and small odd ones, for every activation.
 /// </summary>
@@ -61,10 +61,10 @@ public class Conv2dLayerFusionTests
         float[] y = Stale(outputs), z = Stale(outputs), gradient = (float[])dy.Clone(), dw = Stale(shape.WeightCount), db = Stale(shape.Filters);
         float[] dx = firstLayer ? [] : Stale(rows * shape.InputSize);
         float[] layerScratch = Stale(layer.ScratchSize(rows));
-        layer.Forward(parameters, new LayerBand(x, y, z, layerScratch, rows, BandKey.Inference));
+        layer.Forward(parameters, new LayerLane(x, y, z, layerScratch, rows, LaneKey.Inference));
         Assert.Equal(expectedZ, z);
         Assert.Equal(expectedY, y);
-        layer.Backward(parameters, new LayerBand(x, y, z, layerScratch, rows, BandKey.Inference) { OutputGradient = gradient, InputGradient = dx },
+        layer.Backward(parameters, new LayerLane(x, y, z, layerScratch, rows, LaneKey.Inference) { OutputGradient = gradient, InputGradient = dx },
             dw, db);
         Assert.Equal(expectedDz, gradient);
         Assert.Equal(expectedDw, dw);

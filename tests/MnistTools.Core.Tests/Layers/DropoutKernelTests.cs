@@ -5,7 +5,7 @@ using MnistTools.Randomness;
 namespace MnistTools.Tests.Layers;
 
 /// <summary>
-/// <see cref="DropoutKernels"/>: the mask is u &gt;= rate at position (firstRow + r)·N + j for every N 0..40 and band
+/// <see cref="DropoutKernels"/>: the mask is u &gt;= rate at position (firstRow + r)·N + j for every N 0..40 and lane
 /// offset (every tail of the 8-wide select and the 32-value chunks); two lanes splitting a batch draw one lane's masks;
 /// the backward pass uses the forward mask; rate 0, special values, argument checks; the kept fraction; a
 /// central-difference check with the mask fixed.
@@ -36,7 +36,7 @@ public class DropoutKernelTests
                         bool keep = random.Uniform(firstRow * features + i) >= rate;
                         Assert.Equal(keep ? x[i] * scale : 0f, y[i]);
                     }
-                    Assert.True(float.IsNaN(y[^1]), "wrote past the band");
+                    Assert.True(float.IsNaN(y[^1]), "wrote past the lane");
                 }
     }
 

@@ -141,7 +141,7 @@ public class MaxPool2dKernelTests
     }
 
     /// <summary>Forward exactly, backward within rounding (overlapping windows add), stale values overwritten, nothing
-    /// written past the band.</summary>
+    /// written past the lane.</summary>
     private static void Check(Random random, MaxPool2dShape shape, int rows)
     {
         string name = $"{shape} x{rows}";
@@ -152,13 +152,13 @@ public class MaxPool2dKernelTests
         MaxPool2dKernels.MaxPool2dForward(x, shape, y, rows);
         double[] expected = MaxPoolForward(ToDouble(x), shape, rows);
         for (int i = 0; i < expected.Length; i++) Assert.True(y[i] == expected[i], $"Y {name}[{i}]: {y[i]}, reference {expected[i]}");
-        Assert.True(float.IsNaN(y[^1]), $"Y {name}: wrote past the band");
+        Assert.True(float.IsNaN(y[^1]), $"Y {name}: wrote past the lane");
 
         float[] dx = Enumerable.Repeat(float.NaN, rows * shape.InputSize + 1).ToArray();
         MaxPool2dKernels.MaxPool2dBackward(dy, x, y, shape, dx, rows);
         double[] gradient = MaxPoolBackward(ToDouble(dy), ToDouble(x), shape, rows);
         double[] scale = MaxPoolBackward(dy.Select(v => (double)Math.Abs(v)).ToArray(), ToDouble(x), shape, rows);
         AssertClose(dx, gradient, scale, $"dX {name}");
-        Assert.True(float.IsNaN(dx[^1]), $"dX {name}: wrote past the band");
+        Assert.True(float.IsNaN(dx[^1]), $"dX {name}: wrote past the lane");
     }
 }

@@ -61,10 +61,10 @@ public class AllocationTests(ITestOutputHelper output)
         {
             for (int s = first; s < first + count; s++)
             {
-                step.Propagate(new TrainingStep.Batch(data, order, s * 64, 64, new BandKey(true, 1, 1, state.Step, 0)));
+                step.Propagate(new TrainingStep.Batch(data, order, s * 64, 64, new LaneKey(true, 1, 1, state.Step, 0)));
                 Assert.True(step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate)));
             }
-            step.Check(new TrainingStep.Batch(data, order, 0, 64, BandKey.Inference));
+            step.Check(new TrainingStep.Batch(data, order, 0, 64, LaneKey.Inference));
         }
         Steps(0, 3);
         long allocated = Allocated(() => Steps(3, 20));

@@ -37,7 +37,7 @@ public class AugmentedTrainingTests
         Network network = convolutional ? Convolutional() : Dense();
         var step = new TrainingStep(network, 9, kind);
         int[] order = Enumerable.Range(0, Images.Count).Reverse().ToArray();
-        step.Propagate(new TrainingStep.Batch(Images, order, 20, 9, new BandKey(true, 11, 4, 0, 0)));
+        step.Propagate(new TrainingStep.Batch(Images, order, 20, 9, new LaneKey(true, 11, 4, 0, 0)));
         var augmenter = new ImageAugmenter(kind, 28, 28);
         var expected = new float[784];
         for (int r = 0; r < 9; r++)
@@ -47,7 +47,7 @@ public class AugmentedTrainingTests
             Assert.Equal(expected.Select(Bits), step.Inputs.Slice(r * 784, 784).ToArray().Select(Bits));
         }
         // The final check of an epoch sees the images as they are.
-        step.Check(new TrainingStep.Batch(Images, order, 20, 9, BandKey.Inference));
+        step.Check(new TrainingStep.Batch(Images, order, 20, 9, LaneKey.Inference));
         Assert.Equal(Images.GetPixels(order[20]).ToArray().Select(p => p / 255f), step.Inputs.Slice(0, 784).ToArray());
     }
 

@@ -226,10 +226,10 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         {
             for (int s = first; s < first + count; s++)
             {
-                step.Propagate(new TrainingStep.Batch(data, order, s % 8 * 32, 32, new BandKey(true, 1, 1, state.Step, 0)));
+                step.Propagate(new TrainingStep.Batch(data, order, s % 8 * 32, 32, new LaneKey(true, 1, 1, state.Step, 0)));
                 Assert.True(step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate)));
             }
-            step.Check(new TrainingStep.Batch(data, order, 0, 32, new BandKey(true, 1, 1, 0, 0)));
+            step.Check(new TrainingStep.Batch(data, order, 0, 32, new LaneKey(true, 1, 1, 0, 0)));
         }
         Steps(0, 3);
         long allocated = AllocationTests.Allocated(() => Steps(3, 20));

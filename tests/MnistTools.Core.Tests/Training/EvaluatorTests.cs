@@ -40,11 +40,11 @@ public class EvaluatorTests
         var network = new Network([2, 10, 10], LayerSpec.ParseAll(architecture.Split(", ")), Loss.CrossEntropy, Initializer.Default, seed: 7);
         const int rows = 5;
         var random = new Random(3);
-        var training = new BatchBuffers(network.Stack, rows, training: true, bands: 1);
-        var inference = new BatchBuffers(network.Stack, rows, training: false, bands: 1);
+        var training = new BatchBuffers(network.Stack, rows, training: true, lanes: 1);
+        var inference = new BatchBuffers(network.Stack, rows, training: false, lanes: 1);
         for (int i = 0; i < rows * network.InputSize; i++) training.Input[i] = inference.Input[i] = (float)(random.NextDouble() * 2 - 0.5);
-        Propagation.Forward(network.Stack, training, 0, rows, 0, BandKey.Inference);
-        Propagation.Forward(network.Stack, inference, 0, rows, 0, BandKey.Inference);
+        Propagation.Forward(network.Stack, training, 0, rows, 0, LaneKey.Inference);
+        Propagation.Forward(network.Stack, inference, 0, rows, 0, LaneKey.Inference);
         for (int l = 0; l < network.Stack.Layers.Count; l++)
         {
             Assert.Equal(0, inference.Saved[l].Length);

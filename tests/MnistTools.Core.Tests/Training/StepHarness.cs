@@ -31,7 +31,7 @@ internal static class StepHarness
 
     /// <summary>A training batch of rows order[start .. start + rows) at optimizer step <paramref name="step"/>.</summary>
     public static TrainingStep.Batch Batch(MnistDataSet data, int[] order, int start, int rows, long step = 0) =>
-        new(data, order, start, rows, new BandKey(true, 1, 1, step, 0));
+        new(data, order, start, rows, new LaneKey(true, 1, 1, step, 0));
 
     /// <summary>
     /// What the production step computes for one batch, the parameters left as they were: the float gradient the optimizer

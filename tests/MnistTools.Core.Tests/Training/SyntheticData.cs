@@ -19,7 +19,7 @@ internal static class SyntheticData
         return new MnistDataSet(name, null, 4, 4, pixels, labels, classCount: 3);
     }
 
-    /// <summary>28x28 images of 3 classes (a bright band at one of three heights) plus seeded noise: inputs of MNIST's width.</summary>
+    /// <summary>28x28 images of 3 classes (a bright lane at one of three heights) plus seeded noise: inputs of MNIST's width.</summary>
     public static MnistDataSet Images(int count, int seed = 1)
     {
         var random = new SeededRandom((ulong)seed);

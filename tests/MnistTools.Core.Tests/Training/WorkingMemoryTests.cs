@@ -27,13 +27,13 @@ public class WorkingMemoryTests
     public void TheEstimateIsWhatTheBuffersAllocate(string architecture, int rows)
     {
         var network = new Network(new[] { 1, 28, 28 }, LayerSpec.ParseAll(architecture.Split(", ")), Loss.CrossEntropy, seed: 1);
-        foreach ((bool training, int bands) in new[] { (true, 2), (false, 1), (true, 1) })
+        foreach ((bool training, int lanes) in new[] { (true, 2), (false, 1), (true, 1) })
         {
-            var buffers = new BatchBuffers(network.Stack, rows, training, bands);
+            var buffers = new BatchBuffers(network.Stack, rows, training, lanes);
             long allocated = buffers.Input.Length + buffers.Labels.Length + buffers.Scores.Length + buffers.RowMax.Length + buffers.RowSum.Length
                 + buffers.Outputs.Sum(b => (long)b.Length) + buffers.Saved.Sum(b => (long)b.Length) + buffers.Gradients.Sum(b => (long)b.Length)
                 + buffers.Statistics.Sum(b => (long)b.Length) + buffers.Scratch.Sum(b => (long)b.Length);
-            Assert.Equal(allocated, BatchBuffers.Floats(network.Stack, rows, training, bands));
+            Assert.Equal(allocated, BatchBuffers.Floats(network.Stack, rows, training, lanes));
         }
     }
 

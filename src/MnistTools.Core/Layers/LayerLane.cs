@@ -1,12 +1,12 @@
 namespace MnistTools.Layers;
 
 /// <summary>
-/// What a layer reads and writes for one band of <see cref="Rows"/> consecutive images of a batch; every span holds
+/// What a layer reads and writes for one lane of <see cref="Rows"/> consecutive images of a batch; every span holds
 /// exactly those rows. Shapes per row: input [InputSize], output [OutputSize], saved [SavedSize].
 /// </summary>
-internal readonly ref struct LayerBand
+internal readonly ref struct LayerLane
 {
-    public LayerBand(ReadOnlySpan<float> input, Span<float> output, Span<float> saved, Span<float> scratch, int rows, in BandKey key)
+    public LayerLane(ReadOnlySpan<float> input, Span<float> output, Span<float> saved, Span<float> scratch, int rows, in LaneKey key)
     {
         Input = input;
         Output = output;
@@ -44,14 +44,14 @@ internal readonly ref struct LayerBand
     public int Rows { get; }
 
     /// <summary>Where these rows sit in training (for layers that draw random numbers), or inference.</summary>
-    public BandKey Key { get; }
+    public LaneKey Key { get; }
 }
 
 /// <summary>
-/// Identifies a band's rows for random draws keyed by position: (seed, epoch, step, index of the band's first row in
+/// Identifies a lane's rows for random draws keyed by position: (seed, epoch, step, index of the lane's first row in
 /// the batch). <see cref="Training"/> is false in evaluation and prediction.
 /// </summary>
-internal readonly record struct BandKey(bool Training, int Seed, int Epoch, long Step, int FirstRow)
+internal readonly record struct LaneKey(bool Training, int Seed, int Epoch, long Step, int FirstRow)
 {
-    public static BandKey Inference => default;
+    public static LaneKey Inference => default;
 }

@@ -3,16 +3,16 @@ using MnistTools.Numerics;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// One band's (lane's) share of the parameter gradients: for every layer its bias gradient sums [Units], and its weight
-/// gradient [WeightCount] for the layers that compute it per band (<see cref="Layer.WeightGradientByUnits"/> false).
-/// The trainer adds the two bands' shares in band order, so the sum does not depend on which core ran which band.
+/// One lane's share of the parameter gradients: for every layer its bias gradient sums [Units], and its weight
+/// gradient [WeightCount] for the layers that compute it per lane (<see cref="Layer.WeightGradientByUnits"/> false).
+/// The trainer adds the two lanes' shares in lane order, so the sum does not depend on which core ran which lane.
 /// </summary>
-internal sealed class BandGradients
+internal sealed class LaneGradients
 {
     private readonly AlignedFloats _values;
     private readonly int[] _weightStart, _weightCount, _biasStart, _biasCount;
 
-    public BandGradients(IReadOnlyList<Layer> layers, int batchSize)
+    public LaneGradients(IReadOnlyList<Layer> layers, int batchSize)
     {
         int count = layers.Count, total = 0;
         _weightStart = new int[count];
@@ -35,7 +35,7 @@ internal sealed class BandGradients
         _values = new AlignedFloats(total);
     }
 
-    /// <summary>Floats one band's share holds (what the constructor allocates), without allocating; saturates at long.MaxValue.</summary>
+    /// <summary>Floats one lane's share holds (what the constructor allocates), without allocating; saturates at long.MaxValue.</summary>
     public static long Floats(IReadOnlyList<Layer> layers, int batchSize)
     {
         long total = 0;
