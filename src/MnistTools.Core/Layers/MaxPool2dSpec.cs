@@ -1,70 +1,31 @@
-using System.Globalization;
-using System.Text;
 using MnistTools.Errors;
 
 namespace MnistTools.Layers;
 
 /// <summary>
-/// <c>MaxPool2d &lt;size&gt; [stride=&lt;s&gt;]</c>: max pooling per channel over size x size windows moved by the stride
-/// (default the size), valid windows only (<see cref="MaxPool2dLayer"/>). No parameters; ONNX MaxPool.
+/// <c>MaxPool2d &lt;size&gt; [stride=&lt;s&gt;]</c>: the largest value of each window, per channel (<see cref="MaxPool2dLayer"/>).
+/// ONNX MaxPool.
 /// </summary>
-public sealed record MaxPool2dSpec : LayerSpec
+public sealed record MaxPool2dSpec : Pool2dSpec
 {
-    internal static readonly LayerKind Definition = new("MaxPool2d", "<size> [stride=<s>]",
-        "2-D max pooling, per channel", Read);
+    internal static readonly LayerKind Definition = new("MaxPool2d", "<size> [stride=<s>]", "2-D max pooling, per channel",
+        Read);
 
     /// <summary>Max pooling over <paramref name="size"/> x <paramref name="size"/> windows, moved by <paramref name="stride"/>
     /// (default <paramref name="size"/>).</summary>
     /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/>.</exception>
-    public MaxPool2dSpec(int size, int? stride = null)
-    {
-        Size = CheckSize(size, "size", "MaxPool2d");
-        Stride = CheckSize(stride ?? size, "stride", "MaxPool2d");
-    }
+    public MaxPool2dSpec(int size, int? stride = null) : base("MaxPool2d", size, stride) { }
 
     public override LayerKind Kind => Definition;
 
-    /// <summary>The window's side.</summary>
-    public int Size { get; }
-
-    /// <summary>The step between windows.</summary>
-    public int Stride { get; }
-
-    protected override void WriteArguments(StringBuilder text)
+    private static LayerSpec Read(LayerSpecReader reader)
     {
-        text.Append(' ').Append(Size.ToString(CultureInfo.InvariantCulture));
-        if (Stride != Size) text.Append(" stride=").Append(Stride.ToString(CultureInfo.InvariantCulture));
+        (int size, int? stride) = ReadWindow(reader, "MaxPool2d");
+        return new MaxPool2dSpec(size, stride);
     }
-
-    internal override int[] OutputShape(int[] input, Func<string, MnistToolsException> misfit, out long parameters)
-    {
-        LayerSequence.RequireImage(Kind, input, misfit);
-        int height = MaxPool2dShape.OutputExtent(input[1], Size, Stride);
-        int width = MaxPool2dShape.OutputExtent(input[2], Size, Stride);
-        if (height < 1 || width < 1)
-            throw misfit($"a {Size}x{Size} window is larger than the {input[1]}x{input[2]} input and leaves nothing.");
-        parameters = 0;
-        return [input[0], height, width];
-    }
-
-    /// <summary>The pooling's sizes on <paramref name="input"/> [C, H, W].</summary>
-    internal MaxPool2dShape ShapeOn(IReadOnlyList<int> input) => MaxPool2dShape.Create(input[0], input[1], input[2], Size, Stride);
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
         new MaxPool2dLayer(TensorShape.Of(layer.InputShape), ShapeOn(layer.InputShape));
 
-    internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input) =>
-        graph.AddNode("MaxPool", [input], GraphAttribute.Of("kernel_shape", Size, Size), GraphAttribute.Of("strides", Stride, Stride));
-
-    private static LayerSpec Read(LayerSpecReader reader)
-    {
-        int size = reader.Size("size");
-        int? stride = null;
-        while (reader.Next() is { } word)
-        {
-            if (reader.Option(word, "stride") is not { } strideText) throw reader.Wrong(word, "is not an option of MaxPool2d (stride=<s>).");
-            stride = reader.SizeValue(word, strideText, "stride");
-        }
-        return new MaxPool2dSpec(size, stride);
-    }
+    internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input) => AddPoolNode(graph, "MaxPool", input);
 }
