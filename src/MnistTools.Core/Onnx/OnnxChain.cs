@@ -102,8 +102,14 @@ internal sealed class OnnxChain
     {
         string name = OptionalInput(node, index) ?? throw Fail(ErrorIds.OnnxModelInvalid, node, $"has no {what} input.");
         if (Graph.Initializers.TryGetValue(name, out OnnxTensor? tensor) || ConstantNodeTensor(name) is { } constant && (tensor = constant) is not null)
-            return tensor.Floats is not null ? tensor
-                : throw Fail(ErrorIds.OnnxAttributeUnsupported, node, $"has its {what} '{MessageText.Quote(name)}' of data type {tensor.DataType}; only float (1) is read.");
+        {
+            if (tensor.Floats is not { } values)
+                throw Fail(ErrorIds.OnnxAttributeUnsupported, node, $"has its {what} '{MessageText.Quote(name)}' of data type {tensor.DataType}; only float (1) is read.");
+            int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+            if (bad >= 0) // a network with NaN or infinite weights cannot classify
+                throw Fail(ErrorIds.NetworkNotFinite, node, $"has its {what} '{MessageText.Quote(name)}' holding {values[bad]} at index {bad}.");
+            return tensor;
+        }
         throw Fail(ErrorIds.OnnxGraphNotAChain, node, $"takes its {what} from '{MessageText.Quote(name)}', which is computed; weights must be initializers.");
     }
 

@@ -139,6 +139,7 @@ internal static class OnnxOperators
             return t.Count == channels ? t.Floats! : throw chain.Fail(ErrorIds.OnnxModelInvalid, node, $"has {t.Count} values of {what} for {channels} channels.");
         }
         float[] scale = Vector(1, "scale"), shift = Vector(2, "bias"), mean = Vector(3, "mean"), variance = Vector(4, "variance");
+        if (variance.Any(v => v < 0)) throw chain.Fail(ErrorIds.OnnxModelInvalid, node, "has a negative running variance.");
         double epsilon = Shortest(OnnxChain.Float(node, "epsilon", 1e-5f));
         double momentum = Math.Round(1 - (double)OnnxChain.Float(node, "momentum", 0.9f), 6);
         if (!(epsilon > 0)) throw chain.Fail(ErrorIds.OnnxAttributeUnsupported, node, $"has epsilon {OnnxChain.Text(epsilon)}; it must be above 0.");

@@ -49,6 +49,15 @@ public class OnnxImportErrorTests
     }
 
     [Fact]
+    public void NonFiniteWeightsAreRefused()
+    {
+        float[] w = Values(24);
+        w[5] = float.NaN;
+        Refused(Build([new Node("Gemm", ["x", "w", "b2"], "y", ("transB", 1L))], [new Tensor("w", [3, 8], w), B2], [null, 8], "y"),
+            ErrorIds.NetworkNotFinite, "'gemm_y' (Gemm)", "weight 'w'", "NaN at index 5");
+    }
+
+    [Fact]
     public void AnUnknownOperatorIsNamed() =>
         Refused(Build([new Node("Gemm", ["x", "w2", "b2"], "g", ("transB", 1L)), new Node("Erf", ["g"], "y")], [W2, B2], [null, 8], "y"),
             ErrorIds.OnnxOperatorUnsupported, "'erf_y' (Erf)", "Gemm");
