@@ -161,6 +161,12 @@ Describe 'Import-Network (ONNX)' {
         $n.Architecture | Should -Be 'Conv2d 6 5 padding=same ReLU, MaxPool2d 2, Conv2d 16 5 ReLU, MaxPool2d 2, Flatten, Dense 120 ReLU, Dense 84 ReLU, Dense 10 Softmax'
         ($Mnist | Test-Network -Network $n).Accuracy | Should -Be 0.9373
         ($Mnist.Slice(0, 5, 'five') | Get-Classification -Network $n).Predicted | Should -Be @(7, 2, 1, 0, 4)
+        $Mnist[0] | Export-FeatureMap -Network $n -Path (Join-Path $TestDrive 'maps.png') -Layer 0, 1
+        (Get-Item (Join-Path $TestDrive 'maps.png')).Length | Should -BeGreaterThan 0
+        $n | Export-NetworkWeights -Path (Join-Path $TestDrive 'filters.png')
+        (Get-Item (Join-Path $TestDrive 'filters.png')).Length | Should -BeGreaterThan 0
+        $n.Metadata['ImportedFrom'] | Should -Be 'lenet5.onnx'
+        $n.Metadata['OnnxProducer'] | Should -Be 'pytorch'
         $saved = Join-Path $TestDrive 'lenet5.safetensors'
         Save-Network -Network $n -Path $saved
         ($Mnist | Test-Network -Network (Import-Network $saved)).Accuracy | Should -Be 0.9373

@@ -142,7 +142,15 @@ public static class OnnxImporter
         var state = new List<float>();
         foreach (PendingLayer layer in chain.Layers)
         {
-            specs.Add(LayerSpec.Parse(layer.Activation == Activation.None ? layer.Spec : $"{layer.Spec} {layer.Activation}"));
+            string text = layer.Activation == Activation.None ? layer.Spec : $"{layer.Spec} {layer.Activation}";
+            try
+            {
+                specs.Add(LayerSpec.Parse(text));
+            }
+            catch (MnistToolsException e)
+            {
+                throw Fail(ErrorIds.OnnxAttributeUnsupported, chain.Source, $"the layer '{MessageText.Quote(text)}' it reads is not one MnistTools can build: {e.Message}");
+            }
             parameters.AddRange(layer.Weights);
             parameters.AddRange(layer.Biases);
             state.AddRange(layer.State);
@@ -159,11 +167,9 @@ public static class OnnxImporter
             EpochsTrained = 0,
             Parameters = parameters.ToArray(),
             State = state.Count > 0 ? state.ToArray() : null,
-            Metadata = new Dictionary<string, string>
-            {
-                ["ImportedFrom"] = Path.GetFileName(chain.Source),
-                ["OnnxProducer"] = model.Producer,
-            },
+            Metadata = model.Producer.Length > 0
+                ? new Dictionary<string, string> { ["ImportedFrom"] = Path.GetFileName(chain.Source), ["OnnxProducer"] = model.Producer }
+                : new Dictionary<string, string> { ["ImportedFrom"] = Path.GetFileName(chain.Source) },
         };
         return NetworkPersistence.FromSnapshot(snapshot, chain.Source);
     }
