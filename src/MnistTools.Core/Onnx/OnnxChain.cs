@@ -101,7 +101,8 @@ internal sealed class OnnxChain
     public OnnxTensor Weights(OnnxNode node, int index, string what)
     {
         string name = OptionalInput(node, index) ?? throw Fail(ErrorIds.OnnxModelInvalid, node, $"has no {what} input.");
-        if (Graph.Initializers.TryGetValue(name, out OnnxTensor? tensor) || ConstantNodeTensor(name) is { } constant && (tensor = constant) is not null)
+        OnnxTensor? tensor = Graph.Initializers.GetValueOrDefault(name) ?? ConstantNodeTensor(name);
+        if (tensor is not null)
         {
             if (tensor.Floats is not { } values)
                 throw Fail(ErrorIds.OnnxAttributeUnsupported, node, $"has its {what} '{MessageText.Quote(name)}' of data type {tensor.DataType}; only float (1) is read.");
