@@ -48,6 +48,37 @@ public class OnnxImportErrorTests
         }
     }
 
+    /// <summary>auto_pad SAME_UPPER is padding=same; MaxPool's default stride is 1; a fixed batch of 1; opset 11's
+    /// Softmax (axis 1 by default); Dropout (its mask unused) and Identity add nothing.</summary>
+    [Fact]
+    public void DefaultsAndNoOpsMapAsONNXDefinesThem()
+    {
+        byte[] model = Build(
+            [
+                new Node("Conv", ["x", "w1"], "c", ("auto_pad", "SAME_UPPER")),
+                new Node("Tanh", ["c"], "t"),
+                new Node("MaxPool", ["t"], "p", ("kernel_shape", new long[] { 2, 2 })),
+                new Node("Dropout", ["p"], "d"),
+                new Node("Identity", ["d"], "i"),
+                new Node("Flatten", ["i"], "f"),
+                new Node("Gemm", ["f", "w"], "g", ("transB", 1L)),
+                new Node("Softmax", ["g"], "y"),
+            ],
+            [W1, new Tensor("w", [3, 50], Values(150))], [1, 1, 6, 6], "y", opset: 11);
+        Network network = OnnxImporter.FromBytes(model, Source);
+        Assert.Equal("Conv2d 2 3 padding=same bias=false Tanh, MaxPool2d 2 stride=1, Flatten, Dense 3 bias=false Softmax", network.Architecture);
+    }
+
+    [Fact]
+    public void ASoftmaxOverAnotherAxisIsRefused() =>
+        Refused(Build([new Node("Gemm", ["x", "w2", "b2"], "g", ("transB", 1L)), new Node("Softmax", ["g"], "y", ("axis", 0L))], [W2, B2], [null, 8], "y"),
+            ErrorIds.OnnxAttributeUnsupported, "(Softmax) has axis 0");
+
+    [Fact]
+    public void AnInputThatIsNeitherAVectorNorAnImageIsRefused() =>
+        Refused(Build([new Node("Gemm", ["x", "w2", "b2"], "y", ("transB", 1L))], [W2, B2], [4, 8], "y"),
+            ErrorIds.OnnxAttributeUnsupported, "the input 'x' has the shape [4,8]");
+
     [Fact]
     public void NonFiniteWeightsAreRefused()
     {
