@@ -35,8 +35,8 @@ param(
     [ValidateSet('Afl', 'CsCheck', 'Both')]
     [string] $FuzzEngine = 'Both',
 
-    # fuzz: seconds per fuzz target and engine (AFL++: IDX images, IDX labels, CSV, network file; CsCheck: IDX, network file
-    # plain and with Adam state).
+    # fuzz: seconds per fuzz target and engine (AFL++: IDX images, IDX labels, CSV, network file, ONNX; CsCheck: IDX, network file
+    # plain and with Adam state, ONNX).
     [ValidateRange(1, 86400)]
     [int] $Seconds = 100,
 
@@ -285,7 +285,7 @@ function Invoke-Fuzz {
         Invoke-Native 'sharpfuzz (CSV reader)' { dotnet tool run sharpfuzz (Join-Path $bin 'MnistTools.Csv.dll') }
         $env:AFL_SKIP_BIN_CHECK = '1'; $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'; $env:AFL_SKIP_CPUFREQ = '1'
         $env:AFL_NO_AFFINITY = '1'; $env:AFL_NO_UI = '1'
-        foreach ($target in 'idx-images', 'idx-labels', 'csv', 'network') {
+        foreach ($target in 'idx-images', 'idx-labels', 'csv', 'network', 'onnx') {
             Write-Host "fuzz: afl-fuzz $target for $Seconds s"
             $findings = Join-Path $work "findings-$target"
             afl-fuzz -i (Join-Path $work "seeds/$target") -o $findings -t 10000 -m none -V $Seconds -- dotnet (Join-Path $bin 'MnistTools.Fuzz.dll') $target | Out-Null

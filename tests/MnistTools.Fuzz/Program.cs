@@ -1,5 +1,8 @@
 using MnistTools;
 using MnistTools.Csv;
+using MnistTools.Data;
+using MnistTools.Errors;
+using MnistTools.Onnx;
 using MnistTools.Persistence;
 using SharpFuzz;
 
@@ -7,7 +10,7 @@ namespace MnistTools.Fuzz;
 
 /// <summary>
 /// AFL++ targets (SharpFuzz). argv[0] picks the reader: "idx-images", "idx-labels" (the input replaces that file; the
-/// other one is a valid 4-image companion), "csv" (the input is a CSV file of images) or "network". Any exception other than MnistToolsException escapes and is
+/// other one is a valid 4-image companion), "csv" (the input is a CSV file of images), "network" or "onnx" (an ONNX model for Import-Network). Any exception other than MnistToolsException escapes and is
 /// reported by AFL as a crash; a hang is reported by afl-fuzz's -t timeout.
 /// </summary>
 public static class Program
@@ -41,6 +44,12 @@ public static class Program
                     stream.CopyTo(memory);
                     memory.Position = 0;
                     NetworkPersistence.FromSnapshot(NetworkFileReader.Read(memory, "afl.safetensors"), "afl.safetensors");
+                }
+                else if (target == "onnx")
+                {
+                    using var memory = new MemoryStream();
+                    stream.CopyTo(memory);
+                    OnnxImporter.FromBytes(memory.ToArray(), "afl.onnx");
                 }
                 else
                 {

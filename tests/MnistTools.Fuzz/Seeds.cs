@@ -1,10 +1,13 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using MnistTools.Data;
+using MnistTools.Layers;
+using MnistTools.Onnx;
 using MnistTools.Persistence;
 
 namespace MnistTools.Fuzz;
 
-/// <summary>Valid starting inputs for AFL (raw and gzip IDX files, network files with and without optimizer state).</summary>
+/// <summary>Valid starting inputs for AFL (raw and gzip IDX files, network files with and without optimizer state, ONNX models).</summary>
 internal static class Seeds
 {
     public static byte[] Images(int count = 4, int rows = 28, int columns = 28)
@@ -55,6 +58,10 @@ internal static class Seeds
         return NetworkFileWriter.ToBytes(NetworkPersistence.ToSnapshot(network));
     }
 
+    /// <summary>An ONNX model as Export-Network writes it, of a small network on [1, 8, 8] images.</summary>
+    private static byte[] OnnxModel(params string[] layers) =>
+        OnnxExporter.ToBytes(new Network([1, 8, 8], LayerSpec.ParseAll(layers), Loss.CrossEntropy, Initializer.Default, 1));
+
     /// <summary>Writes the seed corpus of each target into folder/&lt;target&gt;/.</summary>
     public static void Write(string folder)
     {
@@ -72,5 +79,7 @@ internal static class Seeds
         Put("csv", "unlabelled", Csv(header: true, labelled: false));
         Put("network", "plain", NetworkFile(false));
         Put("network", "adam", NetworkFile(true));
+        Put("onnx", "conv", OnnxModel("Conv2d 2 3 padding=same bias=false", "BatchNorm ReLU", "AvgPool2d 2", "Conv2d 2 3", "GlobalAvgPool", "Dense 3 Softmax"));
+        Put("onnx", "dense", OnnxModel("Dense 4 Tanh", "Dense 3 Sigmoid"));
     }
 }

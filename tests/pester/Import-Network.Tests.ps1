@@ -146,3 +146,60 @@ Write-Scores `$net '$scores2'
         [double]$accuracy | Should -BeGreaterThan 0.5 -Because 'a trained network was saved, not a fresh one'
     }
 }
+
+Describe 'Import-Network (ONNX)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'DataTestHelpers.ps1')
+        $script:Models = if ($env:ONNX_MODELS) { $env:ONNX_MODELS } else { Join-Path $PSScriptRoot '../../../shared/onnx' }
+        $script:Mnist = Import-MnistSet -Path (Get-MnistDataFolder) -Subset Test
+        $script:Train = Import-MnistSet -Path (Get-MnistDataFolder) -Subset Train -First 3000
+    }
+
+    It 'reads a PyTorch file by its extension: Test-Network gives its accuracy, every cmdlet takes it' {
+        $n = Import-Network -Path (Join-Path $Models 'lenet5.onnx')
+        $n | Should -BeOfType ([MnistTools.Network])
+        $n.Architecture | Should -Be 'Conv2d 6 5 padding=same ReLU, MaxPool2d 2, Conv2d 16 5 ReLU, MaxPool2d 2, Flatten, Dense 120 ReLU, Dense 84 ReLU, Dense 10 Softmax'
+        ($Mnist | Test-Network -Network $n).Accuracy | Should -Be 0.9373
+        ($Mnist.Slice(0, 5, 'five') | Get-Classification -Network $n).Predicted | Should -Be @(7, 2, 1, 0, 4)
+        $Mnist[0] | Export-FeatureMap -Network $n -Path (Join-Path $TestDrive 'maps.png') -Layer 0, 1
+        (Get-Item (Join-Path $TestDrive 'maps.png')).Length | Should -BeGreaterThan 0
+        $n | Export-NetworkWeights -Path (Join-Path $TestDrive 'filters.png')
+        (Get-Item (Join-Path $TestDrive 'filters.png')).Length | Should -BeGreaterThan 0
+        $n.Metadata['ImportedFrom'] | Should -Be 'lenet5.onnx'
+        $n.Metadata['OnnxProducer'] | Should -Be 'pytorch'
+        $saved = Join-Path $TestDrive 'lenet5.safetensors'
+        Save-Network -Network $n -Path $saved
+        ($Mnist | Test-Network -Network (Import-Network $saved)).Accuracy | Should -Be 0.9373
+    }
+
+    It 'fine-tunes an imported network: one epoch of Adam on 3,000 images keeps its accuracy high' {
+        $n = Import-Network -Path (Join-Path $Models 'mlp.onnx')
+        $before = ($Mnist | Test-Network -Network $n).Accuracy
+        $null = $Train | Invoke-Training -Network $n -Epochs 1 -Optimizer Adam -LearningRate 0.001 -BatchSize 32 -Seed 1
+        $after = ($Mnist | Test-Network -Network $n).Accuracy
+        $after | Should -BeGreaterOrEqual ($before - 0.005)
+    }
+
+    It 'reads what Export-Network wrote, with -Format Onnx for another extension, to the same scores' {
+        $n = Import-Network -Path (Join-Path $Models 'bncnn_bn.onnx')
+        $path = Join-Path $TestDrive 'bn.model'
+        $n | Export-Network -Path $path -Format Onnx
+        $back = Import-Network -Path $path -Format Onnx
+        $back.Architecture | Should -Be $n.Architecture
+        [System.Linq.Enumerable]::SequenceEqual($back.GetParameters(), $n.GetParameters()) | Should -BeTrue
+        ($Mnist | Test-Network -Network $back).Accuracy | Should -Be ($Mnist | Test-Network -Network $n).Accuracy
+    }
+
+    It 'refuses <Case> with InvalidData, <ErrorId> and the path' -ForEach @(
+        @{ Case = 'random bytes'; ErrorId = 'OnnxModelInvalid'; Make = { $b = [byte[]]::new(1000); [Random]::new(1).NextBytes($b); $b } }
+        @{ Case = 'a truncated model'; ErrorId = 'OnnxModelInvalid'; Make = { $b = [IO.File]::ReadAllBytes((Join-Path $Models 'mlp.onnx')); $b[0..($b.Length - 1001)] } }
+        @{ Case = 'a LeakyReLU of slope 0.1'; ErrorId = 'OnnxAttributeUnsupported'; Make = { [IO.File]::ReadAllBytes((Join-Path $Models 'avgpool_view.onnx')) } }
+    ) {
+        $path = Write-Bad "bad-$([guid]::NewGuid()).onnx" (& $Make)
+        Import-Network -LiteralPath $path -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be "$ErrorId,$Id"
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].TargetObject | Should -Be $path
+    }
+}

@@ -119,6 +119,11 @@ public static class ErrorIds
     public const string OneImagePerPicture = "OneImagePerPicture";
     public const string OneMatrixPerPicture = "OneMatrixPerPicture";
     public const string OneNetworkPerPicture = "OneNetworkPerPicture";
+    public const string OnnxAttributeUnsupported = "OnnxAttributeUnsupported";
+    public const string OnnxGraphNotAChain = "OnnxGraphNotAChain";
+    public const string OnnxModelInvalid = "OnnxModelInvalid";
+    public const string OnnxOperatorUnsupported = "OnnxOperatorUnsupported";
+    public const string OnnxOpsetUnsupported = "OnnxOpsetUnsupported";
     public const string OptimizerStateInvalid = "OptimizerStateInvalid";
     public const string OutOfRange = "OutOfRange";
     public const string OutputActivationInvalid = "OutputActivationInvalid";
