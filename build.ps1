@@ -184,6 +184,19 @@ function Initialize-TestData {
         }
         Set-Item -Path "Env:$($set.Variable)" -Value $set.Folder
     }
+    # The ONNX import tests read PyTorch's exported models from $env:ONNX_MODELS, else ../shared/onnx beside the clone.
+    if ($env:ONNX_MODELS) {
+        if (-not (Test-Path -LiteralPath $env:ONNX_MODELS -PathType Container)) { throw "test: `$env:ONNX_MODELS = '$($env:ONNX_MODELS)' is not a folder." }
+    }
+    elseif (Test-Path -LiteralPath (Join-Path $Root '../shared/onnx') -PathType Container) {
+        $env:ONNX_MODELS = (Resolve-Path -LiteralPath (Join-Path $Root '../shared/onnx')).Path
+    }
+    else {
+        Write-Host ("test: cannot run: `$env:ONNX_MODELS is not set and $(Join-Path $Root '../shared/onnx') does not exist. " +
+            "Set ONNX_MODELS to a folder holding the ONNX test models (mlp.onnx, lenet5.onnx, bncnn.onnx, bncnn_bn.onnx, " +
+            "avgpool_view.onnx and their .expected.json).")
+        exit 1
+    }
     if ($missing) {
         $names = ($missing | ForEach-Object { $_.Variable }) -join ' and '
         $folders = ($missing | ForEach-Object { $_.Folder }) -join ', '
