@@ -65,7 +65,7 @@ public sealed record BatchNormSpec : LayerSpec
         [("running_mean", [layer.InputShape[0]]), ("running_var", [layer.InputShape[0]])];
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
-        new BatchNormLayer(TensorShape.Of(layer.InputShape), DenseSpec.HiddenActivation(Activation), (float)Momentum, (float)Epsilon);
+        new BatchNormLayer(TensorShape.Of(layer.InputShape), OwnActivation, (float)Momentum, (float)Epsilon);
 
     internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
     {

@@ -80,7 +80,7 @@ public sealed record Conv2dSpec : LayerSpec
         Conv2dShape.Create(input[0], input[1], input[2], Filters, Kernel, Stride, Padding);
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
-        new Conv2dLayer(TensorShape.Of(layer.InputShape), ShapeOn(layer.InputShape), DenseSpec.HiddenActivation(Activation), Bias);
+        new Conv2dLayer(TensorShape.Of(layer.InputShape), ShapeOn(layer.InputShape), OwnActivation, Bias);
 
     internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
     {

@@ -57,16 +57,13 @@ public sealed record DenseSpec : LayerSpec
     internal override int ParameterRows(IReadOnlyList<int> input) => Units;
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
-        new DenseLayer(TensorShape.Of(layer.InputShape), Units, isLast ? null : HiddenActivation(Activation), Bias);
+        new DenseLayer(TensorShape.Of(layer.InputShape), Units, isLast ? null : OwnActivation, Bias);
 
     internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
     {
         (string weight, string? bias) = graph.AddParameters();
         return graph.AddNode("Gemm", bias is null ? [input, weight] : [input, weight, bias], GraphAttribute.Of("transB", 1));
     }
-
-    /// <summary>The layer's own activation: null for None (Softmax never reaches a hidden layer: the list check refuses it).</summary>
-    internal static Activation? HiddenActivation(Activation activation) => activation == Activation.None ? null : activation;
 
     private static LayerSpec Read(LayerSpecReader reader)
     {

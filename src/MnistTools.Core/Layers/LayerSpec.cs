@@ -25,6 +25,10 @@ public abstract record LayerSpec
     /// <summary>The activation the layer applies to its output (None for kinds without one).</summary>
     public virtual Activation Activation => Activation.None;
 
+    /// <summary>The activation its <see cref="Layer"/> applies: null for None (Softmax never reaches a hidden layer: the list
+    /// check refuses it, and the last layer's belongs to the output head).</summary>
+    private protected Activation? OwnActivation => Activation == Activation.None ? null : Activation;
+
     /// <summary>Whether the layer leaves its input's values as they are at inference (Dropout, Flatten): no feature maps of its own.</summary>
     public virtual bool IsInferenceIdentity => false;
 
