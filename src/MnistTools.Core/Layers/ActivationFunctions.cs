@@ -13,18 +13,19 @@ namespace MnistTools.Layers;
 /// </summary>
 internal static class ActivationFunctions
 {
-    /// <summary>Slope of LeakyReLU for negative inputs.</summary>
+    /// <summary>LeakyReLU's default slope for negative inputs (a layer's <c>slope=</c> option sets another).</summary>
     public const float LeakyReLUSlope = 0.01f;
 
+    /// <param name="slope">LeakyReLU's slope for z &lt;= 0 (the layer's; ignored by the other activations).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ActivationForward(Activation activation, ReadOnlySpan<float> z, Span<float> a)
+    public static void ActivationForward(Activation activation, ReadOnlySpan<float> z, Span<float> a, float slope)
     {
         switch (activation)
         {
             case Activation.Sigmoid: VectorMath.Sigmoid(z, a); break;
             case Activation.Tanh: TensorPrimitives.Tanh(z, a); break;
             case Activation.ReLU: VectorMath.ReLU(z, a); break;
-            case Activation.LeakyReLU: VectorMath.LeakyReLU(z, a, LeakyReLUSlope); break;
+            case Activation.LeakyReLU: VectorMath.LeakyReLU(z, a, slope); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }
     }
@@ -32,9 +33,10 @@ internal static class ActivationFunctions
     /// <param name="z">Z [B x n] from the forward pass.</param>
     /// <param name="a">A = f(Z) [B x n].</param>
     /// <param name="gradient">dA on entry, dZ on return [B x n].</param>
+    /// <param name="slope">LeakyReLU's slope for z &lt;= 0 (the layer's; ignored by the other activations).</param>
     /// <remarks>Vector body and scalar tail do the same float operations in the same order, so results do not depend on the vector width.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ActivationBackward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> a, Span<float> gradient)
+    public static void ActivationBackward(Activation activation, ReadOnlySpan<float> z, ReadOnlySpan<float> a, Span<float> gradient, float slope)
     {
         int n = gradient.Length, i = 0;
         int width = Vector<float>.Count;
@@ -73,14 +75,14 @@ internal static class ActivationFunctions
             case Activation.LeakyReLU:
                 if (vector)
                 {
-                    var slope = new Vector<float>(LeakyReLUSlope);
+                    var slopes = new Vector<float>(slope);
                     for (; i <= n - width; i += width)
                     {
                         var g = new Vector<float>(gradient.Slice(i));
-                        Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(z.Slice(i)), Vector<float>.Zero), g, g * slope).CopyTo(gradient.Slice(i));
+                        Vector.ConditionalSelect(Vector.GreaterThan(new Vector<float>(z.Slice(i)), Vector<float>.Zero), g, g * slopes).CopyTo(gradient.Slice(i));
                     }
                 }
-                for (; i < n; i++) if (!(z[i] > 0f)) gradient[i] *= LeakyReLUSlope;
+                for (; i < n; i++) if (!(z[i] > 0f)) gradient[i] *= slope;
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(activation));
         }

@@ -18,11 +18,14 @@ internal sealed class BatchNormLayer : Layer
 
     private readonly Activation? _activation;
     private readonly int _channels, _spatial;
+    private readonly float _slope;
 
     /// <param name="shape">One image's input (and output) shape: channels x height x width, or a vector of features.</param>
     /// <param name="momentum">PyTorch's momentum: the weight of the batch's statistics in the running ones, in (0, 1].</param>
     /// <param name="epsilon">Added to the variance, &gt; 0.</param>
-    public BatchNormLayer(TensorShape shape, Activation? activation, float momentum = DefaultMomentum, float epsilon = DefaultEpsilon)
+    /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
+    public BatchNormLayer(TensorShape shape, Activation? activation, float momentum = DefaultMomentum, float epsilon = DefaultEpsilon,
+        float slope = ActivationFunctions.LeakyReLUSlope)
         : base(shape, shape)
     {
         if (!(momentum > 0f && momentum <= 1f)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "The momentum must lie in (0, 1].");
@@ -32,6 +35,7 @@ internal sealed class BatchNormLayer : Layer
         _spatial = shape.Height * shape.Width;
         Momentum = momentum;
         Epsilon = epsilon;
+        _slope = slope;
     }
 
     public float Momentum { get; }
@@ -77,7 +81,7 @@ internal sealed class BatchNormLayer : Layer
         ReadOnlySpan<float> state = lane.State;
         BatchNormKernels.InferenceForward(lane.Input, Weights(parameters), Biases(parameters), state.Slice(0, _channels), state.Slice(_channels, _channels),
             lane.Output, lane.Rows, _channels, _spatial, Epsilon);
-        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, lane.Output, lane.Output);
+        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, lane.Output, lane.Output, _slope);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -93,7 +97,7 @@ internal sealed class BatchNormLayer : Layer
         // The channel range is one contiguous run of values in each row.
         int start = first * _spatial, length = count * _spatial;
         for (int r = 0; r < lane.Rows; r++)
-            ActivationFunctions.ActivationForward(activation, z.Slice(r * OutputSize + start, length), lane.Output.Slice(r * OutputSize + start, length));
+            ActivationFunctions.ActivationForward(activation, z.Slice(r * OutputSize + start, length), lane.Output.Slice(r * OutputSize + start, length), _slope);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -107,7 +111,7 @@ internal sealed class BatchNormLayer : Layer
             for (int r = 0; r < lane.Rows; r++)
             {
                 int at = r * OutputSize + start;
-                ActivationFunctions.ActivationBackward(activation, lane.Saved.Slice(at, length), lane.Output.Slice(at, length), lane.OutputGradient.Slice(at, length));
+                ActivationFunctions.ActivationBackward(activation, lane.Saved.Slice(at, length), lane.Output.Slice(at, length), lane.OutputGradient.Slice(at, length), _slope);
             }
         }
         BatchNormKernels.TrainingBackward(lane.OutputGradient, lane.Input, Weights(parameters), statistics.Slice(0, _channels),

@@ -27,9 +27,10 @@ internal static class Conv2dKernels
     /// <param name="scratch">At least <see cref="Conv2dShape.ScratchFloats"/>(B) floats; contents undefined after.</param>
     /// <param name="activation">f to apply: Y = f(W ⊛ X + b), the same bits as <see cref="ActivationFunctions.ActivationForward"/>
     /// over Z (ReLU is applied in registers on the direct and implicit paths, others after the convolution); null for Z.</param>
+    /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Conv2dForward(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases,
-        in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows, Activation? activation = null)
+        in Conv2dShape shape, Span<float> output, Span<float> scratch, int rows, Activation? activation = null, float slope = ActivationFunctions.LeakyReLUSlope)
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, output.Length, "output");
         InstructionSet path = ComputeSettings.InstructionSet;
@@ -45,7 +46,7 @@ internal static class Conv2dKernels
         if (activation is { } f && !relu)
         {
             Span<float> y = output[..(rows * shape.OutputSize)];
-            ActivationFunctions.ActivationForward(f, y, y);
+            ActivationFunctions.ActivationForward(f, y, y, slope);
         }
     }
 
@@ -93,7 +94,7 @@ internal static class Conv2dKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Conv2dBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> weights,
         in Conv2dShape shape, Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, int rows) =>
-        Backward(outputGradient, default, null, default, default, input, weights, shape, weightGradient, biasGradient, inputGradient, scratch, rows);
+        Backward(outputGradient, default, null, default, default, input, weights, shape, weightGradient, biasGradient, inputGradient, scratch, rows, 0f);
 
     /// <summary>
     /// Backward through Y = f(Z) and the convolution: per group of images, dZ = dY ⊙ f'(Z) in place
@@ -104,14 +105,15 @@ internal static class Conv2dKernels
     /// <param name="outputGradient">dY [B x F x OH x OW] on entry, dZ on return.</param>
     /// <param name="preActivation">Z [B x F x OH x OW], the forward pass's saved values.</param>
     /// <param name="output">Y = f(Z) [B x F x OH x OW].</param>
+    /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
     public static void Conv2dBackward(Span<float> outputGradient, ReadOnlySpan<float> preActivation, ReadOnlySpan<float> output, Activation activation,
         ReadOnlySpan<float> input, ReadOnlySpan<float> weights, in Conv2dShape shape, Span<float> weightGradient, Span<float> biasGradient,
-        Span<float> inputGradient, Span<float> scratch, int rows)
+        Span<float> inputGradient, Span<float> scratch, int rows, float slope = ActivationFunctions.LeakyReLUSlope)
     {
         long size = (long)rows * shape.OutputSize;
         if (preActivation.Length < size || output.Length < size) throw new ArgumentException("Z or Y is shorter than B·F·OH·OW.", nameof(preActivation));
         Backward(outputGradient, outputGradient, activation, preActivation, output, input, weights, shape, weightGradient, biasGradient,
-            inputGradient, scratch, rows);
+            inputGradient, scratch, rows, slope);
     }
 
     /// <param name="activated">The same memory as <paramref name="outputGradient"/> when <paramref name="activation"/> is set
@@ -119,7 +121,7 @@ internal static class Conv2dKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Backward(ReadOnlySpan<float> outputGradient, Span<float> activated, Activation? activation, ReadOnlySpan<float> preActivation,
         ReadOnlySpan<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, in Conv2dShape shape, Span<float> weightGradient,
-        Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, int rows)
+        Span<float> biasGradient, Span<float> inputGradient, Span<float> scratch, int rows, float slope)
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biasGradient.Length, outputGradient.Length, "outputGradient");
         if (weightGradient.Length < shape.WeightCount) throw new ArgumentException("dW is shorter than F·C·K·K.", nameof(weightGradient));
@@ -143,7 +145,7 @@ internal static class Conv2dKernels
                 if (activation is { } function)
                 {
                     int start = first * shape.OutputSize, length = images * shape.OutputSize;
-                    ActivationFunctions.ActivationBackward(function, preActivation.Slice(start, length), output.Slice(start, length), activated.Slice(start, length));
+                    ActivationFunctions.ActivationBackward(function, preActivation.Slice(start, length), output.Slice(start, length), activated.Slice(start, length), slope);
                 }
                 AddBiasGradient(outputGradient, biasGradient, shape, first, images);
                 Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);

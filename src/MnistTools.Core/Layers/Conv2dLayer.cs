@@ -13,14 +13,17 @@ internal sealed class Conv2dLayer : Layer
     private readonly Conv2dShape _shape;
     private readonly Activation? _activation;
     private readonly bool _bias;
+    private readonly float _slope;
 
     /// <param name="bias">False: no biases in the parameter buffer (b = 0), for a layer a BatchNorm follows.</param>
-    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation, bool bias = true)
+    /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
+    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation, bool bias = true, float slope = ActivationFunctions.LeakyReLUSlope)
         : base(inputShape, new TensorShape(shape.Filters, shape.OutputHeight, shape.OutputWidth))
     {
         _shape = shape;
         _activation = activation;
         _bias = bias;
+        _slope = slope;
     }
 
     public override bool HasBias => _bias;
@@ -64,7 +67,7 @@ internal sealed class Conv2dLayer : Layer
         if (lane.Saved.IsEmpty)
         {
             // Inference: Y = f(Z) straight into the output.
-            Conv2dKernels.Conv2dForward(lane.Input, Weights(parameters), Biases(parameters), _shape, lane.Output, lane.Scratch, lane.Rows, activation);
+            Conv2dKernels.Conv2dForward(lane.Input, Weights(parameters), Biases(parameters), _shape, lane.Output, lane.Scratch, lane.Rows, activation, _slope);
             return;
         }
         // Z then Y = f(Z), a chunk of images at a time.
@@ -75,7 +78,7 @@ internal sealed class Conv2dLayer : Layer
             Span<float> z = lane.Saved.Slice(first * outputs, images * outputs);
             Conv2dKernels.Conv2dForward(lane.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
                 lane.Scratch, images);
-            ActivationFunctions.ActivationForward(activation, z, lane.Output.Slice(first * outputs, images * outputs));
+            ActivationFunctions.ActivationForward(activation, z, lane.Output.Slice(first * outputs, images * outputs), _slope);
         }
     }
 
@@ -84,7 +87,7 @@ internal sealed class Conv2dLayer : Layer
     {
         if (_activation is { } activation)
             Conv2dKernels.Conv2dBackward(lane.OutputGradient, lane.Saved, lane.Output, activation, lane.Input, Weights(parameters), _shape,
-                weightGradient, biasGradient, lane.InputGradient, lane.Scratch, lane.Rows);
+                weightGradient, biasGradient, lane.InputGradient, lane.Scratch, lane.Rows, _slope);
         else
             Conv2dKernels.Conv2dBackward(lane.OutputGradient, lane.Input, Weights(parameters), _shape, weightGradient, biasGradient,
                 lane.InputGradient, lane.Scratch, lane.Rows);

@@ -5,19 +5,22 @@ using MnistTools.Errors;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// <c>Conv2d &lt;filters&gt; &lt;kernel&gt; [stride=&lt;s&gt;] [padding=valid|same] [&lt;activation&gt;]</c>: a 2-D convolution
+/// <c>Conv2d &lt;filters&gt; &lt;kernel&gt; [stride=&lt;s&gt;] [padding=valid|same] [bias=false] [&lt;activation&gt;] [slope=&lt;s&gt;]</c>: a 2-D convolution
 /// (<see cref="Conv2dLayer"/>) over a [channels x height x width] input. Parameters W [F x C x K x K] then b [F];
 /// ONNX Conv with its kernel_shape, strides and pads.
 /// </summary>
 public sealed record Conv2dSpec : LayerSpec
 {
-    internal static readonly LayerKind Definition = new("Conv2d", "<filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>]",
+    internal static readonly LayerKind Definition = new("Conv2d", "<filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>] [slope=<s>]",
         "2-D convolution over a channels x height x width input", Read);
 
     /// <summary>A convolution of <paramref name="filters"/> filters of <paramref name="kernel"/> x <paramref name="kernel"/>.</summary>
-    /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/> or an undefined enum value.</exception>
+    /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/>, an undefined
+    /// enum value, or a slope other than the default that is not finite or not with LeakyReLU.</exception>
     /// <param name="bias">False: no biases (b = 0), for a layer a BatchNorm follows.</param>
-    public Conv2dSpec(int filters, int kernel, int stride = 1, Padding padding = Padding.Valid, Activation activation = Activation.None, bool bias = true)
+    /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
+    public Conv2dSpec(int filters, int kernel, int stride = 1, Padding padding = Padding.Valid, Activation activation = Activation.None, bool bias = true,
+        float slope = DefaultSlope)
     {
         Bias = bias;
         if (!Enum.IsDefined(padding)) throw Invalid("Conv2d", padding.ToString(), "is not a padding (valid, same).");
@@ -26,9 +29,13 @@ public sealed record Conv2dSpec : LayerSpec
         Stride = CheckSize(stride, "stride", "Conv2d");
         Padding = padding;
         _activation = CheckActivation(activation, "Conv2d");
+        _slope = CheckSlope(slope, _activation, "Conv2d");
     }
 
     private readonly Activation _activation;
+    private readonly float _slope;
+
+    public override float Slope => _slope;
 
     public override LayerKind Kind => Definition;
 
@@ -80,7 +87,7 @@ public sealed record Conv2dSpec : LayerSpec
         Conv2dShape.Create(input[0], input[1], input[2], Filters, Kernel, Stride, Padding);
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
-        new Conv2dLayer(TensorShape.Of(layer.InputShape), ShapeOn(layer.InputShape), OwnActivation, Bias);
+        new Conv2dLayer(TensorShape.Of(layer.InputShape), ShapeOn(layer.InputShape), OwnActivation, Bias, Slope);
 
     internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
     {
@@ -97,10 +104,14 @@ public sealed record Conv2dSpec : LayerSpec
         Padding padding = Padding.Valid;
         Activation activation = Activation.None;
         bool bias = true;
+        float slope = DefaultSlope;
+        string? slopeWord = null;
         while (reader.Next() is { } word)
         {
             if (reader.BiasOption(word) is { } value)
                 bias = value;
+            else if (reader.SlopeOption(word) is { } s)
+                (slope, slopeWord) = (s, word);
             else if (reader.Option(word, "stride") is { } strideText)
                 stride = reader.SizeValue(word, strideText, "stride");
             else if (reader.Option(word, "padding") is { } paddingText)
@@ -111,8 +122,9 @@ public sealed record Conv2dSpec : LayerSpec
                     _ => throw reader.Wrong(word, "is not a padding (padding=valid or padding=same)."),
                 };
             else if (!reader.TryActivation(word, out activation))
-                throw reader.Wrong(word, "is not an option of Conv2d (stride=<s>, padding=valid|same, bias=false, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
+                throw reader.Wrong(word, "is not an option of Conv2d (stride=<s>, padding=valid|same, bias=false, slope=<s>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
         }
-        return new Conv2dSpec(filters, kernel, stride, padding, activation, bias);
+        reader.CheckSlope(slopeWord, activation);
+        return new Conv2dSpec(filters, kernel, stride, padding, activation, bias, slope);
     }
 }

@@ -16,14 +16,17 @@ internal sealed class DenseLayer : Layer
 {
     private readonly Activation? _activation;
     private readonly bool _bias;
+    private readonly float _slope;
 
     /// <param name="activation">The hidden activation, or null for a linear output (the last layer).</param>
     /// <param name="bias">False: no biases in the parameter buffer (b = 0), for a layer a BatchNorm follows.</param>
-    public DenseLayer(TensorShape inputShape, int units, Activation? activation, bool bias = true)
+    /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
+    public DenseLayer(TensorShape inputShape, int units, Activation? activation, bool bias = true, float slope = ActivationFunctions.LeakyReLUSlope)
         : base(inputShape, TensorShape.Vector(units))
     {
         _activation = activation;
         _bias = bias;
+        _slope = slope;
     }
 
     public override bool HasBias => _bias;
@@ -43,7 +46,7 @@ internal sealed class DenseLayer : Layer
     {
         Span<float> z = _activation is null || lane.Saved.IsEmpty ? lane.Output : lane.Saved;
         DenseForward(lane.Input, Weights(parameters), Biases(parameters), z, lane.Rows, InputSize, OutputSize);
-        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, lane.Output);
+        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, lane.Output, _slope);
     }
 
     /// <summary>Z[:, first .. first + count) and their activations for every row (W's rows [first, first + count)).</summary>
@@ -62,7 +65,7 @@ internal sealed class DenseLayer : Layer
         {
             Span<float> z = all.Slice(r * outputs + first, count);
             AddBias(z, biases, 1, count);
-            if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, lane.Output.Slice(r * outputs + first, count));
+            if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, z, lane.Output.Slice(r * outputs + first, count), _slope);
         }
     }
 
@@ -71,7 +74,7 @@ internal sealed class DenseLayer : Layer
     {
         int rows = lane.Rows, inputs = InputSize, outputs = OutputSize;
         Span<float> delta = lane.OutputGradient;
-        if (_activation is { } activation) ActivationFunctions.ActivationBackward(activation, lane.Saved, lane.Output, delta);
+        if (_activation is { } activation) ActivationFunctions.ActivationBackward(activation, lane.Saved, lane.Output, delta, _slope);
         BiasGradient(delta, biasGradient, rows, outputs);
         if (!weightGradient.IsEmpty)
             Gemm.Multiply(delta, lane.Input, weightGradient, outputs, inputs, rows, transposeA: true, transposeB: false, accumulate: false);

@@ -5,26 +5,32 @@ using MnistTools.Errors;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// <c>Dense &lt;units&gt; [&lt;activation&gt;]</c>: a fully connected layer (<see cref="DenseLayer"/>). Reads a vector (an
+/// <c>Dense &lt;units&gt; [bias=false] [&lt;activation&gt;] [slope=&lt;s&gt;]</c>: a fully connected layer (<see cref="DenseLayer"/>). Reads a vector (an
 /// image input is flattened first); parameters W [units x inputs] then b [units]; ONNX Gemm (transB = 1). The last
 /// layer of every list is Dense: its units are the class scores.
 /// </summary>
 public sealed record DenseSpec : LayerSpec
 {
-    internal static readonly LayerKind Definition = new("Dense", "<units> [bias=false] [<activation>]",
+    internal static readonly LayerKind Definition = new("Dense", "<units> [bias=false] [<activation>] [slope=<s>]",
         "fully connected: every output unit sees every input value", Read);
 
     /// <summary>A dense layer of <paramref name="units"/> outputs.</summary>
-    /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/> or an undefined activation.</exception>
+    /// <exception cref="MnistToolsException">LayerSpecInvalid for a size outside 1..<see cref="LayerSpec.MaxSize"/>, an undefined
+    /// activation, or a slope other than the default that is not finite or not with LeakyReLU.</exception>
     /// <param name="bias">False: no biases (b = 0), for a layer a BatchNorm follows.</param>
-    public DenseSpec(int units, Activation activation = Activation.None, bool bias = true)
+    /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
+    public DenseSpec(int units, Activation activation = Activation.None, bool bias = true, float slope = DefaultSlope)
     {
         Units = CheckSize(units, "units", "Dense");
         _activation = CheckActivation(activation, "Dense");
         Bias = bias;
+        _slope = CheckSlope(slope, _activation, "Dense");
     }
 
     private readonly Activation _activation;
+    private readonly float _slope;
+
+    public override float Slope => _slope;
 
     public override LayerKind Kind => Definition;
 
@@ -57,7 +63,7 @@ public sealed record DenseSpec : LayerSpec
     internal override int ParameterRows(IReadOnlyList<int> input) => Units;
 
     internal override Layer CreateLayer(ResolvedLayer layer, bool isLast) =>
-        new DenseLayer(TensorShape.Of(layer.InputShape), Units, isLast ? null : OwnActivation, Bias);
+        new DenseLayer(TensorShape.Of(layer.InputShape), Units, isLast ? null : OwnActivation, Bias, Slope);
 
     internal override string AddInferenceNodes(IInferenceGraph graph, ResolvedLayer layer, string input)
     {
@@ -70,12 +76,16 @@ public sealed record DenseSpec : LayerSpec
         int units = reader.Size("units");
         Activation activation = Activation.None;
         bool bias = true;
+        float slope = DefaultSlope;
+        string? slopeWord = null;
         while (reader.Next() is { } word)
         {
             if (reader.BiasOption(word) is { } value) bias = value;
+            else if (reader.SlopeOption(word) is { } s) (slope, slopeWord) = (s, word);
             else if (!reader.TryActivation(word, out activation))
-                throw reader.Wrong(word, "is not an option of Dense (bias=false, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
+                throw reader.Wrong(word, "is not an option of Dense (bias=false, slope=<s>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
         }
-        return new DenseSpec(units, activation, bias);
+        reader.CheckSlope(slopeWord, activation);
+        return new DenseSpec(units, activation, bias, slope);
     }
 }

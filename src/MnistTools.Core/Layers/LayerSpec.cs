@@ -25,6 +25,13 @@ public abstract record LayerSpec
     /// <summary>The activation the layer applies to its output (None for kinds without one).</summary>
     public virtual Activation Activation => Activation.None;
 
+    /// <summary>LeakyReLU's slope for negative inputs (ONNX's alpha, PyTorch's negative_slope): the <c>slope=</c> option,
+    /// <see cref="DefaultSlope"/> when it is not given (and for every other activation).</summary>
+    public virtual float Slope => DefaultSlope;
+
+    /// <summary>LeakyReLU's slope when a spec does not set one.</summary>
+    public const float DefaultSlope = ActivationFunctions.LeakyReLUSlope;
+
     /// <summary>The activation its <see cref="Layer"/> applies: null for None (Softmax never reaches a hidden layer: the list
     /// check refuses it, and the last layer's belongs to the output head).</summary>
     private protected Activation? OwnActivation => Activation == Activation.None ? null : Activation;
@@ -39,14 +46,19 @@ public abstract record LayerSpec
     internal virtual bool GivesScores => false;
 
     /// <summary>The canonical spec: options only where they differ from the defaults, keywords lower case, the activation
-    /// last, e.g. <c>Conv2d 32 3 ReLU</c>, <c>Conv2d 6 5 padding=same ReLU</c>, <c>MaxPool2d 2</c>, <c>Dense 10 Softmax</c>.</summary>
+    /// last but for its own slope, e.g. <c>Conv2d 32 3 ReLU</c>, <c>Conv2d 6 5 padding=same ReLU</c>, <c>MaxPool2d 2</c>,
+    /// <c>Dense 10 Softmax</c>, <c>Dense 128 LeakyReLU slope=0.1</c>.</summary>
     public sealed override string ToString()
     {
         var text = new StringBuilder(Kind.Name);
         WriteArguments(text);
         if (Activation != Activation.None) text.Append(' ').Append(Activation.ToString());
+        if (Slope != DefaultSlope) text.Append(" slope=").Append(SlopeText(Slope));
         return text.ToString();
     }
+
+    /// <summary>A slope as specs write it: the shortest text that reads back to the same float.</summary>
+    internal static string SlopeText(float slope) => slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Appends the arguments after the kind's word (each after a space), the activation excluded.</summary>
     protected virtual void WriteArguments(StringBuilder text) { }
@@ -113,6 +125,24 @@ public abstract record LayerSpec
     /// <summary><paramref name="activation"/> when it is one of the enum's values.</summary>
     private protected static Activation CheckActivation(Activation activation, string kind) =>
         Enum.IsDefined(activation) ? activation : throw Invalid(kind, activation.ToString(), "is not an activation.");
+
+    /// <summary><paramref name="slope"/> (a negative zero made positive) when it is finite and the activation is LeakyReLU,
+    /// or it is the default.</summary>
+    private protected static float CheckSlope(float slope, Activation activation, string kind)
+    {
+        if (slope == DefaultSlope) return slope;
+        string word = "slope=" + SlopeText(slope);
+        if (!float.IsFinite(slope)) throw Invalid(kind, word, SlopeRange);
+        if (activation != Activation.LeakyReLU) throw Invalid(kind, word, SlopeWithoutLeakyReLU(activation));
+        return slope + 0f;
+    }
+
+    /// <summary>The reason a slope's value is refused.</summary>
+    internal const string SlopeRange = "is not a slope: slope=<s> takes a finite number (LeakyReLU's slope for negative inputs, default 0.01; any float32 value, as in ONNX and PyTorch).";
+
+    /// <summary>The reason a slope without LeakyReLU is refused.</summary>
+    internal static string SlopeWithoutLeakyReLU(Activation activation) =>
+        $"applies to LeakyReLU only, and the layer's activation is {activation}: write LeakyReLU with it (e.g. 'LeakyReLU slope=0.1').";
 
     internal static MnistToolsException Invalid(string spec, string word, string reason) =>
         new(ErrorIds.LayerSpecInvalid, FailureKind.InvalidArgument, $"The layer spec '{MessageText.Quote(spec)}' is not valid: '{MessageText.Quote(word)}' {reason}", ErrorTarget);

@@ -68,6 +68,23 @@ internal sealed class LayerSpecReader(string spec, string[] words, LayerKind kin
             : throw Wrong(word, $"is not a number for {name} (such as {name}=0.1).");
     }
 
+    /// <summary>The value of <c>slope=&lt;s&gt;</c> in <paramref name="word"/> as a finite float (LeakyReLU's slope), or null
+    /// when the word is not that option. Whether the activation is LeakyReLU is the kind's check, once every word is read.</summary>
+    public float? SlopeOption(string word)
+    {
+        if (Option(word, "slope") is not { } text) return null;
+        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
+            throw Wrong(word, "is not a number for slope (such as slope=0.1).");
+        return float.IsFinite(value) ? value + 0f : throw Wrong(word, LayerSpec.SlopeRange);
+    }
+
+    /// <summary>Refuses a <c>slope=</c> option (<paramref name="word"/>, when one was read) on a layer whose activation is
+    /// not LeakyReLU.</summary>
+    public void CheckSlope(string? word, Activation activation)
+    {
+        if (word is not null && activation != Activation.LeakyReLU) throw Wrong(word, LayerSpec.SlopeWithoutLeakyReLU(activation));
+    }
+
     /// <summary>Whether <paramref name="word"/> names an activation; a second activation is an error.</summary>
     public bool TryActivation(string word, out Activation activation)
     {

@@ -200,6 +200,14 @@ internal sealed class PendingLayer(string spec, bool TakesActivation)
     public bool ReadsVector { get; init; }
     public Activation Activation { get; set; } = Activation.None;
     public OnnxNode? ActivationNode { get; set; }
+
+    /// <summary>LeakyReLU's slope (the LeakyRelu node's alpha).</summary>
+    public float Slope { get; set; } = LayerSpec.DefaultSlope;
+
+    /// <summary>The layer's spec text with its activation and, when it differs from the default, its slope.</summary>
+    public string Text => Activation == Activation.None ? Spec
+        : Slope == LayerSpec.DefaultSlope ? $"{Spec} {Activation}"
+        : $"{Spec} {Activation} slope={LayerSpec.SlopeText(Slope)}";
     public float[] Weights { get; init; } = [];
     public float[] Biases { get; init; } = [];
     public float[] State { get; init; } = [];

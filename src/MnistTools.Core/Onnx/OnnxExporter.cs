@@ -17,7 +17,7 @@ namespace MnistTools.Onnx;
 ///   Conv2d    Conv(prev, layers.l.weight [F, C, K, K], layers.l.bias [F], kernel_shape, strides, pads)
 ///   MaxPool2d MaxPool(prev, kernel_shape, strides)          Flatten   Flatten(prev, axis = 1)
 ///   Dropout   nothing (the identity at inference)
-///   then its activation: Sigmoid | Relu | Tanh | LeakyRelu(alpha = 0.01); the last layer Sigmoid | Softmax(axis = 1)
+///   then its activation: Sigmoid | Relu | Tanh | LeakyRelu(alpha = the layer's slope); the last layer Sigmoid | Softmax(axis = 1)
 /// output "scores" float [N, classes]  the output layer's activations
 /// </code>
 /// </summary>
@@ -90,7 +90,7 @@ public static class OnnxExporter
             else if (spec.Activation is not Activation.None)
             {
                 string activated = $"layers.{l}.activation";
-                graph.Message(Graph.Node, HiddenNode(spec.Activation, l, previous, activated));
+                graph.Message(Graph.Node, HiddenNode(spec.Activation, spec.Slope, l, previous, activated));
                 previous = activated;
             }
         }
@@ -194,7 +194,7 @@ public static class OnnxExporter
         return tensor.Bytes(Tensor.RawData, raw);
     }
 
-    private static ProtoWriter HiddenNode(Activation activation, int layer, string input, string output)
+    private static ProtoWriter HiddenNode(Activation activation, float slope, int layer, string input, string output)
     {
         string name = $"layers.{layer}.{activation.ToString().ToLowerInvariant()}";
         return activation switch
@@ -203,7 +203,7 @@ public static class OnnxExporter
             Activation.ReLU => NodeMessage(name, "Relu", new[] { input }, output),
             Activation.Tanh => NodeMessage(name, "Tanh", new[] { input }, output),
             Activation.LeakyReLU => NodeMessage(name, "LeakyRelu", new[] { input }, output,
-                AttributeMessage(GraphAttribute.Of("alpha", ActivationFunctions.LeakyReLUSlope))),
+                AttributeMessage(GraphAttribute.Of("alpha", slope))),
             _ => throw new MnistToolsException(ErrorIds.UnknownEnumValue, FailureKind.InvalidArgument, $"{activation} is not a valid Activation.", "Activation"),
         };
     }

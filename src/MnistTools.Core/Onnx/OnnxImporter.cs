@@ -142,7 +142,7 @@ public static class OnnxImporter
         var state = new List<float>();
         foreach (PendingLayer layer in chain.Layers)
         {
-            string text = layer.Activation == Activation.None ? layer.Spec : $"{layer.Spec} {layer.Activation}";
+            string text = layer.Text;
             try
             {
                 specs.Add(LayerSpec.Parse(text));

@@ -207,13 +207,14 @@ internal static class OnnxOperators
         return result;
     }
 
+    /// <summary>LeakyRelu: its alpha (ONNX's default 0.01, as MnistTools') becomes the layer's slope.</summary>
     private static void LeakyRelu(OnnxChain chain, OnnxNode node)
     {
         float alpha = OnnxChain.Float(node, "alpha", 0.01f);
-        if (alpha != ActivationFunctions.LeakyReLUSlope)
-            throw chain.Fail(ErrorIds.OnnxAttributeUnsupported, node,
-                $"has alpha {OnnxChain.Text(Shortest(alpha))}; MnistTools' LeakyReLU has the slope {OnnxChain.Text(Shortest(ActivationFunctions.LeakyReLUSlope))} only.");
+        if (!float.IsFinite(alpha))
+            throw chain.Fail(ErrorIds.OnnxAttributeUnsupported, node, $"has alpha {OnnxChain.Text(alpha)}; a LeakyReLU slope is a finite number.");
         Activate(chain, node, Activation.LeakyReLU);
+        chain.Layers[^1].Slope = alpha;
     }
 
     private static void Activate(OnnxChain chain, OnnxNode node, Activation activation)

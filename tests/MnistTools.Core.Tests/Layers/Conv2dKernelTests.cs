@@ -99,7 +99,7 @@ public class Conv2dKernelTests
         foreach (Activation activation in Activations.Nonlinear)
         {
             var expected = new float[z.Length];
-            ActivationFunctions.ActivationForward(activation, z, expected);
+            ActivationFunctions.ActivationForward(activation, z, expected, ActivationFunctions.LeakyReLUSlope);
             var y = new float[z.Length + 1];
             y[^1] = 7f;
             Conv2dKernels.Conv2dForward(x, w, b, shape, y, scratch, rows, activation);

@@ -7,7 +7,7 @@ namespace MnistTools.Tests.Layers;
 /// <summary>
 /// <see cref="Conv2dLayer"/> with an activation runs it fused: forward in chunks of images (the convolution, then f on the
 /// chunk while it is in cache), backward with dZ = dY ⊙ f'(Z) and db taken group by group inside
-/// <see cref="Conv2dKernels.Conv2dBackward(System.Span{float}, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, Activation, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, in Conv2dShape, System.Span{float}, System.Span{float}, System.Span{float}, System.Span{float}, int)"/>.
+/// <see cref="Conv2dKernels.Conv2dBackward(System.Span{float}, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, Activation, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, in Conv2dShape, System.Span{float}, System.Span{float}, System.Span{float}, System.Span{float}, int, float)"/>.
 /// Checked bit for bit against the unfused order (the convolution over the whole lane, then f over all of it; f' over
 /// all of it, then the convolution's backward), and against the double reference, on the conv networks' layer shapes
 /// (one and several chunks, a last partial chunk and group) and small odd ones, for every activation.
@@ -50,9 +50,9 @@ public class Conv2dLayerFusionTests
         float[] scratch = new float[shape.ScratchFloats(rows)];
         float[] expectedZ = new float[outputs], expectedY = new float[outputs];
         Conv2dKernels.Conv2dForward(x, w, b, shape, expectedZ, scratch, rows);
-        ActivationFunctions.ActivationForward(activation, expectedZ, expectedY);
+        ActivationFunctions.ActivationForward(activation, expectedZ, expectedY, ActivationFunctions.LeakyReLUSlope);
         float[] expectedDz = (float[])dy.Clone();
-        ActivationFunctions.ActivationBackward(activation, expectedZ, expectedY, expectedDz);
+        ActivationFunctions.ActivationBackward(activation, expectedZ, expectedY, expectedDz, ActivationFunctions.LeakyReLUSlope);
         float[] expectedDw = new float[shape.WeightCount], expectedDb = new float[shape.Filters];
         float[] expectedDx = firstLayer ? [] : new float[rows * shape.InputSize];
         Conv2dKernels.Conv2dBackward(expectedDz, x, w, shape, expectedDw, expectedDb, expectedDx, scratch, rows);

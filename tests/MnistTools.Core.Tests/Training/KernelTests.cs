@@ -14,23 +14,27 @@ public class KernelTests
     [InlineData(Activation.ReLU, 37)]
     [InlineData(Activation.LeakyReLU, 37)]
     [InlineData(Activation.ReLU, 3)]
-    public void ActivationForwardAndBackwardFollowTheFormulas(Activation activation, int n)
+    [InlineData(Activation.LeakyReLU, 37, 0.1f)]
+    [InlineData(Activation.LeakyReLU, 37, 0f)]
+    [InlineData(Activation.LeakyReLU, 37, -0.5f)]
+    [InlineData(Activation.LeakyReLU, 5, 1.5f)]
+    public void ActivationForwardAndBackwardFollowTheFormulas(Activation activation, int n, float slope = ActivationFunctions.LeakyReLUSlope)
     {
         var random = new SeededRandom(5);
         float[] z = Enumerable.Range(0, n).Select(i => i == 0 ? 0f : (float)(3 * random.NextGaussian())).ToArray();
         float[] a = new float[n], g = Enumerable.Range(0, n).Select(_ => (float)random.NextGaussian()).ToArray();
         float[] dA = (float[])g.Clone();
-        ActivationFunctions.ActivationForward(activation, z, a);
-        ActivationFunctions.ActivationBackward(activation, z, a, g);
+        ActivationFunctions.ActivationForward(activation, z, a, slope);
+        ActivationFunctions.ActivationBackward(activation, z, a, g, slope);
         for (int i = 0; i < n; i++)
         {
-            double expectedA = ReferenceNetwork.Hidden(activation, z[i]);
+            double expectedA = ReferenceNetwork.Hidden(activation, z[i], slope);
             double derivative = activation switch
             {
                 Activation.Sigmoid => expectedA * (1 - expectedA),
                 Activation.Tanh => 1 - expectedA * expectedA,
                 Activation.ReLU => z[i] > 0 ? 1 : 0,
-                _ => z[i] > 0 ? 1 : ActivationFunctions.LeakyReLUSlope,
+                _ => z[i] > 0 ? 1 : slope,
             };
             Assert.Equal(expectedA, a[i], 5);
             Assert.Equal(dA[i] * derivative, g[i], 5);

@@ -124,12 +124,13 @@ internal static class ReferenceNetwork
         return total;
     }
 
-    public static double Hidden(Activation activation, double z) => activation switch
+    /// <param name="slope">LeakyReLU's slope for z &lt;= 0.</param>
+    public static double Hidden(Activation activation, double z, double slope = ActivationFunctions.LeakyReLUSlope) => activation switch
     {
         Activation.Sigmoid => 1 / (1 + Math.Exp(-z)),
         Activation.Tanh => Math.Tanh(z),
         Activation.ReLU => Math.Max(0, z),
-        _ => z > 0 ? z : ActivationFunctions.LeakyReLUSlope * z,
+        _ => z > 0 ? z : slope * z,
     };
 
     private static double HiddenDerivative(Activation activation, double z) => activation switch
