@@ -56,6 +56,20 @@ public class LayerSpecTests
         { "GlobalAvgPool", "GlobalAvgPool" },
         { "globalavgpool", "GlobalAvgPool" },
         { "  Dense \t 64   ReLU  ", "Dense 64 ReLU" },
+        { "Dense 128 LeakyReLU slope=0.1", "Dense 128 LeakyReLU slope=0.1" },
+        { "dense 128 SLOPE=1e-1 leakyrelu", "Dense 128 LeakyReLU slope=0.1" },
+        { "Dense 128 LeakyReLU slope=0.01", "Dense 128 LeakyReLU" },
+        { "Dense 128 LeakyReLU slope=0.0100000001", "Dense 128 LeakyReLU" },
+        { "Dense 128 LeakyReLU slope=0.100000001", "Dense 128 LeakyReLU slope=0.1" },
+        { "Dense 128 LeakyReLU slope=0", "Dense 128 LeakyReLU slope=0" },
+        { "Dense 128 LeakyReLU slope=-0", "Dense 128 LeakyReLU slope=0" },
+        { "Dense 128 LeakyReLU slope=-0.5", "Dense 128 LeakyReLU slope=-0.5" },
+        { "Dense 128 LeakyReLU slope=+2", "Dense 128 LeakyReLU slope=2" },
+        { "Dense 8 bias=false LeakyReLU slope=.25", "Dense 8 bias=false LeakyReLU slope=0.25" },
+        { "Conv2d 16 3 stride=2 LeakyReLU slope=0.1", "Conv2d 16 3 stride=2 LeakyReLU slope=0.1" },
+        { "Conv2d 8 3 slope=.2 bias=false leakyrelu padding=same", "Conv2d 8 3 padding=same bias=false LeakyReLU slope=0.2" },
+        { "BatchNorm LeakyReLU slope=0.3 momentum=0.2", "BatchNorm momentum=0.2 LeakyReLU slope=0.3" },
+        { "BatchNorm slope=0.01 LeakyReLU", "BatchNorm LeakyReLU" },
     };
 
     [Theory]
@@ -108,6 +122,12 @@ public class LayerSpecTests
         foreach (double rate in new[] { 0, 0.1, 0.2, 0.3, 1.0 / 3, 0.5, 0.7, 0.9999999, 1e-7 })
             specs.Add(new DropoutSpec(rate));
         specs.Add(new FlattenSpec());
+        foreach (float slope in new[] { 0.1f, 0f, -0.5f, 1e-7f, 1f / 3, 0.2f, 100f, float.MaxValue, float.Epsilon, -float.MaxValue })
+        {
+            specs.Add(new DenseSpec(64, Activation.LeakyReLU, slope: slope));
+            specs.Add(new Conv2dSpec(8, 3, 2, Padding.Same, Activation.LeakyReLU, bias: false, slope: slope));
+            specs.Add(new BatchNormSpec(0.2, activation: Activation.LeakyReLU, slope: slope));
+        }
         foreach (LayerSpec spec in specs)
         {
             LayerSpec again = LayerSpec.Parse(spec.ToString());
@@ -184,7 +204,61 @@ public class LayerSpecTests
         { "GlobalAvgPool 2", "2" },
         { "AvgPool2d", "AvgPool2d" },
         { "AvgPool2d 2 padding=same", "padding=same" },
+        { "Dense 10 slope=0.1", "slope=0.1" },
+        { "Dense 10 ReLU slope=0.1", "slope=0.1" },
+        { "Dense 10 slope=0.2 Softmax", "slope=0.2" },
+        { "Dense 10 slope=0.01 ReLU", "slope=0.01" },
+        { "Dense 10 LeakyReLU slope=NaN", "slope=NaN" },
+        { "Dense 10 LeakyReLU slope=Infinity", "slope=Infinity" },
+        { "Dense 10 LeakyReLU slope=-Infinity", "slope=-Infinity" },
+        { "Dense 10 LeakyReLU slope=1e39", "slope=1e39" },
+        { "Dense 10 LeakyReLU slope=-4e38", "slope=-4e38" },
+        { "Dense 10 LeakyReLU slope=abc", "slope=abc" },
+        { "Dense 10 LeakyReLU slope=", "slope=" },
+        { "Dense 10 LeakyReLU slope=0,1", "slope=0,1" },
+        { "Dense 10 LeakyReLU slope=0.1 slope=0.2", "slope=0.2" },
+        { "Dense 10 LeakyReLU slope 0.1", "slope" },
+        { "Conv2d 4 3 Tanh slope=0.1", "slope=0.1" },
+        { "Conv2d 4 3 LeakyReLU slope=0x10", "slope=0x10" },
+        { "BatchNorm slope=0.1", "slope=0.1" },
+        { "BatchNorm Sigmoid slope=0.1", "slope=0.1" },
+        { "MaxPool2d 2 slope=0.1", "slope=0.1" },
+        { "Dropout 0.5 slope=0.1", "slope=0.1" },
     };
+
+    [Theory]
+    [InlineData("Dense 10 slope=0.1", "applies to LeakyReLU only, and the layer's activation is None")]
+    [InlineData("Conv2d 4 3 ReLU slope=0.1", "applies to LeakyReLU only, and the layer's activation is ReLU")]
+    [InlineData("BatchNorm slope=0.1 Tanh", "applies to LeakyReLU only, and the layer's activation is Tanh")]
+    [InlineData("Dense 10 LeakyReLU slope=NaN", "is not a slope: slope=<s> takes a finite number")]
+    [InlineData("Dense 10 LeakyReLU slope=1e39", "is not a slope: slope=<s> takes a finite number")]
+    [InlineData("Dense 10 LeakyReLU slope=abc", "is not a number for slope (such as slope=0.1)")]
+    public void ASlopeIsRefusedWithTheReason(string spec, string reason)
+    {
+        var error = Assert.Throws<MnistToolsException>(() => LayerSpec.Parse(spec));
+        Assert.Equal(ErrorIds.LayerSpecInvalid, error.ErrorId);
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public void TheSlopeIsReadAsAFloatAndTheDefaultIsNotWritten()
+    {
+        Assert.Equal(0.1f, LayerSpec.Parse("Dense 4 LeakyReLU slope=0.1").Slope);
+        Assert.Equal(LayerSpec.DefaultSlope, LayerSpec.Parse("Dense 4 LeakyReLU").Slope);
+        Assert.Equal(0.01f, LayerSpec.DefaultSlope);
+        Assert.Equal(LayerSpec.Parse("Dense 4 LeakyReLU"), LayerSpec.Parse("Dense 4 LeakyReLU slope=0.01"));
+        Assert.Equal(new DenseSpec(4, Activation.LeakyReLU), new DenseSpec(4, Activation.LeakyReLU, slope: 0.01f));
+        Assert.NotEqual(LayerSpec.Parse("Dense 4 LeakyReLU"), LayerSpec.Parse("Dense 4 LeakyReLU slope=0.1"));
+        Assert.Equal(new Conv2dSpec(4, 3, activation: Activation.LeakyReLU, slope: 0.1f), LayerSpec.Parse("Conv2d 4 3 LeakyReLU slope=0.1"));
+        Assert.Equal(new BatchNormSpec(activation: Activation.LeakyReLU, slope: 0.25f), LayerSpec.Parse("BatchNorm LeakyReLU slope=0.25"));
+        // A negative zero is the zero slope: the same record, written 0.
+        LayerSpec negativeZero = new DenseSpec(4, Activation.LeakyReLU, slope: -0f);
+        Assert.Equal("Dense 4 LeakyReLU slope=0", negativeZero.ToString());
+        Assert.Equal(0, BitConverter.SingleToInt32Bits(negativeZero.Slope));
+        // Every kind without the option keeps the default, so no other text changes.
+        Assert.All(LayerSpec.ParseAll(["MaxPool2d 2", "AvgPool2d 2", "GlobalAvgPool", "Dropout 0.5", "Flatten", "Dense 4 ReLU"]),
+            spec => Assert.Equal(LayerSpec.DefaultSlope, spec.Slope));
+    }
 
     [Theory]
     [MemberData(nameof(Errors))]
@@ -239,6 +313,10 @@ public class LayerSpecTests
                      () => new Conv2dSpec(0, 3), () => new Conv2dSpec(3, 0), () => new Conv2dSpec(3, 3, stride: 0),
                      () => new Conv2dSpec(3, 3, padding: (Padding)7), () => new MaxPool2dSpec(0), () => new MaxPool2dSpec(2, 0),
                      () => new DropoutSpec(1), () => new DropoutSpec(-0.5), () => new DropoutSpec(double.NaN),
+                     () => new DenseSpec(3, Activation.ReLU, slope: 0.1f), () => new DenseSpec(3, Activation.LeakyReLU, slope: float.NaN),
+                     () => new Conv2dSpec(3, 3, activation: Activation.LeakyReLU, slope: float.PositiveInfinity),
+                     () => new Conv2dSpec(3, 3, slope: 0.2f), () => new BatchNormSpec(activation: Activation.Tanh, slope: 0.2f),
+                     () => new BatchNormSpec(activation: Activation.LeakyReLU, slope: float.NegativeInfinity),
                  })
             Assert.Equal(ErrorIds.LayerSpecInvalid, Assert.Throws<MnistToolsException>(make).ErrorId);
     }
