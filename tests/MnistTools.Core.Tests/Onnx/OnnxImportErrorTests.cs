@@ -105,11 +105,32 @@ public class OnnxImportErrorTests
                 [W1, new Tensor("w", [3, 128], Values(384))], [null, 1, 6, 6], "y"),
             ErrorIds.OnnxAttributeUnsupported, "pads [2,2,2,2]");
 
-    [Fact]
-    public void LeakyReluOfAnotherSlopeIsRefused() =>
-        Refused(Build([new Node("Gemm", ["x", "w2", "b2"], "g", ("transB", 1L)), new Node("LeakyRelu", ["g"], "l", ("alpha", 0.2f)), new Node("Gemm", ["l", "w3"], "y", ("transB", 1L))],
-                [W2, B2, new Tensor("w3", [2, 3], Values(6))], [null, 8], "y"),
-            ErrorIds.OnnxAttributeUnsupported, "(LeakyRelu) has alpha 0.2");
+    /// <summary>A LeakyRelu's alpha becomes the layer's slope (ONNX's default 0.01 is MnistTools' default, not written);
+    /// an alpha that is not finite is refused by name.</summary>
+    [Theory]
+    [InlineData(0.2f, "Dense 3 LeakyReLU slope=0.2, Dense 2 bias=false Softmax")]
+    [InlineData(0f, "Dense 3 LeakyReLU slope=0, Dense 2 bias=false Softmax")]
+    [InlineData(-1.5f, "Dense 3 LeakyReLU slope=-1.5, Dense 2 bias=false Softmax")]
+    [InlineData(0.01f, "Dense 3 LeakyReLU, Dense 2 bias=false Softmax")]
+    [InlineData(null, "Dense 3 LeakyReLU, Dense 2 bias=false Softmax")]
+    public void LeakyReluCarriesItsAlphaAsTheSlope(float? alpha, string architecture)
+    {
+        (string, object)[] attributes = alpha is { } a ? [("alpha", a)] : [];
+        Network network = OnnxImporter.FromBytes(LeakyRelu(attributes), Source);
+        Assert.Equal(architecture, network.Architecture);
+        Assert.Equal(alpha ?? 0.01f, network.LayerSpecs[0].Slope);
+    }
+
+    [Theory]
+    [InlineData(float.NaN, "has alpha NaN")]
+    [InlineData(float.PositiveInfinity, "has alpha Infinity")]
+    [InlineData(float.NegativeInfinity, "has alpha -Infinity")]
+    public void ALeakyReluAlphaThatIsNotFiniteIsRefused(float alpha, string text) =>
+        Refused(LeakyRelu([("alpha", alpha)]), ErrorIds.OnnxAttributeUnsupported, "(LeakyRelu) " + text, "a LeakyReLU slope is a finite number");
+
+    private static byte[] LeakyRelu((string, object)[] attributes) =>
+        Build([new Node("Gemm", ["x", "w2", "b2"], "g", ("transB", 1L)), new Node("LeakyRelu", ["g"], "l", attributes), new Node("Gemm", ["l", "w3"], "y", ("transB", 1L))],
+            [W2, B2, new Tensor("w3", [2, 3], Values(6))], [null, 8], "y");
 
     [Fact]
     public void ABranchIsNotAChain() =>
