@@ -11,7 +11,8 @@ using Xunit.Abstractions;
 namespace MnistTools.Tests.Onnx;
 
 /// <summary>
-/// Convolutional networks exported to ONNX (Reshape, Conv, MaxPool, Flatten, Gemm; Dropout left out) give, in ONNX
+/// Convolutional networks exported to ONNX (Reshape, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization,
+/// Flatten, Gemm, every activation and LeakyRelu of any alpha; Dropout left out) give, in ONNX
 /// Runtime, the module's own scores on 2,000 real MNIST test images: max |ORT - Network.Predict| &lt;= 1e-5, after a
 /// short training run so the weights are not the initial ones.
 /// </summary>
@@ -42,6 +43,10 @@ public class OnnxConvExportTests(ITestOutputHelper output)
         // BatchNormalization with trained running statistics, bias-less Conv and Gemm, AveragePool, GlobalAveragePool + Flatten
         { "batch norm", "Conv2d 6 3 bias=false, BatchNorm ReLU, AvgPool2d 2, Conv2d 8 3 padding=same, BatchNorm momentum=0.2 eps=0.001 Tanh, MaxPool2d 2, Dense 16 bias=false, BatchNorm ReLU, Dense 10 Softmax" },
         { "avg pool stride", "Conv2d 4 3 ReLU, AvgPool2d 3 stride=2, Dense 10 Softmax" },
+        // LeakyReLU slopes other than 0.01 (LeakyRelu's alpha) after a Conv, a BatchNorm with trained statistics and a Gemm;
+        // slope 0 after the Dense; a negative slope
+        { "leaky slopes", "Conv2d 4 3 LeakyReLU slope=0.1, Conv2d 6 3 padding=same bias=false, BatchNorm LeakyReLU slope=0.2, MaxPool2d 2, Dense 16 LeakyReLU slope=0, Dense 10 Softmax" },
+        { "leaky slopes, sigmoid scores", "Conv2d 8 3 stride=2 LeakyReLU slope=0.3, MaxPool2d 2, Dense 16 LeakyReLU slope=-0.25, Dense 10 Sigmoid" },
     };
 
     private static float[] RunOnnx(byte[] model, float[] inputs, int count, int width, Action<InferenceSession>? inspect = null)

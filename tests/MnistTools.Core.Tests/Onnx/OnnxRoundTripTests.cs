@@ -9,7 +9,7 @@ namespace MnistTools.Tests.Onnx;
 
 /// <summary>
 /// Export-Network then Import-Network of MnistTools networks (dense, convolutional, BatchNorm with trained running
-/// statistics, both pools, GlobalAvgPool, bias=false) gives the same layer list, the same parameters and state bit for
+/// statistics, both pools, GlobalAvgPool, bias=false, LeakyReLU slopes) gives the same layer list, the same parameters and state bit for
 /// bit and the same scores bit for bit; and an imported PyTorch network fine-tunes.
 /// </summary>
 public class OnnxRoundTripTests(ITestOutputHelper output)
@@ -25,6 +25,8 @@ public class OnnxRoundTripTests(ITestOutputHelper output)
         { "LeNet-5", "1,28,28", "Conv2d 6 5 padding=same ReLU, MaxPool2d 2, Conv2d 16 5 ReLU, MaxPool2d 2, Dense 120 ReLU, Dense 84 ReLU, Dense 10 Softmax" },
         { "batch norm", "1,28,28", "Conv2d 6 3 bias=false, BatchNorm ReLU, AvgPool2d 2, Conv2d 8 3 padding=same, BatchNorm momentum=0.2 eps=0.001 Tanh, MaxPool2d 2, Dense 16 bias=false, BatchNorm ReLU, Dense 10 Softmax" },
         { "pools", "1,28,28", "Conv2d 4 3 ReLU, AvgPool2d 3 stride=2, Conv2d 8 3 ReLU, MaxPool2d 3 stride=2, Conv2d 8 1, GlobalAvgPool, Dense 10 Softmax" },
+        { "leaky slopes", "1,28,28", "Conv2d 4 3 LeakyReLU slope=0.1, Conv2d 6 3 padding=same bias=false, BatchNorm LeakyReLU slope=0.2, MaxPool2d 2, Dense 16 LeakyReLU slope=0, Dense 10 Softmax" },
+        { "dense leaky slope", "784", "Dense 32 LeakyReLU slope=-0.25, Dense 16 LeakyReLU slope=0.3333333, Dense 10 Sigmoid" },
     };
 
     [Theory]
@@ -45,6 +47,23 @@ public class OnnxRoundTripTests(ITestOutputHelper output)
         MnistDataSet test = TestSubset.Value;
         AssertSameBits(NetworkPersistenceTests.Scores(network, test), NetworkPersistenceTests.Scores(back, test));
         output.WriteLine($"{name}: {back.Architecture}, {back.ParameterCount} parameters, {back.StateCount} state values: same bits");
+    }
+
+    /// <summary>Dropout is the identity at inference, so the exporter writes no node for it and the import has no Dropout
+    /// layers; everything else (an explicit Flatten, every weight, every score) comes back the same, bit for bit.</summary>
+    [Fact]
+    public void ANetworkWithDropoutComesBackWithoutItsDropoutLayersAndTheSameBits()
+    {
+        const string architecture = "Conv2d 4 3 LeakyReLU slope=0.2, Dropout 0.5, MaxPool2d 2, Dropout 0.25, Flatten, Dense 32 ReLU, Dropout 0.5, Dense 10 Softmax";
+        var network = new Network([1, 28, 28], LayerSpec.ParseAll(architecture.Split(", ")), Loss.CrossEntropy, Initializer.Default, seed: 5);
+        new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, BatchSize = 32, LearningRate = 0.003f }).TrainEpoch(TrainSubset.Value);
+
+        Network back = OnnxImporter.FromBytes(OnnxExporter.ToBytes(network), "dropout.onnx");
+
+        Assert.Equal("Conv2d 4 3 LeakyReLU slope=0.2, MaxPool2d 2, Flatten, Dense 32 ReLU, Dense 10 Softmax", back.Architecture);
+        AssertSameBits(network.GetParameters(), back.GetParameters());
+        MnistDataSet test = TestSubset.Value;
+        AssertSameBits(NetworkPersistenceTests.Scores(network, test), NetworkPersistenceTests.Scores(back, test));
     }
 
     private static void AssertSameBits(float[] expected, float[] actual)
