@@ -172,6 +172,18 @@ Describe 'Import-Network (ONNX)' {
         ($Mnist | Test-Network -Network (Import-Network $saved)).Accuracy | Should -Be 0.9373
     }
 
+    It 'reads a LeakyRelu of alpha 0.1 as the layer''s slope: avgpool_view.onnx gives PyTorch''s accuracy, saved and recreated' {
+        $n = Import-Network -Path (Join-Path $Models 'avgpool_view.onnx')
+        $n.Architecture | Should -BeLike '*Conv2d 16 3 stride=2 LeakyReLU slope=0.1,*'
+        ($Mnist | Test-Network -Network $n).Accuracy | Should -Be 0.8908
+        $saved = Join-Path $TestDrive 'avgpool_view.safetensors'
+        Save-Network -Network $n -Path $saved
+        $back = Import-Network $saved
+        $back.Architecture | Should -Be $n.Architecture
+        ($Mnist | Test-Network -Network $back).Accuracy | Should -Be 0.8908
+        (New-Network -Layers ($n.Architecture -split ', ') -InputShape $n.InputShape -Seed 1).Architecture | Should -Be $n.Architecture
+    }
+
     It 'fine-tunes an imported network: one epoch of Adam on 3,000 images keeps its accuracy high' {
         $n = Import-Network -Path (Join-Path $Models 'mlp.onnx')
         $before = ($Mnist | Test-Network -Network $n).Accuracy
@@ -193,7 +205,13 @@ Describe 'Import-Network (ONNX)' {
     It 'refuses <Case> with InvalidData, <ErrorId> and the path' -ForEach @(
         @{ Case = 'random bytes'; ErrorId = 'OnnxModelInvalid'; Make = { $b = [byte[]]::new(1000); [Random]::new(1).NextBytes($b); $b } }
         @{ Case = 'a truncated model'; ErrorId = 'OnnxModelInvalid'; Make = { $b = [IO.File]::ReadAllBytes((Join-Path $Models 'mlp.onnx')); $b[0..($b.Length - 1001)] } }
-        @{ Case = 'a LeakyReLU of slope 0.1'; ErrorId = 'OnnxAttributeUnsupported'; Make = { [IO.File]::ReadAllBytes((Join-Path $Models 'avgpool_view.onnx')) } }
+        @{ Case = 'a LeakyRelu whose alpha is NaN'; ErrorId = 'OnnxAttributeUnsupported'; Make = {
+            # avgpool_view.onnx with its LeakyRelu's alpha (the float attribute 'alpha', field 2: 0.1f) set to NaN.
+            $b = [IO.File]::ReadAllBytes((Join-Path $Models 'avgpool_view.onnx'))
+            $alpha = [byte[]](0x05, 0x61, 0x6C, 0x70, 0x68, 0x61, 0x15) + [BitConverter]::GetBytes([float]0.1)
+            $at = [Convert]::ToHexString($b).IndexOf([Convert]::ToHexString($alpha)) / 2
+            [BitConverter]::GetBytes([float]::NaN).CopyTo($b, $at + 7)
+            $b } }
     ) {
         $path = Write-Bad "bad-$([guid]::NewGuid()).onnx" (& $Make)
         Import-Network -LiteralPath $path -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
