@@ -1,8 +1,8 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    Trains six short versions of the README's recipes and prints a hash of each network's parameters, its test accuracy
-    and loss: run it against two builds of the module (in two pwsh processes) to show that a change kept the arithmetic
+    Trains six short versions of the README's recipes and a LeakyReLU + BatchNorm network, and prints a hash of each
+    network's parameters, its test accuracy and loss: run it against two builds of the module (in two pwsh processes) to show that a change kept the arithmetic
     bit for bit. The data comes from $env:MNIST_DATA.
 .EXAMPLE
     dotnet pwsh -NoProfile -File build/parameter-hashes.ps1 -ModulePath ./out/MnistTools/MnistTools.psd1
@@ -41,3 +41,7 @@ Report 'Keras convnet Adam' $net
 $net = New-Network -LayerSizes 784,200,10 -Activation ReLU -OutputActivation Softmax -Loss CrossEntropy -Seed 1
 $train | Invoke-Training -Network $net -Epochs 1 -BatchSize 128 -Optimizer Adam -LearningRate 0.001 -LearningRateSchedule Cosine -Augment Elastic | Out-Null
 Report '784-200-10 Elastic' $net
+$leaky = 'Conv2d 8 3 LeakyReLU','MaxPool2d 2','Conv2d 16 3 bias=false','BatchNorm LeakyReLU','MaxPool2d 2','Dense 32 LeakyReLU','Dense 10 Softmax'
+$net = New-Network -Layers $leaky -Seed 1
+$train | Invoke-Training -Network $net -Epochs 1 -BatchSize 64 -Optimizer Adam -LearningRate 0.001 | Out-Null
+Report 'LeakyReLU + BatchNorm Adam' $net
