@@ -2,8 +2,8 @@
 <#
 .SYNOPSIS
     Trains six short versions of the README's recipes and a LeakyReLU + BatchNorm network, and prints a hash of each
-    network's parameters, its test accuracy and loss: run it against two builds of the module (in two pwsh processes) to show that a change kept the arithmetic
-    bit for bit. The data comes from $env:MNIST_DATA.
+    network's parameters, its test accuracy and loss: run it against two builds of the module (in two pwsh processes)
+    to show that a change kept the arithmetic bit for bit. The data comes from $env:MNIST_DATA.
 .EXAMPLE
     dotnet pwsh -NoProfile -File build/parameter-hashes.ps1 -ModulePath ./out/MnistTools/MnistTools.psd1
 #>
