@@ -88,6 +88,8 @@ public sealed class OnnxFuzzTests(ITestOutputHelper output) : FuzzTestBase(outpu
             Build(SeedNodes(), SeedTensors(), InputDims, "y"),
             SmallConv(),
             OnnxExporter.ToBytes(new Network([1, 8, 8], LayerSpec.ParseAll(["Conv2d 2 3 bias=false", "BatchNorm ReLU", "AvgPool2d 2", "Dense 4 Sigmoid"]), Loss.CrossEntropy, Initializer.Default, 1)),
+            // LeakyRelu alphas for the byte mutations to turn into NaN, infinities and other slopes.
+            OnnxExporter.ToBytes(new Network([12], LayerSpec.ParseAll(["Dense 4 LeakyReLU slope=0.2", "BatchNorm LeakyReLU slope=-0.5", "Dense 3 Softmax"]), Loss.CrossEntropy, Initializer.Default, 1)),
         ];
         var edit = Gen.Select(Gen.Int[0, 4], Gen.Int[0, 63], Gen.Int[0, 1000], (k, i, v) => (k, i, v));
         var gen = Gen.Select(Gen.Int[0, seeds.Length], edit.Array[0, 3], Mutations.Some, Gen.Bool,
