@@ -6,8 +6,8 @@ using MnistTools.Training;
 namespace MnistTools.Tests.Training;
 
 /// <summary>
-/// A layer's LeakyReLU slope (<c>slope=</c>) through the production training step and prediction: Dense and Conv2d
-/// networks with slopes 0.1, 0 and −0.5 against a double reference written from the definitions. The step's float
+/// A layer's LeakyReLU slope (<c>slope=</c>) through the production training step and prediction: Dense, Conv2d and
+/// BatchNorm (batch statistics) layers with slopes 0.1, 0 and −0.5 against a double reference written from the definitions. The step's float
 /// gradient against central differences (h = 1e-6) of the reference loss, |float − numeric| ≤ 1e-4 · max(1, |numeric|); its
 /// loss and the network's predictions against the reference's. Pre-activations are checked to lie away from the kink
 /// and some of them below it, so the slope is what the check measures. The wide Dense layer runs forward by units
@@ -17,8 +17,13 @@ public class LeakyReLUSlopeGradientTests
 {
     private const int Classes = 3, Rows = 6;
 
-    /// <summary>The reference network: a hidden layer's pre-activations Z for one image, then Dense 3 on LeakyReLU(Z).</summary>
-    private delegate double[] HiddenLayer(double[] p, double[] image);
+    /// <summary>The reference network: the hidden pre-activations Z [rows x hidden] of a batch [rows x inputs], then Dense 3
+    /// on LeakyReLU(Z).</summary>
+    private delegate double[] HiddenLayer(double[] p, double[] batch, int rows);
+
+    /// <summary>A hidden layer that sees one image at a time.</summary>
+    private static HiddenLayer ByImage(int inputs, Func<double[], double[], double[]> image) => (p, batch, rows) =>
+        Enumerable.Range(0, rows).SelectMany(r => image(p, batch[(r * inputs)..((r + 1) * inputs)])).ToArray();
 
     public static TheoryData<float> Slopes() => new() { 0.1f, 0f, -0.5f };
 
@@ -30,7 +35,31 @@ public class LeakyReLUSlopeGradientTests
         var network = new Network([inputs], LayerSpec.ParseAll([FormattableString.Invariant($"Dense {hidden} LeakyReLU slope={slope:R}"), "Dense 3 Softmax"]), Loss.CrossEntropy,
             Initializer.Default, seed: 5);
         Assert.Equal(slope, network.LayerSpecs[0].Slope);
-        Check(network, SyntheticData.Create(64, seed: 4), slope, hidden, (p, x) => Dense(p, 0, x, inputs, hidden));
+        Check(network, SyntheticData.Create(64, seed: 4), slope, hidden, ByImage(inputs, (p, x) => Dense(p, 0, x, inputs, hidden)));
+    }
+
+    /// <summary>Dense 8 → BatchNorm LeakyReLU (the batch's mean and biased variance, eps 1e-5) → Dense 3. Prediction uses
+    /// the running statistics, so only the training step is compared.</summary>
+    [Theory]
+    [MemberData(nameof(Slopes))]
+    public void BatchNormGradientMatchesCentralDifferences(float slope)
+    {
+        const int hidden = 8, inputs = 16;
+        var network = new Network([inputs], LayerSpec.ParseAll(["Dense 8", FormattableString.Invariant($"BatchNorm LeakyReLU slope={slope:R}"), "Dense 3 Softmax"]),
+            Loss.CrossEntropy, Initializer.Default, seed: 5);
+        Check(network, SyntheticData.Create(64, seed: 4), slope, hidden, (p, x, rows) =>
+        {
+            double[] z = ByImage(inputs, (q, image) => Dense(q, 0, image, inputs, hidden))(p, x, rows);
+            int gamma = hidden * inputs + hidden, beta = gamma + hidden;
+            for (int j = 0; j < hidden; j++)
+            {
+                double mean = Enumerable.Range(0, rows).Average(r => z[r * hidden + j]);
+                double variance = Enumerable.Range(0, rows).Average(r => Math.Pow(z[r * hidden + j] - mean, 2));
+                double[] normalised = Enumerable.Range(0, rows).Select(r => (z[r * hidden + j] - mean) / Math.Sqrt(variance + 1e-5)).ToArray();
+                for (int r = 0; r < rows; r++) z[r * hidden + j] = normalised[r] * p[gamma + j] + p[beta + j];
+            }
+            return z;
+        }, predicts: false);
     }
 
     [Theory]
@@ -40,11 +69,11 @@ public class LeakyReLUSlopeGradientTests
         var shape = Conv2dShape.Create(1, 4, 4, 3, 3, 1, Padding.Same);
         var network = new Network([1, 4, 4], LayerSpec.ParseAll([FormattableString.Invariant($"Conv2d 3 3 padding=same LeakyReLU slope={slope:R}"), "Dense 3 Softmax"]),
             Loss.CrossEntropy, Initializer.Default, seed: 5);
-        Check(network, SyntheticData.Create(64, seed: 4), slope, shape.OutputSize, (p, x) =>
+        Check(network, SyntheticData.Create(64, seed: 4), slope, shape.OutputSize, ByImage(shape.InputSize, (p, x) =>
         {
             double[] w = p[..shape.WeightCount], b = p[shape.WeightCount..(shape.WeightCount + shape.Filters)];
             return ReferenceLayers.Conv2dForward(x, w, b, shape, 1).Output;
-        });
+        }));
     }
 
     [Fact]
@@ -55,29 +84,29 @@ public class LeakyReLUSlopeGradientTests
         var network = new Network([inputs], LayerSpec.ParseAll(["Dense 100 LeakyReLU slope=0.2", "Dense 3 Softmax"]), Loss.CrossEntropy,
             Initializer.Default, seed: 5);
         Assert.True(network.Stack.Layers[0].WeightCount >= TrainingStep.SplitFirstLayerWeights, "the first layer must be wide enough to run by units");
-        Check(network, SyntheticData.Images(32, seed: 4), slope, hidden, (p, x) => Dense(p, 0, x, inputs, hidden), sampledParameters: 40);
+        Check(network, SyntheticData.Images(32, seed: 4), slope, hidden, ByImage(inputs, (p, x) => Dense(p, 0, x, inputs, hidden)), sampledParameters: 40);
     }
 
     /// <summary>
     /// The step's gradient and loss on <see cref="Rows"/> images (one and two cores), then Predict, against the reference:
     /// the hidden layer (its parameters first in p), LeakyReLU with <paramref name="slope"/>, Dense 3, softmax cross-entropy.
     /// </summary>
-    private static void Check(Network network, MnistDataSet data, float slope, int hidden, HiddenLayer layer, int? sampledParameters = null)
+    private static void Check(Network network, MnistDataSet data, float slope, int hidden, HiddenLayer layer, int? sampledParameters = null,
+        bool predicts = true)
     {
         StepHarness.RandomizeBiases(network, 0.3, 7);
         int[] order = Enumerable.Range(0, data.Count).ToArray();
         (double[] x, int[] labels) = StepHarness.Rows(data, order, 3, Rows);
         double[] p = StepHarness.ToDouble(network.Parameters);
-        int size = data.ImageSize;
-
         double Loss(double[] parameters, double[]? scores = null, List<double>? preActivations = null)
         {
             int head = parameters.Length - Classes * hidden - Classes;
             double total = 0;
+            double[] all = layer(parameters, x, Rows);
+            preActivations?.AddRange(all);
             for (int r = 0; r < Rows; r++)
             {
-                double[] z = layer(parameters, x[(r * size)..((r + 1) * size)]);
-                preActivations?.AddRange(z);
+                double[] z = all[(r * hidden)..((r + 1) * hidden)];
                 double[] a = z.Select(v => ReferenceNetwork.Hidden(Activation.LeakyReLU, v, slope)).ToArray();
                 double[] logits = Dense(parameters, head, a, hidden, Classes);
                 double max = logits.Max(), log = max + Math.Log(logits.Sum(v => Math.Exp(v - max)));
@@ -119,6 +148,7 @@ public class LeakyReLUSlopeGradientTests
             Assert.True(Math.Abs(first![i] - numeric) <= 1e-4 * Math.Max(1, Math.Abs(numeric)), $"parameter {i}: step {first[i]:R}, central difference {numeric:R}");
         }
 
+        if (!predicts) return;
         float[] inputs = x.Select(v => (float)v).ToArray(), scores = new float[Rows * Classes];
         network.Predict(inputs, Rows, scores);
         for (int i = 0; i < scores.Length; i++)
