@@ -1,4 +1,4 @@
-# A layer's LeakyReLU slope (slope=<s> on Dense, Conv2d and BatchNorm): written in the layer list only when it is not
+# A layer's LeakyReLU slope (slope=<a> on Dense, Conv2d and BatchNorm): written in the layer list only when it is not
 # 0.01, refused without LeakyReLU or when not finite, kept by Save-Network/Import-Network, checkpoints and Export-Network
 # (LeakyRelu's alpha), and it changes what the network computes.
 BeforeAll {
@@ -44,7 +44,7 @@ Describe 'New-Network -Layers (LeakyReLU slope)' {
     It 'refuses <Name> with LayerSpecInvalid, naming the spec and the option' -TestCases @(
         @{ Name = 'a slope without LeakyReLU'; Layers = @('Dense 32 ReLU slope=0.1', 'Dense 10 Softmax'); Message = "'Dense 32 ReLU slope=0.1'.*'slope=0.1' applies to LeakyReLU only" }
         @{ Name = 'a slope without an activation'; Layers = @('Conv2d 4 3 slope=0.1', 'Dense 10 Softmax'); Message = "'slope=0.1' applies to LeakyReLU only, and the layer's activation is None" }
-        @{ Name = 'a slope of NaN'; Layers = @('Dense 32 LeakyReLU slope=NaN', 'Dense 10 Softmax'); Message = "'slope=NaN' is not a slope: slope=<s> takes a finite number" }
+        @{ Name = 'a slope of NaN'; Layers = @('Dense 32 LeakyReLU slope=NaN', 'Dense 10 Softmax'); Message = "'slope=NaN' is not a slope: slope=<a> takes a finite number" }
         @{ Name = 'a slope beyond float range'; Layers = @('BatchNorm LeakyReLU slope=1e39', 'Dense 10 Softmax'); Message = "'slope=1e39' is not a slope" }
         @{ Name = 'a slope that is not a number'; Layers = @('Dense 32 LeakyReLU slope=steep', 'Dense 10 Softmax'); Message = "'slope=steep' is not a number for slope" }
         @{ Name = 'a slope on a pool'; Layers = @('MaxPool2d 2 slope=0.1', 'Dense 10 Softmax'); Message = "'slope=0.1'" }

@@ -171,7 +171,7 @@ Describe 'Tab completion' {
         $got.ListItemText | Should -Be $kinds
         $got.CompletionText | Should -Be $expected
         ($got | Where-Object ListItemText -eq 'Conv2d').ToolTip |
-            Should -Be 'Conv2d <filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>] [slope=<s>]: 2-D convolution over a channels x height x width input'
+            Should -Be 'Conv2d <filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>] [slope=<a>]: 2-D convolution over a channels x height x width input'
         # Later elements of the list: PowerShell does not call a completer inside an unterminated quote after a comma
         # (it offers file names there), so the kinds come right after the comma or after a bare prefix.
         @(Get-Completion "New-Network -Layers 'Dense 10 Softmax', co").CompletionText | Should -Be @("'Conv2d ")

@@ -5,7 +5,7 @@ using MnistTools.Errors;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// <c>BatchNorm [momentum=&lt;m&gt;] [eps=&lt;e&gt;] [&lt;activation&gt;] [slope=&lt;s&gt;]</c>: batch normalisation (<see cref="BatchNormLayer"/>),
+/// <c>BatchNorm [momentum=&lt;m&gt;] [eps=&lt;e&gt;] [&lt;activation&gt;] [slope=&lt;a&gt;]</c>: batch normalisation (<see cref="BatchNormLayer"/>),
 /// per channel after a convolution, per feature after a Dense; the batch's statistics in training, the running ones in
 /// evaluation. Parameters γ [C] (the weights, starting at 1) then β [C] (the biases, starting at 0); state: running mean
 /// [C] and running variance [C]. Momentum is PyTorch's (the weight of a batch in the running statistics, default 0.1),
@@ -13,7 +13,7 @@ namespace MnistTools.Layers;
 /// </summary>
 public sealed record BatchNormSpec : LayerSpec
 {
-    internal static readonly LayerKind Definition = new("BatchNorm", "[momentum=<m>] [eps=<e>] [<activation>] [slope=<s>]",
+    internal static readonly LayerKind Definition = new("BatchNorm", "[momentum=<m>] [eps=<e>] [<activation>] [slope=<a>]",
         "batch normalisation per channel (or feature); batch statistics in training, running ones in evaluation", Read);
 
     /// <summary>PyTorch's default momentum.</summary>
@@ -95,7 +95,7 @@ public sealed record BatchNormSpec : LayerSpec
             else if (reader.NumberOption(word, "momentum") is { } m) momentum = m is > 0 and <= 1 ? m : throw reader.Wrong(word, "is not a momentum in (0, 1].");
             else if (reader.NumberOption(word, "eps") is { } e) epsilon = e > 0 && (float)e > 0f ? e : throw reader.Wrong(word, "is not an eps above 0.");
             else if (!reader.TryActivation(word, out activation))
-                throw reader.Wrong(word, "is not an option of BatchNorm (momentum=<m>, eps=<e>, slope=<s>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None).");
+                throw reader.Wrong(word, "is not an option of BatchNorm (momentum=<m>, eps=<e>, slope=<a>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None).");
         }
         reader.CheckSlope(slopeWord, activation);
         return new BatchNormSpec(momentum, epsilon, activation, slope);

@@ -5,13 +5,13 @@ using MnistTools.Errors;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// <c>Conv2d &lt;filters&gt; &lt;kernel&gt; [stride=&lt;s&gt;] [padding=valid|same] [bias=false] [&lt;activation&gt;] [slope=&lt;s&gt;]</c>: a 2-D convolution
+/// <c>Conv2d &lt;filters&gt; &lt;kernel&gt; [stride=&lt;s&gt;] [padding=valid|same] [bias=false] [&lt;activation&gt;] [slope=&lt;a&gt;]</c>: a 2-D convolution
 /// (<see cref="Conv2dLayer"/>) over a [channels x height x width] input. Parameters W [F x C x K x K] then b [F];
 /// ONNX Conv with its kernel_shape, strides and pads.
 /// </summary>
 public sealed record Conv2dSpec : LayerSpec
 {
-    internal static readonly LayerKind Definition = new("Conv2d", "<filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>] [slope=<s>]",
+    internal static readonly LayerKind Definition = new("Conv2d", "<filters> <kernel> [stride=<s>] [padding=valid|same] [bias=false] [<activation>] [slope=<a>]",
         "2-D convolution over a channels x height x width input", Read);
 
     /// <summary>A convolution of <paramref name="filters"/> filters of <paramref name="kernel"/> x <paramref name="kernel"/>.</summary>
@@ -122,7 +122,7 @@ public sealed record Conv2dSpec : LayerSpec
                     _ => throw reader.Wrong(word, "is not a padding (padding=valid or padding=same)."),
                 };
             else if (!reader.TryActivation(word, out activation))
-                throw reader.Wrong(word, "is not an option of Conv2d (stride=<s>, padding=valid|same, bias=false, slope=<s>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
+                throw reader.Wrong(word, "is not an option of Conv2d (stride=<s>, padding=valid|same, bias=false, slope=<a>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
         }
         reader.CheckSlope(slopeWord, activation);
         return new Conv2dSpec(filters, kernel, stride, padding, activation, bias, slope);

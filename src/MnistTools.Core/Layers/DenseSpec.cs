@@ -5,13 +5,13 @@ using MnistTools.Errors;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// <c>Dense &lt;units&gt; [bias=false] [&lt;activation&gt;] [slope=&lt;s&gt;]</c>: a fully connected layer (<see cref="DenseLayer"/>). Reads a vector (an
+/// <c>Dense &lt;units&gt; [bias=false] [&lt;activation&gt;] [slope=&lt;a&gt;]</c>: a fully connected layer (<see cref="DenseLayer"/>). Reads a vector (an
 /// image input is flattened first); parameters W [units x inputs] then b [units]; ONNX Gemm (transB = 1). The last
 /// layer of every list is Dense: its units are the class scores.
 /// </summary>
 public sealed record DenseSpec : LayerSpec
 {
-    internal static readonly LayerKind Definition = new("Dense", "<units> [bias=false] [<activation>] [slope=<s>]",
+    internal static readonly LayerKind Definition = new("Dense", "<units> [bias=false] [<activation>] [slope=<a>]",
         "fully connected: every output unit sees every input value", Read);
 
     /// <summary>A dense layer of <paramref name="units"/> outputs.</summary>
@@ -83,7 +83,7 @@ public sealed record DenseSpec : LayerSpec
             if (reader.BiasOption(word) is { } value) bias = value;
             else if (reader.SlopeOption(word) is { } s) (slope, slopeWord) = (s, word);
             else if (!reader.TryActivation(word, out activation))
-                throw reader.Wrong(word, "is not an option of Dense (bias=false, slope=<s>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
+                throw reader.Wrong(word, "is not an option of Dense (bias=false, slope=<a>, or an activation: Sigmoid, ReLU, Tanh, LeakyReLU, None, Softmax).");
         }
         reader.CheckSlope(slopeWord, activation);
         return new DenseSpec(units, activation, bias, slope);

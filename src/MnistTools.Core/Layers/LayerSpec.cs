@@ -138,7 +138,7 @@ public abstract record LayerSpec
     }
 
     /// <summary>The reason a slope's value is refused.</summary>
-    internal const string SlopeRange = "is not a slope: slope=<s> takes a finite number (LeakyReLU's slope for negative inputs, default 0.01; any float32 value, as in ONNX and PyTorch).";
+    internal const string SlopeRange = "is not a slope: slope=<a> takes a finite number (LeakyReLU's slope for negative inputs, default 0.01; any float32 value, as in ONNX and PyTorch).";
 
     /// <summary>The reason a slope without LeakyReLU is refused.</summary>
     internal static string SlopeWithoutLeakyReLU(Activation activation) =>

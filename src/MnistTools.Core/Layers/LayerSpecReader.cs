@@ -68,7 +68,7 @@ internal sealed class LayerSpecReader(string spec, string[] words, LayerKind kin
             : throw Wrong(word, $"is not a number for {name} (such as {name}=0.1).");
     }
 
-    /// <summary>The value of <c>slope=&lt;s&gt;</c> in <paramref name="word"/> as a finite float (LeakyReLU's slope), or null
+    /// <summary>The value of <c>slope=&lt;a&gt;</c> in <paramref name="word"/> as a finite float (LeakyReLU's slope), or null
     /// when the word is not that option. Whether the activation is LeakyReLU is the kind's check, once every word is read.</summary>
     public float? SlopeOption(string word)
     {

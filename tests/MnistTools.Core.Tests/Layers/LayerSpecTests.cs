@@ -230,8 +230,8 @@ public class LayerSpecTests
     [InlineData("Dense 10 slope=0.1", "applies to LeakyReLU only, and the layer's activation is None")]
     [InlineData("Conv2d 4 3 ReLU slope=0.1", "applies to LeakyReLU only, and the layer's activation is ReLU")]
     [InlineData("BatchNorm slope=0.1 Tanh", "applies to LeakyReLU only, and the layer's activation is Tanh")]
-    [InlineData("Dense 10 LeakyReLU slope=NaN", "is not a slope: slope=<s> takes a finite number")]
-    [InlineData("Dense 10 LeakyReLU slope=1e39", "is not a slope: slope=<s> takes a finite number")]
+    [InlineData("Dense 10 LeakyReLU slope=NaN", "is not a slope: slope=<a> takes a finite number")]
+    [InlineData("Dense 10 LeakyReLU slope=1e39", "is not a slope: slope=<a> takes a finite number")]
     [InlineData("Dense 10 LeakyReLU slope=abc", "is not a number for slope (such as slope=0.1)")]
     public void ASlopeIsRefusedWithTheReason(string spec, string reason)
     {
