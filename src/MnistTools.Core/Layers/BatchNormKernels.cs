@@ -101,36 +101,48 @@ internal static unsafe class BatchNormKernels
     /// <param name="mean">μ [C] and <paramref name="inverseStd"/> 1/σ [C] as the forward pass left them.</param>
     /// <param name="gammaGradient">dγ [C]: written for the call's channels; <paramref name="betaGradient"/> dβ likewise.</param>
     /// <param name="inputGradient">dX [rows x C x S], written for the call's channels, or empty.</param>
-    /// <param name="reluOutput">The output Y [rows x C x S] of a forward pass with the fused ReLU (dZ = dY where Y &gt; 0, else
-    /// 0), or empty when the forward pass had none (dZ = dY).</param>
+    /// <param name="reluBeta">β [C] of a forward pass with the fused ReLU: dZ = dY where X̂·γ + β &gt; 0 (recomputed from X in the
+    /// forward pass's float operations: exactly where its output was positive), else 0; empty when it had no ReLU (dZ = dY).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TrainingBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> gamma,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, Span<float> gammaGradient, Span<float> betaGradient, Span<float> inputGradient,
-        int rows, int channels, int spatial, int first, int count, ReadOnlySpan<float> reluOutput = default)
+        int rows, int channels, int spatial, int first, int count, ReadOnlySpan<float> reluBeta = default)
     {
         CheckSizes(input.Length, outputGradient.Length, rows, channels, spatial, first, count);
         CheckChannels(channels, gamma.Length, mean.Length, inverseStd.Length, gammaGradient.Length, betaGradient.Length);
-        long size = (long)rows * channels * spatial;
-        if (!inputGradient.IsEmpty && inputGradient.Length < size) throw new ArgumentException("dX is shorter than B·C·S.", nameof(inputGradient));
-        if (!reluOutput.IsEmpty && reluOutput.Length < size) throw new ArgumentException("Y is shorter than B·C·S.", nameof(reluOutput));
+        if (!reluBeta.IsEmpty) CheckChannels(channels, reluBeta.Length, reluBeta.Length);
+        if (!inputGradient.IsEmpty && inputGradient.Length < (long)rows * channels * spatial)
+            throw new ArgumentException("dX is shorter than B·C·S.", nameof(inputGradient));
+        fixed (float* dy = outputGradient, x = input, dx = inputGradient)
+        {
+            if (reluBeta.IsEmpty)
+                Backward<Linear>(dy, x, dx, gamma, gamma, mean, inverseStd, gammaGradient, betaGradient, rows, channels, spatial, first, count);
+            else
+                Backward<AfterReLU>(dy, x, dx, gamma, reluBeta, mean, inverseStd, gammaGradient, betaGradient, rows, channels, spatial, first, count);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Backward<TG>(float* dy, float* x, float* dx, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> inverseStd, Span<float> gammaGradient, Span<float> betaGradient, int rows, int channels, int spatial, int first, int count)
+        where TG : struct, IGradient
+    {
         long n = (long)rows * spatial, stride = (long)channels * spatial;
-        fixed (float* dy = outputGradient, x = input, dx = inputGradient, y = reluOutput)
-            for (int c = first; c < first + count; c++)
+        for (int c = first; c < first + count; c++)
+        {
+            long offset = (long)c * spatial;
+            float mu = mean[c], inverse = inverseStd[c], g = gamma[c], b = beta[c];
+            (double sumGradient, double sumProduct) = SumGradientAndProduct<TG>(dy + offset, x + offset, rows, stride, spatial, mu, inverse, g, b);
+            betaGradient[c] = (float)sumGradient;
+            gammaGradient[c] = (float)sumProduct;
+            if (dx == null) continue;
+            float scale = g * inverse, meanGradient = (float)(sumGradient / n), meanProduct = (float)(sumProduct / n);
+            for (int r = 0; r < rows; r++)
             {
-                long offset = (long)c * spatial;
-                float mu = mean[c], inverse = inverseStd[c];
-                (double sumGradient, double sumProduct) = SumGradientAndProduct(dy + offset, x + offset, y == null ? null : y + offset, rows, stride,
-                    spatial, mu, inverse);
-                betaGradient[c] = (float)sumGradient;
-                gammaGradient[c] = (float)sumProduct;
-                if (dx == null) continue;
-                float scale = gamma[c] * inverse, meanGradient = (float)(sumGradient / n), meanProduct = (float)(sumProduct / n);
-                for (int r = 0; r < rows; r++)
-                {
-                    long at = r * stride + offset;
-                    InputGradient(dy + at, x + at, y == null ? null : y + at, dx + at, spatial, mu, inverse, scale, meanGradient, meanProduct);
-                }
+                long at = r * stride + offset;
+                InputGradient<TG>(dy + at, x + at, dx + at, spatial, mu, inverse, g, b, scale, meanGradient, meanProduct);
             }
+        }
     }
 
     /// <summary>Σ values in the fixed order of the type's remarks: one run of S values (8 lanes, then the lanes in order, in double).</summary>
@@ -227,11 +239,38 @@ internal static unsafe class BatchNormKernels
         return total;
     }
 
+    /// <summary>dZ from dY and X̂ = (X − μ)·(1/σ): the gradient before the layer's fused activation.</summary>
+    private interface IGradient
+    {
+        static abstract Vector256<float> Of(Vector256<float> gradient, Vector256<float> normalized, Vector256<float> gamma, Vector256<float> beta);
+
+        static abstract float Of(float gradient, float normalized, float gamma, float beta);
+    }
+
+    /// <summary>No activation: dZ = dY.</summary>
+    private readonly struct Linear : IGradient
+    {
+        public static Vector256<float> Of(Vector256<float> gradient, Vector256<float> normalized, Vector256<float> gamma, Vector256<float> beta) => gradient;
+
+        public static float Of(float gradient, float normalized, float gamma, float beta) => gradient;
+    }
+
+    /// <summary>The fused ReLU: dZ = dY where Z = X̂·γ + β &gt; 0 (the forward pass's Z, bit for bit), else 0.</summary>
+    private readonly struct AfterReLU : IGradient
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Of(Vector256<float> gradient, Vector256<float> normalized, Vector256<float> gamma, Vector256<float> beta) =>
+            Vector256.ConditionalSelect(Vector256.GreaterThan(normalized * gamma + beta, Vector256<float>.Zero), gradient, Vector256<float>.Zero);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Of(float gradient, float normalized, float gamma, float beta) => normalized * gamma + beta > 0f ? gradient : 0f;
+    }
+
     /// <summary>(Σ dZ, Σ dZ·X̂) with X̂ = (X − μ)·(1/σ) over the runs at r·stride, in the order of <see cref="SumRuns{T}"/>;
-    /// dZ = dY, masked by Y &gt; 0 when <paramref name="y"/> is not null.</summary>
+    /// two rows' runs side by side.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double Gradient, double Product) SumGradientAndProduct(float* dy, float* x, float* y, int rows, long stride, int spatial,
-        float mean, float inverse)
+    private static (double Gradient, double Product) SumGradientAndProduct<TG>(float* dy, float* x, int rows, long stride, int spatial,
+        float mean, float inverse, float gamma, float beta) where TG : struct, IGradient
     {
         double totalG = 0, totalP = 0;
         if (spatial < Lanes)
@@ -242,16 +281,16 @@ internal static unsafe class BatchNormKernels
                 double sumG = 0, sumP = 0;
                 for (int j = 0; j < spatial; j++)
                 {
-                    float g = Masked(dy[at + j], y, at + j);
-                    sumG += g;
-                    sumP += g * ((x[at + j] - mean) * inverse);
+                    float normalized = (x[at + j] - mean) * inverse, d = TG.Of(dy[at + j], normalized, gamma, beta);
+                    sumG += d;
+                    sumP += d * normalized;
                 }
                 totalG += sumG;
                 totalP += sumP;
             }
             return (totalG, totalP);
         }
-        Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(inverse);
+        Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(inverse), gv = Vector256.Create(gamma), bv = Vector256.Create(beta);
         int full = spatial & ~(Lanes - 1), row = 0;
         for (; row <= rows - 2; row += 2)
         {
@@ -259,14 +298,15 @@ internal static unsafe class BatchNormKernels
             Vector256<float> g0 = Vector256<float>.Zero, p0 = g0, g1 = g0, p1 = g0;
             for (int j = 0; j < full; j += Lanes)
             {
-                Vector256<float> d0 = MaskedVector(dy, y, at0 + j), d1 = MaskedVector(dy, y, at1 + j);
+                Vector256<float> n0 = (Vector256.Load(x + at0 + j) - m) * s, n1 = (Vector256.Load(x + at1 + j) - m) * s;
+                Vector256<float> d0 = TG.Of(Vector256.Load(dy + at0 + j), n0, gv, bv), d1 = TG.Of(Vector256.Load(dy + at1 + j), n1, gv, bv);
                 g0 += d0;
-                p0 += d0 * ((Vector256.Load(x + at0 + j) - m) * s);
+                p0 += d0 * n0;
                 g1 += d1;
-                p1 += d1 * ((Vector256.Load(x + at1 + j) - m) * s);
+                p1 += d1 * n1;
             }
-            AddRun(ref totalG, ref totalP, g0, p0, dy, x, y, at0 + full, spatial - full, mean, inverse);
-            AddRun(ref totalG, ref totalP, g1, p1, dy, x, y, at1 + full, spatial - full, mean, inverse);
+            AddRun<TG>(ref totalG, ref totalP, g0, p0, dy + at0 + full, x + at0 + full, spatial - full, mean, inverse, gamma, beta);
+            AddRun<TG>(ref totalG, ref totalP, g1, p1, dy + at1 + full, x + at1 + full, spatial - full, mean, inverse, gamma, beta);
         }
         for (; row < rows; row++)
         {
@@ -274,20 +314,20 @@ internal static unsafe class BatchNormKernels
             Vector256<float> g = Vector256<float>.Zero, p = g;
             for (int j = 0; j < full; j += Lanes)
             {
-                Vector256<float> d = MaskedVector(dy, y, at + j);
+                Vector256<float> normalized = (Vector256.Load(x + at + j) - m) * s, d = TG.Of(Vector256.Load(dy + at + j), normalized, gv, bv);
                 g += d;
-                p += d * ((Vector256.Load(x + at + j) - m) * s);
+                p += d * normalized;
             }
-            AddRun(ref totalG, ref totalP, g, p, dy, x, y, at + full, spatial - full, mean, inverse);
+            AddRun<TG>(ref totalG, ref totalP, g, p, dy + at + full, x + at + full, spatial - full, mean, inverse, gamma, beta);
         }
         return (totalG, totalP);
     }
 
     /// <summary>A run's tail into its lanes, the lanes in order into each run sum, the run sums onto the totals (a tail padded
-    /// with dZ = 0 and X = μ would add 0 to every lane: the same bits).</summary>
+    /// with dY = 0 and X = μ would add 0 to every lane: the same bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRun(ref double totalG, ref double totalP, Vector256<float> lanesG, Vector256<float> lanesP, float* dy, float* x, float* y,
-        long tail, int remaining, float mean, float inverse)
+    private static void AddRun<TG>(ref double totalG, ref double totalP, Vector256<float> lanesG, Vector256<float> lanesP, float* dy, float* x,
+        int remaining, float mean, float inverse, float gamma, float beta) where TG : struct, IGradient
     {
         double sumG = 0, sumP = 0;
         for (int k = 0; k < Lanes; k++)
@@ -295,26 +335,15 @@ internal static unsafe class BatchNormKernels
             float g = lanesG.GetElement(k), p = lanesP.GetElement(k);
             if (k < remaining)
             {
-                float d = Masked(dy[tail + k], y, tail + k);
+                float normalized = (x[k] - mean) * inverse, d = TG.Of(dy[k], normalized, gamma, beta);
                 g += d;
-                p += d * ((x[tail + k] - mean) * inverse);
+                p += d * normalized;
             }
             sumG += g;
             sumP += p;
         }
         totalG += sumG;
         totalP += sumP;
-    }
-
-    /// <summary>dY[at], or 0 where the fused ReLU's output Y[at] is not positive (y not null).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Masked(float gradient, float* y, long at) => y == null || y[at] > 0f ? gradient : 0f;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> MaskedVector(float* dy, float* y, long at)
-    {
-        Vector256<float> g = Vector256.Load(dy + at);
-        return y == null ? g : Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.Load(y + at), Vector256<float>.Zero), g, Vector256<float>.Zero);
     }
 
     /// <summary>Y = ((X − μ)·(1/σ))·γ + β over one run of values, then Y = 0 where Y ≤ 0 when <paramref name="relu"/>.</summary>
@@ -341,25 +370,26 @@ internal static unsafe class BatchNormKernels
         for (; i < length; i++) output[i] = (input[i] - mean) * inverse * gamma + beta;
     }
 
-    /// <summary>dX = γ/σ·(dZ − mean dZ − X̂·mean(dZ·X̂)) over one run of values (dZ masked by Y &gt; 0 when y is not null).</summary>
+    /// <summary>dX = γ/σ·(dZ − mean dZ − X̂·mean(dZ·X̂)) over one run of values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputGradient(float* dy, float* x, float* y, float* dx, int length, float mean, float inverse,
-        float scale, float meanGradient, float meanProduct)
+    private static void InputGradient<TG>(float* dy, float* x, float* dx, int length, float mean, float inverse, float gamma, float beta,
+        float scale, float meanGradient, float meanProduct) where TG : struct, IGradient
     {
-        Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(inverse), k = Vector256.Create(scale),
-            mg = Vector256.Create(meanGradient), mp = Vector256.Create(meanProduct);
+        Vector256<float> m = Vector256.Create(mean), s = Vector256.Create(inverse), gv = Vector256.Create(gamma), bv = Vector256.Create(beta),
+            k = Vector256.Create(scale), mg = Vector256.Create(meanGradient), mp = Vector256.Create(meanProduct);
         int i = 0;
         for (; i <= length - Lanes; i += Lanes)
         {
             Vector256<float> normalized = (Vector256.Load(x + i) - m) * s;
-            (k * (MaskedVector(dy, y, i) - mg - normalized * mp)).Store(dx + i);
+            (k * (TG.Of(Vector256.Load(dy + i), normalized, gv, bv) - mg - normalized * mp)).Store(dx + i);
         }
         for (; i < length; i++)
         {
             float normalized = (x[i] - mean) * inverse;
-            dx[i] = scale * (Masked(dy[i], y, i) - meanGradient - normalized * meanProduct);
+            dx[i] = scale * (TG.Of(dy[i], normalized, gamma, beta) - meanGradient - normalized * meanProduct);
         }
     }
+
 
     private static void CheckSizes(int inputLength, int outputLength, int rows, int channels, int spatial, int first, int count)
     {

@@ -116,7 +116,7 @@ internal sealed class BatchNormLayer : Layer
         }
         BatchNormKernels.TrainingBackward(lane.OutputGradient, lane.Input, Weights(parameters), statistics.Slice(0, _channels),
             statistics.Slice(_channels, _channels), weightGradient, biasGradient, lane.InputGradient, lane.Rows, _channels, _spatial, first, count,
-            FusedReLU ? lane.Output : default);
+            FusedReLU ? Biases(parameters) : default);
     }
 
     public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient) =>
