@@ -13,7 +13,7 @@ namespace MnistTools.Layers;
 ///                      statistics are left as they are (the unbiased variance of one value is undefined)
 ///   inference forward  the same Y with the running μ and 1/√(running σ² + ε)
 ///   backward           dβ_c = Σ dZ[:, c, :],  dγ_c = Σ dZ·X̂,  dX = γ_c·(1/σ_c)·(dZ − dβ_c/N − X̂·dγ_c/N)   (X̂ from X, μ, 1/σ),
-///                      dZ = dY, or dY where the fused ReLU's output is positive and 0 elsewhere
+///                      dZ = dY, or after the fused ReLU dY where Z = X̂·γ + β (recomputed from X) is positive and 0 elsewhere
 /// Sums are taken in one fixed order whatever the machine: within each run of S values of one row, value s goes to lane
 /// s mod 8 of a float accumulator; the eight lanes are added in lane order into a double (the run's sum), and the runs' sums
 /// are added row after row (a run shorter than 8, such as one feature after a dense layer, is summed value by value in

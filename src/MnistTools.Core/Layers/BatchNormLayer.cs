@@ -5,7 +5,8 @@ namespace MnistTools.Layers;
 /// <summary>
 /// Batch normalisation per channel (<see cref="BatchNormKernels"/>) with an optional activation f: after a convolution
 /// X [C x H x W] is normalised per channel over the batch and the H·W positions, after a dense layer X [N] per feature
-/// (C = N, S = 1). Per image: Z = X̂·γ + β, Y = f(Z) (Z saved when f exists, in training).
+/// (C = N, S = 1). Per image: Z = X̂·γ + β, Y = f(Z); ReLU runs inside the kernels, another f after them on a saved Z
+/// (training).
 /// Parameters: γ [C] as the layer's "weights" (starting at 1; L2 applies to them like any weight), then β [C] as its
 /// biases (starting at 0). State (not trained, in the network's state buffer): running mean [C], then running variance
 /// [C], starting at 0 and 1. Training runs <see cref="ForwardBatch"/> and <see cref="BackwardBatch"/> over the whole
@@ -46,7 +47,7 @@ internal sealed class BatchNormLayer : Layer
 
     public override int WeightCount => _channels;
 
-    /// <summary>ReLU is fused into the kernels (its backward reads the output): only another activation keeps Z.</summary>
+    /// <summary>ReLU is fused into the kernels (backward recomputes Z from X): only another activation keeps Z.</summary>
     public override int SavedSize => _activation is null or Layers.Activation.ReLU ? 0 : OutputSize;
 
     /// <summary>The activation the kernels apply themselves (ReLU), rather than <see cref="ActivationFunctions"/> after them.</summary>
