@@ -10,11 +10,12 @@ namespace MnistTools.Benchmarks;
 /// the normalisation: Conv2d 32 3 → Conv2d 32 3 → MaxPool2d 2 → Dense 128 → Dense 10, each hidden layer with ReLU
 /// (plain), or without bias and followed by BatchNorm ReLU (normalised). Steps of 64 images (Adam) on one thread, timed
 /// by the thread's CPU time (wall when the platform has no thread clock), the two networks in alternating rounds so
-/// both see the same machine; the ratio of the medians is the cost.
+/// both see the same machine; the ratio of the medians is the cost. Then each BatchNorm layer's kernels alone (forward and
+/// backward with the fused ReLU over the whole batch, warm, the best of <see cref="KernelRepeats"/>) against the plain step.
 /// </summary>
 public static class BatchNormBenchmark
 {
-    private const int Batch = 64, StepsPerRound = 20;
+    private const int Batch = 64, StepsPerRound = 20, KernelRepeats = 40;
 
     public static void Run(int rounds)
     {
@@ -31,6 +32,42 @@ public static class BatchNormBenchmark
         Console.WriteLine($"plain     {plain * 1e3:F2} ms per step ({cases[0].Network.ParameterCount:N0} parameters)");
         Console.WriteLine($"BatchNorm {normalised * 1e3:F2} ms per step ({cases[1].Network.ParameterCount:N0} parameters)");
         Console.WriteLine($"ratio     {normalised / plain:F3} (medians of {rounds} rounds of {StepsPerRound} steps)");
+        foreach (Layer layer in cases[1].Network.Stack.Layers)
+            if (layer is BatchNormLayer)
+            {
+                (double forward, double backward) = KernelTimes(layer.InputShape.Channels, layer.InputShape.Height * layer.InputShape.Width);
+                Console.WriteLine($"  layer BatchNorm ReLU on {layer.InputShape}: forward {forward * 1e3:F3} ms, backward {backward * 1e3:F3} ms " +
+                    $"({(forward + backward) / plain:P1} of the plain step; kernels alone, warm, best of {KernelRepeats})");
+            }
+    }
+
+    /// <summary>Seconds of one forward and one backward of the BatchNorm kernels with the fused ReLU over a batch of C x S values per image.</summary>
+    private static (double Forward, double Backward) KernelTimes(int channels, int spatial)
+    {
+        var random = new Random(1);
+        int size = Batch * channels * spatial;
+        float[] x = new float[size], y = new float[size], dy = new float[size], dx = new float[size];
+        for (int i = 0; i < size; i++) (x[i], dy[i]) = ((float)random.NextDouble() * 2 - 0.5f, ((float)random.NextDouble() - 0.5f) * 1e-3f);
+        float[] gamma = Enumerable.Repeat(1f, channels).ToArray(), beta = new float[channels], mean = new float[channels], inverse = new float[channels];
+        float[] runningMean = new float[channels], runningVariance = new float[channels], dGamma = new float[channels], dBeta = new float[channels];
+        double forward = Best(() => BatchNormKernels.TrainingForward(x, gamma, beta, y, mean, inverse, runningMean, runningVariance, Batch, channels, spatial,
+            0, channels, BatchNormLayer.DefaultMomentum, BatchNormLayer.DefaultEpsilon, updateRunning: true, relu: true));
+        double backward = Best(() => BatchNormKernels.TrainingBackward(dy, x, gamma, mean, inverse, dGamma, dBeta, dx, Batch, channels, spatial, 0, channels, beta));
+        return (forward, backward);
+
+        static double Best(Action run)
+        {
+            run();
+            double best = double.MaxValue;
+            for (int k = 0; k < KernelRepeats; k++)
+            {
+                double? cpu = ThreadClock.Seconds();
+                long start = Stopwatch.GetTimestamp();
+                run();
+                best = Math.Min(best, ThreadClock.Seconds() is { } end && cpu is { } begin ? end - begin : Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+            return best;
+        }
     }
 
     private static Network Create(bool normalised) =>

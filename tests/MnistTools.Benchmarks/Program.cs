@@ -14,7 +14,8 @@ using MnistTools.Numerics;
 //   --denormals         cost of subnormal velocities in a momentum update
 //   --augment           each -Augment kind's CPU time per epoch of 60,000 images (one thread)
 //   --conv [filter]     convolution kernels' GFLOP/s per layer shape (single thread) next to the 1024^3 GEMM; pooling and dropout times
-//   --batchnorm [rounds] a small conv net's training step with and without BatchNorm (one thread, alternating rounds): the ratio
+//   --batchnorm [rounds] a small conv net's training step with and without BatchNorm (one thread, alternating rounds): the ratio;
+//                       then each BatchNorm layer's kernels alone against the plain step
 // `pwsh -File build.ps1 bench -BenchArgs a,b` (e.g. from bash or CI) passes "a,b" as one string: split it.
 args = args.SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
 int Index(string flag) => Array.IndexOf(args, flag);

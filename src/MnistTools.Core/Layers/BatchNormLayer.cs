@@ -5,7 +5,8 @@ namespace MnistTools.Layers;
 /// <summary>
 /// Batch normalisation per channel (<see cref="BatchNormKernels"/>) with an optional activation f: after a convolution
 /// X [C x H x W] is normalised per channel over the batch and the H·W positions, after a dense layer X [N] per feature
-/// (C = N, S = 1). Per image: Z = X̂·γ + β, Y = f(Z) (Z saved when f exists, in training).
+/// (C = N, S = 1). Per image: Z = X̂·γ + β, Y = f(Z); ReLU runs inside the kernels, another f after them on a saved Z
+/// (training).
 /// Parameters: γ [C] as the layer's "weights" (starting at 1; L2 applies to them like any weight), then β [C] as its
 /// biases (starting at 0). State (not trained, in the network's state buffer): running mean [C], then running variance
 /// [C], starting at 0 and 1. Training runs <see cref="ForwardBatch"/> and <see cref="BackwardBatch"/> over the whole
@@ -50,7 +51,11 @@ internal sealed class BatchNormLayer : Layer
 
     public override int WeightCount => _channels;
 
-    public override int SavedSize => _activation is null ? 0 : OutputSize;
+    /// <summary>ReLU is fused into the kernels (backward recomputes Z from X): only another activation keeps Z.</summary>
+    public override int SavedSize => _activation is null or Layers.Activation.ReLU ? 0 : OutputSize;
+
+    /// <summary>The activation the kernels apply themselves (ReLU), rather than <see cref="ActivationFunctions"/> after them.</summary>
+    private bool FusedReLU => _activation == Layers.Activation.ReLU;
 
     public override int StateSize => 2 * _channels;
 
@@ -80,8 +85,8 @@ internal sealed class BatchNormLayer : Layer
             throw new InvalidOperationException("In training BatchNorm runs over the whole batch (ForwardBatch), not by rows.");
         ReadOnlySpan<float> state = lane.State;
         BatchNormKernels.InferenceForward(lane.Input, Weights(parameters), Biases(parameters), state.Slice(0, _channels), state.Slice(_channels, _channels),
-            lane.Output, lane.Rows, _channels, _spatial, Epsilon);
-        if (_activation is { } activation) ActivationFunctions.ActivationForward(activation, lane.Output, lane.Output, _slope);
+            lane.Output, lane.Rows, _channels, _spatial, Epsilon, FusedReLU);
+        if (_activation is { } activation && !FusedReLU) ActivationFunctions.ActivationForward(activation, lane.Output, lane.Output, _slope);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -89,11 +94,11 @@ internal sealed class BatchNormLayer : Layer
         bool updateState, int first, int count)
     {
         if (count == 0) return;
-        Span<float> z = _activation is null ? lane.Output : lane.Saved;
+        Span<float> z = _activation is null || FusedReLU ? lane.Output : lane.Saved;
         BatchNormKernels.TrainingForward(lane.Input, Weights(parameters), Biases(parameters), z, statistics.Slice(0, _channels),
             statistics.Slice(_channels, _channels), state.Slice(0, _channels), state.Slice(_channels, _channels), lane.Rows, _channels, _spatial,
-            first, count, Momentum, Epsilon, updateState);
-        if (_activation is not { } activation) return;
+            first, count, Momentum, Epsilon, updateState, FusedReLU);
+        if (_activation is not { } activation || FusedReLU) return;
         // The channel range is one contiguous run of values in each row.
         int start = first * _spatial, length = count * _spatial;
         for (int r = 0; r < lane.Rows; r++)
@@ -105,7 +110,7 @@ internal sealed class BatchNormLayer : Layer
         Span<float> weightGradient, Span<float> biasGradient)
     {
         if (count == 0) return;
-        if (_activation is { } activation)
+        if (_activation is { } activation && !FusedReLU)
         {
             int start = first * _spatial, length = count * _spatial;
             for (int r = 0; r < lane.Rows; r++)
@@ -115,7 +120,8 @@ internal sealed class BatchNormLayer : Layer
             }
         }
         BatchNormKernels.TrainingBackward(lane.OutputGradient, lane.Input, Weights(parameters), statistics.Slice(0, _channels),
-            statistics.Slice(_channels, _channels), weightGradient, biasGradient, lane.InputGradient, lane.Rows, _channels, _spatial, first, count);
+            statistics.Slice(_channels, _channels), weightGradient, biasGradient, lane.InputGradient, lane.Rows, _channels, _spatial, first, count,
+            FusedReLU ? Biases(parameters) : default);
     }
 
     public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient) =>

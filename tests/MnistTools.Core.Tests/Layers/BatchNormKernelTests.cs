@@ -6,7 +6,9 @@ namespace MnistTools.Tests.Layers;
 /// <summary>
 /// <see cref="BatchNormKernels"/> against a plain double reference on every small shape (B 1..5, C 1..3, S 1..9 and
 /// lengths around the 8-lane sums), cut by channels or not (the same bits); the reference's training gradient against
-/// central differences over whole batches; PyTorch's running-statistics formulas; one value per channel gives β and no NaN.
+/// central differences over whole batches; PyTorch's running-statistics formulas; one value per channel gives β and no NaN;
+/// the sums bit for bit in the documented order (scalar loops over 8 float lanes, B 1..9 and S 1..40); the fused ReLU
+/// bit for bit as the kernel followed by <see cref="ActivationFunctions"/>; a large mean with a small spread keeps its variance.
 /// </summary>
 public class BatchNormKernelTests
 {
@@ -269,5 +271,169 @@ public class BatchNormKernelTests
         BatchNormKernels.TrainingForward(three, [1f, 1f, 1f], [0f, 0f, 0f], new float[three.Length], mean3, inverse3, new float[3], new float[3], 4, 3, 13, 0, 3, Momentum, Epsilon, false);
         Assert.Equal(mean1[0], mean3[1]);
         Assert.Equal(inverse1[0], inverse3[1]);
+    }
+
+    /// <summary>
+    /// The documented order in plain scalar loops: per run of S values, value s into float lane s mod 8, the lanes in order
+    /// into a double, the runs' sums in row order (a run shorter than 8 value by value in double).
+    /// </summary>
+    private static double OrderedSum(float[] values, int rows, int channels, int spatial, int c, Func<int, float> term)
+    {
+        double total = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int start = (r * channels + c) * spatial;
+            double run = 0;
+            if (spatial < 8)
+                for (int s = 0; s < spatial; s++) run += term(start + s);
+            else
+            {
+                var lanes = new float[8];
+                for (int s = 0; s < spatial; s++) lanes[s % 8] += term(start + s);
+                foreach (float lane in lanes) run += lane;
+            }
+            total += run;
+        }
+        return total;
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+    }
+
+    [Fact]
+    public void StatisticsAndGradientsFollowTheDocumentedOrderBitForBit()
+    {
+        // Rows 1..9 cover every remainder of the rows summed side by side; S 1..40 every tail of the 8-lane runs.
+        var random = new Random(11);
+        int cases = 0;
+        for (int rows = 1; rows <= 9; rows++)
+            for (int channels = 1; channels <= 3; channels++)
+                for (int spatial = 1; spatial <= 40; spatial++)
+                {
+                    int size = rows * channels * spatial;
+                    float[] x = RandomFloats(random, size, -1, 4), dy = RandomFloats(random, size);
+                    float[] gamma = RandomFloats(random, channels, -2, 2), beta = RandomFloats(random, channels);
+                    float[] runningMean = RandomFloats(random, channels), runningVariance = RandomFloats(random, channels, 0.5, 2);
+                    float[] y = new float[size], mean = new float[channels], inverse = new float[channels], dx = new float[size];
+                    float[] dGamma = new float[channels], dBeta = new float[channels], rm = runningMean.ToArray(), rv = runningVariance.ToArray();
+                    BatchNormKernels.TrainingForward(x, gamma, beta, y, mean, inverse, rm, rv, rows, channels, spatial, 0, channels, Momentum, Epsilon, true);
+                    BatchNormKernels.TrainingBackward(dy, x, gamma, mean, inverse, dGamma, dBeta, dx, rows, channels, spatial, 0, channels);
+
+                    int n = rows * spatial;
+                    float[] eMean = new float[channels], eInverse = new float[channels], eRm = runningMean.ToArray(), eRv = runningVariance.ToArray();
+                    float[] eY = new float[size], eDx = new float[size], eDGamma = new float[channels], eDBeta = new float[channels];
+                    for (int c = 0; c < channels; c++)
+                    {
+                        double mu = OrderedSum(x, rows, channels, spatial, c, i => x[i]) / n;
+                        float m = (float)mu;
+                        double variance = OrderedSum(x, rows, channels, spatial, c, i => { float d = x[i] - m; return d * d; }) / n;
+                        float s = (float)(1.0 / Math.Sqrt(variance + Epsilon));
+                        (eMean[c], eInverse[c]) = (m, s);
+                        if (n > 1)
+                        {
+                            eRm[c] = (float)((1.0 - Momentum) * runningMean[c] + Momentum * mu);
+                            eRv[c] = (float)((1.0 - Momentum) * runningVariance[c] + Momentum * variance * n / (n - 1));
+                        }
+                        double sumG = OrderedSum(dy, rows, channels, spatial, c, i => dy[i]);
+                        double sumP = OrderedSum(dy, rows, channels, spatial, c, i => dy[i] * ((x[i] - m) * s));
+                        (eDBeta[c], eDGamma[c]) = ((float)sumG, (float)sumP);
+                        float scale = gamma[c] * s, meanG = (float)(sumG / n), meanP = (float)(sumP / n);
+                        for (int r = 0; r < rows; r++)
+                            for (int j = 0; j < spatial; j++)
+                            {
+                                int i = (r * channels + c) * spatial + j;
+                                float normalized = (x[i] - m) * s;
+                                eY[i] = normalized * gamma[c] + beta[c];
+                                eDx[i] = scale * (dy[i] - meanG - normalized * meanP);
+                            }
+                    }
+                    string what = $"B={rows} C={channels} S={spatial}";
+                    AssertSameBits(eMean, mean, $"μ {what}");
+                    AssertSameBits(eInverse, inverse, $"1/σ {what}");
+                    AssertSameBits(eRm, rm, $"running μ {what}");
+                    AssertSameBits(eRv, rv, $"running σ² {what}");
+                    AssertSameBits(eY, y, $"Y {what}");
+                    AssertSameBits(eDBeta, dBeta, $"dβ {what}");
+                    AssertSameBits(eDGamma, dGamma, $"dγ {what}");
+                    AssertSameBits(eDx, dx, $"dX {what}");
+                    cases++;
+                }
+        Assert.Equal(9 * 3 * 40, cases);
+    }
+
+    [Fact]
+    public void TheFusedReLUGivesTheBitsOfTheKernelThenTheActivation()
+    {
+        var random = new Random(12);
+        foreach (var (rows, channels, spatial) in Shapes())
+        {
+            int size = rows * channels * spatial;
+            float[] x = RandomFloats(random, size, -2, 3), dy = RandomFloats(random, size);
+            // γ of either sign; the last channel all zeros with β = 0 when there are two or more: Z = 0 exactly, where
+            // ReLU gives 0 and passes no gradient.
+            float[] gamma = RandomFloats(random, channels, -2, 2), beta = RandomFloats(random, channels);
+            if (channels > 1)
+            {
+                beta[^1] = 0f;
+                for (int r = 0; r < rows; r++) Array.Clear(x, (r * channels + channels - 1) * spatial, spatial);
+            }
+            float[] runningMean = RandomFloats(random, channels), runningVariance = RandomFloats(random, channels, 0.5, 2);
+            string what = $"B={rows} C={channels} S={spatial}";
+
+            float[] z = new float[size], expected = new float[size], mean = new float[channels], inverse = new float[channels];
+            BatchNormKernels.TrainingForward(x, gamma, beta, z, mean, inverse, new float[channels], new float[channels], rows, channels, spatial, 0, channels,
+                Momentum, Epsilon, false);
+            ActivationFunctions.ActivationForward(Activation.ReLU, z, expected, ActivationFunctions.LeakyReLUSlope);
+            float[] fused = new float[size], fusedMean = new float[channels], fusedInverse = new float[channels];
+            BatchNormKernels.TrainingForward(x, gamma, beta, fused, fusedMean, fusedInverse, new float[channels], new float[channels], rows, channels, spatial,
+                0, channels, Momentum, Epsilon, false, relu: true);
+            AssertSameBits(expected, fused, $"Y {what}");
+            AssertSameBits(mean, fusedMean, $"μ {what}");
+            AssertSameBits(inverse, fusedInverse, $"1/σ {what}");
+            if (channels > 1) Assert.Equal(0f, fused[(channels - 1) * spatial]);
+
+            float[] dz = dy.ToArray();
+            ActivationFunctions.ActivationBackward(Activation.ReLU, z, expected, dz, ActivationFunctions.LeakyReLUSlope);
+            float[] dGamma = new float[channels], dBeta = new float[channels], dx = new float[size];
+            BatchNormKernels.TrainingBackward(dz, x, gamma, mean, inverse, dGamma, dBeta, dx, rows, channels, spatial, 0, channels);
+            float[] fusedDGamma = new float[channels], fusedDBeta = new float[channels], fusedDx = new float[size], dyBefore = dy.ToArray();
+            BatchNormKernels.TrainingBackward(dy, x, gamma, mean, inverse, fusedDGamma, fusedDBeta, fusedDx, rows, channels, spatial, 0, channels, beta);
+            AssertSameBits(dGamma, fusedDGamma, $"dγ {what}");
+            AssertSameBits(dBeta, fusedDBeta, $"dβ {what}");
+            AssertSameBits(dx, fusedDx, $"dX {what}");
+            AssertSameBits(dyBefore, dy, $"dY left as it is {what}");
+
+            float[] inference = new float[size], fusedInference = new float[size];
+            BatchNormKernels.InferenceForward(x, gamma, beta, runningMean, runningVariance, inference, rows, channels, spatial, Epsilon);
+            ActivationFunctions.ActivationForward(Activation.ReLU, inference, inference, ActivationFunctions.LeakyReLUSlope);
+            BatchNormKernels.InferenceForward(x, gamma, beta, runningMean, runningVariance, fusedInference, rows, channels, spatial, Epsilon, relu: true);
+            AssertSameBits(inference, fusedInference, $"inference Y {what}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(50)]
+    public void ALargeMeanWithASmallSpreadKeepsItsVariance(int spatial)
+    {
+        // X = 1000 ± 0.01: a one-pass Σx² − (Σx)²/N in float would lose every digit of σ² ≈ 3.3e-5.
+        const int rows = 64, channels = 2;
+        var random = new Random(13);
+        float[] x = RandomFloats(random, rows * channels * spatial, -0.01, 0.01).Select(v => 1000f + v).ToArray();
+        float[] mean = new float[channels], inverse = new float[channels], rm = new float[channels], rv = new float[channels];
+        BatchNormKernels.TrainingForward(x, [1f, 1f], [0f, 0f], new float[x.Length], mean, inverse, rm, rv, rows, channels, spatial, 0, channels,
+            Momentum, 1e-12f, true);
+        var expected = Forward(ToDouble(x), [1, 1], [0, 0], [0, 0], [0, 0], rows, channels, spatial, epsilon: 1e-12f);
+        for (int c = 0; c < channels; c++)
+        {
+            Assert.True(expected.Variance[c] > 2e-5, $"the data's variance {expected.Variance[c]:R}");
+            Assert.True(Math.Abs(inverse[c] - expected.Inverse[c]) <= 1e-3 * expected.Inverse[c], $"1/σ[{c}]: {inverse[c]:R}, expected {expected.Inverse[c]:R}");
+            double unbiased = Momentum * expected.Variance[c] * rows * spatial / (rows * spatial - 1);
+            Assert.True(Math.Abs(rv[c] - unbiased) <= 1e-3 * unbiased, $"running σ²[{c}]: {rv[c]:R}, expected {unbiased:R}");
+        }
     }
 }

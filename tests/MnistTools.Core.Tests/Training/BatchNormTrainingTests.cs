@@ -15,8 +15,8 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
 {
     private const int Hidden = 8, Classes = 3;
 
-    /// <summary>Dense 8 → BatchNorm ReLU → Dense 3 (softmax cross-entropy) on the 4x4 synthetic images.</summary>
-    private static Network DenseNet(int seed = 3) => Build([16], seed, "Dense 8", "BatchNorm ReLU", "Dense 3 Softmax");
+    /// <summary>Dense 8 → BatchNorm ReLU (or another activation) → Dense 3 (softmax cross-entropy) on the 4x4 synthetic images.</summary>
+    private static Network DenseNet(int seed = 3, string activation = "ReLU") => Build([16], seed, "Dense 8", $"BatchNorm {activation}", "Dense 3 Softmax");
 
     /// <summary>Conv2d 4 3 → BatchNorm ReLU → MaxPool2d 2 → Dense 16 → BatchNorm ReLU → Dense 3 on 28x28 images.</summary>
     private static Network ConvNet(int seed = 3) =>
@@ -37,8 +37,15 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
     /// Parameters in the network's order: W1 [8 x 16], b1 [8], γ [8], β [8], W2 [3 x 8], b2 [3].
     /// </summary>
     private static double ReferenceLoss(double[] p, double[] x, int[] labels, int rows, double[]? runningMean = null, double[]? runningVariance = null,
-        double[]? hiddenOut = null)
+        double[]? hiddenOut = null, string activation = "ReLU")
     {
+        Func<double, double> f = activation switch
+        {
+            "ReLU" => v => Math.Max(0, v),
+            "Tanh" => Math.Tanh,
+            "Sigmoid" => v => 1 / (1 + Math.Exp(-v)),
+            _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+        };
         const int inputs = 16;
         int b1 = Hidden * inputs, gamma = b1 + Hidden, beta = gamma + Hidden, w2 = beta + Hidden, b2 = w2 + Classes * Hidden;
         var z = new double[rows * Hidden];
@@ -57,7 +64,7 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
             double mean = runningMean?[j] ?? Enumerable.Range(0, rows).Average(r => z[r * Hidden + j]);
             double variance = runningVariance?[j] ?? Enumerable.Range(0, rows).Average(r => Math.Pow(z[r * Hidden + j] - mean, 2));
             for (int r = 0; r < rows; r++)
-                a[r * Hidden + j] = Math.Max(0, (z[r * Hidden + j] - mean) / Math.Sqrt(variance + 1e-5) * p[gamma + j] + p[beta + j]);
+                a[r * Hidden + j] = f((z[r * Hidden + j] - mean) / Math.Sqrt(variance + 1e-5) * p[gamma + j] + p[beta + j]);
         }
         for (int r = 0; r < rows; r++)
         {
@@ -74,12 +81,15 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(7, 1)]
-    [InlineData(7, 2)]
-    [InlineData(2, 2)]
-    public void TheWholeBatchGradientMatchesCentralDifferencesOfADoubleReference(int rows, int threads)
+    [InlineData(7, 1, "ReLU")]
+    [InlineData(7, 2, "ReLU")]
+    [InlineData(2, 2, "ReLU")]
+    [InlineData(7, 1, "Tanh")]
+    [InlineData(7, 2, "Sigmoid")]
+    public void TheWholeBatchGradientMatchesCentralDifferencesOfADoubleReference(int rows, int threads, string activation)
     {
-        Network network = DenseNet();
+        // ReLU runs fused into the BatchNorm kernels; the other activations run after them.
+        Network network = DenseNet(activation: activation);
         StepHarness.RandomizeBiases(network, 0.3, 5);
         MnistDataSet data = SyntheticData.Create(64, seed: 4);
         int[] order = Enumerable.Range(0, data.Count).ToArray();
@@ -87,16 +97,16 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         (float[] gradient, double lossSum, _, double checkLoss, _) = StepHarness.Gradient(network, data, order, 5, rows, batchSize: 8);
         (double[] x, int[] labels) = StepHarness.Rows(data, order, 5, rows);
         double[] p = StepHarness.ToDouble(network.Parameters);
-        Assert.Equal(ReferenceLoss(p, x, labels, rows), lossSum / rows, 5);
+        Assert.Equal(ReferenceLoss(p, x, labels, rows, activation: activation), lossSum / rows, 5);
         Assert.Equal(lossSum, checkLoss);
         const double h = 1e-6;
         for (int i = 0; i < p.Length; i++)
         {
             double saved = p[i];
             p[i] = saved + h;
-            double plus = ReferenceLoss(p, x, labels, rows);
+            double plus = ReferenceLoss(p, x, labels, rows, activation: activation);
             p[i] = saved - h;
-            double minus = ReferenceLoss(p, x, labels, rows);
+            double minus = ReferenceLoss(p, x, labels, rows, activation: activation);
             p[i] = saved;
             double numeric = (plus - minus) / (2 * h);
             Assert.True(Math.Abs(gradient[i] - numeric) <= 1e-4 * Math.Max(1, Math.Abs(numeric)), $"parameter {i}: step {gradient[i]:R}, central difference {numeric:R}");
@@ -134,10 +144,12 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         Assert.Equal(after, network.GetState());
     }
 
-    [Fact]
-    public void PredictionUsesTheRunningStatistics()
+    [Theory]
+    [InlineData("ReLU")]
+    [InlineData("Tanh")]
+    public void PredictionUsesTheRunningStatistics(string activation)
     {
-        Network network = DenseNet();
+        Network network = DenseNet(activation: activation);
         StepHarness.RandomizeBiases(network, 0.3, 6);
         var random = new Random(3);
         Span<float> state = network.State;
@@ -156,7 +168,7 @@ public class BatchNormTrainingTests(ITestOutputHelper output)
         for (int r = 0; r < 5; r++)
         {
             // The loss of one row with the running statistics is −log of its label's score.
-            double expected = ReferenceLoss(p, x.AsSpan(r * 16, 16).ToArray(), [labels[r]], 1, mean, variance);
+            double expected = ReferenceLoss(p, x.AsSpan(r * 16, 16).ToArray(), [labels[r]], 1, mean, variance, activation: activation);
             Assert.Equal(expected, -Math.Log(scores[r * Classes + labels[r]]), 5);
         }
         // Evaluation (Test-Network, validation) runs the same inference path.
