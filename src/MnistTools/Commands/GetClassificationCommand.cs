@@ -25,16 +25,16 @@ public sealed class GetClassificationCommand : PSCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>
-    /// Images per prediction call on a set: progress and Ctrl+C are checked between calls (a few milliseconds apart),
-    /// and each call's own buffers are allocated once per chunk, not once per image.
-    /// </summary>
+    /// <summary>Images per prediction call on a set: progress and Ctrl+C are checked between calls (a few milliseconds apart).</summary>
     private const int Chunk = 2048;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private int _rawIndex;
     private float[] _outputs = Array.Empty<float>();
     private IReadOnlyList<string>? _classNames;
-    /// <summary>The voters when -Network names more than one; null for one network (its own prediction path).</summary>
+    /// <summary>One network's inference path (two cores, buffers kept from BeginProcessing on), so a pipeline of single
+    /// images allocates no buffers per image; null for an ensemble.</summary>
+    private Predictor? _predictor;
+    /// <summary>The voters when -Network names more than one (each with its own predictor); null for one network.</summary>
     private Ensemble? _ensemble;
 
     /// <summary>The network that classifies, or several that vote as an ensemble (same input size and class count).</summary>
@@ -49,7 +49,7 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void PredictPixels(ReadOnlySpan<byte> pixels, int count)
     {
-        if (_ensemble is null) First.PredictPixels(pixels, count, _outputs, Threads);
+        if (_ensemble is null) _predictor!.PredictPixels(pixels, count, _outputs, Threads);
         else _ensemble.PredictPixels(pixels, count, _outputs, Threads);
     }
 
@@ -78,11 +78,12 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        if (Network.Length > 1)
+        try
         {
-            try { _ensemble = new Ensemble(Network); }
-            catch (MnistToolsException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
+            if (Network.Length > 1) _ensemble = new Ensemble(Network);
+            else _predictor = new Predictor(First);
         }
+        catch (MnistToolsException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
         _outputs = new float[Chunk * First.OutputSize];
         if (ParameterSetName != InputObjectSet) EnsureGraphics();
     }
@@ -257,7 +258,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             i++;
         }
         if (inputs is null) PredictPixels(grey, 1);
-        else if (_ensemble is null) First.Predict(inputs, 1, _outputs, Threads);
+        else if (_ensemble is null) _predictor!.Predict(inputs, 1, _outputs, Threads);
         else _ensemble.Predict(inputs, 1, _outputs, Threads);
         int side = (int)Math.Round(Math.Sqrt(n));
         MnistImage? image = side * side == n ? new MnistImage(_rawIndex, null, side, side, grey) : null;
