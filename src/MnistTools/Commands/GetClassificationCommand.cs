@@ -155,7 +155,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             }
             int rows = Math.Min(Chunk, set.Count - start);
             PredictPixels(set.Pixels.Slice(start * size, rows * size), rows);
-            for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, set[start + r]);
+            for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, image: null, set: set);
         }
         if (shown)
             WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
@@ -276,7 +276,9 @@ public sealed class GetClassificationCommand : PSCmdlet
         return false;
     }
 
-    private void Emit(int index, int? label, int row, MnistImage? image, string? path = null)
+    /// <summary>Writes the Classification of output row <paramref name="row"/>; an image of <paramref name="set"/> is made only
+    /// when asked for (<see cref="Classification.GetImage"/>).</summary>
+    private void Emit(int index, int? label, int row, MnistImage? image, string? path = null, MnistDataSet? set = null)
     {
         float[] scores = _outputs.AsSpan(row * First.OutputSize, First.OutputSize).ToArray();
         foreach (float score in scores)
@@ -285,10 +287,12 @@ public sealed class GetClassificationCommand : PSCmdlet
             // A network with overflowing or NaN weights (e.g. a hand-edited file): say so, never emit NaN scores.
             WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.NetworkOutputNotFinite, FailureKind.InvalidResult,
                 $"The network's output for image {index} is not finite (NaN or infinite): its weights are unusable. Retrain it or import another file.",
-                image is null ? index : image)));
+                (object?)image ?? (set is null ? index : set[index]))));
             return;
         }
         int predicted = Classification.PredictedClass(scores); // the same rule as Test-Network and training accuracy
-        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames, path) { NetworkCount = Network.Length });
+        WriteObject(set is null
+            ? new Classification(index, label, predicted, scores[predicted], scores, image, _classNames, path) { NetworkCount = Network.Length }
+            : new Classification(set, index, label, predicted, scores[predicted], scores, _classNames) { NetworkCount = Network.Length });
     }
 }
