@@ -19,8 +19,9 @@ namespace MnistTools;
 /// </summary>
 public sealed class Predictor
 {
-    /// <summary>Below this much work (images x parameters) a job runs on the calling thread alone.</summary>
-    private const long ParallelWork = 1L << 20;
+    /// <summary>Below this much work (multiply-adds, <see cref="WorkPerRow"/>; about 40 µs of one core) a job runs on the
+    /// calling thread alone: handing it over would cost a noticeable share of it.</summary>
+    private const long ParallelWork = 1L << 22;
 
     /// <summary>Images per job: progress is reported between jobs (cancellation is honoured between chunks too).</summary>
     private const int ImagesPerJob = 4096;
@@ -30,6 +31,7 @@ public sealed class Predictor
     private readonly ChunkJob _job;
     private readonly ScoresSink _scores;
     private readonly object _gate = new();
+    private readonly long _workPerRow;
 
     /// <exception cref="MnistToolsException">WorkingMemoryTooLarge (InvalidArgument): one chunk per thread would not fit
     /// the working-memory bound.</exception>
@@ -37,6 +39,7 @@ public sealed class Predictor
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
         ChunkRows = BatchBuffers.InferenceRowsFor(network.Stack);
+        _workPerRow = WorkPerRow(network.Stack);
         WorkingMemory.CheckInference(network.Stack, ChunkRows, copies: 2); // one chunk's buffers per thread
         _job = new ChunkJob(this);
         _scores = new ScoresSink(network.OutputSize);
@@ -126,8 +129,8 @@ public sealed class Predictor
                     cancellationToken.ThrowIfCancellationRequested();
                     int jobChunks = Math.Min(chunksPerJob, chunks - job.FirstChunk);
                     job.Chunks = jobChunks;
-                    long work = (long)Math.Min(count - job.FirstChunk * batch, jobChunks * batch) * _network.ParameterCount;
-                    ParallelWorker.Run(job, ParallelWorker.ShouldTry(work >= ParallelWork));
+                    long work = (long)Math.Min(count - job.FirstChunk * batch, jobChunks * batch) * _workPerRow;
+                    ParallelWorker.Run(job, ParallelWorker.ShouldTry(jobChunks > 1 && work >= ParallelWork));
                     cancellationToken.ThrowIfCancellationRequested();
                     progress?.Invoke(Math.Min(count, (job.FirstChunk + jobChunks) * batch), count);
                 }
@@ -139,6 +142,16 @@ public sealed class Predictor
                 job.Sink = null;
             }
         }
+    }
+
+    /// <summary>Multiply-adds of one image, roughly: a layer with units computes each output value from its fan-in (a
+    /// convolution's filter at every position, a Dense row); one without reads its input once. The parameter count would
+    /// undercount a convolution by its number of positions.</summary>
+    private static long WorkPerRow(LayerStack stack)
+    {
+        long work = 0;
+        foreach (Layer layer in stack.Layers) work += layer.Units > 0 ? (long)layer.FanIn * layer.OutputSize : layer.InputSize;
+        return Math.Max(work, 1);
     }
 
     /// <summary>Loads chunk <paramref name="index"/> into this thread's buffers, forwards it and hands it to the sink.</summary>
