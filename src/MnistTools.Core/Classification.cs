@@ -6,6 +6,9 @@ namespace MnistTools;
 public sealed class Classification
 {
     private readonly MnistImage? _image;
+    /// <summary>The set the image belongs to, when it was classified as part of one: its image object is made on demand.</summary>
+    private readonly MnistDataSet? _set;
+    private MnistImage? _fromSet;
 
     /// <param name="classNames">The data set's class names; null names each class by its number.</param>
     /// <param name="path">The picture file classified; null for images of a data set and pixel arrays.</param>
@@ -21,6 +24,18 @@ public sealed class Classification
         Confidence = confidence;
         Scores = new ScoreVector(scores);
         _image = image;
+    }
+
+    /// <summary>
+    /// The classification of image <paramref name="index"/> of <paramref name="set"/>. <see cref="GetImage"/> makes that
+    /// image's object (<c>set[index]</c>) when first asked, so classifying a whole set copies no image's pixels.
+    /// </summary>
+    public Classification(MnistDataSet set, int index, int? label, int predicted, float confidence, float[] scores,
+        IReadOnlyList<string>? classNames = null)
+        : this(index, label, predicted, confidence, scores, null, classNames)
+    {
+        _set = set ?? throw new ArgumentNullException(nameof(set));
+        if ((uint)index >= (uint)set.Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"Index must be in 0..{set.Count - 1}.");
     }
 
     /// <summary>Index of the image in its data set (or position in the input).</summary>
@@ -54,7 +69,7 @@ public sealed class Classification
     public ScoreVector Scores { get; }
 
     /// <summary>The classified image, when it is known (not exported by Export-Csv: a method, not a property).</summary>
-    public MnistImage? GetImage() => _image;
+    public MnistImage? GetImage() => _image ?? (_set is null ? null : _fromSet ??= _set[Index]);
 
     /// <summary>
     /// The predicted class of one row of scores: the first index of its largest value (NaN never wins). The one rule

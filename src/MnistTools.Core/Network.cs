@@ -230,51 +230,30 @@ public sealed class Network
     internal Span<float> Parameters => _stack.Parameters;
 
     /// <summary>
-    /// Forward pass over <paramref name="count"/> inputs.
+    /// Forward pass over <paramref name="count"/> inputs, on both cores (<see cref="Predictor"/>). Each call makes its own
+    /// predictor and buffers; keep a <see cref="Predictor"/> for many calls.
     /// </summary>
     /// <param name="inputs">[count x InputSize], values pixel / 255f.</param>
     /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
     /// <param name="threadCount">Threads, 1..<see cref="Numerics.ComputeSettings.MaxThreads"/>; null decides by problem size.
     /// The bits are the same for any count.</param>
-    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs, int? threadCount = null) =>
-        PredictRows(inputs, count, outputs, nameof(inputs), threadCount);
+    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs, int? threadCount = null)
+    {
+        Numerics.ComputeSettings.CheckThreadCount(threadCount);
+        new Predictor(this).Predict(inputs, count, outputs, threadCount);
+    }
 
     /// <summary>
     /// Forward pass over <paramref name="count"/> images given as grey levels: each pixel is scaled to pixel / 255f
-    /// exactly as in training and evaluation.
+    /// exactly as in training and evaluation. Each call makes its own <see cref="Predictor"/>; keep one for many calls.
     /// </summary>
     /// <param name="pixels">[count x InputSize] grey levels 0..255.</param>
     /// <param name="outputs">[count x OutputSize], the output layer's activations.</param>
     /// <param name="threadCount">Threads, 1..<see cref="Numerics.ComputeSettings.MaxThreads"/>; null decides by problem size.</param>
-    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs, int? threadCount = null) =>
-        PredictRows(pixels, count, outputs, nameof(pixels), threadCount);
-
-    /// <summary>Chunks of <see cref="BatchBuffers.InferenceRowsFor"/> rows through <see cref="Propagation.Forward"/>:
-    /// float rows are copied in as they are, byte rows scaled by <see cref="PixelScaling"/>.</summary>
-    private void PredictRows<T>(ReadOnlySpan<T> source, int count, Span<float> outputs, string sourceName, int? threadCount) where T : unmanaged
+    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs, int? threadCount = null)
     {
         Numerics.ComputeSettings.CheckThreadCount(threadCount);
-        using var threads = Numerics.ComputeSettings.Override(threads: threadCount);
-        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
-        if (source.Length < (long)count * InputSize)
-            throw new ArgumentException($"{sourceName} holds {source.Length} values; {count} rows of {InputSize} need {(long)count * InputSize}.", sourceName);
-        if (outputs.Length < (long)count * OutputSize)
-            throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
-        if (count == 0) return;
-        CheckNotTrainedElsewhere("used for prediction");
-        int chunk = Math.Min(count, BatchBuffers.InferenceRowsFor(Stack));
-        WorkingMemory.CheckInference(Stack, chunk);
-        var buffers = new BatchBuffers(Stack, chunk, training: false, lanes: 1);
-        for (int start = 0; start < count; start += buffers.MaxRows)
-        {
-            int rows = Math.Min(buffers.MaxRows, count - start);
-            ReadOnlySpan<T> rowsIn = source.Slice(start * InputSize, rows * InputSize);
-            Span<float> input = buffers.Input.AsSpan(0, rows * InputSize);
-            if (typeof(T) == typeof(byte)) PixelScaling.ToInputs(System.Runtime.InteropServices.MemoryMarshal.Cast<T, byte>(rowsIn), input);
-            else System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(rowsIn).CopyTo(input);
-            Propagation.Forward(Stack, buffers, 0, rows, 0, LaneKey.Inference);
-            buffers.Scores.AsSpan(0, rows * OutputSize).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
-        }
+        new Predictor(this).PredictPixels(pixels, count, outputs, threadCount);
     }
 
     /// <summary>The layers, input side first: what each computes and holds.</summary>

@@ -14,6 +14,8 @@ using MnistTools.Numerics;
 //   --denormals         cost of subnormal velocities in a momentum update
 //   --augment           each -Augment kind's CPU time per epoch of 60,000 images (one thread)
 //   --conv [filter]     convolution kernels' GFLOP/s per layer shape (single thread) next to the 1024^3 GEMM; pooling and dropout times
+//   --inference [runs]  Test-Network and Get-Classification (a set, 1,000 single images) of the Keras convnet on the test set;
+//                       where one thread's pass goes; forward time by chunk size
 //   --batchnorm [rounds] a small conv net's training step with and without BatchNorm (one thread, alternating rounds): the ratio;
 //                       then each BatchNorm layer's kernels alone against the plain step
 // `pwsh -File build.ps1 bench -BenchArgs a,b` (e.g. from bash or CI) passes "a,b" as one string: split it.
@@ -37,6 +39,7 @@ if (Index("--profile-conv") is var profileConv and >= 0) { ConvStepProfile.Run(A
 if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
 if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
 if (Index("--augment") >= 0) { AugmentationBenchmarks.Run(); return 0; }
+if (Index("--inference") >= 0) { InferenceBenchmark.Run(IntAfter("--inference", 9)); return 0; }
 if (Index("--batchnorm") >= 0) { BatchNormBenchmark.Run(IntAfter("--batchnorm", 15)); return 0; }
 if (Index("--conv") is var conv and >= 0) { ConvBenchmarks.Run(After(conv, 1)); return 0; }
 if (Index("--e2e") is var e2e and >= 0) { EndToEnd.Run(IntAfter("--e2e", 5), After(e2e, 2)); return 0; }

@@ -67,6 +67,31 @@ Describe 'Get-Classification' {
         $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 
+    It 'keeps the set of its images and makes an image only when asked for' {
+        $all = Get-Classification -Network $Net -InputObject $Test
+        $image = $all[7].GetImage()
+        $image.Index | Should -Be 7
+        $image.Label | Should -Be $Test[7].Label
+        [System.Linq.Enumerable]::SequenceEqual($image.Pixels, $Test[7].Pixels) | Should -BeTrue
+        [object]::ReferenceEquals($image, $all[7].GetImage()) | Should -BeTrue
+    }
+
+    It 'gives the same scores for a pipeline of single images as for the set, on one thread and two' {
+        $fromSet = Get-Classification -Network $Net -InputObject $Test -ThreadCount 2
+        foreach ($threads in 1, 2) {
+            $piped = $Test | Get-MnistImage | Get-Classification -Network $Net -ThreadCount $threads
+            for ($i = 0; $i -lt 20; $i++) { [System.Linq.Enumerable]::SequenceEqual($fromSet[$i].Scores, $piped[$i].Scores) | Should -BeTrue }
+        }
+    }
+
+    It 'stops before any input when a network does not fit the working-memory bound' {
+        # 1,100 layers of 64 filters over 128x128: 4 MiB of output per layer for a single image, 4.3 GiB in all.
+        $big = New-Network -InputShape 64, 128, 128 -Layers (@('Conv2d 64 1 ReLU') * 1100 + 'Dense 10 Softmax') -Seed 1
+        $err = { Get-Classification -Network $big -InputObject ([byte[]]::new(64 * 128 * 128)) } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'WorkingMemoryTooLarge,MnistTools.Commands.GetClassificationCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
     It 'formats as a table with the confidence as a percentage' {
         $text = $Test[0] | Get-Classification -Network $Net | Out-String
         $text | Should -Match 'Predicted'

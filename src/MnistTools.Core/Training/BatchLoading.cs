@@ -29,15 +29,6 @@ internal static class BatchLoading
         }
     }
 
-    /// <summary>The contiguous images [start, start + rows) of <paramref name="data"/> into rows [0, rows).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LoadRange(this BatchBuffers buffers, MnistDataSet data, int start, int rows)
-    {
-        int size = data.ImageSize;
-        PixelScaling.ToInputs(data.Pixels.Slice(start * size, rows * size), buffers.Input.AsSpan(0, rows * size));
-        for (int r = 0; r < rows; r++) buffers.Labels[r] = data.GetLabel(start + r);
-    }
-
     private const int PrefetchDistance = 4;
 
     private static unsafe void Prefetch(ReadOnlySpan<byte> row)

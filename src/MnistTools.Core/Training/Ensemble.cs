@@ -8,22 +8,26 @@ namespace MnistTools.Training;
 /// Several networks that vote by averaging their class scores (the output activations: probabilities for Softmax):
 /// P̄[row, k] = (P_1[row, k] + … + P_N[row, k]) / N, added in the networks' order, so the result does not depend on
 /// threads or chunking. Every network takes the same number of inputs and scores the same number of classes.
-/// A single network is evaluated and classified by its own fast paths (<see cref="Evaluator"/>, <see cref="Network.Predict"/>);
-/// this type is for two or more (one is allowed and gives that network's scores).
+/// Each network runs through its own <see cref="Predictor"/> (both cores, buffers kept), and the score buffers are kept
+/// too, so a run of calls on one ensemble (a pipeline of single images) allocates nothing per call. Calls on one ensemble
+/// run one at a time (a lock). A single network is evaluated and classified by its own paths (<see cref="Evaluator"/>,
+/// <see cref="Predictor"/>); this type is for two or more (one is allowed and gives that network's scores).
 /// </summary>
 public sealed class Ensemble
 {
-    /// <summary>Images per evaluation chunk: each network forwards a chunk (split between the two cores) before the next.</summary>
+    /// <summary>Images per evaluation chunk: each network forwards a chunk (on the two cores) before the next.</summary>
     private const int ChunkImages = 2048;
-
-    /// <summary>Below this much work (images x parameters) a chunk runs on the calling thread alone.</summary>
-    private const long ParallelWork = 1L << 20;
 
     /// <summary>The probability the ensemble loss takes for a class whose averaged score is 0 (float's smallest normal
     /// value): −ln of it, about 87.3, bounds the loss of one image, as frameworks clip probabilities before the log.</summary>
     public const float SmallestProbability = 1.17549435E-38f;
 
     private readonly Network[] _networks;
+    private readonly Predictor[] _predictors;
+    private readonly object _gate = new();
+    /// <summary>The averaged scores of an evaluation chunk, and the next network's scores before they are added: grown to
+    /// the largest call, then reused.</summary>
+    private float[] _average = Array.Empty<float>(), _scores = Array.Empty<float>();
 
     /// <exception cref="MnistToolsException">InvalidArgument: no networks or a null one (EnsembleNetworkMismatch too), or a
     /// network whose input size or class count differs from the first's (EnsembleNetworkMismatch, the target is that network).</exception>
@@ -43,6 +47,7 @@ public sealed class Ensemble
                     $"network 1 ({first.Description}) takes {first.InputSize} and scores {first.OutputSize}. Every network of an ensemble must take the " +
                     "same images and score the same classes.", network);
         }
+        _predictors = Array.ConvertAll(_networks, network => new Predictor(network));
     }
 
     /// <summary>The networks, in voting order (a copy).</summary>
@@ -60,35 +65,36 @@ public sealed class Ensemble
     /// <summary>The averaged scores of <paramref name="count"/> images given as grey levels 0..255.</summary>
     /// <param name="pixels">[count x InputSize].</param>
     /// <param name="outputs">[count x OutputSize].</param>
-    /// <param name="threadCount">Threads for each network's pass (see <see cref="Network.PredictPixels"/>).</param>
-    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs, int? threadCount = null)
-    {
-        CheckOutputs(count, outputs);
-        if (count == 0) return;
-        var scores = new float[count * OutputSize];
-        for (int i = 0; i < _networks.Length; i++)
-        {
-            _networks[i].PredictPixels(pixels, count, i == 0 ? outputs : scores, threadCount);
-            if (i > 0) Accumulate(outputs.Slice(0, scores.Length), scores);
-        }
-        Average(outputs.Slice(0, scores.Length), _networks.Length);
-    }
+    /// <param name="threadCount">Threads for each network's pass (see <see cref="Predictor.PredictPixels"/>).</param>
+    public void PredictPixels(ReadOnlySpan<byte> pixels, int count, Span<float> outputs, int? threadCount = null) =>
+        Predict(pixels, ReadOnlySpan<float>.Empty, count, outputs, threadCount);
 
     /// <summary>The averaged scores of <paramref name="count"/> images given as inputs (pixel / 255f).</summary>
     /// <param name="inputs">[count x InputSize].</param>
     /// <param name="outputs">[count x OutputSize].</param>
-    /// <param name="threadCount">Threads for each network's pass (see <see cref="Network.Predict"/>).</param>
-    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs, int? threadCount = null)
+    /// <param name="threadCount">Threads for each network's pass (see <see cref="Predictor.Predict"/>).</param>
+    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs, int? threadCount = null) =>
+        Predict(ReadOnlySpan<byte>.Empty, inputs, count, outputs, threadCount);
+
+    /// <summary>Network 1's scores into <paramref name="outputs"/>, each next network's added in order, then the mean.</summary>
+    private void Predict(ReadOnlySpan<byte> pixels, ReadOnlySpan<float> inputs, int count, Span<float> outputs, int? threadCount)
     {
         CheckOutputs(count, outputs);
         if (count == 0) return;
-        var scores = new float[count * OutputSize];
-        for (int i = 0; i < _networks.Length; i++)
+        int values = count * OutputSize;
+        lock (_gate)
         {
-            _networks[i].Predict(inputs, count, i == 0 ? outputs : scores, threadCount);
-            if (i > 0) Accumulate(outputs.Slice(0, scores.Length), scores);
+            if (_scores.Length < values) _scores = new float[values];
+            Span<float> scores = _scores.AsSpan(0, values), sum = outputs.Slice(0, values);
+            for (int i = 0; i < _predictors.Length; i++)
+            {
+                Span<float> target = i == 0 ? sum : scores;
+                if (inputs.IsEmpty) _predictors[i].PredictPixels(pixels, count, target, threadCount);
+                else _predictors[i].Predict(inputs, count, target, threadCount);
+                if (i > 0) Accumulate(sum, scores);
+            }
+            Average(sum, _networks.Length);
         }
-        Average(outputs.Slice(0, scores.Length), _networks.Length);
     }
 
     /// <summary>
@@ -112,32 +118,26 @@ public sealed class Ensemble
         }
         int classes = OutputSize, size = data.ImageSize;
         int chunk = Math.Max(1, Math.Min(ChunkImages, data.Count));
-        var average = new float[chunk * classes];
-        var scores = new float[chunk * classes];
         var confusion = new int[classes, classes];
-        var job = new PredictJob();
         double lossSum = 0;
-        for (int start = 0; start < data.Count; start += chunk)
+        lock (_gate)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int rows = Math.Min(chunk, data.Count - start);
-            for (int i = 0; i < _networks.Length; i++)
+            if (_average.Length < chunk * classes) _average = new float[chunk * classes];
+            for (int start = 0; start < data.Count; start += chunk)
             {
-                job.Set(_networks[i], data, start, rows, i == 0 ? average : scores);
-                ParallelWorker.Run(job, ParallelWorker.ShouldTry((long)rows * _networks[i].ParameterCount >= ParallelWork));
-                if (i > 0) Accumulate(average.AsSpan(0, rows * classes), scores.AsSpan(0, rows * classes));
+                cancellationToken.ThrowIfCancellationRequested();
+                int rows = Math.Min(chunk, data.Count - start);
+                Span<float> mean = _average.AsSpan(0, rows * classes);
+                Predict(data.Pixels.Slice(start * size, rows * size), ReadOnlySpan<float>.Empty, rows, mean, threadCount: null);
+                for (int r = 0; r < rows; r++)
+                {
+                    ReadOnlySpan<float> row = mean.Slice(r * classes, classes);
+                    int label = data.GetLabel(start + r);
+                    confusion[label, Classification.PredictedClass(row)]++;
+                    lossSum -= Math.Log(Math.Max(row[label], SmallestProbability));
+                }
+                progress?.Invoke(start + rows, data.Count);
             }
-            job.Set(null, null, 0, 0, null);
-            Span<float> mean = average.AsSpan(0, rows * classes);
-            Average(mean, _networks.Length);
-            for (int r = 0; r < rows; r++)
-            {
-                ReadOnlySpan<float> row = mean.Slice(r * classes, classes);
-                int label = data.GetLabel(start + r);
-                confusion[label, Classification.PredictedClass(row)]++;
-                lossSum -= Math.Log(Math.Max(row[label], SmallestProbability));
-            }
-            progress?.Invoke(start + rows, data.Count);
         }
         if (!double.IsFinite(lossSum))
             throw new MnistToolsException(ErrorIds.NetworkOutputNotFinite, FailureKind.InvalidResult,
@@ -159,31 +159,5 @@ public sealed class Ensemble
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
         if (outputs.Length < (long)count * OutputSize)
             throw new ArgumentException($"outputs holds {outputs.Length} values; {count} rows of {OutputSize} need {(long)count * OutputSize}.", nameof(outputs));
-    }
-
-    /// <summary>One network's scores of rows [start, start + rows) of a set, chunk = half of the rows.</summary>
-    private sealed class PredictJob() : ParallelJob(2)
-    {
-        private Network? _network;
-        private MnistDataSet? _data;
-        private int _start, _rows;
-        private float[]? _output;
-
-        public void Set(Network? network, MnistDataSet? data, int start, int rows, float[]? output)
-        {
-            _network = network;
-            _data = data;
-            _start = start;
-            _rows = rows;
-            _output = output;
-        }
-
-        public override void RunChunk(int chunk, int thread)
-        {
-            int first = _rows * chunk / 2, count = _rows * (chunk + 1) / 2 - first;
-            if (count == 0) return;
-            int size = _data!.ImageSize, classes = _network!.OutputSize;
-            _network.PredictPixels(_data.Pixels.Slice((_start + first) * size, count * size), count, _output.AsSpan(first * classes, count * classes));
-        }
     }
 }

@@ -25,16 +25,16 @@ public sealed class GetClassificationCommand : PSCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
-    /// <summary>
-    /// Images per prediction call on a set: progress and Ctrl+C are checked between calls (a few milliseconds apart),
-    /// and each call's own buffers are allocated once per chunk, not once per image.
-    /// </summary>
+    /// <summary>Images per prediction call on a set: progress and Ctrl+C are checked between calls (a few milliseconds apart).</summary>
     private const int Chunk = 2048;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     private int _rawIndex;
     private float[] _outputs = Array.Empty<float>();
     private IReadOnlyList<string>? _classNames;
-    /// <summary>The voters when -Network names more than one; null for one network (its own prediction path).</summary>
+    /// <summary>One network's inference path (two cores, buffers kept from BeginProcessing on), so a pipeline of single
+    /// images allocates no buffers per image; null for an ensemble.</summary>
+    private Predictor? _predictor;
+    /// <summary>The voters when -Network names more than one (each with its own predictor); null for one network.</summary>
     private Ensemble? _ensemble;
 
     /// <summary>The network that classifies, or several that vote as an ensemble (same input size and class count).</summary>
@@ -49,7 +49,7 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     private void PredictPixels(ReadOnlySpan<byte> pixels, int count)
     {
-        if (_ensemble is null) First.PredictPixels(pixels, count, _outputs, Threads);
+        if (_ensemble is null) _predictor!.PredictPixels(pixels, count, _outputs, Threads);
         else _ensemble.PredictPixels(pixels, count, _outputs, Threads);
     }
 
@@ -78,11 +78,12 @@ public sealed class GetClassificationCommand : PSCmdlet
 
     protected override void BeginProcessing()
     {
-        if (Network.Length > 1)
+        try
         {
-            try { _ensemble = new Ensemble(Network); }
-            catch (MnistToolsException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
+            if (Network.Length > 1) _ensemble = new Ensemble(Network);
+            else _predictor = new Predictor(First);
         }
+        catch (MnistToolsException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
         _outputs = new float[Chunk * First.OutputSize];
         if (ParameterSetName != InputObjectSet) EnsureGraphics();
     }
@@ -154,7 +155,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             }
             int rows = Math.Min(Chunk, set.Count - start);
             PredictPixels(set.Pixels.Slice(start * size, rows * size), rows);
-            for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, set[start + r]);
+            for (int r = 0; r < rows; r++) Emit(start + r, set.IsLabelled ? set.GetLabel(start + r) : null, r, image: null, set: set);
         }
         if (shown)
             WriteProgress(new ProgressRecord(3, $"Classifying '{set.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
@@ -257,7 +258,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             i++;
         }
         if (inputs is null) PredictPixels(grey, 1);
-        else if (_ensemble is null) First.Predict(inputs, 1, _outputs, Threads);
+        else if (_ensemble is null) _predictor!.Predict(inputs, 1, _outputs, Threads);
         else _ensemble.Predict(inputs, 1, _outputs, Threads);
         int side = (int)Math.Round(Math.Sqrt(n));
         MnistImage? image = side * side == n ? new MnistImage(_rawIndex, null, side, side, grey) : null;
@@ -275,7 +276,9 @@ public sealed class GetClassificationCommand : PSCmdlet
         return false;
     }
 
-    private void Emit(int index, int? label, int row, MnistImage? image, string? path = null)
+    /// <summary>Writes the Classification of output row <paramref name="row"/>; an image of <paramref name="set"/> is made only
+    /// when asked for (<see cref="Classification.GetImage"/>).</summary>
+    private void Emit(int index, int? label, int row, MnistImage? image, string? path = null, MnistDataSet? set = null)
     {
         float[] scores = _outputs.AsSpan(row * First.OutputSize, First.OutputSize).ToArray();
         foreach (float score in scores)
@@ -284,10 +287,12 @@ public sealed class GetClassificationCommand : PSCmdlet
             // A network with overflowing or NaN weights (e.g. a hand-edited file): say so, never emit NaN scores.
             WriteError(ErrorRecords.From(new MnistToolsException(ErrorIds.NetworkOutputNotFinite, FailureKind.InvalidResult,
                 $"The network's output for image {index} is not finite (NaN or infinite): its weights are unusable. Retrain it or import another file.",
-                image is null ? index : image)));
+                (object?)image ?? (set is null ? index : set[index]))));
             return;
         }
         int predicted = Classification.PredictedClass(scores); // the same rule as Test-Network and training accuracy
-        WriteObject(new Classification(index, label, predicted, scores[predicted], scores, image, _classNames, path) { NetworkCount = Network.Length });
+        WriteObject(set is null
+            ? new Classification(index, label, predicted, scores[predicted], scores, image, _classNames, path) { NetworkCount = Network.Length }
+            : new Classification(set, index, label, predicted, scores[predicted], scores, _classNames) { NetworkCount = Network.Length });
     }
 }

@@ -11,6 +11,7 @@ namespace MnistTools.Tests.Training;
 /// measured window adds the unused rest of the thread's allocation buffer (up to 8 KiB) to that counter without any
 /// allocation, so a window in which a collection ran (<see cref="GC.GetTotalPauseDuration"/> moved) is measured again.
 /// </summary>
+[Collection(AllocationCollection.Name)]
 public class AllocationTests(ITestOutputHelper output)
 {
     /// <summary>Bytes <paramref name="work"/> allocates on this thread, from a window in which no collection ran.</summary>
