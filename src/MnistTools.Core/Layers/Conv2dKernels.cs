@@ -49,6 +49,40 @@ internal static class Conv2dKernels
         }
     }
 
+    /// <summary>Whether <see cref="Conv2dForwardSaved"/> stores Z and f(Z) in one pass for <paramref name="shape"/>
+    /// (ReLU on the direct and implicit paths); otherwise it writes Z and then applies f.</summary>
+    internal static bool StoresBoth(in Conv2dShape shape, Activation activation)
+    {
+        InstructionSet path = ComputeSettings.InstructionSet;
+        return activation == Activation.ReLU && (Conv2dDirect.Applies(shape, path) || Conv2dImplicit.Applies(shape, path));
+    }
+
+    /// <summary>Training's forward: Z = W ⊛ X + b into <paramref name="preActivation"/> and Y = f(Z) into
+    /// <paramref name="output"/>, the same bits as <see cref="Conv2dForward"/> without f followed by
+    /// <see cref="ActivationFunctions.ActivationForward"/> over Z. Where <see cref="StoresBoth"/>, both are stored from the
+    /// kernel's registers, so Z is not read back.</summary>
+    /// <param name="preActivation">Z [B x F x OH x OW], overwritten.</param>
+    /// <param name="output">Y [B x F x OH x OW], overwritten.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void Conv2dForwardSaved(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases,
+        in Conv2dShape shape, Span<float> preActivation, Span<float> output, Span<float> scratch, int rows, Activation activation)
+    {
+        CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, preActivation.Length, "preActivation");
+        if (output.Length < (long)rows * shape.OutputSize) throw new ArgumentException("Y is shorter than B·F·OH·OW.", nameof(output));
+        if (!StoresBoth(shape, activation))
+        {
+            Conv2dForward(input, weights, biases, shape, preActivation, scratch, rows);
+            long size = (long)rows * shape.OutputSize;
+            ActivationFunctions.ActivationForward(activation, preActivation[..(int)size], output[..(int)size]);
+            return;
+        }
+        fixed (float* x = input, w = weights, b = biases, z = preActivation, y = output, work = scratch)
+        {
+            if (Conv2dDirect.Applies(shape, ComputeSettings.InstructionSet)) Conv2dDirect.Forward(x, w, b, shape, z, work, rows, relu: false, activated: y);
+            else Conv2dImplicit.Forward(x, w, b, shape, z, work, rows, relu: false, activated: y);
+        }
+    }
+
     /// <summary>Y = W ⊛ X + b through im2col and the packed GEMM, a group of images at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ThroughGemm(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases,
