@@ -57,14 +57,9 @@ internal static unsafe class Conv2dImplicit
     /// <param name="output">Y [B x F x OH x OW], overwritten.</param>
     /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
     /// <param name="relu">Store ReLU(sum + bias) instead of sum + bias.</param>
-    /// <param name="activated">Null, or Y [B x F x OH x OW]: then <paramref name="output"/> gets Z = sum + bias and this
-    /// ReLU(Z) from the same tile (training keeps both; <paramref name="relu"/> must be false).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu,
-        float* activated = null)
+    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu)
     {
-        bool activate = activated != null;
-        long activatedOffset = activate ? activated - output : 0;
         int filters = shape.Filters, patch = shape.PatchSize, blocks = filters / FilterBlock;
         (int sourceWidth, int sourcePlane) = Source(shape);
         float* packed = scratch;
@@ -83,7 +78,7 @@ internal static unsafe class Conv2dImplicit
 
         if (!Padded(shape))
         {
-            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows, relu, activate, activatedOffset);
+            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows, relu);
             return;
         }
         new Span<float>(padded, shape.Channels * sourcePlane).Clear();
@@ -95,15 +90,14 @@ internal static unsafe class Conv2dImplicit
                 for (int y = 0; y < shape.Height; y++)
                     new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, shape.Width)
                         .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
-            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu, activate, activatedOffset);
+            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu);
         }
     }
 
-    /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride; when
-    /// <paramref name="activate"/>, also ReLU(Y) <paramref name="activatedOffset"/> floats from each output.</summary>
+    /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* source, long imageStride, int sourceWidth, float* packed, float* biases, int* offsets, in Conv2dShape shape,
-        float* output, int images, bool relu, bool activate, long activatedOffset)
+        float* output, int images, bool relu)
     {
         int patch = shape.PatchSize, blocks = shape.Filters / FilterBlock, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;
         long plane = (long)outputHeight * outputWidth, total = images * plane;
@@ -137,16 +131,6 @@ internal static unsafe class Conv2dImplicit
                 for (int q = 0; q < count; q++)
                 {
                     float* destination = writes[q] + blockOffset;
-                    float* values = tile + q * FilterBlock;
-                    for (int j = 0; j < FilterBlock; j++) destination[j * plane] = values[j];
-                }
-                if (!activate) continue;
-                for (int q = 0; q < Pixels; q++)
-                    for (int j = 0; j < FilterBlock; j += Lanes)
-                        Vector512.Store(Conv2dDirect.Finish(Vector512.Load(tile + q * FilterBlock + j), true), tile + q * FilterBlock + j);
-                for (int q = 0; q < count; q++)
-                {
-                    float* destination = writes[q] + blockOffset + activatedOffset;
                     float* values = tile + q * FilterBlock;
                     for (int j = 0; j < FilterBlock; j++) destination[j * plane] = values[j];
                 }
