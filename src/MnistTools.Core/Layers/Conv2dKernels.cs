@@ -163,10 +163,15 @@ internal static class Conv2dKernels
             return;
         }
         int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels, patch = shape.PatchSize, filters = shape.Filters;
-        int vector = Im2Col.VectorWidth(ComputeSettings.InstructionSet);
+        InstructionSet path = ComputeSettings.InstructionSet;
+        int vector = Im2Col.VectorWidth(path);
         Span<float> columns = scratch.Slice(Im2Col.Slack, patch * group * pixels);
         Span<float> gathered = scratch.Slice(Im2Col.Slack + columns.Length, filters * group * pixels);
-        fixed (float* x = input, col = columns, dx = inputGradient)
+        // One image per group and dW on the unpacked dot-product route (shallow first layers): its column rows are read
+        // from K shifted copies of each input plane instead of an im2col matrix K times their size.
+        bool shifted = group == 1 && ShiftedRows.Apply(shape, path);
+        float** rowPointers = stackalloc float*[shifted ? patch : 0];
+        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient)
             for (int first = 0; first < rows; first += group)
             {
                 int images = Math.Min(group, rows - first), n = images * pixels;
@@ -176,7 +181,13 @@ internal static class Conv2dKernels
                     ActivationFunctions.ActivationBackward(function, preActivation.Slice(start, length), output.Slice(start, length), activated.Slice(start, length));
                 }
                 AddBiasGradient(outputGradient, biasGradient, shape, first, images);
-                Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
+                if (shifted)
+                {
+                    // dW (+)= dY · columnsᵀ, the same sums as the GEMM's unpacked route over the im2col matrix.
+                    ShiftedRows.Fill(x + (long)first * shape.InputSize, shape, col, rowPointers);
+                    GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
+                }
+                else Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -189,7 +200,7 @@ internal static class Conv2dKernels
                 }
 
                 // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
-                Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
+                if (!shifted) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
                 if (dx == null) continue;
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
