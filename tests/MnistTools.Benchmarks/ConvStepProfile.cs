@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using MnistTools.Layers;
 using MnistTools.Numerics;
 using MnistTools.Training;
@@ -6,27 +7,72 @@ using MnistTools.Training;
 namespace MnistTools.Benchmarks;
 
 /// <summary>
-/// `--profile-conv [filter]`: where a training step of the convolutional networks goes. First the whole step
-/// (<see cref="TrainingStep.Propagate"/> then <see cref="TrainingStep.Update"/>) on one thread and on two, wall time per
-/// step (the two-core split's gain); then each layer's Forward and Backward on one lane (a lane of half the batch, as a
-/// <see cref="TrainingStep"/> lane runs it), the loss, and the update, by the thread's CPU time on one thread, with each
-/// part's share of the one-thread step. Times are medians of timed batches.
+/// `--profile-conv [filter]` (and the second half of `--profile`): where a training step of the convolutional networks
+/// goes.
+/// <list type="number">
+/// <item>The whole step (<see cref="TrainingStep.Propagate"/> then <see cref="TrainingStep.Update"/>) on one thread (wall
+///   and thread CPU time) and on two (wall; the caller's own chunks and its waits for the worker per step, from
+///   <see cref="ParallelWorker.CallerWorkTicks"/> and <see cref="ParallelWorker.CallerWaitTicks"/>).</item>
+/// <item>Each layer on one lane of half the batch (as a <see cref="TrainingStep"/> lane runs it), one thread, thread CPU
+///   time: forward; backward-data (the backward pass less the same pass without dX); the weight gradient (the backward
+///   pass without dX: dW, db and, for a layer with an activation, f'); a convolution's GFLOP/s for each of its three
+///   products (2·F·C·K·K·OH·OW per image) beside the one-thread GEMM rate on 1024³. A layer with batch statistics
+///   (BatchNorm) runs over the whole batch; its row shows half of that, a lane's share.</item>
+/// <item>The same per layer kind, the loading of a lane, the loss, and the update (lane sums, optimizer and health check,
+///   <see cref="TrainingStep.Update"/> alone); "the rest" is the one-thread step less all of these.</item>
+/// </list>
+/// Times are medians of timed batches.
 /// </summary>
 public static class ConvStepProfile
 {
+    /// <summary>Conv networks profiled here only (not in the end-to-end table): the BatchNorm network of
+    /// ../shared/peers/torch_cnn.py (--net bnnet).</summary>
+    private static readonly NetworkCase[] s_profileOnly =
+    [
+        new("bnnet (Conv 32 3 BN, Conv 32 3 BN, pool, Conv 64 3 BN, Conv 64 3 BN, pool, 128 BN, Dropout 0.4, 10)", [], Activation.ReLU,
+            Activation.Softmax, Loss.CrossEntropy, Initializer.Default, 128, Optimizer.Adam, 1e-3f,
+            ["Conv2d 32 3 bias=false", "BatchNorm ReLU", "Conv2d 32 3 bias=false", "BatchNorm ReLU", "MaxPool2d 2",
+             "Conv2d 64 3 bias=false", "BatchNorm ReLU", "Conv2d 64 3 bias=false", "BatchNorm ReLU", "MaxPool2d 2",
+             "Dense 128 bias=false", "BatchNorm ReLU", "Dropout 0.4", "Dense 10 Softmax"]),
+    ];
+
+    /// <param name="filter">Only the networks whose name contains this (case-insensitive), or LeNet-5, the Keras convnet
+    /// and the bnnet (the augmented Keras case is left out unless the filter names it: "Augment").</param>
     public static void Run(string? filter)
     {
         MnistDataSet train = MnistFiles.Load(train: true);
         Console.WriteLine($"Conv step profile: {ComputeSettings.InstructionSet}, clock: {(ThreadClock.Seconds() is null ? "wall" : "thread CPU time")}; " +
-            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        foreach (NetworkCase @case in NetworkCase.All.Where(c => c.IsConvolutional && (filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))))
-            Profile(@case, train);
+            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {LoadAverage()}");
+        double gemm;
+        using (ComputeSettings.Override(threads: 1)) gemm = GemmRate();
+        Console.WriteLine($"GEMM 1024^3, one thread: {gemm:F1} GFLOP/s (thread CPU time)");
+        foreach (NetworkCase @case in NetworkCase.All.Concat(s_profileOnly).Where(c => c.IsConvolutional && (filter is null
+                     ? c.Augmentation == Augmentation.None
+                     : c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))))
+            Profile(@case, train, gemm);
     }
 
-    private static void Profile(NetworkCase @case, MnistDataSet data)
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    private static double GemmRate()
+    {
+        const int size = 1024;
+        var a = new AlignedFloats(size * size);
+        var b = new AlignedFloats(size * size);
+        var c = new AlignedFloats(size * size);
+        a.AsSpan().Fill(0.5f);
+        b.AsSpan().Fill(0.25f);
+        double seconds = Measure(() => Gemm.Multiply(a.AsSpan(), b.AsSpan(), c.AsSpan(), size, size, size, false, false, false), 0.3).Cpu;
+        return 2.0 * size * size * size / seconds / 1e9;
+    }
+
+    private sealed record Row(Layer Layer, int Index, double Forward, double BackwardData, double WeightGradient);
+
+    private static void Profile(NetworkCase @case, MnistDataSet data, double gemm)
     {
         Network network = @case.CreateNetwork();
-        int batch = @case.BatchSize, half = (batch + 1) / 2;
+        int batch = @case.BatchSize, half = (batch + 1) / 2, stepsPerEpoch = data.Count / batch;
         var step = new TrainingStep(network, batch);
         OptimizerState state = OptimizerState.Create(@case.Optimizer, network.ParameterCount);
         TrainingOptions options = @case.CreateOptions();
@@ -42,60 +88,123 @@ public static class ConvStepProfile
         }
 
         for (int warm = 0; warm < 30; warm++) Step();
-        double oneThread, twoThreads, oneThreadCpu;
+        double oneThread, twoThreads, oneThreadCpu, update;
         using (ComputeSettings.Override(threads: 1))
         {
             (oneThread, oneThreadCpu) = Measure(Step);
+            update = Measure(() => step.Update(state, Optimizers.Begin(state, options, options.EffectiveLearningRate))).Cpu;
         }
-        (twoThreads, _) = Measure(Step);
-        long shared = ParallelWorker.SharedJobs;
+        long jobs0 = ParallelWorker.SharedJobs, late0 = ParallelWorker.LateJobs, work0 = ParallelWorker.CallerWorkTicks, wait0 = ParallelWorker.CallerWaitTicks;
+        int steps0 = s_steps;
+        (twoThreads, _) = Measure(() => { Step(); s_steps++; });
+        int steps = Math.Max(1, s_steps - steps0);
+        double perStep(long ticks) => ticks / (double)Stopwatch.Frequency / steps;
+        double callerWork = perStep(ParallelWorker.CallerWorkTicks - work0), callerWait = perStep(ParallelWorker.CallerWaitTicks - wait0);
+        long jobs = ParallelWorker.SharedJobs - jobs0, late = ParallelWorker.LateJobs - late0;
 
         Console.WriteLine();
-        Console.WriteLine($"{@case.Name}, batch {batch}, {@case.OptimizerLabel}, {network.ParameterCount:N0} parameters");
-        Console.WriteLine($"Whole step: one thread {oneThread * 1e3:F2} ms wall ({oneThreadCpu * 1e3:F2} ms CPU); auto threads {twoThreads * 1e3:F2} ms wall " +
-            $"(x{oneThread / twoThreads:F2}); epoch of {data.Count / batch} steps: {oneThread * (data.Count / batch):F2} s / {twoThreads * (data.Count / batch):F2} s; " +
-            $"jobs on the second core so far {shared:N0}");
+        Console.WriteLine($"{@case.Name}, batch {batch}, {@case.OptimizerLabel}, {network.ParameterCount:N0} parameters; load average {LoadAverage()}");
+        Console.WriteLine($"Whole step: one thread {oneThread * 1e3:F2} ms wall ({oneThreadCpu * 1e3:F2} ms CPU); two threads {twoThreads * 1e3:F2} ms wall " +
+            $"(x{oneThread / twoThreads:F2}); epoch of {stepsPerEpoch} steps: {oneThread * stepsPerEpoch:F2} s / {twoThreads * stepsPerEpoch:F2} s");
+        Console.WriteLine($"Two threads, per step: the caller's own chunks {callerWork * 1e3:F2} ms, waiting for the worker {callerWait * 1e3:F2} ms " +
+            $"({jobs / (double)steps:F1} shared jobs per step, {late:N0} of {jobs:N0} late)");
 
         // Each layer on lane 0 (rows [0, half)), one thread, the step's own buffers' shapes.
         using var single = ComputeSettings.Override(threads: 1);
         IReadOnlyList<Layer> layers = network.Stack.Layers;
         var buffers = new BatchBuffers(network.Stack, batch, training: true, lanes: 2);
         var gradients = new LaneGradients(layers, batch);
-        buffers.Load(data, order.AsSpan(0, half), 0);
         var key = new LaneKey(true, 1, 1, 1, 0);
-        Propagation.Forward(network.Stack, buffers, 0, half, 0, key);
-        Propagation.Backward(network.Stack, buffers, 0, half, 0, key, 1f / batch, gradients);
-        var rows = new List<(string Name, double Seconds)>();
-        rows.Add(("load (bytes -> floats)", Measure(() => buffers.Load(data, order.AsSpan(0, half), 0)).Cpu));
+        double load = Measure(() => buffers.Load(data, order.AsSpan(0, half), 0)).Cpu;
+        buffers.Load(data, order.AsSpan(half, batch - half), half);
+        ReadOnlySpan<float> parameters = network.Parameters;
+        void Forward(int l)
+        {
+            Layer layer = layers[l];
+            LayerLane lane = buffers.Lane(layers, l, 0, layer.UsesBatchStatistics ? batch : half, 0, key);
+            if (!layer.UsesBatchStatistics) layer.Forward(network.Parameters, lane);
+            else layer.ForwardBatch(network.Parameters, network.State.Slice(layer.StateOffset, layer.StateSize), lane,
+                buffers.Statistics[l].AsSpan(), false, 0, layer.BatchChannels);
+        }
+        void Backward(int l, bool withData)
+        {
+            Layer layer = layers[l];
+            LayerLane lane = buffers.Lane(layers, l, 0, layer.UsesBatchStatistics ? batch : half, 0, key);
+            if (!withData) lane = lane with { InputGradient = Span<float>.Empty };
+            if (!layer.UsesBatchStatistics) layer.Backward(network.Parameters, lane, gradients.Weights(l), gradients.Biases(l));
+            else layer.BackwardBatch(network.Parameters, lane, buffers.Statistics[l].AsSpan(), 0, layer.BatchChannels, gradients.Weights(l), gradients.Biases(l));
+        }
+        for (int l = 0; l < layers.Count; l++) Forward(l);
+        Propagation.Backward(network.Stack, buffers, 0, half, 0, key, 1f / batch, gradients, layers.Count);
+        for (int l = layers.Count - 1; l >= 0; l--) Backward(l, withData: true);
+
+        var rows = new List<Row>();
         for (int l = 0; l < layers.Count; l++)
         {
             int index = l;
-            Layer layer = layers[l];
-            rows.Add(($"{l} {layer}: forward", Measure(() => layer.Forward(network.Parameters, buffers.Lane(layers, index, 0, half, 0, key))).Cpu));
+            double share = layers[l].UsesBatchStatistics ? 0.5 : 1;
+            double forward = Measure(() => Forward(index)).Cpu * share;
+            double full = l == 0 ? 0 : Measure(() => Backward(index, withData: true)).Cpu * share;
+            double weights = layers[l].ParameterCount > 0 || l == 0 ? Measure(() => Backward(index, withData: false)).Cpu * share : 0;
+            rows.Add(new Row(layers[l], l, forward, l == 0 ? 0 : Math.Max(0, full - weights), weights));
         }
-        rows.Add(("output activation + loss", Measure(() =>
+        double loss = Measure(() =>
         {
             Propagation.Forward(network.Stack, buffers, 0, half, 0, key, firstLayer: layers.Count);
             Propagation.Loss(network.Stack, buffers, 0, half);
-        }).Cpu));
-        for (int l = layers.Count - 1; l >= 0; l--)
+        }).Cpu;
+
+        string Rate(double multiplyAdds, double seconds) => seconds > 0 ? (2 * multiplyAdds / seconds / 1e9).ToString("F1", CultureInfo.InvariantCulture) : "-";
+        Console.WriteLine();
+        Console.WriteLine($"Per layer, one lane of {half} images, one thread, µs of thread CPU time (GEMM 1024^3: {gemm:F1} GFLOP/s; " +
+            "backward-data = backward less backward without dX; weight gradient = backward without dX: dW, db, f')");
+        Console.WriteLine();
+        Console.WriteLine("| layer | forward | backward-data | weight gradient | conv GFLOP/s: forward / data / weights | share of the one-thread step |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (Row row in rows)
         {
-            int index = l;
-            Layer layer = layers[l];
-            rows.Add(($"{l} {layer}: backward{(l == 0 ? " (no dX)" : "")}", Measure(() =>
-                layer.Backward(network.Parameters, buffers.Lane(layers, index, 0, half, 0, key), gradients.Weights(index), gradients.Biases(index))).Cpu));
+            string rates = "";
+            if (row.Layer is Conv2dLayer conv)
+            {
+                double macs = (double)conv.Shape.MultiplyAdds * half;
+                rates = $"{Rate(macs, row.Forward)} / {(row.Index == 0 ? "-" : Rate(macs, row.BackwardData))} / {Rate(macs, row.WeightGradient)}";
+            }
+            double total = row.Forward + row.BackwardData + row.WeightGradient;
+            Console.WriteLine($"| {row.Index} {row.Layer} | {Micro(row.Forward)} | {Micro(row.BackwardData)} | {Micro(row.WeightGradient)} | {rates} | {2 * total / oneThreadCpu:P0} |");
         }
-        double lanes = 2 * rows.Sum(r => r.Seconds);
-        double update = Math.Max(0, oneThreadCpu - lanes);
-        Console.WriteLine($"| part (one lane of {half} rows, one thread) | µs per lane | ms per step (both lanes) | share of the one-thread step |");
-        Console.WriteLine("|---|---|---|---|");
-        foreach ((string name, double seconds) in rows)
-            Console.WriteLine($"| {name} | {seconds * 1e6:F0} | {2 * seconds * 1e3:F2} | {2 * seconds / oneThreadCpu:P0} |");
-        Console.WriteLine($"| update ({@case.Optimizer}, lane sums) and the rest (the step less both lanes) | | {update * 1e3:F2} | {update / oneThreadCpu:P0} |");
+
+        Console.WriteLine();
+        Console.WriteLine($"Per kind and the rest of the step, ms per step (both lanes), one thread; the step: {oneThreadCpu * 1e3:F2} ms CPU");
+        Console.WriteLine();
+        Console.WriteLine("| part | forward | backward-data | weight gradient | total | share |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        double accounted = 0;
+        foreach (IGrouping<string, Row> kind in rows.GroupBy(r => r.Layer.Kind))
+        {
+            double f = 2 * kind.Sum(r => r.Forward), d = 2 * kind.Sum(r => r.BackwardData), w = 2 * kind.Sum(r => r.WeightGradient);
+            accounted += f + d + w;
+            Console.WriteLine($"| {kind.Key} | {Milli(f)} | {Milli(d)} | {Milli(w)} | {Milli(f + d + w)} | {(f + d + w) / oneThreadCpu:P0} |");
+        }
+        void Line(string name, double seconds)
+        {
+            accounted += seconds;
+            Console.WriteLine($"| {name} | | | | {Milli(seconds)} | {seconds / oneThreadCpu:P0} |");
+        }
+        Line("loading (bytes -> floats)", 2 * load);
+        Line("output activation + loss", 2 * loss);
+        Line($"update (lane sums, {@case.Optimizer}, health check)", update);
+        Console.WriteLine($"| the rest (job hand-overs, cache misses between the parts) | | | | {Milli(oneThreadCpu - accounted)} | {(oneThreadCpu - accounted) / oneThreadCpu:P0} |");
+        Console.WriteLine($"| two threads: waiting for the worker (caller) | | | | {Milli(callerWait)} | {callerWait / twoThreads:P0} of the two-thread step |");
     }
 
+    private static int s_steps;
+
+    private static string Micro(double seconds) => seconds > 0 ? (seconds * 1e6).ToString("F0", CultureInfo.InvariantCulture) : "-";
+
+    private static string Milli(double seconds) => (seconds * 1e3).ToString("F2", CultureInfo.InvariantCulture);
+
     /// <summary>Median seconds per call of <paramref name="action"/>: (wall, thread CPU time or wall).</summary>
-    private static (double Wall, double Cpu) Measure(Action action)
+    private static (double Wall, double Cpu) Measure(Action action, double minimumSeconds = 0.5)
     {
         action();
         long start = Stopwatch.GetTimestamp();
@@ -105,7 +214,7 @@ public static class ConvStepProfile
         var wall = new List<double>();
         var cpu = new List<double>();
         var total = Stopwatch.StartNew();
-        while (total.Elapsed.TotalSeconds < 0.5 || wall.Count < 7)
+        while (total.Elapsed.TotalSeconds < minimumSeconds || wall.Count < 7)
         {
             double? c0 = ThreadClock.Seconds();
             start = Stopwatch.GetTimestamp();

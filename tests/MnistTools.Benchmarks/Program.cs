@@ -9,8 +9,12 @@ using MnistTools.Numerics;
 //   --e2e [epochs] [filter]  end-to-end only (default 5 epochs per network: the first one includes JIT compilation, the
 //                       median is over the others); filter: only networks whose name contains it (e.g. conv, LeNet, Keras, 784)
 //   --quick [shape] [path] [threads]  Stopwatch GFLOP/s table (seconds, no BDN)
-//   --profile [epochs]  per-phase time of a training step (dense networks)
-//   --profile-conv [filter]  the convolutional networks' step: one thread against two, each layer's forward and backward
+//   --profile [epochs]  where a training step goes: the dense networks' phases (StepProfile, run with MNISTTOOLS_THREADS=1),
+//                       then the convolutional networks' per-layer profile (ConvStepProfile: LeNet-5, Keras convnet, bnnet)
+//   --profile-dense [epochs]  the dense part alone
+//   --profile-conv [filter]  the convolutional part alone: the step on one thread and two (the waits between the cores),
+//                       each layer's forward, backward-data and weight gradient with the convolutions' GFLOP/s; filter:
+//                       networks whose name contains it (e.g. LeNet, Keras, bnnet, Augment)
 //   --denormals         cost of subnormal velocities in a momentum update
 //   --augment           each -Augment kind's CPU time per epoch of 60,000 images (one thread)
 //   --conv [filter]     convolution kernels' GFLOP/s per layer shape (single thread) next to the 1024^3 GEMM; pooling and dropout times
@@ -36,7 +40,14 @@ if (Index("--quick") is var quick and >= 0)
     return 0;
 }
 if (Index("--profile-conv") is var profileConv and >= 0) { ConvStepProfile.Run(After(profileConv, 1)); return 0; }
-if (Index("--profile") >= 0) { StepProfile.Run(IntAfter("--profile", 2)); return 0; }
+if (Index("--profile-dense") >= 0) { StepProfile.Run(IntAfter("--profile-dense", 2)); return 0; }
+if (Index("--profile") >= 0)
+{
+    StepProfile.Run(IntAfter("--profile", 2));
+    Console.WriteLine();
+    ConvStepProfile.Run(null);
+    return 0;
+}
 if (Index("--denormals") >= 0) { Denormals.Run(); return 0; }
 if (Index("--augment") >= 0) { AugmentationBenchmarks.Run(); return 0; }
 if (Index("--inference") >= 0) { InferenceBenchmark.Run(IntAfter("--inference", 9)); return 0; }

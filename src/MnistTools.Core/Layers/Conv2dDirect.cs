@@ -53,8 +53,11 @@ internal static unsafe class Conv2dDirect
     /// <param name="output">Y [B x F x OH x OW], overwritten.</param>
     /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
     /// <param name="relu">Store ReLU(sum + bias) instead of sum + bias.</param>
+    /// <param name="activated">Null, or Y [B x F x OH x OW]: then <paramref name="output"/> gets Z = sum + bias and this
+    /// ReLU(Z) from the same registers (training keeps both; <paramref name="relu"/> must be false).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu)
+    public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu,
+        float* activated = null)
     {
         int filters = shape.Filters, patch = shape.PatchSize, blocks = (filters + FilterBlock - 1) / FilterBlock;
         int paddedWidth = PaddedWidth(shape), paddedHeight = PaddedHeight(shape), paddedPlane = paddedHeight * paddedWidth;
@@ -90,6 +93,7 @@ internal static unsafe class Conv2dDirect
                         .CopyTo(new Span<float>(padded + (long)c * paddedPlane + (long)(shape.PadTop + y) * paddedWidth + shape.PadLeft, copyColumns));
 
             float* y0 = output + (long)i * shape.OutputSize;
+            long activatedOffset = activated - output;
             for (int block = 0; block < blocks; block++)
             {
                 int count = Math.Min(FilterBlock, filters - block * FilterBlock);
@@ -112,11 +116,20 @@ internal static unsafe class Conv2dDirect
                             {
                                 Vector512.Store(first, destination);
                                 Vector512.Store(second, destination + Lanes);
+                                if (activated != null)
+                                {
+                                    Vector512.Store(Finish(first, true), destination + activatedOffset);
+                                    Vector512.Store(Finish(second, true), destination + activatedOffset + Lanes);
+                                }
                                 continue;
                             }
                             Vector512.Store(first, sums);
                             Vector512.Store(second, sums + Lanes);
                             for (int q = 0; q < columns; q++) destination[q] = sums[q];
+                            if (activated == null) continue;
+                            Vector512.Store(Finish(first, true), sums);
+                            Vector512.Store(Finish(second, true), sums + Lanes);
+                            for (int q = 0; q < columns; q++) destination[activatedOffset + q] = sums[q];
                         }
                     }
             }

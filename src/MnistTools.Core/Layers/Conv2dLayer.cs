@@ -70,15 +70,21 @@ internal sealed class Conv2dLayer : Layer
             Conv2dKernels.Conv2dForward(lane.Input, Weights(parameters), Biases(parameters), _shape, lane.Output, lane.Scratch, lane.Rows, activation, _slope);
             return;
         }
+        if (Conv2dKernels.StoresBoth(_shape, activation))
+        {
+            // Z and Y = f(Z) stored together from the kernel's registers.
+            Conv2dKernels.Conv2dForwardSaved(lane.Input, Weights(parameters), Biases(parameters), _shape, lane.Saved, lane.Output, lane.Scratch,
+                lane.Rows, activation, _slope);
+            return;
+        }
         // Z then Y = f(Z), a chunk of images at a time.
         int chunk = ChunkImages(lane.Rows), inputs = InputSize, outputs = OutputSize;
         for (int first = 0; first < lane.Rows; first += chunk)
         {
             int images = Math.Min(chunk, lane.Rows - first);
             Span<float> z = lane.Saved.Slice(first * outputs, images * outputs);
-            Conv2dKernels.Conv2dForward(lane.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
-                lane.Scratch, images);
-            ActivationFunctions.ActivationForward(activation, z, lane.Output.Slice(first * outputs, images * outputs), _slope);
+            Conv2dKernels.Conv2dForwardSaved(lane.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
+                lane.Output.Slice(first * outputs, images * outputs), lane.Scratch, images, activation, _slope);
         }
     }
 

@@ -29,19 +29,30 @@ internal static unsafe class GemmDirect
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run(float* x, float* w, float* c, int ldc, int m, int n, int k, bool accumulate)
     {
+        float** rows = stackalloc float*[n];
+        for (int j = 0; j < n; j++) rows[j] = w + (long)j * k;
+        RunRows(x, rows, c, ldc, m, n, k, accumulate);
+    }
+
+    /// <summary>C[i, j] (+)= dot(X[i, :], W_j[0 .. k)) for i &lt; m, j &lt; n &lt;= <see cref="MaxColumns"/>, W_j = <paramref name="rows"/>[j]
+    /// anywhere in memory (the rows of a convolution's column matrix taken from shifted copies of the image): the same
+    /// sums, bit for bit, as <see cref="Run"/> on a matrix holding those rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RunRows(float* x, float** rows, float* c, int ldc, int m, int n, int k, bool accumulate)
+    {
         int m4 = m & ~3, n4 = n & ~3;
         for (int i = 0; i < m; i += 4)
         {
             for (int j = 0; j < n; j += 4)
             {
-                if (i < m4 && j < n4) Tile4x4(x + (long)i * k, w + (long)j * k, c + (long)i * ldc + j, ldc, k, accumulate);
+                if (i < m4 && j < n4) Tile4x4(x + (long)i * k, rows + j, c + (long)i * ldc + j, ldc, k, accumulate);
                 else if (j < n4)
-                    for (int r = i; r < m; r++) Tile1x4(x + (long)r * k, w + (long)j * k, c + (long)r * ldc + j, k, accumulate);
+                    for (int r = i; r < m; r++) Tile1x4(x + (long)r * k, rows + j, c + (long)r * ldc + j, k, accumulate);
                 else
                     for (int r = i; r < Math.Min(i + 4, m); r++)
                         for (int q = j; q < Math.Min(j + 4, n); q++)
                         {
-                            float sum = Dot(x + (long)r * k, w + (long)q * k, k);
+                            float sum = Dot(x + (long)r * k, rows[q], k);
                             c[(long)r * ldc + q] = accumulate ? c[(long)r * ldc + q] + sum : sum;
                         }
             }
@@ -49,10 +60,10 @@ internal static unsafe class GemmDirect
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4(float* x, float* w, float* c, int ldc, int k, bool accumulate)
+    private static void Tile4x4(float* x, float** rows, float* c, int ldc, int k, bool accumulate)
     {
         float* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k;
-        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
+        float* w = rows[0], w1 = rows[1], w2 = rows[2], w3 = rows[3];
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
@@ -95,9 +106,9 @@ internal static unsafe class GemmDirect
 
     /// <summary>One row of a tile (the rows below the last whole 4-row tile): the same four chains as in <see cref="Tile4x4"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1x4(float* x, float* w, float* c, int k, bool accumulate)
+    private static void Tile1x4(float* x, float** rows, float* c, int k, bool accumulate)
     {
-        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
+        float* w = rows[0], w1 = rows[1], w2 = rows[2], w3 = rows[3];
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
         int p = 0;
         for (; p <= k - 16; p += 16)

@@ -93,5 +93,41 @@ public class Conv2dLayerFusionTests
         }
     }
 
+    /// <summary>Training's forward stores Z and f(Z) (from the registers on the direct and implicit paths): the same bits as
+    /// Z from <see cref="Conv2dKernels.Conv2dForward"/> and f over it, with NaN, infinities, zeros and exact-zero sums
+    /// (all-zero images: Z = b, some b = 0 or −0) among the inputs, and stale values in both outputs.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void TrainingForwardStoresZAndYWithTheUnfusedBits(int channels, int height, int width, int filters, int kernel, int stride, Padding padding, int rows)
+    {
+        var shape = Conv2dShape.Create(channels, height, width, filters, kernel, stride, padding);
+        var random = new Random(29 + rows);
+        float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount, -0.5, 0.5);
+        float[] b = RandomFloats(random, shape.Filters, -0.2, 0.2);
+        b[0] = 0f;
+        if (shape.Filters > 1) b[1] = -0f;
+        x.AsSpan(0, shape.InputSize).Clear();
+        if (rows > 1)
+        {
+            x[shape.InputSize + 3] = float.NaN;
+            x[shape.InputSize + 7] = float.PositiveInfinity;
+            x[shape.InputSize + 11] = float.NegativeInfinity;
+        }
+        int outputs = rows * shape.OutputSize;
+        foreach (Activation activation in Activations.Nonlinear)
+        {
+            float[] scratch = new float[shape.ScratchFloats(rows)];
+            float[] expectedZ = new float[outputs], expectedY = new float[outputs];
+            Conv2dKernels.Conv2dForward(x, w, b, shape, expectedZ, scratch, rows);
+            ActivationFunctions.ActivationForward(activation, expectedZ, expectedY, 0.1f);
+            float[] z = Stale(outputs), y = Stale(outputs);
+            Conv2dKernels.Conv2dForwardSaved(x, w, b, shape, z, y, Stale(shape.ScratchFloats(rows)), rows, activation, 0.1f);
+            Assert.Equal(Bits(expectedZ), Bits(z));
+            Assert.Equal(Bits(expectedY), Bits(y));
+        }
+    }
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+
     private static float[] Stale(int count) => Enumerable.Repeat(float.NaN, count).ToArray();
 }
