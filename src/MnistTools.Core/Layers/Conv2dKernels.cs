@@ -16,7 +16,8 @@ namespace MnistTools.Layers;
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
 /// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
-/// <see cref="Conv2dImplicit"/>.
+/// <see cref="Conv2dImplicit"/>. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
+/// channels go forward, and their input gradient, through <see cref="Conv2dWinograd"/>; the weight gradient stays here.
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -34,12 +35,14 @@ internal static class Conv2dKernels
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, output.Length, "output");
         InstructionSet path = ComputeSettings.InstructionSet;
-        bool direct = Conv2dDirect.Applies(shape, path), @implicit = !direct && Conv2dImplicit.Applies(shape, path);
-        bool relu = activation == Activation.ReLU && (direct || @implicit);
-        if (direct || @implicit)
+        bool winograd = Conv2dWinograd.Applies(shape);
+        bool direct = !winograd && Conv2dDirect.Applies(shape, path), @implicit = !winograd && !direct && Conv2dImplicit.Applies(shape, path);
+        bool relu = activation == Activation.ReLU && (winograd || direct || @implicit);
+        if (winograd || direct || @implicit)
             fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
             {
-                if (direct) Conv2dDirect.Forward(x, w, b, shape, y, work, rows, relu);
+                if (winograd) Conv2dWinograd.Forward(x, w, b, shape, y, null, work, rows, relu);
+                else if (direct) Conv2dDirect.Forward(x, w, b, shape, y, work, rows, relu);
                 else Conv2dImplicit.Forward(x, w, b, shape, y, work, rows, relu);
             }
         else ThroughGemm(input, weights, biases, shape, output, scratch, rows, path);
@@ -55,7 +58,7 @@ internal static class Conv2dKernels
     /// against 994 for Z by chunks then ReLU). The implicit path's per-pixel scalar stores made storing twice cost more
     /// than the ReLU pass; otherwise Z is written and then f applied.</summary>
     internal static bool StoresBoth(in Conv2dShape shape, Activation activation) =>
-        activation == Activation.ReLU && Conv2dDirect.Applies(shape, ComputeSettings.InstructionSet);
+        activation == Activation.ReLU && (Conv2dWinograd.Applies(shape) || Conv2dDirect.Applies(shape, ComputeSettings.InstructionSet));
 
     /// <summary>Training's forward: Z = W ⊛ X + b into <paramref name="preActivation"/> and Y = f(Z) into
     /// <paramref name="output"/>, the same bits as <see cref="Conv2dForward"/> without f followed by
@@ -79,7 +82,10 @@ internal static class Conv2dKernels
             return;
         }
         fixed (float* x = input, w = weights, b = biases, z = preActivation, y = output, work = scratch)
-            Conv2dDirect.Forward(x, w, b, shape, z, work, rows, relu: false, activated: y);
+        {
+            if (Conv2dWinograd.Applies(shape)) Conv2dWinograd.Forward(x, w, b, shape, z, y, work, rows, relu: false);
+            else Conv2dDirect.Forward(x, w, b, shape, z, work, rows, relu: false, activated: y);
+        }
     }
 
     /// <summary>Y = W ⊛ X + b through im2col and the packed GEMM, a group of images at a time.</summary>
@@ -175,7 +181,10 @@ internal static class Conv2dKernels
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
         bool shifted = group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
-        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient)
+        // dX through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
+        bool winogradData = !inputGradient.IsEmpty && Conv2dWinograd.AppliesToInputGradient(shape);
+        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, w = weights, work = scratch)
+        {
             for (int first = 0; first < rows; first += group)
             {
                 int images = Math.Min(group, rows - first), n = images * pixels;
@@ -205,12 +214,14 @@ internal static class Conv2dKernels
 
                 // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
                 if (!shifted) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
-                if (dx == null) continue;
+                if (dx == null || winogradData) continue;
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
                 Gemm.Multiply(weights, dy, columns, patch, n, filters, transposeA: true, transposeB: false, accumulate: false);
                 Im2Col.Scatter(col, images, shape, dx + (long)first * shape.InputSize, vector);
             }
+            if (winogradData) Conv2dWinograd.InputGradient(dyAll, w, shape, dx, work, rows);
+        }
     }
 
     /// <summary>db[f] += Σ_p dY[i, f, p] for images i in [first, first + images), in order: over the groups, from db = 0,

@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+using MnistTools.Numerics;
+
+namespace MnistTools.Layers;
+
+/// <summary>
+/// 3x3 stride-1 convolutions through Winograd's F(2x2, 3x3) (<see cref="WinogradTransforms"/>), chosen by
+/// <see cref="ComputeSettings.Convolution"/> = <see cref="ConvolutionAlgorithm.Winograd"/> for inputs of at least
+/// <see cref="MinChannels"/> channels. Sizes as in <see cref="Conv2dShape"/>; T = ⌈OH/2⌉·⌈OW/2⌉ tiles per image.
+///   filters  U[ξ] [F x C] = (G W[f, c] Gᵀ)[ξ]                       once per call
+///   inputs   V[ξ] [C x n] = (Bᵀ d B)[ξ] of the n = g·T tiles of a group of g images (zeros outside the input)
+///   product  M[ξ] = U[ξ] · V[ξ]   [F x n], for each of the 16 positions ξ, through the packed GEMM
+///   outputs  Y[i, f, tile] = Aᵀ M[·][f, tile] A + b[f]   (2x2, clipped at the right and bottom edges)
+/// The input gradient of a 3x3 stride-1 convolution is one too: dX = dZ ⊛ W' with W'[c, f] = W[f, c] rotated by 180°
+/// and the padding 2 − pad (<see cref="InputGradientShape"/>). Each output value is the same additions of one GEMM sum
+/// per position over C in a fixed order (the blocked GEMM cuts k at fixed multiples whatever n), so Y of an image does
+/// not depend on the group, the lane or the thread. The products are 16·F·C per 4 outputs instead of 36·F·C; the
+/// transforms' additions round a little more than a direct sum (bounds in the tests). No allocation: scratch from
+/// <see cref="Conv2dShape.ScratchFloats"/>.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class Conv2dWinograd
+{
+    /// <summary>Fewer input channels than this stay direct: the GEMM depth C is too shallow to pay for the transforms
+    /// (first layers like the Keras net's, one channel).</summary>
+    internal const int MinChannels = 8;
+
+    /// <summary>Tiles per group of images (GEMM columns): about this many, at least one image.</summary>
+    internal const int GroupTiles = 256;
+
+    private const int Positions = WinogradTransforms.Positions;
+
+    /// <summary>Whether the forward convolution of <paramref name="shape"/> runs here under the current setting.</summary>
+    internal static bool Applies(in Conv2dShape shape) =>
+        ComputeSettings.Convolution == ConvolutionAlgorithm.Winograd && Fits(shape);
+
+    /// <summary>Whether the input gradient of <paramref name="shape"/> runs here (as <see cref="InputGradientShape"/>'s forward).</summary>
+    internal static bool AppliesToInputGradient(in Conv2dShape shape) =>
+        ComputeSettings.Convolution == ConvolutionAlgorithm.Winograd && shape.Kernel == 3 && shape.Stride == 1 && shape.Filters >= MinChannels;
+
+    private static bool Fits(in Conv2dShape shape) => shape.Kernel == 3 && shape.Stride == 1 && shape.Channels >= MinChannels;
+
+    /// <summary>dX [C x H x W] = dZ [F x OH x OW] ⊛ W' as a convolution: F channels, C filters, padding 2 − pad on each side
+    /// (a full correlation where the forward was valid), output H x W.</summary>
+    internal static Conv2dShape InputGradientShape(in Conv2dShape shape) =>
+        new(shape.Filters, shape.OutputHeight, shape.OutputWidth, shape.Channels, 3, 1, 2 - shape.PadTop, 2 - shape.PadLeft, shape.Height, shape.Width);
+
+    private static int TilesHigh(in Conv2dShape shape) => (shape.OutputHeight + 1) / 2;
+    private static int TilesWide(in Conv2dShape shape) => (shape.OutputWidth + 1) / 2;
+    private static int TilesPerImage(in Conv2dShape shape) => TilesHigh(shape) * TilesWide(shape);
+
+    /// <summary>Images per group for a lane of <paramref name="rows"/> images: about <see cref="GroupTiles"/> tiles.</summary>
+    private static int ImagesPerGroup(in Conv2dShape shape, int rows) => Math.Clamp(GroupTiles / TilesPerImage(shape), 1, Math.Max(rows, 1));
+
+    /// <summary>Scratch floats for the forward and the input gradient of <paramref name="shape"/> under the current setting
+    /// (0 when neither runs here).</summary>
+    internal static long ScratchFloats(in Conv2dShape shape, int rows)
+    {
+        long forward = Applies(shape) ? RunFloats(shape, rows) : 0;
+        long backward = AppliesToInputGradient(shape) ? RunFloats(InputGradientShape(shape), rows) : 0;
+        return Math.Max(forward, backward);
+    }
+
+    /// <summary>U, V, M of one group, the parity-split padded plane, and the row transforms' work.</summary>
+    private static long RunFloats(in Conv2dShape shape, int rows)
+    {
+        long tiles = (long)ImagesPerGroup(shape, rows) * TilesPerImage(shape);
+        int planeWidth = TilesWide(shape) + 1, planeHeight = 2 * TilesHigh(shape) + 2;
+        return Positions * ((long)shape.Filters * shape.Channels + (shape.Channels + (long)shape.Filters) * tiles)
+            + 2L * planeHeight * planeWidth + Math.Max(8 * planeWidth, 32);
+    }
+
+    /// <summary>Y = W ⊛ X + b (through ReLU when <paramref name="relu"/>); with <paramref name="activated"/> set, Z into
+    /// <paramref name="output"/> and ReLU(Z) into activated.</summary>
+    /// <param name="input">X [B x C x H x W].</param>
+    /// <param name="weights">W [F x C x 3 x 3].</param>
+    /// <param name="biases">b [F].</param>
+    /// <param name="output">Y (or Z) [B x F x OH x OW], overwritten.</param>
+    /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* activated,
+        float* scratch, int rows, bool relu) =>
+        Run(input, weights, transposed: false, biases, shape, output, activated, scratch, rows, relu);
+
+    /// <summary>dX = the input gradient of <paramref name="shape"/>'s convolution for the output gradient dZ.</summary>
+    /// <param name="outputGradient">dZ [B x F x OH x OW].</param>
+    /// <param name="weights">W [F x C x 3 x 3] of <paramref name="shape"/>.</param>
+    /// <param name="inputGradient">dX [B x C x H x W], overwritten.</param>
+    /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void InputGradient(float* outputGradient, float* weights, in Conv2dShape shape, float* inputGradient, float* scratch, int rows) =>
+        Run(outputGradient, weights, transposed: true, null, InputGradientShape(shape), inputGradient, null, scratch, rows, relu: false);
+
+    /// <summary>The convolution of <paramref name="shape"/>; its filter (f, c) is W[f, c] or, when
+    /// <paramref name="transposed"/>, W[c, f] rotated by 180° (W [C x F x 3 x 3] then, in this shape's sizes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run(float* input, float* weights, bool transposed, float* biases, in Conv2dShape shape, float* output, float* activated,
+        float* scratch, int rows, bool relu)
+    {
+        int channels = shape.Channels, filters = shape.Filters, tilesHigh = TilesHigh(shape), tilesWide = TilesWide(shape);
+        int tilesPerImage = tilesHigh * tilesWide, group = ImagesPerGroup(shape, rows);
+        int planeWidth = tilesWide + 1, planeHeight = 2 * tilesHigh + 2, pixels = shape.OutputPixels;
+        long weightsPerPosition = (long)filters * channels, maxTiles = (long)group * tilesPerImage;
+        float* u = scratch, v = u + Positions * weightsPerPosition, m = v + Positions * channels * maxTiles;
+        float* even = m + Positions * filters * maxTiles, odd = even + (long)planeHeight * planeWidth, work = odd + (long)planeHeight * planeWidth;
+
+        // U[ξ][f, c] from W[f, c] (forward) or rot180(W[c, f]) (input gradient).
+        for (int f = 0; f < filters; f++)
+            for (int c = 0; c < channels; c++)
+            {
+                float* g = weights + 9 * (transposed ? (long)c * filters + f : (long)f * channels + c);
+                WinogradTransforms.Filter(g, transposed, u + (long)f * channels + c, weightsPerPosition);
+            }
+        // The padded plane's frame stays zero: every image writes the same interior.
+        new Span<float>(even, 2 * planeHeight * planeWidth).Clear();
+
+        for (int first = 0; first < rows; first += group)
+        {
+            int images = Math.Min(group, rows - first);
+            int n = images * tilesPerImage;
+            long inputStride = (long)channels * n, outputStride = (long)filters * n;
+            for (int i = 0; i < images; i++)
+                for (int c = 0; c < channels; c++)
+                {
+                    Split(input + ((long)(first + i) * channels + c) * shape.Height * shape.Width, shape, even, odd, planeWidth);
+                    float* tiles = v + (long)c * n + i * tilesPerImage;
+                    for (int ty = 0; ty < tilesHigh; ty++)
+                        WinogradTransforms.InputRow(even + 2L * ty * planeWidth, odd + 2L * ty * planeWidth, planeWidth, tilesWide,
+                            tiles + ty * tilesWide, inputStride, work);
+                }
+            // M[ξ] [F x n] = U[ξ] [F x C] · V[ξ] [C x n]: no transposes, so always the blocked route (fixed k order).
+            for (int position = 0; position < Positions; position++)
+                Gemm.MultiplyStrided(new ReadOnlySpan<float>(u + position * weightsPerPosition, (int)weightsPerPosition), channels,
+                    new ReadOnlySpan<float>(v + position * inputStride, (int)inputStride), n,
+                    new Span<float>(m + position * outputStride, (int)outputStride), n, filters, n, channels,
+                    transposeA: false, transposeB: false, accumulate: false);
+            for (int i = 0; i < images; i++)
+                for (int f = 0; f < filters; f++)
+                {
+                    long plane = ((long)(first + i) * filters + f) * pixels;
+                    float bias = biases == null ? 0f : biases[f];
+                    for (int ty = 0; ty < tilesHigh; ty++)
+                    {
+                        long row = plane + 2L * ty * shape.OutputWidth;
+                        WinogradTransforms.OutputRow(m + (long)f * n + i * tilesPerImage + ty * tilesWide, outputStride, tilesWide, bias,
+                            output + row, activated == null ? null : activated + row, shape.OutputWidth, 2 * ty + 1 < shape.OutputHeight, relu, work);
+                    }
+                }
+        }
+    }
+
+    /// <summary>One input plane X [H x W] into the padded plane P (X at PadTop, PadLeft; the frame zero) split by column
+    /// parity: even[y][k] = P[y][2k], odd[y][k] = P[y][2k + 1].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Split(float* plane, in Conv2dShape shape, float* even, float* odd, int planeWidth)
+    {
+        int width = shape.Width, padLeft = shape.PadLeft;
+        for (int y = 0; y < shape.Height; y++)
+        {
+            float* source = plane + (long)y * width;
+            long row = (long)(y + shape.PadTop) * planeWidth;
+            // Column x lands at P column x + PadLeft: even columns of P take x with the parity of PadLeft.
+            float* toEven = even + row, toOdd = odd + row;
+            int x = 0;
+            if ((padLeft & 1) == 0)
+            {
+                int k = padLeft >> 1;
+                for (; x + 1 < width; x += 2, k++) { toEven[k] = source[x]; toOdd[k] = source[x + 1]; }
+                if (x < width) toEven[k] = source[x];
+            }
+            else
+            {
+                int k = padLeft >> 1;
+                for (; x + 1 < width; x += 2, k++) { toOdd[k] = source[x]; toEven[k + 1] = source[x + 1]; }
+                if (x < width) toOdd[k] = source[x];
+            }
+        }
+    }
+}
