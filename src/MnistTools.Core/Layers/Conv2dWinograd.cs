@@ -12,7 +12,8 @@ namespace MnistTools.Layers;
 ///   product  M[ξ] = U[ξ] · V[ξ]   [F x n], for each of the 16 positions ξ, through the packed GEMM
 ///   outputs  Y[i, f, tile] = Aᵀ M[·][f, tile] A + b[f]   (2x2, clipped at the right and bottom edges)
 /// The input gradient of a 3x3 stride-1 convolution is one too: dX = dZ ⊛ W' with W'[c, f] = W[f, c] rotated by 180°
-/// and the padding 2 − pad (<see cref="InputGradientShape"/>). Each output value is the same additions of one GEMM sum
+/// and the padding 2 − pad (<see cref="InputGradientShape"/>); the weight gradient the transposed algorithm
+/// (<see cref="WeightGradient"/>). Each output value is the same additions of one GEMM sum
 /// per position over C in a fixed order (the blocked GEMM cuts k at fixed multiples whatever n), so Y of an image does
 /// not depend on the group, the lane or the thread. The products are 16·F·C per 4 outputs instead of 36·F·C; the
 /// transforms' additions round a little more than a direct sum (bounds in the tests). No allocation: scratch from
@@ -119,15 +120,7 @@ internal static unsafe class Conv2dWinograd
             int images = Math.Min(group, rows - first);
             int n = images * tilesPerImage;
             long inputStride = (long)channels * n, outputStride = (long)filters * n;
-            for (int i = 0; i < images; i++)
-                for (int c = 0; c < channels; c++)
-                {
-                    Split(input + ((long)(first + i) * channels + c) * shape.Height * shape.Width, shape, even, odd, planeWidth);
-                    float* tiles = v + (long)c * n + i * tilesPerImage;
-                    for (int ty = 0; ty < tilesHigh; ty++)
-                        WinogradTransforms.InputRow(even + 2L * ty * planeWidth, odd + 2L * ty * planeWidth, planeWidth, tilesWide,
-                            tiles + ty * tilesWide, inputStride, work);
-                }
+            TransformInputs(input, shape, first, images, v, even, odd, work);
             // M[ξ] [F x n] = U[ξ] [F x C] · V[ξ] [C x n]: no transposes, so always the blocked route (fixed k order).
             for (int position = 0; position < Positions; position++)
                 Gemm.MultiplyStrided(new ReadOnlySpan<float>(u + position * weightsPerPosition, (int)weightsPerPosition), channels,
@@ -147,6 +140,70 @@ internal static unsafe class Conv2dWinograd
                     }
                 }
         }
+    }
+
+    /// <summary>V[ξ][c, i·T + tile] = (Bᵀ d B)[ξ] of images [first, first + images) of X: [16 x C x images·T].</summary>
+    private static void TransformInputs(float* input, in Conv2dShape shape, int first, int images, float* v, float* even, float* odd, float* work)
+    {
+        int channels = shape.Channels, tilesHigh = TilesHigh(shape), tilesWide = TilesWide(shape), planeWidth = tilesWide + 1;
+        int tilesPerImage = tilesHigh * tilesWide, n = images * tilesPerImage;
+        long inputStride = (long)channels * n;
+        for (int i = 0; i < images; i++)
+            for (int c = 0; c < channels; c++)
+            {
+                Split(input + ((long)(first + i) * channels + c) * shape.Height * shape.Width, shape, even, odd, planeWidth);
+                float* tiles = v + (long)c * n + i * tilesPerImage;
+                for (int ty = 0; ty < tilesHigh; ty++)
+                    WinogradTransforms.InputRow(even + 2L * ty * planeWidth, odd + 2L * ty * planeWidth, planeWidth, tilesWide,
+                        tiles + ty * tilesWide, inputStride, work);
+            }
+    }
+
+    /// <summary>
+    /// dW = Σ_i dZ[i] ⋆ X[i] through F(2x2, 3x3) transposed: per group, Q[ξ] [F x n] = (A dz Aᵀ)[ξ] of the output gradient's
+    /// 2x2 tiles and V[ξ] [C x n] of the input tiles, R[ξ] [F x C] (+)= Q[ξ] · V[ξ]ᵀ (the groups summed in order), then
+    /// dW[f, c] = Gᵀ R[·][f, c] G. The groups, and so the sums, depend only on the shape and the row count.
+    /// </summary>
+    /// <param name="input">X [B x C x H x W], the forward input.</param>
+    /// <param name="outputGradient">dZ [B x F x OH x OW].</param>
+    /// <param name="weightGradient">dW [F x C x 3 x 3], overwritten (zero when B = 0).</param>
+    /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void WeightGradient(float* input, float* outputGradient, in Conv2dShape shape, float* weightGradient, float* scratch, int rows)
+    {
+        int channels = shape.Channels, filters = shape.Filters, tilesHigh = TilesHigh(shape), tilesWide = TilesWide(shape);
+        int tilesPerImage = tilesHigh * tilesWide, group = ImagesPerGroup(shape, rows);
+        int planeWidth = tilesWide + 1, planeHeight = 2 * tilesHigh + 2, pixels = shape.OutputPixels;
+        long weightsPerPosition = (long)filters * channels, maxTiles = (long)group * tilesPerImage;
+        float* r = scratch, v = r + Positions * weightsPerPosition, q = v + Positions * channels * maxTiles;
+        float* even = q + Positions * filters * maxTiles, odd = even + (long)planeHeight * planeWidth, work = odd + (long)planeHeight * planeWidth;
+        if (rows == 0)
+        {
+            new Span<float>(weightGradient, (int)(9 * weightsPerPosition)).Clear();
+            return;
+        }
+        new Span<float>(even, 2 * planeHeight * planeWidth).Clear();
+        for (int first = 0; first < rows; first += group)
+        {
+            int images = Math.Min(group, rows - first);
+            int n = images * tilesPerImage;
+            long inputStride = (long)channels * n, gradientStride = (long)filters * n;
+            TransformInputs(input, shape, first, images, v, even, odd, work);
+            for (int i = 0; i < images; i++)
+                for (int f = 0; f < filters; f++)
+                {
+                    float* plane = outputGradient + ((long)(first + i) * filters + f) * pixels;
+                    for (int ty = 0; ty < tilesHigh; ty++)
+                        WinogradTransforms.GradientRow(plane + 2L * ty * shape.OutputWidth, shape.OutputWidth, 2 * ty + 1 < shape.OutputHeight, tilesWide,
+                            q + (long)f * n + i * tilesPerImage + ty * tilesWide, gradientStride);
+                }
+            for (int position = 0; position < Positions; position++)
+                Gemm.MultiplyStrided(new ReadOnlySpan<float>(q + position * gradientStride, (int)gradientStride), n,
+                    new ReadOnlySpan<float>(v + position * inputStride, (int)inputStride), n,
+                    new Span<float>(r + position * weightsPerPosition, (int)weightsPerPosition), channels, filters, channels, n,
+                    transposeA: false, transposeB: true, accumulate: first > 0);
+        }
+        for (long fc = 0; fc < weightsPerPosition; fc++) WinogradTransforms.FilterGradient(r + fc, weightsPerPosition, weightGradient + 9 * fc);
     }
 
     /// <summary>One input plane X [H x W] into the padded plane P (X at PadTop, PadLeft; the frame zero) split by column

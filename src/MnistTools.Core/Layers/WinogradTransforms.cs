@@ -150,6 +150,63 @@ internal static unsafe class WinogradTransforms
         }
     }
 
+    /// <summary>
+    /// The weight gradient's transform of the output gradient, one tile row: q[ξ·positionStride + tx] = (A z Aᵀ)[ξ] of the
+    /// 2x2 tile z of dZ at rows <paramref name="top"/> and top + width (that one zero unless <paramref name="bothRows"/>),
+    /// columns 2tx and 2tx + 1 (that one zero past <paramref name="outputWidth"/>); A = (Aᵀ)ᵀ. Since y = Aᵀ[(G g) ⊙ (Bᵀ d)],
+    /// ∂/∂g of dyᵀ y is Gᵀ[(A dy) ⊙ (Bᵀ d)]: the weight gradient is Gᵀ (Σ_tiles Q ⊙ V) G (<see cref="FilterGradient"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void GradientRow(float* top, int outputWidth, bool bothRows, int tiles, float* q, long positionStride)
+    {
+        for (int tx = 0; tx < tiles; tx++)
+        {
+            int x = 2 * tx;
+            bool right = x + 1 < outputWidth;
+            float z00 = top[x], z01 = right ? top[x + 1] : 0f;
+            float z10 = bothRows ? top[outputWidth + x] : 0f, z11 = bothRows && right ? top[outputWidth + x + 1] : 0f;
+            // Rows of A z: z0, z0 + z1, z0 − z1, −z1; then each row (a, b) → a, a + b, a − b, −b.
+            float t10 = z00 + z10, t11 = z01 + z11, t20 = z00 - z10, t21 = z01 - z11;
+            float* p = q + tx;
+            Row(z00, z01, p, positionStride);
+            Row(t10, t11, p + 4 * positionStride, positionStride);
+            Row(t20, t21, p + 8 * positionStride, positionStride);
+            Row(-z10, -z11, p + 12 * positionStride, positionStride);
+        }
+
+        static void Row(float a, float b, float* p, long stride)
+        {
+            p[0] = a;
+            p[stride] = a + b;
+            p[2 * stride] = a - b;
+            p[3 * stride] = -b;
+        }
+    }
+
+    /// <summary>dw[3·ky + kx] = (Gᵀ R G)[ky, kx] for R[ξ] = r[ξ·stride]: the 3x3 weight gradient from the summed products.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FilterGradient(float* r, long stride, float* dw)
+    {
+        // t = Gᵀ R [3 x 4]: rows R0 + ½(R1 + R2), ½(R1 − R2), ½(R1 + R2) + R3; then each row (a, b, c, d) → a + ½(b + c), ½(b − c), ½(b + c) + d.
+        float* t = stackalloc float[12];
+        for (int column = 0; column < 4; column++)
+        {
+            float r0 = r[column * stride], r1 = r[(4 + column) * stride], r2 = r[(8 + column) * stride], r3 = r[(12 + column) * stride];
+            float half = 0.5f * (r1 + r2);
+            t[column] = r0 + half;
+            t[4 + column] = 0.5f * (r1 - r2);
+            t[8 + column] = half + r3;
+        }
+        for (int row = 0; row < 3; row++)
+        {
+            float a = t[4 * row], b = t[4 * row + 1], c = t[4 * row + 2], d = t[4 * row + 3];
+            float half = 0.5f * (b + c);
+            dw[3 * row] = a + half;
+            dw[3 * row + 1] = 0.5f * (b - c);
+            dw[3 * row + 2] = half + d;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float y00, float y01, float y10, float y11, int x, float* top, float* activated, int outputWidth, bool bothRows, bool relu)
     {
