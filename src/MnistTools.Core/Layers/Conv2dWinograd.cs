@@ -62,13 +62,50 @@ internal static unsafe class Conv2dWinograd
         return Math.Max(forward, backward);
     }
 
-    /// <summary>U, V, M of one group, the parity-split padded plane, and the row transforms' work.</summary>
+    /// <summary>U, V, M of one group, the parity-split padded plane, the tile tables (<see cref="Layout"/>) and 32 floats of work.</summary>
     private static long RunFloats(in Conv2dShape shape, int rows)
     {
         long tiles = (long)ImagesPerGroup(shape, rows) * TilesPerImage(shape);
         int planeWidth = TilesWide(shape) + 1, planeHeight = 2 * TilesHigh(shape) + 2;
         return Positions * ((long)shape.Filters * shape.Channels + (shape.Channels + (long)shape.Filters) * tiles)
-            + 2L * planeHeight * planeWidth + Math.Max(8 * planeWidth, 32);
+            + 2L * planeHeight * planeWidth + TilesPerImage(shape) + 2 * tiles + 32;
+    }
+
+    /// <summary>The scratch of one run: U (or R) [16 x F x C], V [16 x C x g·T], M (or Q) [16 x F x g·T], the split plane,
+    /// and the tables: bases[t] of an image's tile t in the split plane, and for the group's tiles the offset of their
+    /// top-left output from the group's first output plane of the filter (image i at i·F·OH·OW) and their edges.</summary>
+    private readonly struct Layout
+    {
+        public readonly float* Weights, Inputs, Products, Even, Odd, Work;
+        public readonly int* Bases, Offsets, Edges;
+
+        public Layout(float* scratch, in Conv2dShape shape, int group)
+        {
+            int filters = shape.Filters, channels = shape.Channels, tilesHigh = TilesHigh(shape), tilesWide = TilesWide(shape);
+            int tilesPerImage = tilesHigh * tilesWide, planeWidth = tilesWide + 1, planeHeight = 2 * tilesHigh + 2;
+            long maxTiles = (long)group * tilesPerImage;
+            Weights = scratch;
+            Inputs = Weights + Positions * (long)filters * channels;
+            Products = Inputs + Positions * channels * maxTiles;
+            Even = Products + Positions * filters * maxTiles;
+            Odd = Even + (long)planeHeight * planeWidth;
+            Bases = (int*)(Odd + (long)planeHeight * planeWidth);
+            Offsets = Bases + tilesPerImage;
+            Edges = Offsets + maxTiles;
+            Work = (float*)(Edges + maxTiles);
+            for (int ty = 0, t = 0; ty < tilesHigh; ty++)
+                for (int tx = 0; tx < tilesWide; tx++, t++)
+                {
+                    Bases[t] = 2 * ty * planeWidth + tx;
+                    for (int i = 0; i < group; i++)
+                    {
+                        long n = (long)i * tilesPerImage + t;
+                        Offsets[n] = i * shape.OutputSize + 2 * ty * shape.OutputWidth + 2 * tx;
+                        Edges[n] = (2 * tx + 1 < shape.OutputWidth ? 1 : 0) | (2 * ty + 1 < shape.OutputHeight ? 2 : 0);
+                    }
+                }
+            new Span<float>(Even, 2 * planeHeight * planeWidth).Clear();
+        }
     }
 
     /// <summary>Y = W ⊛ X + b (through ReLU when <paramref name="relu"/>); with <paramref name="activated"/> set, Z into
@@ -98,12 +135,10 @@ internal static unsafe class Conv2dWinograd
     private static void Run(float* input, float* weights, bool transposed, float* biases, in Conv2dShape shape, float* output, float* activated,
         float* scratch, int rows, bool relu)
     {
-        int channels = shape.Channels, filters = shape.Filters, tilesHigh = TilesHigh(shape), tilesWide = TilesWide(shape);
-        int tilesPerImage = tilesHigh * tilesWide, group = ImagesPerGroup(shape, rows);
-        int planeWidth = tilesWide + 1, planeHeight = 2 * tilesHigh + 2, pixels = shape.OutputPixels;
-        long weightsPerPosition = (long)filters * channels, maxTiles = (long)group * tilesPerImage;
-        float* u = scratch, v = u + Positions * weightsPerPosition, m = v + Positions * channels * maxTiles;
-        float* even = m + Positions * filters * maxTiles, odd = even + (long)planeHeight * planeWidth, work = odd + (long)planeHeight * planeWidth;
+        int channels = shape.Channels, filters = shape.Filters, tilesPerImage = TilesPerImage(shape), group = ImagesPerGroup(shape, rows);
+        long weightsPerPosition = (long)filters * channels;
+        var layout = new Layout(scratch, shape, group);
+        float* u = layout.Weights, v = layout.Inputs, m = layout.Products;
 
         // U[ξ][f, c] from W[f, c] (forward) or rot180(W[c, f]) (input gradient).
         for (int f = 0; f < filters; f++)
@@ -112,50 +147,40 @@ internal static unsafe class Conv2dWinograd
                 float* g = weights + 9 * (transposed ? (long)c * filters + f : (long)f * channels + c);
                 WinogradTransforms.Filter(g, transposed, u + (long)f * channels + c, weightsPerPosition);
             }
-        // The padded plane's frame stays zero: every image writes the same interior.
-        new Span<float>(even, 2 * planeHeight * planeWidth).Clear();
 
         for (int first = 0; first < rows; first += group)
         {
             int images = Math.Min(group, rows - first);
             int n = images * tilesPerImage;
             long inputStride = (long)channels * n, outputStride = (long)filters * n;
-            TransformInputs(input, shape, first, images, v, even, odd, work);
+            TransformInputs(input, shape, first, images, layout);
             // M[ξ] [F x n] = U[ξ] [F x C] · V[ξ] [C x n]: no transposes, so always the blocked route (fixed k order).
             for (int position = 0; position < Positions; position++)
                 Gemm.MultiplyStrided(new ReadOnlySpan<float>(u + position * weightsPerPosition, (int)weightsPerPosition), channels,
                     new ReadOnlySpan<float>(v + position * inputStride, (int)inputStride), n,
                     new Span<float>(m + position * outputStride, (int)outputStride), n, filters, n, channels,
                     transposeA: false, transposeB: false, accumulate: false);
-            for (int i = 0; i < images; i++)
-                for (int f = 0; f < filters; f++)
-                {
-                    long plane = ((long)(first + i) * filters + f) * pixels;
-                    float bias = biases == null ? 0f : biases[f];
-                    for (int ty = 0; ty < tilesHigh; ty++)
-                    {
-                        long row = plane + 2L * ty * shape.OutputWidth;
-                        WinogradTransforms.OutputRow(m + (long)f * n + i * tilesPerImage + ty * tilesWide, outputStride, tilesWide, bias,
-                            output + row, activated == null ? null : activated + row, shape.OutputWidth, 2 * ty + 1 < shape.OutputHeight, relu, work);
-                    }
-                }
+            long start = (long)first * shape.OutputSize;
+            for (int f = 0; f < filters; f++)
+            {
+                long plane = start + (long)f * shape.OutputPixels;
+                WinogradTransforms.OutputTiles(m + (long)f * n, outputStride, n, biases == null ? 0f : biases[f], output + plane,
+                    activated == null ? null : activated + plane, layout.Offsets, layout.Edges, shape.OutputWidth, relu, layout.Work);
+            }
         }
     }
 
     /// <summary>V[ξ][c, i·T + tile] = (Bᵀ d B)[ξ] of images [first, first + images) of X: [16 x C x images·T].</summary>
-    private static void TransformInputs(float* input, in Conv2dShape shape, int first, int images, float* v, float* even, float* odd, float* work)
+    private static void TransformInputs(float* input, in Conv2dShape shape, int first, int images, in Layout layout)
     {
-        int channels = shape.Channels, tilesHigh = TilesHigh(shape), tilesWide = TilesWide(shape), planeWidth = tilesWide + 1;
-        int tilesPerImage = tilesHigh * tilesWide, n = images * tilesPerImage;
+        int channels = shape.Channels, planeWidth = TilesWide(shape) + 1, tilesPerImage = TilesPerImage(shape), n = images * tilesPerImage;
         long inputStride = (long)channels * n;
         for (int i = 0; i < images; i++)
             for (int c = 0; c < channels; c++)
             {
-                Split(input + ((long)(first + i) * channels + c) * shape.Height * shape.Width, shape, even, odd, planeWidth);
-                float* tiles = v + (long)c * n + i * tilesPerImage;
-                for (int ty = 0; ty < tilesHigh; ty++)
-                    WinogradTransforms.InputRow(even + 2L * ty * planeWidth, odd + 2L * ty * planeWidth, planeWidth, tilesWide,
-                        tiles + ty * tilesWide, inputStride, work);
+                Split(input + ((long)(first + i) * channels + c) * shape.Height * shape.Width, shape, layout.Even, layout.Odd, planeWidth);
+                WinogradTransforms.InputTiles(layout.Even, layout.Odd, planeWidth, layout.Bases, tilesPerImage,
+                    layout.Inputs + (long)c * n + i * tilesPerImage, inputStride);
             }
     }
 
@@ -171,32 +196,25 @@ internal static unsafe class Conv2dWinograd
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WeightGradient(float* input, float* outputGradient, in Conv2dShape shape, float* weightGradient, float* scratch, int rows)
     {
-        int channels = shape.Channels, filters = shape.Filters, tilesHigh = TilesHigh(shape), tilesWide = TilesWide(shape);
-        int tilesPerImage = tilesHigh * tilesWide, group = ImagesPerGroup(shape, rows);
-        int planeWidth = tilesWide + 1, planeHeight = 2 * tilesHigh + 2, pixels = shape.OutputPixels;
-        long weightsPerPosition = (long)filters * channels, maxTiles = (long)group * tilesPerImage;
-        float* r = scratch, v = r + Positions * weightsPerPosition, q = v + Positions * channels * maxTiles;
-        float* even = q + Positions * filters * maxTiles, odd = even + (long)planeHeight * planeWidth, work = odd + (long)planeHeight * planeWidth;
+        int channels = shape.Channels, filters = shape.Filters, tilesPerImage = TilesPerImage(shape), group = ImagesPerGroup(shape, rows);
+        long weightsPerPosition = (long)filters * channels;
         if (rows == 0)
         {
             new Span<float>(weightGradient, (int)(9 * weightsPerPosition)).Clear();
             return;
         }
-        new Span<float>(even, 2 * planeHeight * planeWidth).Clear();
+        var layout = new Layout(scratch, shape, group);
+        float* r = layout.Weights, v = layout.Inputs, q = layout.Products;
         for (int first = 0; first < rows; first += group)
         {
             int images = Math.Min(group, rows - first);
             int n = images * tilesPerImage;
             long inputStride = (long)channels * n, gradientStride = (long)filters * n;
-            TransformInputs(input, shape, first, images, v, even, odd, work);
-            for (int i = 0; i < images; i++)
-                for (int f = 0; f < filters; f++)
-                {
-                    float* plane = outputGradient + ((long)(first + i) * filters + f) * pixels;
-                    for (int ty = 0; ty < tilesHigh; ty++)
-                        WinogradTransforms.GradientRow(plane + 2L * ty * shape.OutputWidth, shape.OutputWidth, 2 * ty + 1 < shape.OutputHeight, tilesWide,
-                            q + (long)f * n + i * tilesPerImage + ty * tilesWide, gradientStride);
-                }
+            TransformInputs(input, shape, first, images, layout);
+            float* start = outputGradient + (long)first * shape.OutputSize;
+            for (int f = 0; f < filters; f++)
+                WinogradTransforms.GradientTiles(start + (long)f * shape.OutputPixels, layout.Offsets, layout.Edges, shape.OutputWidth, n,
+                    q + (long)f * n, gradientStride);
             for (int position = 0; position < Positions; position++)
                 Gemm.MultiplyStrided(new ReadOnlySpan<float>(q + position * gradientStride, (int)gradientStride), n,
                     new ReadOnlySpan<float>(v + position * inputStride, (int)inputStride), n,

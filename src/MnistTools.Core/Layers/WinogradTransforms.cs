@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MnistTools.Layers;
 
@@ -9,16 +10,17 @@ namespace MnistTools.Layers;
 ///   input    V = Bᵀ d B      [4 x 4] from a 4x4 input tile d (rows 2ty .. 2ty + 3, columns 2tx .. 2tx + 3),
 ///            Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
 ///   output   Y = Aᵀ M A      [2 x 2] from M = Σ_c U ⊙ V,    Aᵀ = [1 1 1 0; 0 1 −1 −1]
-/// Position ξ = 4·row + column of the 4x4 transforms. The input and output transforms run over a row of tiles at a time,
-/// eight tiles per Vector256 and the rest one by one with the same operations in the same order (each value is the same
-/// few float additions whatever the vector width), so a tile's values do not depend on where its row is cut.
+/// Position ξ = 4·row + column of the 4x4 transforms. The input and output transforms run over a list of tiles (each
+/// found through a table of offsets, so the tiles of several rows and images share a vector), eight per Vector256 and
+/// the rest one by one with the same operations in the same order (each value is the same few float additions whatever
+/// the vector width), so a tile's values do not depend on where the list is cut.
 /// </summary>
 internal static unsafe class WinogradTransforms
 {
     /// <summary>Positions of a transformed tile, α² = 4·4.</summary>
     internal const int Positions = 16;
 
-    /// <summary>Tiles per vector of the row transforms.</summary>
+    /// <summary>Tiles per vector of the transforms.</summary>
     private const int Lanes = 8;
 
     /// <summary>u[ξ·stride] = (G g Gᵀ)[ξ] for the 3x3 filter g (row-major, g[3·ky + kx]; rotated by 180° when
@@ -49,79 +51,85 @@ internal static unsafe class WinogradTransforms
     private static float Tap(float* g, int ky, int kx, bool rotate) => rotate ? g[8 - (3 * ky + kx)] : g[3 * ky + kx];
 
     /// <summary>
-    /// V of the tiles of one tile row: the padded plane's rows 2ty .. 2ty + 3 split by column parity, even[r][k] = P[r][2k]
-    /// and odd[r][k] = P[r][2k + 1] (k ≤ tiles, row stride <paramref name="planeWidth"/>), so tile tx reads even[tx],
-    /// odd[tx], even[tx + 1], odd[tx + 1] of each row. v[ξ·positionStride + tx] = (Bᵀ d B)[ξ] of tile tx.
-    /// <paramref name="work"/> holds 8·(tiles + 1) floats: the row stage Bᵀ d of both parities.
+    /// V of the tiles of one input plane: the zero-padded plane P split by column parity, even[r·w + k] = P[r][2k] and
+    /// odd[r·w + k] = P[r][2k + 1] (w = <paramref name="planeWidth"/>), so tile t (rows 2ty .. 2ty + 3, columns 2tx ..
+    /// 2tx + 3) reads even and odd at bases[t] + r·w and bases[t] + r·w + 1, bases[t] = 2ty·w + tx.
+    /// v[ξ·positionStride + t] = (Bᵀ d B)[ξ] of tile t, for t &lt; <paramref name="count"/>: eight tiles per AVX2 gather, the
+    /// rest (and every tile without AVX2) one by one with the same operations.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void InputRow(float* even, float* odd, int planeWidth, int tiles, float* v, long positionStride, float* work)
+    internal static void InputTiles(float* even, float* odd, int planeWidth, int* bases, int count, float* v, long positionStride)
     {
-        int width = tiles + 1;
-        // Row stage over both parities: q0 = r0 − r2, q1 = r1 + r2, q2 = r2 − r1, q3 = r1 − r3 (rows of the tile).
-        for (int parity = 0; parity < 2; parity++)
+        int t = 0;
+        if (Avx2.IsSupported)
+            for (; t <= count - Lanes; t += Lanes)
+            {
+                Vector256<int> index = Vector256.Load(bases + t);
+                // Column c of the tile's rows: c = 0, 2 from even (at k, k + 1), c = 1, 3 from odd.
+                Vector256<float> e00 = Avx2.GatherVector256(even, index, 4), o00 = Avx2.GatherVector256(odd, index, 4);
+                Vector256<float> e01 = Avx2.GatherVector256(even + 1, index, 4), o01 = Avx2.GatherVector256(odd + 1, index, 4);
+                float* e = even + planeWidth, o = odd + planeWidth;
+                Vector256<float> e10 = Avx2.GatherVector256(e, index, 4), o10 = Avx2.GatherVector256(o, index, 4);
+                Vector256<float> e11 = Avx2.GatherVector256(e + 1, index, 4), o11 = Avx2.GatherVector256(o + 1, index, 4);
+                e += planeWidth; o += planeWidth;
+                Vector256<float> e20 = Avx2.GatherVector256(e, index, 4), o20 = Avx2.GatherVector256(o, index, 4);
+                Vector256<float> e21 = Avx2.GatherVector256(e + 1, index, 4), o21 = Avx2.GatherVector256(o + 1, index, 4);
+                e += planeWidth; o += planeWidth;
+                Vector256<float> e30 = Avx2.GatherVector256(e, index, 4), o30 = Avx2.GatherVector256(o, index, 4);
+                Vector256<float> e31 = Avx2.GatherVector256(e + 1, index, 4), o31 = Avx2.GatherVector256(o + 1, index, 4);
+                float* p = v + t;
+                Columns(e00 - e20, o00 - o20, e01 - e21, o01 - o21, p, positionStride);
+                Columns(e10 + e20, o10 + o20, e11 + e21, o11 + o21, p + 4 * positionStride, positionStride);
+                Columns(e20 - e10, o20 - o10, e21 - e11, o21 - o11, p + 8 * positionStride, positionStride);
+                Columns(e10 - e30, o10 - o30, e11 - e31, o11 - o31, p + 12 * positionStride, positionStride);
+            }
+        for (; t < count; t++)
         {
-            float* p = parity == 0 ? even : odd, q = work + parity * 4 * width;
-            float* r0 = p, r1 = p + planeWidth, r2 = r1 + planeWidth, r3 = r2 + planeWidth;
-            int k = 0;
-            for (; k <= width - Lanes; k += Lanes)
-            {
-                Vector256<float> a = Vector256.Load(r0 + k), b = Vector256.Load(r1 + k), c = Vector256.Load(r2 + k), d = Vector256.Load(r3 + k);
-                (a - c).Store(q + k);
-                (b + c).Store(q + width + k);
-                (c - b).Store(q + 2 * width + k);
-                (b - d).Store(q + 3 * width + k);
-            }
-            for (; k < width; k++)
-            {
-                float a = r0[k], b = r1[k], c = r2[k], d = r3[k];
-                q[k] = a - c;
-                q[width + k] = b + c;
-                q[2 * width + k] = c - b;
-                q[3 * width + k] = b - d;
-            }
-        }
-        // Column stage of row i: columns e[tx], o[tx], e[tx + 1], o[tx + 1] → e0 − e1, o0 + e1, e1 − o0, o0 − o1.
-        for (int i = 0; i < 4; i++)
-        {
-            float* e = work + i * width, o = work + (4 + i) * width;
-            float* v0 = v + 4 * i * positionStride, v1 = v0 + positionStride, v2 = v1 + positionStride, v3 = v2 + positionStride;
-            int tx = 0;
-            for (; tx <= tiles - Lanes; tx += Lanes)
-            {
-                Vector256<float> e0 = Vector256.Load(e + tx), e1 = Vector256.Load(e + tx + 1), o0 = Vector256.Load(o + tx), o1 = Vector256.Load(o + tx + 1);
-                (e0 - e1).Store(v0 + tx);
-                (o0 + e1).Store(v1 + tx);
-                (e1 - o0).Store(v2 + tx);
-                (o0 - o1).Store(v3 + tx);
-            }
-            for (; tx < tiles; tx++)
-            {
-                float e0 = e[tx], e1 = e[tx + 1], o0 = o[tx], o1 = o[tx + 1];
-                v0[tx] = e0 - e1;
-                v1[tx] = o0 + e1;
-                v2[tx] = e1 - o0;
-                v3[tx] = o0 - o1;
-            }
+            float* e0 = even + bases[t], o0 = odd + bases[t];
+            float* e1 = e0 + planeWidth, o1 = o0 + planeWidth, e2 = e1 + planeWidth, o2 = o1 + planeWidth, e3 = e2 + planeWidth, o3 = o2 + planeWidth;
+            float* p = v + t;
+            Columns(e0[0] - e2[0], o0[0] - o2[0], e0[1] - e2[1], o0[1] - o2[1], p, positionStride);
+            Columns(e1[0] + e2[0], o1[0] + o2[0], e1[1] + e2[1], o1[1] + o2[1], p + 4 * positionStride, positionStride);
+            Columns(e2[0] - e1[0], o2[0] - o1[0], e2[1] - e1[1], o2[1] - o1[1], p + 8 * positionStride, positionStride);
+            Columns(e1[0] - e3[0], o1[0] - o3[0], e1[1] - e3[1], o1[1] - o3[1], p + 12 * positionStride, positionStride);
         }
     }
 
+    /// <summary>The column stage of one row q of Bᵀ d (columns q0 .. q3): q0 − q2, q1 + q2, q2 − q1, q1 − q3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns(Vector256<float> q0, Vector256<float> q1, Vector256<float> q2, Vector256<float> q3, float* p, long stride)
+    {
+        (q0 - q2).Store(p);
+        (q1 + q2).Store(p + stride);
+        (q2 - q1).Store(p + 2 * stride);
+        (q1 - q3).Store(p + 3 * stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns(float q0, float q1, float q2, float q3, float* p, long stride)
+    {
+        p[0] = q0 - q2;
+        p[stride] = q1 + q2;
+        p[2 * stride] = q2 - q1;
+        p[3 * stride] = q1 - q3;
+    }
+
     /// <summary>
-    /// Y of the tiles of one tile row: m[ξ·positionStride + tx] is M[ξ] of tile tx; the 2x2 outputs Aᵀ M A + bias go to rows
-    /// <paramref name="top"/> and top + width (that one only when <paramref name="bothRows"/>), columns 2tx and 2tx + 1
-    /// (that one only while below <paramref name="outputWidth"/>). Through ReLU (z ≤ 0 → 0, as the activation's pass) when
-    /// <paramref name="relu"/>; with <paramref name="activated"/> set, Z goes to <paramref name="top"/> and ReLU(Z) to the
-    /// same place in activated. <paramref name="work"/> holds 4·8 floats.
+    /// Y of tiles [0, count): m[ξ·positionStride + t] is M[ξ] of tile t; its 2x2 outputs Aᵀ M A + bias go to
+    /// output + offsets[t] (row below at + outputWidth when edges[t] has bit 2, the right column when it has bit 1).
+    /// Through ReLU (z ≤ 0 → 0, as the activation's pass) when <paramref name="relu"/>; with <paramref name="activated"/>
+    /// set, Z goes to output and ReLU(Z) to the same place in activated. Eight tiles per vector, their stores one by one
+    /// through <paramref name="work"/> (32 floats); the rest with the same operations in scalars.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void OutputRow(float* m, long positionStride, int tiles, float bias, float* top, float* activated, int outputWidth,
-        bool bothRows, bool relu, float* work)
+    internal static void OutputTiles(float* m, long positionStride, int count, float bias, float* output, float* activated, int* offsets, int* edges,
+        int outputWidth, bool relu, float* work)
     {
         Vector256<float> biasVector = Vector256.Create(bias);
-        int tx = 0;
-        for (; tx <= tiles - Lanes; tx += Lanes)
+        int t = 0;
+        for (; t <= count - Lanes; t += Lanes)
         {
-            float* p = m + tx;
+            float* p = m + t;
             // Row stage s_r = (Aᵀ M)[r], then the column stage.
             Vector256<float> m00 = Vector256.Load(p), m01 = Vector256.Load(p + positionStride), m02 = Vector256.Load(p + 2 * positionStride), m03 = Vector256.Load(p + 3 * positionStride);
             Vector256<float> m10 = Vector256.Load(p + 4 * positionStride), m11 = Vector256.Load(p + 5 * positionStride), m12 = Vector256.Load(p + 6 * positionStride), m13 = Vector256.Load(p + 7 * positionStride);
@@ -129,45 +137,54 @@ internal static unsafe class WinogradTransforms
             Vector256<float> m30 = Vector256.Load(p + 12 * positionStride), m31 = Vector256.Load(p + 13 * positionStride), m32 = Vector256.Load(p + 14 * positionStride), m33 = Vector256.Load(p + 15 * positionStride);
             Vector256<float> s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
             Vector256<float> s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
-            (s00 + s01 + s02 + biasVector).Store(work);
-            (s01 - s02 - s03 + biasVector).Store(work + Lanes);
-            (s10 + s11 + s12 + biasVector).Store(work + 2 * Lanes);
-            (s11 - s12 - s13 + biasVector).Store(work + 3 * Lanes);
+            Vector256<float> y00 = s00 + s01 + s02 + biasVector, y01 = s01 - s02 - s03 + biasVector;
+            Vector256<float> y10 = s10 + s11 + s12 + biasVector, y11 = s11 - s12 - s13 + biasVector;
+            if (relu && activated == null)
+            {
+                y00 = ReLU(y00); y01 = ReLU(y01); y10 = ReLU(y10); y11 = ReLU(y11);
+            }
+            y00.Store(work);
+            y01.Store(work + Lanes);
+            y10.Store(work + 2 * Lanes);
+            y11.Store(work + 3 * Lanes);
             for (int j = 0; j < Lanes; j++)
-                Store(work[j], work[Lanes + j], work[2 * Lanes + j], work[3 * Lanes + j], 2 * (tx + j), top, activated, outputWidth, bothRows, relu);
+                Store(work[j], work[Lanes + j], work[2 * Lanes + j], work[3 * Lanes + j], offsets[t + j], edges[t + j], output, activated, outputWidth);
         }
-        for (; tx < tiles; tx++)
+        for (; t < count; t++)
         {
-            float* p = m + tx;
+            float* p = m + t;
             float m00 = p[0], m01 = p[positionStride], m02 = p[2 * positionStride], m03 = p[3 * positionStride];
             float m10 = p[4 * positionStride], m11 = p[5 * positionStride], m12 = p[6 * positionStride], m13 = p[7 * positionStride];
             float m20 = p[8 * positionStride], m21 = p[9 * positionStride], m22 = p[10 * positionStride], m23 = p[11 * positionStride];
             float m30 = p[12 * positionStride], m31 = p[13 * positionStride], m32 = p[14 * positionStride], m33 = p[15 * positionStride];
             float s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
             float s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
-            Store(s00 + s01 + s02 + bias, s01 - s02 - s03 + bias, s10 + s11 + s12 + bias, s11 - s12 - s13 + bias, 2 * tx, top, activated,
-                outputWidth, bothRows, relu);
+            float y00 = s00 + s01 + s02 + bias, y01 = s01 - s02 - s03 + bias, y10 = s10 + s11 + s12 + bias, y11 = s11 - s12 - s13 + bias;
+            if (relu && activated == null)
+            {
+                y00 = ReLU(y00); y01 = ReLU(y01); y10 = ReLU(y10); y11 = ReLU(y11);
+            }
+            Store(y00, y01, y10, y11, offsets[t], edges[t], output, activated, outputWidth);
         }
     }
 
     /// <summary>
-    /// The weight gradient's transform of the output gradient, one tile row: q[ξ·positionStride + tx] = (A z Aᵀ)[ξ] of the
-    /// 2x2 tile z of dZ at rows <paramref name="top"/> and top + width (that one zero unless <paramref name="bothRows"/>),
-    /// columns 2tx and 2tx + 1 (that one zero past <paramref name="outputWidth"/>); A = (Aᵀ)ᵀ. Since y = Aᵀ[(G g) ⊙ (Bᵀ d)],
+    /// The weight gradient's transform of the output gradient: q[ξ·positionStride + t] = (A z Aᵀ)[ξ] of the 2x2 tile z of
+    /// dZ at gradient + offsets[t] (its right column and the row below zero where edges[t] lacks bit 1, bit 2); A = (Aᵀ)ᵀ. Since y = Aᵀ[(G g) ⊙ (Bᵀ d)],
     /// ∂/∂g of dyᵀ y is Gᵀ[(A dy) ⊙ (Bᵀ d)]: the weight gradient is Gᵀ (Σ_tiles Q ⊙ V) G (<see cref="FilterGradient"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void GradientRow(float* top, int outputWidth, bool bothRows, int tiles, float* q, long positionStride)
+    internal static void GradientTiles(float* gradient, int* offsets, int* edges, int outputWidth, int count, float* q, long positionStride)
     {
-        for (int tx = 0; tx < tiles; tx++)
+        for (int t = 0; t < count; t++)
         {
-            int x = 2 * tx;
-            bool right = x + 1 < outputWidth;
-            float z00 = top[x], z01 = right ? top[x + 1] : 0f;
-            float z10 = bothRows ? top[outputWidth + x] : 0f, z11 = bothRows && right ? top[outputWidth + x + 1] : 0f;
+            float* top = gradient + offsets[t];
+            bool right = (edges[t] & 1) != 0, below = (edges[t] & 2) != 0;
+            float z00 = top[0], z01 = right ? top[1] : 0f;
+            float z10 = below ? top[outputWidth] : 0f, z11 = below && right ? top[outputWidth + 1] : 0f;
             // Rows of A z: z0, z0 + z1, z0 − z1, −z1; then each row (a, b) → a, a + b, a − b, −b.
             float t10 = z00 + z10, t11 = z01 + z11, t20 = z00 - z10, t21 = z01 - z11;
-            float* p = q + tx;
+            float* p = q + t;
             Row(z00, z01, p, positionStride);
             Row(t10, t11, p + 4 * positionStride, positionStride);
             Row(t20, t21, p + 8 * positionStride, positionStride);
@@ -207,28 +224,33 @@ internal static unsafe class WinogradTransforms
         }
     }
 
+    /// <summary>A tile's outputs to output + offset (and activated + offset: ReLU of them); edges bit 1: the right column
+    /// exists, bit 2: the row below does.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float y00, float y01, float y10, float y11, int x, float* top, float* activated, int outputWidth, bool bothRows, bool relu)
+    private static void Store(float y00, float y01, float y10, float y11, int offset, int edges, float* output, float* activated, int outputWidth)
     {
-        bool right = x + 1 < outputWidth;
-        if (activated == null)
+        float* top = output + offset;
+        top[0] = y00;
+        if ((edges & 1) != 0) top[1] = y01;
+        if ((edges & 2) != 0)
         {
-            if (relu) { y00 = ReLU(y00); y01 = ReLU(y01); y10 = ReLU(y10); y11 = ReLU(y11); }
-            top[x] = y00;
-            if (right) top[x + 1] = y01;
-            if (!bothRows) return;
-            top[outputWidth + x] = y10;
-            if (right) top[outputWidth + x + 1] = y11;
-            return;
+            top[outputWidth] = y10;
+            if ((edges & 1) != 0) top[outputWidth + 1] = y11;
         }
-        top[x] = y00;
-        activated[x] = ReLU(y00);
-        if (right) { top[x + 1] = y01; activated[x + 1] = ReLU(y01); }
-        if (!bothRows) return;
-        top[outputWidth + x] = y10;
-        activated[outputWidth + x] = ReLU(y10);
-        if (right) { top[outputWidth + x + 1] = y11; activated[outputWidth + x + 1] = ReLU(y11); }
+        if (activated == null) return;
+        top = activated + offset;
+        top[0] = ReLU(y00);
+        if ((edges & 1) != 0) top[1] = ReLU(y01);
+        if ((edges & 2) != 0)
+        {
+            top[outputWidth] = ReLU(y10);
+            if ((edges & 1) != 0) top[outputWidth + 1] = ReLU(y11);
+        }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ReLU(Vector256<float> z) =>
+        Vector256.ConditionalSelect(Vector256.LessThanOrEqual(z, Vector256<float>.Zero), Vector256<float>.Zero, z);
 
     /// <summary>ReLU as <see cref="Numerics.VectorMath.ReLU"/> computes it: z ≤ 0 → +0, else z (NaN stays NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
