@@ -17,7 +17,7 @@ namespace MnistTools.Layers;
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
 /// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
 /// <see cref="Conv2dImplicit"/>. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
-/// channels go forward, and their input and weight gradients, through <see cref="Conv2dWinograd"/> (db stays here).
+/// channels go forward, and their weight gradient, through <see cref="Conv2dWinograd"/> (db and dX stay here).
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -179,12 +179,11 @@ internal static class Conv2dKernels
         Span<float> gathered = scratch.Slice(Im2Col.Slack + columns.Length, filters * group * pixels);
         // One image per group and dW on the unpacked dot-product route (shallow first layers): its column rows are read
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
-        // dW and/or dX through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
+        // dW through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
         bool winogradWeights = Conv2dWinograd.Applies(shape);
-        bool winogradData = !inputGradient.IsEmpty && Conv2dWinograd.AppliesToInputGradient(shape);
         bool shifted = !winogradWeights && group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
-        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, w = weights, work = scratch)
+        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch)
         {
             for (int first = 0; first < rows; first += group)
             {
@@ -202,7 +201,7 @@ internal static class Conv2dKernels
                     GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
                 }
                 else if (!winogradWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
-                if (winogradWeights && (dx == null || winogradData)) continue;
+                if (winogradWeights && dx == null) continue;
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -216,14 +215,13 @@ internal static class Conv2dKernels
 
                 // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
                 if (!shifted && !winogradWeights) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
-                if (dx == null || winogradData) continue;
+                if (dx == null) continue;
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
                 Gemm.Multiply(weights, dy, columns, patch, n, filters, transposeA: true, transposeB: false, accumulate: false);
                 Im2Col.Scatter(col, images, shape, dx + (long)first * shape.InputSize, vector);
             }
             if (winogradWeights) Conv2dWinograd.WeightGradient(x, dyAll, shape, dw, work, rows);
-            if (winogradData) Conv2dWinograd.InputGradient(dyAll, w, shape, dx, work, rows);
         }
     }
 

@@ -11,13 +11,13 @@ namespace MnistTools.Layers;
 ///   inputs   V[ξ] [C x n] = (Bᵀ d B)[ξ] of the n = g·T tiles of a group of g images (zeros outside the input)
 ///   product  M[ξ] = U[ξ] · V[ξ]   [F x n], for each of the 16 positions ξ, through the packed GEMM
 ///   outputs  Y[i, f, tile] = Aᵀ M[·][f, tile] A + b[f]   (2x2, clipped at the right and bottom edges)
-/// The input gradient of a 3x3 stride-1 convolution is one too: dX = dZ ⊛ W' with W'[c, f] = W[f, c] rotated by 180°
-/// and the padding 2 − pad (<see cref="InputGradientShape"/>); the weight gradient the transposed algorithm
-/// (<see cref="WeightGradient"/>). Each output value is the same additions of one GEMM sum
-/// per position over C in a fixed order (the blocked GEMM cuts k at fixed multiples whatever n), so Y of an image does
-/// not depend on the group, the lane or the thread. The products are 16·F·C per 4 outputs instead of 36·F·C; the
-/// transforms' additions round a little more than a direct sum (bounds in the tests). No allocation: scratch from
-/// <see cref="Conv2dShape.ScratchFloats"/>.
+/// The weight gradient takes the transposed algorithm (<see cref="WeightGradient"/>). The input gradient stays direct:
+/// as a convolution (dZ ⊛ W rotated, padding 2 − pad) it measured slower here than the im2col GEMM (the Keras net's
+/// second layer: 4.4 against 3.1 ms per lane of 64 images; the bnnet's layers: 8.2/3.6/4.1 against 8.0/2.7/3.5 ms).
+/// Each output value is the same additions of one GEMM sum per position over C in a fixed order (the blocked GEMM cuts k
+/// at fixed multiples whatever n), so Y of an image does not depend on the group, the lane or the thread. The products
+/// are 16·F·C per 4 outputs instead of 36·F·C; the transforms' additions round a little more than a direct sum (bounds
+/// in the tests). No allocation: scratch from <see cref="Conv2dShape.ScratchFloats"/>.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Conv2dWinograd
@@ -31,20 +31,16 @@ internal static unsafe class Conv2dWinograd
 
     private const int Positions = WinogradTransforms.Positions;
 
+    /// <summary>Q's rows in the weight gradient are this much longer than the tiles, so the product Q · Vᵀ takes the
+    /// packed GEMM: with both rows exactly k long it would take the unpacked dot-product route, which ran the Keras net's
+    /// second layer's 16 products at half the packed rate (3.2 against 1.6 ms per lane of 64 images).</summary>
+    private const int GradientPadding = 8;
+
     /// <summary>Whether the forward convolution of <paramref name="shape"/> runs here under the current setting.</summary>
     internal static bool Applies(in Conv2dShape shape) =>
         ComputeSettings.Convolution == ConvolutionAlgorithm.Winograd && Fits(shape);
 
-    /// <summary>Whether the input gradient of <paramref name="shape"/> runs here (as <see cref="InputGradientShape"/>'s forward).</summary>
-    internal static bool AppliesToInputGradient(in Conv2dShape shape) =>
-        ComputeSettings.Convolution == ConvolutionAlgorithm.Winograd && shape.Kernel == 3 && shape.Stride == 1 && shape.Filters >= MinChannels;
-
     private static bool Fits(in Conv2dShape shape) => shape.Kernel == 3 && shape.Stride == 1 && shape.Channels >= MinChannels;
-
-    /// <summary>dX [C x H x W] = dZ [F x OH x OW] ⊛ W' as a convolution: F channels, C filters, padding 2 − pad on each side
-    /// (a full correlation where the forward was valid), output H x W.</summary>
-    internal static Conv2dShape InputGradientShape(in Conv2dShape shape) =>
-        new(shape.Filters, shape.OutputHeight, shape.OutputWidth, shape.Channels, 3, 1, 2 - shape.PadTop, 2 - shape.PadLeft, shape.Height, shape.Width);
 
     private static int TilesHigh(in Conv2dShape shape) => (shape.OutputHeight + 1) / 2;
     private static int TilesWide(in Conv2dShape shape) => (shape.OutputWidth + 1) / 2;
@@ -53,21 +49,16 @@ internal static unsafe class Conv2dWinograd
     /// <summary>Images per group for a lane of <paramref name="rows"/> images: about <see cref="GroupTiles"/> tiles.</summary>
     private static int ImagesPerGroup(in Conv2dShape shape, int rows) => Math.Clamp(GroupTiles / TilesPerImage(shape), 1, Math.Max(rows, 1));
 
-    /// <summary>Scratch floats for the forward and the input gradient of <paramref name="shape"/> under the current setting
-    /// (0 when neither runs here).</summary>
-    internal static long ScratchFloats(in Conv2dShape shape, int rows)
-    {
-        long forward = Applies(shape) ? RunFloats(shape, rows) : 0;
-        long backward = AppliesToInputGradient(shape) ? RunFloats(InputGradientShape(shape), rows) : 0;
-        return Math.Max(forward, backward);
-    }
+    /// <summary>Scratch floats for the forward and the weight gradient of <paramref name="shape"/> under the current setting
+    /// (0 when they do not run here).</summary>
+    internal static long ScratchFloats(in Conv2dShape shape, int rows) => Applies(shape) ? RunFloats(shape, rows) : 0;
 
     /// <summary>U, V, M of one group, the parity-split padded plane, the tile tables (<see cref="Layout"/>) and 32 floats of work.</summary>
     private static long RunFloats(in Conv2dShape shape, int rows)
     {
         long tiles = (long)ImagesPerGroup(shape, rows) * TilesPerImage(shape);
         int planeWidth = TilesWide(shape) + 1, planeHeight = 2 * TilesHigh(shape) + 2;
-        return Positions * ((long)shape.Filters * shape.Channels + (shape.Channels + (long)shape.Filters) * tiles)
+        return Positions * ((long)shape.Filters * shape.Channels + (shape.Channels + (long)shape.Filters) * tiles + (long)shape.Filters * GradientPadding)
             + 2L * planeHeight * planeWidth + TilesPerImage(shape) + 2 * tiles + 32;
     }
 
@@ -87,7 +78,7 @@ internal static unsafe class Conv2dWinograd
             Weights = scratch;
             Inputs = Weights + Positions * (long)filters * channels;
             Products = Inputs + Positions * channels * maxTiles;
-            Even = Products + Positions * filters * maxTiles;
+            Even = Products + Positions * filters * (maxTiles + GradientPadding);
             Odd = Even + (long)planeHeight * planeWidth;
             Bases = (int*)(Odd + (long)planeHeight * planeWidth);
             Offsets = Bases + tilesPerImage;
@@ -117,22 +108,6 @@ internal static unsafe class Conv2dWinograd
     /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* activated,
-        float* scratch, int rows, bool relu) =>
-        Run(input, weights, transposed: false, biases, shape, output, activated, scratch, rows, relu);
-
-    /// <summary>dX = the input gradient of <paramref name="shape"/>'s convolution for the output gradient dZ.</summary>
-    /// <param name="outputGradient">dZ [B x F x OH x OW].</param>
-    /// <param name="weights">W [F x C x 3 x 3] of <paramref name="shape"/>.</param>
-    /// <param name="inputGradient">dX [B x C x H x W], overwritten.</param>
-    /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void InputGradient(float* outputGradient, float* weights, in Conv2dShape shape, float* inputGradient, float* scratch, int rows) =>
-        Run(outputGradient, weights, transposed: true, null, InputGradientShape(shape), inputGradient, null, scratch, rows, relu: false);
-
-    /// <summary>The convolution of <paramref name="shape"/>; its filter (f, c) is W[f, c] or, when
-    /// <paramref name="transposed"/>, W[c, f] rotated by 180° (W [C x F x 3 x 3] then, in this shape's sizes).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run(float* input, float* weights, bool transposed, float* biases, in Conv2dShape shape, float* output, float* activated,
         float* scratch, int rows, bool relu)
     {
         int channels = shape.Channels, filters = shape.Filters, tilesPerImage = TilesPerImage(shape), group = ImagesPerGroup(shape, rows);
@@ -140,13 +115,8 @@ internal static unsafe class Conv2dWinograd
         var layout = new Layout(scratch, shape, group);
         float* u = layout.Weights, v = layout.Inputs, m = layout.Products;
 
-        // U[ξ][f, c] from W[f, c] (forward) or rot180(W[c, f]) (input gradient).
-        for (int f = 0; f < filters; f++)
-            for (int c = 0; c < channels; c++)
-            {
-                float* g = weights + 9 * (transposed ? (long)c * filters + f : (long)f * channels + c);
-                WinogradTransforms.Filter(g, transposed, u + (long)f * channels + c, weightsPerPosition);
-            }
+        // U[ξ][f, c] = (G W[f, c] Gᵀ)[ξ].
+        for (long fc = 0; fc < weightsPerPosition; fc++) WinogradTransforms.Filter(weights + 9 * fc, u + fc, weightsPerPosition);
 
         for (int first = 0; first < rows; first += group)
         {
@@ -164,7 +134,7 @@ internal static unsafe class Conv2dWinograd
             for (int f = 0; f < filters; f++)
             {
                 long plane = start + (long)f * shape.OutputPixels;
-                WinogradTransforms.OutputTiles(m + (long)f * n, outputStride, n, biases == null ? 0f : biases[f], output + plane,
+                WinogradTransforms.OutputTiles(m + (long)f * n, outputStride, n, biases[f], output + plane,
                     activated == null ? null : activated + plane, layout.Offsets, layout.Edges, shape.OutputWidth, relu, layout.Work);
             }
         }
@@ -185,7 +155,7 @@ internal static unsafe class Conv2dWinograd
     }
 
     /// <summary>
-    /// dW = Σ_i dZ[i] ⋆ X[i] through F(2x2, 3x3) transposed: per group, Q[ξ] [F x n] = (A dz Aᵀ)[ξ] of the output gradient's
+    /// dW = Σ_i dZ[i] ⋆ X[i] through F(2x2, 3x3) transposed: per group, Q[ξ] [F x n] (rows n + <see cref="GradientPadding"/> apart) = (A dz Aᵀ)[ξ] of the output gradient's
     /// 2x2 tiles and V[ξ] [C x n] of the input tiles, R[ξ] [F x C] (+)= Q[ξ] · V[ξ]ᵀ (the groups summed in order), then
     /// dW[f, c] = Gᵀ R[·][f, c] G. The groups, and so the sums, depend only on the shape and the row count.
     /// </summary>
@@ -209,14 +179,15 @@ internal static unsafe class Conv2dWinograd
         {
             int images = Math.Min(group, rows - first);
             int n = images * tilesPerImage;
-            long inputStride = (long)channels * n, gradientStride = (long)filters * n;
+            int qRow = n + GradientPadding;
+            long inputStride = (long)channels * n, gradientStride = (long)filters * qRow;
             TransformInputs(input, shape, first, images, layout);
             float* start = outputGradient + (long)first * shape.OutputSize;
             for (int f = 0; f < filters; f++)
                 WinogradTransforms.GradientTiles(start + (long)f * shape.OutputPixels, layout.Offsets, layout.Edges, shape.OutputWidth, n,
-                    q + (long)f * n, gradientStride);
+                    q + (long)f * qRow, gradientStride);
             for (int position = 0; position < Positions; position++)
-                Gemm.MultiplyStrided(new ReadOnlySpan<float>(q + position * gradientStride, (int)gradientStride), n,
+                Gemm.MultiplyStrided(new ReadOnlySpan<float>(q + position * gradientStride, (int)gradientStride), qRow,
                     new ReadOnlySpan<float>(v + position * inputStride, (int)inputStride), n,
                     new Span<float>(r + position * weightsPerPosition, (int)weightsPerPosition), channels, filters, channels, n,
                     transposeA: false, transposeB: true, accumulate: first > 0);

@@ -23,16 +23,15 @@ internal static unsafe class WinogradTransforms
     /// <summary>Tiles per vector of the transforms.</summary>
     private const int Lanes = 8;
 
-    /// <summary>u[ξ·stride] = (G g Gᵀ)[ξ] for the 3x3 filter g (row-major, g[3·ky + kx]; rotated by 180° when
-    /// <paramref name="rotate"/>, g[8 − (3·ky + kx)], the filter of the input gradient).</summary>
+    /// <summary>u[ξ·stride] = (G g Gᵀ)[ξ] for the 3x3 filter g (row-major, g[3·ky + kx]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Filter(float* g, bool rotate, float* u, long stride)
+    internal static void Filter(float* g, float* u, long stride)
     {
         float* t = stackalloc float[12];
         // t = G g [4 x 3], then u = t Gᵀ [4 x 4].
         for (int kx = 0; kx < 3; kx++)
         {
-            float g0 = Tap(g, 0, kx, rotate), g1 = Tap(g, 1, kx, rotate), g2 = Tap(g, 2, kx, rotate);
+            float g0 = g[kx], g1 = g[3 + kx], g2 = g[6 + kx];
             t[kx] = g0;
             t[3 + kx] = 0.5f * (g0 + g1 + g2);
             t[6 + kx] = 0.5f * (g0 - g1 + g2);
@@ -47,8 +46,6 @@ internal static unsafe class WinogradTransforms
             u[(4 * row + 3) * stride] = r2;
         }
     }
-
-    private static float Tap(float* g, int ky, int kx, bool rotate) => rotate ? g[8 - (3 * ky + kx)] : g[3 * ky + kx];
 
     /// <summary>
     /// V of the tiles of one input plane: the zero-padded plane P split by column parity, even[r·w + k] = P[r][2k] and
@@ -176,7 +173,29 @@ internal static unsafe class WinogradTransforms
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GradientTiles(float* gradient, int* offsets, int* edges, int outputWidth, int count, float* q, long positionStride)
     {
-        for (int t = 0; t < count; t++)
+        int t = 0;
+        if (Avx2.IsSupported)
+        {
+            Vector256<int> one = Vector256.Create(1), two = Vector256.Create(2);
+            for (; t <= count - Lanes; t += Lanes)
+            {
+                // Masked gathers: a tile's missing column or row reads zero.
+                Vector256<int> index = Vector256.Load(offsets + t), edge = Vector256.Load(edges + t);
+                Vector256<float> right = Vector256.Equals(edge & one, one).AsSingle(), below = Vector256.Equals(edge & two, two).AsSingle();
+                Vector256<float> zero = Vector256<float>.Zero, all = Vector256<float>.AllBitsSet;
+                Vector256<float> z00 = Avx2.GatherMaskVector256(zero, gradient, index, all, 4);
+                Vector256<float> z01 = Avx2.GatherMaskVector256(zero, gradient + 1, index, right, 4);
+                Vector256<float> z10 = Avx2.GatherMaskVector256(zero, gradient + outputWidth, index, below, 4);
+                Vector256<float> z11 = Avx2.GatherMaskVector256(zero, gradient + outputWidth + 1, index, right & below, 4);
+                Vector256<float> t10 = z00 + z10, t11 = z01 + z11, t20 = z00 - z10, t21 = z01 - z11;
+                float* p = q + t;
+                Row(z00, z01, p, positionStride);
+                Row(t10, t11, p + 4 * positionStride, positionStride);
+                Row(t20, t21, p + 8 * positionStride, positionStride);
+                Row(-z10, -z11, p + 12 * positionStride, positionStride);
+            }
+        }
+        for (; t < count; t++)
         {
             float* top = gradient + offsets[t];
             bool right = (edges[t] & 1) != 0, below = (edges[t] & 2) != 0;
@@ -190,14 +209,26 @@ internal static unsafe class WinogradTransforms
             Row(t20, t21, p + 8 * positionStride, positionStride);
             Row(-z10, -z11, p + 12 * positionStride, positionStride);
         }
+    }
 
-        static void Row(float a, float b, float* p, long stride)
-        {
-            p[0] = a;
-            p[stride] = a + b;
-            p[2 * stride] = a - b;
-            p[3 * stride] = -b;
-        }
+    /// <summary>One row (a, b) of A z → a, a + b, a − b, −b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(float a, float b, float* p, long stride)
+    {
+        p[0] = a;
+        p[stride] = a + b;
+        p[2 * stride] = a - b;
+        p[3 * stride] = -b;
+    }
+
+    /// <summary>One row (a, b) of A z → a, a + b, a − b, −b, eight tiles at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(Vector256<float> a, Vector256<float> b, float* p, long stride)
+    {
+        a.Store(p);
+        (a + b).Store(p + stride);
+        (a - b).Store(p + 2 * stride);
+        (-b).Store(p + 3 * stride);
     }
 
     /// <summary>dw[3·ky + kx] = (Gᵀ R G)[ky, kx] for R[ξ] = r[ξ·stride]: the 3x3 weight gradient from the summed products.</summary>

@@ -6,14 +6,15 @@ using static MnistTools.Tests.Layers.ReferenceLayers;
 namespace MnistTools.Tests.Layers;
 
 /// <summary>
-/// <see cref="Conv2dWinograd"/> (forward, input and weight gradients) through <see cref="Conv2dKernels"/> with the setting on Winograd, against the double
+/// <see cref="Conv2dWinograd"/> (forward and weight gradient) through <see cref="Conv2dKernels"/> with the setting on Winograd, against the double
 /// reference and the production Direct path, on many shapes: channels and filters 1..20 (non-multiples of 8 and 16),
 /// inputs 3..30 (odd, even, partial tiles at the right and bottom), valid and same padding, 0..5 images, fixed seeds.
 /// Bound: |winograd − reference| ≤ 2e-6 · max(1, Σ|w·x|) per output (Σ|w·x| the reference's magnitude sum over the
 /// C·9 terms). A direct float sum of those terms errs by at most about (C·9)·u·Σ|terms| (u = 6e-8) and typically
 /// √(C·9)·u·Σ; F(2x2, 3x3) adds the transforms' additions (4 in V, 4 in U with halvings, 9 in Y), each term's
 /// rounding scaled by at most the transforms' row sums (2, 1.5, 3): a few more u·Σ per term. With C·9 ≤ 180 the
-/// typical error is below 1e-6·Σ; measured here below 4e-7·Σ (the direct path: 2e-7·Σ); 2e-6 leaves a margin while a wrong tap, edge or sign
+/// typical error is below 1e-6·Σ; measured here: forward below 1.5e-7·Σ (the direct path 2.2e-7·Σ), weight gradient
+/// (Σ over all tiles and images) below 4.5e-7·Σ; 2e-6 leaves a margin while a wrong tap, edge or sign
 /// (errors of the order of Σ/C) still fails by orders of magnitude.
 /// </summary>
 public class Conv2dWinogradTests(ITestOutputHelper log)
@@ -80,16 +81,16 @@ public class Conv2dWinogradTests(ITestOutputHelper log)
 
     [SkippableTheory]
     [MemberData(nameof(InstructionSets))]
-    public void TheGradientsMatchTheReferenceAndTheBiasGradientIsTheDirectPaths(InstructionSet path)
+    public void TheWeightGradientMatchesTheReferenceAndTheOtherGradientsAreTheDirectPaths(InstructionSet path)
     {
         Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
         using var set = ComputeSettings.Override(path);
         var random = new Random(29 + (int)path);
-        double worst = 0, worstWeights = 0;
+        double worstWeights = 0;
         int cases = 0;
         foreach ((Conv2dShape forward, int rows) in Shapes())
         {
-            // The input gradient's channels are the forward's filters: give it enough of them.
+            // Channels 1..20: the weight gradient through Winograd from 8 on, direct below.
             var shape = Conv2dShape.Create(forward.Filters, forward.Height, forward.Width, forward.Channels, 3, 1,
                 forward.PadTop == 0 ? Padding.Valid : Padding.Same);
             float[] dy = RandomFloats(random, rows * shape.OutputSize), x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount);
@@ -97,15 +98,15 @@ public class Conv2dWinogradTests(ITestOutputHelper log)
             foreach (ConvolutionAlgorithm algorithm in Enum.GetValues<ConvolutionAlgorithm>())
             {
                 using var scope = ComputeSettings.Override(threads: 1, convolution: algorithm);
-                Assert.Equal(algorithm == ConvolutionAlgorithm.Winograd && shape.Filters >= Conv2dWinograd.MinChannels, Conv2dWinograd.AppliesToInputGradient(shape));
                 float[] dw = new float[shape.WeightCount], db = new float[shape.Filters], dx = new float[rows * shape.InputSize];
                 dx.AsSpan().Fill(float.NaN);
                 Conv2dKernels.Conv2dBackward(dy, x, w, shape, dw, db, dx, new float[shape.ScratchFloats(rows)], rows);
                 results[algorithm] = (dw, db, dx);
             }
             (float[] dwW, float[] dbW, float[] dxW) = results[ConvolutionAlgorithm.Winograd];
-            (float[] dwD, float[] dbD, _) = results[ConvolutionAlgorithm.Direct];
+            (float[] dwD, float[] dbD, float[] dxD) = results[ConvolutionAlgorithm.Direct];
             Assert.True(dbW.AsSpan().SequenceEqual(dbD), $"{shape}: db differs from the direct path's");
+            Assert.True(dxW.AsSpan().SequenceEqual(dxD), $"{shape}: dX differs from the direct path's");
             var reference = Conv2dBackward(ToDouble(dy), ToDouble(x), ToDouble(w), shape, rows);
             if (shape.Channels < Conv2dWinograd.MinChannels) Assert.True(dwW.AsSpan().SequenceEqual(dwD), $"{shape}: dW left the direct path");
             for (int i = 0; i < reference.WeightGradient.Length; i++)
@@ -114,15 +115,9 @@ public class Conv2dWinogradTests(ITestOutputHelper log)
                 worstWeights = Math.Max(worstWeights, error);
                 Assert.True(error <= Bound, $"{shape}, {rows} images, dW[{i}]: {dwW[i]:R}, reference {reference.WeightGradient[i]:R}");
             }
-            for (int i = 0; i < reference.InputGradient.Length; i++)
-            {
-                double error = Math.Abs(dxW[i] - reference.InputGradient[i]) / Math.Max(1, reference.InputScale[i]);
-                worst = Math.Max(worst, error);
-                Assert.True(error <= Bound, $"{shape}, {rows} images, dX[{i}]: {dxW[i]:R}, reference {reference.InputGradient[i]:R}");
-            }
             cases++;
         }
-        log.WriteLine($"{cases} shapes; largest dX error / max(1, Σ|w·dy|): {worst:G3}; dW error / max(1, Σ|x·dy|): {worstWeights:G3}");
+        log.WriteLine($"{cases} shapes; largest dW error / max(1, Σ|x·dy|): {worstWeights:G3}");
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public class WinogradTrainingTests(ITestOutputHelper log)
     private const int Channels = 8, Side = 6, Classes = 3, Rows = 6;
 
     /// <summary>[8 x 6 x 6] → Conv2d 8 3 same Tanh → Conv2d 8 3 Tanh (4x4) → Dense 3 Softmax: both convolutions forward
-    /// through Winograd, the second's input gradient too.</summary>
+    /// and their weight gradients through Winograd.</summary>
     private static Network TinyNet() =>
         new([Channels, Side, Side], LayerSpec.ParseAll(["Conv2d 8 3 padding=same Tanh", "Conv2d 8 3 Tanh", "Dense 3 Softmax"]),
             Loss.CrossEntropy, Initializer.Default, seed: 5);
@@ -115,7 +115,7 @@ public class WinogradTrainingTests(ITestOutputHelper log)
     private static readonly MnistDataSet Images = SyntheticData.Images(600, seed: 2);
 
     /// <summary>Conv2d 8 3 ReLU → MaxPool2d 2 → Conv2d 16 3 ReLU → MaxPool2d 2 → Dense 3 Softmax on 28x28 images: the second
-    /// convolution (8 channels, 13x13) goes through Winograd, forward and backward-data.</summary>
+    /// convolution (8 channels, 13x13) goes through Winograd, forward and weight gradient.</summary>
     private static (float[] Parameters, double Loss, float[] Scores) Train(ConvolutionAlgorithm algorithm, int threads)
     {
         using var scope = ComputeSettings.Override(convolution: algorithm);
