@@ -41,7 +41,7 @@ public static class ConvStepProfile
     public static void Run(string? filter)
     {
         MnistDataSet train = MnistFiles.Load(train: true);
-        Console.WriteLine($"Conv step profile: {ComputeSettings.InstructionSet}, clock: {(ThreadClock.Seconds() is null ? "wall" : "thread CPU time")}; " +
+        Console.WriteLine($"Conv step profile: {ComputeSettings.InstructionSet}, convolution {ComputeSettings.Convolution} (MNISTTOOLS_CONVOLUTION), clock: {(ThreadClock.Seconds() is null ? "wall" : "thread CPU time")}; " +
             $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load average {LoadAverage()}");
         double gemm;
         using (ComputeSettings.Override(threads: 1)) gemm = GemmRate();

@@ -21,7 +21,7 @@ public static class EndToEnd
     public static void Run(int epochs, string? filter = null)
     {
         Console.WriteLine($"End-to-end: {epochs} epochs per network on 60,000 MNIST images ({MnistFiles.Folder}); " +
-            $"instruction set {Numerics.ComputeSettings.InstructionSet}; {Environment.ProcessorCount} CPUs; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            $"instruction set {Numerics.ComputeSettings.InstructionSet}; convolution {Numerics.ComputeSettings.Convolution}; {Environment.ProcessorCount} CPUs; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine();
         Console.WriteLine("| network | batch | optimizer | threads | s/epoch (median) | epochs (s) | samples/s | CPU s/epoch of the training thread (median) | allocated/epoch (first; then max) | peak working set | test accuracy | jobs on the second core (late) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");

@@ -16,7 +16,8 @@ namespace MnistTools.Layers;
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
 /// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
-/// <see cref="Conv2dImplicit"/>.
+/// <see cref="Conv2dImplicit"/>. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
+/// channels go forward, and their weight gradient, through <see cref="Conv2dWinograd"/> (db and dX stay here).
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -34,12 +35,14 @@ internal static class Conv2dKernels
     {
         CheckSizes(shape, rows, scratch, input.Length, weights.Length, biases.Length, output.Length, "output");
         InstructionSet path = ComputeSettings.InstructionSet;
-        bool direct = Conv2dDirect.Applies(shape, path), @implicit = !direct && Conv2dImplicit.Applies(shape, path);
-        bool relu = activation == Activation.ReLU && (direct || @implicit);
-        if (direct || @implicit)
+        bool winograd = Conv2dWinograd.Applies(shape);
+        bool direct = !winograd && Conv2dDirect.Applies(shape, path), @implicit = !winograd && !direct && Conv2dImplicit.Applies(shape, path);
+        bool relu = activation == Activation.ReLU && (winograd || direct || @implicit);
+        if (winograd || direct || @implicit)
             fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
             {
-                if (direct) Conv2dDirect.Forward(x, w, b, shape, y, work, rows, relu);
+                if (winograd) Conv2dWinograd.Forward(x, w, b, shape, y, null, work, rows, relu);
+                else if (direct) Conv2dDirect.Forward(x, w, b, shape, y, work, rows, relu);
                 else Conv2dImplicit.Forward(x, w, b, shape, y, work, rows, relu);
             }
         else ThroughGemm(input, weights, biases, shape, output, scratch, rows, path);
@@ -55,7 +58,7 @@ internal static class Conv2dKernels
     /// against 994 for Z by chunks then ReLU). The implicit path's per-pixel scalar stores made storing twice cost more
     /// than the ReLU pass; otherwise Z is written and then f applied.</summary>
     internal static bool StoresBoth(in Conv2dShape shape, Activation activation) =>
-        activation == Activation.ReLU && Conv2dDirect.Applies(shape, ComputeSettings.InstructionSet);
+        activation == Activation.ReLU && (Conv2dWinograd.Applies(shape) || Conv2dDirect.Applies(shape, ComputeSettings.InstructionSet));
 
     /// <summary>Training's forward: Z = W ⊛ X + b into <paramref name="preActivation"/> and Y = f(Z) into
     /// <paramref name="output"/>, the same bits as <see cref="Conv2dForward"/> without f followed by
@@ -79,7 +82,10 @@ internal static class Conv2dKernels
             return;
         }
         fixed (float* x = input, w = weights, b = biases, z = preActivation, y = output, work = scratch)
-            Conv2dDirect.Forward(x, w, b, shape, z, work, rows, relu: false, activated: y);
+        {
+            if (Conv2dWinograd.Applies(shape)) Conv2dWinograd.Forward(x, w, b, shape, z, y, work, rows, relu: false);
+            else Conv2dDirect.Forward(x, w, b, shape, z, work, rows, relu: false, activated: y);
+        }
     }
 
     /// <summary>Y = W ⊛ X + b through im2col and the packed GEMM, a group of images at a time.</summary>
@@ -173,9 +179,12 @@ internal static class Conv2dKernels
         Span<float> gathered = scratch.Slice(Im2Col.Slack + columns.Length, filters * group * pixels);
         // One image per group and dW on the unpacked dot-product route (shallow first layers): its column rows are read
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
-        bool shifted = group == 1 && ShiftedRows.Apply(shape, path);
+        // dW through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
+        bool winogradWeights = Conv2dWinograd.Applies(shape);
+        bool shifted = !winogradWeights && group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
-        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient)
+        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch)
+        {
             for (int first = 0; first < rows; first += group)
             {
                 int images = Math.Min(group, rows - first), n = images * pixels;
@@ -191,7 +200,8 @@ internal static class Conv2dKernels
                     ShiftedRows.Fill(x + (long)first * shape.InputSize, shape, col, rowPointers);
                     GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
                 }
-                else Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
+                else if (!winogradWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
+                if (winogradWeights && dx == null) continue;
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -204,13 +214,15 @@ internal static class Conv2dKernels
                 }
 
                 // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
-                if (!shifted) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
+                if (!shifted && !winogradWeights) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
                 if (dx == null) continue;
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
                 Gemm.Multiply(weights, dy, columns, patch, n, filters, transposeA: true, transposeB: false, accumulate: false);
                 Im2Col.Scatter(col, images, shape, dx + (long)first * shape.InputSize, vector);
             }
+            if (winogradWeights) Conv2dWinograd.WeightGradient(x, dyAll, shape, dw, work, rows);
+        }
     }
 
     /// <summary>db[f] += Σ_p dY[i, f, p] for images i in [first, first + images), in order: over the groups, from db = 0,

@@ -73,11 +73,12 @@ internal readonly record struct Conv2dShape(int Channels, int Height, int Width,
     /// <summary>Scratch floats <see cref="Conv2dKernels"/> needs for a lane of <paramref name="rows"/> images: the im2col
     /// columns [C·K·K x g·OH·OW], one group's GEMM output or gathered gradient [F x g·OH·OW], and the slack before and
     /// after them that the vector row copies may touch (<see cref="Im2Col.Slack"/>); or, if more, what the direct
-    /// forward paths need (<see cref="Conv2dDirect.ScratchFloats"/>, <see cref="Conv2dImplicit.ScratchFloats"/>).</summary>
+    /// forward paths need (<see cref="Conv2dDirect.ScratchFloats"/>, <see cref="Conv2dImplicit.ScratchFloats"/>) or, under
+    /// the Winograd setting on the calling thread, <see cref="Conv2dWinograd.ScratchFloats"/>.</summary>
     public int ScratchFloats(int rows)
     {
         long columns = (long)ImagesPerGroup(rows) * OutputPixels;
-        long direct = Math.Max(Conv2dDirect.ScratchFloats(this), Conv2dImplicit.ScratchFloats(this));
+        long direct = Math.Max(Math.Max(Conv2dDirect.ScratchFloats(this), Conv2dImplicit.ScratchFloats(this)), Conv2dWinograd.ScratchFloats(this, rows));
         return checked((int)Math.Max((PatchSize + (long)Filters) * columns + 2 * Im2Col.Slack, direct));
     }
 

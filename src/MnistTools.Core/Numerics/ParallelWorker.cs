@@ -32,7 +32,8 @@ internal abstract class ParallelJob
 /// If the caller has to wait for the worker longer than its own chunks took (the other core is busy with another
 /// process), unforced callers skip the worker for the next 4 jobs, then 8, ... up to 8192 while it stays late (a single
 /// late job is usually a preemption that says nothing about the next).
-/// The thread count comes from <see cref="ComputeSettings.ForcedThreads"/> (MNISTTOOLS_THREADS) when set.
+/// The thread count comes from <see cref="ComputeSettings.ForcedThreads"/> (MNISTTOOLS_THREADS) when set; the worker runs
+/// each job under the posting thread's instruction set and convolution algorithm (<see cref="ComputeSettings.Capture"/>).
 /// </summary>
 internal static class ParallelWorker
 {
@@ -51,6 +52,8 @@ internal static class ParallelWorker
     /// </summary>
     private static long s_claim;
     private static ParallelJob? s_job;
+    /// <summary>The posting thread's kernel overrides (instruction set, convolution algorithm), adopted by the worker.</summary>
+    private static ComputeSettings.Kernels s_kernels;
     private static Exception? s_failure;
     private static int s_backoff;
     private static int s_backoffLength = MinBackoffCalls;
@@ -120,6 +123,7 @@ internal static class ParallelWorker
             s_thread.Start();
         }
         s_job = job;
+        s_kernels = ComputeSettings.Capture();
         Volatile.Write(ref s_completed, 0);
         int number = Interlocked.Increment(ref s_posted);
         Interlocked.Exchange(ref s_claim, ((long)number << 32) | ((long)job.Chunks << 16)); // full fence: job visible first
@@ -195,6 +199,8 @@ internal static class ParallelWorker
                 sleepAt = Stopwatch.GetTimestamp() + s_spinTicks;
             }
             seen = Volatile.Read(ref s_posted);
+            // Written before s_posted moved (a full fence), so these are the posting thread's overrides.
+            ComputeSettings.Adopt(s_kernels);
             Work(seen, 1);
         }
     }
