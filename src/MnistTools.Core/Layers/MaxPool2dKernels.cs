@@ -11,14 +11,18 @@ namespace MnistTools.Layers;
 ///   forward   Y[i, c, oy, ox] = max of X[i, c, oy·S .. oy·S + S0 − 1, ox·S .. ox·S + S0 − 1]
 ///   backward  dX[i, c, y, x] = Σ over the windows whose first maximum is (y, x) of dY[i, c, oy, ox]
 /// The window is scanned row by row; a value replaces the running maximum when it is greater, or when it is NaN and the
-/// maximum is not: a window holding NaN gives its first NaN. The backward pass finds each window's first maximum again
-/// from X and Y (the first value equal to Y, or the first NaN when Y is NaN; the window's first value when none is, a Y
-/// that is not this window's maximum), so nothing is saved between the passes; ties give the whole gradient to the
-/// first of the tied values, as PyTorch does.
-/// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector, the window's four
-/// values compared in the same order as the scalar path: the same bits); other windows, and the rows (forward) or planes
-/// (backward) whose vector reads or writes would leave the lane, take the scalar path. The backward vector stores write
-/// whole row pairs, 0 for pixels no window reads, and may run into the next rows, which are written after them.
+/// maximum is not: a window holding NaN gives its first NaN. The winner is the window's first maximum (the first value
+/// equal to Y, or the first NaN when Y is NaN); ties give the whole gradient to the first of the tied values, as PyTorch
+/// does.
+/// The 2 x 2, stride 2 windows (<see cref="MaxPool2dShape.SavesWinners"/>) keep the winner of each window from the
+/// forward pass, one byte per output (0 top left, 1 top right, 2 bottom left, 3 bottom right), so the backward pass
+/// reads neither X nor Y. Other windows find the first maximum again from X and Y (the window's first value when none
+/// equals Y, a Y that is not this window's maximum), so nothing is saved between the passes.
+/// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector; the maximum by
+/// vmaxps(value, running), which is the scan rule for numbers, and the scan's own comparisons when a vector holds NaN:
+/// the same bits as the scalar path); other windows, and the rows (forward) or planes (backward) whose vector reads or
+/// writes would leave the lane, take the scalar path. The backward vector stores write whole row pairs, 0 for pixels no
+/// window reads, and may run into the next rows, which are written after them.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class MaxPool2dKernels
@@ -29,67 +33,119 @@ internal static unsafe class MaxPool2dKernels
                                                   8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
     private static readonly int[] s_lanes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
+    /// <summary>Inference: Y only.</summary>
     /// <param name="input">X [B x C x H x W].</param>
     /// <param name="output">Y [B x C x OH x OW], overwritten.</param>
+    public static void MaxPool2dForward(ReadOnlySpan<float> input, in MaxPool2dShape shape, Span<float> output, int rows) =>
+        MaxPool2dForward(input, shape, output, Span<byte>.Empty, rows);
+
+    /// <param name="input">X [B x C x H x W].</param>
+    /// <param name="output">Y [B x C x OH x OW], overwritten.</param>
+    /// <param name="winners">[B x C x OH x OW] bytes, each window's winner (<see cref="MaxPool2dShape.SavesWinners"/>
+    /// shapes, when not empty), overwritten; empty: not kept.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxPool2dForward(ReadOnlySpan<float> input, in MaxPool2dShape shape, Span<float> output, int rows)
+    public static void MaxPool2dForward(ReadOnlySpan<float> input, in MaxPool2dShape shape, Span<float> output, Span<byte> winners, int rows)
     {
         CheckSizes(shape, rows, input.Length, output.Length, "output");
+        bool keep = !winners.IsEmpty;
+        if (keep && (!shape.SavesWinners || winners.Length < (long)rows * shape.OutputSize))
+            throw new ArgumentException("Winners are kept for 2 x 2, stride 2 windows only, one byte per output.", nameof(winners));
         int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
         bool vector = UsesVectors(shape);
         fixed (float* x = input, y = output)
+        fixed (byte* w = winners)
         {
             float* inputEnd = x + (long)planes * planeSize, outputEnd = y + (long)planes * outputPlane;
             for (int plane = 0; plane < planes; plane++)
             {
                 float* source = x + (long)plane * planeSize, destination = y + (long)plane * outputPlane;
+                byte* kept = w + (long)plane * outputPlane;
                 for (int oy = 0; oy < shape.OutputHeight; oy++)
                 {
                     float* window = source + (long)oy * shape.Stride * shape.Width;
                     float* target = destination + (long)oy * shape.OutputWidth;
+                    byte* winner = kept + (long)oy * shape.OutputWidth;
                     int ox = 0;
                     if (vector)
                         for (; ox < shape.OutputWidth; ox += 16)
                         {
-                            // Reads two rows of 32 values, writes 16: both may run past the row, not past the lane.
+                            // Reads two rows of 32 values, writes 16 (and 16 bytes): they may run past the row, not past the lane.
                             if (window + 2 * ox + shape.Width + 32 > inputEnd || target + ox + 16 > outputEnd) break;
-                            Vector512.Store(Forward2x2(window + 2 * ox, shape.Width), target + ox);
+                            Vector512.Store(Forward2x2(window + 2 * ox, shape.Width, out Vector512<int> first), target + ox);
+                            if (keep) Vector128.Store(Avx512F.ConvertToVector128Byte(first), winner + ox);
                         }
                     for (; ox < shape.OutputWidth; ox++)
-                        target[ox] = WindowMaximum(window + (long)ox * shape.Stride, shape.Width, shape.Size);
+                    {
+                        target[ox] = WindowMaximum(window + (long)ox * shape.Stride, shape.Width, shape.Size, out int at);
+                        if (keep) winner[ox] = (byte)at;
+                    }
                 }
             }
         }
     }
 
     /// <param name="outputGradient">dY [B x C x OH x OW].</param>
-    /// <param name="input">X [B x C x H x W], the forward input.</param>
-    /// <param name="output">Y [B x C x OH x OW], the forward output.</param>
+    /// <param name="input">X [B x C x H x W], the forward input (not read when <paramref name="winners"/> are given).</param>
+    /// <param name="output">Y [B x C x OH x OW], the forward output (likewise).</param>
+    /// <param name="winners">The forward pass's winners for <see cref="MaxPool2dShape.SavesWinners"/> shapes, else empty.</param>
     /// <param name="inputGradient">dX [B x C x H x W], overwritten.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxPool2dBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, ReadOnlySpan<float> output,
-        in MaxPool2dShape shape, Span<float> inputGradient, int rows)
+        ReadOnlySpan<byte> winners, in MaxPool2dShape shape, Span<float> inputGradient, int rows)
     {
-        CheckSizes(shape, rows, input.Length, output.Length, "output");
+        shape.Validate();
+        if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), "The row count must not be negative.");
         if (outputGradient.Length < (long)rows * shape.OutputSize) throw new ArgumentException("dY is shorter than B·C·OH·OW.", nameof(outputGradient));
         if (inputGradient.Length < (long)rows * shape.InputSize) throw new ArgumentException("dX is shorter than B·C·H·W.", nameof(inputGradient));
-        int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
-        int width = shape.Width, outputWidth = shape.OutputWidth;
-        int chunks = (outputWidth + 15) / 16, covered = 32 * chunks; // the vector stores write columns [0, covered) of each row pair
-        fixed (float* x = input, y = output, dy = outputGradient, dx = inputGradient)
+        if (shape.SavesWinners)
         {
-            float* end = x + (long)planes * planeSize, outputEnd = y + (long)planes * outputPlane;
+            if (winners.Length < (long)rows * shape.OutputSize) throw new ArgumentException("The winners are shorter than B·C·OH·OW.", nameof(winners));
+            BackwardByWinners(outputGradient, winners, shape, inputGradient, rows);
+            return;
+        }
+        CheckSizes(shape, rows, input.Length, output.Length, "output");
+        int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
+        fixed (float* x = input, y = output, dy = outputGradient, dx = inputGradient)
             for (int plane = 0; plane < planes; plane++)
             {
                 long inputOffset = (long)plane * planeSize, outputOffset = (long)plane * outputPlane;
-                // The last row pair's vector reads and writes (x, dX: covered past its top row; y, dY: 16 per chunk) stay in the lane.
-                bool vector = UsesVectors(shape)
-                    && x + inputOffset + (2L * shape.OutputHeight - 1) * width + covered <= end
-                    && y + outputOffset + outputPlane - outputWidth + 16L * chunks <= outputEnd;
+                new Span<float>(dx + inputOffset, planeSize).Clear();
+                BackwardPlane(x + inputOffset, y + outputOffset, dy + outputOffset, dx + inputOffset, shape);
+            }
+    }
+
+    /// <summary>dX of 2 x 2, stride 2 windows from their winners.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardByWinners(ReadOnlySpan<float> outputGradient, ReadOnlySpan<byte> winners, in MaxPool2dShape shape,
+        Span<float> inputGradient, int rows)
+    {
+        int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
+        int width = shape.Width, outputWidth = shape.OutputWidth;
+        int chunks = (outputWidth + 15) / 16, covered = 32 * chunks; // the vector stores write columns [0, covered) of each row pair
+        bool vectors = UsesVectors(shape);
+        fixed (float* dy = outputGradient, dx = inputGradient)
+        fixed (byte* w = winners)
+        {
+            float* end = dx + (long)planes * planeSize, outputEnd = dy + (long)planes * outputPlane;
+            for (int plane = 0; plane < planes; plane++)
+            {
+                long inputOffset = (long)plane * planeSize, outputOffset = (long)plane * outputPlane;
+                // The last row pair's vector writes (dX: covered past its top row) and reads (dY and the winners: 16 per
+                // chunk) stay in the lane.
+                bool vector = vectors
+                    && dx + inputOffset + (2L * shape.OutputHeight - 1) * width + covered <= end
+                    && dy + outputOffset + outputPlane - outputWidth + 16L * chunks <= outputEnd;
                 if (!vector)
                 {
                     new Span<float>(dx + inputOffset, planeSize).Clear();
-                    BackwardPlane(x + inputOffset, y + outputOffset, dy + outputOffset, dx + inputOffset, shape);
+                    float* target = dx + inputOffset, gradient = dy + outputOffset;
+                    byte* winner = w + outputOffset;
+                    for (int oy = 0, o = 0; oy < shape.OutputHeight; oy++)
+                        for (int ox = 0; ox < outputWidth; ox++, o++)
+                        {
+                            int at = winner[o];
+                            target[(2L * oy + (at >> 1)) * width + 2 * ox + (at & 1)] += gradient[o];
+                        }
                     continue;
                 }
                 for (int oy = 0; oy < shape.OutputHeight; oy++)
@@ -100,7 +156,7 @@ internal static unsafe class MaxPool2dKernels
                         // The top row's 32 values may run into the bottom row: after the first chunk, that part of the
                         // bottom row is already written, so then the top row is stored exactly.
                         int topCount = ox > 0 ? Math.Min(32, width - 2 * ox) : 32;
-                        Backward2x2(x + top + 2 * ox, y + o + ox, dy + o + ox, dx + top + 2 * ox, width, outputWidth - ox, topCount);
+                        Backward2x2(w + o + ox, dy + o + ox, dx + top + 2 * ox, width, outputWidth - ox, topCount);
                     }
                     // Columns past the stores (an odd last column after a whole number of chunks) read by no window.
                     for (long row = top; row < top + 2 * width; row += width)
@@ -139,42 +195,59 @@ internal static unsafe class MaxPool2dKernels
         return Vector512.ConditionalSelect(take, value, maximum);
     }
 
-    /// <summary>The maxima of 16 windows 2 x 2 whose top-left values are row[0], row[2], ..., row[30].</summary>
+    /// <summary>The maxima of 16 windows 2 x 2 whose top-left values are row[0], row[2], ..., row[30], and their winners
+    /// (0..3, the first value equal to the maximum, NaN matching NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Forward2x2(float* row, int width)
+    private static Vector512<float> Forward2x2(float* row, int width, out Vector512<int> winner)
     {
         Split(row, out Vector512<float> topLeft, out Vector512<float> topRight);
         Split(row + width, out Vector512<float> bottomLeft, out Vector512<float> bottomRight);
-        return Replace(bottomRight, Replace(bottomLeft, Replace(topRight, topLeft)));
+        Vector512<float> maximum;
+        Vector512<float> first, second, third;
+        if ((Avx512F.CompareUnordered(topLeft, topRight) | Avx512F.CompareUnordered(bottomLeft, bottomRight)) == Vector512<float>.Zero)
+        {
+            // vmaxps(value, running) is value > running ? value : running: the scan rule when no value is NaN (a tie,
+            // also of -0 and +0, keeps the running maximum).
+            maximum = Avx512F.Max(bottomRight, Avx512F.Max(bottomLeft, Avx512F.Max(topRight, topLeft)));
+            first = Vector512.Equals(topLeft, maximum);
+            second = Vector512.Equals(topRight, maximum);
+            third = Vector512.Equals(bottomLeft, maximum);
+        }
+        else
+        {
+            maximum = Replace(bottomRight, Replace(bottomLeft, Replace(topRight, topLeft)));
+            Vector512<float> isNaN = ~Vector512.Equals(maximum, maximum);
+            first = Matches(topLeft, maximum, isNaN);
+            second = Matches(topRight, maximum, isNaN);
+            third = Matches(bottomLeft, maximum, isNaN);
+        }
+        winner = Vector512.ConditionalSelect(third.AsInt32(), Vector512.Create(2), Vector512.Create(3));
+        winner = Vector512.ConditionalSelect(second.AsInt32(), Vector512.Create(1), winner);
+        winner = Vector512.ConditionalSelect(first.AsInt32(), Vector512<int>.Zero, winner);
+        return maximum;
     }
 
-    /// <summary>dX of 16 windows 2 x 2 (the first <paramref name="count"/> of them real): dY at each window's first maximum,
-    /// 0 elsewhere, stored over both rows (32 values each, <paramref name="topCount"/> of the top row; lanes of windows
-    /// past count are 0).</summary>
+    /// <summary>dX of 16 windows 2 x 2 (the first <paramref name="count"/> of them real) from their winners: dY at each
+    /// window's winner, 0 elsewhere, stored over both rows (32 values each, <paramref name="topCount"/> of the top row;
+    /// lanes of windows past count are 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Backward2x2(float* row, float* maximum, float* outputGradient, float* inputGradient, int width, int count, int topCount)
+    private static void Backward2x2(byte* winners, float* outputGradient, float* inputGradient, int width, int count, int topCount)
     {
-        Split(row, out Vector512<float> topLeft, out Vector512<float> topRight);
-        Split(row + width, out Vector512<float> bottomLeft, out Vector512<float> bottomRight);
-        Vector512<float> y = Vector512.Load(maximum);
+        Vector512<int> winner = Avx512F.ConvertToVector512Int32(Vector128.Load(winners));
         Vector512<float> real = Vector512.LessThan(Vector512.Create(s_lanes), Vector512.Create(count)).AsSingle();
         Vector512<float> gradient = Vector512.Load(outputGradient) & real;
-        Vector512<float> yIsNaN = ~Vector512.Equals(y, y);
-        Vector512<float> m0 = Matches(topLeft, y, yIsNaN), m1 = Matches(topRight, y, yIsNaN);
-        Vector512<float> m2 = Matches(bottomLeft, y, yIsNaN), m3 = Matches(bottomRight, y, yIsNaN);
-        // The first match wins; with none, the window's first value.
-        Vector512<float> first = m0 | ~(m1 | m2 | m3);
-        Vector512<float> second = Vector512.AndNot(m1, first);
-        Vector512<float> third = Vector512.AndNot(Vector512.AndNot(m2, first), m1);
-        Vector512<float> fourth = Vector512.AndNot(Vector512.AndNot(Vector512.AndNot(m3, first), m1), m2);
-        if (topCount == 32) Merge(gradient & first, gradient & second, inputGradient);
+        Vector512<float> first = gradient & Vector512.Equals(winner, Vector512<int>.Zero).AsSingle();
+        Vector512<float> second = gradient & Vector512.Equals(winner, Vector512.Create(1)).AsSingle();
+        Vector512<float> third = gradient & Vector512.Equals(winner, Vector512.Create(2)).AsSingle();
+        Vector512<float> fourth = gradient & Vector512.Equals(winner, Vector512.Create(3)).AsSingle();
+        if (topCount == 32) Merge(first, second, inputGradient);
         else
         {
             float* exact = stackalloc float[32];
-            Merge(gradient & first, gradient & second, exact);
+            Merge(first, second, exact);
             for (int j = 0; j < topCount; j++) inputGradient[j] = exact[j];
         }
-        Merge(gradient & third, gradient & fourth, inputGradient + width);
+        Merge(third, fourth, inputGradient + width);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -204,16 +277,22 @@ internal static unsafe class MaxPool2dKernels
         }
     }
 
-    /// <summary>The scan of one window whose top-left value is <paramref name="window"/>[0].</summary>
+    /// <summary>The scan of one window whose top-left value is <paramref name="window"/>[0]; <paramref name="at"/>: where
+    /// its winner is, dy·size + dx.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float WindowMaximum(float* window, int width, int size)
+    private static float WindowMaximum(float* window, int width, int size, out int at)
     {
         float maximum = window[0];
+        at = 0;
         for (int dy = 0; dy < size; dy++, window += width)
             for (int dx = 0; dx < size; dx++)
             {
                 float value = window[dx];
-                if (Replaces(value, maximum)) maximum = value;
+                if (Replaces(value, maximum))
+                {
+                    maximum = value;
+                    at = dy * size + dx;
+                }
             }
         return maximum;
     }
