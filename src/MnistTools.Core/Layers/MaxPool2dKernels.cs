@@ -16,7 +16,8 @@ namespace MnistTools.Layers;
 /// does.
 /// The 2 x 2, stride 2 windows (<see cref="MaxPool2dShape.SavesWinners"/>) keep the winner of each window from the
 /// forward pass, one byte per output (0 top left, 1 top right, 2 bottom left, 3 bottom right), so the backward pass
-/// reads neither X nor Y. Other windows find the first maximum again from X and Y (the window's first value when none
+/// reads neither X nor Y; with ReLU's derivative applied (the pooled values are a ReLU's outputs), a window whose maximum
+/// is not positive keeps <see cref="NoWinner"/> and sends no gradient. Other windows find the first maximum again from X and Y (the window's first value when none
 /// equals Y, a Y that is not this window's maximum), so nothing is saved between the passes.
 /// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector; the maximum by
 /// vmaxps(value, running), which is the scan rule for numbers, and the scan's own comparisons when a vector holds NaN:
@@ -33,6 +34,9 @@ internal static unsafe class MaxPool2dKernels
                                                   8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
     private static readonly int[] s_lanes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
+    /// <summary>The winner of a window that sends no gradient (its maximum is not positive, under ReLU's derivative).</summary>
+    public const byte NoWinner = 4;
+
     /// <summary>Inference: Y only.</summary>
     /// <param name="input">X [B x C x H x W].</param>
     /// <param name="output">Y [B x C x OH x OW], overwritten.</param>
@@ -43,8 +47,11 @@ internal static unsafe class MaxPool2dKernels
     /// <param name="output">Y [B x C x OH x OW], overwritten.</param>
     /// <param name="winners">[B x C x OH x OW] bytes, each window's winner (<see cref="MaxPool2dShape.SavesWinners"/>
     /// shapes, when not empty), overwritten; empty: not kept.</param>
+    /// <param name="positiveWinnersOnly">Windows whose maximum is not positive keep <see cref="NoWinner"/>: the backward
+    /// pass then writes dZ of the ReLU whose outputs X are (ReLU' = 0 where Z, so Y, is not positive).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxPool2dForward(ReadOnlySpan<float> input, in MaxPool2dShape shape, Span<float> output, Span<byte> winners, int rows)
+    public static void MaxPool2dForward(ReadOnlySpan<float> input, in MaxPool2dShape shape, Span<float> output, Span<byte> winners, int rows,
+        bool positiveWinnersOnly = false)
     {
         CheckSizes(shape, rows, input.Length, output.Length, "output");
         bool keep = !winners.IsEmpty;
@@ -71,13 +78,18 @@ internal static unsafe class MaxPool2dKernels
                         {
                             // Reads two rows of 32 values, writes 16 (and 16 bytes): they may run past the row, not past the lane.
                             if (window + 2 * ox + shape.Width + 32 > inputEnd || target + ox + 16 > outputEnd) break;
-                            Vector512.Store(Forward2x2(window + 2 * ox, shape.Width, out Vector512<int> first), target + ox);
-                            if (keep) Vector128.Store(Avx512F.ConvertToVector128Byte(first), winner + ox);
+                            Vector512<float> maximum = Forward2x2(window + 2 * ox, shape.Width, out Vector512<int> first);
+                            Vector512.Store(maximum, target + ox);
+                            if (!keep) continue;
+                            if (positiveWinnersOnly)
+                                first = Vector512.ConditionalSelect(Vector512.GreaterThan(maximum, Vector512<float>.Zero).AsInt32(), first, Vector512.Create((int)NoWinner));
+                            Vector128.Store(Avx512F.ConvertToVector128Byte(first), winner + ox);
                         }
                     for (; ox < shape.OutputWidth; ox++)
                     {
-                        target[ox] = WindowMaximum(window + (long)ox * shape.Stride, shape.Width, shape.Size, out int at);
-                        if (keep) winner[ox] = (byte)at;
+                        float maximum = WindowMaximum(window + (long)ox * shape.Stride, shape.Width, shape.Size, out int at);
+                        target[ox] = maximum;
+                        if (keep) winner[ox] = positiveWinnersOnly && !(maximum > 0f) ? NoWinner : (byte)at;
                     }
                 }
             }
@@ -144,7 +156,7 @@ internal static unsafe class MaxPool2dKernels
                         for (int ox = 0; ox < outputWidth; ox++, o++)
                         {
                             int at = winner[o];
-                            target[(2L * oy + (at >> 1)) * width + 2 * ox + (at & 1)] += gradient[o];
+                            if (at != NoWinner) target[(2L * oy + (at >> 1)) * width + 2 * ox + (at & 1)] += gradient[o];
                         }
                     continue;
                 }
@@ -228,7 +240,7 @@ internal static unsafe class MaxPool2dKernels
     }
 
     /// <summary>dX of 16 windows 2 x 2 (the first <paramref name="count"/> of them real) from their winners: dY at each
-    /// window's winner, 0 elsewhere, stored over both rows (32 values each, <paramref name="topCount"/> of the top row;
+    /// window's winner, 0 elsewhere (everywhere for <see cref="NoWinner"/>), stored over both rows (32 values each, <paramref name="topCount"/> of the top row;
     /// lanes of windows past count are 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Backward2x2(byte* winners, float* outputGradient, float* inputGradient, int width, int count, int topCount)
