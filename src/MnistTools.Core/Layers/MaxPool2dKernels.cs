@@ -22,8 +22,9 @@ namespace MnistTools.Layers;
 /// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector; the maximum by
 /// vmaxps(value, running), which is the scan rule for numbers, and the scan's own comparisons when a vector holds NaN:
 /// the same bits as the scalar path); other windows, and the rows (forward) or planes (backward) whose vector reads or
-/// writes would leave the lane, take the scalar path. The backward vector stores write whole row pairs, 0 for pixels no
-/// window reads, and may run into the next rows, which are written after them.
+/// writes would leave the lane, take the scalar path. The backward pass writes planes of up to 1,024 values as
+/// consecutive vectors of dX, each from one load of dY and the winners (<see cref="PlanFlat"/>); larger planes by row
+/// pairs, whose vector stores write 0 for pixels no window reads and may run into the next rows, written after them.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class MaxPool2dKernels
@@ -135,6 +136,15 @@ internal static unsafe class MaxPool2dKernels
         int width = shape.Width, outputWidth = shape.OutputWidth;
         int chunks = (outputWidth + 15) / 16, covered = 32 * chunks; // the vector stores write columns [0, covered) of each row pair
         bool vectors = UsesVectors(shape);
+        // Small planes: the whole plane as consecutive 16-value vectors, each from one load of dY and the winners.
+        int flatVectors = (planeSize + 15) / 16;
+        bool flat = vectors && planeSize <= FlatPlaneLimit;
+        int* starts = stackalloc int[flat ? flatVectors : 0];
+        int* offsets = stackalloc int[flat ? 16 * flatVectors : 0];
+        int* patterns = stackalloc int[flat ? 16 * flatVectors : 0];
+        flat = flat && PlanFlat(shape, starts, offsets, patterns);
+        int lastStart = 0; // the largest start (vectors in rows no window reads start at 0)
+        for (int v = 0; flat && v < flatVectors; v++) lastStart = Math.Max(lastStart, starts[v]);
         fixed (float* dy = outputGradient, dx = inputGradient)
         fixed (byte* w = winners)
         {
@@ -142,6 +152,12 @@ internal static unsafe class MaxPool2dKernels
             for (int plane = 0; plane < planes; plane++)
             {
                 long inputOffset = (long)plane * planeSize, outputOffset = (long)plane * outputPlane;
+                // The last vector's reads (16 of dY and of the winners) stay in the lane.
+                if (flat && dy + outputOffset + lastStart + 16 <= outputEnd)
+                {
+                    BackwardPlaneFlat(w + outputOffset, dy + outputOffset, dx + inputOffset, planeSize, starts, offsets, patterns);
+                    continue;
+                }
                 // The last row pair's vector writes (dX: covered past its top row) and reads (dY and the winners: 16 per
                 // chunk) stay in the lane.
                 bool vector = vectors
@@ -178,6 +194,70 @@ internal static unsafe class MaxPool2dKernels
                 new Span<float>(dx + inputOffset + 2L * shape.OutputHeight * width, (shape.Height - 2 * shape.OutputHeight) * width).Clear();
             }
         }
+    }
+
+    /// <summary>Planes of at most this many values may take the whole-plane path (<see cref="PlanFlat"/>).</summary>
+    private const int FlatPlaneLimit = 1024;
+
+    /// <summary>
+    /// The whole-plane plan of 2 x 2, stride 2 windows: for vector v (dX values [16v, 16v + 16) of the plane), the first
+    /// output it reads (starts[v]), per lane the output's offset from it (offsets[16v + j]) and the winner that sends that
+    /// value its gradient (patterns[16v + j]: 0..3, or -1 for values no window reads). False when some vector's outputs
+    /// span 16 or more (a row wider than one vector's reach).
+    /// </summary>
+    private static bool PlanFlat(in MaxPool2dShape shape, int* starts, int* offsets, int* patterns)
+    {
+        int width = shape.Width, planeSize = shape.Height * width, vectors = (planeSize + 15) / 16;
+        int readRows = 2 * shape.OutputHeight, readColumns = 2 * shape.OutputWidth;
+        for (int v = 0; v < vectors; v++)
+        {
+            int first = int.MaxValue, last = -1;
+            for (int j = 0; j < 16; j++)
+            {
+                int i = 16 * v + j, row = i / width, column = i % width;
+                if (i >= planeSize || row >= readRows || column >= readColumns) continue;
+                int o = row / 2 * shape.OutputWidth + column / 2;
+                first = Math.Min(first, o);
+                last = Math.Max(last, o);
+            }
+            if (last < 0) first = last = 0;
+            if (last - first >= 16) return false;
+            starts[v] = first;
+            for (int j = 0; j < 16; j++)
+            {
+                int i = 16 * v + j, row = i / width, column = i % width;
+                bool read = i < planeSize && row < readRows && column < readColumns;
+                offsets[16 * v + j] = read ? row / 2 * shape.OutputWidth + column / 2 - first : 0;
+                patterns[16 * v + j] = read ? (row & 1) * 2 + (column & 1) : -1;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>dX of one plane by <see cref="PlanFlat"/>'s vectors: dY where the value is its window's winner, 0 elsewhere;
+    /// every value written once, the last vector only up to the plane's end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BackwardPlaneFlat(byte* winners, float* outputGradient, float* inputGradient, int planeSize, int* starts, int* offsets,
+        int* patterns)
+    {
+        int whole = planeSize / 16;
+        for (int v = 0; v < whole; v++)
+            Vector512.Store(FlatVector(winners, outputGradient, starts[v], offsets + 16 * v, patterns + 16 * v), inputGradient + 16 * v);
+        int rest = planeSize - 16 * whole;
+        if (rest == 0) return;
+        Vector512<float> tail = FlatVector(winners, outputGradient, starts[whole], offsets + 16 * whole, patterns + 16 * whole);
+        float* values = stackalloc float[16];
+        Vector512.Store(tail, values);
+        for (int j = 0; j < rest; j++) inputGradient[16 * whole + j] = values[j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FlatVector(byte* winners, float* outputGradient, int start, int* offsets, int* patterns)
+    {
+        Vector512<int> lanes = Vector512.Load(offsets);
+        Vector512<float> gradient = Avx512F.PermuteVar16x32(Vector512.Load(outputGradient + start), lanes);
+        Vector512<int> winner = Avx512F.PermuteVar16x32(Avx512F.ConvertToVector512Int32(Vector128.Load(winners + start)), lanes);
+        return gradient & Vector512.Equals(winner, Vector512.Load(patterns)).AsSingle();
     }
 
     /// <summary>dX of one plane (cleared) window by window: dY added at each window's first maximum.</summary>
