@@ -17,20 +17,20 @@ namespace MnistTools.Layers;
 /// The 2 x 2, stride 2 windows (<see cref="MaxPool2dShape.SavesWinners"/>) keep the winner of each window from the
 /// forward pass, one byte per output (0 top left, 1 top right, 2 bottom left, 3 bottom right), so the backward pass
 /// reads neither X nor Y; with ReLU's derivative applied (the pooled values are a ReLU's outputs), a window whose maximum
-/// is not positive keeps <see cref="NoWinner"/> and sends no gradient. Other windows find the first maximum again from X and Y (the window's first value when none
-/// equals Y, a Y that is not this window's maximum), so nothing is saved between the passes.
-/// The 2 x 2, stride 2 windows take an AVX-512 path (one output row of up to 16 windows per vector; the maximum by
-/// vmaxps(value, running), which is the scan rule for numbers, and the scan's own comparisons when a vector holds NaN:
-/// the same bits as the scalar path); other windows, and the rows (forward) or planes (backward) whose vector reads or
-/// writes would leave the lane, take the scalar path. The backward pass writes planes of up to 1,024 values as
-/// consecutive vectors of dX, each from one load of dY and the winners (<see cref="PlanFlat"/>); larger planes by row
-/// pairs, whose vector stores write 0 for pixels no window reads and may run into the next rows, written after them.
+/// is not positive keeps <see cref="NoWinner"/> and sends no gradient. Other windows find the first maximum again from
+/// X and Y (the window's first value when none equals Y, a Y that is not this window's maximum), so nothing is saved
+/// between the passes.
+/// The 2 x 2, stride 2 windows take an AVX-512 path: one output row of up to 16 windows per vector, two rows of narrow
+/// planes; the maximum by vmaxps(value, running), which is the scan rule for numbers, and the scan's own comparisons when
+/// a vector holds NaN: the same bits as the scalar path. Other windows, and the rows (forward) or planes (backward) whose
+/// vector reads or writes would leave the lane, take the scalar path. The backward pass writes planes of up to 1,024
+/// values as consecutive vectors of dX, each from one load of dY and the winners (<see cref="PlanFlat"/>); larger planes
+/// by row pairs, whose vector stores write 0 for pixels no window reads and may run into the next rows, written after
+/// them.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class MaxPool2dKernels
 {
-    private static readonly int[] s_evenOdd = [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30,
-                                               1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31];
     private static readonly int[] s_interleave = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
                                                   8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
     private static readonly int[] s_lanes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -60,6 +60,23 @@ internal static unsafe class MaxPool2dKernels
             throw new ArgumentException("Winners are kept for 2 x 2, stride 2 windows only, one byte per output.", nameof(winners));
         int planes = rows * shape.Channels, planeSize = shape.Height * shape.Width, outputPlane = shape.OutputHeight * shape.OutputWidth;
         bool vector = UsesVectors(shape);
+        int width = shape.Width, outputWidth = shape.OutputWidth;
+        // Narrow planes: two output rows per vector, their four input rows read as two 32-value runs (rows 2oy and
+        // 2oy + 2 from the first, 2oy + 1 and 2oy + 3 from the second).
+        bool pairs = vector && 2 * outputWidth <= 16 && 2 * width + 2 * outputWidth <= 32;
+        int* pairLeft = stackalloc int[16];
+        int* pairRight = stackalloc int[16];
+        for (int j = 0; j < 16; j++)
+        {
+            int column = j < outputWidth ? 2 * j : j < 2 * outputWidth ? 2 * width + 2 * (j - outputWidth) : -1;
+            pairLeft[j] = Math.Max(column, 0);
+            pairRight[j] = column + 1;
+        }
+        int* rowLeft = stackalloc int[16];
+        int* rowRight = stackalloc int[16];
+        for (int j = 0; j < 16; j++) (rowLeft[j], rowRight[j]) = (2 * j, 2 * j + 1);
+        Vector512<int> pairEven = Vector512.Load(pairLeft), pairOdd = Vector512.Load(pairRight);
+        Vector512<int> rowEven = Vector512.Load(rowLeft), rowOdd = Vector512.Load(rowRight);
         fixed (float* x = input, y = output)
         fixed (byte* w = winners)
         {
@@ -70,31 +87,45 @@ internal static unsafe class MaxPool2dKernels
                 byte* kept = w + (long)plane * outputPlane;
                 for (int oy = 0; oy < shape.OutputHeight; oy++)
                 {
-                    float* window = source + (long)oy * shape.Stride * shape.Width;
-                    float* target = destination + (long)oy * shape.OutputWidth;
-                    byte* winner = kept + (long)oy * shape.OutputWidth;
+                    float* window = source + (long)oy * shape.Stride * width;
+                    float* target = destination + (long)oy * outputWidth;
+                    byte* winner = kept + (long)oy * outputWidth;
+                    // Two rows of 32 values read, 16 values (and 16 bytes) written: past the rows, not past the lane.
+                    if (pairs && oy + 1 < shape.OutputHeight && window + width + 32 <= inputEnd && target + 16 <= outputEnd)
+                    {
+                        Vector512<float> maximum = Forward2x2(window, width, pairEven, pairOdd, out Vector512<int> first);
+                        Store(maximum, first, target, winner, keep, positiveWinnersOnly);
+                        oy++;
+                        continue;
+                    }
                     int ox = 0;
                     if (vector)
-                        for (; ox < shape.OutputWidth; ox += 16)
+                        for (; ox < outputWidth; ox += 16)
                         {
-                            // Reads two rows of 32 values, writes 16 (and 16 bytes): they may run past the row, not past the lane.
-                            if (window + 2 * ox + shape.Width + 32 > inputEnd || target + ox + 16 > outputEnd) break;
-                            Vector512<float> maximum = Forward2x2(window + 2 * ox, shape.Width, out Vector512<int> first);
-                            Vector512.Store(maximum, target + ox);
-                            if (!keep) continue;
-                            if (positiveWinnersOnly)
-                                first = Vector512.ConditionalSelect(Vector512.GreaterThan(maximum, Vector512<float>.Zero).AsInt32(), first, Vector512.Create((int)NoWinner));
-                            Vector128.Store(Avx512F.ConvertToVector128Byte(first), winner + ox);
+                            if (window + 2 * ox + width + 32 > inputEnd || target + ox + 16 > outputEnd) break;
+                            Vector512<float> maximum = Forward2x2(window + 2 * ox, width, rowEven, rowOdd, out Vector512<int> first);
+                            Store(maximum, first, target + ox, winner + ox, keep, positiveWinnersOnly);
                         }
-                    for (; ox < shape.OutputWidth; ox++)
+                    for (; ox < outputWidth; ox++)
                     {
-                        float maximum = WindowMaximum(window + (long)ox * shape.Stride, shape.Width, shape.Size, out int at);
+                        float maximum = WindowMaximum(window + (long)ox * shape.Stride, width, shape.Size, out int at);
                         target[ox] = maximum;
                         if (keep) winner[ox] = positiveWinnersOnly && !(maximum > 0f) ? NoWinner : (byte)at;
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Y of 16 windows, and their winners when kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<float> maximum, Vector512<int> first, float* target, byte* winner, bool keep, bool positiveWinnersOnly)
+    {
+        Vector512.Store(maximum, target);
+        if (!keep) return;
+        if (positiveWinnersOnly)
+            first = Vector512.ConditionalSelect(Vector512.GreaterThan(maximum, Vector512<float>.Zero).AsInt32(), first, Vector512.Create((int)NoWinner));
+        Vector128.Store(Avx512F.ConvertToVector128Byte(first), winner);
     }
 
     /// <param name="outputGradient">dY [B x C x OH x OW].</param>
@@ -287,13 +318,13 @@ internal static unsafe class MaxPool2dKernels
         return Vector512.ConditionalSelect(take, value, maximum);
     }
 
-    /// <summary>The maxima of 16 windows 2 x 2 whose top-left values are row[0], row[2], ..., row[30], and their winners
-    /// (0..3, the first value equal to the maximum, NaN matching NaN).</summary>
+    /// <summary>The maxima of 16 windows 2 x 2 whose top-left values are row[left[j]] (top right row[right[j]], bottom
+    /// values a row further), and their winners (0..3, the first value equal to the maximum, NaN matching NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Forward2x2(float* row, int width, out Vector512<int> winner)
+    private static Vector512<float> Forward2x2(float* row, int width, Vector512<int> left, Vector512<int> right, out Vector512<int> winner)
     {
-        Split(row, out Vector512<float> topLeft, out Vector512<float> topRight);
-        Split(row + width, out Vector512<float> bottomLeft, out Vector512<float> bottomRight);
+        Split(row, left, right, out Vector512<float> topLeft, out Vector512<float> topRight);
+        Split(row + width, left, right, out Vector512<float> bottomLeft, out Vector512<float> bottomRight);
         Vector512<float> maximum;
         Vector512<float> first, second, third;
         if ((Avx512F.CompareUnordered(topLeft, topRight) | Avx512F.CompareUnordered(bottomLeft, bottomRight)) == Vector512<float>.Zero)
@@ -348,14 +379,11 @@ internal static unsafe class MaxPool2dKernels
 
     /// <summary>row[0..32) split into its even and odd positions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Split(float* row, out Vector512<float> even, out Vector512<float> odd)
+    private static void Split(float* row, Vector512<int> left, Vector512<int> right, out Vector512<float> even, out Vector512<float> odd)
     {
         Vector512<float> low = Vector512.Load(row), high = Vector512.Load(row + 16);
-        fixed (int* indices = s_evenOdd)
-        {
-            even = Avx512F.PermuteVar16x32x2(low, Vector512.Load(indices), high);
-            odd = Avx512F.PermuteVar16x32x2(low, Vector512.Load(indices + 16), high);
-        }
+        even = Avx512F.PermuteVar16x32x2(low, left, high);
+        odd = Avx512F.PermuteVar16x32x2(low, right, high);
     }
 
     /// <summary>destination[0..32) = even[0], odd[0], even[1], odd[1], ...</summary>
