@@ -74,8 +74,10 @@ internal static class ConvBenchmarks
         {
             var random = new Random(5);
             float[] x = Fill(random, Rows * shape.InputSize), y = new float[Rows * shape.OutputSize], dy = Fill(random, y.Length), dx = new float[x.Length];
-            Time($"{name} forward", () => MaxPool2dKernels.MaxPool2dForward(x, shape, y, Rows), secondsPerCell);
-            Time($"{name} backward", () => MaxPool2dKernels.MaxPool2dBackward(dy, x, y, shape, dx, Rows), secondsPerCell);
+            byte[] winners = new byte[y.Length];
+            Time($"{name} forward (inference)", () => MaxPool2dKernels.MaxPool2dForward(x, shape, y, Rows), secondsPerCell);
+            Time($"{name} forward (training: Y and winners)", () => MaxPool2dKernels.MaxPool2dForward(x, shape, y, winners, Rows), secondsPerCell);
+            Time($"{name} backward", () => MaxPool2dKernels.MaxPool2dBackward(dy, x, y, winners, shape, dx, Rows), secondsPerCell);
         }
         {
             var random = new Random(6);

@@ -7,6 +7,8 @@ namespace MnistTools.Layers;
 /// Z [F x OH x OW] = W ⊛ X + b, Y = f(Z) (Z saved when f exists and the lane keeps saved values, as in training).
 /// Parameters: W [F x C x K x K], then b [F].
 /// The weight gradient is summed per lane (the two lanes' shares are added by the trainer).
+/// A ReLU convolution whose output only a 2 x 2, stride 2 max pooling reads leaves ReLU's derivative to that pooling
+/// (<see cref="LeavesDerivativeToPooling"/>): its dY is then dZ already, so it saves no Z and skips the f' pass.
 /// </summary>
 internal sealed class Conv2dLayer : Layer
 {
@@ -14,17 +16,30 @@ internal sealed class Conv2dLayer : Layer
     private readonly Activation? _activation;
     private readonly bool _bias;
     private readonly float _slope;
+    private readonly bool _derivativeInPooling;
 
     /// <param name="bias">False: no biases in the parameter buffer (b = 0), for a layer a BatchNorm follows.</param>
     /// <param name="slope">LeakyReLU's slope for negative inputs.</param>
-    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation, bool bias = true, float slope = ActivationFunctions.LeakyReLUSlope)
+    /// <param name="derivativeInPooling">ReLU only: the max pooling after this layer applies ReLU's derivative
+    /// (<see cref="MaxPool2dLayer.AppliesReLUDerivative"/>).</param>
+    public Conv2dLayer(TensorShape inputShape, Conv2dShape shape, Activation? activation, bool bias = true, float slope = ActivationFunctions.LeakyReLUSlope,
+        bool derivativeInPooling = false)
         : base(inputShape, new TensorShape(shape.Filters, shape.OutputHeight, shape.OutputWidth))
     {
+        if (derivativeInPooling && activation != Layers.Activation.ReLU)
+            throw new ArgumentException("Only ReLU's derivative can be left to the pooling.", nameof(derivativeInPooling));
         _shape = shape;
         _activation = activation;
         _bias = bias;
         _slope = slope;
+        _derivativeInPooling = derivativeInPooling;
     }
+
+    /// <summary>The same layer, its ReLU's derivative applied by the max pooling after it: dY arrives as dZ.</summary>
+    public Conv2dLayer LeavesDerivativeToPooling() => new(InputShape, _shape, _activation, _bias, _slope, derivativeInPooling: true);
+
+    /// <summary>Whether the pooling after this layer applies its ReLU's derivative.</summary>
+    public bool DerivativeInPooling => _derivativeInPooling;
 
     public override bool HasBias => _bias;
 
@@ -40,7 +55,8 @@ internal sealed class Conv2dLayer : Layer
 
     public override string Kind => "Conv2d";
 
-    public override int SavedSize => _activation is null ? 0 : OutputSize;
+    /// <summary>Z, for f' in backward; none without f or when the pooling after it applies ReLU's derivative.</summary>
+    public override int SavedSize => _activation is null || _derivativeInPooling ? 0 : OutputSize;
 
     public override int ScratchSize(int rows) => _shape.ScratchFloats(rows);
 
@@ -66,7 +82,7 @@ internal sealed class Conv2dLayer : Layer
         }
         if (lane.Saved.IsEmpty)
         {
-            // Inference: Y = f(Z) straight into the output.
+            // Inference, or training with ReLU' in the pooling after it: Y = f(Z) straight into the output.
             Conv2dKernels.Conv2dForward(lane.Input, Weights(parameters), Biases(parameters), _shape, lane.Output, lane.Scratch, lane.Rows, activation, _slope);
             return;
         }
@@ -91,10 +107,10 @@ internal sealed class Conv2dLayer : Layer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Backward(ReadOnlySpan<float> parameters, in LayerLane lane, Span<float> weightGradient, Span<float> biasGradient)
     {
-        if (_activation is { } activation)
+        if (_activation is { } activation && !_derivativeInPooling)
             Conv2dKernels.Conv2dBackward(lane.OutputGradient, lane.Saved, lane.Output, activation, lane.Input, Weights(parameters), _shape,
                 weightGradient, biasGradient, lane.InputGradient, lane.Scratch, lane.Rows, _slope);
-        else
+        else // no f, or dY is dZ already
             Conv2dKernels.Conv2dBackward(lane.OutputGradient, lane.Input, Weights(parameters), _shape, weightGradient, biasGradient,
                 lane.InputGradient, lane.Scratch, lane.Rows);
     }

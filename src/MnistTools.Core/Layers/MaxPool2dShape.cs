@@ -30,6 +30,10 @@ internal readonly record struct MaxPool2dShape(int Channels, int Height, int Wid
     /// <summary>Floats of one output image, C·OH·OW.</summary>
     public int OutputSize => Channels * OutputHeight * OutputWidth;
 
+    /// <summary>2 x 2 windows moved by 2: the forward pass keeps each window's winner (one byte per output) for the
+    /// backward pass (<see cref="MaxPool2dKernels"/>).</summary>
+    public bool SavesWinners => Size == 2 && Stride == 2;
+
     /// <summary>Throws when the sizes are inconsistent (a shape not made by <see cref="Create"/>).</summary>
     public void Validate()
     {

@@ -26,15 +26,16 @@ public class LayerKernelAllocationTests
         float[] x = ReferenceLayers.RandomFloats(random, rows * convolution.InputSize), w = ReferenceLayers.RandomFloats(random, convolution.WeightCount);
         float[] b = new float[8], y = new float[rows * convolution.OutputSize], dy = ReferenceLayers.RandomFloats(random, y.Length);
         float[] dw = new float[w.Length], db = new float[8], dx = new float[x.Length], scratch = new float[convolution.ScratchFloats(rows)];
+        byte[] winners = new byte[rows * pooling.OutputSize];
         float[] pooled = new float[rows * pooling.OutputSize], pooledGradient = ReferenceLayers.RandomFloats(random, pooled.Length), dropped = new float[y.Length];
         var key = new CounterRandom(1, 2, 3);
         void Step()
         {
             Conv2dKernels.Conv2dForward(x, w, b, convolution, y, scratch, rows);
-            MaxPool2dKernels.MaxPool2dForward(y, pooling, pooled, rows);
+            MaxPool2dKernels.MaxPool2dForward(y, pooling, pooled, winners, rows);
             DropoutKernels.DropoutForward(y, key, 0.5f, 4, convolution.OutputSize, dropped, rows);
             DropoutKernels.DropoutBackward(dy, key, 0.5f, 4, convolution.OutputSize, dropped, rows);
-            MaxPool2dKernels.MaxPool2dBackward(pooledGradient, y, pooled, pooling, dropped, rows);
+            MaxPool2dKernels.MaxPool2dBackward(pooledGradient, y, pooled, winners, pooling, dropped, rows);
             Conv2dKernels.Conv2dBackward(dy, x, w, convolution, dw, db, dx, scratch, rows);
         }
         Step();

@@ -7,8 +7,8 @@ namespace MnistTools.Tests.Layers;
 /// <summary>
 /// <see cref="MaxPool2dKernels"/> against the double reference for every small shape (channels 1..3, sizes 1..9 and
 /// the 2 x 2 vector path's widths up to 70, windows 1..4, strides 1..4 overlapping, touching and leaving gaps, pools that
-/// do not divide the input, 1..3 images) on every instruction set; ties, NaN and infinities; the reference's gradient
-/// against central differences.
+/// do not divide the input, 1..3 images) on every instruction set, the 2 x 2, stride 2 windows' saved winners with them;
+/// ties, NaN and infinities; the reference's gradient against central differences.
 /// </summary>
 public class MaxPool2dKernelTests
 {
@@ -86,10 +86,12 @@ public class MaxPool2dKernelTests
             dy[w] = w + 1;
         }
         float[] y = new float[17], dx = Enumerable.Repeat(float.NaN, x.Length).ToArray();
-        MaxPool2dKernels.MaxPool2dForward(x, shape, y, 1);
-        MaxPool2dKernels.MaxPool2dBackward(dy, x, y, shape, dx, 1);
+        byte[] winners = new byte[17];
+        MaxPool2dKernels.MaxPool2dForward(x, shape, y, winners, 1);
+        MaxPool2dKernels.MaxPool2dBackward(dy, [], [], winners, shape, dx, 1);
         for (int w = 0; w < 17; w++)
         {
+            Assert.Equal(cases[w].First, winners[w]);
             Assert.Equal(float.IsNaN(cases[w].Maximum), float.IsNaN(y[w]));
             if (!float.IsNaN(y[w])) Assert.Equal(BitConverter.SingleToInt32Bits(cases[w].Maximum), BitConverter.SingleToInt32Bits(y[w]));
             int[] at = [2 * w, 2 * w + 1, width + 2 * w, width + 2 * w + 1];
@@ -97,13 +99,68 @@ public class MaxPool2dKernelTests
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(InstructionSets))]
+    public void SignedZerosAndTiesWithoutNaNKeepTheFirstOfTheTiedValues(InstructionSet path)
+    {
+        // Every window of -1, -0 and +0 (81 in a 2 x 162 plane, vectors without NaN): Y has the bits of the window's
+        // first maximum, and the winner is that value.
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads: 1);
+        float[] values = [-1f, -0f, 0f];
+        const int windows = 81, width = 2 * windows;
+        var shape = MaxPool2dShape.Create(1, 2, width, 2, 2);
+        float[] x = new float[2 * width];
+        for (int w = 0; w < windows; w++)
+        {
+            x[2 * w] = values[w % 3];
+            x[2 * w + 1] = values[w / 3 % 3];
+            x[width + 2 * w] = values[w / 9 % 3];
+            x[width + 2 * w + 1] = values[w / 27];
+        }
+        float[] y = new float[windows], dy = Enumerable.Range(1, windows).Select(v => (float)v).ToArray(), dx = new float[x.Length];
+        byte[] winners = new byte[windows];
+        MaxPool2dKernels.MaxPool2dForward(x, shape, y, winners, 1);
+        MaxPool2dKernels.MaxPool2dBackward(dy, [], [], winners, shape, dx, 1);
+        double[] reference = ToDouble(x);
+        for (int w = 0; w < windows; w++)
+        {
+            int at = FirstMaximum(reference, shape, 0, 0, w);
+            Assert.Equal(BitConverter.SingleToInt32Bits(x[at]), BitConverter.SingleToInt32Bits(y[w]));
+            Assert.Equal(at / width * 2 + at % width - 2 * w, winners[w]);
+            Assert.Equal(dy[w], dx[at]);
+        }
+    }
+
     [Fact]
     public void AYThatIsNotTheWindowsMaximumSendsTheGradientToTheWindowsFirstValue()
     {
-        var shape = MaxPool2dShape.Create(1, 2, 2, 2, 2);
+        // Windows other than 2 x 2, stride 2 find the winner again from X and Y.
+        var shape = MaxPool2dShape.Create(1, 2, 2, 2, 1);
         float[] dx = new float[4];
-        MaxPool2dKernels.MaxPool2dBackward([5f], [1, 2, 3, 4], [9f], shape, dx, 1);
+        MaxPool2dKernels.MaxPool2dBackward([5f], [1, 2, 3, 4], [9f], [], shape, dx, 1);
         Assert.Equal([5f, 0, 0, 0], dx);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(InstructionSets))]
+    public void TheBackwardPassReadsOnlyTheWinnersForTwoByTwoWindows(InstructionSet path)
+    {
+        // X and Y are not passed: the gradient goes where the saved winners say, here one of each kind and a full vector.
+        Skip.IfNot(ComputeSettings.IsSupported(path), $"This CPU does not run {path}.");
+        using var scope = ComputeSettings.Override(path, threads: 1);
+        var shape = MaxPool2dShape.Create(1, 4, 40, 2, 2);
+        const int rows = 2;
+        byte[] winners = Enumerable.Range(0, rows * shape.OutputSize).Select(o => (byte)(o * 7 % 4)).ToArray();
+        float[] dy = Enumerable.Range(1, winners.Length).Select(v => (float)v).ToArray();
+        float[] dx = Enumerable.Repeat(float.NaN, rows * shape.InputSize).ToArray();
+        MaxPool2dKernels.MaxPool2dBackward(dy, [], [], winners, shape, dx, rows);
+        var expected = new float[dx.Length];
+        for (int plane = 0, o = 0; plane < rows; plane++)
+            for (int oy = 0; oy < shape.OutputHeight; oy++)
+                for (int ox = 0; ox < shape.OutputWidth; ox++, o++)
+                    expected[plane * shape.InputSize + (2 * oy + winners[o] / 2) * shape.Width + 2 * ox + winners[o] % 2] = dy[o];
+        Assert.Equal(expected, dx);
     }
 
     [Theory]
@@ -134,10 +191,16 @@ public class MaxPool2dKernelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2dKernels.MaxPool2dForward(new float[32], bad, new float[24], 1));
         Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dForward(new float[31], shape, new float[8], 1));
         Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dForward(new float[32], shape, new float[7], 1));
-        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dBackward(new float[7], new float[32], new float[8], shape, new float[32], 1));
-        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dBackward(new float[8], new float[32], new float[8], shape, new float[31], 1));
+        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dForward(new float[32], shape, new float[8], new byte[7], 1));
+        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dForward(new float[32], shape with { Stride = 1, OutputHeight = 3, OutputWidth = 3 },
+            new float[18], new byte[18], 1));
+        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dBackward(new float[7], [], [], new byte[8], shape, new float[32], 1));
+        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dBackward(new float[8], [], [], new byte[8], shape, new float[31], 1));
+        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dBackward(new float[8], [], [], new byte[7], shape, new float[32], 1));
+        var overlapping = MaxPool2dShape.Create(2, 4, 4, 2, 1);
+        Assert.Throws<ArgumentException>(() => MaxPool2dKernels.MaxPool2dBackward(new float[18], new float[31], new float[18], [], overlapping, new float[32], 1));
         MaxPool2dKernels.MaxPool2dForward([], shape, [], 0);
-        MaxPool2dKernels.MaxPool2dBackward([], [], [], shape, [], 0);
+        MaxPool2dKernels.MaxPool2dBackward([], [], [], [], shape, [], 0);
     }
 
     /// <summary>Forward exactly, backward within rounding (overlapping windows add), stale values overwritten, nothing
@@ -154,8 +217,26 @@ public class MaxPool2dKernelTests
         for (int i = 0; i < expected.Length; i++) Assert.True(y[i] == expected[i], $"Y {name}[{i}]: {y[i]}, reference {expected[i]}");
         Assert.True(float.IsNaN(y[^1]), $"Y {name}: wrote past the lane");
 
+        byte[] winners = [];
+        if (shape.SavesWinners)
+        {
+            // The training forward: the same Y, and each window's first maximum (dy·2 + dx) in one byte.
+            winners = Enumerable.Repeat((byte)0xEE, rows * shape.OutputSize + 1).ToArray();
+            float[] kept = Enumerable.Repeat(float.NaN, y.Length).ToArray();
+            MaxPool2dKernels.MaxPool2dForward(x, shape, kept, winners, rows);
+            Assert.Equal(y, kept);
+            for (int plane = 0, o = 0; plane < rows * shape.Channels; plane++)
+                for (int oy = 0; oy < shape.OutputHeight; oy++)
+                    for (int ox = 0; ox < shape.OutputWidth; ox++, o++)
+                    {
+                        int at = FirstMaximum(ToDouble(x), shape, plane, oy, ox) - (plane * shape.Height + 2 * oy) * shape.Width - 2 * ox;
+                        Assert.True(winners[o] == at / shape.Width * 2 + at % shape.Width, $"winner {name}[{o}]: {winners[o]}, reference offset {at}");
+                    }
+            Assert.True(winners[^1] == 0xEE, $"winners {name}: wrote past the lane");
+        }
+
         float[] dx = Enumerable.Repeat(float.NaN, rows * shape.InputSize + 1).ToArray();
-        MaxPool2dKernels.MaxPool2dBackward(dy, x, y, shape, dx, rows);
+        MaxPool2dKernels.MaxPool2dBackward(dy, x, y, winners, shape, dx, rows);
         double[] gradient = MaxPoolBackward(ToDouble(dy), ToDouble(x), shape, rows);
         double[] scale = MaxPoolBackward(dy.Select(v => (double)Math.Abs(v)).ToArray(), ToDouble(x), shape, rows);
         AssertClose(dx, gradient, scale, $"dX {name}");
