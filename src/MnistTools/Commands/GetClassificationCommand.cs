@@ -53,6 +53,12 @@ public sealed class GetClassificationCommand : PSCmdlet
         else _ensemble.PredictPixels(pixels, count, _outputs, Threads);
     }
 
+    private void Predict(ReadOnlySpan<float> inputs, int count)
+    {
+        if (_ensemble is null) _predictor!.Predict(inputs, count, _outputs, Threads);
+        else _ensemble.Predict(inputs, count, _outputs, Threads);
+    }
+
     /// <summary>An MnistImage, an MnistDataSet, or a pixel array.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
@@ -258,8 +264,7 @@ public sealed class GetClassificationCommand : PSCmdlet
             i++;
         }
         if (inputs is null) PredictPixels(grey, 1);
-        else if (_ensemble is null) _predictor!.Predict(inputs, 1, _outputs, Threads);
-        else _ensemble.Predict(inputs, 1, _outputs, Threads);
+        else Predict(inputs, 1);
         int side = (int)Math.Round(Math.Sqrt(n));
         MnistImage? image = side * side == n ? new MnistImage(_rawIndex, null, side, side, grey) : null;
         Emit(_rawIndex++, null, 0, image);
