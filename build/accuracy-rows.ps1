@@ -111,7 +111,8 @@ foreach ($r in $picked) {
     $seed = if ($r.Seed) { $r.Seed } else { 1 }
     $networkParameters = $r.Network
     $net = New-Network @networkParameters -Seed $seed
-    $before = ($test | Test-Network -Network $net -ThreadCount $ThreadCount).Accuracy
+    # The untrained accuracy matters only to the seed script's target.
+    $before = if ('better' -eq $r.Target) { ($test | Test-Network -Network $net -ThreadCount $ThreadCount).Accuracy }
     $epochs = if ($Smoke) { 1 } else { $r.Epochs }
     $training = $r.Training
     $curve = Join-Path $OutputFolder "$($r.Name)-epochs.csv"
