@@ -168,7 +168,7 @@ public sealed class Predictor
         Span<float> input = buffers.Input.AsSpan(0, rows * size);
         if (job.Pixels != null) PixelScaling.ToInputs(new ReadOnlySpan<byte>(job.Pixels + (long)start * size, rows * size), input);
         else new ReadOnlySpan<float>(job.Inputs + (long)start * size, rows * size).CopyTo(input);
-        Propagation.Forward(stack, buffers, 0, rows, 0, LaneKey.Inference);
+        Propagation.Forward(stack, buffers, 0, rows, 0, LaneKey.Inference, everyOutput: false);
         job.Sink!.Take(buffers, index, start, rows, thread);
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using MnistTools.Numerics;
 
 namespace MnistTools.Layers;
 
@@ -102,6 +103,17 @@ internal sealed class Conv2dLayer : Layer
             Conv2dKernels.Conv2dForwardSaved(lane.Input.Slice(first * inputs, images * inputs), Weights(parameters), Biases(parameters), _shape, z,
                 lane.Output.Slice(first * outputs, images * outputs), lane.Scratch, images, activation, _slope);
         }
+    }
+
+    /// <summary>A ReLU convolution followed by a 2 x 2, stride 2 max pooling, in inference: <see cref="Conv2dPooled"/> where it
+    /// applies (shallow patches on AVX-512).</summary>
+    public override bool ForwardWithNext(ReadOnlySpan<float> parameters, in LayerLane lane, Layer next, in LayerLane nextLane)
+    {
+        if (_activation != Layers.Activation.ReLU || next is not MaxPool2dLayer pooling || !lane.Saved.IsEmpty || !nextLane.Saved.IsEmpty
+            || !Conv2dPooled.Applies(_shape, pooling.Shape, ComputeSettings.InstructionSet))
+            return false;
+        Conv2dPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows);
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -83,6 +83,13 @@ internal abstract class Layer
     public abstract void Forward(ReadOnlySpan<float> parameters, in LayerLane lane);
 
     /// <summary>
+    /// Inference only: the forward of this layer and <paramref name="next"/> as one pass, into <paramref name="nextLane"/>'s
+    /// output, with the bits of the two forwards one after the other; this layer's own output is then not written. False
+    /// (nothing done) where the pair does not run so.
+    /// </summary>
+    public virtual bool ForwardWithNext(ReadOnlySpan<float> parameters, in LayerLane lane, Layer next, in LayerLane nextLane) => false;
+
+    /// <summary>
     /// Backward over a lane after its <see cref="Forward"/>. On entry <see cref="LayerLane.OutputGradient"/> holds
     /// d(loss)/d(output); the layer may overwrite it (it holds d(loss)/d(pre-activation) afterwards, which
     /// <see cref="WeightGradientUnits"/> reads). Writes the lane's bias gradient sums into <paramref name="biasGradient"/>

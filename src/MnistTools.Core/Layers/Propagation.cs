@@ -12,12 +12,25 @@ namespace MnistTools.Layers;
 internal static class Propagation
 {
     /// <summary>Forward of the lane through layers [<paramref name="firstLayer"/>, last], then the output activation.</summary>
+    /// <param name="everyOutput">Whether every layer's output is written (read afterwards, as feature maps are); false lets a
+    /// layer and the next run as one pass (<see cref="Layer.ForwardWithNext"/>), the same scores.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int thread, in LaneKey key, int firstLayer = 0)
+    public static void Forward(LayerStack stack, BatchBuffers buffers, int offset, int rows, int thread, in LaneKey key, int firstLayer = 0,
+        bool everyOutput = true)
     {
         IReadOnlyList<Layer> layers = stack.Layers;
         ReadOnlySpan<float> parameters = stack.Parameters;
-        for (int l = firstLayer; l < layers.Count; l++) layers[l].Forward(parameters, buffers.Lane(layers, l, offset, rows, thread, key));
+        for (int l = firstLayer; l < layers.Count; l++)
+        {
+            LayerLane lane = buffers.Lane(layers, l, offset, rows, thread, key);
+            if (!everyOutput && l + 1 < layers.Count
+                && layers[l].ForwardWithNext(parameters, lane, layers[l + 1], buffers.Lane(layers, l + 1, offset, rows, thread, key)))
+            {
+                l++;
+                continue;
+            }
+            layers[l].Forward(parameters, lane);
+        }
         int classes = stack.OutputSize;
         OutputLayer.OutputForward(stack.OutputActivation, buffers.Outputs[^1].AsSpan(offset * classes, rows * classes),
             buffers.Scores.AsSpan(offset * classes, rows * classes), buffers.RowMax.AsSpan(offset, rows), buffers.RowSum.AsSpan(offset, rows), rows, classes);

@@ -1,0 +1,122 @@
+using MnistTools.Layers;
+using MnistTools.Numerics;
+using static MnistTools.Tests.Layers.ReferenceLayers;
+
+namespace MnistTools.Tests.Layers;
+
+/// <summary>
+/// Inference's one-pass ReLU convolution and 2 x 2, stride 2 max pooling (<see cref="Conv2dPooled"/>, through
+/// <see cref="Layer.ForwardWithNext"/>): bit for bit the convolution's forward with ReLU followed by the pooling's, over
+/// every small shape the pair takes (filters around the blocks of 4, odd sizes whose last row and column no window reads,
+/// pooled rows wider than one vector, both paddings, 0..3 images), with special values; where it applies; and the
+/// predictor's scores equal those of the layer-by-layer pass for the conv networks.
+/// </summary>
+public class Conv2dPooledTests
+{
+    [SkippableFact]
+    public void GivesTheBitsOfTheConvolutionThenThePoolingOnEverySmallShape()
+    {
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
+        using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
+        var random = new Random(29);
+        int checkedShapes = 0;
+        foreach (int channels in new[] { 1, 2, 3 })
+            foreach (int kernel in new[] { 1, 2, 3, 5 })
+                foreach (int filters in new[] { 1, 3, 4, 5, 6, 8, 9, 16, 32, 33 })
+                    foreach ((int height, int width) in new[] { (2, 2), (5, 7), (8, 9), (13, 12), (28, 28), (11, 35), (6, 70) })
+                        foreach (Padding padding in new[] { Padding.Valid, Padding.Same })
+                        {
+                            if (channels * kernel * kernel > Conv2dDirect.MaxPatch || (padding == Padding.Valid && (height < kernel + 1 || width < kernel + 1)))
+                                continue;
+                            var shape = Conv2dShape.Create(channels, height, width, filters, kernel, 1, padding);
+                            var pooling = MaxPool2dShape.Create(filters, shape.OutputHeight, shape.OutputWidth, 2, 2);
+                            Assert.True(Conv2dPooled.Applies(shape, pooling, InstructionSet.Avx512), $"{shape}");
+                            Check(random, shape, pooling, rows: (checkedShapes % 4), specialValues: false);
+                            checkedShapes++;
+                        }
+        Assert.True(checkedShapes > 400, $"only {checkedShapes} shapes");
+    }
+
+    [SkippableTheory]
+    [InlineData(1, 28, 28, 32, 3, Padding.Valid, 3)] // the Keras net's first layer
+    [InlineData(1, 28, 28, 6, 5, Padding.Same, 3)]   // LeNet's first
+    [InlineData(2, 9, 40, 5, 3, Padding.Same, 2)]    // two vector pairs a row
+    public void KeepsNaNInfinitiesAndZerosAsTheTwoPassesDo(int channels, int height, int width, int filters, int kernel, Padding padding, int rows)
+    {
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
+        using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
+        var shape = Conv2dShape.Create(channels, height, width, filters, kernel, 1, padding);
+        var pooling = MaxPool2dShape.Create(filters, shape.OutputHeight, shape.OutputWidth, 2, 2);
+        Check(new Random(31 + width), shape, pooling, rows, specialValues: true);
+    }
+
+    [Fact]
+    public void TakesOnlyShallowStrideOnePairsOnAvx512()
+    {
+        var shallow = Conv2dShape.Create(1, 28, 28, 32, 3, 1, Padding.Valid);
+        var pooling = MaxPool2dShape.Create(32, 26, 26, 2, 2);
+        Assert.Equal(ComputeSettings.IsSupported(InstructionSet.Avx512), Conv2dPooled.Applies(shallow, pooling, InstructionSet.Avx512));
+        Assert.False(Conv2dPooled.Applies(shallow, pooling, InstructionSet.Avx2));
+        Assert.False(Conv2dPooled.Applies(shallow, MaxPool2dShape.Create(32, 26, 26, 3, 3), InstructionSet.Avx512));
+        Assert.False(Conv2dPooled.Applies(shallow, MaxPool2dShape.Create(32, 26, 26, 2, 1), InstructionSet.Avx512));
+        var deep = Conv2dShape.Create(4, 13, 13, 8, 3, 1, Padding.Valid);
+        Assert.False(Conv2dPooled.Applies(deep, MaxPool2dShape.Create(8, 11, 11, 2, 2), InstructionSet.Avx512));
+        var strided = Conv2dShape.Create(1, 28, 28, 8, 3, 2, Padding.Valid);
+        Assert.False(Conv2dPooled.Applies(strided, MaxPool2dShape.Create(8, 13, 13, 2, 2), InstructionSet.Avx512));
+    }
+
+    public static TheoryData<string, string[]> Networks() => new()
+    {
+        { "Keras", ["Conv2d 32 3 ReLU", "MaxPool2d 2", "Conv2d 64 3 ReLU", "MaxPool2d 2", "Dropout 0.5", "Dense 10 Softmax"] },
+        { "LeNet", ["Conv2d 6 5 padding=same ReLU", "MaxPool2d 2", "Conv2d 16 5 ReLU", "MaxPool2d 2", "Dense 120 ReLU", "Dense 84 ReLU", "Dense 10 Softmax"] },
+        { "LeakyReLU", ["Conv2d 8 3 LeakyReLU", "MaxPool2d 2", "Dense 10 Softmax"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void ThePredictorScoresAsTheLayerByLayerPass(string name, string[] layers)
+    {
+        var network = new Network([1, 28, 28], layers.Select(LayerSpec.Parse).ToArray(), seed: 5);
+        var random = new Random(name.Length);
+        const int Images = 37;
+        byte[] pixels = new byte[Images * 784];
+        random.NextBytes(pixels);
+        float[] scores = new float[Images * 10];
+        new Predictor(network).PredictPixels(pixels, Images, scores);
+        for (int i = 0; i < Images; i++)
+        {
+            float[][] outputs = network.GetLayerOutputs(pixels.AsSpan(i * 784, 784));
+            Assert.Equal(outputs[^1].Select(BitConverter.SingleToInt32Bits), scores.AsSpan(i * 10, 10).ToArray().Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    private static void Check(Random random, Conv2dShape shape, MaxPool2dShape pooling, int rows, bool specialValues)
+    {
+        string name = $"{shape} x{rows}";
+        float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount, -0.5, 0.5);
+        // A bias mostly below 0: many outputs are 0 after ReLU, so whole windows tie at +0.
+        float[] b = RandomFloats(random, shape.Filters, -0.3, 0.1);
+        if (specialValues)
+        {
+            for (int i = 0; i < x.Length; i += 41) x[i] = (i / 41 % 5) switch { 0 => float.NaN, 1 => float.PositiveInfinity, 2 => float.NegativeInfinity, 3 => -0f, _ => 0f };
+            for (int i = 0; i < x.Length; i += 13) x[i] = 0f;
+            w[0] = -0f;
+        }
+        float[] scratch = new float[shape.ScratchFloats(rows)];
+        Assert.True(Conv2dPooled.ScratchFloats(shape, pooling) <= shape.ScratchFloats(rows), $"scratch {name}");
+
+        float[] y = new float[rows * shape.OutputSize], expected = Enumerable.Repeat(float.NaN, rows * pooling.OutputSize).ToArray();
+        Conv2dKernels.Conv2dForward(x, w, b, shape, y, scratch, rows, Activation.ReLU);
+        MaxPool2dKernels.MaxPool2dForward(y, pooling, expected, rows);
+
+        // Stale values in the output and one more value past it, which must stay.
+        float[] actual = Enumerable.Repeat(-7f, rows * pooling.OutputSize + 1).ToArray();
+        Conv2dPooled.Forward(x, w, b, shape, pooling, actual.AsSpan(0, rows * pooling.OutputSize), Enumerable.Repeat(float.NaN, scratch.Length).ToArray(), rows);
+        Assert.Equal(-7f, actual[^1]);
+        int[] expectedBits = expected.Select(BitConverter.SingleToInt32Bits).ToArray();
+        int[] actualBits = actual[..^1].Select(BitConverter.SingleToInt32Bits).ToArray();
+        for (int i = 0; i < expectedBits.Length; i++)
+            Assert.True(expectedBits[i] == actualBits[i], $"{name}: value {i} is {actual[i]}, expected {expected[i]}");
+        if (specialValues) Assert.Contains(expected, float.IsNaN);
+    }
+}
