@@ -105,14 +105,20 @@ internal sealed class Conv2dLayer : Layer
         }
     }
 
-    /// <summary>A ReLU convolution followed by a 2 x 2, stride 2 max pooling, in inference: <see cref="Conv2dPooled"/> where it
-    /// applies (shallow patches on AVX-512).</summary>
+    /// <summary>A ReLU convolution followed by a 2 x 2, stride 2 max pooling, in inference: <see cref="Conv2dPooled"/> (shallow
+    /// patches) or <see cref="Conv2dImplicitPooled"/> (filters in blocks of 64) where they apply on AVX-512, not under
+    /// Winograd (whose sums they would not repeat).</summary>
     public override bool ForwardWithNext(ReadOnlySpan<float> parameters, in LayerLane lane, Layer next, in LayerLane nextLane)
     {
         if (_activation != Layers.Activation.ReLU || next is not MaxPool2dLayer pooling || !lane.Saved.IsEmpty || !nextLane.Saved.IsEmpty
-            || !Conv2dPooled.Applies(_shape, pooling.Shape, ComputeSettings.InstructionSet))
+            || Conv2dWinograd.Applies(_shape))
             return false;
-        Conv2dPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows);
+        InstructionSet path = ComputeSettings.InstructionSet;
+        if (Conv2dPooled.Applies(_shape, pooling.Shape, path))
+            Conv2dPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows);
+        else if (Conv2dImplicitPooled.Applies(_shape, pooling.Shape, path))
+            Conv2dImplicitPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows);
+        else return false;
         return true;
     }
 

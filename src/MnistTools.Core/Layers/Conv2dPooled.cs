@@ -75,7 +75,7 @@ internal static unsafe class Conv2dPooled
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)blocks * FilterBlock * patch);
         float* padded = scratch + (long)blocks * FilterBlock * patch + patch;
-        float* values = stackalloc float[5 * Lanes];
+        float* values = stackalloc float[FilterBlock * 4 * Lanes];
 
         // Wk[block][tap][j] = W[block·4 + j, tap], 0 past the last filter; tap (c, ky, kx) reads Xp at c·plane + ky·Wp + kx.
         for (int block = 0; block < blocks; block++)
@@ -153,15 +153,17 @@ internal static unsafe class Conv2dPooled
             c3 = Avx512F.FusedMultiplyAdd(x2, k, c3); d3 = Avx512F.FusedMultiplyAdd(x3, k, d3);
         }
         float bias0 = biases[0], bias1 = count > 1 ? biases[1] : 0f, bias2 = count > 2 ? biases[2] : 0f, bias3 = count > 3 ? biases[3] : 0f;
-        // A NaN among the sums or the biases makes this sum NaN (so does +∞ meeting −∞): then the pooling's own scan.
+        // A NaN among the sums or the biases makes this sum NaN (so does +∞ meeting −∞): then the pooling's own scan, from
+        // memory, so that no sum stays live across a call.
         Vector512<float> probe = (((a0 + b0) + (c0 + d0)) + ((a1 + b1) + (c1 + d1))) + (((a2 + b2) + (c2 + d2)) + ((a3 + b3) + (c3 + d3)))
             + Vector512.Create((bias0 + bias1) + (bias2 + bias3));
         if (!Vector512.EqualsAll(probe, probe))
         {
-            Scan(a0, b0, c0, d0, bias0, destination, columns, values);
-            if (count > 1) Scan(a1, b1, c1, d1, bias1, destination + plane, columns, values);
-            if (count > 2) Scan(a2, b2, c2, d2, bias2, destination + 2 * plane, columns, values);
-            if (count > 3) Scan(a3, b3, c3, d3, bias3, destination + 3 * plane, columns, values);
+            Vector512.Store(a0, values); Vector512.Store(b0, values + Lanes); Vector512.Store(c0, values + 2 * Lanes); Vector512.Store(d0, values + 3 * Lanes);
+            Vector512.Store(a1, values + 4 * Lanes); Vector512.Store(b1, values + 5 * Lanes); Vector512.Store(c1, values + 6 * Lanes); Vector512.Store(d1, values + 7 * Lanes);
+            Vector512.Store(a2, values + 8 * Lanes); Vector512.Store(b2, values + 9 * Lanes); Vector512.Store(c2, values + 10 * Lanes); Vector512.Store(d2, values + 11 * Lanes);
+            Vector512.Store(a3, values + 12 * Lanes); Vector512.Store(b3, values + 13 * Lanes); Vector512.Store(c3, values + 14 * Lanes); Vector512.Store(d3, values + 15 * Lanes);
+            for (int j = 0; j < count; j++) Scan(values + j * 4 * Lanes, biases[j], destination + j * plane, columns);
             return;
         }
         Store(Pool(a0, b0, c0, d0, bias0), destination, columns, values);
@@ -196,18 +198,14 @@ internal static unsafe class Conv2dPooled
         for (int q = 0; q < columns; q++) destination[q] = values[q];
     }
 
-    /// <summary>The windows as the two passes compute them: ReLU(Z + b) as <see cref="Conv2dDirect.Finish"/> stores it, then
-    /// the maximum by <see cref="MaxPool2dKernels.Replaces"/>, scanned row by row (a window holding NaN gives its first NaN).</summary>
+    /// <summary>The windows as the two passes compute them from one filter's sums in memory (the top row's 32 columns,
+    /// then the bottom row's): ReLU(Z + b) as <see cref="Conv2dDirect.Finish"/> stores it, then the maximum by
+    /// <see cref="MaxPool2dKernels.Replaces"/>, scanned row by row (a window holding NaN gives its first NaN).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Scan(Vector512<float> top0, Vector512<float> top1, Vector512<float> bottom0, Vector512<float> bottom1, float bias,
-        float* destination, int columns, float* values)
+    private static void Scan(float* values, float bias, float* destination, int columns)
     {
         Vector512<float> b = Vector512.Create(bias);
-        // values: the top row's 32 columns, then the bottom row's.
-        Vector512.Store(Conv2dDirect.Finish(top0 + b, true), values);
-        Vector512.Store(Conv2dDirect.Finish(top1 + b, true), values + Lanes);
-        Vector512.Store(Conv2dDirect.Finish(bottom0 + b, true), values + 2 * Lanes);
-        Vector512.Store(Conv2dDirect.Finish(bottom1 + b, true), values + 3 * Lanes);
+        for (int v = 0; v < 4; v++) Vector512.Store(Conv2dDirect.Finish(Vector512.Load(values + v * Lanes) + b, true), values + v * Lanes);
         for (int q = 0; q < columns; q++)
         {
             float maximum = values[2 * q];
