@@ -51,9 +51,12 @@ internal static unsafe class Conv2dImplicitPooled
     /// <param name="biases">b [F].</param>
     /// <param name="output">Y [B x F x PH x PW], the pooled values, overwritten.</param>
     /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    /// <param name="winners">Empty, or [B x F x PH x PW] bytes: each window's winner as the pooling keeps it under ReLU's
+    /// derivative (<see cref="MaxPool2dKernels.MaxPool2dForward(ReadOnlySpan{float}, in MaxPool2dShape, Span{float}, Span{byte}, int, bool)"/>
+    /// with positiveWinnersOnly), for training.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases, in Conv2dShape shape,
-        in MaxPool2dShape pooling, Span<float> output, Span<float> scratch, int rows)
+        in MaxPool2dShape pooling, Span<float> output, Span<float> scratch, int rows, Span<byte> winners = default)
     {
         if (!Applies(shape, pooling, ComputeSettings.InstructionSet)) throw new ArgumentException("The pair does not run here.", nameof(pooling));
         if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), "The row count must not be negative.");
@@ -62,20 +65,22 @@ internal static unsafe class Conv2dImplicitPooled
         if (biases.Length < shape.Filters) throw new ArgumentException("The biases are fewer than the filters.", nameof(biases));
         if (output.Length < (long)rows * pooling.OutputSize) throw new ArgumentException("Y is shorter than B·F·PH·PW.", nameof(output));
         if (scratch.Length < ScratchFloats(shape)) throw new ArgumentException("The scratch is shorter than ScratchFloats.", nameof(scratch));
+        if (!winners.IsEmpty && winners.Length < (long)rows * pooling.OutputSize) throw new ArgumentException("The winners are fewer than B·F·PH·PW.", nameof(winners));
         fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
-            Run(x, w, b, shape, pooling, y, work, rows);
+        fixed (byte* kept = winners)
+            Run(x, w, b, shape, pooling, y, work, rows, kept);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* input, float* weights, float* biases, in Conv2dShape shape, in MaxPool2dShape pooling, float* output,
-        float* scratch, int rows)
+        float* scratch, int rows, byte* winners)
     {
         int filters = shape.Filters, patch = shape.PatchSize, blocks = filters / FilterBlock;
         (int sourceWidth, int sourcePlane) = Source(shape);
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)filters * patch);
         float* padded = scratch + (long)filters * patch + patch;
-        float* values = stackalloc float[FilterBlock * Pixels];
+        float* values = stackalloc float[FilterBlock * Pixels + FilterBlock];
 
         // Wk[block][tap][j] = W[block·64 + j, tap]; tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
         for (int block = 0; block < blocks; block++)
@@ -102,26 +107,29 @@ internal static unsafe class Conv2dImplicitPooled
                             .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
                 source = padded;
             }
-            float* image = output + (long)i * pooling.OutputSize;
+            long image = (long)i * pooling.OutputSize;
             for (int py = 0; py < pooledHeight; py++)
                 for (int px = 0; px < pooledWidth; px++)
                 {
                     float* top = source + (long)2 * py * sourceWidth + 2 * px;
                     for (int block = 0; block < blocks; block++)
+                    {
+                        long at = image + (long)block * FilterBlock * plane + (long)py * pooledWidth + px;
                         Window(top, sourceWidth, packed + (long)block * patch * FilterBlock, biases + block * FilterBlock, offsets, patch,
-                            image + (long)block * FilterBlock * plane + (long)py * pooledWidth + px, plane, values);
+                            output + at, winners == null ? null : winners + at, plane, values);
+                    }
                 }
         }
     }
 
     /// <summary>
     /// The pooled values of 64 filters over one window whose top-left convolution output reads the source at
-    /// <paramref name="top"/> into destination[j·plane]: one loop over the taps, no calls, so the 16 accumulators stay in
-    /// registers.
+    /// <paramref name="top"/> into destination[j·plane] (and their winners into winners[j·plane] unless null): one loop over
+    /// the taps, no calls, so the 16 accumulators stay in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Window(float* top, int sourceWidth, float* weights, float* biases, int* offsets, int patch, float* destination, long plane,
-        float* values)
+    private static void Window(float* top, int sourceWidth, float* weights, float* biases, int* offsets, int patch, float* destination, byte* winners,
+        long plane, float* values)
     {
         float* p0 = top, p1 = top + 1, p2 = top + sourceWidth, p3 = top + sourceWidth + 1;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
@@ -156,15 +164,33 @@ internal static unsafe class Conv2dImplicitPooled
             Vector512.Store(b0, values + 4 * Lanes); Vector512.Store(b1, values + 5 * Lanes); Vector512.Store(b2, values + 6 * Lanes); Vector512.Store(b3, values + 7 * Lanes);
             Vector512.Store(c0, values + 8 * Lanes); Vector512.Store(c1, values + 9 * Lanes); Vector512.Store(c2, values + 10 * Lanes); Vector512.Store(c3, values + 11 * Lanes);
             Vector512.Store(d0, values + 12 * Lanes); Vector512.Store(d1, values + 13 * Lanes); Vector512.Store(d2, values + 14 * Lanes); Vector512.Store(d3, values + 15 * Lanes);
-            Scan(values, biases, destination, plane);
+            Scan(values, biases, destination, winners, plane);
             return;
         }
         float* pooled = values;
-        Vector512.Store(Pool(a0, a1, a2, a3, e0), pooled);
-        Vector512.Store(Pool(b0, b1, b2, b3, e1), pooled + Lanes);
-        Vector512.Store(Pool(c0, c1, c2, c3, e2), pooled + 2 * Lanes);
-        Vector512.Store(Pool(d0, d1, d2, d3, e3), pooled + 3 * Lanes);
-        for (int j = 0; j < FilterBlock; j++) destination[j * plane] = pooled[j];
+        if (winners == null)
+        {
+            Vector512.Store(Pool(a0, a1, a2, a3, e0), pooled);
+            Vector512.Store(Pool(b0, b1, b2, b3, e1), pooled + Lanes);
+            Vector512.Store(Pool(c0, c1, c2, c3, e2), pooled + 2 * Lanes);
+            Vector512.Store(Pool(d0, d1, d2, d3, e3), pooled + 3 * Lanes);
+            for (int j = 0; j < FilterBlock; j++) destination[j * plane] = pooled[j];
+            return;
+        }
+        byte* first = (byte*)(values + FilterBlock);
+        Vector512.Store(Conv2dPooled.PoolWithWinners(a0, a1, a2, a3, e0, out Vector128<byte> k0), pooled);
+        Vector512.Store(Conv2dPooled.PoolWithWinners(b0, b1, b2, b3, e1, out Vector128<byte> k1), pooled + Lanes);
+        Vector512.Store(Conv2dPooled.PoolWithWinners(c0, c1, c2, c3, e2, out Vector128<byte> k2), pooled + 2 * Lanes);
+        Vector512.Store(Conv2dPooled.PoolWithWinners(d0, d1, d2, d3, e3, out Vector128<byte> k3), pooled + 3 * Lanes);
+        Vector128.Store(k0, first);
+        Vector128.Store(k1, first + Lanes);
+        Vector128.Store(k2, first + 2 * Lanes);
+        Vector128.Store(k3, first + 3 * Lanes);
+        for (int j = 0; j < FilterBlock; j++)
+        {
+            destination[j * plane] = pooled[j];
+            winners[j * plane] = first[j];
+        }
     }
 
     /// <summary>ReLU(max of the window's four sums + b) for 16 filters.</summary>
@@ -179,9 +205,9 @@ internal static unsafe class Conv2dImplicitPooled
 
     /// <summary>The window as the two passes compute it from the sums in memory (sums[(g·4 + q)·16 + j]: filter 16g + j,
     /// pixel q): ReLU(Z + b) as <see cref="Conv2dDirect.Finish"/> stores it, then the maximum by
-    /// <see cref="MaxPool2dKernels.Replaces"/> in scan order (a window holding NaN gives its first NaN).</summary>
+    /// <see cref="MaxPool2dKernels.Replaces"/> in scan order (a window holding NaN gives its first NaN), and its winner.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Scan(float* sums, float* biases, float* destination, long plane)
+    private static void Scan(float* sums, float* biases, float* destination, byte* winners, long plane)
     {
         for (int g = 0; g < FilterBlock / Lanes; g++)
         {
@@ -194,9 +220,11 @@ internal static unsafe class Conv2dImplicitPooled
             for (int j = 0; j < Lanes; j++)
             {
                 float maximum = sums[g * Pixels * Lanes + j];
+                int at = 0;
                 for (int q = 1; q < Pixels; q++)
-                    if (MaxPool2dKernels.Replaces(sums[(g * Pixels + q) * Lanes + j], maximum)) maximum = sums[(g * Pixels + q) * Lanes + j];
+                    if (MaxPool2dKernels.Replaces(sums[(g * Pixels + q) * Lanes + j], maximum)) (maximum, at) = (sums[(g * Pixels + q) * Lanes + j], q);
                 destination[(g * Lanes + j) * plane] = maximum;
+                if (winners != null) winners[(g * Lanes + j) * plane] = maximum > 0f ? (byte)at : MaxPool2dKernels.NoWinner;
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MnistTools.Numerics;
 
 namespace MnistTools.Layers;
@@ -105,19 +106,23 @@ internal sealed class Conv2dLayer : Layer
         }
     }
 
-    /// <summary>A ReLU convolution followed by a 2 x 2, stride 2 max pooling, in inference: <see cref="Conv2dPooled"/> (shallow
-    /// patches) or <see cref="Conv2dImplicitPooled"/> (filters in blocks of 64) where they apply on AVX-512, not under
-    /// Winograd (whose sums they would not repeat).</summary>
+    /// <summary>A ReLU convolution followed by a 2 x 2, stride 2 max pooling: <see cref="Conv2dPooled"/> (shallow patches) or
+    /// <see cref="Conv2dImplicitPooled"/> (filters in blocks of 64) where they apply on AVX-512, not under Winograd (whose
+    /// sums they would not repeat). In inference; in training when the pooling applies ReLU's derivative (the pair of
+    /// <see cref="LeavesDerivativeToPooling"/>), writing its winners, so that nothing reads this layer's output.</summary>
     public override bool ForwardWithNext(ReadOnlySpan<float> parameters, in LayerLane lane, Layer next, in LayerLane nextLane)
     {
-        if (_activation != Layers.Activation.ReLU || next is not MaxPool2dLayer pooling || !lane.Saved.IsEmpty || !nextLane.Saved.IsEmpty
-            || Conv2dWinograd.Applies(_shape))
+        if (_activation != Layers.Activation.ReLU || next is not MaxPool2dLayer pooling || !lane.Saved.IsEmpty || Conv2dWinograd.Applies(_shape))
             return false;
+        Span<byte> winners = MemoryMarshal.AsBytes(nextLane.Saved);
+        if (!winners.IsEmpty && !(_derivativeInPooling && pooling.AppliesReLUDerivative)) return false;
+        if (!winners.IsEmpty) winners = winners[..(lane.Rows * pooling.OutputSize)];
         InstructionSet path = ComputeSettings.InstructionSet;
         if (Conv2dPooled.Applies(_shape, pooling.Shape, path))
-            Conv2dPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows);
+            Conv2dPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows, winners);
         else if (Conv2dImplicitPooled.Applies(_shape, pooling.Shape, path))
-            Conv2dImplicitPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows);
+            Conv2dImplicitPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows,
+                winners);
         else return false;
         return true;
     }

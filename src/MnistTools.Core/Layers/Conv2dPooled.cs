@@ -49,9 +49,12 @@ internal static unsafe class Conv2dPooled
     /// <param name="biases">b [F].</param>
     /// <param name="output">Y [B x F x PH x PW], the pooled values, overwritten.</param>
     /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    /// <param name="winners">Empty, or [B x F x PH x PW] bytes: each window's winner as the pooling keeps it under ReLU's
+    /// derivative (<see cref="MaxPool2dKernels.MaxPool2dForward(ReadOnlySpan{float}, in MaxPool2dShape, Span{float}, Span{byte}, int, bool)"/>
+    /// with positiveWinnersOnly), for training.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> biases, in Conv2dShape shape,
-        in MaxPool2dShape pooling, Span<float> output, Span<float> scratch, int rows)
+        in MaxPool2dShape pooling, Span<float> output, Span<float> scratch, int rows, Span<byte> winners = default)
     {
         if (!Applies(shape, pooling, ComputeSettings.InstructionSet)) throw new ArgumentException("The pair does not run here.", nameof(pooling));
         if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), "The row count must not be negative.");
@@ -60,13 +63,15 @@ internal static unsafe class Conv2dPooled
         if (biases.Length < shape.Filters) throw new ArgumentException("The biases are fewer than the filters.", nameof(biases));
         if (output.Length < (long)rows * pooling.OutputSize) throw new ArgumentException("Y is shorter than B·F·PH·PW.", nameof(output));
         if (scratch.Length < ScratchFloats(shape, pooling)) throw new ArgumentException("The scratch is shorter than ScratchFloats.", nameof(scratch));
+        if (!winners.IsEmpty && winners.Length < (long)rows * pooling.OutputSize) throw new ArgumentException("The winners are fewer than B·F·PH·PW.", nameof(winners));
         fixed (float* x = input, w = weights, b = biases, y = output, work = scratch)
-            Run(x, w, b, shape, pooling, y, work, rows);
+        fixed (byte* kept = winners)
+            Run(x, w, b, shape, pooling, y, work, rows, kept);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* input, float* weights, float* biases, in Conv2dShape shape, in MaxPool2dShape pooling, float* output,
-        float* scratch, int rows)
+        float* scratch, int rows, byte* winners)
     {
         int filters = shape.Filters, patch = shape.PatchSize, blocks = (filters + FilterBlock - 1) / FilterBlock;
         int paddedWidth = PaddedWidth(shape, pooling), paddedHeight = PaddedHeight(shape, pooling), paddedPlane = paddedHeight * paddedWidth;
@@ -101,7 +106,7 @@ internal static unsafe class Conv2dPooled
                     new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, copyColumns)
                         .CopyTo(new Span<float>(padded + (long)c * paddedPlane + (long)(shape.PadTop + y) * paddedWidth + shape.PadLeft, copyColumns));
 
-            float* y0 = output + (long)i * pooling.OutputSize;
+            long y0 = (long)i * pooling.OutputSize;
             for (int block = 0; block < blocks; block++)
             {
                 int count = Math.Min(FilterBlock, filters - block * FilterBlock);
@@ -113,8 +118,9 @@ internal static unsafe class Conv2dPooled
                         // Whole vectors may run into this plane's next rows, written after this one; near the plane's end
                         // the values are written exactly.
                         int columns = offset + Lanes <= plane ? Lanes : pooledWidth - first;
+                        long at = y0 + (long)block * FilterBlock * plane + offset;
                         Tile(padded + (long)2 * py * paddedWidth + v * Lanes, paddedWidth, packed + (long)block * patch * FilterBlock, offsets, patch,
-                            biases + block * FilterBlock, count, y0 + (long)block * FilterBlock * plane + offset, plane, columns, values);
+                            biases + block * FilterBlock, count, output + at, winners == null ? null : winners + at, plane, columns, values);
                     }
             }
         }
@@ -129,7 +135,7 @@ internal static unsafe class Conv2dPooled
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile(float* row, int paddedWidth, float* weights, int* offsets, int patch, float* biases, int count, float* destination,
-        long plane, int columns, float* values)
+        byte* winners, long plane, int columns, float* values)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, d0 = default, d1 = default, d2 = default, d3 = default;
@@ -163,7 +169,15 @@ internal static unsafe class Conv2dPooled
             Vector512.Store(a1, values + 4 * Lanes); Vector512.Store(b1, values + 5 * Lanes); Vector512.Store(c1, values + 6 * Lanes); Vector512.Store(d1, values + 7 * Lanes);
             Vector512.Store(a2, values + 8 * Lanes); Vector512.Store(b2, values + 9 * Lanes); Vector512.Store(c2, values + 10 * Lanes); Vector512.Store(d2, values + 11 * Lanes);
             Vector512.Store(a3, values + 12 * Lanes); Vector512.Store(b3, values + 13 * Lanes); Vector512.Store(c3, values + 14 * Lanes); Vector512.Store(d3, values + 15 * Lanes);
-            for (int j = 0; j < count; j++) Scan(values + j * 4 * Lanes, biases[j], destination + j * plane, columns);
+            for (int j = 0; j < count; j++) Scan(values + j * 4 * Lanes, biases[j], destination + j * plane, winners == null ? null : winners + j * plane, columns);
+            return;
+        }
+        if (winners != null)
+        {
+            StoreWithWinners(a0, b0, c0, d0, bias0, destination, winners, columns, values);
+            if (count > 1) StoreWithWinners(a1, b1, c1, d1, bias1, destination + plane, winners + plane, columns, values);
+            if (count > 2) StoreWithWinners(a2, b2, c2, d2, bias2, destination + 2 * plane, winners + 2 * plane, columns, values);
+            if (count > 3) StoreWithWinners(a3, b3, c3, d3, bias3, destination + 3 * plane, winners + 3 * plane, columns, values);
             return;
         }
         Store(Pool(a0, b0, c0, d0, bias0), destination, columns, values);
@@ -185,6 +199,48 @@ internal static unsafe class Conv2dPooled
         return Avx512F.Max(maxima + Vector512.Create(bias), Vector512<float>.Zero);
     }
 
+    /// <summary>The 16 windows of two rows of 32 sums (as <see cref="Pool"/>) and their winners (as
+    /// <see cref="PoolWithWinners"/>) into destination[0 .. columns) and winners[0 .. columns).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWithWinners(Vector512<float> top0, Vector512<float> top1, Vector512<float> bottom0, Vector512<float> bottom1, float bias,
+        float* destination, byte* winners, int columns, float* values)
+    {
+        Vector512<int> even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        Vector512<float> result = PoolWithWinners(Avx512F.PermuteVar16x32x2(top0, even, top1), Avx512F.PermuteVar16x32x2(top0, odd, top1),
+            Avx512F.PermuteVar16x32x2(bottom0, even, bottom1), Avx512F.PermuteVar16x32x2(bottom0, odd, bottom1), Vector512.Create(bias),
+            out Vector128<byte> kept);
+        Store(result, destination, columns, values);
+        if (columns == Lanes)
+        {
+            Vector128.Store(kept, winners);
+            return;
+        }
+        byte* bytes = (byte*)values;
+        Vector128.Store(kept, bytes);
+        for (int q = 0; q < columns; q++) winners[q] = bytes[q];
+    }
+
+    /// <summary>
+    /// The window of four sums per lane (in scan order) as <see cref="Pool"/> computes it, and its winner as the pooling
+    /// keeps it under ReLU's derivative: the first of the four whose Z + b equals the window's value (the pooling compares
+    /// ReLU(Z + b), which for a positive value is the same), or <see cref="MaxPool2dKernels.NoWinner"/> where the value is
+    /// not positive. Numbers only.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> PoolWithWinners(Vector512<float> topLeft, Vector512<float> topRight, Vector512<float> bottomLeft,
+        Vector512<float> bottomRight, Vector512<float> bias, out Vector128<byte> winners)
+    {
+        Vector512<float> first = topLeft + bias, second = topRight + bias, third = bottomLeft + bias, fourth = bottomRight + bias;
+        Vector512<float> result = Avx512F.Max(Avx512F.Max(Avx512F.Max(first, second), Avx512F.Max(third, fourth)), Vector512<float>.Zero);
+        Vector512<int> winner = Vector512.ConditionalSelect(Vector512.Equals(third, result).AsInt32(), Vector512.Create(2), Vector512.Create(3));
+        winner = Vector512.ConditionalSelect(Vector512.Equals(second, result).AsInt32(), Vector512.Create(1), winner);
+        winner = Vector512.ConditionalSelect(Vector512.Equals(first, result).AsInt32(), Vector512<int>.Zero, winner);
+        winner = Vector512.ConditionalSelect(Vector512.GreaterThan(result, Vector512<float>.Zero).AsInt32(), winner, Vector512.Create((int)MaxPool2dKernels.NoWinner));
+        winners = Avx512F.ConvertToVector128Byte(winner);
+        return result;
+    }
+
     /// <summary>destination[0 .. columns) = the first columns of <paramref name="result"/> (a whole vector when columns is 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector512<float> result, float* destination, int columns, float* values)
@@ -202,17 +258,19 @@ internal static unsafe class Conv2dPooled
     /// then the bottom row's): ReLU(Z + b) as <see cref="Conv2dDirect.Finish"/> stores it, then the maximum by
     /// <see cref="MaxPool2dKernels.Replaces"/>, scanned row by row (a window holding NaN gives its first NaN).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Scan(float* values, float bias, float* destination, int columns)
+    private static void Scan(float* values, float bias, float* destination, byte* winners, int columns)
     {
         Vector512<float> b = Vector512.Create(bias);
         for (int v = 0; v < 4; v++) Vector512.Store(Conv2dDirect.Finish(Vector512.Load(values + v * Lanes) + b, true), values + v * Lanes);
         for (int q = 0; q < columns; q++)
         {
             float maximum = values[2 * q];
-            if (MaxPool2dKernels.Replaces(values[2 * q + 1], maximum)) maximum = values[2 * q + 1];
-            if (MaxPool2dKernels.Replaces(values[2 * Lanes + 2 * q], maximum)) maximum = values[2 * Lanes + 2 * q];
-            if (MaxPool2dKernels.Replaces(values[2 * Lanes + 2 * q + 1], maximum)) maximum = values[2 * Lanes + 2 * q + 1];
+            int at = 0;
+            if (MaxPool2dKernels.Replaces(values[2 * q + 1], maximum)) (maximum, at) = (values[2 * q + 1], 1);
+            if (MaxPool2dKernels.Replaces(values[2 * Lanes + 2 * q], maximum)) (maximum, at) = (values[2 * Lanes + 2 * q], 2);
+            if (MaxPool2dKernels.Replaces(values[2 * Lanes + 2 * q + 1], maximum)) (maximum, at) = (values[2 * Lanes + 2 * q + 1], 3);
             destination[q] = maximum;
+            if (winners != null) winners[q] = maximum > 0f ? (byte)at : MaxPool2dKernels.NoWinner;
         }
     }
 }

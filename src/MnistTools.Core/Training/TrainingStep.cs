@@ -279,7 +279,7 @@ internal sealed class TrainingStep
             BatchBuffers buffers = step._buffers;
             if (FirstLayer == 0) step.LoadLane(Batch, lane);
             LaneKey key = Batch.Key with { FirstRow = offset };
-            Propagation.Forward(network.Stack, buffers, offset, rows, thread, key, FirstLayer);
+            Propagation.Forward(network.Stack, buffers, offset, rows, thread, key, FirstLayer, everyOutput: false);
             if (ForwardOnly)
             {
                 Loss[lane] = Propagation.Loss(network.Stack, buffers, offset, rows);

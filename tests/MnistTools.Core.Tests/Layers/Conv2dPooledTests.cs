@@ -113,6 +113,48 @@ public class Conv2dPooledTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void ATrainingForwardAsOnePassKeepsTheOutputsAndWinnersOfTheLayerByLayerPass(string name, string[] layers)
+    {
+        var network = new Network([1, 28, 28], layers.Select(LayerSpec.Parse).ToArray(), seed: 7);
+        LayerStack stack = network.Stack;
+        const int Rows = 9;
+        var key = new LaneKey(Training: true, Seed: 3, Epoch: 1, Step: 2, FirstRow: 0);
+        var random = new Random(name.Length + 1);
+        (float[][] Outputs, float[][] Saved, float[] Scores) Run(bool everyOutput)
+        {
+            var buffers = new BatchBuffers(stack, Rows, training: true, lanes: 1);
+            foreach (AlignedFloats output in buffers.Outputs) output.AsSpan().Fill(float.NaN);
+            float[] input = RandomFloats(new Random(11), Rows * stack.InputSize, 0, 1);
+            input.CopyTo(buffers.Input.AsSpan());
+            Propagation.Forward(stack, buffers, 0, Rows, 0, key, everyOutput: everyOutput);
+            return (buffers.Outputs.Select(o => o.AsSpan().ToArray()).ToArray(), buffers.Saved.Select(o => o.AsSpan().ToArray()).ToArray(),
+                buffers.Scores.AsSpan().ToArray());
+        }
+        var layerByLayer = Run(everyOutput: true);
+        var onePass = Run(everyOutput: false);
+        IReadOnlyList<Layer> computing = stack.Layers;
+        int pairs = 0;
+        for (int l = 0; l < computing.Count; l++)
+        {
+            // The convolution of a pair writes nothing; every other layer's output and saved values are the same bits.
+            bool pairedConvolution = l + 1 < computing.Count && computing[l] is Conv2dLayer { DerivativeInPooling: true } && computing[l + 1] is MaxPool2dLayer
+                && onePass.Outputs[l].All(float.IsNaN);
+            if (pairedConvolution)
+            {
+                pairs++;
+                continue;
+            }
+            Assert.Equal(layerByLayer.Outputs[l].Select(BitConverter.SingleToInt32Bits), onePass.Outputs[l].Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(layerByLayer.Saved[l].Select(BitConverter.SingleToInt32Bits), onePass.Saved[l].Select(BitConverter.SingleToInt32Bits));
+        }
+        Assert.Equal(layerByLayer.Scores.Select(BitConverter.SingleToInt32Bits), onePass.Scores.Select(BitConverter.SingleToInt32Bits));
+        // The Keras net pairs both convolutions, LeNet its first (its second has 16 filters), LeakyReLU none.
+        int expectedPairs = !ComputeSettings.IsSupported(InstructionSet.Avx512) ? 0 : name switch { "Keras" => 2, "LeNet" => 1, _ => 0 };
+        Assert.Equal(expectedPairs, pairs);
+    }
+
     private static void Check(Random random, Conv2dShape shape, MaxPool2dShape pooling, int rows, bool specialValues)
     {
         string name = $"{shape} x{rows}";
@@ -129,26 +171,42 @@ public class Conv2dPooledTests
 
         float[] y = new float[rows * shape.OutputSize], expected = Enumerable.Repeat(float.NaN, rows * pooling.OutputSize).ToArray();
         Conv2dKernels.Conv2dForward(x, w, b, shape, y, scratch, rows, Activation.ReLU);
-        MaxPool2dKernels.MaxPool2dForward(y, pooling, expected, rows);
+        byte[] expectedWinners = new byte[rows * pooling.OutputSize];
+        MaxPool2dKernels.MaxPool2dForward(y, pooling, expected, expectedWinners, rows, positiveWinnersOnly: true);
+        foreach (bool winners in new[] { false, true })
+            CheckPair(shape, pooling, rows, x, w, b, scratch.Length, expected, winners ? expectedWinners : null, $"{name}{(winners ? " winners" : "")}");
+        if (specialValues && rows > 0) Assert.Contains(expected, float.IsNaN);
+    }
 
-        // Stale values in the output and one more value past it, which must stay.
-        float[] actual = Enumerable.Repeat(-7f, rows * pooling.OutputSize + 1).ToArray();
-        float[] staleScratch = Enumerable.Repeat(float.NaN, scratch.Length).ToArray();
+    /// <summary>The pair's kernel against the two passes' <paramref name="expected"/> values (and winners when given), with
+    /// stale values in the outputs and one more value past them, which must stay.</summary>
+    private static void CheckPair(Conv2dShape shape, MaxPool2dShape pooling, int rows, float[] x, float[] w, float[] b, int scratchLength,
+        float[] expected, byte[]? expectedWinners, string name)
+    {
+
+        int count = rows * pooling.OutputSize;
+        float[] actual = Enumerable.Repeat(-7f, count + 1).ToArray();
+        byte[] winners = Enumerable.Repeat((byte)0xEE, count + 1).ToArray();
+        Span<byte> kept = expectedWinners is null ? default : winners.AsSpan(0, count);
+        float[] staleScratch = Enumerable.Repeat(float.NaN, scratchLength).ToArray();
         if (Conv2dPooled.Applies(shape, pooling, InstructionSet.Avx512))
         {
             Assert.True(Conv2dPooled.ScratchFloats(shape, pooling) <= shape.ScratchFloats(rows), $"scratch {name}");
-            Conv2dPooled.Forward(x, w, b, shape, pooling, actual.AsSpan(0, rows * pooling.OutputSize), staleScratch, rows);
+            Conv2dPooled.Forward(x, w, b, shape, pooling, actual.AsSpan(0, count), staleScratch, rows, kept);
         }
         else
         {
             Assert.True(Conv2dImplicitPooled.ScratchFloats(shape) <= shape.ScratchFloats(rows), $"scratch {name}");
-            Conv2dImplicitPooled.Forward(x, w, b, shape, pooling, actual.AsSpan(0, rows * pooling.OutputSize), staleScratch, rows);
+            Conv2dImplicitPooled.Forward(x, w, b, shape, pooling, actual.AsSpan(0, count), staleScratch, rows, kept);
         }
+        Assert.Equal((byte)0xEE, winners[^1]);
+        if (expectedWinners is not null)
+            for (int i = 0; i < count; i++)
+                Assert.True(expectedWinners[i] == winners[i], $"{name}: winner {i} is {winners[i]}, expected {expectedWinners[i]}");
         Assert.Equal(-7f, actual[^1]);
         int[] expectedBits = expected.Select(BitConverter.SingleToInt32Bits).ToArray();
         int[] actualBits = actual[..^1].Select(BitConverter.SingleToInt32Bits).ToArray();
         for (int i = 0; i < expectedBits.Length; i++)
             Assert.True(expectedBits[i] == actualBits[i], $"{name}: value {i} is {actual[i]}, expected {expected[i]}");
-        if (specialValues && rows > 0) Assert.Contains(expected, float.IsNaN);
     }
 }
