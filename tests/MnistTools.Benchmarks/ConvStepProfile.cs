@@ -118,11 +118,17 @@ public static class ConvStepProfile
         double load = Measure(() => buffers.Load(data, order.AsSpan(0, half), 0)).Cpu;
         buffers.Load(data, order.AsSpan(half, batch - half), half);
         ReadOnlySpan<float> parameters = network.Parameters;
+        // A layer that runs with the next as one pass in the step (a ReLU convolution and its pooling) is timed with it.
+        var paired = new bool[layers.Count + 1];
         void Forward(int l)
         {
             Layer layer = layers[l];
+            if (l > 0 && paired[l - 1]) return;
             LayerLane lane = buffers.Lane(layers, l, 0, layer.UsesBatchStatistics ? batch : half, 0, key);
-            if (!layer.UsesBatchStatistics) layer.Forward(network.Parameters, lane);
+            if (l + 1 < layers.Count && !layer.UsesBatchStatistics && !layers[l + 1].UsesBatchStatistics
+                && layer.ForwardWithNext(network.Parameters, lane, layers[l + 1], buffers.Lane(layers, l + 1, 0, half, 0, key)))
+                paired[l] = true;
+            else if (!layer.UsesBatchStatistics) layer.Forward(network.Parameters, lane);
             else layer.ForwardBatch(network.Parameters, network.State.Slice(layer.StateOffset, layer.StateSize), lane,
                 buffers.Statistics[l].AsSpan(), false, 0, layer.BatchChannels);
         }
@@ -170,7 +176,8 @@ public static class ConvStepProfile
                 rates = $"{Rate(macs, row.Forward)} / {(row.Index == 0 ? "-" : Rate(macs, row.BackwardData))} / {Rate(macs, row.WeightGradient)}";
             }
             double total = row.Forward + row.BackwardData + row.WeightGradient;
-            Console.WriteLine($"| {row.Index} {row.Layer} | {Micro(row.Forward)} | {Micro(row.BackwardData)} | {Micro(row.WeightGradient)} | {rates} | {2 * total / oneThreadCpu:P0} |");
+            string forward = row.Index > 0 && paired[row.Index - 1] ? "in the layer before" : Micro(row.Forward);
+            Console.WriteLine($"| {row.Index} {row.Layer}{(paired[row.Index] ? " (forward with the next)" : "")} | {forward} | {Micro(row.BackwardData)} | {Micro(row.WeightGradient)} | {rates} | {2 * total / oneThreadCpu:P0} |");
         }
 
         Console.WriteLine();
