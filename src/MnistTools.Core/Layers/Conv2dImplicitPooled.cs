@@ -28,7 +28,7 @@ internal static unsafe class Conv2dImplicitPooled
     /// <summary>Whether inference runs the convolution <paramref name="shape"/> and the pooling <paramref name="pooling"/>
     /// of its output here.</summary>
     internal static bool Applies(in Conv2dShape shape, in MaxPool2dShape pooling, InstructionSet path) =>
-        Conv2dImplicit.Applies(shape, path) && pooling.SavesWinners && pooling.Channels == shape.Filters
+        Conv2dImplicit.Applies(shape, path) && shape.Filters % FilterBlock == 0 && pooling.SavesWinners && pooling.Channels == shape.Filters
         && pooling.Height == shape.OutputHeight && pooling.Width == shape.OutputWidth;
 
     private static bool Padded(in Conv2dShape shape) => shape.PadTop + shape.PadLeft + shape.PadBottom + shape.PadRight > 0;

@@ -84,6 +84,13 @@ public class Conv2dPooledTests
         Assert.False(Conv2dPooled.Applies(shallow, MaxPool2dShape.Create(32, 26, 26, 2, 1), InstructionSet.Avx512));
         var deep = Conv2dShape.Create(4, 13, 13, 8, 3, 1, Padding.Valid);
         Assert.False(Conv2dPooled.Applies(deep, MaxPool2dShape.Create(8, 11, 11, 2, 2), InstructionSet.Avx512));
+        Assert.False(Conv2dImplicitPooled.Applies(deep, MaxPool2dShape.Create(8, 11, 11, 2, 2), InstructionSet.Avx512));
+        foreach (int filters in new[] { 16, 32, 48, 80 })
+            Assert.False(Conv2dImplicitPooled.Applies(Conv2dShape.Create(4, 13, 13, filters, 3, 1, Padding.Valid),
+                MaxPool2dShape.Create(filters, 11, 11, 2, 2), InstructionSet.Avx512), $"{filters} filters");
+        var keras = Conv2dShape.Create(32, 13, 13, 64, 3, 1, Padding.Valid);
+        Assert.Equal(ComputeSettings.IsSupported(InstructionSet.Avx512),
+            Conv2dImplicitPooled.Applies(keras, MaxPool2dShape.Create(64, 11, 11, 2, 2), InstructionSet.Avx512));
         var strided = Conv2dShape.Create(1, 28, 28, 8, 3, 2, Padding.Valid);
         Assert.False(Conv2dPooled.Applies(strided, MaxPool2dShape.Create(8, 13, 13, 2, 2), InstructionSet.Avx512));
     }
