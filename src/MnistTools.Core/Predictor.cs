@@ -17,7 +17,7 @@ namespace MnistTools;
 /// single images then allocates no buffers per image. Calls on one predictor run one at a time (a lock), so it may be
 /// shared; each call refuses a network that another thread is training (NetworkInUse).
 /// </summary>
-public sealed class Predictor
+public sealed class Predictor : IScorer
 {
     /// <summary>Below this much work (multiply-adds, <see cref="WorkPerRow"/>; about 40 µs of one core) a job runs on the
     /// calling thread alone: handing it over would cost a noticeable share of it.</summary>

@@ -13,7 +13,7 @@ namespace MnistTools.Training;
 /// run one at a time (a lock). A single network is evaluated and classified by its own paths (<see cref="Evaluator"/>,
 /// <see cref="Predictor"/>); this type is for two or more (one is allowed and gives that network's scores).
 /// </summary>
-public sealed class Ensemble
+public sealed class Ensemble : IScorer
 {
     /// <summary>Images per evaluation chunk: each network forwards a chunk (on the two cores) before the next.</summary>
     private const int ChunkImages = 2048;

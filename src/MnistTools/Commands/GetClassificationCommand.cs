@@ -31,11 +31,10 @@ public sealed class GetClassificationCommand : PSCmdlet
     private int _rawIndex;
     private float[] _outputs = Array.Empty<float>();
     private IReadOnlyList<string>? _classNames;
-    /// <summary>One network's inference path (two cores, buffers kept from BeginProcessing on), so a pipeline of single
-    /// images allocates no buffers per image; null for an ensemble.</summary>
-    private Predictor? _predictor;
-    /// <summary>The voters when -Network names more than one (each with its own predictor); null for one network.</summary>
-    private Ensemble? _ensemble;
+    /// <summary>One network's <see cref="Predictor"/>, or an <see cref="Ensemble"/> when -Network names more than one (each
+    /// network with its own predictor): two cores and buffers kept from BeginProcessing on, so a pipeline of single images
+    /// allocates no buffers per image.</summary>
+    private IScorer _scorer = null!;
 
     /// <summary>The network that classifies, or several that vote as an ensemble (same input size and class count).</summary>
     [Parameter(Mandatory = true)]
@@ -45,19 +44,11 @@ public sealed class GetClassificationCommand : PSCmdlet
     /// <summary>The first (or only) network: every network of an ensemble has its input size and class count.</summary>
     private Network First => Network[0];
 
-    private string Description => _ensemble is null ? First.Description : $"an ensemble of {_ensemble.Count} networks";
+    private string Description => Network.Length == 1 ? First.Description : $"an ensemble of {Network.Length} networks";
 
-    private void PredictPixels(ReadOnlySpan<byte> pixels, int count)
-    {
-        if (_ensemble is null) _predictor!.PredictPixels(pixels, count, _outputs, Threads);
-        else _ensemble.PredictPixels(pixels, count, _outputs, Threads);
-    }
+    private void PredictPixels(ReadOnlySpan<byte> pixels, int count) => _scorer.PredictPixels(pixels, count, _outputs, Threads);
 
-    private void Predict(ReadOnlySpan<float> inputs, int count)
-    {
-        if (_ensemble is null) _predictor!.Predict(inputs, count, _outputs, Threads);
-        else _ensemble.Predict(inputs, count, _outputs, Threads);
-    }
+    private void Predict(ReadOnlySpan<float> inputs, int count) => _scorer.Predict(inputs, count, _outputs, Threads);
 
     /// <summary>An MnistImage, an MnistDataSet, or a pixel array.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0, ParameterSetName = InputObjectSet)]
@@ -86,8 +77,7 @@ public sealed class GetClassificationCommand : PSCmdlet
     {
         try
         {
-            if (Network.Length > 1) _ensemble = new Ensemble(Network);
-            else _predictor = new Predictor(First);
+            _scorer = Network.Length > 1 ? new Ensemble(Network) : new Predictor(First);
         }
         catch (MnistToolsException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
         _outputs = new float[Chunk * First.OutputSize];
