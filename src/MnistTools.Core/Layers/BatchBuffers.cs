@@ -85,12 +85,15 @@ internal sealed class BatchBuffers
     internal const int InferenceCacheFloats = 1 << 18;
 
     /// <summary>Rows per evaluation or prediction chunk of <paramref name="stack"/>: as many as keep a chunk's inputs
-    /// and layer outputs within <see cref="InferenceCacheFloats"/>, at least 1 and at most <see cref="InferenceRows"/>.
-    /// Forward results per row do not depend on the chunk size.</summary>
+    /// and the layer outputs it writes (not those of a layer that runs with the next as one pass) within
+    /// <see cref="InferenceCacheFloats"/>, at least 1 and at most <see cref="InferenceRows"/>. Forward results per row do
+    /// not depend on the chunk size.</summary>
     public static int InferenceRowsFor(LayerStack stack)
     {
         long perRow = stack.InputSize;
-        foreach (Layer layer in stack.Layers) perRow += layer.OutputSize;
+        IReadOnlyList<Layer> layers = stack.Layers;
+        for (int l = 0; l < layers.Count; l++)
+            if (l + 1 == layers.Count || !layers[l].RunsWithNext(layers[l + 1])) perRow += layers[l].OutputSize;
         return (int)Math.Clamp(InferenceCacheFloats / Math.Max(perRow, 1), 1, InferenceRows);
     }
 

@@ -112,19 +112,28 @@ internal sealed class Conv2dLayer : Layer
     /// <see cref="LeavesDerivativeToPooling"/>), writing its winners, so that nothing reads this layer's output.</summary>
     public override bool ForwardWithNext(ReadOnlySpan<float> parameters, in LayerLane lane, Layer next, in LayerLane nextLane)
     {
-        if (_activation != Layers.Activation.ReLU || next is not MaxPool2dLayer pooling || !lane.Saved.IsEmpty || Conv2dWinograd.Applies(_shape))
-            return false;
+        if (!lane.Saved.IsEmpty || next is not MaxPool2dLayer pooling || PooledKernel(pooling) is not { } shallow) return false;
         Span<byte> winners = MemoryMarshal.AsBytes(nextLane.Saved);
         if (!winners.IsEmpty && !(_derivativeInPooling && pooling.AppliesReLUDerivative)) return false;
         if (!winners.IsEmpty) winners = winners[..(lane.Rows * pooling.OutputSize)];
-        InstructionSet path = ComputeSettings.InstructionSet;
-        if (Conv2dPooled.Applies(_shape, pooling.Shape, path))
+        if (shallow)
             Conv2dPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows, winners);
-        else if (Conv2dImplicitPooled.Applies(_shape, pooling.Shape, path))
+        else
             Conv2dImplicitPooled.Forward(lane.Input, Weights(parameters), Biases(parameters), _shape, pooling.Shape, nextLane.Output, lane.Scratch, lane.Rows,
                 winners);
-        else return false;
         return true;
+    }
+
+    public override bool RunsWithNext(Layer next) => next is MaxPool2dLayer pooling && PooledKernel(pooling) is not null;
+
+    /// <summary>Which kernel runs this layer and <paramref name="pooling"/> as one pass on this thread: true for
+    /// <see cref="Conv2dPooled"/>, false for <see cref="Conv2dImplicitPooled"/>, null for none.</summary>
+    private bool? PooledKernel(MaxPool2dLayer pooling)
+    {
+        if (_activation != Layers.Activation.ReLU || Conv2dWinograd.Applies(_shape)) return null;
+        InstructionSet path = ComputeSettings.InstructionSet;
+        if (Conv2dPooled.Applies(_shape, pooling.Shape, path)) return true;
+        return Conv2dImplicitPooled.Applies(_shape, pooling.Shape, path) ? false : null;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -89,6 +89,10 @@ internal abstract class Layer
     /// </summary>
     public virtual bool ForwardWithNext(ReadOnlySpan<float> parameters, in LayerLane lane, Layer next, in LayerLane nextLane) => false;
 
+    /// <summary>Whether inference runs this layer and <paramref name="next"/> as one pass (<see cref="ForwardWithNext"/>),
+    /// so that this layer's output is not written.</summary>
+    public virtual bool RunsWithNext(Layer next) => false;
+
     /// <summary>
     /// Backward over a lane after its <see cref="Forward"/>. On entry <see cref="LayerLane.OutputGradient"/> holds
     /// d(loss)/d(output); the layer may overwrite it (it holds d(loss)/d(pre-activation) afterwards, which
