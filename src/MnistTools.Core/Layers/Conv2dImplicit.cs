@@ -32,10 +32,14 @@ internal static unsafe class Conv2dImplicit
     /// <summary>Whether <see cref="Conv2dKernels.Conv2dForward"/> takes this path for <paramref name="shape"/>. Measured
     /// single-threaded on the Keras net's second layer (32 channels 13x13, 64 filters 3x3, lanes of 64 images, by the
     /// thread's CPU time): 92 GFLOP/s here (the 1024³ GEMM: 85-94 in the same sittings) against 75 through im2col and the
-    /// packed GEMM (GEMM: 91-93).</summary>
+    /// packed GEMM (GEMM: 91-93).
+    /// Filters in blocks of 16 but not of 64 go through <see cref="Conv2dImplicitRows"/>'s tiles instead.</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>
-        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters % FilterBlock == 0
+        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters % Conv2dImplicitRows.FilterBlock == 0
         && shape.PatchSize > Conv2dDirect.MaxPatch;
+
+    /// <summary>Filters side by side in the packed weights: 64 for this class's tiles, else 16 for <see cref="Conv2dImplicitRows"/>'s.</summary>
+    private static int Block(in Conv2dShape shape) => shape.Filters % FilterBlock == 0 ? FilterBlock : Conv2dImplicitRows.FilterBlock;
 
     private static bool Padded(in Conv2dShape shape) => shape.PadTop + shape.PadLeft + shape.PadBottom + shape.PadRight > 0;
 
@@ -60,17 +64,17 @@ internal static unsafe class Conv2dImplicit
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu)
     {
-        int filters = shape.Filters, patch = shape.PatchSize, blocks = filters / FilterBlock;
+        int filters = shape.Filters, patch = shape.PatchSize, width = Block(shape), blocks = filters / width;
         (int sourceWidth, int sourcePlane) = Source(shape);
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)filters * patch);
         float* padded = scratch + (long)filters * patch + patch;
 
-        // Wk[block][tap][j] = W[block·64 + j, tap]; tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
+        // Wk[block][tap][j] = W[block·64 + j, tap] (or ·16); tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
         for (int block = 0; block < blocks; block++)
             for (int tap = 0; tap < patch; tap++)
-                for (int j = 0; j < FilterBlock; j++)
-                    packed[((long)block * patch + tap) * FilterBlock + j] = weights[(long)(block * FilterBlock + j) * patch + tap];
+                for (int j = 0; j < width; j++)
+                    packed[((long)block * patch + tap) * width + j] = weights[(long)(block * width + j) * patch + tap];
         for (int c = 0, tap = 0; c < shape.Channels; c++)
             for (int ky = 0; ky < shape.Kernel; ky++)
                 for (int kx = 0; kx < shape.Kernel; kx++, tap++)
@@ -99,6 +103,11 @@ internal static unsafe class Conv2dImplicit
     private static void Run(float* source, long imageStride, int sourceWidth, float* packed, float* biases, int* offsets, in Conv2dShape shape,
         float* output, int images, bool relu)
     {
+        if (shape.Filters % FilterBlock != 0)
+        {
+            Conv2dImplicitRows.Run(source, imageStride, sourceWidth, packed, biases, offsets, shape, output, images, relu);
+            return;
+        }
         int patch = shape.PatchSize, blocks = shape.Filters / FilterBlock, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;
         long plane = (long)outputHeight * outputWidth, total = images * plane;
         float** reads = stackalloc float*[Pixels];

@@ -180,8 +180,10 @@ internal static class Conv2dKernels
         // One image per group and dW on the unpacked dot-product route (shallow first layers): its column rows are read
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
         // dW through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
-        bool winogradWeights = Conv2dWinograd.Applies(shape);
-        bool shifted = !winogradWeights && group == 1 && ShiftedRows.Apply(shape, path);
+        // dW of 5x5 kernels with filters in blocks of 16 likewise after the loop, through Conv2dImplicitWeights.
+        bool winogradWeights = Conv2dWinograd.Applies(shape), implicitWeights = false && !winogradWeights && Conv2dImplicitWeights.Applies(shape, path);
+        bool laterWeights = winogradWeights || implicitWeights;
+        bool shifted = !laterWeights && group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
         fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch)
         {
@@ -200,8 +202,8 @@ internal static class Conv2dKernels
                     ShiftedRows.Fill(x + (long)first * shape.InputSize, shape, col, rowPointers);
                     GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
                 }
-                else if (!winogradWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
-                if (winogradWeights && dx == null) continue;
+                else if (!laterWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
+                if (laterWeights && dx == null) continue;
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -214,7 +216,7 @@ internal static class Conv2dKernels
                 }
 
                 // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
-                if (!shifted && !winogradWeights) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
+                if (!shifted && !laterWeights) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
                 if (dx == null) continue;
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
@@ -222,6 +224,7 @@ internal static class Conv2dKernels
                 Im2Col.Scatter(col, images, shape, dx + (long)first * shape.InputSize, vector);
             }
             if (winogradWeights) Conv2dWinograd.WeightGradient(x, dyAll, shape, dw, work, rows);
+            else if (implicitWeights) Conv2dImplicitWeights.WeightGradient(x, dyAll, shape, dw, work, rows);
         }
     }
 
