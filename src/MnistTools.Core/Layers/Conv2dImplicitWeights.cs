@@ -109,16 +109,31 @@ internal static unsafe class Conv2dImplicitWeights
             for (int ox = 0; ox < outputWidth; ox++, t += FilterBlock)
             {
                 Vector512<float> d = Vector512.Load(t);
-                a0 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 0]), a0); a1 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 1]), a1); a2 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 2]), a2);
-                a3 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 3]), a3); a4 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 4]), a4);
-                a5 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 0]), a5); a6 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 1]), a6); a7 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 2]), a7);
-                a8 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 3]), a8); a9 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 4]), a9);
-                a10 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 0]), a10); a11 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 1]), a11); a12 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 2]), a12);
-                a13 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 3]), a13); a14 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 4]), a14);
-                a15 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 0]), a15); a16 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 1]), a16); a17 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 2]), a17);
-                a18 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 3]), a18); a19 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 4]), a19);
-                a20 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 0]), a20); a21 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 1]), a21); a22 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 2]), a22);
-                a23 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 3]), a23); a24 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 4]), a24);
+                a0 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 0]), a0);
+                a1 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 1]), a1);
+                a2 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 2]), a2);
+                a3 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 3]), a3);
+                a4 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r0[ox + 4]), a4);
+                a5 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 0]), a5);
+                a6 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 1]), a6);
+                a7 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 2]), a7);
+                a8 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 3]), a8);
+                a9 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r1[ox + 4]), a9);
+                a10 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 0]), a10);
+                a11 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 1]), a11);
+                a12 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 2]), a12);
+                a13 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 3]), a13);
+                a14 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r2[ox + 4]), a14);
+                a15 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 0]), a15);
+                a16 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 1]), a16);
+                a17 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 2]), a17);
+                a18 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 3]), a18);
+                a19 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r3[ox + 4]), a19);
+                a20 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 0]), a20);
+                a21 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 1]), a21);
+                a22 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 2]), a22);
+                a23 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 3]), a23);
+                a24 = Avx512F.FusedMultiplyAdd(d, Vector512.Create(r4[ox + 4]), a24);
             }
         }
         Vector512.Store(a0, sums + 0); Vector512.Store(a1, sums + 16); Vector512.Store(a2, sums + 32);

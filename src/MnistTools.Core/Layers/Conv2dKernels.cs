@@ -181,7 +181,7 @@ internal static class Conv2dKernels
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
         // dW through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
         // dW of 5x5 kernels with filters in blocks of 16 likewise after the loop, through Conv2dImplicitWeights.
-        bool winogradWeights = Conv2dWinograd.Applies(shape), implicitWeights = false && !winogradWeights && Conv2dImplicitWeights.Applies(shape, path);
+        bool winogradWeights = Conv2dWinograd.Applies(shape), implicitWeights = !winogradWeights && Conv2dImplicitWeights.Applies(shape, path);
         bool laterWeights = winogradWeights || implicitWeights;
         bool shifted = !laterWeights && group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
