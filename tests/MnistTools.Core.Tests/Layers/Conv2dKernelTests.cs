@@ -108,6 +108,43 @@ public class Conv2dKernelTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData(1, 28, 28, 5, Padding.Same)]  // LeNet's first layer
+    [InlineData(2, 7, 9, 3, Padding.Valid)]   // an odd output height: the last row alone
+    [InlineData(1, 6, 32, 5, Padding.Same)]   // the widest output row of one tile
+    public void TheDirectPathsTwoRowTilesHaveTheBitsOfTheOneRowTiles(int channels, int height, int width, int kernel, Padding padding)
+    {
+        // Up to 6 filters go through two-row tiles, 8 through one-row tiles: the first filters' outputs (Z and ReLU(Z),
+        // as inference and training store them) must not differ in a bit.
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
+        using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
+        var random = new Random(29);
+        const int rows = 3;
+        var wide = Conv2dShape.Create(channels, height, width, 8, kernel, 1, padding);
+        float[] x = RandomFloats(random, rows * wide.InputSize), w = RandomFloats(random, wide.WeightCount), b = RandomFloats(random, 8);
+        foreach (int filters in new[] { 6, 5, 1 })
+        {
+            var narrow = wide with { Filters = filters };
+            Assert.True(Conv2dDirect.Applies(narrow, InstructionSet.Avx512));
+            (float[] z, float[] y) Run(Conv2dShape shape)
+            {
+                var z = new float[rows * shape.OutputSize];
+                var y = new float[z.Length];
+                Conv2dKernels.Conv2dForwardSaved(x, w, b, shape, z, y, new float[shape.ScratchFloats(rows)], rows, Activation.ReLU, 0f);
+                return (z, y);
+            }
+            var (z8, y8) = Run(wide);
+            var (zn, yn) = Run(narrow);
+            for (int i = 0; i < rows; i++)
+                for (int f = 0; f < filters; f++)
+                {
+                    int plane = narrow.OutputPixels;
+                    Assert.Equal(z8.AsSpan((i * 8 + f) * plane, plane).ToArray(), zn.AsSpan((i * filters + f) * plane, plane).ToArray());
+                    Assert.Equal(y8.AsSpan((i * 8 + f) * plane, plane).ToArray(), yn.AsSpan((i * filters + f) * plane, plane).ToArray());
+                }
+        }
+    }
+
     [Fact]
     public void EveryOutputWidthAndEveryTailOfTheRowCopies()
     {
