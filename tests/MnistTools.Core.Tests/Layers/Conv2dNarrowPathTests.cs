@@ -7,8 +7,8 @@ namespace MnistTools.Tests.Layers;
 /// <summary>
 /// The AVX-512 paths for filters in blocks of 16 (LeNet-5's second layer): the forward's row tiles
 /// (<see cref="Conv2dImplicitRows"/>) and the 5x5 weight gradient (<see cref="Conv2dImplicitWeights"/>) against the
-/// double reference on every tile tail, the forward bit for bit against the im2col route of the other instruction sets,
-/// both against scalar models of their documented summation order, and their bits on one thread and two.
+/// double reference on every tile tail, both bit for bit against the im2col route of the other instruction sets and
+/// against scalar models of that route's summation order, and their bits on one thread and two.
 /// </summary>
 public class Conv2dNarrowPathTests
 {
@@ -112,34 +112,54 @@ public class Conv2dNarrowPathTests
     }
 
     [SkippableTheory]
-    [InlineData(6, 14, 14, Padding.Valid)]  // LeNet-5's second layer
-    [InlineData(2, 6, 9, Padding.Same)]
-    public void TheWeightGradientIsOneChainOverTheImagesAndPixelsInOrder(int channels, int height, int width, Padding padding)
+    [InlineData(6, 14, 14, 16, 64, Padding.Valid)]  // LeNet-5's second layer, a lane of 64 images: groups of 5, slices across images
+    [InlineData(6, 14, 14, 16, 3, Padding.Valid)]
+    [InlineData(2, 6, 9, 32, 7, Padding.Same)]      // 54 pixels per image: groups of 9 images
+    [InlineData(1, 30, 30, 16, 2, Padding.Same)]    // 900 pixels: one image per group, slices inside the image
+    public void TheWeightGradientHasTheBitsOfTheIm2ColRoute(int channels, int height, int width, int filters, int rows, Padding padding)
     {
         Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
-        var shape = Conv2dShape.Create(channels, height, width, 16, 5, 1, padding);
-        const int rows = 4;
+        var shape = Conv2dShape.Create(channels, height, width, filters, 5, 1, padding);
         var random = new Random(43);
         float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount), dy = RandomFloats(random, rows * shape.OutputSize);
-        float[] dw = new float[shape.WeightCount], db = new float[16];
-        using (ComputeSettings.Override(InstructionSet.Avx512, threads: 1))
-            Conv2dKernels.Conv2dBackward(dy, x, w, shape, dw, db, [], new float[shape.ScratchFloats(rows)], rows);
-        var expected = new float[dw.Length];
-        for (int f = 0; f < 16; f++)
+        float[] WeightGradient(InstructionSet path, int threads)
+        {
+            float[] dw = Enumerable.Repeat(float.NaN, shape.WeightCount).ToArray(), db = new float[filters];
+            using (ComputeSettings.Override(path, threads: threads))
+                Conv2dKernels.Conv2dBackward(dy, x, w, shape, dw, db, [], new float[shape.ScratchFloats(rows)], rows);
+            return dw;
+        }
+        Assert.True(Conv2dImplicitWeights.Applies(shape, InstructionSet.Avx512));
+        float[] implicitRoute = WeightGradient(InstructionSet.Avx512, 1);
+        // The documented order: per group of g images, per slice of GemmBlocked.KC of its columns a chain from 0, the
+        // slices added in order to dW (the lane's first replacing it).
+        int group = shape.ImagesPerGroup(rows), pixels = shape.OutputPixels;
+        var expected = new float[implicitRoute.Length];
+        for (int f = 0; f < filters; f++)
             for (int tap = 0; tap < shape.PatchSize; tap++)
             {
                 int c = tap / 25, ky = tap / 5 % 5, kx = tap % 5;
-                float sum = 0f;
-                for (int i = 0; i < rows; i++)
-                    for (int oy = 0; oy < shape.OutputHeight; oy++)
-                        for (int ox = 0; ox < shape.OutputWidth; ox++)
+                float total = 0f;
+                for (int first = 0; first < rows; first += group)
+                {
+                    int n = Math.Min(group, rows - first) * pixels;
+                    for (int start = 0; start < n; start += GemmBlocked.KC)
+                    {
+                        float sum = 0f;
+                        for (int column = start; column < Math.Min(n, start + GemmBlocked.KC); column++)
                         {
+                            int i = first + column / pixels, oy = column % pixels / shape.OutputWidth, ox = column % shape.OutputWidth;
                             int y = oy + ky - shape.PadTop, xx = ox + kx - shape.PadLeft;
                             float value = (uint)y < (uint)height && (uint)xx < (uint)width ? x[((i * channels + c) * height + y) * width + xx] : 0f;
-                            sum = MathF.FusedMultiplyAdd(dy[((i * 16 + f) * shape.OutputHeight + oy) * shape.OutputWidth + ox], value, sum);
+                            sum = MathF.FusedMultiplyAdd(dy[((i * filters + f) * shape.OutputHeight + oy) * shape.OutputWidth + ox], value, sum);
                         }
-                expected[f * shape.PatchSize + tap] = sum;
+                        total = first == 0 && start == 0 ? sum : total + sum;
+                    }
+                }
+                expected[f * shape.PatchSize + tap] = total;
             }
-        Assert.Equal(expected, dw);
+        Assert.Equal(expected, implicitRoute);
+        Assert.Equal(WeightGradient(InstructionSet.Avx2, 1), implicitRoute);
+        Assert.Equal(WeightGradient(InstructionSet.Avx512, 2), implicitRoute);
     }
 }
