@@ -47,10 +47,10 @@ public class Conv2dNarrowPathTests
         Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
         using var scope = ComputeSettings.Override(InstructionSet.Avx512, threads: 1);
         var random = new Random(37);
-        // 0..5 images, 1..3 channels (patches of 25..75, some within the direct forward's), 16..48 filters, widths 1..7
-        // and both paddings (LeNet-5's second layer among them), stride 2 refused.
+        // 0..5 images, 2..6 channels (patches of 50..150), 16..48 filters, output widths 1..11 and both paddings (LeNet-5's
+        // second layer among them); stride 2, 3x3, 24 filters and one channel (the im2col route's dW on GemmDirect) refused.
         foreach ((int channels, int size, int filters, Padding padding) in new[]
-            { (1, 5, 16, Padding.Valid), (2, 7, 32, Padding.Same), (3, 9, 48, Padding.Valid), (6, 14, 16, Padding.Valid), (2, 1, 16, Padding.Same), (1, 11, 16, Padding.Same) })
+            { (2, 5, 16, Padding.Valid), (2, 7, 32, Padding.Same), (3, 9, 48, Padding.Valid), (6, 14, 16, Padding.Valid), (2, 1, 16, Padding.Same), (3, 11, 16, Padding.Same) })
             for (int rows = 0; rows <= 5; rows++)
             {
                 var shape = Conv2dShape.Create(channels, size, size + rows % 2, filters, 5, 1, padding);
@@ -61,6 +61,7 @@ public class Conv2dNarrowPathTests
         Assert.False(Conv2dImplicitWeights.Applies(Conv2dShape.Create(2, 9, 9, 16, 3, 1, Padding.Valid), InstructionSet.Avx512), "3x3");
         Assert.False(Conv2dImplicitWeights.Applies(Conv2dShape.Create(2, 9, 9, 24, 5, 1, Padding.Valid), InstructionSet.Avx512), "24 filters");
         Assert.False(Conv2dImplicitWeights.Applies(Conv2dShape.Create(2, 9, 9, 16, 5, 1, Padding.Valid), InstructionSet.Avx2), "AVX2");
+        Assert.False(Conv2dImplicitWeights.Applies(Conv2dShape.Create(1, 28, 28, 16, 5, 1, Padding.Same), InstructionSet.Avx512), "one channel");
     }
 
     [SkippableTheory]
@@ -115,7 +116,7 @@ public class Conv2dNarrowPathTests
     [InlineData(6, 14, 14, 16, 64, Padding.Valid)]  // LeNet-5's second layer, a lane of 64 images: groups of 5, slices across images
     [InlineData(6, 14, 14, 16, 3, Padding.Valid)]
     [InlineData(2, 6, 9, 32, 7, Padding.Same)]      // 54 pixels per image: groups of 9 images
-    [InlineData(1, 30, 30, 16, 2, Padding.Same)]    // 900 pixels: one image per group, slices inside the image
+    [InlineData(2, 24, 24, 16, 2, Padding.Same)]    // 576 pixels: one image per group, slices inside the image
     public void TheWeightGradientHasTheBitsOfTheIm2ColRoute(int channels, int height, int width, int filters, int rows, Padding padding)
     {
         Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
