@@ -51,9 +51,11 @@ internal static unsafe class Conv2dImplicit
         return (width, (shape.Height + shape.PadTop + shape.PadBottom) * width);
     }
 
-    /// <summary>Scratch floats: the packed weights, the taps' offsets into a source image, and one padded image if padded.</summary>
+    /// <summary>Scratch floats: the packed weights, the taps' offsets into a source image, one padded image if padded, and
+    /// the staging rows of <see cref="Conv2dImplicitRows"/> if it takes the shape.</summary>
     internal static long ScratchFloats(in Conv2dShape shape) =>
-        (long)shape.Filters * shape.PatchSize + shape.PatchSize + (Padded(shape) ? (long)shape.Channels * Source(shape).Plane : 0);
+        (long)shape.Filters * shape.PatchSize + shape.PatchSize + (Padded(shape) ? (long)shape.Channels * Source(shape).Plane : 0)
+        + (shape.Filters % FilterBlock != 0 ? Conv2dImplicitRows.StagingFloats(shape) : 0);
 
     /// <param name="input">X [B x C x H x W].</param>
     /// <param name="weights">W [F x C x K x K].</param>
@@ -69,6 +71,7 @@ internal static unsafe class Conv2dImplicit
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)filters * patch);
         float* padded = scratch + (long)filters * patch + patch;
+        float* staging = padded + (Padded(shape) ? (long)shape.Channels * sourcePlane : 0);
 
         // Wk[block][tap][j] = W[block·64 + j, tap] (or ·16); tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
         for (int block = 0; block < blocks; block++)
@@ -82,7 +85,7 @@ internal static unsafe class Conv2dImplicit
 
         if (!Padded(shape))
         {
-            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows, relu);
+            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows, relu, staging);
             return;
         }
         new Span<float>(padded, shape.Channels * sourcePlane).Clear();
@@ -94,18 +97,18 @@ internal static unsafe class Conv2dImplicit
                 for (int y = 0; y < shape.Height; y++)
                     new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, shape.Width)
                         .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
-            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu);
+            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu, staging);
         }
     }
 
     /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* source, long imageStride, int sourceWidth, float* packed, float* biases, int* offsets, in Conv2dShape shape,
-        float* output, int images, bool relu)
+        float* output, int images, bool relu, float* staging)
     {
         if (shape.Filters % FilterBlock != 0)
         {
-            Conv2dImplicitRows.Run(source, imageStride, sourceWidth, packed, biases, offsets, shape, output, images, relu);
+            Conv2dImplicitRows.Run(source, imageStride, sourceWidth, packed, biases, offsets, shape, output, images, relu, staging);
             return;
         }
         int patch = shape.PatchSize, blocks = shape.Filters / FilterBlock, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;

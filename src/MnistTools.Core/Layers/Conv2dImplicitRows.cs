@@ -26,11 +26,15 @@ internal static unsafe class Conv2dImplicitRows
 
     private const int Lanes = 16;
 
+    /// <summary>Floats of the staging rows: OH + 1 output rows (an odd last row's twin lands in the extra one) x OW x 16.</summary>
+    internal static long StagingFloats(in Conv2dShape shape) => (long)(shape.OutputHeight + 1) * shape.OutputWidth * Lanes;
+
     /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride (rows of
-    /// <paramref name="sourceWidth"/> floats), from Wk [F/16 blocks][C·K·K][16] and the taps' offsets into a source image.</summary>
+    /// <paramref name="sourceWidth"/> floats), from Wk [F/16 blocks][C·K·K][16] and the taps' offsets into a source image;
+    /// <paramref name="staging"/> holds <see cref="StagingFloats"/>: one image's outputs of a block, pixel by pixel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run(float* source, long imageStride, int sourceWidth, float* packed, float* biases, int* offsets, in Conv2dShape shape,
-        float* output, int images, bool relu)
+        float* output, int images, bool relu, float* staging)
     {
         int patch = shape.PatchSize, blocks = shape.Filters / FilterBlock, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;
         int chunks = (outputWidth + MaxColumns - 1) / MaxColumns;
@@ -51,52 +55,49 @@ internal static unsafe class Conv2dImplicitRows
                     {
                         int columns = (outputWidth - x0 + chunks - chunk - 1) / (chunks - chunk);
                         float* row0 = image + (long)oy * sourceWidth + x0, row1 = rows == 2 ? row0 + sourceWidth : row0;
-                        Tile(columns, row0, row1, weights, offsets, patch, bias, relu, tile);
-                        // tile[(r·12 + q)·16 + j] is filter j at pixel (oy + r, x0 + q): into filter j's plane.
-                        for (int r = 0; r < rows; r++)
-                        {
-                            float* destination = y + (long)(oy + r) * outputWidth + x0;
-                            float* values = tile + r * MaxColumns * Lanes;
-                            for (int j = 0; j < FilterBlock; j++, destination += plane)
-                                for (int q = 0; q < columns; q++) destination[q] = values[q * Lanes + j];
-                        }
+                        Tile(columns, row0, row1, weights, offsets, patch, bias, relu, tile, staging + ((long)oy * outputWidth + x0) * Lanes, outputWidth * Lanes);
                         x0 += columns;
                     }
                 }
+                // staging[p·16 + j] is filter j at pixel p: into filter j's plane, 16 pixels at a time.
+                int whole = (int)(plane / Transpose16.Size * Transpose16.Size);
+                for (int p = 0; p < whole; p += Transpose16.Size) Transpose16.Block(staging + (long)p * Lanes, Lanes, y + p, plane);
+                for (int j = 0; j < FilterBlock; j++)
+                    for (int p = whole; p < plane; p++) y[j * plane + p] = staging[(long)p * Lanes + j];
             }
         }
     }
 
     private static void Tile(int columns, float* row0, float* row1, float* weights, int* offsets, int patch, Vector512<float> bias, bool relu,
-        float* tile)
+        float* tile, float* staging, int rowFloats)
     {
         switch (columns)
         {
-            case 1: Tile<Columns1>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 2: Tile<Columns2>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 3: Tile<Columns3>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 4: Tile<Columns4>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 5: Tile<Columns5>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 6: Tile<Columns6>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 7: Tile<Columns7>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 8: Tile<Columns8>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 9: Tile<Columns9>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 10: Tile<Columns10>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 11: Tile<Columns11>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
-            case 12: Tile<Columns12>(row0, row1, weights, offsets, patch, bias, relu, tile); break;
+            case 1: Tile<Columns1>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 2: Tile<Columns2>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 3: Tile<Columns3>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 4: Tile<Columns4>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 5: Tile<Columns5>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 6: Tile<Columns6>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 7: Tile<Columns7>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 8: Tile<Columns8>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 9: Tile<Columns9>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 10: Tile<Columns10>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 11: Tile<Columns11>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
+            case 12: Tile<Columns12>(row0, row1, weights, offsets, patch, bias, relu, tile, staging, rowFloats); break;
             default: throw new ArgumentOutOfRangeException(nameof(columns));
         }
     }
 
     /// <summary>Sums plus bias (through ReLU when <paramref name="relu"/>) of 16 filters x two rows of
     /// <typeparamref name="TColumns"/> pixels, pixel q of row r reading its window from row_r + q, into
-    /// tile[(r·12 + q)·16 + j]. The taps go in slices of the packed GEMM's depth (<see cref="GemmBlocked.KC"/>), each a chain
+    /// staging[r·rowFloats + q·16 + j] (the sums gather in tile[(r·12 + q)·16 + j]). The taps go in slices of the packed GEMM's depth (<see cref="GemmBlocked.KC"/>), each a chain
     /// from 0 added to the sum of the slices before, as <see cref="GemmBlocked"/> adds its k slices: the same bits as the
     /// im2col route. One loop over the taps per slice, no calls, so the accumulators stay in registers (the JIT drops
     /// those past the width, a constant of the instantiation).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TColumns>(float* row0, float* row1, float* weights, int* offsets, int patch, Vector512<float> bias, bool relu,
-        float* tile) where TColumns : struct, IColumns
+        float* tile, float* staging, int rowFloats) where TColumns : struct, IColumns
     {
         for (int start = 0; start < patch; start += GemmBlocked.KC)
         {
@@ -136,8 +137,11 @@ internal static unsafe class Conv2dImplicitRows
             if (TColumns.Value > 10) { Add(a10, tile + 160, first); Add(b10, tile + 352, first); }
             if (TColumns.Value > 11) { Add(a11, tile + 176, first); Add(b11, tile + 368, first); }
         }
-        for (int q = 0; q < 2 * MaxColumns; q++)
-            if (q % MaxColumns < TColumns.Value) Vector512.Store(Conv2dDirect.Finish(Vector512.Load(tile + q * Lanes) + bias, relu), tile + q * Lanes);
+        for (int q = 0; q < TColumns.Value; q++)
+        {
+            Vector512.Store(Conv2dDirect.Finish(Vector512.Load(tile + q * Lanes) + bias, relu), staging + q * Lanes);
+            Vector512.Store(Conv2dDirect.Finish(Vector512.Load(tile + (MaxColumns + q) * Lanes) + bias, relu), staging + rowFloats + q * Lanes);
+        }
     }
 
     /// <summary>tile = sum on the first slice, else tile + sum.</summary>

@@ -87,8 +87,10 @@ internal static unsafe class Conv2dImplicitWeights
             {
                 // T[p][j] = dY[i, block·16 + j, p].
                 float* dy = outputGradient + (long)i * shape.OutputSize + (long)block * FilterBlock * pixels;
+                int whole = pixels / Transpose16.Size * Transpose16.Size;
+                for (int p = 0; p < whole; p += Transpose16.Size) Transpose16.Block(dy + p, pixels, transposed + (long)p * FilterBlock, FilterBlock);
                 for (int j = 0; j < FilterBlock; j++)
-                    for (int p = 0; p < pixels; p++) transposed[p * FilterBlock + j] = dy[(long)j * pixels + p];
+                    for (int p = whole; p < pixels; p++) transposed[p * FilterBlock + j] = dy[(long)j * pixels + p];
                 for (int c = 0; c < shape.Channels; c++)
                 {
                     long offset = ((long)block * patch + c * Taps) * FilterBlock;
