@@ -300,6 +300,31 @@ public class Conv2dKernelTests
                 CheckAgainstReference(random, Conv2dShape.Create(2, 4, width, 3, 3, 1, padding), 2, skipInputGradient: false);
     }
 
+    [SkippableFact]
+    public unsafe void TheRegisterScatterHasTheBitsOfTheScalarScatterForEveryChannelCount()
+    {
+        // The register path takes the channels two at a time (an odd last one alone): 1..5 channels, kernels 1..5, both
+        // paddings, 1..2 images, against the scalar path's sums from +0 in increasing (ky, kx).
+        Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");
+        var random = new Random(47);
+        for (int channels = 1; channels <= 5; channels++)
+            for (int kernel = 1; kernel <= 5; kernel++)
+                foreach (Padding padding in Enum.GetValues<Padding>())
+                {
+                    int images = 1 + (channels + kernel) % 2;
+                    var shape = Conv2dShape.Create(channels, 7, 18, 3, kernel, 1, padding);
+                    float[] columns = RandomFloats(random, 2 * Im2Col.Slack + shape.PatchSize * images * shape.OutputPixels);
+                    float[] register = Enumerable.Repeat(float.NaN, images * shape.InputSize + 1).ToArray(), scalar = (float[])register.Clone();
+                    fixed (float* col = columns, r = register, q = scalar)
+                    {
+                        Im2Col.Scatter(col + Im2Col.Slack, images, shape, r, 16);
+                        Im2Col.Scatter(col + Im2Col.Slack, images, shape, q, 0);
+                    }
+                    Assert.Equal(scalar.Select(BitConverter.SingleToInt32Bits), register.Select(BitConverter.SingleToInt32Bits));
+                    Assert.True(float.IsNaN(register[^1]), $"{shape}: wrote past dX");
+                }
+    }
+
     [Fact]
     public void ThePlaneSumsFourAtATimeHaveTheBitsOfOneAtATime()
     {
