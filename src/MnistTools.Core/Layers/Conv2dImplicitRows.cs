@@ -13,7 +13,10 @@ namespace MnistTools.Layers;
 /// <see cref="MaxColumns"/> are cut into near-equal chunks; an odd last row is computed twice and stored once. Each
 /// output is the sum of fused multiply-add chains over the taps in (c, ky, kx) order, one per slice of
 /// <see cref="GemmBlocked.KC"/> taps as the packed GEMM slices its depth, then the bias (then ReLU when asked): the bits
-/// of the im2col route, whatever the tiling, the lane or the thread.
+/// of the im2col route, whatever the tiling, the lane or the thread. The tiles store their [pixel][filter] vectors into
+/// one image's staging rows, which <see cref="Transpose16"/> turns into the filters' planes 16 pixels at a time. LeNet-5's
+/// second layer, a lane of 64 images, one thread, thread CPU time: 292-333 µs (92-105 GFLOP/s) against 585-631 through
+/// im2col and the packed GEMM.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Conv2dImplicitRows
@@ -55,7 +58,8 @@ internal static unsafe class Conv2dImplicitRows
                     {
                         int columns = (outputWidth - x0 + chunks - chunk - 1) / (chunks - chunk);
                         float* row0 = image + (long)oy * sourceWidth + x0, row1 = rows == 2 ? row0 + sourceWidth : row0;
-                        Tile(columns, row0, row1, weights, offsets, patch, bias, relu, tile, staging + ((long)oy * outputWidth + x0) * Lanes, outputWidth * Lanes);
+                        Tile(columns, row0, row1, weights, offsets, patch, bias, relu, tile, staging + ((long)oy * outputWidth + x0) * Lanes,
+                            outputWidth * Lanes);
                         x0 += columns;
                     }
                 }
@@ -111,17 +115,50 @@ internal static unsafe class Conv2dImplicitRows
                 Vector512<float> k = Vector512.Load(w);
                 float* s = row0 + offsets[tap], t = row1 + offsets[tap];
                 { a0 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[0]), a0); b0 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[0]), b0); }
-                if (TColumns.Value > 1) { a1 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[1]), a1); b1 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[1]), b1); }
-                if (TColumns.Value > 2) { a2 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[2]), a2); b2 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[2]), b2); }
-                if (TColumns.Value > 3) { a3 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[3]), a3); b3 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[3]), b3); }
-                if (TColumns.Value > 4) { a4 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[4]), a4); b4 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[4]), b4); }
-                if (TColumns.Value > 5) { a5 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[5]), a5); b5 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[5]), b5); }
-                if (TColumns.Value > 6) { a6 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[6]), a6); b6 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[6]), b6); }
-                if (TColumns.Value > 7) { a7 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[7]), a7); b7 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[7]), b7); }
-                if (TColumns.Value > 8) { a8 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[8]), a8); b8 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[8]), b8); }
-                if (TColumns.Value > 9) { a9 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[9]), a9); b9 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[9]), b9); }
-                if (TColumns.Value > 10) { a10 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[10]), a10); b10 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[10]), b10); }
-                if (TColumns.Value > 11) { a11 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[11]), a11); b11 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[11]), b11); }
+                if (TColumns.Value > 1) {
+                    a1 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[1]), a1);
+                    b1 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[1]), b1);
+                }
+                if (TColumns.Value > 2) {
+                    a2 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[2]), a2);
+                    b2 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[2]), b2);
+                }
+                if (TColumns.Value > 3) {
+                    a3 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[3]), a3);
+                    b3 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[3]), b3);
+                }
+                if (TColumns.Value > 4) {
+                    a4 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[4]), a4);
+                    b4 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[4]), b4);
+                }
+                if (TColumns.Value > 5) {
+                    a5 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[5]), a5);
+                    b5 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[5]), b5);
+                }
+                if (TColumns.Value > 6) {
+                    a6 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[6]), a6);
+                    b6 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[6]), b6);
+                }
+                if (TColumns.Value > 7) {
+                    a7 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[7]), a7);
+                    b7 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[7]), b7);
+                }
+                if (TColumns.Value > 8) {
+                    a8 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[8]), a8);
+                    b8 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[8]), b8);
+                }
+                if (TColumns.Value > 9) {
+                    a9 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[9]), a9);
+                    b9 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[9]), b9);
+                }
+                if (TColumns.Value > 10) {
+                    a10 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[10]), a10);
+                    b10 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[10]), b10);
+                }
+                if (TColumns.Value > 11) {
+                    a11 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(s[11]), a11);
+                    b11 = Avx512F.FusedMultiplyAdd(k, Vector512.Create(t[11]), b11);
+                }
             }
             bool first = start == 0;
             { Add(a0, tile + 0, first); Add(b0, tile + 192, first); }

@@ -117,14 +117,30 @@ internal static unsafe class Conv2dImplicitWeights
     {
         bool fresh = column % GemmBlocked.KC == 0;
         int sliceEnd = Math.Min(column - column % GemmBlocked.KC + GemmBlocked.KC, groupColumns);
-        Vector512<float> a0 = fresh ? default : Vector512.Load(partial + 0), a1 = fresh ? default : Vector512.Load(partial + 16), a2 = fresh ? default : Vector512.Load(partial + 32);
-        Vector512<float> a3 = fresh ? default : Vector512.Load(partial + 48), a4 = fresh ? default : Vector512.Load(partial + 64), a5 = fresh ? default : Vector512.Load(partial + 80);
-        Vector512<float> a6 = fresh ? default : Vector512.Load(partial + 96), a7 = fresh ? default : Vector512.Load(partial + 112), a8 = fresh ? default : Vector512.Load(partial + 128);
-        Vector512<float> a9 = fresh ? default : Vector512.Load(partial + 144), a10 = fresh ? default : Vector512.Load(partial + 160), a11 = fresh ? default : Vector512.Load(partial + 176);
-        Vector512<float> a12 = fresh ? default : Vector512.Load(partial + 192), a13 = fresh ? default : Vector512.Load(partial + 208), a14 = fresh ? default : Vector512.Load(partial + 224);
-        Vector512<float> a15 = fresh ? default : Vector512.Load(partial + 240), a16 = fresh ? default : Vector512.Load(partial + 256), a17 = fresh ? default : Vector512.Load(partial + 272);
-        Vector512<float> a18 = fresh ? default : Vector512.Load(partial + 288), a19 = fresh ? default : Vector512.Load(partial + 304), a20 = fresh ? default : Vector512.Load(partial + 320);
-        Vector512<float> a21 = fresh ? default : Vector512.Load(partial + 336), a22 = fresh ? default : Vector512.Load(partial + 352), a23 = fresh ? default : Vector512.Load(partial + 368);
+        Vector512<float> a0 = fresh ? default : Vector512.Load(partial + 0),
+            a1 = fresh ? default : Vector512.Load(partial + 16),
+            a2 = fresh ? default : Vector512.Load(partial + 32);
+        Vector512<float> a3 = fresh ? default : Vector512.Load(partial + 48),
+            a4 = fresh ? default : Vector512.Load(partial + 64),
+            a5 = fresh ? default : Vector512.Load(partial + 80);
+        Vector512<float> a6 = fresh ? default : Vector512.Load(partial + 96),
+            a7 = fresh ? default : Vector512.Load(partial + 112),
+            a8 = fresh ? default : Vector512.Load(partial + 128);
+        Vector512<float> a9 = fresh ? default : Vector512.Load(partial + 144),
+            a10 = fresh ? default : Vector512.Load(partial + 160),
+            a11 = fresh ? default : Vector512.Load(partial + 176);
+        Vector512<float> a12 = fresh ? default : Vector512.Load(partial + 192),
+            a13 = fresh ? default : Vector512.Load(partial + 208),
+            a14 = fresh ? default : Vector512.Load(partial + 224);
+        Vector512<float> a15 = fresh ? default : Vector512.Load(partial + 240),
+            a16 = fresh ? default : Vector512.Load(partial + 256),
+            a17 = fresh ? default : Vector512.Load(partial + 272);
+        Vector512<float> a18 = fresh ? default : Vector512.Load(partial + 288),
+            a19 = fresh ? default : Vector512.Load(partial + 304),
+            a20 = fresh ? default : Vector512.Load(partial + 320);
+        Vector512<float> a21 = fresh ? default : Vector512.Load(partial + 336),
+            a22 = fresh ? default : Vector512.Load(partial + 352),
+            a23 = fresh ? default : Vector512.Load(partial + 368);
         Vector512<float> a24 = fresh ? default : Vector512.Load(partial + 384);
         float* t = transposed;
         for (int oy = 0; oy < outputHeight; oy++)

@@ -15,8 +15,9 @@ namespace MnistTools.Layers;
 /// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
-/// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
-/// <see cref="Conv2dImplicit"/>. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
+/// AVX-512 instead, and deep patches with filters in blocks of 16 (second layers like LeNet-5's and the Keras net's)
+/// through <see cref="Conv2dImplicit"/>; the weight gradient of deep 5x5 patches with filters in blocks of 16 (LeNet-5's
+/// second layer) through <see cref="Conv2dImplicitWeights"/>, with this route's sums. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
 /// channels go forward, and their weight gradient, through <see cref="Conv2dWinograd"/> (db and dX stay here).
 /// </summary>
 internal static class Conv2dKernels
