@@ -29,6 +29,9 @@ internal static unsafe class Conv2dDirect
 
     private const int FilterBlock = 8, Lanes = 16;
 
+    /// <summary>Most filters of a block that <see cref="PairedTile"/> takes.</summary>
+    private const int PairedFilters = 6;
+
     /// <summary>Whether <see cref="Conv2dKernels.Conv2dForward"/> takes this path for <paramref name="shape"/>.</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>
         path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.PatchSize <= MaxPatch && shape.Filters <= MaxFilters;
@@ -66,7 +69,7 @@ internal static unsafe class Conv2dDirect
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)blocks * FilterBlock * patch);
         float* padded = scratch + (long)blocks * FilterBlock * patch + patch;
-        float* tile = stackalloc float[2 * FilterBlock * Lanes];
+        float* tile = stackalloc float[2 * 2 * FilterBlock * Lanes];
 
         // Wk[block][tap][j] = W[block·8 + j, tap], 0 past the last filter; tap (c, ky, kx) reads Xp at c·plane + ky·Wp + kx.
         for (int block = 0; block < blocks; block++)
@@ -93,46 +96,66 @@ internal static unsafe class Conv2dDirect
                         .CopyTo(new Span<float>(padded + (long)c * paddedPlane + (long)(shape.PadTop + y) * paddedWidth + shape.PadLeft, copyColumns));
 
             float* y0 = output + (long)i * shape.OutputSize;
-            long activatedOffset = activated - output;
             for (int block = 0; block < blocks; block++)
             {
                 int count = Math.Min(FilterBlock, filters - block * FilterBlock);
+                float* blockWeights = packed + (long)block * patch * FilterBlock;
+                // Up to 6 filters and one tile per output row: two rows per tile instead (6 x 2 x 2 accumulators, none
+                // of them for absent filters), the rows written in order; an odd last row goes alone.
+                bool pairs = count <= PairedFilters && vectors == 2;
                 for (int oy = 0; oy < shape.OutputHeight; oy++)
                     for (int v = 0; v < vectors; v += 2)
                     {
-                        Tile(padded + (long)oy * paddedWidth + v * Lanes, packed + (long)block * patch * FilterBlock, offsets, patch, tile);
-                        // Filter j's two vectors plus its bias into its row. Whole vectors may run past the row into the
-                        // plane's next rows, which are written after this one; near the plane's end they are written exactly.
-                        int columns = Math.Min(2 * Lanes, outputWidth - v * Lanes);
-                        long offset = (long)oy * outputWidth + v * Lanes;
-                        bool whole = offset + 2 * Lanes <= plane;
-                        for (int j = 0; j < count; j++)
+                        float* source = padded + (long)oy * paddedWidth + v * Lanes;
+                        if (pairs && oy + 1 < shape.OutputHeight)
                         {
-                            float* destination = y0 + (block * FilterBlock + j) * plane + offset;
-                            Vector512<float> bias = Vector512.Create(biases[block * FilterBlock + j]);
-                            float* sums = tile + j * 2 * Lanes;
-                            Vector512<float> first = Finish(Vector512.Load(sums) + bias, relu), second = Finish(Vector512.Load(sums + Lanes) + bias, relu);
-                            if (whole)
-                            {
-                                Vector512.Store(first, destination);
-                                Vector512.Store(second, destination + Lanes);
-                                if (activated != null)
-                                {
-                                    Vector512.Store(Finish(first, true), destination + activatedOffset);
-                                    Vector512.Store(Finish(second, true), destination + activatedOffset + Lanes);
-                                }
-                                continue;
-                            }
-                            Vector512.Store(first, sums);
-                            Vector512.Store(second, sums + Lanes);
-                            for (int q = 0; q < columns; q++) destination[q] = sums[q];
-                            if (activated == null) continue;
-                            Vector512.Store(Finish(first, true), sums);
-                            Vector512.Store(Finish(second, true), sums + Lanes);
-                            for (int q = 0; q < columns; q++) destination[activatedOffset + q] = sums[q];
+                            PairedTile(source, source + paddedWidth, blockWeights, offsets, patch, tile);
+                            StoreRow(tile, y0, biases, block, count, oy, v, outputWidth, plane, relu, activated == null ? 0 : activated - output);
+                            StoreRow(tile + FilterBlock * 2 * Lanes, y0, biases, block, count, ++oy, v, outputWidth, plane, relu,
+                                activated == null ? 0 : activated - output);
+                            continue;
                         }
+                        Tile(source, blockWeights, offsets, patch, tile);
+                        StoreRow(tile, y0, biases, block, count, oy, v, outputWidth, plane, relu, activated == null ? 0 : activated - output);
                     }
             }
+        }
+    }
+
+    /// <summary>Filter j's two vectors of tile[j·32 ..] plus its bias into output row <paramref name="oy"/>, columns from v·16
+    /// (and ReLU of them <paramref name="activatedOffset"/> floats on, unless 0). Whole vectors may run past the row into the
+    /// plane's next rows, which are written after this one; near the plane's end they are written exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* tile, float* y0, float* biases, int block, int count, int oy, int v, int outputWidth, long plane, bool relu,
+        long activatedOffset)
+    {
+        int columns = Math.Min(2 * Lanes, outputWidth - v * Lanes);
+        long offset = (long)oy * outputWidth + v * Lanes;
+        bool whole = offset + 2 * Lanes <= plane;
+        for (int j = 0; j < count; j++)
+        {
+            float* destination = y0 + (block * FilterBlock + j) * plane + offset;
+            Vector512<float> bias = Vector512.Create(biases[block * FilterBlock + j]);
+            float* sums = tile + j * 2 * Lanes;
+            Vector512<float> first = Finish(Vector512.Load(sums) + bias, relu), second = Finish(Vector512.Load(sums + Lanes) + bias, relu);
+            if (whole)
+            {
+                Vector512.Store(first, destination);
+                Vector512.Store(second, destination + Lanes);
+                if (activatedOffset != 0)
+                {
+                    Vector512.Store(Finish(first, true), destination + activatedOffset);
+                    Vector512.Store(Finish(second, true), destination + activatedOffset + Lanes);
+                }
+                continue;
+            }
+            Vector512.Store(first, sums);
+            Vector512.Store(second, sums + Lanes);
+            for (int q = 0; q < columns; q++) destination[q] = sums[q];
+            if (activatedOffset == 0) continue;
+            Vector512.Store(Finish(first, true), sums);
+            Vector512.Store(Finish(second, true), sums + Lanes);
+            for (int q = 0; q < columns; q++) destination[activatedOffset + q] = sums[q];
         }
     }
 
@@ -178,5 +201,55 @@ internal static unsafe class Conv2dDirect
         Vector512.Store(a5, tile + 160); Vector512.Store(b5, tile + 176);
         Vector512.Store(a6, tile + 192); Vector512.Store(b6, tile + 208);
         Vector512.Store(a7, tile + 224); Vector512.Store(b7, tile + 240);
+    }
+
+    /// <summary>Sums of the first 6 filters of a block x 32 output columns of two output rows (windows from
+    /// <paramref name="row0"/> and <paramref name="row1"/>) into tile[j·32 + q] and tile[256 + j·32 + q]: the same chains
+    /// as <see cref="Tile"/>, 24 accumulators in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PairedTile(float* row0, float* row1, float* weights, int* offsets, int patch, float* tile)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        float* w = weights;
+        for (int tap = 0; tap < patch; tap++, w += FilterBlock)
+        {
+            float* source = row0 + offsets[tap], other = row1 + offsets[tap];
+            Vector512<float> x0 = Vector512.Load(source), x1 = Vector512.Load(source + Lanes);
+            Vector512<float> y0 = Vector512.Load(other), y1 = Vector512.Load(other + Lanes);
+            Vector512<float> k;
+            k = Vector512.Create(w[0]);
+            a0 = Avx512F.FusedMultiplyAdd(x0, k, a0); b0 = Avx512F.FusedMultiplyAdd(x1, k, b0);
+            c0 = Avx512F.FusedMultiplyAdd(y0, k, c0); d0 = Avx512F.FusedMultiplyAdd(y1, k, d0);
+            k = Vector512.Create(w[1]);
+            a1 = Avx512F.FusedMultiplyAdd(x0, k, a1); b1 = Avx512F.FusedMultiplyAdd(x1, k, b1);
+            c1 = Avx512F.FusedMultiplyAdd(y0, k, c1); d1 = Avx512F.FusedMultiplyAdd(y1, k, d1);
+            k = Vector512.Create(w[2]);
+            a2 = Avx512F.FusedMultiplyAdd(x0, k, a2); b2 = Avx512F.FusedMultiplyAdd(x1, k, b2);
+            c2 = Avx512F.FusedMultiplyAdd(y0, k, c2); d2 = Avx512F.FusedMultiplyAdd(y1, k, d2);
+            k = Vector512.Create(w[3]);
+            a3 = Avx512F.FusedMultiplyAdd(x0, k, a3); b3 = Avx512F.FusedMultiplyAdd(x1, k, b3);
+            c3 = Avx512F.FusedMultiplyAdd(y0, k, c3); d3 = Avx512F.FusedMultiplyAdd(y1, k, d3);
+            k = Vector512.Create(w[4]);
+            a4 = Avx512F.FusedMultiplyAdd(x0, k, a4); b4 = Avx512F.FusedMultiplyAdd(x1, k, b4);
+            c4 = Avx512F.FusedMultiplyAdd(y0, k, c4); d4 = Avx512F.FusedMultiplyAdd(y1, k, d4);
+            k = Vector512.Create(w[5]);
+            a5 = Avx512F.FusedMultiplyAdd(x0, k, a5); b5 = Avx512F.FusedMultiplyAdd(x1, k, b5);
+            c5 = Avx512F.FusedMultiplyAdd(y0, k, c5); d5 = Avx512F.FusedMultiplyAdd(y1, k, d5);
+        }
+        Vector512.Store(a0, tile + 0); Vector512.Store(b0, tile + 16);
+        Vector512.Store(a1, tile + 32); Vector512.Store(b1, tile + 48);
+        Vector512.Store(a2, tile + 64); Vector512.Store(b2, tile + 80);
+        Vector512.Store(a3, tile + 96); Vector512.Store(b3, tile + 112);
+        Vector512.Store(a4, tile + 128); Vector512.Store(b4, tile + 144);
+        Vector512.Store(a5, tile + 160); Vector512.Store(b5, tile + 176);
+        Vector512.Store(c0, tile + 256); Vector512.Store(d0, tile + 272);
+        Vector512.Store(c1, tile + 288); Vector512.Store(d1, tile + 304);
+        Vector512.Store(c2, tile + 320); Vector512.Store(d2, tile + 336);
+        Vector512.Store(c3, tile + 352); Vector512.Store(d3, tile + 368);
+        Vector512.Store(c4, tile + 384); Vector512.Store(d4, tile + 400);
+        Vector512.Store(c5, tile + 416); Vector512.Store(d5, tile + 432);
     }
 }

@@ -32,10 +32,14 @@ internal static unsafe class Conv2dImplicit
     /// <summary>Whether <see cref="Conv2dKernels.Conv2dForward"/> takes this path for <paramref name="shape"/>. Measured
     /// single-threaded on the Keras net's second layer (32 channels 13x13, 64 filters 3x3, lanes of 64 images, by the
     /// thread's CPU time): 92 GFLOP/s here (the 1024³ GEMM: 85-94 in the same sittings) against 75 through im2col and the
-    /// packed GEMM (GEMM: 91-93).</summary>
+    /// packed GEMM (GEMM: 91-93).
+    /// Filters in blocks of 16 but not of 64 go through <see cref="Conv2dImplicitRows"/>'s tiles instead.</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>
-        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters % FilterBlock == 0
+        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters % Conv2dImplicitRows.FilterBlock == 0
         && shape.PatchSize > Conv2dDirect.MaxPatch;
+
+    /// <summary>Filters side by side in the packed weights: 64 for this class's tiles, else 16 for <see cref="Conv2dImplicitRows"/>'s.</summary>
+    private static int Block(in Conv2dShape shape) => shape.Filters % FilterBlock == 0 ? FilterBlock : Conv2dImplicitRows.FilterBlock;
 
     private static bool Padded(in Conv2dShape shape) => shape.PadTop + shape.PadLeft + shape.PadBottom + shape.PadRight > 0;
 
@@ -47,9 +51,11 @@ internal static unsafe class Conv2dImplicit
         return (width, (shape.Height + shape.PadTop + shape.PadBottom) * width);
     }
 
-    /// <summary>Scratch floats: the packed weights, the taps' offsets into a source image, and one padded image if padded.</summary>
+    /// <summary>Scratch floats: the packed weights, the taps' offsets into a source image, one padded image if padded, and
+    /// the staging rows of <see cref="Conv2dImplicitRows"/> if it takes the shape.</summary>
     internal static long ScratchFloats(in Conv2dShape shape) =>
-        (long)shape.Filters * shape.PatchSize + shape.PatchSize + (Padded(shape) ? (long)shape.Channels * Source(shape).Plane : 0);
+        (long)shape.Filters * shape.PatchSize + shape.PatchSize + (Padded(shape) ? (long)shape.Channels * Source(shape).Plane : 0)
+        + (shape.Filters % FilterBlock != 0 ? Conv2dImplicitRows.StagingFloats(shape) : 0);
 
     /// <param name="input">X [B x C x H x W].</param>
     /// <param name="weights">W [F x C x K x K].</param>
@@ -60,17 +66,18 @@ internal static unsafe class Conv2dImplicit
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* scratch, int rows, bool relu)
     {
-        int filters = shape.Filters, patch = shape.PatchSize, blocks = filters / FilterBlock;
+        int filters = shape.Filters, patch = shape.PatchSize, width = Block(shape), blocks = filters / width;
         (int sourceWidth, int sourcePlane) = Source(shape);
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)filters * patch);
         float* padded = scratch + (long)filters * patch + patch;
+        float* staging = padded + (Padded(shape) ? (long)shape.Channels * sourcePlane : 0);
 
-        // Wk[block][tap][j] = W[block·64 + j, tap]; tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
+        // Wk[block][tap][j] = W[block·64 + j, tap] (or ·16); tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
         for (int block = 0; block < blocks; block++)
             for (int tap = 0; tap < patch; tap++)
-                for (int j = 0; j < FilterBlock; j++)
-                    packed[((long)block * patch + tap) * FilterBlock + j] = weights[(long)(block * FilterBlock + j) * patch + tap];
+                for (int j = 0; j < width; j++)
+                    packed[((long)block * patch + tap) * width + j] = weights[(long)(block * width + j) * patch + tap];
         for (int c = 0, tap = 0; c < shape.Channels; c++)
             for (int ky = 0; ky < shape.Kernel; ky++)
                 for (int kx = 0; kx < shape.Kernel; kx++, tap++)
@@ -78,7 +85,7 @@ internal static unsafe class Conv2dImplicit
 
         if (!Padded(shape))
         {
-            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows, relu);
+            Run(input, shape.InputSize, sourceWidth, packed, biases, offsets, shape, output, rows, relu, staging);
             return;
         }
         new Span<float>(padded, shape.Channels * sourcePlane).Clear();
@@ -90,15 +97,20 @@ internal static unsafe class Conv2dImplicit
                 for (int y = 0; y < shape.Height; y++)
                     new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, shape.Width)
                         .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
-            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu);
+            Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu, staging);
         }
     }
 
     /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(float* source, long imageStride, int sourceWidth, float* packed, float* biases, int* offsets, in Conv2dShape shape,
-        float* output, int images, bool relu)
+        float* output, int images, bool relu, float* staging)
     {
+        if (shape.Filters % FilterBlock != 0)
+        {
+            Conv2dImplicitRows.Run(source, imageStride, sourceWidth, packed, biases, offsets, shape, output, images, relu, staging);
+            return;
+        }
         int patch = shape.PatchSize, blocks = shape.Filters / FilterBlock, outputWidth = shape.OutputWidth, outputHeight = shape.OutputHeight;
         long plane = (long)outputHeight * outputWidth, total = images * plane;
         float** reads = stackalloc float*[Pixels];

@@ -15,8 +15,9 @@ namespace MnistTools.Layers;
 /// over C·K·K in a fixed order, so Y does not depend on the grouping; dW sums over the group's columns, so it depends on
 /// the grouping, which depends only on (shape, B). No allocation: the caller passes <see cref="Conv2dShape.ScratchFloats"/>.
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
-/// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
-/// <see cref="Conv2dImplicit"/>. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
+/// AVX-512 instead, and deep patches with filters in blocks of 16 (second layers like LeNet-5's and the Keras net's)
+/// through <see cref="Conv2dImplicit"/>; the weight gradient of deep 5x5 patches with filters in blocks of 16 (LeNet-5's
+/// second layer) through <see cref="Conv2dImplicitWeights"/>, with this route's sums. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
 /// channels go forward, and their weight gradient, through <see cref="Conv2dWinograd"/> (db and dX stay here).
 /// </summary>
 internal static class Conv2dKernels
@@ -180,8 +181,10 @@ internal static class Conv2dKernels
         // One image per group and dW on the unpacked dot-product route (shallow first layers): its column rows are read
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
         // dW through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
-        bool winogradWeights = Conv2dWinograd.Applies(shape);
-        bool shifted = !winogradWeights && group == 1 && ShiftedRows.Apply(shape, path);
+        // dW of 5x5 kernels with filters in blocks of 16 likewise after the loop, through Conv2dImplicitWeights.
+        bool winogradWeights = Conv2dWinograd.Applies(shape), implicitWeights = !winogradWeights && Conv2dImplicitWeights.Applies(shape, path);
+        bool laterWeights = winogradWeights || implicitWeights;
+        bool shifted = !laterWeights && group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
         fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch)
         {
@@ -200,8 +203,8 @@ internal static class Conv2dKernels
                     ShiftedRows.Fill(x + (long)first * shape.InputSize, shape, col, rowPointers);
                     GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
                 }
-                else if (!winogradWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
-                if (winogradWeights && dx == null) continue;
+                else if (!laterWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
+                if (laterWeights && dx == null) continue;
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -214,7 +217,7 @@ internal static class Conv2dKernels
                 }
 
                 // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
-                if (!shifted && !winogradWeights) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
+                if (!shifted && !laterWeights) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
                 if (dx == null) continue;
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
@@ -222,6 +225,7 @@ internal static class Conv2dKernels
                 Im2Col.Scatter(col, images, shape, dx + (long)first * shape.InputSize, vector);
             }
             if (winogradWeights) Conv2dWinograd.WeightGradient(x, dyAll, shape, dw, work, rows);
+            else if (implicitWeights) Conv2dImplicitWeights.WeightGradient(x, dyAll, shape, dw, work, rows);
         }
     }
 

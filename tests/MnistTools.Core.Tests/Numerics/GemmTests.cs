@@ -81,14 +81,17 @@ public class GemmTests
                     CheckAgainstReference(random, m, n, k, transposeA: false, transposeB: true, accumulate: (m + n) % 2 == 0);
                 }
 
-        // The rows below the last whole 4-row tile (m % 4 != 0) use one-row tiles: the same chains, so splitting rows changes nothing.
-        foreach (int m in new[] { 5, 50, 51 })
-        {
-            float[] inputs = RandomValues(random, m * 784), weights = RandomValues(random, 20 * 784), whole = new float[m * 20], split = new float[m * 20];
-            Gemm.Multiply(inputs, weights, whole, m, 20, 784, false, true, false);
-            for (int r = 0; r < m; r++) Gemm.Multiply(inputs.AsSpan(r * 784, 784), weights, split.AsSpan(r * 20, 20), 1, 20, 784, false, true, false);
-            AssertSameBits(whole, split, $"row split {m}x20x784");
-        }
+        // The rows below the last whole 4-row tile (m % 4 != 0) use two- and one-row tiles, the columns right of the last
+        // whole 4-column tile (n % 4 != 0) four-row column tiles, and a single row its dot products: the same chains, so
+        // splitting rows changes nothing.
+        foreach (int m in new[] { 5, 6, 7, 50, 51 })
+            foreach (int n in new[] { 20, 22, 23 })
+            {
+                float[] inputs = RandomValues(random, m * 784), weights = RandomValues(random, n * 784), whole = new float[m * n], split = new float[m * n];
+                Gemm.Multiply(inputs, weights, whole, m, n, 784, false, true, false);
+                for (int r = 0; r < m; r++) Gemm.Multiply(inputs.AsSpan(r * 784, 784), weights, split.AsSpan(r * n, n), 1, n, 784, false, true, false);
+                AssertSameBits(whole, split, $"row split {m}x{n}x784");
+            }
 
         // Special values through the lane sums: NaN in a row of X, +Inf in a row of W, stale NaN output overwritten.
         const int rows = 8, outputs = 20, depth = 100;
