@@ -51,7 +51,8 @@ internal static unsafe class Conv2dWinograd
 
     /// <summary>Scratch floats for the forward and the weight gradient of <paramref name="shape"/> under the current setting
     /// (0 when they do not run here).</summary>
-    internal static long ScratchFloats(in Conv2dShape shape, int rows) => Applies(shape) ? RunFloats(shape, rows) : 0;
+    internal static long ScratchFloats(in Conv2dShape shape, int rows) =>
+        Applies(shape) ? Math.Max(RunFloats(shape, rows), Conv2dWinogradTiled.ScratchFloats(shape)) : 0;
 
     /// <summary>U, V, M of one group, the parity-split padded plane, the tile tables (<see cref="Layout"/>) and 32 floats of work.</summary>
     private static long RunFloats(in Conv2dShape shape, int rows)
@@ -110,6 +111,11 @@ internal static unsafe class Conv2dWinograd
     internal static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* activated,
         float* scratch, int rows, bool relu)
     {
+        if (Conv2dWinogradTiled.Applies(ComputeSettings.InstructionSet))
+        {
+            Conv2dWinogradTiled.Forward(input, weights, biases, shape, output, activated, scratch, rows, relu);
+            return;
+        }
         int channels = shape.Channels, filters = shape.Filters, tilesPerImage = TilesPerImage(shape), group = ImagesPerGroup(shape, rows);
         long weightsPerPosition = (long)filters * channels;
         var layout = new Layout(scratch, shape, group);
@@ -171,6 +177,11 @@ internal static unsafe class Conv2dWinograd
         if (rows == 0)
         {
             new Span<float>(weightGradient, (int)(9 * weightsPerPosition)).Clear();
+            return;
+        }
+        if (Conv2dWinogradTiled.Applies(ComputeSettings.InstructionSet))
+        {
+            Conv2dWinogradTiled.WeightGradient(input, outputGradient, shape, weightGradient, scratch, rows);
             return;
         }
         var layout = new Layout(scratch, shape, group);
