@@ -12,9 +12,9 @@ namespace MnistTools.Layers;
 ///   filters  U[ξ][c][f]  [16 x C' x F'] = (G W[f, c] Gᵀ)[ξ]                                      once per call
 ///   image    P[y][x][c]  [(2TH + 2) x (2TW + 2) x C'] = X[i, c, y − PadTop, x − PadLeft], zero outside
 ///   inputs   V[ξ][t][c]  [16 x T' x C'] = (Bᵀ d B)[ξ] of tile t's 4x4 window of P: vector additions over 16 channels
-///   product  M[ξ][s][f]  [16 x 6 x F'] = Σ_c V[ξ][t0 + s][c] · U[ξ][c][f], register tiles of 64 filters (4 vectors) x 6
+///   product  M[ξ][t][f]  [16 x T' x F'] = Σ_c V[ξ][t][c] · U[ξ][c][f], register tiles of 64 filters (4 vectors) x 6
 ///            tiles (24 accumulators), one fused multiply-add chain over c in order from zero
-///   outputs  Y[i, f, tile] = Aᵀ M[·][s][f] A + b[f] over 16 filters per vector (clipped at the right and bottom edges)
+///   outputs  Y[i, f, tile] = Aᵀ M[·][t][f] A + b[f] over 16 filters per vector (clipped at the right and bottom edges)
 /// The weight gradient keeps the layouts: dZ of an image as D[oy][ox][f] [2TH x 2TW x F'] (zero beyond the outputs), its
 /// tiles Q[ξ][t][f] = (A dz Aᵀ)[ξ], R[ξ][c][f] [16 x C' x F'] += V[ξ][t][c] · Q[ξ][t][f] (register tiles of 4 channels x 64
 /// filters or 8 x 32, 8 x 16; one chain per element over the images and tiles in order), dW[f, c] = Gᵀ R[·][c][f] G.
@@ -28,6 +28,7 @@ internal static unsafe class Conv2dWinogradTiled
     internal const int Slots = 6;
 
     private const int Lanes = 16;
+    internal static int Variant;
     private const int Positions = WinogradTransforms.Positions;
 
     /// <summary>Whether the Winograd forward and weight gradient of a shape that <see cref="Conv2dWinograd"/> takes run here:
@@ -39,8 +40,8 @@ internal static unsafe class Conv2dWinogradTiled
     /// <summary>The scratch of one call, by part (floats).</summary>
     private readonly struct Layout
     {
-        public readonly int Channels, Filters, TilesHigh, TilesWide, Tiles, PaddedTiles, PlaneHigh, PlaneWide;
-        public readonly float* Weights, Biases, Plane, Inputs, Products, Gradient, GradientTiles, Work;
+        public readonly int Channels, Filters, TilesHigh, TilesWide, Tiles, PaddedTiles, PlaneHigh, PlaneWide, StagingWide;
+        public readonly float* Weights, Biases, Plane, Inputs, Products, Gradient, GradientTiles, Staging, Work;
 
         public Layout(float* scratch, in Conv2dShape shape)
         {
@@ -52,17 +53,19 @@ internal static unsafe class Conv2dWinogradTiled
             PaddedTiles = (Tiles + Slots - 1) / Slots * Slots;
             PlaneHigh = 2 * TilesHigh + 2;
             PlaneWide = 2 * TilesWide + 2;
+            StagingWide = Round16(2 * TilesWide);
             Weights = scratch;
             Biases = Weights + (long)Positions * Channels * Filters;
             Plane = Biases + Filters;
             Inputs = Plane + (long)PlaneHigh * PlaneWide * Channels;
             Products = Inputs + (long)Positions * PaddedTiles * Channels;
-            Gradient = Products + (long)Positions * Slots * Filters;
+            Gradient = Products + (long)Positions * PaddedTiles * Filters;
             GradientTiles = Gradient + 4L * Tiles * Filters;
-            Work = GradientTiles + (long)Positions * Tiles * Filters;
+            Staging = GradientTiles + (long)Positions * Tiles * Filters;
+            Work = Staging + 2L * StagingWide * Lanes;
         }
 
-        public long End => Work + 8 * Lanes - Weights;
+        public long End => Work + Lanes - Weights;
     }
 
     /// <summary>Scratch floats of <see cref="Forward"/> and <see cref="WeightGradient"/> for <paramref name="shape"/>.</summary>
@@ -78,26 +81,24 @@ internal static unsafe class Conv2dWinogradTiled
         int channels = shape.Channels, filters = shape.Filters, fp = layout.Filters, cp = layout.Channels;
         long positionWeights = (long)cp * fp;
         float* u = layout.Weights;
-        new Span<float>(u, (int)(Positions * positionWeights)).Clear();
-        for (int f = 0; f < filters; f++)
-            for (int c = 0; c < channels; c++)
-                WinogradTransforms.Filter(weights + 9 * ((long)f * channels + c), u + (long)c * fp + f, positionWeights);
+        if (Variant != 4) TransformFilters(weights, filters, channels, u, fp, positionWeights);
         for (int f = 0; f < fp; f++) layout.Biases[f] = f < filters ? biases[f] : 0f;
         Prepare(layout);
 
         float* m = layout.Products;
         for (int i = 0; i < rows; i++)
         {
-            TransformImage(input + (long)i * shape.InputSize, shape, layout);
+            TransformImage(input + (long)i * shape.InputSize, input + (long)rows * shape.InputSize, shape, layout);
             float* image = output + (long)i * shape.OutputSize;
             float* imageActivated = activated == null ? null : activated + (long)i * shape.OutputSize;
-            for (int t0 = 0; t0 < layout.Tiles; t0 += Slots)
+            // Position by position, so U[ξ] stays in L1 over the image's tiles.
+            for (int position = 0; position < Positions && Variant != 2; position++)
             {
-                for (int position = 0; position < Positions; position++)
+                float* up = u + position * positionWeights;
+                for (int t0 = 0; t0 < layout.Tiles; t0 += Slots)
                 {
-                    float* up = u + position * positionWeights;
                     float* vp = layout.Inputs + ((long)position * layout.PaddedTiles + t0) * cp;
-                    float* mp = m + (long)position * Slots * fp;
+                    float* mp = m + ((long)position * layout.PaddedTiles + t0) * fp;
                     int f0 = 0;
                     for (; f0 + 4 * Lanes <= fp; f0 += 4 * Lanes) Product64(up + f0, fp, vp, cp, channels, mp + f0, fp);
                     if (f0 + 2 * Lanes <= fp)
@@ -107,18 +108,27 @@ internal static unsafe class Conv2dWinogradTiled
                     }
                     if (f0 < fp) Product16(up + f0, fp, vp, cp, channels, mp + f0, fp);
                 }
-                int count = Math.Min(Slots, layout.Tiles - t0);
-                for (int s = 0; s < count; s++)
-                {
-                    int t = t0 + s, ty = t / layout.TilesWide, tx = t - ty * layout.TilesWide;
-                    long offset = 2L * ty * shape.OutputWidth + 2 * tx;
-                    int edges = (2 * tx + 1 < shape.OutputWidth ? 1 : 0) | (2 * ty + 1 < shape.OutputHeight ? 2 : 0);
-                    for (int f0 = 0; f0 < filters; f0 += Lanes)
-                        OutputTile(m + (long)s * fp + f0, (long)Slots * fp, layout.Biases + f0, Math.Min(Lanes, filters - f0),
-                            image + (long)f0 * shape.OutputPixels + offset, imageActivated == null ? null : imageActivated + (long)f0 * shape.OutputPixels + offset,
-                            shape.OutputPixels, shape.OutputWidth, edges, relu, layout.Work);
-                }
             }
+            // Tile row by tile row and 16 filters at a time: the outputs of the row's tiles as pixel vectors in the staging
+            // rows S[r][x][16], then each output row transposed to filter rows and stored whole.
+            float* staging = layout.Staging;
+            long stagingRow = (long)layout.StagingWide * Lanes;
+            for (int ty = 0; ty < layout.TilesHigh && Variant != 1; ty++)
+                for (int f0 = 0; f0 < filters; f0 += Lanes)
+                {
+                    float* mp = m + (long)ty * layout.TilesWide * fp + f0;
+                    for (int tx = 0; tx < layout.TilesWide; tx++)
+                        OutputTile(mp + (long)tx * fp, (long)layout.PaddedTiles * fp, layout.Biases + f0, relu && activated == null,
+                            staging + 2 * tx * Lanes, stagingRow);
+                    int count = Math.Min(Lanes, filters - f0);
+                    for (int r = 0; r < 2 && 2 * ty + r < shape.OutputHeight; r++)
+                    {
+                        long offset = (long)f0 * shape.OutputPixels + (long)(2 * ty + r) * shape.OutputWidth;
+                        for (int x0 = 0; x0 < shape.OutputWidth; x0 += Lanes)
+                            TransposeStore(staging + r * stagingRow + x0 * Lanes, count, Math.Min(Lanes, shape.OutputWidth - x0), image + offset + x0,
+                                imageActivated == null ? null : imageActivated + offset + x0, shape.OutputPixels);
+                    }
+                }
         }
     }
 
@@ -135,18 +145,17 @@ internal static unsafe class Conv2dWinogradTiled
         Prepare(layout);
         new Span<float>(layout.Gradient, 4 * tiles * fp).Clear();
         int gradientWide = 2 * layout.TilesWide;
+        float* gradientEnd = outputGradient + (long)rows * shape.OutputSize;
         for (int i = 0; i < rows; i++)
         {
-            TransformImage(input + (long)i * shape.InputSize, shape, layout);
+            TransformImage(input + (long)i * shape.InputSize, input + (long)rows * shape.InputSize, shape, layout);
             // D[oy][ox][f] = dZ[i, f, oy, ox]; beyond the outputs and filters it stays zero.
             float* dz = outputGradient + (long)i * shape.OutputSize;
-            for (int f = 0; f < filters; f++)
-                for (int oy = 0; oy < shape.OutputHeight; oy++)
-                {
-                    float* source = dz + (long)f * shape.OutputPixels + (long)oy * shape.OutputWidth;
-                    float* destination = layout.Gradient + (long)oy * gradientWide * fp + f;
-                    for (int ox = 0; ox < shape.OutputWidth; ox++) destination[(long)ox * fp] = source[ox];
-                }
+            for (int oy = 0; oy < shape.OutputHeight; oy++)
+                for (int f0 = 0; f0 < filters; f0 += Lanes)
+                    for (int x0 = 0; x0 < shape.OutputWidth; x0 += Lanes)
+                        TransposeLoad(dz + (long)f0 * shape.OutputPixels + (long)oy * shape.OutputWidth + x0, shape.OutputPixels, Math.Min(Lanes, filters - f0),
+                            gradientEnd, Math.Min(Lanes, shape.OutputWidth - x0), layout.Gradient + ((long)oy * gradientWide + x0) * fp + f0, fp, layout.Work);
             for (int t = 0; t < tiles; t++)
             {
                 int ty = t / layout.TilesWide, tx = t - ty * layout.TilesWide;
@@ -176,6 +185,139 @@ internal static unsafe class Conv2dWinogradTiled
                 WinogradTransforms.FilterGradient(r + (long)c * fp + f, positionWeights, weightGradient + 9 * ((long)f * channels + c));
     }
 
+    /// <summary>
+    /// The 16x16 block rows[k·rowStride + q] (k &lt; <paramref name="count"/>, q &lt; 16; rows k ≥ count read as zero, and
+    /// values at or past <paramref name="end"/> too) transposed in registers: destination[q·columnStride + k] for q &lt;
+    /// <paramref name="valid"/>, 16 values each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeLoad(float* rows, long rowStride, int count, float* end, int valid, float* destination, long columnStride, float* work)
+    {
+        Vector512<float> r0 = Row(rows + 0 * rowStride, 0 < count, end, work); Vector512<float> r1 = Row(rows + 1 * rowStride, 1 < count, end, work); Vector512<float> r2 = Row(rows + 2 * rowStride, 2 < count, end, work); Vector512<float> r3 = Row(rows + 3 * rowStride, 3 < count, end, work); Vector512<float> r4 = Row(rows + 4 * rowStride, 4 < count, end, work); Vector512<float> r5 = Row(rows + 5 * rowStride, 5 < count, end, work); Vector512<float> r6 = Row(rows + 6 * rowStride, 6 < count, end, work); Vector512<float> r7 = Row(rows + 7 * rowStride, 7 < count, end, work); Vector512<float> r8 = Row(rows + 8 * rowStride, 8 < count, end, work); Vector512<float> r9 = Row(rows + 9 * rowStride, 9 < count, end, work); Vector512<float> r10 = Row(rows + 10 * rowStride, 10 < count, end, work); Vector512<float> r11 = Row(rows + 11 * rowStride, 11 < count, end, work); Vector512<float> r12 = Row(rows + 12 * rowStride, 12 < count, end, work); Vector512<float> r13 = Row(rows + 13 * rowStride, 13 < count, end, work); Vector512<float> r14 = Row(rows + 14 * rowStride, 14 < count, end, work); Vector512<float> r15 = Row(rows + 15 * rowStride, 15 < count, end, work);
+        Vector512<float> t;
+        Vector512<int> lo8 = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+        Vector512<int> hi8 = Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo8, r8); r8 = Avx512F.PermuteVar16x32x2(r0, hi8, r8); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r1, lo8, r9); r9 = Avx512F.PermuteVar16x32x2(r1, hi8, r9); r1 = t;
+        t = Avx512F.PermuteVar16x32x2(r2, lo8, r10); r10 = Avx512F.PermuteVar16x32x2(r2, hi8, r10); r2 = t;
+        t = Avx512F.PermuteVar16x32x2(r3, lo8, r11); r11 = Avx512F.PermuteVar16x32x2(r3, hi8, r11); r3 = t;
+        t = Avx512F.PermuteVar16x32x2(r4, lo8, r12); r12 = Avx512F.PermuteVar16x32x2(r4, hi8, r12); r4 = t;
+        t = Avx512F.PermuteVar16x32x2(r5, lo8, r13); r13 = Avx512F.PermuteVar16x32x2(r5, hi8, r13); r5 = t;
+        t = Avx512F.PermuteVar16x32x2(r6, lo8, r14); r14 = Avx512F.PermuteVar16x32x2(r6, hi8, r14); r6 = t;
+        t = Avx512F.PermuteVar16x32x2(r7, lo8, r15); r15 = Avx512F.PermuteVar16x32x2(r7, hi8, r15); r7 = t;
+        Vector512<int> lo4 = Vector512.Create(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+        Vector512<int> hi4 = Vector512.Create(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo4, r4); r4 = Avx512F.PermuteVar16x32x2(r0, hi4, r4); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r1, lo4, r5); r5 = Avx512F.PermuteVar16x32x2(r1, hi4, r5); r1 = t;
+        t = Avx512F.PermuteVar16x32x2(r2, lo4, r6); r6 = Avx512F.PermuteVar16x32x2(r2, hi4, r6); r2 = t;
+        t = Avx512F.PermuteVar16x32x2(r3, lo4, r7); r7 = Avx512F.PermuteVar16x32x2(r3, hi4, r7); r3 = t;
+        t = Avx512F.PermuteVar16x32x2(r8, lo4, r12); r12 = Avx512F.PermuteVar16x32x2(r8, hi4, r12); r8 = t;
+        t = Avx512F.PermuteVar16x32x2(r9, lo4, r13); r13 = Avx512F.PermuteVar16x32x2(r9, hi4, r13); r9 = t;
+        t = Avx512F.PermuteVar16x32x2(r10, lo4, r14); r14 = Avx512F.PermuteVar16x32x2(r10, hi4, r14); r10 = t;
+        t = Avx512F.PermuteVar16x32x2(r11, lo4, r15); r15 = Avx512F.PermuteVar16x32x2(r11, hi4, r15); r11 = t;
+        Vector512<int> lo2 = Vector512.Create(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+        Vector512<int> hi2 = Vector512.Create(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo2, r2); r2 = Avx512F.PermuteVar16x32x2(r0, hi2, r2); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r1, lo2, r3); r3 = Avx512F.PermuteVar16x32x2(r1, hi2, r3); r1 = t;
+        t = Avx512F.PermuteVar16x32x2(r4, lo2, r6); r6 = Avx512F.PermuteVar16x32x2(r4, hi2, r6); r4 = t;
+        t = Avx512F.PermuteVar16x32x2(r5, lo2, r7); r7 = Avx512F.PermuteVar16x32x2(r5, hi2, r7); r5 = t;
+        t = Avx512F.PermuteVar16x32x2(r8, lo2, r10); r10 = Avx512F.PermuteVar16x32x2(r8, hi2, r10); r8 = t;
+        t = Avx512F.PermuteVar16x32x2(r9, lo2, r11); r11 = Avx512F.PermuteVar16x32x2(r9, hi2, r11); r9 = t;
+        t = Avx512F.PermuteVar16x32x2(r12, lo2, r14); r14 = Avx512F.PermuteVar16x32x2(r12, hi2, r14); r12 = t;
+        t = Avx512F.PermuteVar16x32x2(r13, lo2, r15); r15 = Avx512F.PermuteVar16x32x2(r13, hi2, r15); r13 = t;
+        Vector512<int> lo1 = Vector512.Create(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+        Vector512<int> hi1 = Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo1, r1); r1 = Avx512F.PermuteVar16x32x2(r0, hi1, r1); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r2, lo1, r3); r3 = Avx512F.PermuteVar16x32x2(r2, hi1, r3); r2 = t;
+        t = Avx512F.PermuteVar16x32x2(r4, lo1, r5); r5 = Avx512F.PermuteVar16x32x2(r4, hi1, r5); r4 = t;
+        t = Avx512F.PermuteVar16x32x2(r6, lo1, r7); r7 = Avx512F.PermuteVar16x32x2(r6, hi1, r7); r6 = t;
+        t = Avx512F.PermuteVar16x32x2(r8, lo1, r9); r9 = Avx512F.PermuteVar16x32x2(r8, hi1, r9); r8 = t;
+        t = Avx512F.PermuteVar16x32x2(r10, lo1, r11); r11 = Avx512F.PermuteVar16x32x2(r10, hi1, r11); r10 = t;
+        t = Avx512F.PermuteVar16x32x2(r12, lo1, r13); r13 = Avx512F.PermuteVar16x32x2(r12, hi1, r13); r12 = t;
+        t = Avx512F.PermuteVar16x32x2(r14, lo1, r15); r15 = Avx512F.PermuteVar16x32x2(r14, hi1, r15); r14 = t;
+        r0.Store(destination);
+        if (valid > 1) r1.Store(destination + 1 * columnStride);
+        if (valid > 2) r2.Store(destination + 2 * columnStride);
+        if (valid > 3) r3.Store(destination + 3 * columnStride);
+        if (valid > 4) r4.Store(destination + 4 * columnStride);
+        if (valid > 5) r5.Store(destination + 5 * columnStride);
+        if (valid > 6) r6.Store(destination + 6 * columnStride);
+        if (valid > 7) r7.Store(destination + 7 * columnStride);
+        if (valid > 8) r8.Store(destination + 8 * columnStride);
+        if (valid > 9) r9.Store(destination + 9 * columnStride);
+        if (valid > 10) r10.Store(destination + 10 * columnStride);
+        if (valid > 11) r11.Store(destination + 11 * columnStride);
+        if (valid > 12) r12.Store(destination + 12 * columnStride);
+        if (valid > 13) r13.Store(destination + 13 * columnStride);
+        if (valid > 14) r14.Store(destination + 14 * columnStride);
+        if (valid > 15) r15.Store(destination + 15 * columnStride);
+    }
+
+    /// <summary>16 values at p (zero when not <paramref name="present"/>; those at or past end as zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Row(float* p, bool present, float* end, float* work)
+    {
+        if (!present) return Vector512<float>.Zero;
+        if (p + Lanes <= end) return Vector512.Load(p);
+        long n = end - p;
+        for (int j = 0; j < Lanes; j++) work[j] = j < n ? p[j] : 0f;
+        return Vector512.Load(work);
+    }
+
+    /// <summary>Lanes k &lt; n of 8 set.</summary>
+    private static Vector256<float> Mask(int n) => Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n)).AsSingle();
+
+    /// <summary>U[ξ][c][f] = (G W[f, c] Gᵀ)[ξ] at u[ξ·positionStride + c·fp + f] for 16 filters at a time (zeros past F), with
+    /// <see cref="WinogradTransforms.Filter"/>'s operations; rows c ≥ C are left as they are.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformFilters(float* weights, int filters, int channels, float* u, int fp, long positionStride)
+    {
+        int stride = 9 * channels;
+        Vector256<int> index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * stride;
+        Vector512<float> half = Vector512.Create(0.5f);
+        for (int f0 = 0; f0 < fp; f0 += Lanes)
+        {
+            Vector256<float> low = Mask(filters - f0), high = Mask(filters - f0 - 8);
+            for (int c = 0; c < channels; c++)
+            {
+                float* g = weights + (long)f0 * stride + 9 * c, upper = g + 8L * stride;
+                float* destination = u + (long)c * fp + f0;
+                // t = G g [4 x 3] column by column, then each row of t through Gᵀ.
+                Vector512<float> t00 = default, t01 = default, t02 = default, t10 = default, t11 = default, t12 = default;
+                Vector512<float> t20 = default, t21 = default, t22 = default, t30 = default, t31 = default, t32 = default;
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    Vector512<float> g0 = Tap(g + kx, upper + kx, index, low, high), g1 = Tap(g + 3 + kx, upper + 3 + kx, index, low, high);
+                    Vector512<float> g2 = Tap(g + 6 + kx, upper + 6 + kx, index, low, high);
+                    Vector512<float> a = half * (g0 + g1 + g2), b = half * (g0 - g1 + g2);
+                    if (kx == 0) { t00 = g0; t10 = a; t20 = b; t30 = g2; }
+                    else if (kx == 1) { t01 = g0; t11 = a; t21 = b; t31 = g2; }
+                    else { t02 = g0; t12 = a; t22 = b; t32 = g2; }
+                }
+                FilterRow(t00, t01, t02, half, destination, positionStride);
+                FilterRow(t10, t11, t12, half, destination + 4 * positionStride, positionStride);
+                FilterRow(t20, t21, t22, half, destination + 8 * positionStride, positionStride);
+                FilterRow(t30, t31, t32, half, destination + 12 * positionStride, positionStride);
+            }
+        }
+    }
+
+    /// <summary>Tap k of 16 filters: the first 8 at low + j·stride, the next at high + j·stride (masked lanes read nothing, zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Tap(float* low, float* high, Vector256<int> index, Vector256<float> lowMask, Vector256<float> highMask) =>
+        Vector512.Create(Avx2.GatherMaskVector256(Vector256<float>.Zero, low, index, lowMask, 4),
+            Avx2.GatherMaskVector256(Vector256<float>.Zero, high, index, highMask, 4));
+
+    /// <summary>One row (r0, r1, r2) of G g through Gᵀ: r0, ½(r0 + r1 + r2), ½(r0 − r1 + r2), r2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterRow(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> half, float* u, long stride)
+    {
+        r0.Store(u);
+        (half * (r0 + r1 + r2)).Store(u + stride);
+        (half * (r0 - r1 + r2)).Store(u + 2 * stride);
+        r2.Store(u + 3 * stride);
+    }
+
     /// <summary>Zeros where the transforms read but no image writes: P's frame and extra channels, V's slots past T.</summary>
     private static void Prepare(in Layout layout)
     {
@@ -183,18 +325,21 @@ internal static unsafe class Conv2dWinogradTiled
         new Span<float>(layout.Inputs, Positions * layout.PaddedTiles * layout.Channels).Clear();
     }
 
-    /// <summary>P of image X [C x H x W] and V of its T tiles.</summary>
+    /// <summary>P of image X [C x H x W] and V of its T tiles (the lane's input ends at <paramref name="end"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformImage(float* image, in Conv2dShape shape, in Layout layout)
+    private static void TransformImage(float* image, float* end, in Conv2dShape shape, in Layout layout)
     {
         int cp = layout.Channels, wide = layout.PlaneWide;
-        for (int c = 0; c < shape.Channels; c++)
-            for (int y = 0; y < shape.Height; y++)
-            {
-                float* source = image + ((long)c * shape.Height + y) * shape.Width;
-                float* destination = layout.Plane + ((long)(y + shape.PadTop) * wide + shape.PadLeft) * cp + c;
-                for (int x = 0; x < shape.Width; x++) destination[(long)x * cp] = source[x];
-            }
+        // P[y + PadTop][x + PadLeft][c0 .. c0 + 16] = X[c0 .. c0 + 16, y, x .. x + 16] transposed in registers.
+        int channels = shape.Channels, pixels = shape.Height * shape.Width;
+        for (int y = 0; y < shape.Height && Variant != 3; y++)
+        {
+            float* destination = layout.Plane + ((long)(y + shape.PadTop) * wide + shape.PadLeft) * cp;
+            for (int c0 = 0; c0 < channels; c0 += Lanes)
+                for (int x0 = 0; x0 < shape.Width; x0 += Lanes)
+                    TransposeLoad(image + (long)c0 * pixels + (long)y * shape.Width + x0, pixels, Math.Min(Lanes, channels - c0), end,
+                        Math.Min(Lanes, shape.Width - x0), destination + (long)x0 * cp + c0, cp, layout.Work);
+        }
         long positionStride = (long)layout.PaddedTiles * cp, rowStride = (long)wide * cp;
         for (int t = 0; t < layout.Tiles; t++)
         {
@@ -334,14 +479,10 @@ internal static unsafe class Conv2dWinogradTiled
         d.Store(destination + 3 * Lanes);
     }
 
-    /// <summary>
-    /// One tile's 2x2 outputs Aᵀ M A + b for <paramref name="count"/> (≤ 16) filters: M[ξ] = m[ξ·positionStride .. + 16],
-    /// filter j's outputs to output + j·plane (right column if edges has bit 1, row below if bit 2), through ReLU when
-    /// <paramref name="relu"/>; with <paramref name="activated"/> set, Z to output and ReLU(Z) to activated.
-    /// </summary>
+    /// <summary>One tile's 2x2 outputs Aᵀ M A + b for 16 filters, M[ξ] = m[ξ·positionStride .. + 16], through ReLU when
+    /// <paramref name="relu"/>: the top row's two pixel vectors to s[0], s[16], the bottom row's to s[rowStride], s[rowStride + 16].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputTile(float* m, long positionStride, float* biases, int count, float* output, float* activated, long plane,
-        int outputWidth, int edges, bool relu, float* work)
+    private static void OutputTile(float* m, long positionStride, float* biases, bool relu, float* s, long rowStride)
     {
         Vector512<float> m00 = Vector512.Load(m), m01 = Vector512.Load(m + positionStride), m02 = Vector512.Load(m + 2 * positionStride), m03 = Vector512.Load(m + 3 * positionStride);
         Vector512<float> m10 = Vector512.Load(m + 4 * positionStride), m11 = Vector512.Load(m + 5 * positionStride), m12 = Vector512.Load(m + 6 * positionStride), m13 = Vector512.Load(m + 7 * positionStride);
@@ -350,41 +491,109 @@ internal static unsafe class Conv2dWinogradTiled
         Vector512<float> s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
         Vector512<float> s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
         Vector512<float> bias = Vector512.Load(biases);
-        bool fused = relu && activated == null;
-        Conv2dDirect.Finish(s00 + s01 + s02 + bias, fused).Store(work);
-        Conv2dDirect.Finish(s01 - s02 - s03 + bias, fused).Store(work + Lanes);
-        Conv2dDirect.Finish(s10 + s11 + s12 + bias, fused).Store(work + 2 * Lanes);
-        Conv2dDirect.Finish(s11 - s12 - s13 + bias, fused).Store(work + 3 * Lanes);
-        Scatter(work, count, output, plane, outputWidth, edges);
-        if (activated == null) return;
-        for (int k = 0; k < 4; k++) Conv2dDirect.Finish(Vector512.Load(work + k * Lanes), true).Store(work + k * Lanes);
-        Scatter(work, count, activated, plane, outputWidth, edges);
+        Conv2dDirect.Finish(s00 + s01 + s02 + bias, relu).Store(s);
+        Conv2dDirect.Finish(s01 - s02 - s03 + bias, relu).Store(s + Lanes);
+        Conv2dDirect.Finish(s10 + s11 + s12 + bias, relu).Store(s + rowStride);
+        Conv2dDirect.Finish(s11 - s12 - s13 + bias, relu).Store(s + rowStride + Lanes);
     }
 
-    /// <summary>work[k·16 + j] (k = 2·row + column of the tile) to output + j·plane + row·outputWidth + column, j &lt; count,
-    /// the columns and rows that edges allows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scatter(float* work, int count, float* output, long plane, int outputWidth, int edges)
+    /// <summary>
+    /// Filter rows from pixel vectors: rows[q·16 + j] is filter j at pixel q (16 pixels). Transposes the 16x16 block in
+    /// registers (four stages, each swapping one bit of the pixel and filter indices with two-source permutes), then stores
+    /// filter j's first <paramref name="valid"/> pixels to output + j·plane (and ReLU of them to activated + j·plane when
+    /// set), j &lt; <paramref name="count"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeStore(float* rows, int count, int valid, float* output, float* activated, long plane)
     {
-        if (edges == 3)
+        Vector512<float> r0 = Vector512.Load(rows + 0); Vector512<float> r1 = Vector512.Load(rows + 16); Vector512<float> r2 = Vector512.Load(rows + 32); Vector512<float> r3 = Vector512.Load(rows + 48); Vector512<float> r4 = Vector512.Load(rows + 64); Vector512<float> r5 = Vector512.Load(rows + 80); Vector512<float> r6 = Vector512.Load(rows + 96); Vector512<float> r7 = Vector512.Load(rows + 112); Vector512<float> r8 = Vector512.Load(rows + 128); Vector512<float> r9 = Vector512.Load(rows + 144); Vector512<float> r10 = Vector512.Load(rows + 160); Vector512<float> r11 = Vector512.Load(rows + 176); Vector512<float> r12 = Vector512.Load(rows + 192); Vector512<float> r13 = Vector512.Load(rows + 208); Vector512<float> r14 = Vector512.Load(rows + 224); Vector512<float> r15 = Vector512.Load(rows + 240);
+        Vector512<float> t;
+        Vector512<int> lo8 = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+        Vector512<int> hi8 = Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo8, r8); r8 = Avx512F.PermuteVar16x32x2(r0, hi8, r8); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r1, lo8, r9); r9 = Avx512F.PermuteVar16x32x2(r1, hi8, r9); r1 = t;
+        t = Avx512F.PermuteVar16x32x2(r2, lo8, r10); r10 = Avx512F.PermuteVar16x32x2(r2, hi8, r10); r2 = t;
+        t = Avx512F.PermuteVar16x32x2(r3, lo8, r11); r11 = Avx512F.PermuteVar16x32x2(r3, hi8, r11); r3 = t;
+        t = Avx512F.PermuteVar16x32x2(r4, lo8, r12); r12 = Avx512F.PermuteVar16x32x2(r4, hi8, r12); r4 = t;
+        t = Avx512F.PermuteVar16x32x2(r5, lo8, r13); r13 = Avx512F.PermuteVar16x32x2(r5, hi8, r13); r5 = t;
+        t = Avx512F.PermuteVar16x32x2(r6, lo8, r14); r14 = Avx512F.PermuteVar16x32x2(r6, hi8, r14); r6 = t;
+        t = Avx512F.PermuteVar16x32x2(r7, lo8, r15); r15 = Avx512F.PermuteVar16x32x2(r7, hi8, r15); r7 = t;
+        Vector512<int> lo4 = Vector512.Create(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+        Vector512<int> hi4 = Vector512.Create(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo4, r4); r4 = Avx512F.PermuteVar16x32x2(r0, hi4, r4); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r1, lo4, r5); r5 = Avx512F.PermuteVar16x32x2(r1, hi4, r5); r1 = t;
+        t = Avx512F.PermuteVar16x32x2(r2, lo4, r6); r6 = Avx512F.PermuteVar16x32x2(r2, hi4, r6); r2 = t;
+        t = Avx512F.PermuteVar16x32x2(r3, lo4, r7); r7 = Avx512F.PermuteVar16x32x2(r3, hi4, r7); r3 = t;
+        t = Avx512F.PermuteVar16x32x2(r8, lo4, r12); r12 = Avx512F.PermuteVar16x32x2(r8, hi4, r12); r8 = t;
+        t = Avx512F.PermuteVar16x32x2(r9, lo4, r13); r13 = Avx512F.PermuteVar16x32x2(r9, hi4, r13); r9 = t;
+        t = Avx512F.PermuteVar16x32x2(r10, lo4, r14); r14 = Avx512F.PermuteVar16x32x2(r10, hi4, r14); r10 = t;
+        t = Avx512F.PermuteVar16x32x2(r11, lo4, r15); r15 = Avx512F.PermuteVar16x32x2(r11, hi4, r15); r11 = t;
+        Vector512<int> lo2 = Vector512.Create(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+        Vector512<int> hi2 = Vector512.Create(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo2, r2); r2 = Avx512F.PermuteVar16x32x2(r0, hi2, r2); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r1, lo2, r3); r3 = Avx512F.PermuteVar16x32x2(r1, hi2, r3); r1 = t;
+        t = Avx512F.PermuteVar16x32x2(r4, lo2, r6); r6 = Avx512F.PermuteVar16x32x2(r4, hi2, r6); r4 = t;
+        t = Avx512F.PermuteVar16x32x2(r5, lo2, r7); r7 = Avx512F.PermuteVar16x32x2(r5, hi2, r7); r5 = t;
+        t = Avx512F.PermuteVar16x32x2(r8, lo2, r10); r10 = Avx512F.PermuteVar16x32x2(r8, hi2, r10); r8 = t;
+        t = Avx512F.PermuteVar16x32x2(r9, lo2, r11); r11 = Avx512F.PermuteVar16x32x2(r9, hi2, r11); r9 = t;
+        t = Avx512F.PermuteVar16x32x2(r12, lo2, r14); r14 = Avx512F.PermuteVar16x32x2(r12, hi2, r14); r12 = t;
+        t = Avx512F.PermuteVar16x32x2(r13, lo2, r15); r15 = Avx512F.PermuteVar16x32x2(r13, hi2, r15); r13 = t;
+        Vector512<int> lo1 = Vector512.Create(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+        Vector512<int> hi1 = Vector512.Create(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+        t = Avx512F.PermuteVar16x32x2(r0, lo1, r1); r1 = Avx512F.PermuteVar16x32x2(r0, hi1, r1); r0 = t;
+        t = Avx512F.PermuteVar16x32x2(r2, lo1, r3); r3 = Avx512F.PermuteVar16x32x2(r2, hi1, r3); r2 = t;
+        t = Avx512F.PermuteVar16x32x2(r4, lo1, r5); r5 = Avx512F.PermuteVar16x32x2(r4, hi1, r5); r4 = t;
+        t = Avx512F.PermuteVar16x32x2(r6, lo1, r7); r7 = Avx512F.PermuteVar16x32x2(r6, hi1, r7); r6 = t;
+        t = Avx512F.PermuteVar16x32x2(r8, lo1, r9); r9 = Avx512F.PermuteVar16x32x2(r8, hi1, r9); r8 = t;
+        t = Avx512F.PermuteVar16x32x2(r10, lo1, r11); r11 = Avx512F.PermuteVar16x32x2(r10, hi1, r11); r10 = t;
+        t = Avx512F.PermuteVar16x32x2(r12, lo1, r13); r13 = Avx512F.PermuteVar16x32x2(r12, hi1, r13); r12 = t;
+        t = Avx512F.PermuteVar16x32x2(r14, lo1, r15); r15 = Avx512F.PermuteVar16x32x2(r14, hi1, r15); r14 = t;
+        // The second, overlapping part of a partial row: values valid − 8 .. valid (valid − 4 .. below 8) moved down.
+        Vector512<int> shift = Vector512.Create(valid - (valid >= 8 ? 8 : 4)) + Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        StoreRows(r0, r1, r2, r3, 0, count, valid, output, activated, plane, shift);
+        StoreRows(r4, r5, r6, r7, 4, count, valid, output, activated, plane, shift);
+        StoreRows(r8, r9, r10, r11, 8, count, valid, output, activated, plane, shift);
+        StoreRows(r12, r13, r14, r15, 12, count, valid, output, activated, plane, shift);
+    }
+
+    /// <summary>Filter rows first .. first + 3 (those below count) through <see cref="StoreRow"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, int first, int count, int valid,
+        float* output, float* activated, long plane, Vector512<int> shift)
+    {
+        if (first < count) StoreRow(a, output + first * plane, activated == null ? null : activated + first * plane, valid, shift);
+        if (first + 1 < count) StoreRow(b, output + (first + 1) * plane, activated == null ? null : activated + (first + 1) * plane, valid, shift);
+        if (first + 2 < count) StoreRow(c, output + (first + 2) * plane, activated == null ? null : activated + (first + 2) * plane, valid, shift);
+        if (first + 3 < count) StoreRow(d, output + (first + 3) * plane, activated == null ? null : activated + (first + 3) * plane, valid, shift);
+    }
+
+    /// <summary>The first <paramref name="valid"/> (1 .. 16) values of <paramref name="row"/> to output (and their ReLU to
+    /// activated when set).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(Vector512<float> row, float* output, float* activated, int valid, Vector512<int> shift)
+    {
+        Copy(row, output, valid, shift);
+        if (activated != null) Copy(Conv2dDirect.Finish(row, true), activated, valid, shift);
+    }
+
+    /// <summary>row[0 .. valid) to destination: a whole vector, or two overlapping halves (quarters below 8 values) in
+    /// registers: the second one's values moved down by <paramref name="shift"/> (valid − 8, or valid − 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(Vector512<float> row, float* destination, int valid, Vector512<int> shift)
+    {
+        if (valid == Lanes) row.Store(destination);
+        else if (valid >= 8)
         {
-            for (int j = 0; j < count; j++, output += plane)
-            {
-                output[0] = work[j];
-                output[1] = work[Lanes + j];
-                output[outputWidth] = work[2 * Lanes + j];
-                output[outputWidth + 1] = work[3 * Lanes + j];
-            }
-            return;
+            row.GetLower().Store(destination);
+            Avx512F.PermuteVar16x32(row, shift).GetLower().Store(destination + valid - 8);
         }
-        for (int j = 0; j < count; j++, output += plane)
+        else if (valid >= 4)
         {
-            output[0] = work[j];
-            if ((edges & 1) != 0) output[1] = work[Lanes + j];
-            if ((edges & 2) == 0) continue;
-            output[outputWidth] = work[2 * Lanes + j];
-            if ((edges & 1) != 0) output[outputWidth + 1] = work[3 * Lanes + j];
+            row.GetLower().GetLower().Store(destination);
+            Avx512F.PermuteVar16x32(row, shift).GetLower().GetLower().Store(destination + valid - 4);
         }
+        else
+            for (int j = 0; j < valid; j++) destination[j] = row.GetElement(j);
     }
 
     /// <summary>q[ξ·positionStride] = (A z Aᵀ)[ξ] for 16 filters, z[r][q] at top + r·rowStride + q·columnStride (2x2).</summary>
