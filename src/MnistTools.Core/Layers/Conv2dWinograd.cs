@@ -17,7 +17,9 @@ namespace MnistTools.Layers;
 /// Each output value is the same additions of one GEMM sum per position over C in a fixed order (the blocked GEMM cuts k
 /// at fixed multiples whatever n), so Y of an image does not depend on the group, the lane or the thread. The products
 /// are 16·F·C per 4 outputs instead of 36·F·C; the transforms' additions round a little more than a direct sum (bounds
-/// in the tests). No allocation: scratch from <see cref="Conv2dShape.ScratchFloats"/>.
+/// in the tests). No allocation: scratch from <see cref="Conv2dShape.ScratchFloats"/>. On AVX-512 the forward and the
+/// weight gradient take <see cref="Conv2dWinogradTiled"/> instead (channel-vectorised layouts and register tiles, the
+/// same transforms; other bits than this route's, the same on every thread); this route serves the other instruction sets.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Conv2dWinograd

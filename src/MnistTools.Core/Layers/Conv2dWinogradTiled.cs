@@ -28,7 +28,6 @@ internal static unsafe class Conv2dWinogradTiled
     internal const int Slots = 6;
 
     private const int Lanes = 16;
-    internal static int Variant;
     private const int Positions = WinogradTransforms.Positions;
 
     /// <summary>Whether the Winograd forward and weight gradient of a shape that <see cref="Conv2dWinograd"/> takes run here:
@@ -81,7 +80,7 @@ internal static unsafe class Conv2dWinogradTiled
         int channels = shape.Channels, filters = shape.Filters, fp = layout.Filters, cp = layout.Channels;
         long positionWeights = (long)cp * fp;
         float* u = layout.Weights;
-        if (Variant != 4) TransformFilters(weights, filters, channels, u, fp, positionWeights);
+        TransformFilters(weights, filters, channels, u, fp, positionWeights);
         for (int f = 0; f < fp; f++) layout.Biases[f] = f < filters ? biases[f] : 0f;
         Prepare(layout);
 
@@ -92,7 +91,7 @@ internal static unsafe class Conv2dWinogradTiled
             float* image = output + (long)i * shape.OutputSize;
             float* imageActivated = activated == null ? null : activated + (long)i * shape.OutputSize;
             // Position by position, so U[ξ] stays in L1 over the image's tiles.
-            for (int position = 0; position < Positions && Variant != 2; position++)
+            for (int position = 0; position < Positions; position++)
             {
                 float* up = u + position * positionWeights;
                 for (int t0 = 0; t0 < layout.Tiles; t0 += Slots)
@@ -113,7 +112,7 @@ internal static unsafe class Conv2dWinogradTiled
             // rows S[r][x][16], then each output row transposed to filter rows and stored whole.
             float* staging = layout.Staging;
             long stagingRow = (long)layout.StagingWide * Lanes;
-            for (int ty = 0; ty < layout.TilesHigh && Variant != 1; ty++)
+            for (int ty = 0; ty < layout.TilesHigh; ty++)
                 for (int f0 = 0; f0 < filters; f0 += Lanes)
                 {
                     float* mp = m + (long)ty * layout.TilesWide * fp + f0;
@@ -332,7 +331,7 @@ internal static unsafe class Conv2dWinogradTiled
         int cp = layout.Channels, wide = layout.PlaneWide;
         // P[y + PadTop][x + PadLeft][c0 .. c0 + 16] = X[c0 .. c0 + 16, y, x .. x + 16] transposed in registers.
         int channels = shape.Channels, pixels = shape.Height * shape.Width;
-        for (int y = 0; y < shape.Height && Variant != 3; y++)
+        for (int y = 0; y < shape.Height; y++)
         {
             float* destination = layout.Plane + ((long)(y + shape.PadTop) * wide + shape.PadLeft) * cp;
             for (int c0 = 0; c0 < channels; c0 += Lanes)
