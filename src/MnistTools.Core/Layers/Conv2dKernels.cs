@@ -180,10 +180,10 @@ internal static class Conv2dKernels
         // One image per group and dW on the unpacked dot-product route (shallow first layers): its column rows are read
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
         // dW through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
-        bool winogradWeights = Conv2dWinograd.Applies(shape);
+        bool winogradWeights = Conv2dWinograd.Applies(shape), winogradData = Conv2dWinograd.InputGradientApplies(shape);
         bool shifted = !winogradWeights && group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
-        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch)
+        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch, w = weights)
         {
             for (int first = 0; first < rows; first += group)
             {
@@ -201,7 +201,7 @@ internal static class Conv2dKernels
                     GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
                 }
                 else if (!winogradWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
-                if (winogradWeights && dx == null) continue;
+                if (winogradWeights && (dx == null || winogradData)) continue;
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -222,6 +222,7 @@ internal static class Conv2dKernels
                 Im2Col.Scatter(col, images, shape, dx + (long)first * shape.InputSize, vector);
             }
             if (winogradWeights) Conv2dWinograd.WeightGradient(x, dyAll, shape, dw, work, rows);
+            if (winogradData && dx != null) Conv2dWinograd.InputGradient(dyAll, w, shape, dx, work, rows);
         }
     }
 

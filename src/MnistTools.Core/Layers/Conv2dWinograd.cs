@@ -54,7 +54,21 @@ internal static unsafe class Conv2dWinograd
     /// <summary>Scratch floats for the forward and the weight gradient of <paramref name="shape"/> under the current setting
     /// (0 when they do not run here).</summary>
     internal static long ScratchFloats(in Conv2dShape shape, int rows) =>
-        Applies(shape) ? Math.Max(RunFloats(shape, rows), Conv2dWinogradTiled.ScratchFloats(shape)) : 0;
+        Applies(shape)
+            ? Math.Max(RunFloats(shape, rows), Math.Max(Conv2dWinogradTiled.ScratchFloats(shape), Conv2dWinogradTiled.ScratchFloats(Conv2dWinogradTiled.DataShape(shape))))
+            : 0;
+
+    /// <summary>Whether the input gradient of <paramref name="shape"/> runs here (<see cref="InputGradient"/>) under the
+    /// current settings: on the AVX-512 register tiles only (through the packed GEMM it was slower than the im2col GEMM).</summary>
+    internal static bool InputGradientApplies(in Conv2dShape shape) => Applies(shape) && Conv2dWinogradTiled.Applies(ComputeSettings.InstructionSet);
+
+    /// <summary>dX = dZ ⊛ W (the transposed convolution) through <see cref="Conv2dWinogradTiled.InputGradient"/>.</summary>
+    /// <param name="outputGradient">dZ [B x F x OH x OW].</param>
+    /// <param name="weights">W [F x C x 3 x 3].</param>
+    /// <param name="inputGradient">dX [B x C x H x W], overwritten.</param>
+    /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    internal static void InputGradient(float* outputGradient, float* weights, in Conv2dShape shape, float* inputGradient, float* scratch, int rows) =>
+        Conv2dWinogradTiled.InputGradient(outputGradient, weights, shape, inputGradient, scratch, rows);
 
     /// <summary>U, V, M of one group, the parity-split padded plane, the tile tables (<see cref="Layout"/>) and 32 floats of work.</summary>
     private static long RunFloats(in Conv2dShape shape, int rows)

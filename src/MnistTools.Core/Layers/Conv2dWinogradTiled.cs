@@ -72,16 +72,36 @@ internal static unsafe class Conv2dWinogradTiled
 
     /// <summary>Y = W ⊛ X + b (through ReLU when <paramref name="relu"/>); with <paramref name="activated"/> set, Z into
     /// <paramref name="output"/> and ReLU(Z) into activated. Arguments as <see cref="Conv2dWinograd.Forward"/>'s.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* activated,
-        float* scratch, int rows, bool relu)
+        float* scratch, int rows, bool relu) =>
+        Run(input, weights, biases, shape, output, activated, scratch, rows, relu, rotated: false);
+
+    /// <summary>The shape whose forward is the input gradient of <paramref name="shape"/>: dZ [F x OH x OW] in, padded by
+    /// 2 − PadTop, 2 − PadLeft (a full correlation), C filters, dX [C x H x W] out.</summary>
+    internal static Conv2dShape DataShape(in Conv2dShape shape) =>
+        new(shape.Filters, shape.OutputHeight, shape.OutputWidth, shape.Channels, 3, 1, 2 - shape.PadTop, 2 - shape.PadLeft, shape.Height, shape.Width);
+
+    /// <summary>dX = dZ ⊛ W rotated by 180° with channels and filters swapped (W'[c, f, ky, kx] = W[f, c, 2 − ky, 2 − kx]),
+    /// through the forward's Winograd tiles on <see cref="DataShape"/>: fewer multiplies than the im2col GEMM's 9·F·C per
+    /// input pixel (16·F·C per 2x2 tile of dX).</summary>
+    /// <param name="outputGradient">dZ [B x F x OH x OW].</param>
+    /// <param name="weights">W [F x C x 3 x 3].</param>
+    /// <param name="inputGradient">dX [B x C x H x W], overwritten.</param>
+    internal static void InputGradient(float* outputGradient, float* weights, in Conv2dShape shape, float* inputGradient, float* scratch, int rows) =>
+        Run(outputGradient, weights, null, DataShape(shape), inputGradient, null, scratch, rows, relu: false, rotated: true);
+
+    /// <summary>The forward of <paramref name="shape"/>; with <paramref name="rotated"/>, W is read as the rotated and
+    /// transposed filters of <see cref="InputGradient"/>; no biases when <paramref name="biases"/> is null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* activated,
+        float* scratch, int rows, bool relu, bool rotated)
     {
         var layout = new Layout(scratch, shape);
         int channels = shape.Channels, filters = shape.Filters, fp = layout.Filters, cp = layout.Channels;
         long positionWeights = (long)cp * fp;
         float* u = layout.Weights;
-        TransformFilters(weights, filters, channels, u, fp, positionWeights);
-        for (int f = 0; f < fp; f++) layout.Biases[f] = f < filters ? biases[f] : 0f;
+        TransformFilters(weights, filters, channels, u, fp, positionWeights, rotated);
+        for (int f = 0; f < fp; f++) layout.Biases[f] = f < filters && biases != null ? biases[f] : 0f;
         Prepare(layout);
 
         float* m = layout.Products;
@@ -267,11 +287,14 @@ internal static unsafe class Conv2dWinogradTiled
     private static Vector256<float> Mask(int n) => Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n)).AsSingle();
 
     /// <summary>U[ξ][c][f] = (G W[f, c] Gᵀ)[ξ] at u[ξ·positionStride + c·fp + f] for 16 filters at a time (zeros past F), with
-    /// <see cref="WinogradTransforms.Filter"/>'s operations; rows c ≥ C are left as they are.</summary>
+    /// <see cref="WinogradTransforms.Filter"/>'s operations; rows c ≥ C are left as they are. With <paramref name="rotated"/>,
+    /// W[f, c] is the stored [C x F x 3 x 3] filter (c, f) turned by 180°.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformFilters(float* weights, int filters, int channels, float* u, int fp, long positionStride)
+    private static void TransformFilters(float* weights, int filters, int channels, float* u, int fp, long positionStride, bool rotated)
     {
-        int stride = 9 * channels;
+        int stride = rotated ? 9 : 9 * channels, channelStride = rotated ? 9 * filters : 9;
+        // Tap k of the filter at offset k, or 8 − k turned.
+        int first = rotated ? 8 : 0, step = rotated ? -1 : 1;
         Vector256<int> index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * stride;
         Vector512<float> half = Vector512.Create(0.5f);
         for (int f0 = 0; f0 < fp; f0 += Lanes)
@@ -279,15 +302,16 @@ internal static unsafe class Conv2dWinogradTiled
             Vector256<float> low = Mask(filters - f0), high = Mask(filters - f0 - 8);
             for (int c = 0; c < channels; c++)
             {
-                float* g = weights + (long)f0 * stride + 9 * c, upper = g + 8L * stride;
+                float* g = weights + (long)f0 * stride + (long)c * channelStride + first, upper = g + 8L * stride;
                 float* destination = u + (long)c * fp + f0;
                 // t = G g [4 x 3] column by column, then each row of t through Gᵀ.
                 Vector512<float> t00 = default, t01 = default, t02 = default, t10 = default, t11 = default, t12 = default;
                 Vector512<float> t20 = default, t21 = default, t22 = default, t30 = default, t31 = default, t32 = default;
                 for (int kx = 0; kx < 3; kx++)
                 {
-                    Vector512<float> g0 = Tap(g + kx, upper + kx, index, low, high), g1 = Tap(g + 3 + kx, upper + 3 + kx, index, low, high);
-                    Vector512<float> g2 = Tap(g + 6 + kx, upper + 6 + kx, index, low, high);
+                    int k0 = step * kx, k1 = step * (3 + kx), k2 = step * (6 + kx);
+                    Vector512<float> g0 = Tap(g + k0, upper + k0, index, low, high), g1 = Tap(g + k1, upper + k1, index, low, high);
+                    Vector512<float> g2 = Tap(g + k2, upper + k2, index, low, high);
                     Vector512<float> a = half * (g0 + g1 + g2), b = half * (g0 - g1 + g2);
                     if (kx == 0) { t00 = g0; t10 = a; t20 = b; t30 = g2; }
                     else if (kx == 1) { t01 = g0; t11 = a; t21 = b; t31 = g2; }
