@@ -17,7 +17,7 @@ namespace MnistTools.Layers;
 /// Shallow patches with few filters at stride 1 (first layers like LeNet's) go forward through <see cref="Conv2dDirect"/> on
 /// AVX-512 instead, and deep patches with filters in blocks of 64 (second layers like the Keras net's) through
 /// <see cref="Conv2dImplicit"/>. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
-/// channels go forward, and their weight gradient, through <see cref="Conv2dWinograd"/> (db and dX stay here).
+/// channels go forward, and their weight gradient (and dX on AVX-512), through <see cref="Conv2dWinograd"/> (db stays here).
 /// </summary>
 internal static class Conv2dKernels
 {

@@ -18,6 +18,8 @@ namespace MnistTools.Layers;
 /// The weight gradient keeps the layouts: dZ of an image as D[oy][ox][f] [2TH x 2TW x F'] (zero beyond the outputs), its
 /// tiles Q[ξ][t][f] = (A dz Aᵀ)[ξ], R[ξ][c][f] [16 x C' x F'] += V[ξ][t][c] · Q[ξ][t][f] (register tiles of 4 channels x 64
 /// filters or 8 x 32, 8 x 16; one chain per element over the images and tiles in order), dW[f, c] = Gᵀ R[·][c][f] G.
+/// The input gradient is the forward of <see cref="DataShape"/> (dZ padded by 2 − pad, the filters turned by 180° with
+/// channels and filters swapped, no bias).
 /// Every value is a fixed sequence of operations on its image's data (the weight gradient: on the lane's images in order),
 /// so the bits do not depend on the thread or on how the tiles are blocked.
 /// </summary>
@@ -30,8 +32,8 @@ internal static unsafe class Conv2dWinogradTiled
     private const int Lanes = 16;
     private const int Positions = WinogradTransforms.Positions;
 
-    /// <summary>Whether the Winograd forward and weight gradient of a shape that <see cref="Conv2dWinograd"/> takes run here:
-    /// AVX-512 (the other instruction sets keep the packed-GEMM route).</summary>
+    /// <summary>Whether the Winograd forward, weight gradient and input gradient of a shape that <see cref="Conv2dWinograd"/>
+    /// takes run here: AVX-512 (the other instruction sets keep the packed-GEMM route and the direct input gradient).</summary>
     internal static bool Applies(InstructionSet path) => path == InstructionSet.Avx512 && Avx512F.IsSupported;
 
     private static int Round16(int n) => (n + Lanes - 1) & ~(Lanes - 1);
@@ -341,11 +343,14 @@ internal static unsafe class Conv2dWinogradTiled
         r2.Store(u + 3 * stride);
     }
 
-    /// <summary>Zeros where the transforms read but no image writes: P's frame and extra channels, V's slots past T.</summary>
+    /// <summary>Zeros where the transforms read but no image writes: P's frame and extra channels, V's slots past T (the
+    /// forward's last register tile reads them; their products are not stored).</summary>
     private static void Prepare(in Layout layout)
     {
         new Span<float>(layout.Plane, layout.PlaneHigh * layout.PlaneWide * layout.Channels).Clear();
-        new Span<float>(layout.Inputs, Positions * layout.PaddedTiles * layout.Channels).Clear();
+        int padding = (layout.PaddedTiles - layout.Tiles) * layout.Channels;
+        for (int position = 0; position < Positions; position++)
+            new Span<float>(layout.Inputs + ((long)position * layout.PaddedTiles + layout.Tiles) * layout.Channels, padding).Clear();
     }
 
     /// <summary>P of image X [C x H x W] and V of its T tiles (the lane's input ends at <paramref name="end"/>).</summary>
