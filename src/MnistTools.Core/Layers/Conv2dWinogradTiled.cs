@@ -42,7 +42,11 @@ internal static unsafe class Conv2dWinogradTiled
     private readonly struct Layout
     {
         public readonly int Channels, Filters, TilesHigh, TilesWide, Tiles, PaddedTiles, PlaneHigh, PlaneWide, StagingWide;
-        public readonly float* Weights, Biases, Plane, Inputs, Products, Gradient, GradientTiles, Staging, Work;
+
+        /// <summary>Floats from U[ξ] (or R[ξ]) to U[ξ + 1]: C'·F' and one vector more, so the 16 positions of a filter
+        /// are not a power of two apart (at 8 KB apart all 16 stores of a filter transform fell into one L1 set).</summary>
+        public readonly long PositionWeights;
+        public readonly float* Weights, Biases, Plane, Inputs, Products, Gradient, GradientTiles, Staging, FilterStaging, Work;
 
         public Layout(float* scratch, in Conv2dShape shape)
         {
@@ -56,14 +60,16 @@ internal static unsafe class Conv2dWinogradTiled
             PlaneWide = 2 * TilesWide + 2;
             StagingWide = Round16(2 * TilesWide);
             Weights = scratch;
-            Biases = Weights + (long)Positions * Channels * Filters;
+            PositionWeights = (long)Channels * Filters + Lanes;
+            Biases = Weights + Positions * PositionWeights;
             Plane = Biases + Filters;
             Inputs = Plane + (long)PlaneHigh * PlaneWide * Channels;
             Products = Inputs + (long)Positions * PaddedTiles * Channels;
             Gradient = Products + (long)Positions * PaddedTiles * Filters;
             GradientTiles = Gradient + 4L * Tiles * Filters;
             Staging = GradientTiles + (long)Positions * Tiles * Filters;
-            Work = Staging + 2L * StagingWide * Lanes;
+            FilterStaging = Staging + 2L * StagingWide * Lanes;
+            Work = FilterStaging + 9L * Channels * Lanes;
         }
 
         public long End => Work + Lanes - Weights;
@@ -100,9 +106,9 @@ internal static unsafe class Conv2dWinogradTiled
     {
         var layout = new Layout(scratch, shape);
         int channels = shape.Channels, filters = shape.Filters, fp = layout.Filters, cp = layout.Channels;
-        long positionWeights = (long)cp * fp;
+        long positionWeights = layout.PositionWeights;
         float* u = layout.Weights;
-        TransformFilters(weights, filters, channels, u, fp, positionWeights, rotated);
+        TransformFilters(weights, filters, channels, u, fp, positionWeights, rotated, layout.FilterStaging, layout.Work);
         for (int f = 0; f < fp; f++) layout.Biases[f] = f < filters && biases != null ? biases[f] : 0f;
         Prepare(layout);
 
@@ -160,7 +166,7 @@ internal static unsafe class Conv2dWinogradTiled
     {
         var layout = new Layout(scratch, shape);
         int channels = shape.Channels, filters = shape.Filters, fp = layout.Filters, cp = layout.Channels, tiles = layout.Tiles;
-        long positionWeights = (long)cp * fp;
+        long positionWeights = layout.PositionWeights;
         float* r = layout.Weights;
         new Span<float>(r, (int)(Positions * positionWeights)).Clear();
         Prepare(layout);
@@ -292,8 +298,13 @@ internal static unsafe class Conv2dWinogradTiled
     /// <see cref="WinogradTransforms.Filter"/>'s operations; rows c ≥ C are left as they are. With <paramref name="rotated"/>,
     /// W[f, c] is the stored [C x F x 3 x 3] filter (c, f) turned by 180°.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformFilters(float* weights, int filters, int channels, float* u, int fp, long positionStride, bool rotated)
+    private static void TransformFilters(float* weights, int filters, int channels, float* u, int fp, long positionStride, bool rotated,
+        float* staging, float* work)
     {
+        // Unturned, the 16 filters' 9·C values are rows of W: transposed in registers into staging[(9c + k)·16 + j]
+        // (zero rows past F); turned, each tap is gathered.
+        int row = 9 * channels;
+        float* end = weights + (long)filters * row;
         int stride = rotated ? 9 : 9 * channels, channelStride = rotated ? 9 * filters : 9;
         // Tap k of the filter at offset k, or 8 − k turned.
         int first = rotated ? 8 : 0, step = rotated ? -1 : 1;
@@ -302,8 +313,13 @@ internal static unsafe class Conv2dWinogradTiled
         for (int f0 = 0; f0 < fp; f0 += Lanes)
         {
             Vector256<float> low = Mask(filters - f0), high = Mask(filters - f0 - 8);
+            if (!rotated)
+                for (int column = 0; column < row; column += Lanes)
+                    TransposeLoad(weights + (long)f0 * row + column, row, Math.Min(Lanes, filters - f0), end, Math.Min(Lanes, row - column),
+                        staging + (long)column * Lanes, Lanes, work);
             for (int c = 0; c < channels; c++)
             {
+                float* staged = staging + 9L * c * Lanes;
                 float* g = weights + (long)f0 * stride + (long)c * channelStride + first, upper = g + 8L * stride;
                 float* destination = u + (long)c * fp + f0;
                 // t = G g [4 x 3] column by column, then each row of t through Gᵀ.
@@ -312,8 +328,19 @@ internal static unsafe class Conv2dWinogradTiled
                 for (int kx = 0; kx < 3; kx++)
                 {
                     int k0 = step * kx, k1 = step * (3 + kx), k2 = step * (6 + kx);
-                    Vector512<float> g0 = Tap(g + k0, upper + k0, index, low, high), g1 = Tap(g + k1, upper + k1, index, low, high);
-                    Vector512<float> g2 = Tap(g + k2, upper + k2, index, low, high);
+                    Vector512<float> g0, g1, g2;
+                    if (rotated)
+                    {
+                        g0 = Tap(g + k0, upper + k0, index, low, high);
+                        g1 = Tap(g + k1, upper + k1, index, low, high);
+                        g2 = Tap(g + k2, upper + k2, index, low, high);
+                    }
+                    else
+                    {
+                        g0 = Vector512.Load(staged + k0 * Lanes);
+                        g1 = Vector512.Load(staged + k1 * Lanes);
+                        g2 = Vector512.Load(staged + k2 * Lanes);
+                    }
                     Vector512<float> a = half * (g0 + g1 + g2), b = half * (g0 - g1 + g2);
                     if (kx == 0) { t00 = g0; t10 = a; t20 = b; t30 = g2; }
                     else if (kx == 1) { t01 = g0; t11 = a; t21 = b; t31 = g2; }
