@@ -18,7 +18,7 @@ namespace MnistTools.Layers;
 /// AVX-512 instead, and deep patches with filters in blocks of 16 (second layers like LeNet-5's and the Keras net's)
 /// through <see cref="Conv2dImplicit"/>; the weight gradient of deep 5x5 patches with filters in blocks of 16 (LeNet-5's
 /// second layer) through <see cref="Conv2dImplicitWeights"/>, with this route's sums. Under <see cref="ConvolutionAlgorithm.Winograd"/>, 3x3 stride-1 convolutions of enough
-/// channels go forward, and their weight gradient, through <see cref="Conv2dWinograd"/> (db and dX stay here).
+/// channels go forward, and their weight gradient (and dX on AVX-512), through <see cref="Conv2dWinograd"/> (db stays here).
 /// </summary>
 internal static class Conv2dKernels
 {
@@ -182,11 +182,12 @@ internal static class Conv2dKernels
         // from K shifted copies of each input plane instead of an im2col matrix K times their size.
         // dW through Winograd after the loop, from dZ (the activation's backward leaves it in outputGradient).
         // dW of 5x5 kernels with filters in blocks of 16 likewise after the loop, through Conv2dImplicitWeights.
-        bool winogradWeights = Conv2dWinograd.Applies(shape), implicitWeights = !winogradWeights && Conv2dImplicitWeights.Applies(shape, path);
+        bool winogradWeights = Conv2dWinograd.Applies(shape), winogradData = Conv2dWinograd.InputGradientApplies(shape);
+        bool implicitWeights = !winogradWeights && Conv2dImplicitWeights.Applies(shape, path);
         bool laterWeights = winogradWeights || implicitWeights;
         bool shifted = !laterWeights && group == 1 && ShiftedRows.Apply(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
-        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch)
+        fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch, w = weights)
         {
             for (int first = 0; first < rows; first += group)
             {
@@ -204,7 +205,7 @@ internal static class Conv2dKernels
                     GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
                 }
                 else if (!laterWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
-                if (laterWeights && dx == null) continue;
+                if (laterWeights && (dx == null || winogradData)) continue;
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -226,6 +227,7 @@ internal static class Conv2dKernels
             }
             if (winogradWeights) Conv2dWinograd.WeightGradient(x, dyAll, shape, dw, work, rows);
             else if (implicitWeights) Conv2dImplicitWeights.WeightGradient(x, dyAll, shape, dw, work, rows);
+            if (winogradData && dx != null) Conv2dWinograd.InputGradient(dyAll, w, shape, dx, work, rows);
         }
     }
 

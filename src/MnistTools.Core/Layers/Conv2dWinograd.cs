@@ -17,7 +17,9 @@ namespace MnistTools.Layers;
 /// Each output value is the same additions of one GEMM sum per position over C in a fixed order (the blocked GEMM cuts k
 /// at fixed multiples whatever n), so Y of an image does not depend on the group, the lane or the thread. The products
 /// are 16·F·C per 4 outputs instead of 36·F·C; the transforms' additions round a little more than a direct sum (bounds
-/// in the tests). No allocation: scratch from <see cref="Conv2dShape.ScratchFloats"/>.
+/// in the tests). No allocation: scratch from <see cref="Conv2dShape.ScratchFloats"/>. On AVX-512 the forward and the
+/// weight gradient take <see cref="Conv2dWinogradTiled"/> instead (channel-vectorised layouts and register tiles, the
+/// same transforms; other bits than this route's, the same on every thread); this route serves the other instruction sets.
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Conv2dWinograd
@@ -51,7 +53,22 @@ internal static unsafe class Conv2dWinograd
 
     /// <summary>Scratch floats for the forward and the weight gradient of <paramref name="shape"/> under the current setting
     /// (0 when they do not run here).</summary>
-    internal static long ScratchFloats(in Conv2dShape shape, int rows) => Applies(shape) ? RunFloats(shape, rows) : 0;
+    internal static long ScratchFloats(in Conv2dShape shape, int rows) =>
+        Applies(shape)
+            ? Math.Max(RunFloats(shape, rows), Math.Max(Conv2dWinogradTiled.ScratchFloats(shape), Conv2dWinogradTiled.ScratchFloats(Conv2dWinogradTiled.DataShape(shape))))
+            : 0;
+
+    /// <summary>Whether the input gradient of <paramref name="shape"/> runs here (<see cref="InputGradient"/>) under the
+    /// current settings: on the AVX-512 register tiles only (through the packed GEMM it was slower than the im2col GEMM).</summary>
+    internal static bool InputGradientApplies(in Conv2dShape shape) => Applies(shape) && Conv2dWinogradTiled.Applies(ComputeSettings.InstructionSet);
+
+    /// <summary>dX = dZ ⊛ W (the transposed convolution) through <see cref="Conv2dWinogradTiled.InputGradient"/>.</summary>
+    /// <param name="outputGradient">dZ [B x F x OH x OW].</param>
+    /// <param name="weights">W [F x C x 3 x 3].</param>
+    /// <param name="inputGradient">dX [B x C x H x W], overwritten.</param>
+    /// <param name="scratch">At least <see cref="ScratchFloats"/> floats.</param>
+    internal static void InputGradient(float* outputGradient, float* weights, in Conv2dShape shape, float* inputGradient, float* scratch, int rows) =>
+        Conv2dWinogradTiled.InputGradient(outputGradient, weights, shape, inputGradient, scratch, rows);
 
     /// <summary>U, V, M of one group, the parity-split padded plane, the tile tables (<see cref="Layout"/>) and 32 floats of work.</summary>
     private static long RunFloats(in Conv2dShape shape, int rows)
@@ -110,6 +127,11 @@ internal static unsafe class Conv2dWinograd
     internal static void Forward(float* input, float* weights, float* biases, in Conv2dShape shape, float* output, float* activated,
         float* scratch, int rows, bool relu)
     {
+        if (Conv2dWinogradTiled.Applies(ComputeSettings.InstructionSet))
+        {
+            Conv2dWinogradTiled.Forward(input, weights, biases, shape, output, activated, scratch, rows, relu);
+            return;
+        }
         int channels = shape.Channels, filters = shape.Filters, tilesPerImage = TilesPerImage(shape), group = ImagesPerGroup(shape, rows);
         long weightsPerPosition = (long)filters * channels;
         var layout = new Layout(scratch, shape, group);
@@ -171,6 +193,11 @@ internal static unsafe class Conv2dWinograd
         if (rows == 0)
         {
             new Span<float>(weightGradient, (int)(9 * weightsPerPosition)).Clear();
+            return;
+        }
+        if (Conv2dWinogradTiled.Applies(ComputeSettings.InstructionSet))
+        {
+            Conv2dWinogradTiled.WeightGradient(input, outputGradient, shape, weightGradient, scratch, rows);
             return;
         }
         var layout = new Layout(scratch, shape, group);

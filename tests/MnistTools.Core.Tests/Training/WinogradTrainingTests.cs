@@ -149,6 +149,31 @@ public class WinogradTrainingTests(ITestOutputHelper log)
         Assert.True(Math.Abs(one.Loss - direct.Loss) <= 0.05 * direct.Loss + 1e-3, $"Winograd loss {one.Loss}, Direct {direct.Loss}");
     }
 
+    /// <summary>A wider net whose Winograd layers take every register tile of the AVX-512 route: 16 → 64 filters (64-filter
+    /// tiles) and 64 → 40 (32 + 16, padded to 48), one epoch; the same bits on one thread and two.</summary>
+    [Fact]
+    public void AWideNetTrainsToTheSameBitsOnOneThreadAndTwo()
+    {
+        var images = SyntheticData.Images(256, seed: 4);
+        (float[] Parameters, double Loss) Run(int threads)
+        {
+            using var scope = ComputeSettings.Override(convolution: ConvolutionAlgorithm.Winograd);
+            var network = new Network([1, 28, 28],
+                LayerSpec.ParseAll(["Conv2d 16 3 ReLU", "MaxPool2d 2", "Conv2d 64 3 ReLU", "Conv2d 40 3 padding=same ReLU", "MaxPool2d 2", "Dense 3 Softmax"]),
+                Loss.CrossEntropy, Initializer.Default, seed: 11);
+            foreach (Conv2dLayer conv in network.Stack.Layers.OfType<Conv2dLayer>().Skip(1))
+                Assert.True(Conv2dWinograd.Applies(conv.Shape), $"{conv.Shape} is not on the Winograd path");
+            var trainer = new Trainer(network, new TrainingOptions { Optimizer = Optimizer.Adam, LearningRate = 0.003f, BatchSize = 64, ThreadCount = threads });
+            trainer.TrainEpoch(images);
+            return (network.Parameters.ToArray(), new Evaluator(network).Evaluate(images, threadCount: threads).Loss);
+        }
+        var one = Run(1);
+        var two = Run(2);
+        Assert.True(one.Parameters.AsSpan().SequenceEqual(two.Parameters), "parameters, one thread against two");
+        Assert.Equal(BitConverter.DoubleToInt64Bits(one.Loss), BitConverter.DoubleToInt64Bits(two.Loss));
+        Assert.True(one.Loss < Math.Log(3), $"the wide net did not learn: loss {one.Loss}");
+    }
+
     /// <summary>Chunk 0 waits until chunk 1 has started, so the worker (which claims from the back) runs chunk 1.</summary>
     private sealed class SettingsJob : ParallelJob
     {
