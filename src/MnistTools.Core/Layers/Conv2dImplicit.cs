@@ -41,10 +41,10 @@ internal static unsafe class Conv2dImplicit
     /// <summary>Filters side by side in the packed weights: 64 for this class's tiles, else 16 for <see cref="Conv2dImplicitRows"/>'s.</summary>
     private static int Block(in Conv2dShape shape) => shape.Filters % FilterBlock == 0 ? FilterBlock : Conv2dImplicitRows.FilterBlock;
 
-    private static bool Padded(in Conv2dShape shape) => shape.PadTop + shape.PadLeft + shape.PadBottom + shape.PadRight > 0;
+    internal static bool Padded(in Conv2dShape shape) => shape.PadTop + shape.PadLeft + shape.PadBottom + shape.PadRight > 0;
 
     /// <summary>Floats per source row and plane: the input's, or the padded copy's.</summary>
-    private static (int Width, int Plane) Source(in Conv2dShape shape)
+    internal static (int Width, int Plane) Source(in Conv2dShape shape)
     {
         if (!Padded(shape)) return (shape.Width, shape.Height * shape.Width);
         int width = shape.Width + shape.PadLeft + shape.PadRight;

@@ -31,20 +31,9 @@ internal static unsafe class Conv2dImplicitPooled
         Conv2dImplicit.Applies(shape, path) && shape.Filters % FilterBlock == 0 && pooling.SavesWinners && pooling.Channels == shape.Filters
         && pooling.Height == shape.OutputHeight && pooling.Width == shape.OutputWidth;
 
-    private static bool Padded(in Conv2dShape shape) => shape.PadTop + shape.PadLeft + shape.PadBottom + shape.PadRight > 0;
-
-    /// <summary>Floats per source row and plane: the input's, or the padded copy's.</summary>
-    private static (int Width, int Plane) Source(in Conv2dShape shape)
-    {
-        if (!Padded(shape)) return (shape.Width, shape.Height * shape.Width);
-        int width = shape.Width + shape.PadLeft + shape.PadRight;
-        return (width, (shape.Height + shape.PadTop + shape.PadBottom) * width);
-    }
-
-    /// <summary>Scratch floats: the packed weights, the taps' offsets into a source image, and one padded image if padded
-    /// (what <see cref="Conv2dImplicit.ScratchFloats"/> asks).</summary>
-    internal static long ScratchFloats(in Conv2dShape shape) =>
-        (long)shape.Filters * shape.PatchSize + shape.PatchSize + (Padded(shape) ? (long)shape.Channels * Source(shape).Plane : 0);
+    /// <summary>Scratch floats: what <see cref="Conv2dImplicit.ScratchFloats"/> asks (the packed weights, the taps'
+    /// offsets into a source image, and one padded image if padded).</summary>
+    internal static long ScratchFloats(in Conv2dShape shape) => Conv2dImplicit.ScratchFloats(shape);
 
     /// <param name="input">X [B x C x H x W].</param>
     /// <param name="weights">W [F x C x K x K].</param>
@@ -76,7 +65,7 @@ internal static unsafe class Conv2dImplicitPooled
         float* scratch, int rows, byte* winners)
     {
         int filters = shape.Filters, patch = shape.PatchSize, blocks = filters / FilterBlock;
-        (int sourceWidth, int sourcePlane) = Source(shape);
+        (int sourceWidth, int sourcePlane) = Conv2dImplicit.Source(shape);
         float* packed = scratch;
         int* offsets = (int*)(scratch + (long)filters * patch);
         float* padded = scratch + (long)filters * patch + patch;
@@ -92,7 +81,7 @@ internal static unsafe class Conv2dImplicitPooled
                 for (int kx = 0; kx < shape.Kernel; kx++, tap++)
                     offsets[tap] = c * sourcePlane + ky * sourceWidth + kx;
 
-        bool isPadded = Padded(shape);
+        bool isPadded = Conv2dImplicit.Padded(shape);
         if (isPadded) new Span<float>(padded, shape.Channels * sourcePlane).Clear();
         int pooledHeight = pooling.OutputHeight, pooledWidth = pooling.OutputWidth, plane = pooledHeight * pooledWidth;
         for (int i = 0; i < rows; i++)
