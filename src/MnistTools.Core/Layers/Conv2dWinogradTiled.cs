@@ -75,7 +75,8 @@ internal static unsafe class Conv2dWinogradTiled
         public long End => Work + Lanes - Weights;
     }
 
-    /// <summary>Scratch floats of <see cref="Forward"/> and <see cref="WeightGradient"/> for <paramref name="shape"/>.</summary>
+    /// <summary>Scratch floats of <see cref="Forward"/> and <see cref="WeightGradient"/> for <paramref name="shape"/> (of
+    /// <see cref="InputGradient"/> for the shape whose <see cref="DataShape"/> it is).</summary>
     internal static long ScratchFloats(in Conv2dShape shape) => new Layout(null, shape).End;
 
     /// <summary>Y = W ⊛ X + b (through ReLU when <paramref name="relu"/>); with <paramref name="activated"/> set, Z into
