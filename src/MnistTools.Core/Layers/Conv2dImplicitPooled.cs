@@ -6,8 +6,9 @@ using MnistTools.Numerics;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// Inference's forward of a deep ReLU convolution (the shapes <see cref="Conv2dImplicit"/> takes: stride 1, filters in
-/// blocks of 64) and the 2 x 2, stride 2 max pooling after it in one pass: only the convolution outputs some window reads
+/// The forward of a deep ReLU convolution (stride 1, filters in blocks of 64, as <see cref="Conv2dImplicit"/> takes them)
+/// and the 2 x 2, stride 2 max pooling after it in one pass (inference, and training with the pooling's winners): only
+/// the convolution outputs some window reads
 /// are computed (an 11 x 11 output pooled to 5 x 5 leaves its last row and column out), and one value per window and
 /// filter is written instead of four. Sizes: the convolution's <see cref="Conv2dShape"/>, the pooling's
 /// <see cref="MaxPool2dShape"/>, PH x PW = ⌊OH/2⌋ x ⌊OW/2⌋.
@@ -25,8 +26,8 @@ internal static unsafe class Conv2dImplicitPooled
 {
     private const int FilterBlock = Conv2dImplicit.FilterBlock, Lanes = 16, Pixels = 4;
 
-    /// <summary>Whether inference runs the convolution <paramref name="shape"/> and the pooling <paramref name="pooling"/>
-    /// of its output here.</summary>
+    /// <summary>Whether the convolution <paramref name="shape"/> and the pooling <paramref name="pooling"/> of its output
+    /// run here.</summary>
     internal static bool Applies(in Conv2dShape shape, in MaxPool2dShape pooling, InstructionSet path) =>
         Conv2dImplicit.Applies(shape, path) && shape.Filters % FilterBlock == 0 && pooling.SavesWinners && pooling.Channels == shape.Filters
         && pooling.Height == shape.OutputHeight && pooling.Width == shape.OutputWidth;

@@ -6,8 +6,8 @@ using MnistTools.Numerics;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// Inference's forward of a shallow ReLU convolution and the 2 x 2, stride 2 max pooling after it in one pass, without
-/// writing the convolution's output (first layers like the Keras net's and LeNet's, whose output is four times the
+/// The forward of a shallow ReLU convolution and the 2 x 2, stride 2 max pooling after it in one pass (inference, and
+/// training with the pooling's winners), without writing the convolution's output (first layers like the Keras net's and LeNet's, whose output is four times the
 /// pooled one and whose few taps make writing it cost as much as computing it). Sizes: the convolution's
 /// <see cref="Conv2dShape"/> (stride 1, C·K·K up to <see cref="Conv2dDirect.MaxPatch"/>) and the pooling's
 /// <see cref="MaxPool2dShape"/> over its output, PH x PW = ⌊OH/2⌋ x ⌊OW/2⌋.
@@ -24,8 +24,8 @@ internal static unsafe class Conv2dPooled
 {
     private const int FilterBlock = 4, Lanes = 16;
 
-    /// <summary>Whether inference runs the convolution <paramref name="shape"/> and the pooling <paramref name="pooling"/>
-    /// of its output here.</summary>
+    /// <summary>Whether the convolution <paramref name="shape"/> and the pooling <paramref name="pooling"/> of its output
+    /// run here.</summary>
     internal static bool Applies(in Conv2dShape shape, in MaxPool2dShape pooling, InstructionSet path) =>
         path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.PatchSize <= Conv2dDirect.MaxPatch
         && pooling.SavesWinners && pooling.Channels == shape.Filters && pooling.Height == shape.OutputHeight && pooling.Width == shape.OutputWidth;

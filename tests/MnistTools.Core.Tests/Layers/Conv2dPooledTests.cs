@@ -5,11 +5,12 @@ using static MnistTools.Tests.Layers.ReferenceLayers;
 namespace MnistTools.Tests.Layers;
 
 /// <summary>
-/// Inference's one-pass ReLU convolution and 2 x 2, stride 2 max pooling (<see cref="Conv2dPooled"/>, through
-/// <see cref="Layer.ForwardWithNext"/>): bit for bit the convolution's forward with ReLU followed by the pooling's, over
-/// every small shape the pair takes (filters around the blocks of 4, odd sizes whose last row and column no window reads,
-/// pooled rows wider than one vector, both paddings, 0..3 images), with special values; where it applies; and the
-/// predictor's scores equal those of the layer-by-layer pass for the conv networks.
+/// The one-pass ReLU convolution and 2 x 2, stride 2 max pooling (<see cref="Conv2dPooled"/>, <see cref="Conv2dImplicitPooled"/>,
+/// through <see cref="Layer.ForwardWithNext"/>): bit for bit the convolution's forward with ReLU followed by the
+/// pooling's, values and winners, over every small shape the pairs take (filters around the blocks of 4, blocks of 64,
+/// odd sizes whose last row and column no window reads, pooled rows wider than one vector, both paddings, 0..3 images),
+/// with special values; where they apply; the predictor's scores equal those of the layer-by-layer pass; and a training
+/// forward as one pass keeps every other layer's output and saved values.
 /// </summary>
 public class Conv2dPooledTests
 {
