@@ -73,15 +73,7 @@ internal static unsafe class Conv2dImplicit
         float* padded = scratch + (long)filters * patch + patch;
         float* staging = padded + (Padded(shape) ? (long)shape.Channels * sourcePlane : 0);
 
-        // Wk[block][tap][j] = W[block·64 + j, tap] (or ·16); tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
-        for (int block = 0; block < blocks; block++)
-            for (int tap = 0; tap < patch; tap++)
-                for (int j = 0; j < width; j++)
-                    packed[((long)block * patch + tap) * width + j] = weights[(long)(block * width + j) * patch + tap];
-        for (int c = 0, tap = 0; c < shape.Channels; c++)
-            for (int ky = 0; ky < shape.Kernel; ky++)
-                for (int kx = 0; kx < shape.Kernel; kx++, tap++)
-                    offsets[tap] = c * sourcePlane + ky * sourceWidth + kx;
+        Pack(weights, shape, width, packed, offsets);
 
         if (!Padded(shape))
         {
@@ -91,14 +83,35 @@ internal static unsafe class Conv2dImplicit
         new Span<float>(padded, shape.Channels * sourcePlane).Clear();
         for (int i = 0; i < rows; i++)
         {
-            // Xp[c, PadTop + y, PadLeft + x] = X[i, c, y, x]; the padding stays zero.
-            float* image = input + (long)i * shape.InputSize;
-            for (int c = 0; c < shape.Channels; c++)
-                for (int y = 0; y < shape.Height; y++)
-                    new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, shape.Width)
-                        .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
+            CopyPadded(input + (long)i * shape.InputSize, shape, padded);
             Run(padded, 0, sourceWidth, packed, biases, offsets, shape, output + (long)i * shape.OutputSize, 1, relu, staging);
         }
+    }
+
+    /// <summary>Wk[block][tap][j] = W[block·width + j, tap] for blocks of <paramref name="width"/> filters, and each tap's
+    /// offset into a source image: tap (c, ky, kx) reads it at c·plane + ky·sourceWidth + kx.</summary>
+    internal static void Pack(float* weights, in Conv2dShape shape, int width, float* packed, int* offsets)
+    {
+        int patch = shape.PatchSize, blocks = shape.Filters / width;
+        (int sourceWidth, int sourcePlane) = Source(shape);
+        for (int block = 0; block < blocks; block++)
+            for (int tap = 0; tap < patch; tap++)
+                for (int j = 0; j < width; j++)
+                    packed[((long)block * patch + tap) * width + j] = weights[(long)(block * width + j) * patch + tap];
+        for (int c = 0, tap = 0; c < shape.Channels; c++)
+            for (int ky = 0; ky < shape.Kernel; ky++)
+                for (int kx = 0; kx < shape.Kernel; kx++, tap++)
+                    offsets[tap] = c * sourcePlane + ky * sourceWidth + kx;
+    }
+
+    /// <summary>Xp[c, PadTop + y, PadLeft + x] = X[c, y, x] of one image; the padding of <paramref name="padded"/> stays as it is (zero).</summary>
+    internal static void CopyPadded(float* image, in Conv2dShape shape, float* padded)
+    {
+        (int sourceWidth, int sourcePlane) = Source(shape);
+        for (int c = 0; c < shape.Channels; c++)
+            for (int y = 0; y < shape.Height; y++)
+                new ReadOnlySpan<float>(image + ((long)c * shape.Height + y) * shape.Width, shape.Width)
+                    .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
     }
 
     /// <summary>Y of <paramref name="images"/> images whose source image i starts at source + i·imageStride.</summary>

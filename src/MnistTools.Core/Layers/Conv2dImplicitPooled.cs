@@ -72,15 +72,7 @@ internal static unsafe class Conv2dImplicitPooled
         float* padded = scratch + (long)filters * patch + patch;
         float* values = stackalloc float[FilterBlock * Pixels + FilterBlock];
 
-        // Wk[block][tap][j] = W[block·64 + j, tap]; tap (c, ky, kx) reads a source image at c·plane + ky·width + kx.
-        for (int block = 0; block < blocks; block++)
-            for (int tap = 0; tap < patch; tap++)
-                for (int j = 0; j < FilterBlock; j++)
-                    packed[((long)block * patch + tap) * FilterBlock + j] = weights[(long)(block * FilterBlock + j) * patch + tap];
-        for (int c = 0, tap = 0; c < shape.Channels; c++)
-            for (int ky = 0; ky < shape.Kernel; ky++)
-                for (int kx = 0; kx < shape.Kernel; kx++, tap++)
-                    offsets[tap] = c * sourcePlane + ky * sourceWidth + kx;
+        Conv2dImplicit.Pack(weights, shape, FilterBlock, packed, offsets);
 
         bool isPadded = Conv2dImplicit.Padded(shape);
         if (isPadded) new Span<float>(padded, shape.Channels * sourcePlane).Clear();
@@ -90,11 +82,7 @@ internal static unsafe class Conv2dImplicitPooled
             float* source = input + (long)i * shape.InputSize;
             if (isPadded)
             {
-                // Xp[c, PadTop + y, PadLeft + x] = X[i, c, y, x]; the padding stays zero.
-                for (int c = 0; c < shape.Channels; c++)
-                    for (int y = 0; y < shape.Height; y++)
-                        new ReadOnlySpan<float>(source + ((long)c * shape.Height + y) * shape.Width, shape.Width)
-                            .CopyTo(new Span<float>(padded + (long)c * sourcePlane + (long)(shape.PadTop + y) * sourceWidth + shape.PadLeft, shape.Width));
+                Conv2dImplicit.CopyPadded(source, shape, padded);
                 source = padded;
             }
             long image = (long)i * pooling.OutputSize;
