@@ -20,16 +20,17 @@ public enum ConvolutionAlgorithm
 {
     /// <summary>Every output one multiply-add chain over its patch (im2col + GEMM, or the direct and implicit kernels).</summary>
     Direct,
-    /// <summary>Winograd F(2x2, 3x3): 16 products per 2x2 output tile instead of 36, at float rounding a little above the
-    /// direct sums' (forward and backward-data; the weight gradient stays direct).</summary>
+    /// <summary>Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions of 8 or more input channels: 16 products per 2x2 output
+    /// tile instead of 36, at float rounding a little above the direct sums' (the forward pass and the weight gradient, and
+    /// on AVX-512 the input gradient; other convolutions stay direct).</summary>
     Winograd,
 }
 
 /// <summary>
 /// How MnistTools computes: which <see cref="InstructionSet"/> the kernels use, which <see cref="ConvolutionAlgorithm"/>
 /// the convolutions use, and how many threads all parallel work uses (the GEMM, the training step and evaluation, through
-/// <see cref="ParallelWorker"/>). Defaults: the widest instruction set the CPU accelerates, direct convolutions and up to
-/// two threads. Environment overrides, read once: MNISTTOOLS_THREADS=1|2, MNISTTOOLS_INSTRUCTION_SET=Avx512|Avx2|Portable
+/// <see cref="ParallelWorker"/>). Defaults: the widest instruction set the CPU accelerates, the convolution algorithm of
+/// <see cref="DefaultConvolution"/> for the instruction set in use, and up to two threads. Environment overrides, read once: MNISTTOOLS_THREADS=1|2, MNISTTOOLS_INSTRUCTION_SET=Avx512|Avx2|Portable
 /// (MNISTTOOLS_GEMM_THREADS and MNISTTOOLS_GEMM_PATH are read as aliases) and MNISTTOOLS_CONVOLUTION=Direct|Winograd; an
 /// instruction set the CPU lacks in the environment is ignored. Tests and benchmarks override per calling thread with
 /// <see cref="Override"/>, which refuses an instruction set the CPU lacks, so a test never passes on a path it did not
@@ -70,8 +71,15 @@ public static class ComputeSettings
     /// <summary>The instruction set kernels called on this thread use.</summary>
     public static InstructionSet InstructionSet => t_set ?? s_environmentSet ?? BestSupported;
 
-    /// <summary>The convolution algorithm kernels called on this thread use.</summary>
-    public static ConvolutionAlgorithm Convolution => t_convolution ?? s_environmentConvolution ?? ConvolutionAlgorithm.Direct;
+    /// <summary>The convolution algorithm kernels called on this thread use: the thread's override, else
+    /// MNISTTOOLS_CONVOLUTION, else <see cref="DefaultConvolution"/> of the thread's <see cref="InstructionSet"/>.</summary>
+    public static ConvolutionAlgorithm Convolution => t_convolution ?? s_environmentConvolution ?? DefaultConvolution(InstructionSet);
+
+    /// <summary>The convolution algorithm used when nothing overrides it: Winograd on AVX-512, whose register tiles
+    /// measured faster than the direct kernels on every 3x3 layer of the Keras net and the bnnet; Direct on the other
+    /// instruction sets, where Winograd takes the packed GEMM and measured no faster.</summary>
+    public static ConvolutionAlgorithm DefaultConvolution(InstructionSet set) =>
+        set == InstructionSet.Avx512 ? ConvolutionAlgorithm.Winograd : ConvolutionAlgorithm.Direct;
 
     /// <summary>Forced thread count (1 or 2) for parallel work started on this thread, or null to decide by problem size.</summary>
     public static int? ForcedThreads => t_threads ?? s_environmentThreads;

@@ -10,7 +10,8 @@ namespace MnistTools.Tests.Layers;
 /// <see cref="Conv2dKernels.Conv2dBackward(System.Span{float}, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, Activation, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, in Conv2dShape, System.Span{float}, System.Span{float}, System.Span{float}, System.Span{float}, int, float)"/>.
 /// Checked bit for bit against the unfused order (the convolution over the whole lane, then f over all of it; f' over
 /// all of it, then the convolution's backward), and against the double reference, on the conv networks' layer shapes
-/// (one and several chunks, a last partial chunk and group) and small odd ones, for every activation.
+/// (one and several chunks, a last partial chunk and group) and small odd ones, for every activation and both convolution
+/// algorithms.
 /// </summary>
 public class Conv2dLayerFusionTests
 {
@@ -30,14 +31,16 @@ public class Conv2dLayerFusionTests
     public void MatchesTheUnfusedOrderBitForBitAndTheReference(int channels, int height, int width, int filters, int kernel, int stride, Padding padding, int rows)
     {
         var shape = Conv2dShape.Create(channels, height, width, filters, kernel, stride, padding);
-        foreach (Activation activation in Activations.Nonlinear)
-            foreach (bool firstLayer in new[] { false, true })
-                Check(shape, activation, rows, firstLayer);
+        foreach (ConvolutionAlgorithm algorithm in Enum.GetValues<ConvolutionAlgorithm>())
+            using (ComputeSettings.Override(convolution: algorithm))
+                foreach (Activation activation in Activations.Nonlinear)
+                    foreach (bool firstLayer in new[] { false, true })
+                        Check(shape, activation, rows, firstLayer);
     }
 
     private static void Check(Conv2dShape shape, Activation activation, int rows, bool firstLayer)
     {
-        string name = $"{shape} {activation} x{rows}{(firstLayer ? " no dX" : "")}";
+        string name = $"{shape} {ComputeSettings.Convolution} {activation} x{rows}{(firstLayer ? " no dX" : "")}";
         var layer = new Conv2dLayer(new TensorShape(shape.Channels, shape.Height, shape.Width), shape, activation);
         layer.Place(0);
         var random = new Random(17 + rows);
@@ -114,8 +117,10 @@ public class Conv2dLayerFusionTests
             x[shape.InputSize + 11] = float.NegativeInfinity;
         }
         int outputs = rows * shape.OutputSize;
-        foreach (Activation activation in Activations.Nonlinear)
+        var cases = Enum.GetValues<ConvolutionAlgorithm>().SelectMany(algorithm => Activations.Nonlinear.Select(activation => (algorithm, activation)));
+        foreach ((ConvolutionAlgorithm algorithm, Activation activation) in cases)
         {
+            using var scope = ComputeSettings.Override(convolution: algorithm);
             float[] scratch = new float[shape.ScratchFloats(rows)];
             float[] expectedZ = new float[outputs], expectedY = new float[outputs];
             Conv2dKernels.Conv2dForward(x, w, b, shape, expectedZ, scratch, rows);

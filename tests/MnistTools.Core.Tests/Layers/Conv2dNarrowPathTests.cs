@@ -78,7 +78,7 @@ public class Conv2dNarrowPathTests
         float[] x = RandomFloats(random, rows * shape.InputSize), w = RandomFloats(random, shape.WeightCount), b = RandomFloats(random, filters);
         float[] Forward(InstructionSet path, Activation? activation)
         {
-            using var scope = ComputeSettings.Override(path, threads: 1);
+            using var scope = ComputeSettings.Override(path, threads: 1, convolution: ConvolutionAlgorithm.Direct);
             var y = new float[rows * shape.OutputSize];
             Conv2dKernels.Conv2dForward(x, w, b, shape, y, new float[shape.ScratchFloats(rows)], rows, activation);
             return y;

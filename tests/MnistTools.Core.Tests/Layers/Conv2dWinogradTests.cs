@@ -306,10 +306,20 @@ public class Conv2dWinogradTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void TheSettingDefaultsToDirectAndIsScopedToTheThread()
+    public void TheSettingDefaultsByInstructionSetAndIsScopedToTheThread()
     {
         ConvolutionAlgorithm before = ComputeSettings.Convolution;
-        if (Environment.GetEnvironmentVariable("MNISTTOOLS_CONVOLUTION") is null) Assert.Equal(ConvolutionAlgorithm.Direct, before);
+        Assert.Equal(ConvolutionAlgorithm.Winograd, ComputeSettings.DefaultConvolution(InstructionSet.Avx512));
+        Assert.Equal(ConvolutionAlgorithm.Direct, ComputeSettings.DefaultConvolution(InstructionSet.Avx2));
+        Assert.Equal(ConvolutionAlgorithm.Direct, ComputeSettings.DefaultConvolution(InstructionSet.Portable));
+        if (Environment.GetEnvironmentVariable("MNISTTOOLS_CONVOLUTION") is null)
+        {
+            Assert.Equal(ComputeSettings.DefaultConvolution(ComputeSettings.InstructionSet), before);
+            // The default follows an instruction-set override made on the thread.
+            foreach (InstructionSet set in ComputeSettings.Supported)
+                using (ComputeSettings.Override(set))
+                    Assert.Equal(ComputeSettings.DefaultConvolution(set), ComputeSettings.Convolution);
+        }
         using (ComputeSettings.Override(convolution: ConvolutionAlgorithm.Winograd))
         {
             Assert.Equal(ConvolutionAlgorithm.Winograd, ComputeSettings.Convolution);
