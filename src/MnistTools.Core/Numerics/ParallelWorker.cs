@@ -85,14 +85,15 @@ internal static class ParallelWorker
     }
 
     /// <summary>
-    /// Runs every chunk of <paramref name="job"/>: on the caller and the worker when <paramref name="useWorker"/> and the
-    /// worker is free, else all on the caller. Returns when every chunk is done (true if the worker was offered the
-    /// job); rethrows a chunk's exception.
+    /// Runs every chunk of <paramref name="job"/>: on the caller and the worker when <paramref name="useWorker"/>, the job
+    /// has two chunks or more and the worker is free, else all on the caller (a single chunk stays there: the worker could
+    /// only take it instead of the caller, which then waits, and would need its own buffers for it). Returns when every
+    /// chunk is done (true if the worker was offered the job); rethrows a chunk's exception.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool Run(ParallelJob job, bool useWorker)
     {
-        if (useWorker && !t_insideJob && TryAcquire(wait: ComputeSettings.ForcedThreads == 2))
+        if (useWorker && job.Chunks > 1 && !t_insideJob && TryAcquire(wait: ComputeSettings.ForcedThreads == 2))
         {
             try { RunShared(job); }
             finally { Monitor.Exit(s_owner); }
