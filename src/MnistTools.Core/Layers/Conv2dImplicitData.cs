@@ -32,10 +32,16 @@ internal static unsafe class Conv2dImplicitData
     /// depth slice (<see cref="GemmBlocked.KC"/>) for the im2col route's bits.</summary>
     internal const int MaxFilters = 16;
 
+    /// <summary>Most floats of dYᵀ (256 KiB): 16 images' output gradients stay in L2 while every dX row reads them, and the
+    /// scratch stays small (larger outputs keep the im2col route).</summary>
+    internal const int MaxTransposedFloats = 64 * 1024;
+
     /// <summary>Whether the convolution backward (<see cref="Conv2dKernels"/>) takes dX through here for <paramref name="shape"/>.
-    /// Measured on LeNet-5's second layer (lanes of 64 images, one thread, thread CPU time): see docs/performance.md.</summary>
+    /// Measured on LeNet-5's second layer (lanes of 64 images, one thread, thread CPU time): 326-352 µs against 490-602
+    /// through the GEMM and col2im.</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>
-        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters <= MaxFilters;
+        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters <= MaxFilters
+        && (long)RoundUp(shape.OutputPixels) * shape.Filters * Lanes <= MaxTransposedFloats;
 
     private static int RoundUp(int value) => (value + Lanes - 1) / Lanes * Lanes;
 

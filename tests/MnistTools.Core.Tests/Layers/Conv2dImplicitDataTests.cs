@@ -53,13 +53,15 @@ public class Conv2dImplicitDataTests
     }
 
     [Fact]
-    public void OnlyStrideOneAvx512WithFewFiltersTakesIt()
+    public void OnlyStrideOneAvx512WithFewFiltersAndSmallOutputsTakesIt()
     {
         Assert.Equal(ComputeSettings.IsSupported(InstructionSet.Avx512),
             Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 16, 5, 1, Padding.Valid), InstructionSet.Avx512));
         Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 16, 5, 1, Padding.Valid), InstructionSet.Avx2), "AVX2");
         Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 16, 5, 2, Padding.Valid), InstructionSet.Avx512), "stride 2");
         Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 17, 5, 1, Padding.Valid), InstructionSet.Avx512), "17 filters");
+        Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(3, 68, 68, 16, 5, 1, Padding.Valid), InstructionSet.Avx512), "64x64 outputs");
+        Assert.Equal(0, Conv2dImplicitData.ScratchFloats(Conv2dShape.Create(3, 68, 68, 16, 5, 1, Padding.Valid)));
         Assert.Equal(0, Conv2dImplicitData.ScratchFloats(Conv2dShape.Create(32, 13, 13, 64, 3, 1, Padding.Valid)));
     }
 
