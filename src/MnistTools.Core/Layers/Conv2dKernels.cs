@@ -243,7 +243,7 @@ internal static class Conv2dKernels
     }
 
     /// <summary>sums[f] += <see cref="PlaneSum"/>(planes[f·P .. (f + 1)·P)) for every f &lt; sums.Length, four planes at a
-    /// time: four independent add chains instead of one, the same bits as the planes one by one.</summary>
+    /// time, then two: independent add chains instead of one, the same bits as the planes one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AddPlaneSums(ReadOnlySpan<float> planes, int pixels, Span<float> sums)
     {
@@ -266,6 +266,21 @@ internal static class Conv2dKernels
                 sums[f + 1] += Finish(a1, p1, j, pixels);
                 sums[f + 2] += Finish(a2, p2, j, pixels);
                 sums[f + 3] += Finish(a3, p3, j, pixels);
+            }
+        fixed (float* start = planes)
+            for (; f <= count - 2; f += 2)
+            {
+                // Two planes left (LeNet-5's first layer: 6 = 4 + 2): two chains.
+                float* p0 = start + (long)f * pixels, p1 = p0 + pixels;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0;
+                int j = 0;
+                for (; j <= pixels - 8; j += 8)
+                {
+                    a0 += Vector256.Load(p0 + j);
+                    a1 += Vector256.Load(p1 + j);
+                }
+                sums[f] += Finish(a0, p0, j, pixels);
+                sums[f + 1] += Finish(a1, p1, j, pixels);
             }
         for (; f < count; f++) sums[f] += PlaneSum(planes.Slice(f * pixels, pixels));
     }
