@@ -37,7 +37,7 @@ internal static unsafe class Conv2dImplicitData
     internal const int MaxTransposedFloats = 64 * 1024;
 
     /// <summary>Whether the convolution backward (<see cref="Conv2dKernels"/>) takes dX through here for <paramref name="shape"/>.
-    /// Measured on LeNet-5's second layer (lanes of 64 images, one thread, thread CPU time): 326-352 µs against 490-602
+    /// Measured on LeNet-5's second layer (lanes of 64 images, one thread, thread CPU time): 312-352 µs against 464-602
     /// through the GEMM and col2im.</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>
         path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters <= MaxFilters
