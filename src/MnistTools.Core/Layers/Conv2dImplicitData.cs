@@ -6,7 +6,7 @@ using MnistTools.Numerics;
 namespace MnistTools.Layers;
 
 /// <summary>
-/// The input gradient of a stride-1 convolution with few filters (LeNet-5's second layer: 16 filters, 6 channels of
+/// The input gradient of a stride-1 convolution with few filters and kernels of 5 or more (LeNet-5's second layer: 16 filters, 6 channels of
 /// 14x14, 10x10 outputs) without a column matrix, 16 images at a time with one image per vector lane:
 ///   dYᵀ   T [P][F][16] = dY of 16 images, pixel by pixel and filter by filter (lanes of absent images are 0)
 ///   dX    dX[i, c, iy, ix] = Σ over the taps (ky, kx) in increasing order whose output pixel (oy, ox) =
@@ -36,11 +36,15 @@ internal static unsafe class Conv2dImplicitData
     /// scratch stays small (larger outputs keep the im2col route).</summary>
     internal const int MaxTransposedFloats = 64 * 1024;
 
+    /// <summary>Smallest kernel taken: with fewer taps per dX pixel the transposes weigh more (3x3, 8 channels to 16
+    /// filters, 11x11 outputs: 397-398 µs per 64 images against 340-341 through the GEMM and col2im).</summary>
+    internal const int MinKernel = 5;
+
     /// <summary>Whether the convolution backward (<see cref="Conv2dKernels"/>) takes dX through here for <paramref name="shape"/>.
     /// Measured on LeNet-5's second layer (lanes of 64 images, one thread, thread CPU time): 312-352 µs against 464-602
     /// through the GEMM and col2im.</summary>
     internal static bool Applies(in Conv2dShape shape, InstructionSet path) =>
-        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Filters <= MaxFilters
+        path == InstructionSet.Avx512 && Avx512F.IsSupported && shape.Stride == 1 && shape.Kernel >= MinKernel && shape.Filters <= MaxFilters
         && (long)RoundUp(shape.OutputPixels) * shape.Filters * Lanes <= MaxTransposedFloats;
 
     private static int RoundUp(int value) => (value + Lanes - 1) / Lanes * Lanes;

@@ -5,9 +5,9 @@ using static MnistTools.Tests.Layers.ReferenceLayers;
 namespace MnistTools.Tests.Layers;
 
 /// <summary>
-/// The input gradient without a column matrix (<see cref="Conv2dImplicitData"/>, AVX-512, stride 1, few filters) bit for
-/// bit against the im2col route it replaces (the transposed GEMM into dColumns, then <see cref="Im2Col.Scatter"/>, one
-/// image per group), against a scalar model of that route's order and against the AVX2 build of the convolution
+/// The input gradient without a column matrix (<see cref="Conv2dImplicitData"/>, AVX-512, stride 1, few filters; called
+/// directly on every kernel size, and through the convolution backward where it applies) bit for bit against the im2col
+/// route it replaces (the transposed GEMM into dColumns, then <see cref="Im2Col.Scatter"/>, one image per group), against a scalar model of that route's order and against the AVX2 build of the convolution
 /// backward, on every small shape: 1..7 channels (channel blocks of 3 and their tails), kernels 1..5 and 7, both
 /// paddings, widths past one 16-pixel block, 1..16 filters, 0..5 images and lanes past one or two groups of 16.
 /// </summary>
@@ -53,13 +53,16 @@ public class Conv2dImplicitDataTests
     }
 
     [Fact]
-    public void OnlyStrideOneAvx512WithFewFiltersAndSmallOutputsTakesIt()
+    public void OnlyStrideOneAvx512WithKernelsOfFiveOrMoreFewFiltersAndSmallOutputsTakesIt()
     {
         Assert.Equal(ComputeSettings.IsSupported(InstructionSet.Avx512),
             Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 16, 5, 1, Padding.Valid), InstructionSet.Avx512));
         Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 16, 5, 1, Padding.Valid), InstructionSet.Avx2), "AVX2");
         Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 16, 5, 2, Padding.Valid), InstructionSet.Avx512), "stride 2");
         Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(6, 14, 14, 17, 5, 1, Padding.Valid), InstructionSet.Avx512), "17 filters");
+        Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(8, 13, 13, 16, 3, 1, Padding.Valid), InstructionSet.Avx512), "3x3");
+        Assert.Equal(ComputeSettings.IsSupported(InstructionSet.Avx512),
+            Conv2dImplicitData.Applies(Conv2dShape.Create(2, 9, 9, 4, 7, 1, Padding.Same), InstructionSet.Avx512));
         Assert.False(Conv2dImplicitData.Applies(Conv2dShape.Create(3, 68, 68, 16, 5, 1, Padding.Valid), InstructionSet.Avx512), "64x64 outputs");
         Assert.Equal(0, Conv2dImplicitData.ScratchFloats(Conv2dShape.Create(3, 68, 68, 16, 5, 1, Padding.Valid)));
         Assert.Equal(0, Conv2dImplicitData.ScratchFloats(Conv2dShape.Create(32, 13, 13, 64, 3, 1, Padding.Valid)));
