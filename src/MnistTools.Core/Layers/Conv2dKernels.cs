@@ -186,6 +186,8 @@ internal static class Conv2dKernels
         bool implicitWeights = !winogradWeights && Conv2dImplicitWeights.Applies(shape, path);
         bool laterWeights = winogradWeights || implicitWeights;
         bool shifted = !laterWeights && group == 1 && ShiftedRows.Apply(shape, path);
+        // dX of narrow layers after the loop too, through Conv2dImplicitData: the im2col route's bits without its columns.
+        bool implicitData = !inputGradient.IsEmpty && !winogradData && Conv2dImplicitData.Applies(shape, path);
         float** rowPointers = stackalloc float*[shifted ? patch : 0];
         fixed (float* x = input, col = columns, dx = inputGradient, dyAll = outputGradient, dw = weightGradient, work = scratch, w = weights)
         {
@@ -205,7 +207,7 @@ internal static class Conv2dKernels
                     GemmDirect.RunRows(dyAll + (long)first * shape.OutputSize, rowPointers, dw, patch, filters, patch, pixels, accumulate: first > 0);
                 }
                 else if (!laterWeights) Im2Col.Gather(x + (long)first * shape.InputSize, x + input.Length, images, shape, col, vector);
-                if (laterWeights && (dx == null || winogradData)) continue;
+                if (laterWeights && (dx == null || winogradData || implicitData)) continue;
 
                 // dY of the group as one [F x g·P] matrix: image i's [F x P] block at columns i·P.
                 ReadOnlySpan<float> dy = outputGradient.Slice(first * shape.OutputSize, images * shape.OutputSize);
@@ -219,7 +221,7 @@ internal static class Conv2dKernels
 
                 // dW (+)= dY · columnsᵀ   [F x C·K·K], the groups summed in order.
                 if (!shifted && !laterWeights) Gemm.Multiply(dy, columns, weightGradient, filters, patch, n, transposeA: false, transposeB: true, accumulate: first > 0);
-                if (dx == null) continue;
+                if (dx == null || implicitData) continue;
 
                 // dColumns = Wᵀ · dY   [C·K·K x g·P], over the columns (no longer needed), then col2im into dX.
                 Gemm.Multiply(weights, dy, columns, patch, n, filters, transposeA: true, transposeB: false, accumulate: false);
@@ -228,6 +230,7 @@ internal static class Conv2dKernels
             if (winogradWeights) Conv2dWinograd.WeightGradient(x, dyAll, shape, dw, work, rows);
             else if (implicitWeights) Conv2dImplicitWeights.WeightGradient(x, dyAll, shape, dw, work, rows);
             if (winogradData && dx != null) Conv2dWinograd.InputGradient(dyAll, w, shape, dx, work, rows);
+            else if (implicitData) Conv2dImplicitData.InputGradient(dyAll, w, shape, dx, work, rows);
         }
     }
 
@@ -240,7 +243,7 @@ internal static class Conv2dKernels
     }
 
     /// <summary>sums[f] += <see cref="PlaneSum"/>(planes[f·P .. (f + 1)·P)) for every f &lt; sums.Length, four planes at a
-    /// time: four independent add chains instead of one, the same bits as the planes one by one.</summary>
+    /// time, then two: independent add chains instead of one, the same bits as the planes one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AddPlaneSums(ReadOnlySpan<float> planes, int pixels, Span<float> sums)
     {
@@ -263,6 +266,21 @@ internal static class Conv2dKernels
                 sums[f + 1] += Finish(a1, p1, j, pixels);
                 sums[f + 2] += Finish(a2, p2, j, pixels);
                 sums[f + 3] += Finish(a3, p3, j, pixels);
+            }
+        fixed (float* start = planes)
+            for (; f <= count - 2; f += 2)
+            {
+                // Two planes left (LeNet-5's first layer: 6 = 4 + 2): two chains.
+                float* p0 = start + (long)f * pixels, p1 = p0 + pixels;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0;
+                int j = 0;
+                for (; j <= pixels - 8; j += 8)
+                {
+                    a0 += Vector256.Load(p0 + j);
+                    a1 += Vector256.Load(p1 + j);
+                }
+                sums[f] += Finish(a0, p0, j, pixels);
+                sums[f + 1] += Finish(a1, p1, j, pixels);
             }
         for (; f < count; f++) sums[f] += PlaneSum(planes.Slice(f * pixels, pixels));
     }

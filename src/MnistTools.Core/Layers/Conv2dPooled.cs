@@ -13,6 +13,7 @@ namespace MnistTools.Layers;
 /// <see cref="MaxPool2dShape"/> over its output, PH x PW = ⌊OH/2⌋ x ⌊OW/2⌋.
 ///   padded   Xp as in <see cref="Conv2dDirect"/>; packed Wk [F/4 blocks][C·K·K][4]
 ///   convolve Z[f, oy, ox] for the two rows of a pooled row: register tiles of 4 filters x 2 rows x 2 vectors of 16 columns
+///            (a last block of 1 or 2 filters: tiles of 2 filters)
 ///   pool     Y[f, py, px] = max of ReLU(Z[f, 2py .. 2py + 1, 2px .. 2px + 1] + b[f])
 /// Each Z is the direct path's fused multiply-add chain over the taps in (c, ky, kx) order from 0, then the bias and
 /// ReLU as <see cref="Conv2dDirect.Finish"/>; the maximum is vmaxps, which is <see cref="MaxPool2dKernels"/>' scan rule
@@ -119,8 +120,12 @@ internal static unsafe class Conv2dPooled
                         // the values are written exactly.
                         int columns = offset + Lanes <= plane ? Lanes : pooledWidth - first;
                         long at = y0 + (long)block * FilterBlock * plane + offset;
-                        Tile(padded + (long)2 * py * paddedWidth + v * Lanes, paddedWidth, packed + (long)block * patch * FilterBlock, offsets, patch,
-                            biases + block * FilterBlock, count, output + at, winners == null ? null : winners + at, plane, columns, values);
+                        float* row = padded + (long)2 * py * paddedWidth + v * Lanes, blockWeights = packed + (long)block * patch * FilterBlock;
+                        byte* blockWinners = winners == null ? null : winners + at;
+                        if (count > 2)
+                            Tile(row, paddedWidth, blockWeights, offsets, patch, biases + block * FilterBlock, count, output + at, blockWinners, plane, columns, values);
+                        else
+                            Tile2(row, paddedWidth, blockWeights, offsets, patch, biases + block * FilterBlock, count, output + at, blockWinners, plane, columns, values);
                     }
             }
         }
@@ -184,6 +189,48 @@ internal static unsafe class Conv2dPooled
         if (count > 1) Store(Pool(a1, b1, c1, d1, bias1), destination + plane, columns, values);
         if (count > 2) Store(Pool(a2, b2, c2, d2, bias2), destination + 2 * plane, columns, values);
         if (count > 3) Store(Pool(a3, b3, c3, d3, bias3), destination + 3 * plane, columns, values);
+    }
+
+    /// <summary>
+    /// <see cref="Tile"/> for a last block of 1 or 2 filters (LeNet's first layer: 6 filters, a block of 4 and one of 2):
+    /// 8 accumulators, without the multiply-adds of the block's absent filters (their weights are 0). The same chains,
+    /// bias, ReLU, maximum and NaN rule per filter.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2(float* row, int paddedWidth, float* weights, int* offsets, int patch, float* biases, int count, float* destination,
+        byte* winners, long plane, int columns, float* values)
+    {
+        Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+        float* w = weights;
+        for (int tap = 0; tap < patch; tap++, w += FilterBlock)
+        {
+            float* source = row + offsets[tap];
+            Vector512<float> x0 = Vector512.Load(source), x1 = Vector512.Load(source + Lanes);
+            Vector512<float> x2 = Vector512.Load(source + paddedWidth), x3 = Vector512.Load(source + paddedWidth + Lanes);
+            Vector512<float> k = Vector512.Create(w[0]);
+            a0 = Avx512F.FusedMultiplyAdd(x0, k, a0); b0 = Avx512F.FusedMultiplyAdd(x1, k, b0);
+            c0 = Avx512F.FusedMultiplyAdd(x2, k, c0); d0 = Avx512F.FusedMultiplyAdd(x3, k, d0);
+            k = Vector512.Create(w[1]);
+            a1 = Avx512F.FusedMultiplyAdd(x0, k, a1); b1 = Avx512F.FusedMultiplyAdd(x1, k, b1);
+            c1 = Avx512F.FusedMultiplyAdd(x2, k, c1); d1 = Avx512F.FusedMultiplyAdd(x3, k, d1);
+        }
+        float bias0 = biases[0], bias1 = count > 1 ? biases[1] : 0f;
+        Vector512<float> probe = ((a0 + b0) + (c0 + d0)) + ((a1 + b1) + (c1 + d1)) + Vector512.Create(bias0 + bias1);
+        if (!Vector512.EqualsAll(probe, probe))
+        {
+            Vector512.Store(a0, values); Vector512.Store(b0, values + Lanes); Vector512.Store(c0, values + 2 * Lanes); Vector512.Store(d0, values + 3 * Lanes);
+            Vector512.Store(a1, values + 4 * Lanes); Vector512.Store(b1, values + 5 * Lanes); Vector512.Store(c1, values + 6 * Lanes); Vector512.Store(d1, values + 7 * Lanes);
+            for (int j = 0; j < count; j++) Scan(values + j * 4 * Lanes, biases[j], destination + j * plane, winners == null ? null : winners + j * plane, columns);
+            return;
+        }
+        if (winners != null)
+        {
+            StoreWithWinners(a0, b0, c0, d0, bias0, destination, winners, columns, values);
+            if (count > 1) StoreWithWinners(a1, b1, c1, d1, bias1, destination + plane, winners + plane, columns, values);
+            return;
+        }
+        Store(Pool(a0, b0, c0, d0, bias0), destination, columns, values);
+        if (count > 1) Store(Pool(a1, b1, c1, d1, bias1), destination + plane, columns, values);
     }
 
     /// <summary>ReLU(max of each 2 x 2 window + b) of two rows of 32 numbers: 16 windows.</summary>

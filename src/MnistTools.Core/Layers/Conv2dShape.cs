@@ -74,13 +74,13 @@ internal readonly record struct Conv2dShape(int Channels, int Height, int Width,
     /// columns [C·K·K x g·OH·OW], one group's GEMM output or gathered gradient [F x g·OH·OW], and the slack before and
     /// after them that the vector row copies may touch (<see cref="Im2Col.Slack"/>); or, if more, what the direct
     /// forward paths need (<see cref="Conv2dDirect.ScratchFloats"/>, <see cref="Conv2dImplicit.ScratchFloats"/>), the weight gradient's
-    /// (<see cref="Conv2dImplicitWeights.ScratchFloats"/>) or, under
+    /// (<see cref="Conv2dImplicitWeights.ScratchFloats"/>), the input gradient's (<see cref="Conv2dImplicitData.ScratchFloats"/>) or, under
     /// the Winograd setting on the calling thread, <see cref="Conv2dWinograd.ScratchFloats"/>.</summary>
     public int ScratchFloats(int rows)
     {
         long columns = (long)ImagesPerGroup(rows) * OutputPixels;
         long direct = Math.Max(Math.Max(Math.Max(Conv2dDirect.ScratchFloats(this), Conv2dImplicit.ScratchFloats(this)), Conv2dWinograd.ScratchFloats(this, rows)),
-            Conv2dImplicitWeights.ScratchFloats(this));
+            Math.Max(Conv2dImplicitWeights.ScratchFloats(this), Conv2dImplicitData.ScratchFloats(this)));
         return checked((int)Math.Max((PatchSize + (long)Filters) * columns + 2 * Im2Col.Slack, direct));
     }
 

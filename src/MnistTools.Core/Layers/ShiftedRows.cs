@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using MnistTools.Numerics;
 
 namespace MnistTools.Layers;
@@ -23,13 +24,25 @@ internal static unsafe class ShiftedRows
     /// <summary>Floats of the copies: C·K·(OH + K − 1)·OW (at most the im2col matrix of one image).</summary>
     internal static long Floats(in Conv2dShape shape) => (long)shape.Channels * shape.Kernel * (shape.OutputHeight + shape.Kernel - 1) * shape.OutputWidth;
 
+    /// <summary>Floats past <see cref="Floats"/> that <see cref="Fill"/> may overwrite: a row's last vector of 16 runs past
+    /// the row (into the next, written after it; past the last, into this slack).</summary>
+    internal const int Overshoot = 15;
+
+    private static readonly int[] s_lanes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
     /// <param name="image">X [C x H x W] of one image.</param>
-    /// <param name="copies">At least <see cref="Floats"/> floats, overwritten.</param>
+    /// <param name="copies">At least <see cref="Floats"/> + <see cref="Overshoot"/> floats, overwritten.</param>
     /// <param name="rows">[C·K·K]: set to where each column row starts (inside <paramref name="copies"/>).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Fill(float* image, in Conv2dShape shape, float* copies, float** rows)
     {
         int kernel = shape.Kernel, outputWidth = shape.OutputWidth, height = shape.OutputHeight + kernel - 1, width = shape.Width;
+        // A row in whole vectors when its reads stay inside the image: each vector one load, its lanes outside
+        // [first, end) masked to +0 (the zeros the scalar path writes), one store.
+        bool vectors = Vector512.IsHardwareAccelerated;
+        float* imageEnd = image + shape.InputSize;
+        long rounded = (outputWidth + 15) / 16 * 16;
+        Vector512<int> lanes = vectors ? Vector512.Create(s_lanes) : default;
         float* copy = copies;
         for (int c = 0; c < shape.Channels; c++)
             for (int kx = 0; kx < kernel; kx++, copy += (long)height * outputWidth)
@@ -46,6 +59,16 @@ internal static unsafe class ShiftedRows
                         continue;
                     }
                     float* source = image + ((long)c * shape.Height + y) * width + kx - shape.PadLeft;
+                    if (vectors && source >= image && source + rounded <= imageEnd)
+                    {
+                        var valid = Vector512.Create((uint)(end - first));
+                        for (int ox = 0; ox < outputWidth; ox += 16)
+                        {
+                            Vector512<float> keep = Vector512.LessThan((lanes + Vector512.Create(ox - first)).AsUInt32(), valid).AsSingle();
+                            Vector512.Store(Vector512.Load(source + ox) & keep, target + ox);
+                        }
+                        continue;
+                    }
                     for (int ox = 0; ox < first; ox++) target[ox] = 0f;
                     new ReadOnlySpan<float>(source + first, end - first).CopyTo(new Span<float>(target + first, end - first));
                     for (int ox = end; ox < outputWidth; ox++) target[ox] = 0f;

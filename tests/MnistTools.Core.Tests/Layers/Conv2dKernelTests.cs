@@ -327,7 +327,7 @@ public class Conv2dKernelTests
     }
 
     [Fact]
-    public void ThePlaneSumsFourAtATimeHaveTheBitsOfOneAtATime()
+    public void ThePlaneSumsFourOrTwoAtATimeHaveTheBitsOfOneAtATime()
     {
         var random = new Random(9);
         for (int pixels = 0; pixels <= 40; pixels++)

@@ -23,7 +23,7 @@ public class Conv2dPooledTests
         int checkedShapes = 0;
         foreach (int channels in new[] { 1, 2, 3 })
             foreach (int kernel in new[] { 1, 2, 3, 5 })
-                foreach (int filters in new[] { 1, 3, 4, 5, 6, 8, 9, 16, 32, 33 })
+                foreach (int filters in new[] { 1, 2, 3, 4, 5, 6, 8, 9, 10, 16, 32, 33 })
                     foreach ((int height, int width) in new[] { (2, 2), (5, 7), (8, 9), (13, 12), (28, 28), (11, 35), (6, 70) })
                         foreach (Padding padding in new[] { Padding.Valid, Padding.Same })
                         {
@@ -66,6 +66,7 @@ public class Conv2dPooledTests
     [InlineData(1, 28, 28, 32, 3, Padding.Valid, 3)] // the Keras net's first layer
     [InlineData(1, 28, 28, 6, 5, Padding.Same, 3)]   // LeNet's first
     [InlineData(2, 9, 40, 5, 3, Padding.Same, 2)]    // two vector pairs a row
+    [InlineData(2, 9, 40, 10, 3, Padding.Same, 2)]   // a last block of 2 filters after two of 4
     public void KeepsNaNInfinitiesAndZerosAsTheTwoPassesDo(int channels, int height, int width, int filters, int kernel, Padding padding, int rows)
     {
         Skip.IfNot(ComputeSettings.IsSupported(InstructionSet.Avx512), "This CPU does not run Avx512.");

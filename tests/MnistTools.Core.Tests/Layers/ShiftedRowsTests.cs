@@ -76,6 +76,48 @@ public class ShiftedRowsTests
         AssertClose(weights, reference.WeightGradient, reference.WeightScale, $"dW {shape} x{rows}");
     }
 
+    [Fact]
+    public unsafe void TheRowsAreTheIm2ColRowsOnEverySmallShape()
+    {
+        var random = new Random(47);
+        int cases = 0;
+        foreach (int kernel in new[] { 1, 2, 3, 4, 5 })
+            foreach (Padding padding in Enum.GetValues<Padding>())
+                for (int channels = 1; channels <= 2; channels++)
+                    for (int height = kernel; height <= kernel + 3; height++)
+                        for (int width = kernel; width <= kernel + 34; width += 1 + width % 3)
+                        {
+                            var shape = Conv2dShape.Create(channels, height, width, 1, kernel, 1, padding);
+                            // The image between NaN guards, holding NaN, infinities and −0 too: the rows copy bits.
+                            float[] image = RandomFloats(random, shape.InputSize + 64);
+                            image[random.Next(image.Length)] = float.NaN;
+                            image[random.Next(image.Length)] = float.NegativeInfinity;
+                            image[random.Next(image.Length)] = -0f;
+                            int floats = (int)ShiftedRows.Floats(shape), patch = shape.PatchSize, pixels = shape.OutputPixels;
+                            float[] copies = Enumerable.Repeat(float.NaN, floats + ShiftedRows.Overshoot + 1).ToArray();
+                            float[] columns = new float[patch * pixels + 2 * Im2Col.Slack];
+                            var pointers = new IntPtr[patch];
+                            fixed (float* x = image, copy = copies, col = columns)
+                            fixed (IntPtr* rows = pointers)
+                            {
+                                float* start = x + 32;
+                                ShiftedRows.Fill(start, shape, copy, (float**)rows);
+                                Im2Col.Gather(start, start + shape.InputSize, 1, shape, col + Im2Col.Slack, 0);
+                                for (int r = 0; r < patch; r++)
+                                {
+                                    float* row = (float*)pointers[r];
+                                    Assert.True(row >= copy && row + pixels <= copy + floats, $"{shape}: row {r} outside the copies");
+                                    for (int p = 0; p < pixels; p++)
+                                        Assert.True(BitConverter.SingleToInt32Bits(columns[Im2Col.Slack + r * pixels + p]) == BitConverter.SingleToInt32Bits(row[p]),
+                                            $"{shape}: row {r}, column {p}");
+                                }
+                            }
+                            Assert.True(float.IsNaN(copies[^1]), $"{shape}: wrote past the overshoot");
+                            cases++;
+                        }
+        Assert.True(cases > 300, $"only {cases} cases");
+    }
+
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 
     private static float[] Stale(int count) => Enumerable.Repeat(float.NaN, count).ToArray();
