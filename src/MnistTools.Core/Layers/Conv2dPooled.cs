@@ -177,18 +177,10 @@ internal static unsafe class Conv2dPooled
             for (int j = 0; j < count; j++) Scan(values + j * 4 * Lanes, biases[j], destination + j * plane, winners == null ? null : winners + j * plane, columns);
             return;
         }
-        if (winners != null)
-        {
-            StoreWithWinners(a0, b0, c0, d0, bias0, destination, winners, columns, values);
-            if (count > 1) StoreWithWinners(a1, b1, c1, d1, bias1, destination + plane, winners + plane, columns, values);
-            if (count > 2) StoreWithWinners(a2, b2, c2, d2, bias2, destination + 2 * plane, winners + 2 * plane, columns, values);
-            if (count > 3) StoreWithWinners(a3, b3, c3, d3, bias3, destination + 3 * plane, winners + 3 * plane, columns, values);
-            return;
-        }
-        Store(Pool(a0, b0, c0, d0, bias0), destination, columns, values);
-        if (count > 1) Store(Pool(a1, b1, c1, d1, bias1), destination + plane, columns, values);
-        if (count > 2) Store(Pool(a2, b2, c2, d2, bias2), destination + 2 * plane, columns, values);
-        if (count > 3) Store(Pool(a3, b3, c3, d3, bias3), destination + 3 * plane, columns, values);
+        Finish(a0, b0, c0, d0, bias0, destination, winners, 0, columns, values);
+        if (count > 1) Finish(a1, b1, c1, d1, bias1, destination, winners, plane, columns, values);
+        if (count > 2) Finish(a2, b2, c2, d2, bias2, destination, winners, 2 * plane, columns, values);
+        if (count > 3) Finish(a3, b3, c3, d3, bias3, destination, winners, 3 * plane, columns, values);
     }
 
     /// <summary>
@@ -223,14 +215,19 @@ internal static unsafe class Conv2dPooled
             for (int j = 0; j < count; j++) Scan(values + j * 4 * Lanes, biases[j], destination + j * plane, winners == null ? null : winners + j * plane, columns);
             return;
         }
-        if (winners != null)
-        {
-            StoreWithWinners(a0, b0, c0, d0, bias0, destination, winners, columns, values);
-            if (count > 1) StoreWithWinners(a1, b1, c1, d1, bias1, destination + plane, winners + plane, columns, values);
-            return;
-        }
-        Store(Pool(a0, b0, c0, d0, bias0), destination, columns, values);
-        if (count > 1) Store(Pool(a1, b1, c1, d1, bias1), destination + plane, columns, values);
+        Finish(a0, b0, c0, d0, bias0, destination, winners, 0, columns, values);
+        if (count > 1) Finish(a1, b1, c1, d1, bias1, destination, winners, plane, columns, values);
+    }
+
+    /// <summary>One filter's two rows of sums (<paramref name="top0"/>, <paramref name="top1"/> above
+    /// <paramref name="bottom0"/>, <paramref name="bottom1"/>) to its pooled row at <paramref name="offset"/> of
+    /// <paramref name="destination"/>, and its winners at the same offset when <paramref name="winners"/> is not null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(Vector512<float> top0, Vector512<float> top1, Vector512<float> bottom0, Vector512<float> bottom1, float bias,
+        float* destination, byte* winners, long offset, int columns, float* values)
+    {
+        if (winners != null) StoreWithWinners(top0, top1, bottom0, bottom1, bias, destination + offset, winners + offset, columns, values);
+        else Store(Pool(top0, top1, bottom0, bottom1, bias), destination + offset, columns, values);
     }
 
     /// <summary>ReLU(max of each 2 x 2 window + b) of two rows of 32 numbers: 16 windows.</summary>
